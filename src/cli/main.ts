@@ -1,0 +1,38 @@
+// `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error.
+import { UsageError } from "./errors.js";
+import { localCommand } from "./local.js";
+
+const USAGE = `Usage: tether <command>
+
+Commands:
+  local up       Start a local control plane (etcd, kube-apiserver, controller-manager, scheduler,
+                 kwok fake nodes) and a Git server; stays in the foreground until Ctrl-C.
+  local down     Stop a running \`tether local up\`.
+  local status   Show whether the local environment runs and how to reach it.
+  local build    Build and cache the control-plane, helm and kustomize binaries.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [group, ...rest] = argv;
+  if (group === "local") return localCommand(rest);
+  if (group === undefined || group === "help" || group === "--help" || group === "-h") {
+    process.stdout.write(USAGE);
+    return group === undefined ? 2 : 0;
+  }
+  throw new UsageError(`unknown command "${group}"`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`tether: ${error.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`tether: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

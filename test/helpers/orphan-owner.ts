@@ -1,0 +1,30 @@
+// Child process for the "owner killed with SIGKILL" tests: registers a local-cluster instance,
+// starts its watchdog and a real etcd, prints what it started as one JSON line, then idles
+// until the test kills it.
+import path from "node:path";
+import { freePort } from "../../src/localcluster/ports.js";
+import { instanceDirs, startWatchdog, writeOwner } from "../../src/localcluster/instance.js";
+import { ManagedProcess } from "../../src/localcluster/process.js";
+
+const [runDir, id, etcdBinary] = process.argv.slice(2);
+if (!runDir || !id || !etcdBinary) throw new Error("usage: orphan-owner.ts RUN_DIR ID ETCD_BINARY");
+const dirs = instanceDirs(runDir, id);
+await writeOwner(dirs);
+const watchdog = startWatchdog(dirs);
+const [client, peer] = [await freePort(), await freePort()];
+const etcd = await ManagedProcess.start({
+  name: "etcd",
+  binary: etcdBinary,
+  args: [
+    `--data-dir=${path.join(dirs.data, "etcd")}`,
+    `--listen-client-urls=http://127.0.0.1:${client}`,
+    `--advertise-client-urls=http://127.0.0.1:${client}`,
+    `--listen-peer-urls=http://127.0.0.1:${peer}`,
+    "--listen-metrics-urls=",
+    "--log-level=warn",
+  ],
+  logFile: path.join(dirs.logs, "etcd.log"),
+  pidDir: dirs.pids,
+});
+process.stdout.write(JSON.stringify({ root: dirs.root, etcd: etcd.pid, watchdog, client }) + "\n");
+setInterval(() => undefined, 60_000);

@@ -1,0 +1,81 @@
+// `npm test`: starts one real control plane and one Git server for the whole run, hands their
+// coordinates to the test files through the environment, runs node:test, and always stops what
+// it started. If the control plane cannot start, the run fails with the reason.
+//   npm test                     all tests
+//   npm test -- --unit           pure unit tests only (no cluster)
+//   npm test -- <file|dir> …     only these
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LocalEnvironment } from "../src/localcluster/environment.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const log = (line: string) => process.stderr.write(`[test-run ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+async function testFiles(target: string): Promise<string[]> {
+  const stat = await fs.stat(target);
+  if (stat.isFile()) return [target];
+  const found: string[] = [];
+  for (const entry of await fs.readdir(target, { withFileTypes: true })) {
+    const full = path.join(target, entry.name);
+    if (entry.isDirectory()) found.push(...(await testFiles(full)));
+    else if (entry.name.endsWith(".test.ts")) found.push(full);
+  }
+  return found.sort();
+}
+
+function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const args = ["--import", "tsx", "--test", "--test-reporter=spec", "--test-concurrency=2", ...files];
+  const child = spawn(process.execPath, args, { stdio: "inherit", env, cwd: root });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  return new Promise((resolve) => {
+    child.on("exit", (code, signal) => {
+      process.off("SIGINT", forward);
+      process.off("SIGTERM", forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+async function main(): Promise<number> {
+  const args = process.argv.slice(2);
+  const unitOnly = args.includes("--unit");
+  const targets = args.filter((a) => !a.startsWith("--"));
+  const roots = targets.length > 0 ? targets : unitOnly ? ["test/unit"] : ["test/unit", "test/integration"];
+  const files = (await Promise.all(roots.map((t) => testFiles(path.resolve(root, t))))).flat();
+  if (files.length === 0) throw new Error(`no test files under ${roots.join(", ")}`);
+  const needsCluster = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
+
+  let environment: LocalEnvironment | undefined;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (needsCluster) {
+    const started = performance.now();
+    log("starting the local control plane and Git server for this run");
+    // Imported lazily: a unit-only run loads nothing of the local cluster.
+    const { startLocalEnvironment } = await import("../src/localcluster/environment.js");
+    environment = await startLocalEnvironment({ log });
+    log(`environment ready in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    env["TETHER_TEST_KUBECONFIG"] = environment.kubeconfigPath;
+    env["TETHER_TEST_GIT_URL"] = environment.git.url;
+    env["TETHER_TEST_GIT_ROOT"] = environment.gitRoot;
+  }
+  try {
+    return await runNodeTest(files, env);
+  } finally {
+    if (environment) {
+      log("stopping the local environment");
+      await environment.stop();
+    }
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`\nnpm test could not run: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

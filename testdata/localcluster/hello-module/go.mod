@@ -1,0 +1,3 @@
+module tether.dev/testdata/hello
+
+go 1.22

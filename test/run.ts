@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import type { LocalEnvironment } from "../src/localcluster/environment.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const log = (line: string) => process.stderr.write(`[test-run ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+const log = (line: string) =>
+  process.stderr.write(`[test-run ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
 async function testFiles(target: string): Promise<string[]> {
   const stat = await fs.stat(target);
@@ -75,7 +76,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`\nnpm test could not run: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `\nnpm test could not run: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exit(1);
   },
 );

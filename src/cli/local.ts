@@ -39,19 +39,28 @@ async function readInfo(): Promise<LocalInfo | undefined> {
 function portOption(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === "") return undefined;
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name}: "${value}" is not a port number`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${name}: "${value}" is not a port number`);
   return port;
 }
 
 async function up(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { nodes: { type: "string", default: "1" }, port: { type: "string" }, "git-port": { type: "string" } },
+    options: {
+      nodes: { type: "string", default: "1" },
+      port: { type: "string" },
+      "git-port": { type: "string" },
+    },
   });
   const running = await readInfo();
-  if (running) throw new Error(`a local environment is already running (pid ${running.pid}); see \`tether local status\``);
+  if (running)
+    throw new Error(
+      `a local environment is already running (pid ${running.pid}); see \`tether local status\``,
+    );
   const nodeCount = Number(values.nodes);
-  if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new Error(`--nodes: "${values.nodes}" is not a positive integer`);
+  if (!Number.isInteger(nodeCount) || nodeCount < 1)
+    throw new Error(`--nodes: "${values.nodes}" is not a positive integer`);
   const started = performance.now();
   const environment = await startLocalEnvironment({
     id: LOCAL_ID,
@@ -101,7 +110,7 @@ async function down(): Promise<number> {
     return 0;
   }
   process.kill(owner.pid, "SIGTERM");
-  await waitFor(`pid ${owner.pid} to stop`, async () => !isProcessAlive(owner.pid), { timeoutMs: 60_000 });
+  await waitFor(`pid ${owner.pid} to stop`, () => !isProcessAlive(owner.pid), { timeoutMs: 60_000 });
   process.stdout.write(`stopped the local environment (pid ${owner.pid})\n`);
   return 0;
 }

@@ -92,7 +92,10 @@ async function copyAssets(spec: ComponentSpec, moduleDir: string, outDir: string
   });
   const dir = stdout.trim();
   const docs = await Promise.all(spec.assets.files.map((f) => fs.readFile(path.join(dir, f), "utf8")));
-  await fs.writeFile(path.join(outDir, spec.assets.output), docs.map((d) => d.trimEnd()).join("\n---\n") + "\n");
+  await fs.writeFile(
+    path.join(outDir, spec.assets.output),
+    docs.map((d) => d.trimEnd()).join("\n---\n") + "\n",
+  );
 }
 
 async function buildInto(
@@ -115,12 +118,16 @@ async function buildInto(
     });
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
-    throw new Error(`building ${spec.name} ${spec.version} failed:\n${stderr.trim().split("\n").slice(-20).join("\n")}`);
+    throw new Error(
+      `building ${spec.name} ${spec.version} failed:\n${stderr.trim().split("\n").slice(-20).join("\n")}`,
+    );
   }
   try {
     await run(binary, [...spec.versionArgs], { timeout: 30_000 });
   } catch (error) {
-    throw new Error(`${spec.name} was built but does not run (${spec.versionArgs.join(" ")}): ${String(error)}`);
+    throw new Error(
+      `${spec.name} was built but does not run (${spec.versionArgs.join(" ")}): ${String(error)}`,
+    );
   }
   return { binary, seconds: (performance.now() - started) / 1000 };
 }

@@ -14,13 +14,7 @@ export const KUSTOMIZE_VERSION = "v5.8.1";
 export const KWOK_STAGES_FILE = "stages.yaml";
 
 export type ComponentName =
-  | "etcd"
-  | "kube-apiserver"
-  | "kube-controller-manager"
-  | "kube-scheduler"
-  | "kwok"
-  | "helm"
-  | "kustomize";
+  "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok" | "helm" | "kustomize";
 
 export interface ComponentSpec {
   readonly name: ComponentName;
@@ -88,9 +82,14 @@ export const COMPONENTS: Readonly<Record<ComponentName, ComponentSpec>> = {
       files: [
         "kustomize/stage/node/fast/node-initialize.yaml",
         "kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
-        ...["create", "init-container-running", "init-container-completed", "ready", "complete", "delete"].map(
-          (stage) => `kustomize/stage/pod/general/pod-${stage}.yaml`,
-        ),
+        ...[
+          "create",
+          "init-container-running",
+          "init-container-completed",
+          "ready",
+          "complete",
+          "delete",
+        ].map((stage) => `kustomize/stage/pod/general/pod-${stage}.yaml`),
       ],
     },
   },

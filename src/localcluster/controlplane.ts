@@ -55,7 +55,12 @@ export class ControlPlaneStartError extends Error {
 }
 
 /** Waits for `url`; on timeout or process exit, fails with the process's last log lines. */
-async function awaitHealthy(proc: ManagedProcess, url: string, check: () => Promise<boolean>, timeoutMs: number) {
+async function awaitHealthy(
+  proc: ManagedProcess,
+  url: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+) {
   const exited = proc.exited.then(
     (info) => new ControlPlaneStartError(`${proc.name} exited (code ${info.code}, signal ${info.signal})`),
   );
@@ -142,9 +147,19 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const kcmConfig = path.join(dirs.root, "kube-controller-manager.kubeconfig");
     const schedulerConfig = path.join(dirs.root, "kube-scheduler.kubeconfig");
     await Promise.all([
-      writeKubeconfig(kubeconfigPath, { server, caFile: pki.ca.cert, client: pki.admin, user: "tether-admin" }),
+      writeKubeconfig(kubeconfigPath, {
+        server,
+        caFile: pki.ca.cert,
+        client: pki.admin,
+        user: "tether-admin",
+      }),
       writeKubeconfig(kcmConfig, { server, caFile: pki.ca.cert, client: pki.controllerManager, user: "kcm" }),
-      writeKubeconfig(schedulerConfig, { server, caFile: pki.ca.cert, client: pki.scheduler, user: "scheduler" }),
+      writeKubeconfig(schedulerConfig, {
+        server,
+        caFile: pki.ca.cert,
+        client: pki.scheduler,
+        user: "scheduler",
+      }),
     ]);
 
     log("starting kube-controller-manager, kube-scheduler and kwok");
@@ -183,7 +198,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     for (const name of nodeNames) await clients.core.createNode({ body: kwokNode(name) });
     log(`waiting for ${nodeNames.length} kwok node(s) to be Ready`);
     for (const name of nodeNames) {
-      await awaitHealthy(kwok, `node ${name} Ready`, async () => nodeIsReady(await clients.core.readNode({ name })), timeoutMs);
+      await awaitHealthy(
+        kwok,
+        `node ${name} Ready`,
+        async () => nodeIsReady(await clients.core.readNode({ name })),
+        timeoutMs,
+      );
     }
     // Pods are refused until the namespace's default ServiceAccount exists; wait so the first
     // workload does not start with an avoidable back-off.

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { ensureComponents } from "./binaries.js";
 import { CONTROL_PLANE } from "./components.js";
-import type { ControlPlane, ControlPlaneBinaries } from "./controlplane.js";
+import type { ControlPlane } from "./controlplane.js";
 import { startControlPlane } from "./controlplane.js";
 import type { GitServer } from "./gitserver.js";
 import { startGitServer } from "./gitserver.js";
@@ -30,7 +30,9 @@ export interface LocalEnvironment {
   stop(): Promise<void>;
 }
 
-export async function startLocalEnvironment(options: LocalEnvironmentOptions = {}): Promise<LocalEnvironment> {
+export async function startLocalEnvironment(
+  options: LocalEnvironmentOptions = {},
+): Promise<LocalEnvironment> {
   const env = options.env ?? process.env;
   const log = options.log ?? (() => undefined);
   const external = env["TETHER_KUBECONFIG"];
@@ -45,7 +47,7 @@ export async function startLocalEnvironment(options: LocalEnvironmentOptions = {
   } else {
     const binaries = await ensureComponents(CONTROL_PLANE, { cacheDir: options.cacheDir, log });
     controlPlane = await startControlPlane({
-      binaries: binaries as ControlPlaneBinaries,
+      binaries,
       id: options.id,
       cacheDir: options.cacheDir,
       apiserverPort: options.apiserverPort,

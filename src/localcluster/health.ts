@@ -10,7 +10,11 @@ export interface TlsProbe {
 }
 
 /** GETs `url`; resolves the status and body, or rejects on connection errors. */
-export async function probe(url: string, tls?: TlsProbe, timeoutMs = 5_000): Promise<{ status: number; body: string }> {
+export async function probe(
+  url: string,
+  tls?: TlsProbe,
+  timeoutMs = 5_000,
+): Promise<{ status: number; body: string }> {
   const options: https.RequestOptions = { timeout: timeoutMs };
   if (tls) {
     options.ca = await fs.readFile(tls.ca);

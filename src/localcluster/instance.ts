@@ -21,7 +21,12 @@ export interface InstanceDirs {
 
 export function instanceDirs(runDir: string, id: string): InstanceDirs {
   const root = path.join(runDir, id);
-  return { root, pids: path.join(root, "pids"), logs: path.join(root, "logs"), data: path.join(root, "data") };
+  return {
+    root,
+    pids: path.join(root, "pids"),
+    logs: path.join(root, "logs"),
+    data: path.join(root, "data"),
+  };
 }
 
 interface OwnerRecord {
@@ -73,7 +78,8 @@ export async function stopRecorded(pidDir: string, graceMs = 10_000): Promise<st
     if (await runsBinary(record.pid, record.binary)) live.push(record);
   }
   for (const record of live) signalGroup(record.pid, "SIGTERM");
-  const allGone = async () => (await Promise.all(live.map((r) => runsBinary(r.pid, r.binary)))).every((a) => !a);
+  const allGone = async () =>
+    (await Promise.all(live.map((r) => runsBinary(r.pid, r.binary)))).every((a) => !a);
   try {
     await waitFor("recorded processes to exit", allGone, { timeoutMs: graceMs });
   } catch {

@@ -16,7 +16,12 @@ export async function writeKubeconfig(
   const doc = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: cluster, cluster: { server: opts.server, "certificate-authority-data": await b64(opts.caFile) } }],
+    clusters: [
+      {
+        name: cluster,
+        cluster: { server: opts.server, "certificate-authority-data": await b64(opts.caFile) },
+      },
+    ],
     users: [
       {
         name: opts.user,

@@ -39,7 +39,11 @@ async function readHolder(lockPath: string): Promise<number | undefined> {
 }
 
 /** Runs `fn` while holding the lock at `lockPath`; always releases it. */
-export async function withFileLock<T>(lockPath: string, options: LockOptions, fn: () => Promise<T>): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  options: LockOptions,
+  fn: () => Promise<T>,
+): Promise<T> {
   await fs.mkdir(path.dirname(lockPath), { recursive: true });
   const deadline = Date.now() + options.timeoutMs;
   let told = false;
@@ -67,7 +71,9 @@ export async function withFileLock<T>(lockPath: string, options: LockOptions, fn
       options.onWait?.(holder);
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for lock ${lockPath} (held by pid ${holder ?? "?"})`);
+      throw new Error(
+        `timed out after ${options.timeoutMs} ms waiting for lock ${lockPath} (held by pid ${holder ?? "?"})`,
+      );
     }
     await delay(pause);
     pause = Math.min(pause * 2, 1_000);

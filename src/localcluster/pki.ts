@@ -85,7 +85,15 @@ export async function createPki(dir: string, serviceIP: string): Promise<Cluster
     signedPair(dir, ca, "kube-scheduler", "/CN=system:kube-scheduler", CLIENT),
   ]);
   const serviceAccount = { key: path.join(dir, "sa.key"), pub: path.join(dir, "sa.pub") };
-  await openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", serviceAccount.key]);
+  await openssl([
+    "genpkey",
+    "-algorithm",
+    "EC",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-out",
+    serviceAccount.key,
+  ]);
   await openssl(["pkey", "-in", serviceAccount.key, "-pubout", "-out", serviceAccount.pub]);
   return { dir, ca, serving, admin, controllerManager, scheduler, serviceAccount };
 }

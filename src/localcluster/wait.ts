@@ -18,23 +18,27 @@ export interface WaitOptions {
 /** Polls until `check` returns something other than undefined/false. */
 export async function waitFor<T>(
   what: string,
-  check: () => Promise<T | undefined | false>,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
   options: WaitOptions,
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let interval = options.intervalMs ?? 50;
   let lastError: unknown;
-  let aborted: Error | undefined;
-  void options.abort?.then((error) => (aborted = error));
+  // A holder object: the abort callback sets it asynchronously, which plain `let` narrowing hides.
+  const abort: { error?: Error } = {};
+  void options.abort?.then((error) => (abort.error = error));
+  const throwIfAborted = () => {
+    if (abort.error) throw abort.error;
+  };
   for (;;) {
-    if (aborted) throw aborted;
+    throwIfAborted();
     try {
       const value = await check();
       if (value !== undefined && value !== false) return value;
     } catch (error) {
       lastError = error;
     }
-    if (aborted) throw aborted;
+    throwIfAborted();
     if (Date.now() >= deadline) {
       const detail = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
       throw new WaitTimeoutError(`${what} did not happen within ${options.timeoutMs} ms${detail}`);

@@ -31,7 +31,11 @@ export function clients(): KubeClients {
 
 /** A unique, DNS-safe name for a test's own objects. */
 export function uniqueName(prefix: string): string {
-  const slug = prefix.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40);
+  const slug = prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 40);
   return `${slug}-${randomBytes(3).toString("hex")}`;
 }
 

@@ -23,7 +23,11 @@ const components = { hello };
 describe("binary cache", () => {
   let cacheDir: string;
   let builds: number;
-  const options = () => ({ cacheDir, components, log: (line: string) => void (line.startsWith("built ") && builds++) });
+  const options = () => ({
+    cacheDir,
+    components,
+    log: (line: string) => void (line.startsWith("built ") && builds++),
+  });
 
   before(async () => {
     cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-cache-"));
@@ -35,7 +39,9 @@ describe("binary cache", () => {
     const key = await cacheKey(hello, repoRoot);
     assert.equal(first, path.join(cacheDir, "bin", key, "hello"));
     assert.match(key, /^hello-v0\.0\.1-[0-9a-f]{12}$/);
-    const manifest = JSON.parse(await fs.readFile(path.join(cacheDir, "bin", key, "manifest.json"), "utf8")) as {
+    const manifest = JSON.parse(
+      await fs.readFile(path.join(cacheDir, "bin", key, "manifest.json"), "utf8"),
+    ) as {
       files: Record<string, { size: number; sha256: string }>;
     };
     assert.equal(manifest.files["hello"]?.size, (await fs.stat(first)).size);

@@ -32,8 +32,13 @@ async function startOrphanOwner(runDir: string, id: string, etcd: string) {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const [line] = await Promise.race([
-    createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value as string]),
-    new Promise<never>((_, reject) => child.once("exit", (code) => reject(new Error(`owner exited ${code}`)))),
+    createInterface({ input: child.stdout })
+      [Symbol.asyncIterator]()
+      .next()
+      .then((r) => [r.value as string]),
+    new Promise<never>((_, reject) =>
+      child.once("exit", (code) => reject(new Error(`owner exited ${code}`))),
+    ),
   ]);
   return { child, started: JSON.parse(line ?? "{}") as Orphan };
 }
@@ -43,7 +48,7 @@ describe("local control plane faults", () => {
   let cacheDir: string;
 
   before(async () => {
-    binaries = (await ensureComponents(CONTROL_PLANE)) as ControlPlaneBinaries;
+    binaries = await ensureComponents(CONTROL_PLANE);
     cacheDir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-faults-"));
   });
 
@@ -52,11 +57,17 @@ describe("local control plane faults", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      await assert.rejects(startControlPlane({ binaries, cacheDir, apiserverPort: port }), (error: unknown) => {
-        assert.ok(error instanceof PortInUseError);
-        assert.match(error.message, new RegExp(`port 127\\.0\\.0\\.1:${port} for kube-apiserver is already in use`));
-        return true;
-      });
+      await assert.rejects(
+        startControlPlane({ binaries, cacheDir, apiserverPort: port }),
+        (error: unknown) => {
+          assert.ok(error instanceof PortInUseError);
+          assert.match(
+            error.message,
+            new RegExp(`port 127\\.0\\.0\\.1:${port} for kube-apiserver is already in use`),
+          );
+          return true;
+        },
+      );
     } finally {
       blocker.close();
     }
@@ -69,7 +80,10 @@ describe("local control plane faults", () => {
       startControlPlane({ binaries, cacheDir, etcdServersOverride: deadEtcd, readyTimeoutMs: 6_000 }),
       (error: unknown) => {
         assert.ok(error instanceof ControlPlaneStartError);
-        assert.match(error.message, /kube-apiserver to answer https:\/\/127\.0\.0\.1:\d+\/readyz did not happen within 6000 ms/);
+        assert.match(
+          error.message,
+          /kube-apiserver to answer https:\/\/127\.0\.0\.1:\d+\/readyz did not happen within 6000 ms/,
+        );
         assert.match(error.message, /--- last lines of .*kube-apiserver\.log ---\n.+/);
         return true;
       },
@@ -82,21 +96,29 @@ describe("local control plane faults", () => {
     const { child, started } = await startOrphanOwner(runDir, "orphan-a", binaries.etcd);
     assert.ok(isProcessAlive(started.etcd));
     child.kill("SIGKILL");
-    await waitFor("etcd to be stopped by the watchdog", async () => !isProcessAlive(started.etcd), {
+    await waitFor("etcd to be stopped by the watchdog", () => !isProcessAlive(started.etcd), {
       timeoutMs: 30_000,
     });
-    await waitFor("instance folder removed", () => fs.access(started.root).then(() => false, () => true), {
-      timeoutMs: 10_000,
-    });
+    await waitFor(
+      "instance folder removed",
+      () =>
+        fs.access(started.root).then(
+          () => false,
+          () => true,
+        ),
+      {
+        timeoutMs: 10_000,
+      },
+    );
   });
 
   test("owner and watchdog both killed: the next start cleans up the leftovers", async () => {
     const runDir = path.join(cacheDir, "run-stale");
     const { child, started } = await startOrphanOwner(runDir, "orphan-b", binaries.etcd);
     process.kill(started.watchdog, "SIGKILL");
-    await waitFor("watchdog gone", async () => !isProcessAlive(started.watchdog), { timeoutMs: 10_000 });
+    await waitFor("watchdog gone", () => !isProcessAlive(started.watchdog), { timeoutMs: 10_000 });
     child.kill("SIGKILL");
-    await waitFor("owner gone", async () => !isProcessAlive(child.pid ?? 0), { timeoutMs: 10_000 });
+    await waitFor("owner gone", () => !isProcessAlive(child.pid ?? 0), { timeoutMs: 10_000 });
     assert.ok(isProcessAlive(started.etcd), "etcd outlived its owner");
 
     const cleaned = await cleanupStaleInstances(runDir);

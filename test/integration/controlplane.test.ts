@@ -66,7 +66,10 @@ describe("local control plane", () => {
     const namespace = await testNamespace(t);
     const { apps, core } = clients();
     await apps.createNamespacedDeployment({ namespace, body: nginx(namespace, 1) });
-    await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "settings" }, data: { a: "1" } } });
+    await core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: "settings" }, data: { a: "1" } },
+    });
     await waitFor("a Running pod", async () => {
       const pods = await core.listNamespacedPod({ namespace });
       return pods.items.some((p) => p.status?.phase === "Running");
@@ -84,7 +87,9 @@ describe("local control plane", () => {
     }, { timeoutMs: 90_000 }); // prettier-ignore
     const leftover = await core.listPodForAllNamespaces({ fieldSelector: `metadata.namespace=${namespace}` });
     assert.equal(leftover.items.length, 0, "no pods left");
-    const deployments = await apps.listDeploymentForAllNamespaces({ fieldSelector: `metadata.namespace=${namespace}` });
+    const deployments = await apps.listDeploymentForAllNamespaces({
+      fieldSelector: `metadata.namespace=${namespace}`,
+    });
     assert.equal(deployments.items.length, 0, "no deployments left");
   });
 });

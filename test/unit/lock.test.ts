@@ -34,7 +34,10 @@ test("holders of one lock never overlap", async () => {
 test("a lock left by a dead process is taken over", async () => {
   const lock = path.join(await tempDir(), "stale.lock");
   // A pid that certainly is dead: a process that already exited.
-  const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]).stdout.toString();
+  const dead = spawnSync(process.execPath, [
+    "-e",
+    "process.stdout.write(String(process.pid))",
+  ]).stdout.toString();
   await fs.writeFile(lock, dead);
   const result = await withFileLock(lock, { timeoutMs: 5_000 }, () => Promise.resolve("acquired"));
   assert.equal(result, "acquired");

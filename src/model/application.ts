@@ -1,0 +1,195 @@
+// The Application resource (tether.dev/v1alpha1): the contract shared by controller, API, CLI and
+// UI. Field names follow Argo CD's Application where the meaning is the same, so manifests and
+// habits carry over. The CRD schema in deploy/ is checked against these types by a test.
+
+export const GROUP = "tether.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+}
+
+export interface DirectorySource {
+  recurse?: boolean;
+  /** Glob (or `{a,b}` list of globs) of files to include, relative to `path`. */
+  include?: string;
+  exclude?: string;
+}
+
+export interface KustomizeSource {
+  /** Extra flags for `kustomize build`, e.g. ["--enable-helm"]; checked against an allow-list. */
+  buildOptions?: string[];
+  namePrefix?: string;
+  nameSuffix?: string;
+  namespace?: string;
+  images?: string[];
+  commonLabels?: Record<string, string>;
+  commonAnnotations?: Record<string, string>;
+}
+
+export interface HelmParameter {
+  name: string;
+  value: string;
+  /** --set-string instead of --set. */
+  forceString?: boolean;
+}
+
+export interface HelmSource {
+  releaseName?: string;
+  /** Files inside the repository, relative to the chart's path. */
+  valueFiles?: string[];
+  /** Inline values as YAML text. */
+  values?: string;
+  parameters?: HelmParameter[];
+  /** Render CRDs from the chart's crds/ folder (default true). */
+  includeCRDs?: boolean;
+  skipCrds?: boolean;
+}
+
+export type SourceType = "Directory" | "Kustomize" | "Helm";
+
+export interface ApplicationSource {
+  /** Git URL (https, http, ssh, git, file) or, with `chart`, a Helm repository (https or oci://). */
+  repoURL: string;
+  /** Branch, tag, commit SHA, HEAD, or a semver range over tags; for a Helm repository, a chart version. */
+  targetRevision?: string;
+  /** Folder inside the repository (Git sources). */
+  path?: string;
+  /** Chart name in a Helm repository (instead of `path`). */
+  chart?: string;
+  /** Forces the render type instead of detecting it. */
+  type?: SourceType;
+  directory?: DirectorySource;
+  kustomize?: KustomizeSource;
+  helm?: HelmSource;
+}
+
+export interface ApplicationDestination {
+  /** API server URL; `https://kubernetes.default.svc` (or empty) is the cluster Tether runs in. */
+  server?: string;
+  /** Cluster name, as registered; alternative to `server`. */
+  name?: string;
+  namespace?: string;
+}
+
+export interface RetryBackoff {
+  /** Go-style duration, e.g. "5s". */
+  duration?: string;
+  factor?: number;
+  maxDuration?: string;
+}
+
+export interface SyncPolicy {
+  automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean };
+  /** e.g. "CreateNamespace=true", "PruneLast=true", "ServerSideApply=true", "ApplyOutOfSyncOnly=true". */
+  syncOptions?: string[];
+  retry?: { limit?: number; backoff?: RetryBackoff };
+}
+
+export interface IgnoreDifference {
+  group?: string;
+  kind: string;
+  name?: string;
+  namespace?: string;
+  jsonPointers?: string[];
+  jqPathExpressions?: string[];
+  managedFieldsManagers?: string[];
+}
+
+export interface ApplicationSpec {
+  source: ApplicationSource;
+  destination: ApplicationDestination;
+  project?: string;
+  syncPolicy?: SyncPolicy;
+  ignoreDifferences?: IgnoreDifference[];
+}
+
+export type SyncStatusCode = "Synced" | "OutOfSync" | "Unknown";
+export type HealthStatusCode = "Healthy" | "Progressing" | "Degraded" | "Missing" | "Suspended" | "Unknown";
+
+export interface HealthStatus {
+  status: HealthStatusCode;
+  message?: string;
+}
+
+export interface ResourceRef {
+  group: string;
+  version?: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
+export interface ResourceStatus extends ResourceRef {
+  status: SyncStatusCode;
+  health?: HealthStatus;
+  message?: string;
+  /** The fields that differ (JSON pointers), when OutOfSync. */
+  diff?: string[];
+}
+
+export interface Condition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+export interface RevisionInfo {
+  revision: string;
+  author?: string;
+  date?: string;
+  message?: string;
+}
+
+export interface HistoryEntry extends RevisionInfo {
+  id: number;
+  deployedAt: string;
+  result: "Succeeded" | "Failed";
+  initiatedBy: "auto" | "manual";
+  source?: ApplicationSource;
+}
+
+export interface OperationState {
+  phase: "Running" | "Succeeded" | "Failed" | "Terminating";
+  revision: string;
+  message?: string;
+  startedAt: string;
+  finishedAt?: string;
+  initiatedBy: "auto" | "manual";
+  /** Resumable progress: which step of the sync comes next. */
+  step?: string;
+  results?: { ref: ResourceRef; action: string; message?: string }[];
+}
+
+export interface ApplicationStatus {
+  sync?: { status: SyncStatusCode; revision?: string; comparedTo?: ApplicationSource };
+  health?: HealthStatus;
+  conditions?: Condition[];
+  resources?: ResourceStatus[];
+  operationState?: OperationState;
+  history?: HistoryEntry[];
+  reconciledAt?: string;
+  observedGeneration?: number;
+  sourceType?: SourceType;
+  revisionInfo?: RevisionInfo;
+}
+
+export interface Application {
+  apiVersion: typeof API_VERSION;
+  kind: "Application";
+  metadata: ObjectMeta;
+  spec: ApplicationSpec;
+  status?: ApplicationStatus;
+}

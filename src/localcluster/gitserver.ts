@@ -31,6 +31,18 @@ export interface GitServer {
 }
 
 const REPO_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** `/<repo>.git/<smart-HTTP endpoint>`, where repo may have folders; nothing else reaches git. */
+const SERVICE_PATH =
+  /^\/(?:[A-Za-z0-9][A-Za-z0-9._-]*\/)*[A-Za-z0-9][A-Za-z0-9._-]*\.git\/(?:info\/refs|git-upload-pack|git-receive-pack|HEAD)$/;
+
+function acceptablePath(rawUrl: string | undefined): boolean {
+  try {
+    const pathname = decodeURIComponent(new URL(rawUrl ?? "/", "http://localhost").pathname);
+    return SERVICE_PATH.test(pathname) && !pathname.split("/").includes("..");
+  } catch {
+    return false;
+  }
+}
 
 function sameSecret(given: string, expected: string): boolean {
   const a = Buffer.from(given);
@@ -131,6 +143,10 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     if (!authorized(req, options.auth)) {
       res.writeHead(401, { "www-authenticate": 'Basic realm="tether-git"', "content-type": "text/plain" });
       return void res.end("authentication required\n");
+    }
+    if (!acceptablePath(req.url)) {
+      res.writeHead(400, { "content-type": "text/plain" });
+      return void res.end("not a Git smart-HTTP path\n");
     }
     serveWithHttpBackend(root, req, res, options.auth?.username);
   });

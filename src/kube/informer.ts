@@ -1,0 +1,130 @@
+// A list+watch cache of one kind (optionally filtered by label): watch with bookmarks so a quiet
+// watch can resume cheaply, re-list when the server says the resourceVersion expired (410), and
+// restart with backoff after errors, so a restarted apiserver is survived without help.
+import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import { Watch } from "@kubernetes/client-node";
+
+export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED";
+export type InformerHandler = (type: InformerEventType, object: KubernetesObject) => void;
+
+export interface InformerOptions {
+  readonly config: KubeConfig;
+  /** Collection path, e.g. `/apis/apps/v1/deployments` (all namespaces). */
+  readonly path: string;
+  readonly labelSelector?: string;
+  /** Lists the collection: items plus the list's resourceVersion. */
+  readonly list: () => Promise<{ items: KubernetesObject[]; resourceVersion: string }>;
+  readonly onEvent: InformerHandler;
+  readonly onError?: (error: unknown) => void;
+  /** Cap on the restart backoff. */
+  readonly maxBackoffMs?: number;
+}
+
+const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+
+export class Informer {
+  private readonly cache = new Map<string, KubernetesObject>();
+  private resourceVersion = "";
+  private stopped = false;
+  private abort: AbortController | undefined;
+  private backoffMs = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private synced: Promise<void> | undefined;
+  /** Watch (re)connections made; tests use it to observe resumption. */
+  connects = 0;
+  relists = 0;
+
+  constructor(private readonly options: InformerOptions) {}
+
+  /** Starts listing and watching; resolves once the initial list is in the cache. */
+  start(): Promise<void> {
+    this.synced ??= this.relist().then(() => this.watch());
+    return this.synced;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.abort?.abort();
+  }
+
+  get(namespace: string | undefined, name: string): KubernetesObject | undefined {
+    return this.cache.get(`${namespace ?? ""}/${name}`);
+  }
+
+  list(): KubernetesObject[] {
+    return [...this.cache.values()];
+  }
+
+  private async relist(): Promise<void> {
+    const { items, resourceVersion } = await this.options.list();
+    this.relists += 1;
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = keyOf(item);
+      seen.add(key);
+      const previous = this.cache.get(key);
+      this.cache.set(key, item);
+      if (!previous) this.options.onEvent("ADDED", item);
+      else if (previous.metadata?.resourceVersion !== item.metadata?.resourceVersion) {
+        this.options.onEvent("MODIFIED", item);
+      }
+    }
+    for (const [key, item] of this.cache) {
+      if (seen.has(key)) continue;
+      this.cache.delete(key);
+      this.options.onEvent("DELETED", item);
+    }
+    this.resourceVersion = resourceVersion;
+  }
+
+  private handle(type: string, object: KubernetesObject & { code?: number }) {
+    if (type === "ERROR") {
+      // 410 Gone: our resourceVersion is too old; the next connect re-lists.
+      if (object.code === 410) this.resourceVersion = "";
+      return;
+    }
+    const rv = object.metadata?.resourceVersion;
+    if (rv) this.resourceVersion = rv;
+    if (type === "BOOKMARK") return;
+    const key = keyOf(object);
+    if (type === "DELETED") this.cache.delete(key);
+    else this.cache.set(key, object);
+    if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") this.options.onEvent(type, object);
+    this.backoffMs = 0;
+  }
+
+  private async watch(): Promise<void> {
+    if (this.stopped) return;
+    this.connects += 1;
+    const params = {
+      allowWatchBookmarks: true,
+      resourceVersion: this.resourceVersion,
+      labelSelector: this.options.labelSelector,
+      timeoutSeconds: 300 + Math.floor(Math.random() * 60),
+    };
+    this.abort = await new Watch(this.options.config).watch(
+      this.options.path,
+      params,
+      (type: string, object: KubernetesObject & { code?: number }) => this.handle(type, object),
+      (error: unknown) => this.reconnect(error),
+    );
+  }
+
+  private reconnect(error: unknown): void {
+    if (this.stopped) return;
+    const gone = (error as { statusCode?: number } | null)?.statusCode === 410;
+    if (error && !gone) {
+      this.options.onError?.(error);
+      this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 200), this.options.maxBackoffMs ?? 10_000);
+    }
+    if (gone) this.resourceVersion = "";
+    this.retryTimer = setTimeout(() => {
+      const next = this.resourceVersion ? Promise.resolve() : this.relist();
+      next.then(
+        () => this.watch(),
+        (listError: unknown) => this.reconnect(listError ?? new Error("list failed")),
+      );
+    }, error ? this.backoffMs : 0);
+  }
+}

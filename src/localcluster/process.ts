@@ -47,6 +47,7 @@ export class ManagedProcess {
     private readonly pidFile: string,
     /** Resolves when the process has exited, for whatever reason. */
     readonly exited: Promise<ExitInfo>,
+    private readonly handle: { ref(): void },
   ) {
     void exited.then((info) => (this.exitInfo = info));
   }
@@ -80,7 +81,7 @@ export class ManagedProcess {
     const pidFile = path.join(options.pidDir, `${options.name}.json`);
     const record: PidRecord = { name: options.name, pid, binary: options.binary };
     await fs.writeFile(pidFile, JSON.stringify(record));
-    return new ManagedProcess(options.name, pid, options.logFile, pidFile, exited);
+    return new ManagedProcess(options.name, pid, options.logFile, pidFile, exited, child);
   }
 
   get running(): boolean {
@@ -94,6 +95,9 @@ export class ManagedProcess {
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs = 10_000): Promise<ExitInfo> {
     if (this.running) {
+      // While we wait for it, the child must keep the event loop alive: unref'd, its exit event
+      // could be the only thing left pending, and Node would quit with the stop half done.
+      this.handle.ref();
       signalGroup(this.pid, "SIGTERM");
       const timer = setTimeout(() => signalGroup(this.pid, "SIGKILL"), graceMs);
       try {

@@ -1,0 +1,79 @@
+// Apply order: the order Helm and Argo CD install kinds in, so that what an object refers to
+// (Namespace, CRD, ServiceAccount, ConfigMap, Secret, …) exists before the object itself.
+// Prune runs the same order backwards.
+
+const KIND_ORDER = [
+  "Namespace",
+  "NetworkPolicy",
+  "ResourceQuota",
+  "LimitRange",
+  "PodSecurityPolicy",
+  "PodDisruptionBudget",
+  "ServiceAccount",
+  "Secret",
+  "SecretList",
+  "ConfigMap",
+  "StorageClass",
+  "PersistentVolume",
+  "PersistentVolumeClaim",
+  "CustomResourceDefinition",
+  "ClusterRole",
+  "ClusterRoleList",
+  "ClusterRoleBinding",
+  "ClusterRoleBindingList",
+  "Role",
+  "RoleList",
+  "RoleBinding",
+  "RoleBindingList",
+  "Service",
+  "DaemonSet",
+  "Pod",
+  "ReplicationController",
+  "ReplicaSet",
+  "Deployment",
+  "HorizontalPodAutoscaler",
+  "StatefulSet",
+  "Job",
+  "CronJob",
+  "IngressClass",
+  "Ingress",
+  "APIService",
+  "MutatingWebhookConfiguration",
+  "ValidatingWebhookConfiguration",
+];
+const rank = new Map(KIND_ORDER.map((kind, index) => [kind, index]));
+
+export interface Orderable {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+}
+
+/** Kinds not in the list (custom resources, Applications) come last: their CRDs must exist first. */
+function kindRank(kind: string | undefined): number {
+  return rank.get(kind ?? "") ?? KIND_ORDER.length;
+}
+
+export function compareForApply(a: Orderable, b: Orderable): number {
+  return (
+    kindRank(a.kind) - kindRank(b.kind) ||
+    (a.kind ?? "").localeCompare(b.kind ?? "") ||
+    (a.metadata?.namespace ?? "").localeCompare(b.metadata?.namespace ?? "") ||
+    (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "")
+  );
+}
+
+/** A new array in apply order; the input is not changed. */
+export function applyOrder<T extends Orderable>(objects: readonly T[]): T[] {
+  return [...objects].sort(compareForApply);
+}
+
+/** A new array in prune (reverse apply) order: Deployments before the ConfigMaps they mount. */
+export function pruneOrder<T extends Orderable>(objects: readonly T[]): T[] {
+  return [...objects].sort((a, b) => compareForApply(b, a));
+}
+
+/** Namespaces and CRDs: applied first, in a step of their own, so the rest can be dry-run. */
+export function isClusterFoundation(object: Orderable): boolean {
+  return object.kind === "Namespace" || object.kind === "CustomResourceDefinition";
+}

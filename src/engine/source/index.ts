@@ -1,0 +1,16 @@
+// The source stage: Git repository URL + targetRevision → commit, and commit → read-only file tree.
+export type {
+  RepositoryCache,
+  RepositoryCacheOptions,
+  RepositoryCacheStats,
+  ResolvedRevision,
+} from "./cache.js";
+export { createRepositoryCache } from "./cache.js";
+export type { RepoCredentials, SecretLike } from "./credentials.js";
+export { pickCredentials, SECRET_TYPE_LABEL } from "./credentials.js";
+export type { GitRunner } from "./mirror.js";
+export type { SourceTree } from "./trees.js";
+export type { RepoUrl } from "./url.js";
+export { mirrorKey, normalizeRepoUrl, parseRepoUrl } from "./url.js";
+export { selectSemverTag } from "./revision.js";
+export { parseLsRemote } from "./lsremote.js";

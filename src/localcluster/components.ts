@@ -10,11 +10,19 @@ export const ETCD_VERSION = "v3.6.16";
 export const KWOK_VERSION = "v0.8.0";
 export const HELM_VERSION = "v3.19.5";
 export const KUSTOMIZE_VERSION = "v5.8.1";
+export const REGISTRY_VERSION = "v3.1.2";
 /** Name of kwok's Stage configuration inside its cache entry. */
 export const KWOK_STAGES_FILE = "stages.yaml";
 
 export type ComponentName =
-  "etcd" | "kube-apiserver" | "kube-controller-manager" | "kube-scheduler" | "kwok" | "helm" | "kustomize";
+  | "etcd"
+  | "kube-apiserver"
+  | "kube-controller-manager"
+  | "kube-scheduler"
+  | "kwok"
+  | "helm"
+  | "kustomize"
+  | "registry";
 
 export interface ComponentSpec {
   readonly name: ComponentName;
@@ -108,6 +116,15 @@ export const COMPONENTS: Readonly<Record<ComponentName, ComponentSpec>> = {
     pkg: "sigs.k8s.io/kustomize/kustomize/v5",
     ldflags: [`-X sigs.k8s.io/kustomize/api/provenance.version=kustomize/${KUSTOMIZE_VERSION}`],
     versionArgs: ["version"],
+  },
+  // An OCI registry (CNCF distribution) for tests that render Helm charts from oci:// URLs.
+  registry: {
+    name: "registry",
+    version: REGISTRY_VERSION,
+    moduleDir: "build/components/registry",
+    pkg: "github.com/distribution/distribution/v3/cmd/registry",
+    ldflags: [`-X github.com/distribution/distribution/v3/version.version=${REGISTRY_VERSION}`],
+    versionArgs: ["--version"],
   },
 };
 

@@ -19,7 +19,7 @@ import { claimPort, freePort } from "./ports.js";
 import { ManagedProcess } from "./process.js";
 import { waitFor } from "./wait.js";
 
-export type ControlPlaneBinaries = Record<Exclude<ComponentName, "helm" | "kustomize">, string>;
+export type ControlPlaneBinaries = Record<Exclude<ComponentName, "helm" | "kustomize" | "registry">, string>;
 
 export const SERVICE_CIDR = "10.96.0.0/16";
 const SERVICE_IP = "10.96.0.1";

@@ -1,0 +1,99 @@
+// `helm template` argv and chart location, as pure functions of the source (easy to test and to
+// read: this is exactly what runs).
+import type { ApplicationSource, HelmParameter } from "../../model/application.js";
+import { RenderError } from "../errors.js";
+
+export type ChartLocation =
+  | { kind: "path" }
+  | { kind: "repository"; repoURL: string; chart: string; version?: string }
+  | { kind: "oci"; ref: string; version?: string };
+
+const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Where the chart comes from: the Git checkout, a Helm HTTP repository, or an OCI registry. */
+export function chartLocation(source: ApplicationSource): ChartLocation {
+  if (!source.chart) return { kind: "path" };
+  const version =
+    source.targetRevision && source.targetRevision !== "HEAD" ? source.targetRevision : undefined;
+  const segments = source.chart.split("/");
+  if (source.repoURL.startsWith("oci://")) {
+    if (!segments.every((s) => CHART_NAME.test(s))) {
+      throw new RenderError(
+        "HelmFailed",
+        `spec.source.chart ${JSON.stringify(source.chart)} is not a chart name`,
+      );
+    }
+    return { kind: "oci", ref: `${source.repoURL.replace(/\/+$/, "")}/${source.chart}`, version };
+  }
+  if (/^https?:\/\//.test(source.repoURL)) {
+    if (!CHART_NAME.test(source.chart)) {
+      throw new RenderError(
+        "HelmFailed",
+        `spec.source.chart ${JSON.stringify(source.chart)} is not a chart name`,
+      );
+    }
+    return { kind: "repository", repoURL: source.repoURL, chart: source.chart, version };
+  }
+  throw new RenderError(
+    "HelmFailed",
+    `spec.source.repoURL ${JSON.stringify(source.repoURL)} is not a Helm repository (https:// or oci://)`,
+  );
+}
+
+export interface HelmTemplateArgs {
+  releaseName: string;
+  /** Absolute chart folder for a chart in Git, the chart name or oci:// reference otherwise. */
+  chart: string;
+  location: ChartLocation;
+  namespace: string;
+  /** Absolute, already-confined value files, in the user's order. */
+  valueFiles: string[];
+  /** Temp file holding `helm.values` (applied after valueFiles, before parameters, as in Argo CD). */
+  inlineValuesFile?: string;
+  parameters: HelmParameter[];
+  includeCRDs: boolean;
+  plainHttp: boolean;
+}
+
+export function helmTemplateArgs(a: HelmTemplateArgs): string[] {
+  const args = ["template", a.releaseName, a.chart, "--namespace", a.namespace];
+  args.push(a.includeCRDs ? "--include-crds" : "--skip-crds");
+  if (a.location.kind === "repository") args.push("--repo", a.location.repoURL);
+  if (a.location.kind !== "path" && a.location.version) args.push("--version", a.location.version);
+  if (a.location.kind === "oci" && a.plainHttp) args.push("--plain-http");
+  for (const file of a.valueFiles) args.push("--values", file);
+  if (a.inlineValuesFile) args.push("--values", a.inlineValuesFile);
+  a.parameters.forEach((p, i) => {
+    if (!p.name || /[\n\r]/.test(p.name) || /[\n\r]/.test(p.value)) {
+      throw new RenderError(
+        "HelmFailed",
+        `spec.source.helm.parameters[${i}] has an empty or multi-line name or value`,
+      );
+    }
+    args.push(p.forceString ? "--set-string" : "--set", `${p.name}=${p.value}`);
+  });
+  return args;
+}
+
+/**
+ * Splits `helm template` output into (source, text) chunks. Helm prints every manifest as
+ * `---\n# Source: <chart>/templates/x.yaml\n…`, and a document separator is always at column 0
+ * (block scalars are indented), so splitting on `---` lines is exact.
+ */
+export function splitHelmOutput(output: string): { source: string; text: string }[] {
+  const chunks: { source: string; text: string }[] = [];
+  for (const text of output.split(/^---[ \t]*$/m)) {
+    if (text.trim() === "") continue;
+    const match = /^# Source: (.+)$/m.exec(text);
+    chunks.push({ source: match?.[1]?.trim() ?? "helm template", text });
+  }
+  return chunks;
+}
+
+/** `mychart/templates/x.yaml` → `<appPath>/templates/x.yaml` for a chart that lives in Git. */
+export function chartFileInRepository(helmSource: string, appPath: string): string {
+  const slash = helmSource.indexOf("/");
+  if (slash < 0) return helmSource;
+  const rest = helmSource.slice(slash + 1);
+  return appPath === "" ? rest : `${appPath}/${rest}`;
+}

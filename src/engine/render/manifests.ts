@@ -1,0 +1,106 @@
+// Parses manifest text (a repository file or a tool's stdout) into Kubernetes objects with the
+// line each came from. Pure: text in, objects or a RenderError out.
+//
+// YAML 1.1 on purpose: Kubernetes tools (kubectl, Helm, Argo CD) read YAML with go-yaml's 1.1
+// rules, so `defaultMode: 0644` is octal 420 and `yes` is a boolean there; 1.2 would silently
+// render different objects from the same file.
+import { isMap, isSeq, LineCounter, parseAllDocuments } from "yaml";
+import type { Node } from "yaml";
+import { RenderError } from "../errors.js";
+import type { KubeObject } from "./types.js";
+
+export interface ParsedManifest {
+  object: KubeObject;
+  /** 1-based line where the object's mapping starts. */
+  line: number;
+}
+
+export interface ParseOptions {
+  maxAliasCount: number;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function nonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
+/** Why a value is not a Kubernetes object, or undefined when it is one. */
+export function kubeObjectProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return `is a ${Array.isArray(value) ? "sequence" : typeof value}, not a mapping`;
+  if (!nonEmptyString(value.apiVersion)) return "has no apiVersion";
+  if (!nonEmptyString(value.kind)) return "has no kind";
+  const metadata = value.metadata;
+  if (!isPlainObject(metadata)) return "has no metadata";
+  // generateName is accepted because hook Jobs (Argo CD style) are commonly written that way.
+  if (!nonEmptyString(metadata.name) && !nonEmptyString(metadata.generateName)) {
+    // e.g. `name: y` or `name: 0644`, which YAML 1.1 reads as a boolean or a number.
+    const name: unknown = metadata.name;
+    if (name !== undefined && name !== null && typeof name !== "string") {
+      return `has a ${typeof name} metadata.name (${JSON.stringify(name)}); quote it`;
+    }
+    return "has no metadata.name";
+  }
+  return undefined;
+}
+
+/** `kind: List` (and any `*List` kind carrying `items`), as kubectl and Argo CD expand them. */
+export function isListObject(value: Record<string, unknown>): boolean {
+  return typeof value.kind === "string" && value.kind.endsWith("List") && Array.isArray(value.items);
+}
+
+function lineOf(counter: LineCounter, node: Node | null | undefined, fallback: number): number {
+  const offset = node?.range?.[0];
+  return offset === undefined ? fallback : counter.linePos(offset).line;
+}
+
+function invalid(sourceFile: string, line: number, what: string): RenderError {
+  return new RenderError("InvalidManifest", `${sourceFile}:${line}: ${what}`);
+}
+
+/** Parses every document of `text`; empty documents are skipped, Lists expanded. */
+export function parseManifests(text: string, sourceFile: string, options: ParseOptions): ParsedManifest[] {
+  const counter = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: counter, version: "1.1", prettyErrors: false });
+  // A stream that is not YAML at all comes back as an EmptyStream with nothing to report.
+  if (!Array.isArray(docs)) return [];
+  const out: ParsedManifest[] = [];
+  for (const doc of docs) {
+    const docLine = lineOf(counter, doc.contents, lineOf(counter, doc as unknown as Node, 1));
+    const error = doc.errors[0];
+    if (error) {
+      const line = error.linePos?.[0]?.line ?? docLine;
+      throw invalid(sourceFile, line, `invalid YAML: ${error.message.split("\n")[0] ?? ""}`);
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: options.maxAliasCount });
+    } catch (error) {
+      if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+        throw new RenderError(
+          "LimitExceeded",
+          `${sourceFile}:${docLine}: YAML aliases expand beyond the limit (maxAliasCount ${options.maxAliasCount})`,
+        );
+      }
+      throw invalid(sourceFile, docLine, `invalid YAML: ${String(error)}`);
+    }
+    if (value === null || value === undefined) continue;
+    if (isPlainObject(value) && isListObject(value)) {
+      const itemsNode = isMap(doc.contents) ? doc.contents.get("items", true) : undefined;
+      const itemNodes = isSeq(itemsNode) ? itemsNode.items : [];
+      (value.items as unknown[]).forEach((item, i) => {
+        const line = lineOf(counter, itemNodes[i] as Node | undefined, docLine);
+        const problem = kubeObjectProblem(item);
+        if (problem) throw invalid(sourceFile, line, `items[${i}] of ${String(value.kind)} ${problem}`);
+        out.push({ object: item as KubeObject, line });
+      });
+      continue;
+    }
+    const problem = kubeObjectProblem(value);
+    if (problem) throw invalid(sourceFile, docLine, `document is not a Kubernetes object: it ${problem}`);
+    out.push({ object: value as KubeObject, line: docLine });
+  }
+  return out;
+}

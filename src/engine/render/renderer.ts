@@ -1,0 +1,125 @@
+// The render stage's entry point: confine the app path, pick the renderer, enforce limits, and
+// cache successful renders by (commit, path, options hash). Failures are never cached and never
+// turn into an empty result: they throw a RenderError.
+import fs from "node:fs/promises";
+import { RenderError } from "../errors.js";
+import { optionsHash, renderCacheKey } from "./cache-key.js";
+import { RenderContext } from "./context.js";
+import { detectSourceType } from "./detect.js";
+import { renderDirectory } from "./directory.js";
+import { renderHelm } from "./helm.js";
+import { renderKustomize } from "./kustomize.js";
+import { LruCache } from "./lru-cache.js";
+import { confineRelativePath, resolveInRepository } from "./paths.js";
+import { resolveLimits } from "./types.js";
+import type { RenderInput, RenderResult, RendererOptions, RenderStats } from "./types.js";
+
+export interface Renderer {
+  render(input: RenderInput): Promise<RenderResult>;
+  /** Counters of the work done so far (a cache hit adds to cacheHits only). */
+  readonly stats: Readonly<RenderStats>;
+}
+
+const DEFAULT_CACHE_ENTRIES = 2_000;
+
+/** Freezes a cached result so one caller mutating it cannot change what the next caller gets. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+async function realRepositoryRoot(repoRoot: string): Promise<string> {
+  try {
+    return await fs.realpath(repoRoot);
+  } catch {
+    throw new RenderError("PathNotFound", `repository checkout ${JSON.stringify(repoRoot)} does not exist`);
+  }
+}
+
+async function renderUncached(
+  options: RendererOptions,
+  input: RenderInput,
+  ctx: RenderContext,
+): Promise<RenderResult> {
+  const { source } = input;
+  const appPath = confineRelativePath("spec.source.path", source.path ?? "");
+  const appDir = await resolveInRepository(ctx.realRoot, appPath, "spec.source.path", source.path ?? "");
+  const appStat = await fs.stat(appDir);
+  if (!appStat.isDirectory()) {
+    throw new RenderError(
+      "PathNotFound",
+      `spec.source.path ${JSON.stringify(source.path ?? "")} is not a directory`,
+    );
+  }
+  const type = detectSourceType(source, source.chart ? [] : await fs.readdir(appDir));
+  switch (type) {
+    case "Directory":
+      return { type, objects: await renderDirectory(ctx, appDir, source.directory) };
+    case "Kustomize":
+      return {
+        type,
+        objects: await renderKustomize(ctx, appDir, appPath, source.kustomize, {
+          kustomizeBinary: options.kustomizeBinary,
+          helmBinary: options.helmBinary,
+          allowRemoteBases: options.allowRemoteBases ?? false,
+          env: options.env,
+        }),
+      };
+    case "Helm":
+      return {
+        type,
+        objects: await renderHelm(ctx, input, appDir, appPath, {
+          helmBinary: options.helmBinary,
+          ociPlainHttp: options.ociPlainHttp ?? false,
+          env: options.env,
+        }),
+      };
+  }
+}
+
+export function createRenderer(options: RendererOptions): Renderer {
+  const limits = resolveLimits(options.limits);
+  const cache = new LruCache<string, RenderResult>(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
+  // Concurrent renders of the same key share one run instead of racing to do the same work.
+  const inFlight = new Map<string, Promise<RenderResult>>();
+  const stats: RenderStats = { renders: 0, cacheHits: 0, toolInvocations: 0, filesRead: 0 };
+
+  async function run(input: RenderInput): Promise<RenderResult> {
+    stats.renders++;
+    const ctx = new RenderContext(await realRepositoryRoot(input.repoRoot), limits, stats);
+    try {
+      return deepFreeze(await renderUncached(options, input, ctx));
+    } finally {
+      await ctx.dispose();
+    }
+  }
+
+  return {
+    stats,
+    async render(input) {
+      const key = renderCacheKey(input, optionsHash(input, options, limits));
+      const cached = cache.get(key);
+      if (cached) {
+        stats.cacheHits++;
+        return cached;
+      }
+      const pending = inFlight.get(key);
+      if (pending) {
+        stats.cacheHits++;
+        return pending;
+      }
+      const promise = run(input);
+      inFlight.set(key, promise);
+      try {
+        const result = await promise;
+        cache.set(key, result);
+        return result;
+      } finally {
+        inFlight.delete(key);
+      }
+    },
+  };
+}

@@ -1,0 +1,54 @@
+// Plain-JSON helpers for the diff stage: objects here are decoded JSON/YAML, never class instances.
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | JsonObject;
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
+
+/** An unstructured Kubernetes object as decoded from YAML or returned by the apiserver. */
+export type KubeObject = JsonObject;
+
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Structural equality of two JSON values (key order does not matter, array order does). */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((item, i) => jsonEqual(item, b[i]));
+  }
+  if (isJsonObject(a) && isJsonObject(b)) {
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return false;
+    return keys.every((key) => Object.hasOwn(b, key) && jsonEqual(a[key], b[key]));
+  }
+  return false;
+}
+
+/** A deep copy with object keys sorted, so that serializing it is deterministic. */
+export function sortKeysDeep<T extends JsonValue>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => sortKeysDeep(item)) as T;
+  if (!isJsonObject(value)) return value;
+  const sorted: JsonObject = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortKeysDeep(value[key] as JsonValue);
+  return sorted as T;
+}
+
+/** The API group of an apiVersion: "apps/v1" → "apps", "v1" → "" (the core group). */
+export function groupOf(apiVersion: unknown): string {
+  if (typeof apiVersion !== "string") return "";
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? "" : apiVersion.slice(0, slash);
+}
+
+export function metadataOf(obj: JsonObject): JsonObject | undefined {
+  const metadata = obj.metadata;
+  return isJsonObject(metadata) ? metadata : undefined;
+}
+
+export function stringField(obj: JsonObject | undefined, key: string): string {
+  const value = obj?.[key];
+  return typeof value === "string" ? value : "";
+}

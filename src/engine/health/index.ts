@@ -1,0 +1,18 @@
+// The health stage: pure functions from live objects to {status, message}.
+export { aggregateHealth, describeRef, type ResourceHealth } from "./aggregateHealth.js";
+export { HEALTH_ORDER, health, isWorse } from "./healthStatus.js";
+export { healthCheckFor, resourceHealth } from "./resourceHealth.js";
+export type { KubeObject } from "./object.js";
+export { apiServiceHealth } from "./apiServiceHealth.js";
+export { crdHealth } from "./crdHealth.js";
+export { daemonSetHealth } from "./daemonSetHealth.js";
+export { deploymentHealth } from "./deploymentHealth.js";
+export { genericHealth } from "./genericHealth.js";
+export { hpaHealth } from "./hpaHealth.js";
+export { jobHealth } from "./jobHealth.js";
+export { namespaceHealth } from "./namespaceHealth.js";
+export { ingressHealth, serviceHealth } from "./networkHealth.js";
+export { podHealth } from "./podHealth.js";
+export { pvcHealth } from "./pvcHealth.js";
+export { replicaSetHealth } from "./replicaSetHealth.js";
+export { statefulSetHealth } from "./statefulSetHealth.js";

@@ -8,6 +8,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
 } from "@kubernetes/client-node";
+import { ApiError, RawClient } from "./raw.js";
 
 export interface KubeClients {
   readonly config: KubeConfig;
@@ -16,6 +17,8 @@ export interface KubeClients {
   readonly custom: CustomObjectsApi;
   readonly events: EventsV1Api;
   readonly objects: KubernetesObjectApi;
+  /** Exact JSON in and out, for arbitrary kinds (see raw.ts for why). */
+  readonly raw: RawClient;
 }
 
 export function loadKubeConfig(file?: string): KubeConfig {
@@ -33,6 +36,7 @@ export function kubeClients(config: KubeConfig): KubeClients {
     custom: config.makeApiClient(CustomObjectsApi),
     events: config.makeApiClient(EventsV1Api),
     objects: KubernetesObjectApi.makeApiClient(config),
+    raw: new RawClient(config),
   };
 }
 
@@ -45,6 +49,7 @@ export function errorStatus(error: unknown): number | undefined {
 
 /** The apiserver's own message from a failed call (its Status body), else the error text. */
 export function errorMessage(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
   const body = (error as { body?: unknown } | null)?.body;
   if (typeof body === "string") {
     try {

@@ -8,7 +8,6 @@ export const FIELD_MANAGER = "tether";
 export const MANAGED_LABEL = "tether.dev/managed";
 // Its value is the installation id, so two Tether installations never prune each other.
 
-
 /** Annotation naming the owning app and the object itself: `<appNs>/<appName>:<group>/<kind>:<ns>/<name>`.
  *  Including the object's own identity means a copy of the annotation on another object (kubectl
  *  copy-paste, a Helm chart reusing labels) never makes Tether claim it. */

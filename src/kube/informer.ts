@@ -18,6 +18,8 @@ export interface InformerOptions {
   readonly onError?: (error: unknown) => void;
   /** Cap on the restart backoff. */
   readonly maxBackoffMs?: number;
+  /** How long the first list may keep retrying transient errors. */
+  readonly initialListTimeoutMs?: number;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
@@ -38,8 +40,23 @@ export class Informer {
 
   /** Starts listing and watching; resolves once the initial list is in the cache. */
   start(): Promise<void> {
-    this.synced ??= this.relist().then(() => this.watch());
+    this.synced ??= this.initialList().then(() => this.watch());
     return this.synced;
+  }
+
+  /** The first list retries what is transient (429 right after a CRD appears, 5xx, network). */
+  private async initialList(): Promise<void> {
+    const deadline = Date.now() + (this.options.initialListTimeoutMs ?? 30_000);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2_000)) {
+      try {
+        return await this.relist();
+      } catch (error) {
+        const status = (error as { code?: unknown; statusCode?: unknown } | null)?.code ?? (error as { statusCode?: unknown } | null)?.statusCode; // prettier-ignore
+        const transient = typeof status !== "number" || status === 429 || status >= 500;
+        if (!transient || this.stopped || Date.now() + delay > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   stop(): void {
@@ -119,12 +136,14 @@ export class Informer {
       this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 200), this.options.maxBackoffMs ?? 10_000);
     }
     if (gone) this.resourceVersion = "";
-    this.retryTimer = setTimeout(() => {
-      const next = this.resourceVersion ? Promise.resolve() : this.relist();
-      next.then(
-        () => this.watch(),
-        (listError: unknown) => this.reconnect(listError ?? new Error("list failed")),
-      );
-    }, error ? this.backoffMs : 0);
+    this.retryTimer = setTimeout(
+      () => {
+        const next = this.resourceVersion ? Promise.resolve() : this.relist();
+        next
+          .then(() => this.watch())
+          .catch((listError: unknown) => this.reconnect(listError ?? new Error("list failed")));
+      },
+      error ? this.backoffMs : 0,
+    );
   }
 }

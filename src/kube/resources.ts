@@ -2,7 +2,6 @@
 // server-side apply (optionally dry-run), read, list by label, delete. The only code that knows
 // client-node's calling conventions for arbitrary kinds.
 import type { KubernetesObject, V1APIResource } from "@kubernetes/client-node";
-import { PatchStrategy } from "@kubernetes/client-node";
 import type { KubeClients } from "./client.js";
 import { errorStatus } from "./client.js";
 import { FIELD_MANAGER } from "./constants.js";
@@ -69,31 +68,52 @@ export class ResourceClient {
   /** Looks a kind up; a miss re-asks the server once (a CRD may have just been established). */
   async info(apiVersion: string, kind: string): Promise<ResourceInfo> {
     for (const refresh of [false, true]) {
-      const found = (await this.resourcesOf(apiVersion, refresh)).find((r) => r.kind === kind && !r.name.includes("/"));
+      const found = (await this.resourcesOf(apiVersion, refresh)).find(
+        (r) => r.kind === kind && !r.name.includes("/"),
+      );
       if (found) return { apiVersion, kind, resource: found.name, namespaced: found.namespaced };
     }
     throw new UnknownKindError(`the server does not know ${kind} in ${apiVersion} (is its CRD installed?)`);
   }
 
+  private async objectPath(ref: ObjectRef): Promise<string> {
+    const info = await this.info(ref.apiVersion, ref.kind);
+    if (info.namespaced && !ref.namespace) {
+      throw new Error(`${ref.kind} ${ref.name} is namespaced but has no namespace`);
+    }
+    return `${collectionPath(info, ref.namespace)}/${encodeURIComponent(ref.name)}`;
+  }
+
   /** Server-side apply with Tether's field manager. `dryRun` returns what the server would store. */
-  async apply<T extends KubernetesObject>(object: T, options: { dryRun?: boolean; force?: boolean } = {}): Promise<T> {
-    return this.clients.objects.patch(
-      object,
-      undefined,
-      options.dryRun ? "All" : undefined,
-      FIELD_MANAGER,
-      options.force ?? false,
-      PatchStrategy.ServerSideApply,
-    );
+  async apply<T extends KubernetesObject>(
+    object: T,
+    options: { dryRun?: boolean; force?: boolean } = {},
+  ): Promise<T> {
+    const ref = {
+      apiVersion: object.apiVersion ?? "",
+      kind: object.kind ?? "",
+      namespace: object.metadata?.namespace,
+      name: object.metadata?.name ?? "",
+    };
+    return this.clients.raw.request<T>({
+      method: "PATCH",
+      path: await this.objectPath(ref),
+      query: {
+        fieldManager: FIELD_MANAGER,
+        force: options.force ?? false,
+        dryRun: options.dryRun ? "All" : undefined,
+      },
+      contentType: "application/apply-patch+yaml",
+      body: object,
+    });
   }
 
   /** The live object, or undefined when it does not exist. */
   async read(ref: ObjectRef): Promise<KubernetesObject | undefined> {
     try {
-      return await this.clients.objects.read({
-        apiVersion: ref.apiVersion,
-        kind: ref.kind,
-        metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+      return await this.clients.raw.request<KubernetesObject>({
+        method: "GET",
+        path: await this.objectPath(ref),
       });
     } catch (error) {
       if (errorStatus(error) === 404) return undefined;
@@ -102,42 +122,43 @@ export class ResourceClient {
   }
 
   async list(apiVersion: string, kind: string, labelSelector?: string): Promise<KubernetesObject[]> {
+    return (await this.listWithVersion(apiVersion, kind, labelSelector)).items;
+  }
+
+  /** All pages of a list (every namespace), plus the resourceVersion a watch can start from. */
+  async listWithVersion(
+    apiVersion: string,
+    kind: string,
+    labelSelector?: string,
+  ): Promise<{ items: KubernetesObject[]; resourceVersion: string }> {
+    const info = await this.info(apiVersion, kind);
     const items: KubernetesObject[] = [];
+    let resourceVersion = "";
     let continueToken: string | undefined;
     do {
-      const page = await this.clients.objects.list(
-        apiVersion,
-        kind,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        labelSelector,
-        500,
-        continueToken,
-      );
+      const page = await this.clients.raw.request<{
+        items: KubernetesObject[];
+        metadata?: { resourceVersion?: string; continue?: string };
+      }>({
+        method: "GET",
+        path: collectionPath(info),
+        query: { labelSelector, limit: 500, continue: continueToken },
+      });
       items.push(...page.items.map((item) => ({ ...item, apiVersion, kind })));
-      continueToken = page.metadata?._continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
     } while (continueToken);
-    return items;
+    return { items, resourceVersion };
   }
 
   /** Deletes an object (foreground by default, so dependents go first); a missing object is fine. */
   async remove(ref: ObjectRef, propagationPolicy = "Foreground"): Promise<"deleted" | "absent"> {
     try {
-      await this.clients.objects.delete(
-        {
-          apiVersion: ref.apiVersion,
-          kind: ref.kind,
-          metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-        },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        propagationPolicy,
-      );
+      await this.clients.raw.request({
+        method: "DELETE",
+        path: await this.objectPath(ref),
+        body: { apiVersion: "v1", kind: "DeleteOptions", propagationPolicy },
+      });
       return "deleted";
     } catch (error) {
       if (errorStatus(error) === 404) return "absent";

@@ -170,6 +170,8 @@ export interface OperationState {
   initiatedBy: "auto" | "manual";
   /** Resumable progress: which step of the sync comes next. */
   step?: string;
+  /** Automatic retries made of a failed sync at this revision. */
+  retryCount?: number;
   results?: { ref: ResourceRef; action: string; message?: string }[];
 }
 

@@ -8,14 +8,27 @@ type Schema = Record<string, unknown>;
 const str = (description?: string): Schema => ({ type: "string", ...(description ? { description } : {}) });
 const bool = (description?: string): Schema => ({ type: "boolean", ...(description ? { description } : {}) });
 const int = (description?: string): Schema => ({ type: "integer", ...(description ? { description } : {}) });
-const strings = (description?: string): Schema => ({ type: "array", items: str(), ...(description ? { description } : {}) });
+const strings = (description?: string): Schema => ({
+  type: "array",
+  items: str(),
+  ...(description ? { description } : {}),
+});
 const stringMap = (): Schema => ({ type: "object", additionalProperties: str() });
-const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({ type: "object", properties, ...extra });
+const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+  type: "object",
+  properties,
+  ...extra,
+});
 
 const source = obj(
   {
-    repoURL: { ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"), minLength: 1 },
-    targetRevision: str("Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`"),
+    repoURL: {
+      ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"),
+      minLength: 1,
+    },
+    targetRevision: str(
+      "Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`",
+    ),
     path: str("Folder inside the repository"),
     chart: str("Chart name in a Helm repository"),
     type: { type: "string", enum: ["Directory", "Kustomize", "Helm"] },
@@ -51,7 +64,9 @@ const spec = obj(
     project: str(),
     syncPolicy: obj({
       automated: obj({ prune: bool(), selfHeal: bool(), allowEmpty: bool() }),
-      syncOptions: strings("e.g. CreateNamespace=true, PruneLast=true, ServerSideApply=true, ApplyOutOfSyncOnly=true"),
+      syncOptions: strings(
+        "e.g. CreateNamespace=true, PruneLast=true, ServerSideApply=true, ApplyOutOfSyncOnly=true",
+      ),
       retry: obj({
         limit: int(),
         backoff: obj({ duration: str(), factor: int(), maxDuration: str() }),

@@ -64,7 +64,8 @@ const sample: DeepRequired<ApplicationSpec> = {
 
 /** Property paths of a value; maps with arbitrary keys (labels) count as leaves. */
 function valuePaths(value: unknown, prefix: string, schema: Record<string, unknown>, out: Set<string>): void {
-  if (Array.isArray(value)) return valuePaths(value[0], `${prefix}[]`, schema["items"] as Record<string, unknown>, out);
+  if (Array.isArray(value))
+    return valuePaths(value[0], `${prefix}[]`, schema["items"] as Record<string, unknown>, out);
   if (value && typeof value === "object" && schema["properties"]) {
     for (const [key, child] of Object.entries(value)) {
       const childSchema = (schema["properties"] as Record<string, Record<string, unknown>>)[key] ?? {};
@@ -75,7 +76,8 @@ function valuePaths(value: unknown, prefix: string, schema: Record<string, unkno
 }
 
 function schemaPaths(schema: Record<string, unknown>, prefix: string, out: Set<string>): void {
-  if (schema["type"] === "array") return schemaPaths(schema["items"] as Record<string, unknown>, `${prefix}[]`, out);
+  if (schema["type"] === "array")
+    return schemaPaths(schema["items"] as Record<string, unknown>, `${prefix}[]`, out);
   const properties = schema["properties"] as Record<string, Record<string, unknown>> | undefined;
   for (const [key, child] of Object.entries(properties ?? {})) {
     out.add(`${prefix}.${key}`);

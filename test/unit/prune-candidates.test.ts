@@ -30,7 +30,11 @@ test("prune candidates: only owned objects that left Git; Prune=false and namesp
     app,
     install,
   );
-  const ns = withOwnershipMarks({ apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } }, app, install);
+  const ns = withOwnershipMarks(
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: "web" } },
+    app,
+    install,
+  );
   const foreign = obj("Secret", "unowned");
   const otherApp = withOwnershipMarks(obj("ConfigMap", "theirs"), "tether/other", install);
   const decisions = pruneCandidates({

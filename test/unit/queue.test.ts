@@ -59,10 +59,11 @@ test("failures are retried with growing backoff until the handler succeeds", asy
   const queue = new WorkQueue({
     workers: 1,
     baseBackoffMs: 5,
-    handler: async () => {
+    handler: () => {
       attempts += 1;
-      if (attempts < 3) throw new Error(`attempt ${attempts}`);
+      if (attempts < 3) return Promise.reject(new Error(`attempt ${attempts}`));
       done.resolve();
+      return Promise.resolve();
     },
     onError: (_key, error) => errors.push(error),
   });

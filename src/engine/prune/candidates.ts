@@ -33,7 +33,10 @@ export function pruneCandidates(input: PruneInput): PruneDecision[] {
     const options = resourceSyncOptions(object);
     if (options.has("Prune=false")) {
       decisions.push({ object, action: "keep", reason: "annotated Prune=false" });
-    } else if (!input.pruneFoundations && (object.kind === "Namespace" || object.kind === "CustomResourceDefinition")) {
+    } else if (
+      !input.pruneFoundations &&
+      (object.kind === "Namespace" || object.kind === "CustomResourceDefinition")
+    ) {
       decisions.push({ object, action: "keep", reason: `${object.kind} is never pruned unless asked` });
     } else {
       decisions.push({ object, action: "delete", reason: "no longer in Git" });

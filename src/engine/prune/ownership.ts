@@ -11,9 +11,7 @@ export interface KubeObject {
     namespace?: string;
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
-    [key: string]: unknown;
   };
-  [key: string]: unknown;
 }
 
 /** `namespace/name` of an Application. */

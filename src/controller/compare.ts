@@ -1,0 +1,79 @@
+// Compares each desired object with the cluster: server-side apply dry-run (the only I/O), then
+// the pure comparison of src/engine/diff. A result is reused while neither the desired object nor
+// the live object's resourceVersion changed, so a quiet app costs no API calls.
+import { createHash } from "node:crypto";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { CompareResult, JsonObject } from "../engine/diff/index.js";
+import { compareObject } from "../engine/diff/index.js";
+import type { IgnoreDifference } from "../model/application.js";
+import { errorMessage } from "../kube/client.js";
+import type { ResourceClient } from "../kube/resources.js";
+import type { DesiredObject } from "./desired.js";
+
+export interface ObjectComparison {
+  readonly desired: DesiredObject;
+  readonly live: KubernetesObject | undefined;
+  readonly result: CompareResult;
+  /** Set when the dry-run failed for a reason other than a namespace still to be created. */
+  readonly error?: string;
+}
+
+interface CacheEntry {
+  readonly fingerprint: string;
+  readonly result: CompareResult;
+  readonly error?: string;
+}
+
+const hash = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("base64url");
+
+export class Comparer {
+  private readonly cache = new Map<string, CacheEntry>();
+  /** Dry-run calls made; benchmarks and tests read it. */
+  dryRuns = 0;
+
+  constructor(private readonly resources: ResourceClient) {}
+
+  async compare(input: {
+    readonly desired: DesiredObject;
+    readonly live: KubernetesObject | undefined;
+    readonly ignoreDifferences?: readonly IgnoreDifference[];
+    /** The object's namespace does not exist yet but the sync will create it. */
+    readonly namespacePending: boolean;
+  }): Promise<ObjectComparison> {
+    const { desired, live } = input;
+    const fingerprint = hash([
+      desired.object,
+      live?.metadata?.resourceVersion ?? "",
+      input.ignoreDifferences ?? [],
+    ]);
+    const cacheKey = `${desired.key}`;
+    const cached = this.cache.get(cacheKey);
+    if (cached && cached.fingerprint === fingerprint) {
+      return { desired, live, result: cached.result, error: cached.error };
+    }
+    let predicted: KubernetesObject | undefined;
+    let error: string | undefined;
+    if (!input.namespacePending) {
+      try {
+        this.dryRuns += 1;
+        // force: the dry-run shows the values Tether would set even where another manager holds
+        // the field (kubectl scale); whether the real apply may force is decided at sync time.
+        predicted = await this.resources.apply(desired.object, { dryRun: true, force: true });
+      } catch (e) {
+        error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`;
+      }
+    }
+    const result = compareObject({
+      desired: desired.object as unknown as JsonObject,
+      predicted: predicted as unknown as JsonObject | undefined,
+      live: live as unknown as JsonObject | undefined,
+      ignoreDifferences: input.ignoreDifferences,
+    });
+    if (!error) this.cache.set(cacheKey, { fingerprint, result });
+    return { desired, live, result, error };
+  }
+
+  forget(keys: Iterable<string>): void {
+    for (const key of keys) this.cache.delete(key);
+  }
+}

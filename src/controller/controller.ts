@@ -1,0 +1,152 @@
+// The controller process: Application informer → work queue → reconcile, plus the shared watches
+// on managed kinds that turn drift into a reconcile within a debounce window.
+import { randomBytes } from "node:crypto";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { createRenderer } from "../engine/render/index.js";
+import type { SecretLike } from "../engine/source/index.js";
+import { createRepositoryCache, SECRET_TYPE_LABEL } from "../engine/source/index.js";
+import type { KubeClients } from "../kube/client.js";
+import { errorStatus, kubeClients } from "../kube/client.js";
+import { ResourceClient } from "../kube/resources.js";
+import { ApplicationStore } from "./applications.js";
+import { Comparer } from "./compare.js";
+import { kubeEventRecorder } from "./events.js";
+import { WorkQueue } from "./queue.js";
+import { Reconciler } from "./reconcile.js";
+import { RevisionResolver } from "./revisions.js";
+import { ManagedWatches } from "./watches.js";
+
+/** Drift events are coalesced for this long before the app is reconciled. */
+export const DRIFT_DEBOUNCE_MS = 100;
+const INSTALLATION_CONFIGMAP = "tether-installation";
+
+export interface ControllerOptions {
+  readonly config: KubeConfig;
+  /** Where Tether keeps its own state (installation id, repository Secrets). */
+  readonly systemNamespace?: string;
+  /** Watch Applications only in this namespace; all namespaces when unset. */
+  readonly applicationNamespace?: string;
+  readonly cacheDir: string;
+  readonly helmBinary: string;
+  readonly kustomizeBinary: string;
+  readonly pollIntervalMs?: number;
+  readonly workers?: number;
+  readonly gitTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface Controller {
+  readonly installationId: string;
+  readonly queue: WorkQueue;
+  readonly watches: ManagedWatches;
+  readonly comparer: Comparer;
+  stop(): Promise<void>;
+}
+
+/** The installation id, created once and kept in a ConfigMap so restarts keep ownership. */
+export async function ensureInstallationId(clients: KubeClients, namespace: string): Promise<string> {
+  try {
+    await clients.core.createNamespace({ body: { metadata: { name: namespace } } });
+  } catch (error) {
+    if (errorStatus(error) !== 409) throw error;
+  }
+  try {
+    const existing = await clients.core.readNamespacedConfigMap({ name: INSTALLATION_CONFIGMAP, namespace });
+    const id = existing.data?.["id"];
+    if (id) return id;
+  } catch (error) {
+    if (errorStatus(error) !== 404) throw error;
+  }
+  const id = `tether-${randomBytes(5).toString("hex")}`;
+  try {
+    await clients.core.createNamespacedConfigMap({
+      namespace,
+      body: { metadata: { name: INSTALLATION_CONFIGMAP }, data: { id } },
+    });
+    return id;
+  } catch (error) {
+    // Another replica created it first: use theirs.
+    if (errorStatus(error) !== 409) throw error;
+    const winner = await clients.core.readNamespacedConfigMap({ name: INSTALLATION_CONFIGMAP, namespace });
+    return winner.data?.["id"] ?? id;
+  }
+}
+
+function repositorySecrets(clients: KubeClients, namespace: string): () => Promise<readonly SecretLike[]> {
+  let cached: { at: number; value: readonly SecretLike[] } | undefined;
+  return async () => {
+    if (cached && Date.now() - cached.at < 5_000) return cached.value;
+    const list = await clients.core.listNamespacedSecret({ namespace, labelSelector: SECRET_TYPE_LABEL });
+    cached = { at: Date.now(), value: list.items };
+    return cached.value;
+  };
+}
+
+export async function startController(options: ControllerOptions): Promise<Controller> {
+  const log = options.log ?? (() => undefined);
+  const clients = kubeClients(options.config);
+  const systemNamespace = options.systemNamespace ?? "tether-system";
+  const installationId = await ensureInstallationId(clients, systemNamespace);
+  const resources = new ResourceClient(clients);
+  const pollIntervalMs = options.pollIntervalMs ?? 60_000;
+  const source = createRepositoryCache({
+    cacheDir: options.cacheDir,
+    timeoutMs: options.gitTimeoutMs,
+    credentials: repositorySecrets(clients, systemNamespace),
+  });
+  const renderer = createRenderer({
+    helmBinary: options.helmBinary,
+    kustomizeBinary: options.kustomizeBinary,
+  });
+  const comparer = new Comparer(resources);
+  const clock = () => new Date();
+
+  // The queue's handler and the watches' callback run only after start, when every const is set.
+  const workQueue: WorkQueue = new WorkQueue({
+    workers: options.workers ?? 4,
+    handler: (key) => reconciler.reconcile(key),
+    onError: (key, error) => log(`reconcile ${key} failed (will retry): ${error instanceof Error ? error.message : String(error)}`), // prettier-ignore
+  });
+  const watches = new ManagedWatches({
+    config: options.config,
+    resources,
+    installationId,
+    onAppObjectEvent: (app) => workQueue.addAfter(app, DRIFT_DEBOUNCE_MS),
+    onError: (kind, error) => log(`watch ${kind}: ${String(error)}`),
+  });
+  const apps = new ApplicationStore(clients, {
+    config: options.config,
+    namespace: options.applicationNamespace,
+    onChange: (key) => workQueue.add(key),
+    onError: (error) => log(`watch applications: ${String(error)}`),
+  });
+  const reconciler = new Reconciler({
+    apps,
+    resources,
+    watches,
+    revisions: new RevisionResolver(source, pollIntervalMs),
+    source,
+    renderer,
+    comparer,
+    events: kubeEventRecorder(clients.core, log, clock),
+    installationId,
+    clock,
+    pollIntervalMs,
+    localServers: [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean),
+    log,
+  });
+  await apps.start();
+  log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
+  return {
+    installationId,
+    queue: workQueue,
+    watches,
+    comparer,
+    async stop() {
+      apps.stop();
+      workQueue.stop();
+      await workQueue.idle();
+      watches.stop();
+    },
+  };
+}

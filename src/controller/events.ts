@@ -1,0 +1,51 @@
+// Kubernetes Events on an Application, so `kubectl describe application` and `kubectl get events`
+// tell what Tether did. Recording never blocks or fails a reconcile.
+import type { CoreV1Api } from "@kubernetes/client-node";
+import type { Application } from "../model/application.js";
+
+export type EventType = "Normal" | "Warning";
+
+export interface EventRecorder {
+  record(app: Application, type: EventType, reason: string, message: string): void;
+}
+
+export function kubeEventRecorder(
+  core: CoreV1Api,
+  log: (line: string) => void,
+  clock: () => Date,
+): EventRecorder {
+  return {
+    record(app, type, reason, message) {
+      const now = clock();
+      const namespace = app.metadata.namespace ?? "default";
+      core
+        .createNamespacedEvent({
+          namespace,
+          body: {
+            metadata: { generateName: `${app.metadata.name}.`, namespace },
+            involvedObject: {
+              apiVersion: app.apiVersion,
+              kind: "Application",
+              name: app.metadata.name,
+              namespace,
+              uid: app.metadata.uid,
+              resourceVersion: app.metadata.resourceVersion,
+            },
+            type,
+            reason,
+            // The Event API caps messages at 1 KiB.
+            message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
+            source: { component: "tether-controller" },
+            reportingComponent: "tether.dev/controller",
+            reportingInstance: "tether-controller",
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        })
+        .catch((error: unknown) =>
+          log(`could not record event ${reason} on ${namespace}/${app.metadata.name}: ${String(error)}`),
+        );
+    },
+  };
+}

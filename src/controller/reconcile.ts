@@ -1,0 +1,340 @@
+// Reconcile one Application, keyed by `namespace/name`. Level-triggered and idempotent: it reads
+// the app, Git and the cluster as they are now and converges; running it twice changes nothing
+// the first run did not. Everything a later run needs is in the app's status.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import { isTetherError } from "../engine/errors.js";
+import { aggregateHealth, resourceHealth } from "../engine/health/index.js";
+import { pruneCandidates } from "../engine/prune/candidates.js";
+import { groupOf } from "../engine/prune/ownership.js";
+import type { Renderer } from "../engine/render/index.js";
+import type { ResolvedRevision } from "../engine/source/index.js";
+import { appendHistory, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
+import { parseSyncOptions } from "../engine/status/syncoptions.js";
+import type { Application, ApplicationStatus, HealthStatus, ResourceStatus } from "../model/application.js";
+import { validateApplication } from "../model/validate.js";
+import { REFRESH_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
+import type { ResourceClient } from "../kube/resources.js";
+import type { ApplicationStore } from "./applications.js";
+import type { Comparer, ObjectComparison } from "./compare.js";
+import { prepareDesired } from "./desired.js";
+import type { EventRecorder } from "./events.js";
+import { finalizeApplication } from "./finalize.js";
+import type { QueueResult } from "./queue.js";
+import type { RevisionResolver } from "./revisions.js";
+import { SelfHealGuard } from "./selfheal.js";
+import type { ChangeSetEntry } from "./sync.js";
+import { executeSync } from "./sync.js";
+import type { ManagedWatches } from "./watches.js";
+
+export interface ReconcilerDeps {
+  readonly apps: ApplicationStore;
+  readonly resources: ResourceClient;
+  readonly watches: ManagedWatches;
+  readonly revisions: RevisionResolver;
+  readonly source: {
+    acquireTree(repoURL: string, commit: string): Promise<{ dir: string; release(): void | Promise<void> }>;
+  };
+  readonly renderer: Renderer;
+  readonly comparer: Comparer;
+  readonly events: EventRecorder;
+  readonly installationId: string;
+  readonly clock: () => Date;
+  readonly pollIntervalMs: number;
+  readonly localServers?: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+const PROGRESSING_RECHECK_MS = 5_000;
+
+function jitter(ms: number): number {
+  return Math.round(ms * (0.9 + Math.random() * 0.2));
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function liveKey(o: KubernetesObject): string {
+  return `${groupOf(o.apiVersion)}/${o.kind ?? ""}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
+}
+
+export class Reconciler {
+  private readonly selfHeal: SelfHealGuard;
+
+  constructor(private readonly deps: ReconcilerDeps) {
+    this.selfHeal = new SelfHealGuard(() => deps.clock().getTime());
+  }
+
+  async reconcile(key: string): Promise<QueueResult> {
+    const { deps } = this;
+    const app = deps.apps.get(key);
+    if (!app) {
+      deps.watches.release(key);
+      return {};
+    }
+    if (app.metadata.deletionTimestamp) return finalizeApplication(deps, key, app);
+    const now = deps.clock();
+    const previous: ApplicationStatus = app.status ?? {};
+    let status: ApplicationStatus = {
+      ...previous,
+      reconciledAt: now.toISOString(),
+      observedGeneration: app.metadata.generation,
+    };
+
+    const { options: syncOptions, errors: optionErrors } = parseSyncOptions(app.spec?.syncPolicy);
+    const invalid = [...validateApplication(app, { localServers: deps.localServers }), ...optionErrors];
+    if (invalid.length > 0) {
+      status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: invalid.join("; ") }, now); // prettier-ignore
+      status.sync = { ...status.sync, status: "Unknown" };
+      return this.finish(app, previous, status, { requeueAfterMs: undefined });
+    }
+    status.conditions = removeCondition(status.conditions, "InvalidSpec");
+
+    const annotations = app.metadata.annotations ?? {};
+    const refreshRequested = REFRESH_ANNOTATION in annotations;
+    const syncRequested = SYNC_ANNOTATION in annotations;
+    const source = app.spec.source;
+    const namespace = app.spec.destination.namespace || app.metadata.namespace || "default";
+
+    // Source and render. Any failure stops here: nothing is applied and nothing is pruned.
+    let revision: ResolvedRevision;
+    let desired;
+    let sourceType;
+    try {
+      revision = await deps.revisions.resolve(
+        source.repoURL,
+        source.targetRevision,
+        refreshRequested || syncRequested,
+      );
+      const tree = await deps.source.acquireTree(source.repoURL, revision.commit);
+      try {
+        const rendered = await deps.renderer.render({ repoRoot: tree.dir, commit: revision.commit, source, namespace, appName: app.metadata.name }); // prettier-ignore
+        sourceType = rendered.type;
+        desired = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects, resources: deps.resources }); // prettier-ignore
+      } finally {
+        await tree.release();
+      }
+    } catch (error) {
+      const reason = isTetherError(error) ? error.reason : "ComparisonFailed";
+      const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${message(error)}`;
+      status.conditions = setCondition(status.conditions, { type: "ComparisonError", status: "True", reason, message: text }, now); // prettier-ignore
+      if (previous.conditions?.find((c) => c.type === "ComparisonError")?.message !== text) {
+        deps.events.record(app, "Warning", "ComparisonError", text);
+      }
+      const result = await this.finish(app, previous, status, { requeueAfterMs: Math.min(deps.pollIntervalMs, 15_000) }); // prettier-ignore
+      await this.clearRequests(app, refreshRequested, syncRequested);
+      return result;
+    }
+
+    // What is live: the desired kinds plus every kind the app had before (to find what to prune).
+    const inventoryKinds = (previous.resources ?? []).map((r) => ({ apiVersion: r.version ? (r.group ? `${r.group}/${r.version}` : r.version) : "", kind: r.kind })).filter((k) => k.apiVersion); // prettier-ignore
+    const kinds = new Map<string, { apiVersion: string; kind: string }>();
+    for (const k of [...desired.map((d) => ({ apiVersion: d.apiVersion, kind: d.kind })), ...inventoryKinds]) kinds.set(`${k.apiVersion}/${k.kind}`, k); // prettier-ignore
+    await deps.watches.track(key, [...kinds.values()]);
+
+    const namespaceExists = new Map<string, Promise<boolean>>();
+    const renderedNamespaces = new Set(desired.filter((d) => d.kind === "Namespace").map((d) => d.name));
+    const nsPending = (ns: string | undefined) => {
+      if (!ns) return Promise.resolve(false);
+      if (renderedNamespaces.has(ns) || (syncOptions.createNamespace && ns === namespace)) {
+        let known = namespaceExists.get(ns);
+        if (!known) {
+          known = deps.resources
+            .read({ apiVersion: "v1", kind: "Namespace", name: ns })
+            .then((n) => n !== undefined);
+          namespaceExists.set(ns, known);
+        }
+        return known.then((exists) => !exists);
+      }
+      return Promise.resolve(false);
+    };
+    let comparisons: ObjectComparison[] = [];
+    for (const d of desired) {
+      const live = deps.watches.get(d);
+      comparisons.push(await deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) })); // prettier-ignore
+    }
+
+    const candidates = [...deps.watches.ownedBy(key)];
+    for (const r of previous.resources ?? []) {
+      const apiVersion = r.group ? `${r.group}/${r.version ?? ""}` : (r.version ?? "");
+      if (!r.version) continue;
+      const live = deps.watches.get({ apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
+      if (live) candidates.push(live);
+    }
+    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: candidates }); // prettier-ignore
+    const automated = app.spec.syncPolicy?.automated;
+    const emptyRenderGuard = desired.length === 0 && !automated?.allowEmpty;
+
+    const compareErrors = comparisons.filter((c) => c.error).map((c) => c.error as string);
+    if (compareErrors.length > 0) {
+      status.conditions = setCondition(status.conditions, { type: "ComparisonError", status: "True", reason: "DryRunFailed", message: compareErrors.join("; ") }, now); // prettier-ignore
+    } else {
+      status.conditions = removeCondition(status.conditions, "ComparisonError");
+    }
+
+    const outOfSync = () => comparisons.filter((c) => c.result.status === "OutOfSync");
+    const pruneNeeded = decisions.filter((d) => d.action === "delete");
+    let syncStatus: "Synced" | "OutOfSync" =
+      outOfSync().length > 0 || pruneNeeded.length > 0 ? "OutOfSync" : "Synced";
+
+    // Decide whether to sync now.
+    const lastOp = previous.operationState;
+    const newRevision = lastOp?.revision !== revision.commit;
+    const retryLimit = app.spec.syncPolicy?.retry?.limit ?? 0;
+    const lastFailedHere = lastOp?.phase === "Failed" && !newRevision;
+    const retriesLeft = lastFailedHere ? (lastOp?.retryCount ?? 0) < retryLimit : true;
+    const interrupted = lastOp?.phase === "Running";
+    let initiatedBy: "auto" | "manual" | undefined;
+    if (syncRequested) initiatedBy = "manual";
+    else if (automated && syncStatus === "OutOfSync" && (interrupted || ((newRevision || automated.selfHeal) && retriesLeft))) initiatedBy = "auto"; // prettier-ignore
+
+    let toApply = outOfSync().filter((c) => !c.error);
+    if (initiatedBy === "auto" && !newRevision && !interrupted) {
+      // Self-heal of drift at an already-synced revision: guard against another writer fighting us.
+      const { allowed, blocked } = this.selfHeal.filter(key, toApply);
+      toApply = allowed;
+      if (blocked.length > 0) {
+        const text = blocked
+          .map((b) => `${b.what} keeps changing (last by ${b.manager}); self-heal paused for it`)
+          .join("; ");
+        status.conditions = setCondition(status.conditions, { type: "SelfHealBackoff", status: "True", reason: "FieldManagerConflict", message: text }, now); // prettier-ignore
+        if (!previous.conditions?.some((c) => c.type === "SelfHealBackoff"))
+          deps.events.record(app, "Warning", "SelfHealBackoff", text);
+      }
+    } else {
+      status.conditions = removeCondition(status.conditions, "SelfHealBackoff");
+    }
+    if (initiatedBy && emptyRenderGuard && pruneNeeded.length > 0) {
+      status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "EmptyRender", message: `the render is empty: refusing to prune ${pruneNeeded.length} object(s) (set spec.syncPolicy.automated.allowEmpty=true to allow)` }, now); // prettier-ignore
+    }
+
+    let results: ChangeSetEntry[] = [];
+    if (initiatedBy && (toApply.length > 0 || pruneNeeded.length > 0 || syncRequested)) {
+      const startedAt = now.toISOString();
+      const retryCount = lastFailedHere && initiatedBy === "auto" ? (lastOp?.retryCount ?? 0) + 1 : 0;
+      // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
+      status.operationState = { phase: "Running", revision: revision.commit, startedAt, initiatedBy, step: "apply", retryCount }; // prettier-ignore
+      await deps.apps.writeStatus(app, status);
+      deps.events.record(
+        app,
+        "Normal",
+        "SyncStarted",
+        `sync of ${revision.commit.slice(0, 7)} started (${initiatedBy})`,
+      );
+      const allowPrune = (automated?.prune ?? false) || syncRequested;
+      results = await executeSync(
+        deps.resources,
+        {
+          apply: toApply.map((c) => ({ desired: c.desired, exists: c.live !== undefined })),
+          prune: emptyRenderGuard ? decisions.filter((d) => d.action === "keep") : decisions,
+          allowPrune,
+          createNamespace: syncOptions.createNamespace ? namespace : undefined,
+          options: syncOptions,
+        },
+        (d) => deps.watches.get(d),
+      );
+      const failures = results.filter((r) => r.action === "failed");
+      const phase = failures.length > 0 ? "Failed" : "Succeeded";
+      const summary = failures.length > 0 ? failures.map((f) => `${f.kind} ${f.name}: ${f.message ?? ""}`).join("; ") : `${results.filter((r) => r.action !== "kept").length} change(s) applied`; // prettier-ignore
+      status.operationState = {
+        phase, revision: revision.commit, startedAt, finishedAt: deps.clock().toISOString(), initiatedBy, retryCount, message: summary,
+        results: results.slice(0, 100).map((r) => ({ ref: { group: groupOf(r.apiVersion), kind: r.kind, namespace: r.namespace, name: r.name }, action: r.action, message: r.message })), // prettier-ignore
+      }; // prettier-ignore
+      status.history = appendHistory(previous.history, { revision: revision.commit, author: revision.author, date: revision.date, message: revision.message, deployedAt: deps.clock().toISOString(), result: phase, initiatedBy, source }); // prettier-ignore
+      if (phase === "Failed") {
+        status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "SyncFailed", message: summary }, now); // prettier-ignore
+        deps.events.record(app, "Warning", "SyncFailed", summary);
+      } else {
+        if (!emptyRenderGuard) status.conditions = removeCondition(status.conditions, "SyncError");
+        const healed = initiatedBy === "auto" && !newRevision;
+        deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${summary}`); // prettier-ignore
+        if (healed) for (const c of toApply) this.selfHeal.record(key, c);
+      }
+      // The apply results are the new live objects: compare status follows from them.
+      const applied = new Map(results.filter((r) => r.applied).map((r) => [liveKey(r.applied as KubernetesObject), r.applied as KubernetesObject])); // prettier-ignore
+      comparisons = comparisons.map((c) => {
+        const after = applied.get(c.desired.key);
+        return after
+          ? { ...c, live: after, result: { ...c.result, status: "Synced", created: false, fields: [] } }
+          : c;
+      });
+      const stillPrunable = results.some(
+        (r) => r.action === "kept" && r.message?.startsWith("requires pruning"),
+      );
+      syncStatus = outOfSync().length > 0 || stillPrunable || failures.length > 0 ? "OutOfSync" : "Synced";
+    }
+
+    // Health and the resource list.
+    const resources: ResourceStatus[] = comparisons.map((c) => {
+      const [group, version] = c.desired.apiVersion.includes("/")
+        ? c.desired.apiVersion.split("/")
+        : ["", c.desired.apiVersion];
+      const health = resourceHealth(c.live as unknown as Parameters<typeof resourceHealth>[0]);
+      return {
+        group: group ?? "", version, kind: c.desired.kind, namespace: c.desired.namespace, name: c.desired.name,
+        status: c.result.status, health,
+        ...(c.error ? { message: c.error } : c.result.fields.length > 0 ? { diff: c.result.fields.slice(0, 20) } : {}),
+      }; // prettier-ignore
+    });
+    for (const d of decisions) {
+      const removed = results.some((r) => r.action === "deleted" && r.name === d.object.metadata?.name && r.kind === d.object.kind && r.namespace === d.object.metadata?.namespace); // prettier-ignore
+      if (removed) continue;
+      const [group, version] = (d.object.apiVersion ?? "").includes("/") ? (d.object.apiVersion ?? "").split("/") : ["", d.object.apiVersion ?? ""]; // prettier-ignore
+      resources.push({ group: group ?? "", version, kind: d.object.kind ?? "", namespace: d.object.metadata?.namespace, name: d.object.metadata?.name ?? "", status: d.action === "delete" ? "OutOfSync" : "Synced", message: d.action === "delete" ? "requires pruning" : d.reason }); // prettier-ignore
+    }
+    const health: HealthStatus = aggregateHealth(resources.filter((r) => r.health).map((r) => ({ ref: r, health: r.health as HealthStatus }))); // prettier-ignore
+
+    status = {
+      ...status,
+      sync: { status: syncStatus, revision: revision.commit, comparedTo: source },
+      health,
+      resources,
+      sourceType,
+      revisionInfo: {
+        revision: revision.commit,
+        author: revision.author,
+        date: revision.date,
+        message: revision.message,
+      },
+    };
+    this.recordTransitions(app, previous, status);
+    const retryAfter = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? 5_000 * 2 ** (status.operationState.retryCount ?? 0) : undefined; // prettier-ignore
+    const requeueAfterMs =
+      retryAfter ?? (health.status === "Progressing" ? PROGRESSING_RECHECK_MS : jitter(deps.pollIntervalMs));
+    const result = await this.finish(app, previous, status, { requeueAfterMs });
+    await this.clearRequests(app, refreshRequested, syncRequested);
+    return result;
+  }
+
+  private recordTransitions(app: Application, previous: ApplicationStatus, next: ApplicationStatus): void {
+    if (previous.sync?.status !== next.sync?.status && next.sync?.status) {
+      this.deps.events.record(app, next.sync.status === "OutOfSync" ? "Warning" : "Normal", next.sync.status, `sync status ${previous.sync?.status ?? "none"} → ${next.sync.status}`); // prettier-ignore
+    }
+    if (previous.health?.status !== next.health?.status && next.health?.status) {
+      const bad = next.health.status === "Degraded" || next.health.status === "Missing";
+      this.deps.events.record(app, bad ? "Warning" : "Normal", `Health${next.health.status}`, `health ${previous.health?.status ?? "none"} → ${next.health.status}${next.health.message ? `: ${next.health.message}` : ""}`); // prettier-ignore
+    }
+  }
+
+  private async clearRequests(app: Application, refresh: boolean, sync: boolean): Promise<void> {
+    const names = [...(refresh ? [REFRESH_ANNOTATION] : []), ...(sync ? [SYNC_ANNOTATION] : [])];
+    if (names.length > 0)
+      await this.deps.apps.removeAnnotations(
+        this.deps.apps.get(`${app.metadata.namespace ?? ""}/${app.metadata.name}`) ?? app,
+        names,
+      );
+  }
+
+  private async finish(
+    app: Application,
+    previous: ApplicationStatus,
+    status: ApplicationStatus,
+    result: QueueResult,
+  ): Promise<QueueResult> {
+    if (!statusesEqual(previous, status)) {
+      const latest = this.deps.apps.get(`${app.metadata.namespace ?? ""}/${app.metadata.name}`) ?? app;
+      await this.deps.apps.writeStatus(latest, status);
+    }
+    return result;
+  }
+}

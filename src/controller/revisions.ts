@@ -1,0 +1,33 @@
+// Revision resolution shared by every app: a (repository, targetRevision) pair is resolved at
+// most once per poll interval however many apps use it, and concurrent asks share one call.
+// A refresh request bypasses the cache.
+import type { RepositoryCache, ResolvedRevision } from "../engine/source/index.js";
+
+export class RevisionResolver {
+  private readonly resolved = new Map<string, { at: number; value: ResolvedRevision }>();
+  private readonly inFlight = new Map<string, Promise<ResolvedRevision>>();
+
+  constructor(
+    private readonly source: RepositoryCache,
+    private readonly maxAgeMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async resolve(
+    repoURL: string,
+    targetRevision: string | undefined,
+    refresh: boolean,
+  ): Promise<ResolvedRevision> {
+    const key = `${repoURL}\n${targetRevision ?? "HEAD"}`;
+    const cached = this.resolved.get(key);
+    if (!refresh && cached && this.now() - cached.at < this.maxAgeMs) return cached.value;
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.source.resolve(repoURL, targetRevision).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    const value = await pending;
+    this.resolved.set(key, { at: this.now(), value });
+    return value;
+  }
+}

@@ -1,0 +1,40 @@
+// syncPolicy.syncOptions as a typed value ("CreateNamespace=true" → createNamespace: true).
+import type { SyncPolicy } from "../../model/application.js";
+
+export interface SyncOptions {
+  readonly createNamespace: boolean;
+  readonly pruneLast: boolean;
+  readonly serverSideApply: boolean;
+  readonly applyOutOfSyncOnly: boolean;
+  readonly force: boolean;
+}
+
+const KNOWN = new Set(["CreateNamespace", "PruneLast", "ServerSideApply", "ApplyOutOfSyncOnly", "Force", "Replace", "Validate", "PrunePropagationPolicy", "RespectIgnoreDifferences"]); // prettier-ignore
+
+/** Parses the options; returns the typed value and a message per entry it cannot read. */
+export function parseSyncOptions(policy: SyncPolicy | undefined): { options: SyncOptions; errors: string[] } {
+  const flags = new Map<string, string>();
+  const errors: string[] = [];
+  (policy?.syncOptions ?? []).forEach((entry, index) => {
+    const match = /^([A-Za-z]+)=(.*)$/.exec(entry);
+    if (!match || !KNOWN.has(match[1] ?? "")) {
+      errors.push(
+        `spec.syncPolicy.syncOptions[${index}] "${entry}": expected one of ${[...KNOWN].join(", ")} as Name=value`,
+      );
+      return;
+    }
+    flags.set(match[1] ?? "", (match[2] ?? "").toLowerCase());
+  });
+  const on = (name: string, fallback: boolean) => (flags.has(name) ? flags.get(name) === "true" : fallback);
+  return {
+    options: {
+      createNamespace: on("CreateNamespace", false),
+      pruneLast: on("PruneLast", false),
+      // Server-side apply is how Tether applies; "ServerSideApply=false" is accepted and ignored.
+      serverSideApply: true,
+      applyOutOfSyncOnly: on("ApplyOutOfSyncOnly", true),
+      force: on("Force", false),
+    },
+    errors,
+  };
+}

@@ -1,0 +1,91 @@
+// Raw JSON requests to the apiserver. client-node's generic object API serializes known kinds
+// through its typed models, which silently drops any field the model does not know (newer API
+// fields) or spells differently (`x-kubernetes-preserve-unknown-fields`). A GitOps tool must send
+// manifests and read live objects exactly, so the generic paths go through here instead.
+import type { KubeConfig } from "@kubernetes/client-node";
+import http from "node:http";
+import https from "node:https";
+
+export class ApiError extends Error {
+  override readonly name = "ApiError";
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly body: string,
+  ) {
+    super(message);
+  }
+  /** Same shape as client-node's errors, so `errorStatus()` reads both. */
+  get code(): number {
+    return this.statusCode;
+  }
+}
+
+export interface RawRequest {
+  readonly method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  readonly path: string;
+  readonly query?: Record<string, string | number | boolean | undefined>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly timeoutMs?: number;
+}
+
+export class RawClient {
+  private readonly server: URL;
+
+  constructor(private readonly config: KubeConfig) {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error("the kubeconfig has no current cluster");
+    this.server = new URL(cluster.server);
+  }
+
+  async request<T = unknown>(req: RawRequest): Promise<T> {
+    const url = new URL(this.server.pathname.replace(/\/$/, "") + req.path, this.server);
+    for (const [key, value] of Object.entries(req.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const payload = req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body));
+    const options: https.RequestOptions = {
+      method: req.method,
+      headers: {
+        accept: "application/json",
+        ...(payload
+          ? { "content-type": req.contentType ?? "application/json", "content-length": payload.length }
+          : {}),
+      },
+    };
+    await this.config.applyToHTTPSOptions(options);
+    const transport = url.protocol === "https:" ? https : http;
+    return new Promise<T>((resolve, reject) => {
+      const request = transport.request(url, options, (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("error", reject);
+        response.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          const status = response.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            try {
+              resolve((text ? JSON.parse(text) : undefined) as T);
+            } catch (error) {
+              reject(error instanceof Error ? error : new Error(String(error)));
+            }
+            return;
+          }
+          let message = text.slice(0, 2000);
+          try {
+            message = (JSON.parse(text) as { message?: string }).message ?? message;
+          } catch {
+            // not a Status object: keep the text
+          }
+          reject(new ApiError(status, `${req.method} ${req.path}: ${status} ${message}`, text));
+        });
+      });
+      request.setTimeout(req.timeoutMs ?? 60_000, () =>
+        request.destroy(new Error(`${req.method} ${req.path} timed out`)),
+      );
+      request.on("error", reject);
+      request.end(payload);
+    });
+  }
+}

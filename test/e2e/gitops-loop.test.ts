@@ -198,7 +198,11 @@ describe("the GitOps loop (acceptance story)", () => {
         app.status?.conditions?.find((c) => c.type === "ComparisonError")?.message ?? "",
         /source/,
       );
-      assert.equal((await deployment()).metadata?.generation, before.metadata?.generation, "spec not written");
+      assert.equal(
+        (await deployment()).metadata?.generation,
+        before.metadata?.generation,
+        "spec not written",
+      );
     } finally {
       git.setOffline(false);
     }

@@ -10,6 +10,11 @@ import { instanceDirs, readOwner } from "../localcluster/instance.js";
 import { isProcessAlive } from "../localcluster/lock.js";
 import { probe } from "../localcluster/health.js";
 import { waitFor } from "../localcluster/wait.js";
+import { kubeClients, loadKubeConfig } from "../kube/client.js";
+import { DEMO_NAMESPACE, SYSTEM_NAMESPACE } from "../localcluster/demo.js";
+import type { Product } from "../localcluster/product.js";
+import { productCacheDir, startProduct } from "../localcluster/product.js";
+import type { Application } from "../model/application.js";
 import { UsageError } from "./errors.js";
 
 const LOCAL_ID = "local";
@@ -51,6 +56,8 @@ async function up(args: string[]): Promise<number> {
       nodes: { type: "string", default: "1" },
       port: { type: "string" },
       "git-port": { type: "string" },
+      // Only the control plane and Git server: no CRDs, controller or demo.
+      bare: { type: "boolean", default: false },
     },
   });
   const running = await readInfo();
@@ -76,17 +83,31 @@ async function up(args: string[]): Promise<number> {
     server: environment.controlPlane?.server,
   };
   if (environment.controlPlane) await fs.writeFile(infoFile(), JSON.stringify(info));
+  let product: Product | undefined;
+  try {
+    if (!values.bare) {
+      const cacheDir = environment.controlPlane ? path.join(environment.controlPlane.dirs.root, "tether-cache") : productCacheDir(); // prettier-ignore
+      product = await startProduct(environment, { log, cacheDir });
+      await waitForDemo(environment.kubeconfigPath).catch((error: Error) =>
+        log(`demo app: ${error.message}`),
+      );
+    }
+  } catch (error) {
+    await environment.stop();
+    throw error;
+  }
   const seconds = ((performance.now() - started) / 1000).toFixed(1);
   process.stdout.write(
     [
       "",
-      `Tether local environment is up (${seconds} s).`,
+      `Tether is up (${seconds} s).`,
       `  kubeconfig:  ${environment.kubeconfigPath}`,
       `  Git server:  ${environment.git.url}/<repository>.git  (repositories in ${environment.gitRoot})`,
       "",
-      "Use it from another terminal:",
+      "In another terminal:",
       `  export KUBECONFIG=${environment.kubeconfigPath}`,
       "  kubectl get nodes",
+      ...(product ? demoInstructions(product.demoRepoUrl) : []),
       "",
       "Press Ctrl-C to stop everything.",
       "",
@@ -97,9 +118,41 @@ async function up(args: string[]): Promise<number> {
     process.once("SIGTERM", resolve);
   });
   log("stopping");
+  await product?.stop();
   await environment.stop();
   log("stopped");
   return 0;
+}
+
+/** Waits until the demo app is Synced and Healthy, so the instructions are true when printed. */
+async function waitForDemo(kubeconfig: string): Promise<void> {
+  const { custom } = kubeClients(loadKubeConfig(kubeconfig));
+  await waitFor("the demo Application to be Synced and Healthy", async () => {
+    const app = (await custom.getNamespacedCustomObject({ group: "tether.dev", version: "v1alpha1", plural: "applications", namespace: SYSTEM_NAMESPACE, name: "hello" })) as Application; // prettier-ignore
+    return app.status?.sync?.status === "Synced" && app.status.health?.status === "Healthy";
+  }, { timeoutMs: 120_000 }); // prettier-ignore
+}
+
+function demoInstructions(repoUrl: string): string[] {
+  return [
+    "",
+    `The demo app is Synced and Healthy: Application ${SYSTEM_NAMESPACE}/hello keeps the nginx Deployment`,
+    `and Service "hello" in namespace ${DEMO_NAMESPACE} as its Git repository says (2 replicas).`,
+    "  kubectl get applications -A",
+    `  kubectl -n ${DEMO_NAMESPACE} get deployment,pods`,
+    "",
+    "Change Git, and the cluster follows (every push refreshes the app at once):",
+    `  git clone ${repoUrl} tether-demo && cd tether-demo`,
+    "  sed -i 's/replicas: 2/replicas: 5/' hello/deployment.yaml",
+    '  git commit -am "scale hello to 5" && git push          # → 5 pods',
+    "",
+    "Drift is corrected within a second (self-heal):",
+    `  kubectl -n ${DEMO_NAMESPACE} scale deployment hello --replicas=1   # → back to 5`,
+    "",
+    "Roll back with Git:",
+    "  git revert --no-edit HEAD && git push                   # → back to 2",
+    "  kubectl describe application -n tether-system hello    # history, conditions, events",
+  ];
 }
 
 async function down(): Promise<number> {

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createRenderer } from "../engine/render/index.js";
 import type { SecretLike } from "../engine/source/index.js";
-import { createRepositoryCache, SECRET_TYPE_LABEL } from "../engine/source/index.js";
+import { createRepositoryCache, normalizeRepoUrl, SECRET_TYPE_LABEL } from "../engine/source/index.js";
 import type { KubeClients } from "../kube/client.js";
 import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
@@ -40,6 +40,8 @@ export interface Controller {
   readonly queue: WorkQueue;
   readonly watches: ManagedWatches;
   readonly comparer: Comparer;
+  /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
+  refreshRepository(repoURL: string): number;
   stop(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ function repositorySecrets(clients: KubeClients, namespace: string): () => Promi
 
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const log = options.log ?? (() => undefined);
+  const debug = process.env["TETHER_DEBUG"] === "1";
   const clients = kubeClients(options.config);
   const systemNamespace = options.systemNamespace ?? "tether-system";
   const installationId = await ensureInstallationId(clients, systemNamespace);
@@ -104,7 +107,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // The queue's handler and the watches' callback run only after start, when every const is set.
   const workQueue: WorkQueue = new WorkQueue({
     workers: options.workers ?? 4,
-    handler: (key) => reconciler.reconcile(key),
+    handler: async (key) => {
+      const started = performance.now();
+      const result = await reconciler.reconcile(key);
+      const ms = performance.now() - started;
+      if (debug || ms > 10_000)
+        log(`reconciled ${key} in ${ms.toFixed(0)} ms; next in ${result.requeueAfterMs ?? "-"} ms`);
+      return result;
+    },
     onError: (key, error) => log(`reconcile ${key} failed (will retry): ${error instanceof Error ? error.message : String(error)}`), // prettier-ignore
   });
   const watches = new ManagedWatches({
@@ -142,6 +152,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     queue: workQueue,
     watches,
     comparer,
+    refreshRepository(repoURL: string) {
+      const wanted = normalizeRepoUrl(repoURL);
+      let count = 0;
+      for (const key of apps.keys()) {
+        const url = apps.get(key)?.spec?.source?.repoURL;
+        if (!url || normalizeRepoUrl(url) !== wanted) continue;
+        reconciler.requestRefresh(key);
+        workQueue.add(key);
+        count += 1;
+      }
+      return count;
+    },
     async stop() {
       apps.stop();
       workQueue.stop();

@@ -60,9 +60,16 @@ function liveKey(o: KubernetesObject): string {
 
 export class Reconciler {
   private readonly selfHeal: SelfHealGuard;
+  /** Apps whose next reconcile must look at Git again (a push notification, an API refresh). */
+  private readonly forcedRefresh = new Set<string>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.selfHeal = new SelfHealGuard(() => deps.clock().getTime());
+  }
+
+  /** The next reconcile of `key` bypasses the revision cache, like the refresh annotation. */
+  requestRefresh(key: string): void {
+    this.forcedRefresh.add(key);
   }
 
   async reconcile(key: string): Promise<QueueResult> {
@@ -92,6 +99,7 @@ export class Reconciler {
 
     const annotations = app.metadata.annotations ?? {};
     const refreshRequested = REFRESH_ANNOTATION in annotations;
+    const forced = this.forcedRefresh.delete(key);
     const syncRequested = SYNC_ANNOTATION in annotations;
     const source = app.spec.source;
     const namespace = app.spec.destination.namespace || app.metadata.namespace || "default";
@@ -104,7 +112,7 @@ export class Reconciler {
       revision = await deps.revisions.resolve(
         source.repoURL,
         source.targetRevision,
-        refreshRequested || syncRequested,
+        refreshRequested || syncRequested || forced,
       );
       const tree = await deps.source.acquireTree(source.repoURL, revision.commit);
       try {

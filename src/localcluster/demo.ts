@@ -36,3 +36,21 @@ spec:
     - port: 80
       targetPort: 80
 `;
+
+export const DEMO_REPOSITORY = "demo";
+export const DEMO_NAMESPACE = "demo";
+export const SYSTEM_NAMESPACE = "tether-system";
+
+/** The demo Application: automated sync with prune and self-heal, like a team's first app. */
+export function demoApplication(repoURL: string) {
+  return {
+    apiVersion: "tether.dev/v1alpha1",
+    kind: "Application",
+    metadata: { name: "hello", namespace: SYSTEM_NAMESPACE, finalizers: ["tether.dev/resources-finalizer"] },
+    spec: {
+      source: { repoURL, targetRevision: "main", path: "hello" },
+      destination: { server: "https://kubernetes.default.svc", namespace: DEMO_NAMESPACE },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
+    },
+  };
+}

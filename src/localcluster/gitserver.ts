@@ -25,6 +25,8 @@ export interface GitServer {
   createRepository(name: string): Promise<string>;
   repositoryUrl(name: string): string;
   setOffline(offline: boolean): void;
+  /** Calls `listener(repository)` after every successful push (what a forge's webhook would report). */
+  onPush(listener: (repository: string) => void): () => void;
   /** Requests served so far (for tests that count fetches). */
   readonly requestCount: number;
   close(): Promise<void>;
@@ -69,6 +71,7 @@ function serveWithHttpBackend(
   req: IncomingMessage,
   res: ServerResponse,
   user: string | undefined,
+  onDone: (code: number | null) => void,
 ) {
   const url = new URL(req.url ?? "/", "http://localhost");
   const env = cleanGitEnv({
@@ -119,6 +122,7 @@ function serveWithHttpBackend(
     res.write(head.subarray(end + sep));
   });
   child.on("close", (code) => {
+    onDone(code);
     if (!headersSent) {
       res.writeHead(500, { "content-type": "text/plain" });
       res.end(`git http-backend exited ${code}: ${stderr.trim()}\n`);
@@ -134,6 +138,7 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
   const host = options.host ?? "127.0.0.1";
   let offline = false;
   let requestCount = 0;
+  const pushListeners = new Set<(repository: string) => void>();
   const server = http.createServer((req, res) => {
     requestCount += 1;
     if (offline) {
@@ -148,7 +153,11 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
       res.writeHead(400, { "content-type": "text/plain" });
       return void res.end("not a Git smart-HTTP path\n");
     }
-    serveWithHttpBackend(root, req, res, options.auth?.username);
+    const pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    const pushed = /^\/(.+)\.git\/git-receive-pack$/.exec(pathname)?.[1];
+    serveWithHttpBackend(root, req, res, options.auth?.username, (code) => {
+      if (code === 0 && pushed) for (const listener of pushListeners) listener(pushed);
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -172,6 +181,10 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     },
     setOffline(value: boolean) {
       offline = value;
+    },
+    onPush(listener) {
+      pushListeners.add(listener);
+      return () => pushListeners.delete(listener);
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -63,23 +63,7 @@ export async function testNamespace(t: TestContext, prefix = t.name): Promise<st
 
 /** Installs Tether's CRDs from deploy/crds (server-side apply: idempotent, safe in parallel). */
 export async function installCrds(): Promise<void> {
-  const { parseAllDocuments } = await import("yaml");
-  const fs = await import("node:fs/promises");
-  const path = await import("node:path");
-  const { repoRoot } = await import("../../src/localcluster/components.js");
+  const { installCrds: install } = await import("../../src/localcluster/product.js");
   const { ResourceClient } = await import("../../src/kube/resources.js");
-  const resources = new ResourceClient(clients());
-  const dir = path.join(repoRoot, "deploy/crds");
-  for (const file of await fs.readdir(dir)) {
-    for (const doc of parseAllDocuments(await fs.readFile(path.join(dir, file), "utf8"))) {
-      const crd = doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string } };
-      await resources.apply(crd, { force: true });
-      await waitFor(`CRD ${crd.metadata.name} Established`, async () => {
-        const live = (await resources.read({ ...crd, name: crd.metadata.name })) as {
-          status?: { conditions?: { type: string; status: string }[] };
-        };
-        return live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-      }, { timeoutMs: 30_000 }); // prettier-ignore
-    }
-  }
+  await install(new ResourceClient(clients()));
 }

@@ -1,0 +1,90 @@
+// `npm start`: the whole product on one machine — local control plane, Git server, Tether's CRDs,
+// the demo repository and Application, and the controller, with every push to the local Git
+// server refreshing the apps that use it at once (what a forge's webhook does in production).
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+import type { Controller } from "../controller/controller.js";
+import { startController } from "../controller/controller.js";
+import { git } from "../engine/source/gitcli.js";
+import { kubeClients, loadKubeConfig } from "../kube/client.js";
+import { ResourceClient } from "../kube/resources.js";
+import { ensureComponents } from "./binaries.js";
+import { repoRoot } from "./components.js";
+import { DEMO_REPOSITORY, SYSTEM_NAMESPACE, demoApplication, helloDeployment, helloService } from "./demo.js";
+import type { LocalEnvironment } from "./environment.js";
+import { GitWorkspace } from "./gitrepo.js";
+import { waitFor } from "./wait.js";
+
+export interface Product {
+  readonly controller: Controller;
+  readonly demoRepoUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Applies every CRD in deploy/crds and waits until each is Established. */
+export async function installCrds(resources: ResourceClient): Promise<void> {
+  const dir = path.join(repoRoot, "deploy/crds");
+  for (const file of (await fs.readdir(dir)).sort()) {
+    for (const doc of parseAllDocuments(await fs.readFile(path.join(dir, file), "utf8"))) {
+      const crd = doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string } };
+      await resources.apply(crd, { force: true });
+      await waitFor(`CRD ${crd.metadata.name} to be Established`, async () => {
+        const live = (await resources.read({ ...crd, name: crd.metadata.name })) as
+          | { status?: { conditions?: { type: string; status: string }[] } }
+          | undefined;
+        return live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
+      }, { timeoutMs: 30_000 }); // prettier-ignore
+    }
+  }
+}
+
+export async function startProduct(
+  environment: LocalEnvironment,
+  options: { log: (line: string) => void; cacheDir: string },
+): Promise<Product> {
+  const config = loadKubeConfig(environment.kubeconfigPath);
+  const clients = kubeClients(config);
+  const resources = new ResourceClient(clients);
+  await installCrds(resources);
+
+  const bare = path.join(environment.gitRoot, `${DEMO_REPOSITORY}.git`);
+  const demoRepoUrl = environment.git.repositoryUrl(DEMO_REPOSITORY);
+  const exists = await fs.access(bare).then(() => true, () => false); // prettier-ignore
+  if (!exists) {
+    await git(["init", "--quiet", "--bare", "--initial-branch=main", bare]);
+    const ws = await GitWorkspace.clone(demoRepoUrl);
+    await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService }, "hello: nginx with 2 replicas"); // prettier-ignore
+    await ws.remove();
+  }
+
+  const binaries = await ensureComponents(["helm", "kustomize"], { log: options.log });
+  const controller = await startController({
+    config,
+    systemNamespace: SYSTEM_NAMESPACE,
+    cacheDir: options.cacheDir,
+    helmBinary: binaries.helm,
+    kustomizeBinary: binaries.kustomize,
+    pollIntervalMs: 60_000,
+    log: options.log,
+  });
+  const unsubscribe = environment.git.onPush((repository) => {
+    const count = controller.refreshRepository(environment.git.repositoryUrl(repository));
+    if (count > 0) options.log(`push to ${repository}.git: refreshing ${count} application(s)`);
+  });
+  await resources.apply(demoApplication(demoRepoUrl), { force: true });
+  return {
+    controller,
+    demoRepoUrl,
+    async stop() {
+      unsubscribe();
+      await controller.stop();
+    },
+  };
+}
+
+/** Where the controller keeps mirrors and trees for `npm start`. */
+export function productCacheDir(): string {
+  return path.join(os.tmpdir(), `tether-local-${process.pid}`);
+}

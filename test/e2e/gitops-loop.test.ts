@@ -66,7 +66,8 @@ describe("the GitOps loop (acceptance story)", () => {
       cacheDir,
       helmBinary: await ensureComponent("helm"),
       kustomizeBinary: await ensureComponent("kustomize"),
-      pollIntervalMs: 3_000,
+      // Long on purpose: every step must be driven by an event (push, refresh request, watch), not by polling.
+      pollIntervalMs: 60_000,
       gitTimeoutMs: 5_000,
       log: (line) => lines.push(line),
     });
@@ -114,9 +115,11 @@ describe("the GitOps loop (acceptance story)", () => {
     assert.deepEqual(app.status?.resources?.map((r) => `${r.kind}/${r.name}:${r.status}`).sort(), ["Deployment/hello:Synced", "Service/hello:Synced"]); // prettier-ignore
   });
 
-  test("2. commit replicas: 5 → 5 Ready replicas", async () => {
+  test("2. commit replicas: 5 → 5 Ready replicas (the push itself triggers the refresh)", async (t) => {
+    // As in `npm start`: the Git server's push notification refreshes the apps of that repository.
+    const unsubscribe = git.onPush((repo) => controller.refreshRepository(git.repositoryUrl(repo)));
+    t.after(unsubscribe);
     const sha = await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(5) }, "scale hello to 5");
-    await refresh();
     await waitFor("5 ready replicas", () => readyReplicas(5), { timeoutMs: 60_000 });
     await waitFor("status at the new commit", async () => (await readApp()).status?.sync?.revision === sha, { timeoutMs: 30_000 }); // prettier-ignore
   });

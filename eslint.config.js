@@ -5,7 +5,18 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "build/", "docs/", "coverage/", ".tether/", "**/*.js", "!eslint.config.js"] },
+  {
+    ignores: [
+      "dist/",
+      "node_modules/",
+      "build/",
+      "docs/",
+      "coverage/",
+      ".tether/",
+      "**/*.js",
+      "!eslint.config.js",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,4 +1,5 @@
 // `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error.
+import { controllerCommand } from "./controller.js";
 import { UsageError } from "./errors.js";
 import { localCommand } from "./local.js";
 
@@ -10,11 +11,13 @@ Commands:
   local down     Stop a running \`tether local up\`.
   local status   Show whether the local environment runs and how to reach it.
   local build    Build and cache the control-plane, helm and kustomize binaries.
+  controller     Run the GitOps controller until SIGINT/SIGTERM (\`tether controller --help\` for flags).
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [group, ...rest] = argv;
   if (group === "local") return localCommand(rest);
+  if (group === "controller") return controllerCommand(rest);
   if (group === undefined || group === "help" || group === "--help" || group === "-h") {
     process.stdout.write(USAGE);
     return group === undefined ? 2 : 0;

@@ -47,17 +47,21 @@ export interface Controller {
 
 /** The installation id, created once and kept in a ConfigMap so restarts keep ownership. */
 export async function ensureInstallationId(clients: KubeClients, namespace: string): Promise<string> {
-  try {
-    await clients.core.createNamespace({ body: { metadata: { name: namespace } } });
-  } catch (error) {
-    if (errorStatus(error) !== 409) throw error;
-  }
+  // Read first: a locked-down installation whose namespace exists needs no right to create one.
   try {
     const existing = await clients.core.readNamespacedConfigMap({ name: INSTALLATION_CONFIGMAP, namespace });
     const id = existing.data?.["id"];
     if (id) return id;
   } catch (error) {
     if (errorStatus(error) !== 404) throw error;
+  }
+  try {
+    await clients.core.readNamespace({ name: namespace });
+  } catch (error) {
+    if (errorStatus(error) !== 404) throw error;
+    await clients.core.createNamespace({ body: { metadata: { name: namespace } } }).catch((e: unknown) => {
+      if (errorStatus(e) !== 409) throw e;
+    });
   }
   const id = `tether-${randomBytes(5).toString("hex")}`;
   try {

@@ -12,7 +12,8 @@ import { appendHistory, removeCondition, setCondition, statusesEqual } from "../
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import type { Application, ApplicationStatus, HealthStatus, ResourceStatus } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
-import { REFRESH_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
+import { decideRollback } from "../engine/status/rollback.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { ApplicationStore } from "./applications.js";
 import type { Comparer, ObjectComparison } from "./compare.js";
@@ -80,6 +81,8 @@ export class Reconciler {
       return {};
     }
     if (app.metadata.deletionTimestamp) return finalizeApplication(deps, key, app);
+    // The app as this reconcile last wrote it: every write is guarded by its resourceVersion.
+    let current = app;
     const now = deps.clock();
     const previous: ApplicationStatus = app.status ?? {};
     let status: ApplicationStatus = {
@@ -93,14 +96,36 @@ export class Reconciler {
     if (invalid.length > 0) {
       status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: invalid.join("; ") }, now); // prettier-ignore
       status.sync = { ...status.sync, status: "Unknown" };
-      return this.finish(app, previous, status, { requeueAfterMs: undefined });
+      return this.finish(current, previous, status, { requeueAfterMs: undefined }, []);
     }
     status.conditions = removeCondition(status.conditions, "InvalidSpec");
 
     const annotations = app.metadata.annotations ?? {};
     const refreshRequested = REFRESH_ANNOTATION in annotations;
     const forced = this.forcedRefresh.delete(key);
-    const syncRequested = SYNC_ANNOTATION in annotations;
+    const rollbackRequest = annotations[ROLLBACK_ANNOTATION];
+    let rollback = decideRollback({ status: previous, generation: app.metadata.generation, request: rollbackRequest, now }); // prettier-ignore
+    if (rollback.kind === "invalid") {
+      status.conditions = setCondition(status.conditions, { type: "RollbackError", status: "True", reason: "InvalidRollback", message: rollback.message }, now); // prettier-ignore
+      rollback = decideRollback({
+        status: previous,
+        generation: app.metadata.generation,
+        request: undefined,
+        now,
+      });
+    } else if (rollbackRequest !== undefined) {
+      status.conditions = removeCondition(status.conditions, "RollbackError");
+    }
+    const rolledBack = rollback.kind === "active" ? rollback.state : undefined;
+    status.rollback = rolledBack;
+    status.conditions = rolledBack
+      ? setCondition(status.conditions, { type: "AutoSyncPaused", status: "True", reason: "RolledBack", message: `rolled back to history entry ${rolledBack.id} (${rolledBack.revision.slice(0, 7)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set` }, now) // prettier-ignore
+      : removeCondition(status.conditions, "AutoSyncPaused");
+    const rollbackRequested = rollback.kind === "active" && rollback.requested;
+    const syncRequested = SYNC_ANNOTATION in annotations || rollbackRequested;
+    const requestAnnotations = [REFRESH_ANNOTATION, SYNC_ANNOTATION, ROLLBACK_ANNOTATION].filter(
+      (a) => a in annotations,
+    );
     const source = app.spec.source;
     const namespace = app.spec.destination.namespace || app.metadata.namespace || "default";
 
@@ -111,8 +136,9 @@ export class Reconciler {
     try {
       revision = await deps.revisions.resolve(
         source.repoURL,
-        source.targetRevision,
-        refreshRequested || syncRequested || forced,
+        rolledBack ? rolledBack.revision : source.targetRevision,
+        // Any request (refresh, sync, rollback or its cancel) looks at Git afresh.
+        refreshRequested || syncRequested || forced || rollbackRequest !== undefined,
       );
       const tree = await deps.source.acquireTree(source.repoURL, revision.commit);
       try {
@@ -129,16 +155,24 @@ export class Reconciler {
       if (previous.conditions?.find((c) => c.type === "ComparisonError")?.message !== text) {
         deps.events.record(app, "Warning", "ComparisonError", text);
       }
-      const result = await this.finish(app, previous, status, { requeueAfterMs: Math.min(deps.pollIntervalMs, 15_000) }); // prettier-ignore
-      await this.clearRequests(app, refreshRequested, syncRequested);
-      return result;
+      return this.finish(current, previous, status, { requeueAfterMs: Math.min(deps.pollIntervalMs, 15_000) }, requestAnnotations); // prettier-ignore
     }
 
     // What is live: the desired kinds plus every kind the app had before (to find what to prune).
     const inventoryKinds = (previous.resources ?? []).map((r) => ({ apiVersion: r.version ? (r.group ? `${r.group}/${r.version}` : r.version) : "", kind: r.kind })).filter((k) => k.apiVersion); // prettier-ignore
     const kinds = new Map<string, { apiVersion: string; kind: string }>();
     for (const k of [...desired.map((d) => ({ apiVersion: d.apiVersion, kind: d.kind })), ...inventoryKinds]) kinds.set(`${k.apiVersion}/${k.kind}`, k); // prettier-ignore
-    await deps.watches.track(key, [...kinds.values()]);
+    try {
+      await deps.watches.track(key, [...kinds.values()]);
+    } catch (error) {
+      // Typically RBAC: Tether may not list/watch a kind in Git. Say so on the app, touch nothing.
+      const text = `watch: ${message(error)}`;
+      status.conditions = setCondition(status.conditions, { type: "ComparisonError", status: "True", reason: "WatchFailed", message: text }, now); // prettier-ignore
+      if (previous.conditions?.find((c) => c.type === "ComparisonError")?.message !== text) {
+        deps.events.record(app, "Warning", "ComparisonError", text);
+      }
+      return this.finish(current, previous, status, { requeueAfterMs: Math.min(deps.pollIntervalMs, 15_000) }, requestAnnotations); // prettier-ignore
+    }
 
     const namespaceExists = new Map<string, Promise<boolean>>();
     const renderedNamespaces = new Set(desired.filter((d) => d.kind === "Namespace").map((d) => d.name));
@@ -222,7 +256,7 @@ export class Reconciler {
       const retryCount = lastFailedHere && initiatedBy === "auto" ? (lastOp?.retryCount ?? 0) + 1 : 0;
       // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
       status.operationState = { phase: "Running", revision: revision.commit, startedAt, initiatedBy, step: "apply", retryCount }; // prettier-ignore
-      await deps.apps.writeStatus(app, status);
+      current = await deps.apps.writeStatus(current, status);
       deps.events.record(
         app,
         "Normal",
@@ -309,9 +343,7 @@ export class Reconciler {
     const retryAfter = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? 5_000 * 2 ** (status.operationState.retryCount ?? 0) : undefined; // prettier-ignore
     const requeueAfterMs =
       retryAfter ?? (health.status === "Progressing" ? PROGRESSING_RECHECK_MS : jitter(deps.pollIntervalMs));
-    const result = await this.finish(app, previous, status, { requeueAfterMs });
-    await this.clearRequests(app, refreshRequested, syncRequested);
-    return result;
+    return this.finish(current, previous, status, { requeueAfterMs }, requestAnnotations);
   }
 
   private recordTransitions(app: Application, previous: ApplicationStatus, next: ApplicationStatus): void {
@@ -324,25 +356,22 @@ export class Reconciler {
     }
   }
 
-  private async clearRequests(app: Application, refresh: boolean, sync: boolean): Promise<void> {
-    const names = [...(refresh ? [REFRESH_ANNOTATION] : []), ...(sync ? [SYNC_ANNOTATION] : [])];
-    if (names.length > 0)
-      await this.deps.apps.removeAnnotations(
-        this.deps.apps.get(`${app.metadata.namespace ?? ""}/${app.metadata.name}`) ?? app,
-        names,
-      );
-  }
-
+  /**
+   * Writes the status if it changed, then removes the request annotations this reconcile handled.
+   * Both writes carry the resourceVersion of the app as this reconcile last wrote it: if the user
+   * changed anything since (even re-setting the same request annotation), the write conflicts and
+   * the queue runs the reconcile again, so a request is never swallowed.
+   */
   private async finish(
     app: Application,
     previous: ApplicationStatus,
     status: ApplicationStatus,
     result: QueueResult,
+    handledRequests: readonly string[],
   ): Promise<QueueResult> {
-    if (!statusesEqual(previous, status)) {
-      const latest = this.deps.apps.get(`${app.metadata.namespace ?? ""}/${app.metadata.name}`) ?? app;
-      await this.deps.apps.writeStatus(latest, status);
-    }
+    let current = app;
+    if (!statusesEqual(previous, status)) current = await this.deps.apps.writeStatus(current, status);
+    if (handledRequests.length > 0) await this.deps.apps.removeAnnotations(current, handledRequests);
     return result;
   }
 }

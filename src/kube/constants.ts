@@ -20,6 +20,8 @@ export const SYNC_OPTIONS_ANNOTATION = "tether.dev/sync-options";
 export const REFRESH_ANNOTATION = "tether.dev/refresh";
 /** Set (any value) on an Application to ask for a sync now; Tether removes it when done. */
 export const SYNC_ANNOTATION = "tether.dev/sync";
+/** Set to a history id (or a commit SHA prefix) to roll back to that entry; `cancel` resumes following Git. */
+export const ROLLBACK_ANNOTATION = "tether.dev/rollback";
 
 /** Finalizer that makes deleting an Application delete its resources too (cascade). */
 export const CASCADE_FINALIZER = "tether.dev/resources-finalizer";

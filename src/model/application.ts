@@ -161,6 +161,15 @@ export interface HistoryEntry extends RevisionInfo {
   source?: ApplicationSource;
 }
 
+export interface RollbackState {
+  /** History id rolled back to. */
+  id: number;
+  revision: string;
+  /** The spec generation the rollback applies to: any spec change ends it. */
+  generation?: number;
+  requestedAt: string;
+}
+
 export interface OperationState {
   phase: "Running" | "Succeeded" | "Failed" | "Terminating";
   revision: string;
@@ -186,6 +195,8 @@ export interface ApplicationStatus {
   observedGeneration?: number;
   sourceType?: SourceType;
   revisionInfo?: RevisionInfo;
+  /** Set while the app is rolled back: it stays at this revision instead of following Git. */
+  rollback?: RollbackState;
 }
 
 export interface Application {

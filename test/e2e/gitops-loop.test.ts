@@ -221,4 +221,36 @@ describe("the GitOps loop (acceptance story)", () => {
     }, { timeoutMs: 30_000 }); // prettier-ignore
     assert.ok(!app.status?.conditions?.some((c) => c.type === "ComparisonError"));
   });
+
+  test("8. rollback to a history entry pins that revision and pauses following Git; cancel resumes", async () => {
+    const annotate = (value: string) =>
+      clients().objects.patch(
+        { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "hello", namespace: appNs, annotations: { "tether.dev/rollback": value } } }, // prettier-ignore
+        undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
+      ); // prettier-ignore
+    const five = (await readApp()).status?.history?.find((h) => h.message === "scale hello to 5");
+    assert.ok(five, "history has the 5-replica sync");
+    await annotate(String(five.id));
+    await waitFor("5 ready replicas after rollback", () => readyReplicas(5), { timeoutMs: 60_000 });
+    const app = await waitFor("AutoSyncPaused", async () => {
+      const a = await readApp();
+      return a.status?.conditions?.some((c) => c.type === "AutoSyncPaused") && a.status.sync?.status === "Synced" ? a : undefined;
+    }, { timeoutMs: 30_000 }); // prettier-ignore
+    assert.equal(app.status?.sync?.revision, five.revision);
+    assert.equal(app.status?.history?.at(-1)?.initiatedBy, "manual");
+    assert.equal(app.metadata.annotations?.["tether.dev/rollback"], undefined, "request annotation removed");
+
+    // A new commit is not followed while rolled back...
+    const newer = await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(4) }, "four replicas");
+    await refresh();
+    await waitFor("refresh handled", async () => (await readApp()).metadata.annotations?.["tether.dev/refresh"] === undefined, { timeoutMs: 30_000 }); // prettier-ignore
+    assert.equal((await deployment()).spec?.replicas, 5, "still at the rolled-back revision");
+    // ...until the user resumes.
+    await annotate("cancel");
+    await waitFor("4 ready replicas after resuming", () => readyReplicas(4), { timeoutMs: 60_000 });
+    await waitFor("following Git again", async () => {
+      const a = await readApp();
+      return a.status?.sync?.revision === newer && !a.status.conditions?.some((c) => c.type === "AutoSyncPaused");
+    }, { timeoutMs: 30_000 }); // prettier-ignore
+  });
 });

@@ -1,0 +1,222 @@
+// `tether controller`: runs the reconcile loop in the foreground until SIGINT/SIGTERM, then stops
+// cleanly (exit 0). In-cluster it uses its ServiceAccount (no --kubeconfig); next to a cluster it
+// uses a kubeconfig. Every log line goes to stderr with an ISO timestamp, one line per event.
+import { constants } from "node:fs";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startController } from "../controller/controller.js";
+import { loadKubeConfig } from "../kube/client.js";
+import { ensureComponent } from "../localcluster/binaries.js";
+import { cacheRoot } from "../localcluster/cachedir.js";
+import { UsageError } from "./errors.js";
+
+export const CONTROLLER_USAGE = `Usage: tether controller [flags]
+
+Flags:
+  --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, ~/.kube/config, or in-cluster)
+  --namespace NS           watch Applications in this namespace only (default: all namespaces)
+  --system-namespace NS    Tether's own namespace: installation id, repository Secrets (default: tether-system)
+  --cache-dir DIR          Git mirrors and render cache (default: $TETHER_CACHE/controller)
+  --poll-interval DUR      how often Git is polled, e.g. 60s, 5m, 1500ms (default: 60s)
+  --workers N              applications reconciled in parallel (default: 4)
+  --helm PATH              helm binary (default: $TETHER_HELM, else built into the local cache)
+  --kustomize PATH         kustomize binary (default: $TETHER_KUSTOMIZE, else built into the local cache)
+`;
+
+export interface ControllerFlags {
+  readonly kubeconfig?: string;
+  readonly namespace?: string;
+  readonly systemNamespace: string;
+  readonly cacheDir: string;
+  readonly pollIntervalMs: number;
+  readonly workers: number;
+  /** An explicit binary and where it came from (a flag or an environment variable), for messages. */
+  readonly helm?: ExplicitBinary;
+  readonly kustomize?: ExplicitBinary;
+}
+
+export interface ExplicitBinary {
+  readonly value: string;
+  readonly from: string;
+}
+
+/** One line per event on stderr, with a full UTC timestamp (what `kubectl logs` users grep for). */
+const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** `60s`, `5m`, `1500ms`, `1h`; a bare number means seconds. */
+export function parseDuration(flag: string, value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1_000) : NaN;
+  if (!Number.isFinite(ms) || ms < 1_000)
+    throw new UsageError(`${flag}: "${value}" is not a duration of at least 1s (e.g. 30s, 5m)`);
+  return Math.round(ms);
+}
+
+function positiveInteger(flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${flag}: "${value}" is not a positive integer`);
+  return n;
+}
+
+// RFC 1123 label, the rule for namespace names.
+function namespaceName(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value))
+    throw new UsageError(`${flag}: "${value}" is not a valid namespace name`);
+  return value;
+}
+
+function explicitBinary(
+  flag: string,
+  value: string | undefined,
+  variable: string,
+  env: NodeJS.ProcessEnv,
+): ExplicitBinary | undefined {
+  if (value !== undefined) return { value, from: flag };
+  const fromEnv = env[variable];
+  return fromEnv ? { value: fromEnv, from: `$${variable}` } : undefined;
+}
+
+export function parseControllerFlags(args: readonly string[], env: NodeJS.ProcessEnv): ControllerFlags {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kubeconfig: { type: "string" },
+        namespace: { type: "string" },
+        "system-namespace": { type: "string", default: "tether-system" },
+        "cache-dir": { type: "string" },
+        "poll-interval": { type: "string", default: "60s" },
+        workers: { type: "string", default: "4" },
+        helm: { type: "string" },
+        kustomize: { type: "string" },
+      },
+    }));
+  } catch (error) {
+    // node:util's messages name the flag ("Unknown option '--foo'", "Option '--workers <value>' argument missing").
+    throw new UsageError(`controller: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  for (const flag of ["kubeconfig", "cache-dir", "helm", "kustomize"] as const) {
+    if (values[flag] === "") throw new UsageError(`--${flag}: must not be empty`);
+  }
+  return {
+    kubeconfig: values.kubeconfig,
+    namespace: namespaceName("--namespace", values.namespace),
+    systemNamespace: namespaceName("--system-namespace", values["system-namespace"]) ?? "tether-system",
+    cacheDir: path.resolve(values["cache-dir"] ?? path.join(cacheRoot(env), "controller")),
+    pollIntervalMs: parseDuration("--poll-interval", values["poll-interval"]),
+    workers: positiveInteger("--workers", values.workers),
+    helm: explicitBinary("--helm", values.helm, "TETHER_HELM", env),
+    kustomize: explicitBinary("--kustomize", values.kustomize, "TETHER_KUSTOMIZE", env),
+  };
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await fs.access(file, constants.X_OK);
+    return (await fs.stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An explicit binary: a path (made absolute) or a bare name looked up on PATH, which is how a
+ * container image names the tools it ships (`TETHER_HELM=helm`). Checked now, so a wrong path fails
+ * at startup instead of as a RenderError on the first Helm app.
+ */
+export async function resolveBinary(what: string, value: string, env: NodeJS.ProcessEnv): Promise<string> {
+  if (value.includes("/")) {
+    const file = path.resolve(value);
+    if (await isExecutable(file)) return file;
+    throw new UsageError(`${what}: "${value}" is not an executable file`);
+  }
+  for (const dir of (env["PATH"] ?? "").split(path.delimiter).filter(Boolean)) {
+    const file = path.join(dir, value);
+    if (await isExecutable(file)) return file;
+  }
+  throw new UsageError(`${what}: "${value}" was not found on PATH`);
+}
+
+async function toolBinary(
+  name: "helm" | "kustomize",
+  explicit: ExplicitBinary | undefined,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  if (explicit) return resolveBinary(explicit.from, explicit.value, env);
+  // No path given: the pinned build from the local cache (built with Go on first use).
+  return ensureComponent(name, { log });
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once (a stop that hangs stays killable). */
+function shutdownSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      const again = () => {
+        log(`second ${signal}: exiting without waiting`);
+        process.exit(1);
+      };
+      process.once("SIGINT", again);
+      process.once("SIGTERM", again);
+      resolve(signal);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+export async function controllerCommand(args: readonly string[]): Promise<number> {
+  if (args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(CONTROLLER_USAGE);
+    return 0;
+  }
+  const env = process.env;
+  const flags = parseControllerFlags(args, env);
+  // Listen before anything slow: a SIGTERM during startup must still end in a clean stop.
+  const signal = shutdownSignal();
+  let config;
+  try {
+    config = loadKubeConfig(flags.kubeconfig);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (flags.kubeconfig) throw new UsageError(`--kubeconfig: cannot load ${flags.kubeconfig}: ${reason}`);
+    throw new Error(`cannot load the Kubernetes configuration: ${reason}`);
+  }
+  if (!config.getCurrentCluster()) {
+    if (flags.kubeconfig) throw new UsageError(`--kubeconfig: ${flags.kubeconfig} has no current cluster`);
+    throw new Error("no Kubernetes configuration found (set --kubeconfig or $KUBECONFIG, or run in a Pod)");
+  }
+  // Checked after the cheap ones: without a path this may build the tools with Go (first run only).
+  const helmBinary = await toolBinary("helm", flags.helm, env);
+  const kustomizeBinary = await toolBinary("kustomize", flags.kustomize, env);
+  await fs.mkdir(flags.cacheDir, { recursive: true });
+  log(
+    `starting: server ${config.getCurrentCluster()?.server ?? "?"}, applications in ${flags.namespace ?? "all namespaces"}, ` +
+      `system namespace ${flags.systemNamespace}, cache ${flags.cacheDir}, helm ${helmBinary}, kustomize ${kustomizeBinary}`,
+  );
+  const controller = await startController({
+    config,
+    systemNamespace: flags.systemNamespace,
+    applicationNamespace: flags.namespace,
+    cacheDir: flags.cacheDir,
+    helmBinary,
+    kustomizeBinary,
+    pollIntervalMs: flags.pollIntervalMs,
+    workers: flags.workers,
+    log,
+  });
+  const received = await signal;
+  log(`${received}: stopping (waiting for running reconciles)`);
+  await controller.stop();
+  log("stopped");
+  return 0;
+}

@@ -1,0 +1,88 @@
+// Apps without `automated`: Tether compares and reports but applies nothing until asked, through
+// the `tether.dev/sync` annotation; `tether.dev/refresh` asks for a fresh look at Git. Both
+// requests are removed once handled, and status says when and for which generation it looked.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
+import type { ControllerFixture } from "../helpers/app.js";
+import { configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
+import { clients } from "../helpers/environment.js";
+
+describe("controller: manual sync and refresh requests", () => {
+  let fx: ControllerFixture;
+  let url: string;
+  let ws: GitWorkspace;
+
+  before(async () => {
+    fx = await startControllerFixture("ctl-manual");
+    ({ url, ws } = await fx.repository("manual", { "cfg/settings.yaml": configMap("settings", { level: "1" }) })); // prettier-ignore
+  });
+  after(() => fx?.stop());
+
+  test("no automated policy: OutOfSync and nothing applied; tether.dev/sync syncs it and is removed", async () => {
+    const ns = await fx.namespace("ctl-manual-a");
+    await fx.createApp("manual", {
+      source: { repoURL: url, targetRevision: "main", path: "cfg" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+    });
+    const app = await fx.waitApp("manual", "OutOfSync", (a) => a.status?.sync?.status === "OutOfSync");
+    assert.deepEqual(app.status?.resources?.map((r) => `${r.kind}/${r.name}:${r.status}`), ["ConfigMap/settings:OutOfSync"]); // prettier-ignore
+    assert.equal(app.status?.history, undefined, "no sync happened");
+    assert.ok(
+      await isGone(() => clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns })),
+    );
+
+    await fx.annotate("manual", { "tether.dev/sync": "true" });
+    const synced = await fx.waitApp("manual", "Synced", (a) => a.status?.sync?.status === "Synced");
+    const cm = await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns });
+    assert.equal(cm.data?.["level"], "1");
+    assert.equal(synced.status?.history?.length, 1);
+    assert.equal(synced.status?.history?.at(-1)?.initiatedBy, "manual");
+    assert.equal(synced.status?.history?.at(-1)?.result, "Succeeded");
+    assert.equal(synced.status?.history?.at(-1)?.revision, await ws.head());
+    await fx.waitApp("manual", "sync annotation removed", (a) => !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations)); // prettier-ignore
+  });
+
+  test("tether.dev/refresh is handled and removed; reconciledAt and observedGeneration are set", async () => {
+    const ns = await fx.namespace("ctl-manual-b");
+    await fx.createApp("refreshed", {
+      source: { repoURL: url, targetRevision: "main", path: "cfg" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+    });
+    const first = await fx.waitApp("refreshed", "compared", (a) => a.status?.sync?.status === "OutOfSync");
+    assert.ok(first.status?.reconciledAt, "reconciledAt set");
+    assert.ok(!Number.isNaN(Date.parse(first.status.reconciledAt)), "reconciledAt is a timestamp");
+    assert.equal(first.status.observedGeneration, first.metadata.generation);
+
+    // A new commit is seen at once on refresh (the poll interval is longer than this wait).
+    const sha = await ws.commitAndPush({ "cfg/settings.yaml": configMap("settings", { level: "2" }) }, "level 2"); // prettier-ignore
+    await fx.annotate("refreshed", { "tether.dev/refresh": "normal" });
+    const after = await fx.waitApp("refreshed", "refresh handled", (a) =>
+      a.status?.sync?.revision === sha && !(a.metadata.annotations && "tether.dev/refresh" in a.metadata.annotations)); // prettier-ignore
+    assert.ok(Date.parse(after.status?.reconciledAt ?? "") >= Date.parse(first.status.reconciledAt));
+    assert.equal(after.status?.sync?.status, "OutOfSync", "refresh compares, it does not sync");
+
+    // A spec change moves generation; status follows it.
+    await fx.patchApp("refreshed", { spec: { source: { repoURL: url, targetRevision: "main", path: "cfg", directory: { recurse: true } } } }); // prettier-ignore
+    const changed = await fx.waitApp("refreshed", "observedGeneration follows", (a) =>
+      (a.metadata.generation ?? 0) > (first.metadata.generation ?? 0) && a.status?.observedGeneration === a.metadata.generation); // prettier-ignore
+    assert.ok(changed.status?.reconciledAt);
+  });
+
+  test("a refresh with nothing new still records when Tether last looked (reconciledAt advances)", async () => {
+    const ns = await fx.namespace("ctl-manual-c");
+    await fx.createApp("quiet", {
+      source: { repoURL: url, targetRevision: "main", path: "cfg" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+    });
+    const synced = await fx.waitApp("quiet", "Synced", (a) => a.status?.sync?.status === "Synced");
+    // Strictly later than the last write: the clock has moved past it before the refresh is asked.
+    const last = synced.status?.reconciledAt ?? "";
+    const handled = await fx.refresh("quiet");
+    assert.ok(
+      (handled.status?.reconciledAt ?? "") > last,
+      `reconciledAt ${handled.status?.reconciledAt ?? "unset"} should be after the refresh request (was ${last})`,
+    );
+  });
+});

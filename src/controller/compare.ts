@@ -6,7 +6,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { CompareResult, JsonObject } from "../engine/diff/index.js";
 import { compareObject } from "../engine/diff/index.js";
 import type { IgnoreDifference } from "../model/application.js";
-import { errorMessage } from "../kube/client.js";
+import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { DesiredObject } from "./desired.js";
 
@@ -53,6 +53,7 @@ export class Comparer {
     }
     let predicted: KubernetesObject | undefined;
     let error: string | undefined;
+    let rejected = false;
     if (!input.namespacePending) {
       try {
         this.dryRuns += 1;
@@ -60,7 +61,11 @@ export class Comparer {
         // the field (kubectl scale); whether the real apply may force is decided at sync time.
         predicted = await this.resources.apply(desired.object, { dryRun: true, force: true });
       } catch (e) {
-        error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`;
+        // The apiserver refusing the object (invalid field, missing namespace) is not a failure to
+        // compare: the object is OutOfSync and the sync reports the apiserver's message (SyncError).
+        const rejectedByServer = errorStatus(e) === 422 || (errorStatus(e) === 404 && /namespaces? "[^"]*" not found/.test(errorMessage(e))); // prettier-ignore
+        if (rejectedByServer) rejected = true;
+        else error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`; // prettier-ignore
       }
     }
     const result = compareObject({
@@ -69,7 +74,8 @@ export class Comparer {
       live: live as unknown as JsonObject | undefined,
       ignoreDifferences: input.ignoreDifferences,
     });
-    if (!error) this.cache.set(cacheKey, { fingerprint, result });
+    // Not cached when rejected: the namespace may appear without the object's resourceVersion changing.
+    if (!error && !rejected) this.cache.set(cacheKey, { fingerprint, result });
     return { desired, live, result, error };
   }
 

@@ -5,7 +5,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { isTetherError } from "../engine/errors.js";
 import { aggregateHealth, resourceHealth } from "../engine/health/index.js";
 import { pruneCandidates } from "../engine/prune/candidates.js";
-import { groupOf } from "../engine/prune/ownership.js";
+import { groupOf, trackedApp } from "../engine/prune/ownership.js";
 import type { Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
 import { appendHistory, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
@@ -214,7 +214,26 @@ export class Reconciler {
       status.conditions = removeCondition(status.conditions, "ComparisonError");
     }
 
-    const outOfSync = () => comparisons.filter((c) => c.result.status === "OutOfSync");
+    // An object another app of this installation owns (its tracking annotation names that app) is
+    // not this app's to change or adopt silently: report it (Argo CD's SharedResourceWarning).
+    const claimedBy = (c: ObjectComparison): string | undefined => {
+      const owner = c.live ? trackedApp(c.live) : undefined;
+      return owner !== undefined && owner !== key ? owner : undefined;
+    };
+    const shared = comparisons.flatMap((c) => {
+      const owner = claimedBy(c);
+      const d = c.desired;
+      return owner ? [`${d.kind} ${d.namespace ? `${d.namespace}/` : ""}${d.name} is managed by application ${owner}`] : []; // prettier-ignore
+    });
+    if (shared.length > 0) {
+      status.conditions = setCondition(status.conditions, { type: "SharedResourceWarning", status: "True", reason: "SharedResource", message: shared.join("; ") }, now); // prettier-ignore
+      if (!previous.conditions?.some((c) => c.type === "SharedResourceWarning"))
+        deps.events.record(app, "Warning", "SharedResourceWarning", shared.join("; "));
+    } else {
+      status.conditions = removeCondition(status.conditions, "SharedResourceWarning");
+    }
+    const outOfSync = () =>
+      comparisons.filter((c) => c.result.status === "OutOfSync" || claimedBy(c) !== undefined);
     const pruneNeeded = decisions.filter((d) => d.action === "delete");
     let syncStatus: "Synced" | "OutOfSync" =
       outOfSync().length > 0 || pruneNeeded.length > 0 ? "OutOfSync" : "Synced";
@@ -230,7 +249,7 @@ export class Reconciler {
     if (syncRequested) initiatedBy = "manual";
     else if (automated && syncStatus === "OutOfSync" && (interrupted || ((newRevision || automated.selfHeal) && retriesLeft))) initiatedBy = "auto"; // prettier-ignore
 
-    let toApply = outOfSync().filter((c) => !c.error);
+    let toApply = outOfSync().filter((c) => !c.error && claimedBy(c) === undefined);
     if (initiatedBy === "auto" && !newRevision && !interrupted) {
       // Self-heal of drift at an already-synced revision: guard against another writer fighting us.
       const { allowed, blocked } = this.selfHeal.filter(key, toApply);
@@ -246,12 +265,19 @@ export class Reconciler {
     } else {
       status.conditions = removeCondition(status.conditions, "SelfHealBackoff");
     }
-    if (initiatedBy && emptyRenderGuard && pruneNeeded.length > 0) {
+    // An empty render with objects to prune looks exactly like a broken render: prune nothing, say why.
+    const emptyRenderBlocked = emptyRenderGuard && pruneNeeded.length > 0;
+    if (initiatedBy && emptyRenderBlocked) {
       status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "EmptyRender", message: `the render is empty: refusing to prune ${pruneNeeded.length} object(s) (set spec.syncPolicy.automated.allowEmpty=true to allow)` }, now); // prettier-ignore
+    } else if (status.conditions?.find((c) => c.type === "SyncError")?.reason === "EmptyRender") {
+      status.conditions = removeCondition(status.conditions, "SyncError");
     }
 
     let results: ChangeSetEntry[] = [];
-    if (initiatedBy && (toApply.length > 0 || pruneNeeded.length > 0 || syncRequested)) {
+    if (
+      initiatedBy &&
+      (toApply.length > 0 || (pruneNeeded.length > 0 && !emptyRenderBlocked) || syncRequested)
+    ) {
       const startedAt = now.toISOString();
       const retryCount = lastFailedHere && initiatedBy === "auto" ? (lastOp?.retryCount ?? 0) + 1 : 0;
       // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
@@ -287,7 +313,7 @@ export class Reconciler {
         status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "SyncFailed", message: summary }, now); // prettier-ignore
         deps.events.record(app, "Warning", "SyncFailed", summary);
       } else {
-        if (!emptyRenderGuard) status.conditions = removeCondition(status.conditions, "SyncError");
+        if (!emptyRenderBlocked) status.conditions = removeCondition(status.conditions, "SyncError");
         const healed = initiatedBy === "auto" && !newRevision;
         deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${summary}`); // prettier-ignore
         if (healed) for (const c of toApply) this.selfHeal.record(key, c);
@@ -303,7 +329,7 @@ export class Reconciler {
       const stillPrunable = results.some(
         (r) => r.action === "kept" && r.message?.startsWith("requires pruning"),
       );
-      syncStatus = outOfSync().length > 0 || stillPrunable || failures.length > 0 ? "OutOfSync" : "Synced";
+      syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
     // Health and the resource list.
@@ -312,10 +338,11 @@ export class Reconciler {
         ? c.desired.apiVersion.split("/")
         : ["", c.desired.apiVersion];
       const health = resourceHealth(c.live as unknown as Parameters<typeof resourceHealth>[0]);
+      const owner = claimedBy(c);
       return {
         group: group ?? "", version, kind: c.desired.kind, namespace: c.desired.namespace, name: c.desired.name,
-        status: c.result.status, health,
-        ...(c.error ? { message: c.error } : c.result.fields.length > 0 ? { diff: c.result.fields.slice(0, 20) } : {}),
+        status: owner ? "OutOfSync" : c.result.status, health,
+        ...(owner ? { message: `managed by application ${owner}` } : c.error ? { message: c.error } : c.result.fields.length > 0 ? { diff: c.result.fields.slice(0, 20) } : {}),
       }; // prettier-ignore
     });
     for (const d of decisions) {

@@ -10,14 +10,37 @@ const MAX_HEALS_IN_WINDOW = 5;
 interface ManagedFieldsEntry {
   manager?: string;
   time?: string | Date;
+  subresource?: string;
+  fieldsV1?: unknown;
 }
 
-/** The manager (other than Tether) that wrote the object most recently, from live managedFields. */
-export function lastOtherManager(live: { metadata?: { managedFields?: unknown } } | undefined): string {
-  const entries = (live?.metadata?.managedFields ?? []) as ManagedFieldsEntry[];
+/** Whether a managedFields entry owns the field at a JSON pointer (list items count by their list). */
+function ownsPointer(fieldsV1: unknown, pointer: string): boolean {
+  let node: unknown = fieldsV1;
+  for (const raw of pointer.split("/").slice(1)) {
+    if (!node || typeof node !== "object") return false;
+    if (/^\d+$/.test(raw)) return true;
+    node = (node as Record<string, unknown>)[`f:${raw.replace(/~1/g, "/").replace(/~0/g, "~")}`];
+  }
+  return node !== undefined;
+}
+
+/**
+ * The manager (other than Tether) that most recently wrote one of the drifted fields, from live
+ * managedFields; status-subresource writers (kube-controller-manager on a Deployment) never count,
+ * and when no entry owns a drifted field, the most recent other writer is named.
+ */
+export function lastOtherManager(
+  live: { metadata?: { managedFields?: unknown } } | undefined,
+  fields: readonly string[] = [],
+): string {
+  const others = ((live?.metadata?.managedFields ?? []) as ManagedFieldsEntry[]).filter(
+    (e) => e.manager && e.manager !== FIELD_MANAGER && !e.subresource,
+  );
+  const owners = others.filter((e) => fields.some((f) => ownsPointer(e.fieldsV1, f)));
   let best: { manager: string; time: number } | undefined;
-  for (const entry of entries) {
-    if (!entry.manager || entry.manager === FIELD_MANAGER) continue;
+  for (const entry of owners.length > 0 ? owners : others) {
+    if (!entry.manager) continue;
     const time = entry.time ? new Date(entry.time).getTime() : 0;
     if (!best || time >= best.time) best = { manager: entry.manager, time };
   }
@@ -47,7 +70,7 @@ export class SelfHealGuard {
         const d = c.desired;
         blocked.push({
           what: `${d.kind} ${d.namespace ? `${d.namespace}/` : ""}${d.name}`,
-          manager: lastOtherManager(c.live),
+          manager: lastOtherManager(c.live, c.result.fields),
         });
       } else {
         allowed.push(c);

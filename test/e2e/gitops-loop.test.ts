@@ -42,12 +42,16 @@ describe("the GitOps loop (acceptance story)", () => {
     const d = await deployment();
     return d.spec?.replicas === n && d.status?.readyReplicas === n && d.status.updatedReplicas === n;
   };
-  // What a webhook or `kubectl annotate application hello tether.dev/refresh=normal` does.
-  const refresh = () =>
-    clients().objects.patch(
+  // What a webhook or `kubectl annotate application hello tether.dev/refresh=normal` does. Setting
+  // the annotation while an earlier identical request is still pending changes nothing on the
+  // server (no new resourceVersion, no event), so wait until the earlier one was handled.
+  const refresh = async () => {
+    await waitFor("the previous refresh request to be handled", async () => (await readApp()).metadata.annotations?.["tether.dev/refresh"] === undefined, { timeoutMs: 30_000 }); // prettier-ignore
+    await clients().objects.patch(
       { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "hello", namespace: appNs, annotations: { "tether.dev/refresh": "normal" } } }, // prettier-ignore
       undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
     ); // prettier-ignore
+  };
 
   before(async () => {
     await installCrds();

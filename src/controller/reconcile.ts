@@ -3,14 +3,14 @@
 // the first run did not. Everything a later run needs is in the app's status.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { isTetherError } from "../engine/errors.js";
-import { aggregateHealth, resourceHealth } from "../engine/health/index.js";
 import { pruneCandidates } from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
 import type { Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
 import { appendHistory, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
-import type { Application, ApplicationStatus, HealthStatus, ResourceStatus } from "../model/application.js";
+import { decideSync } from "../engine/status/syncdecision.js";
+import type { Application, ApplicationStatus } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
 import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
 import { decideRollback } from "../engine/status/rollback.js";
@@ -25,6 +25,7 @@ import type { RevisionResolver } from "./revisions.js";
 import { SelfHealGuard } from "./selfheal.js";
 import type { ChangeSetEntry } from "./sync.js";
 import { executeSync } from "./sync.js";
+import { resourceStatuses } from "./resourcestatus.js";
 import type { ManagedWatches } from "./watches.js";
 
 export interface ReconcilerDeps {
@@ -239,18 +240,12 @@ export class Reconciler {
       outOfSync().length > 0 || pruneNeeded.length > 0 ? "OutOfSync" : "Synced";
 
     // Decide whether to sync now.
-    const lastOp = previous.operationState;
-    const newRevision = lastOp?.revision !== revision.commit;
+    const decision = decideSync({ policy: app.spec.syncPolicy, requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, lastOperation: previous.operationState }); // prettier-ignore
+    const { initiatedBy, retryCount } = decision;
     const retryLimit = app.spec.syncPolicy?.retry?.limit ?? 0;
-    const lastFailedHere = lastOp?.phase === "Failed" && !newRevision;
-    const retriesLeft = lastFailedHere ? (lastOp?.retryCount ?? 0) < retryLimit : true;
-    const interrupted = lastOp?.phase === "Running";
-    let initiatedBy: "auto" | "manual" | undefined;
-    if (syncRequested) initiatedBy = "manual";
-    else if (automated && syncStatus === "OutOfSync" && (interrupted || ((newRevision || automated.selfHeal) && retriesLeft))) initiatedBy = "auto"; // prettier-ignore
 
     let toApply = outOfSync().filter((c) => !c.error && claimedBy(c) === undefined);
-    if (initiatedBy === "auto" && !newRevision && !interrupted) {
+    if (decision.selfHeal) {
       // Self-heal of drift at an already-synced revision: guard against another writer fighting us.
       const { allowed, blocked } = this.selfHeal.filter(key, toApply);
       toApply = allowed;
@@ -279,7 +274,6 @@ export class Reconciler {
       (toApply.length > 0 || (pruneNeeded.length > 0 && !emptyRenderBlocked) || syncRequested)
     ) {
       const startedAt = now.toISOString();
-      const retryCount = lastFailedHere && initiatedBy === "auto" ? (lastOp?.retryCount ?? 0) + 1 : 0;
       // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
       status.operationState = { phase: "Running", revision: revision.commit, startedAt, initiatedBy, step: "apply", retryCount }; // prettier-ignore
       current = await deps.apps.writeStatus(current, status);
@@ -314,7 +308,7 @@ export class Reconciler {
         deps.events.record(app, "Warning", "SyncFailed", summary);
       } else {
         if (!emptyRenderBlocked) status.conditions = removeCondition(status.conditions, "SyncError");
-        const healed = initiatedBy === "auto" && !newRevision;
+        const healed = decision.selfHeal;
         deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${summary}`); // prettier-ignore
         if (healed) for (const c of toApply) this.selfHeal.record(key, c);
       }
@@ -332,26 +326,7 @@ export class Reconciler {
       syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
-    // Health and the resource list.
-    const resources: ResourceStatus[] = comparisons.map((c) => {
-      const [group, version] = c.desired.apiVersion.includes("/")
-        ? c.desired.apiVersion.split("/")
-        : ["", c.desired.apiVersion];
-      const health = resourceHealth(c.live as unknown as Parameters<typeof resourceHealth>[0]);
-      const owner = claimedBy(c);
-      return {
-        group: group ?? "", version, kind: c.desired.kind, namespace: c.desired.namespace, name: c.desired.name,
-        status: owner ? "OutOfSync" : c.result.status, health,
-        ...(owner ? { message: `managed by application ${owner}` } : c.error ? { message: c.error } : c.result.fields.length > 0 ? { diff: c.result.fields.slice(0, 20) } : {}),
-      }; // prettier-ignore
-    });
-    for (const d of decisions) {
-      const removed = results.some((r) => r.action === "deleted" && r.name === d.object.metadata?.name && r.kind === d.object.kind && r.namespace === d.object.metadata?.namespace); // prettier-ignore
-      if (removed) continue;
-      const [group, version] = (d.object.apiVersion ?? "").includes("/") ? (d.object.apiVersion ?? "").split("/") : ["", d.object.apiVersion ?? ""]; // prettier-ignore
-      resources.push({ group: group ?? "", version, kind: d.object.kind ?? "", namespace: d.object.metadata?.namespace, name: d.object.metadata?.name ?? "", status: d.action === "delete" ? "OutOfSync" : "Synced", message: d.action === "delete" ? "requires pruning" : d.reason }); // prettier-ignore
-    }
-    const health: HealthStatus = aggregateHealth(resources.filter((r) => r.health).map((r) => ({ ref: r, health: r.health as HealthStatus }))); // prettier-ignore
+    const { resources, health } = resourceStatuses({ comparisons, decisions, results, claimedBy });
 
     status = {
       ...status,

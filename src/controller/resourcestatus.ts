@@ -1,0 +1,61 @@
+// status.resources and the app's health, from what the compare found, what the sync did and what
+// is left to prune. This list is also the inventory a later reconcile prunes from.
+import { aggregateHealth, resourceHealth } from "../engine/health/index.js";
+import type { PruneDecision } from "../engine/prune/candidates.js";
+import type { HealthStatus, ResourceStatus } from "../model/application.js";
+import type { ObjectComparison } from "./compare.js";
+import type { ChangeSetEntry } from "./sync.js";
+
+function splitApiVersion(apiVersion: string): { group: string; version: string } {
+  const slash = apiVersion.indexOf("/");
+  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) }; // prettier-ignore
+}
+
+export function resourceStatuses(input: {
+  readonly comparisons: readonly ObjectComparison[];
+  readonly decisions: readonly PruneDecision[];
+  readonly results: readonly ChangeSetEntry[];
+  /** The other app that owns an object, if any. */
+  readonly claimedBy: (c: ObjectComparison) => string | undefined;
+}): { resources: ResourceStatus[]; health: HealthStatus } {
+  const resources: ResourceStatus[] = input.comparisons.map((c) => {
+    const owner = input.claimedBy(c);
+    const detail = owner
+      ? { message: `managed by application ${owner}` }
+      : c.error
+        ? { message: c.error }
+        : c.result.fields.length > 0
+          ? { diff: c.result.fields.slice(0, 20) }
+          : {};
+    return {
+      ...splitApiVersion(c.desired.apiVersion),
+      kind: c.desired.kind,
+      namespace: c.desired.namespace,
+      name: c.desired.name,
+      status: owner ? "OutOfSync" : c.result.status,
+      health: resourceHealth(c.live as unknown as Parameters<typeof resourceHealth>[0]),
+      ...detail,
+    };
+  });
+  for (const d of input.decisions) {
+    const m = d.object.metadata;
+    const pruned = input.results.some(
+      (r) =>
+        r.action === "deleted" &&
+        r.name === m?.name &&
+        r.kind === d.object.kind &&
+        r.namespace === m?.namespace,
+    );
+    if (pruned) continue;
+    resources.push({
+      ...splitApiVersion(d.object.apiVersion ?? ""),
+      kind: d.object.kind ?? "",
+      namespace: m?.namespace,
+      name: m?.name ?? "",
+      status: d.action === "delete" ? "OutOfSync" : "Synced",
+      message: d.action === "delete" ? "requires pruning" : d.reason,
+    });
+  }
+  const health = aggregateHealth(resources.flatMap((r) => (r.health ? [{ ref: r, health: r.health }] : [])));
+  return { resources, health };
+}

@@ -1,0 +1,54 @@
+// Whether a reconcile syncs now, and on whose initiative. Pure: the inputs are the app's policy,
+// what the compare found, and the last operation recorded in status.
+import type { OperationState, SyncPolicy } from "../../model/application.js";
+
+export interface SyncDecisionInput {
+  readonly policy: SyncPolicy | undefined;
+  /** A user asked (sync annotation, rollback). */
+  readonly requested: boolean;
+  readonly outOfSync: boolean;
+  /** The commit the app should be at now. */
+  readonly revision: string;
+  readonly lastOperation: OperationState | undefined;
+}
+
+export interface SyncDecision {
+  readonly initiatedBy?: "auto" | "manual";
+  /** The revision differs from the last operation's: a deployment, not a drift correction. */
+  readonly newRevision: boolean;
+  /** The last operation never finished (the controller stopped mid-sync): resume it. */
+  readonly resumes: boolean;
+  /** An automatic sync at an already-deployed revision (not a retry): self-heal of drift. */
+  readonly selfHeal: boolean;
+  /** Automatic retries made so far of a failed sync at this revision, this one included. */
+  readonly retryCount: number;
+}
+
+export function decideSync(input: SyncDecisionInput): SyncDecision {
+  const last = input.lastOperation;
+  const automated = input.policy?.automated;
+  const newRevision = last?.revision !== input.revision;
+  const resumes = last?.phase === "Running";
+  const failedHere = last?.phase === "Failed" && !newRevision;
+  const retryLimit = input.policy?.retry?.limit ?? 0;
+  const retriesLeft = !failedHere || (last?.retryCount ?? 0) < retryLimit;
+  let initiatedBy: "auto" | "manual" | undefined;
+  if (input.requested) initiatedBy = "manual";
+  else if (
+    automated &&
+    input.outOfSync &&
+    (resumes || ((newRevision || automated.selfHeal === true) && retriesLeft))
+  ) {
+    // Without selfHeal, an automated app deploys each new revision once but leaves drift alone
+    // (Argo CD's semantics); a failed sync at the same revision is retried only within retry.limit.
+    initiatedBy = "auto";
+  }
+  return {
+    initiatedBy,
+    newRevision,
+    resumes,
+    // A retry of a failed sync is not drift correction, though the revision is the same.
+    selfHeal: initiatedBy === "auto" && !newRevision && !resumes && !failedHere,
+    retryCount: failedHere && initiatedBy === "auto" ? (last?.retryCount ?? 0) + 1 : 0,
+  };
+}

@@ -18,6 +18,8 @@ export interface InformerOptions {
   readonly onError?: (error: unknown) => void;
   /** Cap on the restart backoff. */
   readonly maxBackoffMs?: number;
+  /** Server-side lifetime of one watch request (tests shorten it to exercise resumption). */
+  readonly watchTimeoutSeconds?: number;
   /** How long the first list may keep retrying transient errors. */
   readonly initialListTimeoutMs?: number;
 }
@@ -118,7 +120,8 @@ export class Informer {
       allowWatchBookmarks: true,
       resourceVersion: this.resourceVersion,
       labelSelector: this.options.labelSelector,
-      timeoutSeconds: 300 + Math.floor(Math.random() * 60),
+      // The server ends each watch after this long; the informer resumes from its last resourceVersion.
+      timeoutSeconds: this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60),
     };
     this.abort = await new Watch(this.options.config).watch(
       this.options.path,

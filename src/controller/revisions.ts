@@ -1,6 +1,7 @@
 // Revision resolution shared by every app: a (repository, targetRevision) pair is resolved at
-// most once per poll interval however many apps use it, and concurrent asks share one call.
-// A refresh request bypasses the cache.
+// most once per poll interval however many apps use it, concurrent asks share one call, and a
+// repository is listed (ls-remote) at most once per interval whatever revisions its apps follow.
+// A refresh request bypasses both.
 import type { RepositoryCache, ResolvedRevision } from "../engine/source/index.js";
 
 export class RevisionResolver {
@@ -23,7 +24,11 @@ export class RevisionResolver {
     if (!refresh && cached && this.now() - cached.at < this.maxAgeMs) return cached.value;
     let pending = this.inFlight.get(key);
     if (!pending) {
-      pending = this.source.resolve(repoURL, targetRevision).finally(() => this.inFlight.delete(key));
+      // Without a refresh, a listing of the repository made for another app in this interval will do.
+      const options = refresh ? {} : { maxAgeMs: this.maxAgeMs };
+      pending = this.source
+        .resolve(repoURL, targetRevision, options)
+        .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
     const value = await pending;

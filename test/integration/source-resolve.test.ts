@@ -210,3 +210,26 @@ test("an empty repository is told apart from a failure: RevisionNotFound, 'the r
   await rejectsWith(cache.resolve(url, "main"), "RevisionNotFound");
   await ws.remove();
 });
+
+test("within maxAgeMs, revisions of one repository share one listing; a push is seen once it expires", async () => {
+  const { url, ws, cache } = await newRepo();
+  const first = await ws.commitAndPush({ "a.yaml": "v: 1\n" }, "first");
+  await ws.tag("v1.0.0");
+  assert.equal((await cache.resolve(url, "main", { maxAgeMs: 60_000 })).commit, first);
+  assert.equal((await cache.resolve(url, "v1.0.0", { maxAgeMs: 60_000 })).commit, first);
+  assert.equal((await cache.resolve(url, "HEAD", { maxAgeMs: 60_000 })).commit, first);
+  assert.equal(cache.stats.lsRemotes, 1, "one ls-remote for three revisions");
+  const second = await ws.commitAndPush({ "a.yaml": "v: 2\n" }, "second");
+  assert.equal(
+    (await cache.resolve(url, "main", { maxAgeMs: 60_000 })).commit,
+    first,
+    "the listing is reused",
+  );
+  assert.equal(
+    (await cache.resolve(url, "main", { maxAgeMs: 0 })).commit,
+    second,
+    "an expired listing is redone",
+  );
+  assert.equal((await cache.resolve(url, "main")).commit, second, "no maxAgeMs: always listed");
+  assert.equal(cache.stats.lsRemotes, 3);
+});

@@ -12,6 +12,7 @@ import type { RepoCredentials, SecretLike } from "./credentials.js";
 import { pickCredentials } from "./credentials.js";
 import { withGitCredentials } from "./gitauth.js";
 import { classifyGitFailure } from "./gitfailure.js";
+import type { RemoteRefs } from "./lsremote.js";
 import { parseLsRemote, refsFingerprint } from "./lsremote.js";
 import type { CommitInfo, GitRunner } from "./mirror.js";
 import {
@@ -57,7 +58,15 @@ export interface RepositoryCacheStats {
 }
 
 export interface RepositoryCache {
-  resolve(repoURL: string, targetRevision?: string): Promise<ResolvedRevision>;
+  /**
+   * `maxAgeMs`: reuse this mirror's last successful listing if it is younger, whatever revision it
+   * was for — so apps sharing a repository cost one ls-remote per poll interval, not one each.
+   */
+  resolve(
+    repoURL: string,
+    targetRevision?: string,
+    options?: { maxAgeMs?: number },
+  ): Promise<ResolvedRevision>;
   /** A read-only tree of `commit` (a full id, normally from resolve). Local only: never fetches. */
   acquireTree(repoURL: string, commit: string): Promise<SourceTree>;
   /** Where the mirror of `repoURL` lives (for diagnostics and tests). */
@@ -76,6 +85,8 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
   const mutex = new KeyedMutex();
   // Per mirror: the ls-remote fingerprint the mirror was last successfully fetched at.
   const fetchedAt = new Map<string, string>();
+  // Per mirror: the last successful listing and when it was made.
+  const listed = new Map<string, { at: number; remote: RemoteRefs }>();
   const counts = { lsRemotes: 0, fetches: 0 };
 
   const dirOf = (url: RepoUrl) => path.join(reposDir, `${mirrorKey(url.normalized)}.git`);
@@ -116,12 +127,22 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
     });
   }
 
-  async function resolve(repoURL: string, targetRevision = ""): Promise<ResolvedRevision> {
+  async function resolve(
+    repoURL: string,
+    targetRevision = "",
+    resolveOptions: { maxAgeMs?: number } = {},
+  ): Promise<ResolvedRevision> {
     const url = parseRepoUrl(repoURL);
     const dir = dirOf(url);
     const shown = redactUrl(repoURL);
     return mutex.run(dir, async () => {
-      const { remote, fetched } = await syncMirror(repoURL, url, dir);
+      const recent = listed.get(dir);
+      const reuse =
+        recent && resolveOptions.maxAgeMs !== undefined && Date.now() - recent.at < resolveOptions.maxAgeMs;
+      const { remote, fetched } = reuse
+        ? { remote: recent.remote, fetched: false }
+        : await syncMirror(repoURL, url, dir);
+      if (!reuse) listed.set(dir, { at: Date.now(), remote });
       const plan = planRevision(remote, targetRevision, shown);
       const wanted = plan.kind === "ref" ? plan.commit : plan.id;
       // Peels annotated tags and checks the object really is a commit the mirror holds.

@@ -10,6 +10,7 @@ import type { ResolvedRevision } from "../engine/source/index.js";
 import { appendHistory, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import { decideSync } from "../engine/status/syncdecision.js";
+import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
 import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
@@ -47,6 +48,21 @@ export interface ReconcilerDeps {
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
+const COMPARE_CONCURRENCY = 8;
+
+/** `fn` over `items` with at most `limit` running at once; results in input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
@@ -94,6 +110,11 @@ export class Reconciler {
 
     const { options: syncOptions, errors: optionErrors } = parseSyncOptions(app.spec?.syncPolicy);
     const invalid = [...validateApplication(app, { localServers: deps.localServers }), ...optionErrors];
+    try {
+      validateIgnoreDifferences(app.spec?.ignoreDifferences);
+    } catch (error) {
+      invalid.push(message(error));
+    }
     if (invalid.length > 0) {
       status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: invalid.join("; ") }, now); // prettier-ignore
       status.sync = { ...status.sync, status: "Unknown" };
@@ -152,11 +173,7 @@ export class Reconciler {
     } catch (error) {
       const reason = isTetherError(error) ? error.reason : "ComparisonFailed";
       const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${message(error)}`;
-      status.conditions = setCondition(status.conditions, { type: "ComparisonError", status: "True", reason, message: text }, now); // prettier-ignore
-      if (previous.conditions?.find((c) => c.type === "ComparisonError")?.message !== text) {
-        deps.events.record(app, "Warning", "ComparisonError", text);
-      }
-      return this.finish(current, previous, status, { requeueAfterMs: Math.min(deps.pollIntervalMs, 15_000) }, requestAnnotations); // prettier-ignore
+      return this.comparisonFailed({ app, current, previous, status, now, reason, text, requestAnnotations });
     }
 
     // What is live: the desired kinds plus every kind the app had before (to find what to prune).
@@ -168,11 +185,7 @@ export class Reconciler {
     } catch (error) {
       // Typically RBAC: Tether may not list/watch a kind in Git. Say so on the app, touch nothing.
       const text = `watch: ${message(error)}`;
-      status.conditions = setCondition(status.conditions, { type: "ComparisonError", status: "True", reason: "WatchFailed", message: text }, now); // prettier-ignore
-      if (previous.conditions?.find((c) => c.type === "ComparisonError")?.message !== text) {
-        deps.events.record(app, "Warning", "ComparisonError", text);
-      }
-      return this.finish(current, previous, status, { requeueAfterMs: Math.min(deps.pollIntervalMs, 15_000) }, requestAnnotations); // prettier-ignore
+      return this.comparisonFailed({ app, current, previous, status, now, reason: "WatchFailed", text, requestAnnotations }); // prettier-ignore
     }
 
     const namespaceExists = new Map<string, Promise<boolean>>();
@@ -191,11 +204,11 @@ export class Reconciler {
       }
       return Promise.resolve(false);
     };
-    let comparisons: ObjectComparison[] = [];
-    for (const d of desired) {
+    // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
+    let comparisons: ObjectComparison[] = await mapLimit(desired, COMPARE_CONCURRENCY, async (d) => {
       const live = deps.watches.get(d);
-      comparisons.push(await deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) })); // prettier-ignore
-    }
+      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
+    });
 
     const candidates = [...deps.watches.ownedBy(key)];
     for (const r of previous.resources ?? []) {
@@ -356,6 +369,35 @@ export class Reconciler {
       const bad = next.health.status === "Degraded" || next.health.status === "Missing";
       this.deps.events.record(app, bad ? "Warning" : "Normal", `Health${next.health.status}`, `health ${previous.health?.status ?? "none"} → ${next.health.status}${next.health.message ? `: ${next.health.message}` : ""}`); // prettier-ignore
     }
+  }
+
+  /** Source, render or watch failed: say so on the app and change nothing in the cluster. */
+  private comparisonFailed(input: {
+    app: Application;
+    current: Application;
+    previous: ApplicationStatus;
+    status: ApplicationStatus;
+    now: Date;
+    reason: string;
+    text: string;
+    requestAnnotations: readonly string[];
+  }): Promise<QueueResult> {
+    const { app, previous, now, reason, text } = input;
+    const status = {
+      ...input.status,
+      conditions: setCondition(input.status.conditions, { type: "ComparisonError", status: "True", reason, message: text }, now), // prettier-ignore
+    };
+    if (previous.conditions?.find((c) => c.type === "ComparisonError")?.message !== text) {
+      this.deps.events.record(app, "Warning", "ComparisonError", text);
+    }
+    const retryMs = Math.min(this.deps.pollIntervalMs, 15_000);
+    return this.finish(
+      input.current,
+      previous,
+      status,
+      { requeueAfterMs: retryMs },
+      input.requestAnnotations,
+    );
   }
 
   /**

@@ -50,6 +50,20 @@ describe("controller: destination namespace and server", () => {
     assert.equal(app.status?.operationState?.phase, "Failed", "a failed sync attempt is recorded");
   });
 
+  test("an ignoreDifferences expression outside the supported subset is InvalidSpec naming the rule", async () => {
+    const ns = await fx.namespace("ctl-dest-ignore");
+    const bad = {
+      ...spec(ns),
+      ignoreDifferences: [{ kind: "ConfigMap", jqPathExpressions: [".data | keys"] }],
+    };
+    await fx.createApp("bad-ignore", bad);
+    const app = await fx.waitApp("bad-ignore", "InvalidSpec", (a) => Boolean(condition(a, "InvalidSpec")));
+    assert.match(condition(app, "InvalidSpec")?.message ?? "", /spec\.ignoreDifferences\[0\]/);
+    assert.ok(
+      await isGone(() => clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns })),
+    );
+  });
+
   test("unknown destination server: InvalidSpec naming spec.destination.server; fixing it syncs", async () => {
     const ns = await fx.namespace("ctl-dest-invalid");
     await fx.createApp("elsewhere", spec(ns, undefined, "https://elsewhere.example:6443"));

@@ -1,6 +1,7 @@
 // `tether controller`: runs the reconcile loop in the foreground until SIGINT/SIGTERM, then stops
 // cleanly (exit 0). In-cluster it uses its ServiceAccount (no --kubeconfig); next to a cluster it
 // uses a kubeconfig. Every log line goes to stderr with an ISO timestamp, one line per event.
+import { shutdownSignal } from "./signals.js";
 import { constants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
@@ -155,25 +156,6 @@ async function toolBinary(
   return ensureComponent(name, { log });
 }
 
-/** Resolves on the first SIGINT/SIGTERM; a second one exits at once (a stop that hangs stays killable). */
-function shutdownSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      const again = () => {
-        log(`second ${signal}: exiting without waiting`);
-        process.exit(1);
-      };
-      process.once("SIGINT", again);
-      process.once("SIGTERM", again);
-      resolve(signal);
-    };
-    process.on("SIGINT", onSignal);
-    process.on("SIGTERM", onSignal);
-  });
-}
-
 export async function controllerCommand(args: readonly string[]): Promise<number> {
   if (args.includes("--help") || args.includes("-h")) {
     process.stdout.write(CONTROLLER_USAGE);
@@ -182,7 +164,7 @@ export async function controllerCommand(args: readonly string[]): Promise<number
   const env = process.env;
   const flags = parseControllerFlags(args, env);
   // Listen before anything slow: a SIGTERM during startup must still end in a clean stop.
-  const signal = shutdownSignal();
+  const signal = shutdownSignal(log);
   let config;
   try {
     config = loadKubeConfig(flags.kubeconfig);

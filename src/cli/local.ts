@@ -16,6 +16,7 @@ import type { Product } from "../localcluster/product.js";
 import { productCacheDir, startProduct } from "../localcluster/product.js";
 import type { Application } from "../model/application.js";
 import { UsageError } from "./errors.js";
+import { shutdownSignal } from "./signals.js";
 
 const LOCAL_ID = "local";
 const stamp = () => new Date().toISOString().slice(11, 19);
@@ -113,10 +114,7 @@ async function up(args: string[]): Promise<number> {
       "",
     ].join("\n"),
   );
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
+  await shutdownSignal(log);
   log("stopping");
   await product?.stop();
   await environment.stop();

@@ -11,12 +11,12 @@ import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
 import { kubeEventRecorder } from "./events.js";
-import { WorkQueue } from "./queue.js";
+import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
 
-/** Drift events are coalesced for this long before the app is reconciled. */
+/** Events on an app's objects within this window after the first are coalesced into one reconcile. */
 export const DRIFT_DEBOUNCE_MS = 100;
 const INSTALLATION_CONFIGMAP = "tether-installation";
 
@@ -121,11 +121,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     onError: (key, error) => log(`reconcile ${key} failed (will retry): ${error instanceof Error ? error.message : String(error)}`), // prettier-ignore
   });
+  // Leading and trailing: the first event of a quiet app is acted on at once (drift is corrected
+  // without waiting); further events within the window collapse into one run after it.
+  const debounce = new LeadingDebounce(DRIFT_DEBOUNCE_MS, (app, delayMs) => workQueue.addAfter(app, delayMs));
   const watches = new ManagedWatches({
     config: options.config,
     resources,
     installationId,
-    onAppObjectEvent: (app) => workQueue.addAfter(app, DRIFT_DEBOUNCE_MS),
+    onAppObjectEvent: (app) => debounce.event(app),
     onError: (kind, error) => log(`watch ${kind}: ${String(error)}`),
   });
   const apps = new ApplicationStore(clients, {

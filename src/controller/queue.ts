@@ -125,3 +125,32 @@ export class WorkQueue {
     this.pump();
   }
 }
+
+/**
+ * Leading-edge debounce per key: the first event after a quiet spell is scheduled at once; events
+ * inside the window after it are scheduled for the window's end (the queue merges them into one).
+ */
+export class LeadingDebounce {
+  private readonly last = new Map<string, number>();
+
+  constructor(
+    private readonly windowMs: number,
+    private readonly schedule: (key: string, delayMs: number) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  event(key: string): void {
+    const now = this.now();
+    const previous = this.last.get(key);
+    if (previous === undefined || now - previous >= this.windowMs) {
+      this.last.set(key, now);
+      this.schedule(key, 0);
+    } else {
+      this.schedule(key, previous + this.windowMs - now);
+    }
+    // Forget quiet keys so the map stays as small as the set of busy apps.
+    if (this.last.size > 10_000) {
+      for (const [k, t] of this.last) if (now - t >= this.windowMs) this.last.delete(k);
+    }
+  }
+}

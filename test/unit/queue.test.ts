@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { WorkQueue } from "../../src/controller/queue.js";
+import { LeadingDebounce, WorkQueue } from "../../src/controller/queue.js";
 
 function deferred() {
   let resolve!: () => void;
@@ -75,4 +75,29 @@ test("failures are retried with growing backoff until the handler succeeds", asy
     ["attempt 1", "attempt 2"],
   );
   queue.stop();
+});
+
+test("leading debounce: the first event goes at once, a burst inside the window goes once at its end", () => {
+  let now = 1_000;
+  const scheduled: [string, number][] = [];
+  const debounce = new LeadingDebounce(
+    100,
+    (key, delay) => scheduled.push([key, delay]),
+    () => now,
+  );
+  debounce.event("a");
+  now += 30;
+  debounce.event("a");
+  now += 40;
+  debounce.event("a");
+  debounce.event("b");
+  now += 200;
+  debounce.event("a");
+  assert.deepEqual(scheduled, [
+    ["a", 0],
+    ["a", 70],
+    ["a", 30],
+    ["b", 0],
+    ["a", 0],
+  ]);
 });

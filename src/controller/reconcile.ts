@@ -162,14 +162,19 @@ export class Reconciler {
         // Any request (refresh, sync, rollback or its cancel) looks at Git afresh.
         refreshRequested || syncRequested || forced || rollbackRequest !== undefined,
       );
-      const tree = await deps.source.acquireTree(source.repoURL, revision.commit);
-      try {
-        const rendered = await deps.renderer.render({ repoRoot: tree.dir, commit: revision.commit, source, namespace, appName: app.metadata.name }); // prettier-ignore
-        sourceType = rendered.type;
-        desired = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects, resources: deps.resources }); // prettier-ignore
-      } finally {
-        await tree.release();
+      const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name };
+      // At a commit already rendered (drift, health updates) no tree is extracted at all.
+      let rendered = deps.renderer.cached(renderInput);
+      if (!rendered) {
+        const tree = await deps.source.acquireTree(source.repoURL, revision.commit);
+        try {
+          rendered = await deps.renderer.render({ ...renderInput, repoRoot: tree.dir });
+        } finally {
+          await tree.release();
+        }
       }
+      sourceType = rendered.type;
+      desired = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects, resources: deps.resources }); // prettier-ignore
     } catch (error) {
       const reason = isTetherError(error) ? error.reason : "ComparisonFailed";
       const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${message(error)}`;

@@ -100,3 +100,13 @@ test("a cached result cannot be changed by a caller", async () => {
     (result.objects[0]?.object.metadata as { name: string }).name = "mutated";
   }, TypeError);
 });
+
+test("cached() answers without a checkout: undefined before the first render, the same result after", async () => {
+  const renderer = createRenderer(tools);
+  const { repoRoot: _unused, ...withoutRoot } = input("plain");
+  assert.equal(renderer.cached(withoutRoot), undefined);
+  const rendered = await renderer.render(input("plain"));
+  assert.equal(renderer.cached(withoutRoot), rendered);
+  assert.equal(renderer.cached({ ...withoutRoot, commit: "b".repeat(40) }), undefined, "another commit");
+  assert.equal(renderer.stats.filesRead, 2, "cached() reads nothing");
+});

@@ -48,7 +48,7 @@ export function changedPathsFromCommits(
         );
       }
       count += list.length;
-      for (const file of list as string[]) paths.add(file.replace(/^\/+/, ""));
+      for (const file of list) paths.add(file.replace(/^\/+/, ""));
     }
     if (count >= MAX_FILES_PER_COMMIT) return undefined;
   }

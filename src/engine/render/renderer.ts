@@ -16,6 +16,11 @@ import type { RenderInput, RenderResult, RendererOptions, RenderStats } from "./
 
 export interface Renderer {
   render(input: RenderInput): Promise<RenderResult>;
+  /**
+   * The cached result for these inputs, if any — without a checkout. The cache key never includes
+   * `repoRoot`, so a caller can skip extracting a tree it would only read from the cache.
+   */
+  cached(input: Omit<RenderInput, "repoRoot">): RenderResult | undefined;
   /** Counters of the work done so far (a cache hit adds to cacheHits only). */
   readonly stats: Readonly<RenderStats>;
 }
@@ -99,6 +104,12 @@ export function createRenderer(options: RendererOptions): Renderer {
 
   return {
     stats,
+    cached(input) {
+      const full = { ...input, repoRoot: "" };
+      const hit = cache.get(renderCacheKey(full, optionsHash(full, options, limits)));
+      if (hit) stats.cacheHits++;
+      return hit;
+    },
     async render(input) {
       const key = renderCacheKey(input, optionsHash(input, options, limits));
       const cached = cache.get(key);

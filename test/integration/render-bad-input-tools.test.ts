@@ -14,22 +14,13 @@ import type { RenderLimits, RendererOptions } from "../../src/engine/render/inde
 import { RenderContext } from "../../src/engine/render/context.js";
 import { runKustomizeBuild } from "../../src/engine/render/kustomize.js";
 import { resolveLimits } from "../../src/engine/render/types.js";
+import { chart, cm, rejectsWithRenderError, write } from "../helpers/render.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 
 let tmp = "";
 let repo = "";
 let outside = "";
 let tools: Pick<RendererOptions, "helmBinary" | "kustomizeBinary"> = { helmBinary: "", kustomizeBinary: "" };
-
-async function write(root: string, files: Record<string, string>) {
-  for (const [rel, text] of Object.entries(files)) {
-    await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-    await fs.writeFile(path.join(root, rel), text);
-  }
-}
-
-const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n`;
-const chart = (name: string) => `apiVersion: v2\nname: ${name}\nversion: 0.1.0\n`;
 
 async function renderFails(
   source: Partial<ApplicationSource>,
@@ -38,20 +29,8 @@ async function renderFails(
   options: { limits?: Partial<RenderLimits>; helmBinary?: string } = {},
 ) {
   const renderer = createRenderer({ ...tools, ...options });
-  await assert.rejects(
-    renderer.render({
-      repoRoot: repo,
-      commit: "c0ffee",
-      namespace: "bad",
-      source: { repoURL: "x", ...source },
-    }),
-    (error: unknown) => {
-      assert.ok(error instanceof RenderError, `expected a RenderError, got ${String(error)}`);
-      assert.equal(error.reason, reason, error.message);
-      assert.match(error.message, message);
-      return true;
-    },
-  );
+  const render = renderer.render({ repoRoot: repo, commit: "c0ffee", namespace: "bad", source: { repoURL: "x", ...source } }); // prettier-ignore
+  await rejectsWithRenderError(render, reason, message);
 }
 
 /**

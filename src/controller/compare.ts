@@ -26,6 +26,21 @@ interface CacheEntry {
 
 const hash = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("base64url");
 
+/**
+ * What of a live object can change the comparison. Kinds with a spec/status split bump
+ * `generation` on every spec change, and status is never compared — so their status updates (a
+ * rollout progressing) reuse the last result instead of costing a dry-run. Metadata counts too
+ * (labels and annotations do not bump generation). Kinds without `generation` (ConfigMap, Secret)
+ * fall back to resourceVersion.
+ */
+export function liveFingerprint(live: KubernetesObject | undefined): unknown {
+  if (!live) return "absent";
+  const metadata = live.metadata ?? {};
+  if (metadata.generation === undefined) return metadata.resourceVersion ?? "";
+  const { resourceVersion: _rv, managedFields: _mf, ...rest } = metadata;
+  return rest;
+}
+
 export class Comparer {
   private readonly cache = new Map<string, CacheEntry>();
   /** Dry-run calls made; benchmarks and tests read it. */
@@ -41,11 +56,7 @@ export class Comparer {
     readonly namespacePending: boolean;
   }): Promise<ObjectComparison> {
     const { desired, live } = input;
-    const fingerprint = hash([
-      desired.object,
-      live?.metadata?.resourceVersion ?? "",
-      input.ignoreDifferences ?? [],
-    ]);
+    const fingerprint = hash([desired.object, liveFingerprint(live), input.ignoreDifferences ?? []]);
     const cacheKey = `${desired.key}`;
     const cached = this.cache.get(cacheKey);
     if (cached && cached.fingerprint === fingerprint) {

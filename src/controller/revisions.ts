@@ -31,8 +31,15 @@ export class RevisionResolver {
         .finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
-    const value = await pending;
-    this.resolved.set(key, { at: this.now(), value });
-    return value;
+    try {
+      const value = await pending;
+      this.resolved.set(key, { at: this.now(), value });
+      return value;
+    } catch (error) {
+      // After a failure nothing cached may stand in for Git: every reconcile asks again until Git
+      // answers, so an outage stays visible instead of being hidden by an older answer.
+      this.resolved.delete(key);
+      throw error;
+    }
   }
 }

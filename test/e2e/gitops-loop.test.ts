@@ -73,7 +73,7 @@ describe("the GitOps loop (acceptance story)", () => {
       // Long on purpose: every step must be driven by an event (push, refresh request, watch), not by polling.
       pollIntervalMs: 60_000,
       gitTimeoutMs: 5_000,
-      log: (line) => lines.push(line),
+      log: (line) => lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`),
     });
     await clients().custom.createNamespacedCustomObject({
       ...GROUP,
@@ -193,6 +193,7 @@ describe("the GitOps loop (acceptance story)", () => {
 
   test("7. Git server down → error condition, nothing touched; recovers when it returns", async () => {
     const before = await deployment();
+    lines.push(`${new Date().toISOString().slice(11, 23)} TEST step 7: git offline`);
     git.setOffline(true);
     try {
       await refresh();

@@ -139,6 +139,8 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
       const recent = listed.get(dir);
       const reuse =
         recent && resolveOptions.maxAgeMs !== undefined && Date.now() - recent.at < resolveOptions.maxAgeMs;
+      // A failed listing must leave no older one behind to be reused.
+      if (!reuse) listed.delete(dir);
       const { remote, fetched } = reuse
         ? { remote: recent.remote, fetched: false }
         : await syncMirror(repoURL, url, dir);

@@ -1,0 +1,13 @@
+// Authentication and authorization building blocks for the API server. Each module is pure or
+// talks to Kubernetes only through a small injected store; the HTTP wiring lives in the server.
+export * from "./constanttime.js";
+export * from "./password.js";
+export * from "./admin.js";
+export * from "./sessions.js";
+export * from "./csrf.js";
+export * from "./apitokens.js";
+export * from "./ratelimit.js";
+export * from "./glob.js";
+export * from "./rbac.js";
+export * from "./rbac-policy.js";
+export * from "./authenticate.js";

@@ -1,0 +1,134 @@
+// Prometheus metrics on the API's own registry (never prom-client's global one, so tests and two
+// servers in one process never collide). Per-app sync/health gauges are computed at scrape time
+// from a fresh list; controller metrics are created here and handed to the controller to record.
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { Application } from "../model/application.js";
+
+const SYNC = ["Synced", "OutOfSync", "Unknown"] as const;
+const HEALTH = ["Healthy", "Progressing", "Degraded", "Missing", "Suspended", "Unknown"] as const;
+
+export interface ApiMetrics {
+  readonly registry: Registry;
+  readonly requestDuration: Histogram<"route" | "method" | "status">;
+}
+
+export function createApiMetrics(
+  listApps: () => Promise<Application[]>,
+  registry: Registry = new Registry(),
+): ApiMetrics {
+  const requestDuration = new Histogram({
+    name: "tether_api_request_duration_seconds",
+    help: "API request latency by route pattern, method and status.",
+    labelNames: ["route", "method", "status"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const appsOnce = (() => {
+    // One list serves the three app gauges of one scrape.
+    let pending: Promise<Application[]> | undefined;
+    return () => {
+      pending ??= listApps().finally(() => setImmediate(() => (pending = undefined)));
+      return pending;
+    };
+  })();
+  new Gauge({
+    name: "tether_app_info",
+    help: "One series per Application with its current sync and health status (value 1).",
+    labelNames: ["namespace", "name", "project", "sync", "health"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const app of await appsOnce()) {
+        this.set(
+          {
+            namespace: app.metadata.namespace ?? "",
+            name: app.metadata.name,
+            project: app.spec?.project || "default",
+            sync: app.status?.sync?.status ?? "Unknown",
+            health: app.status?.health?.status ?? "Unknown",
+          },
+          1,
+        );
+      }
+    },
+  });
+  new Gauge({
+    name: "tether_app_sync_status",
+    help: "1 for the Application's current sync status, 0 for the others.",
+    labelNames: ["namespace", "name", "sync_status"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const app of await appsOnce()) {
+        const current = app.status?.sync?.status ?? "Unknown";
+        for (const s of SYNC) this.set({ namespace: app.metadata.namespace ?? "", name: app.metadata.name, sync_status: s }, s === current ? 1 : 0); // prettier-ignore
+      }
+    },
+  });
+  new Gauge({
+    name: "tether_app_health_status",
+    help: "1 for the Application's current health status, 0 for the others.",
+    labelNames: ["namespace", "name", "health_status"] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const app of await appsOnce()) {
+        const current = app.status?.health?.status ?? "Unknown";
+        for (const h of HEALTH) this.set({ namespace: app.metadata.namespace ?? "", name: app.metadata.name, health_status: h }, h === current ? 1 : 0); // prettier-ignore
+      }
+    },
+  });
+  return { registry, requestDuration };
+}
+
+/** What the controller records; created on the API's registry by registerControllerMetrics. */
+export interface ControllerMetrics {
+  /** Observe seconds per reconcile; labels: namespace, name, result (ok|error). */
+  readonly reconcileDuration: Histogram<"namespace" | "name" | "result">;
+  /** Set to the work queue's length (or pass a sampler to registerControllerMetrics). */
+  readonly queueDepth: Gauge;
+  /** Observe seconds per git ls-remote/fetch; labels: operation (ls-remote|fetch), result. */
+  readonly gitFetchDuration: Histogram<"operation" | "result">;
+  readonly syncTotal: Counter<"namespace" | "name" | "result">;
+}
+
+export function registerControllerMetrics(
+  registry: Registry,
+  options: { queueDepth?: () => number } = {},
+): ControllerMetrics {
+  const sampler = options.queueDepth;
+  return {
+    reconcileDuration: new Histogram({
+      name: "tether_reconcile_duration_seconds",
+      help: "Duration of one Application reconcile.",
+      labelNames: ["namespace", "name", "result"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: "tether_queue_depth",
+      help: "Applications waiting in the controller's work queue.",
+      registers: [registry],
+      ...(sampler
+        ? {
+            collect() {
+              this.set(sampler());
+            },
+          }
+        : {}),
+    }),
+    gitFetchDuration: new Histogram({
+      name: "tether_git_fetch_duration_seconds",
+      help: "Duration of Git ls-remote and fetch operations.",
+      labelNames: ["operation", "result"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    syncTotal: new Counter({
+      name: "tether_sync_total",
+      help: "Syncs (apply passes) by result.",
+      labelNames: ["namespace", "name", "result"] as const,
+      registers: [registry],
+    }),
+  };
+}

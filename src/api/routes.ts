@@ -1,0 +1,226 @@
+// The /api/v1 application routes. Handlers are thin: parse → store/tree → view. Errors are thrown as
+// HttpError and rendered once by the server's error handler.
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { stringify } from "yaml";
+import { maskSecretValues, normalizeForDiff } from "../engine/diff/index.js";
+import type { JsonObject } from "../engine/diff/index.js";
+import type { KubeClients } from "../kube/client.js";
+import { errorMessage } from "../kube/client.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
+import type { ResourceClient } from "../kube/resources.js";
+import { HttpError } from "./errors.js";
+import type { ApplicationStore } from "./store.js";
+import { podsOf, TreeBuilder } from "./tree.js";
+import type { ActionResponse, DiffResponse, EventView, ResourceDiff } from "./types.js";
+import { RollbackRequestSchema, SyncRequestSchema } from "./types.js";
+import { applicationFromBody, parseBody, parseJson } from "./validate.js";
+import { detailOf, matchesFilter, summaryOf } from "./views.js";
+
+export interface RouteDeps {
+  clients: KubeClients;
+  resources: ResourceClient;
+  store: ApplicationStore;
+  localServers: readonly string[];
+}
+
+const APP = "/api/v1/applications/:namespace/:name";
+
+function params(c: Context): { namespace: string; name: string } {
+  return { namespace: c.req.param("namespace") ?? "", name: c.req.param("name") ?? "" };
+}
+
+export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): void {
+  const { store } = deps;
+  const action = async (c: Context, annotation: string, value: string) => {
+    const { namespace, name } = params(c);
+    await store.get(namespace, name); // 404 before patching (a merge patch would not create it, but say so clearly)
+    await store.annotate(namespace, name, { [annotation]: value });
+    return c.json({ application: `${namespace}/${name}`, annotation, value } satisfies ActionResponse, 202);
+  };
+
+  app.get("/api/v1/applications", async (c) => {
+    const filter = {
+      project: c.req.query("project"),
+      sync: c.req.query("sync"),
+      health: c.req.query("health"),
+      labels: c.req.queries("label") ?? [],
+    };
+    const apps = (await store.list()).filter((a) => matchesFilter(a, filter));
+    return c.json({ items: apps.map(summaryOf) });
+  });
+
+  app.post("/api/v1/applications", async (c) => {
+    const input = applicationFromBody(parseJson(await c.req.text()), store.namespace, deps.localServers);
+    return c.json(detailOf(await store.create(input)), 201);
+  });
+
+  app.get(APP, async (c) => {
+    const { namespace, name } = params(c);
+    return c.json(detailOf(await store.get(namespace, name)));
+  });
+
+  app.put(APP, async (c) => {
+    const { namespace, name } = params(c);
+    const input = applicationFromBody(parseJson(await c.req.text()), namespace, deps.localServers);
+    if (input.metadata.name !== name || input.metadata.namespace !== namespace) {
+      throw new HttpError(422, `metadata.name/namespace must match the URL (${namespace}/${name})`, "metadata.name"); // prettier-ignore
+    }
+    return c.json(detailOf(await store.replace(input)));
+  });
+
+  app.delete(APP, async (c) => {
+    const { namespace, name } = params(c);
+    const cascade = c.req.query("cascade");
+    if (cascade !== undefined && cascade !== "true" && cascade !== "false") {
+      throw new HttpError(400, `cascade must be true or false, not "${cascade}"`, "cascade");
+    }
+    await store.remove(namespace, name, cascade !== "false");
+    return c.json({ deleted: `${namespace}/${name}`, cascade: cascade !== "false" }, 202);
+  });
+
+  app.post(`${APP}/refresh`, async (c) => {
+    const type = c.req.query("type") ?? "normal";
+    if (type !== "normal" && type !== "hard") throw new HttpError(400, `type must be normal or hard, not "${type}"`, "type"); // prettier-ignore
+    return action(c, REFRESH_ANNOTATION, type);
+  });
+
+  app.post(`${APP}/sync`, async (c) => {
+    const request = parseBody(SyncRequestSchema, parseJson(await c.req.text()));
+    if (request.dryRun) {
+      const { namespace, name } = params(c);
+      return c.json(await diffOf(deps, namespace, name));
+    }
+    // The controller honours the annotation's presence; the options ride along in its value for the
+    // controller to honour later (selected resources and prune are NOT yet applied by it).
+    const options = { ...(request.prune !== undefined ? { prune: request.prune } : {}), ...(request.resources ? { resources: request.resources } : {}) }; // prettier-ignore
+    return action(c, SYNC_ANNOTATION, Object.keys(options).length ? JSON.stringify(options) : "true");
+  });
+
+  app.post(`${APP}/rollback`, async (c) => {
+    const request = parseBody(RollbackRequestSchema, parseJson(await c.req.text()));
+    if (request.id !== "cancel") {
+      const { namespace, name } = params(c);
+      const history = (await store.get(namespace, name)).status?.history ?? [];
+      if (!history.some((h) => h.id === request.id)) {
+        throw new HttpError(422, `history has no entry with id ${request.id}`, "id");
+      }
+    }
+    return action(c, ROLLBACK_ANNOTATION, String(request.id));
+  });
+
+  app.get(`${APP}/history`, async (c) => {
+    const { namespace, name } = params(c);
+    return c.json({ items: detailOf(await store.get(namespace, name)).history });
+  });
+
+  app.get(`${APP}/resource-tree`, async (c) => {
+    const { namespace, name } = params(c);
+    const nodes = await new TreeBuilder(deps.clients, deps.resources).build(await store.get(namespace, name));
+    return c.json({ nodes });
+  });
+
+  app.get(`${APP}/diff`, async (c) => {
+    const { namespace, name } = params(c);
+    return c.json(await diffOf(deps, namespace, name));
+  });
+
+  app.get(`${APP}/events`, async (c) => {
+    const { namespace, name } = params(c);
+    const application = await store.get(namespace, name);
+    const list = await deps.clients.core.listNamespacedEvent({
+      namespace,
+      fieldSelector: `involvedObject.kind=Application,involvedObject.name=${name}`,
+    });
+    const items: EventView[] = list.items
+      .filter(
+        (e) =>
+          !application.metadata.uid ||
+          !e.involvedObject.uid ||
+          e.involvedObject.uid === application.metadata.uid,
+      ) // prettier-ignore
+      .map((e) => ({
+        type: e.type ?? "Normal",
+        reason: e.reason ?? "",
+        message: e.message ?? "",
+        ...(e.count !== undefined ? { count: e.count } : {}),
+        ...(e.firstTimestamp ? { firstTimestamp: new Date(e.firstTimestamp).toISOString() } : {}),
+        ...(e.lastTimestamp ? { lastTimestamp: new Date(e.lastTimestamp).toISOString() } : {}),
+      }));
+    return c.json({ items });
+  });
+
+  app.get(`${APP}/logs`, async (c) => {
+    const { namespace, name } = params(c);
+    const pod = c.req.query("pod");
+    if (!pod) throw new HttpError(400, "query parameter pod is required", "pod");
+    const podNamespace = c.req.query("namespace");
+    const tailText = c.req.query("tailLines");
+    const tailLines = tailText === undefined ? 500 : Number(tailText);
+    if (!Number.isInteger(tailLines) || tailLines < 1 || tailLines > 10_000) {
+      throw new HttpError(400, "tailLines must be an integer from 1 to 10000", "tailLines");
+    }
+    const tree = await new TreeBuilder(deps.clients, deps.resources).build(await store.get(namespace, name));
+    const pods = [...podsOf(tree)].filter((p) => p.endsWith(`/${pod}`) && (!podNamespace || p === `${podNamespace}/${pod}`)); // prettier-ignore
+    const found = pods[0];
+    if (!found) throw new HttpError(403, `pod ${pod} is not part of application ${namespace}/${name}`, "pod");
+    const container = c.req.query("container");
+    try {
+      const text = await deps.clients.core.readNamespacedPodLog({
+        name: pod,
+        namespace: found.slice(0, found.indexOf("/")),
+        tailLines,
+        ...(container ? { container } : {}),
+      });
+      return c.text(text);
+    } catch (error) {
+      throw new HttpError(502, `logs of pod ${pod}: ${errorMessage(error)}`);
+    }
+  });
+}
+
+const DIFF_NOTE =
+  "fields are the JSON pointers the controller found differing at its last reconcile (status.resources[].diff); " +
+  "liveYaml is the live object normalized. The desired side (server-side-apply dry-run) is computed by the " +
+  "controller and not yet stored, so it is not shown here.";
+
+/** Per-resource diff from status plus the live object, normalized and with Secret values redacted. */
+async function diffOf(deps: RouteDeps, namespace: string, name: string): Promise<DiffResponse> {
+  const application = await deps.store.get(namespace, name);
+  const resources: ResourceDiff[] = [];
+  for (const r of application.status?.resources ?? []) {
+    if (r.status !== "OutOfSync") continue;
+    const version = r.version ?? "v1";
+    const apiVersion = r.group ? `${r.group}/${version}` : version;
+    let liveYaml: string | undefined;
+    try {
+      const live = await deps.resources.read({
+        apiVersion,
+        kind: r.kind,
+        namespace: r.namespace,
+        name: r.name,
+      });
+      if (live) {
+        const [masked] = maskSecretValues(normalizeForDiff(live as unknown as JsonObject), undefined);
+        liveYaml = stringify(masked);
+      }
+    } catch {
+      liveYaml = undefined;
+    }
+    resources.push({
+      group: r.group,
+      kind: r.kind,
+      ...(r.namespace ? { namespace: r.namespace } : {}),
+      name: r.name,
+      status: r.status,
+      fields: r.diff ?? [],
+      ...(liveYaml !== undefined ? { liveYaml } : {}),
+      ...(r.message ? { message: r.message } : {}),
+    });
+  }
+  return {
+    ...(application.status?.sync?.revision ? { revision: application.status.sync.revision } : {}),
+    resources,
+    note: DIFF_NOTE,
+  };
+}

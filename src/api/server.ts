@@ -1,0 +1,162 @@
+// The API server: createApi builds the Hono app (routes, OpenAPI document, metrics, webhook, SSE);
+// startApiServer listens on it with @hono/node-server.
+//
+// Authentication goes in ONE place: the `auth` middleware option runs before every /api/v1/* route
+// (the data and action routes). /api/webhook authenticates by forge signature instead; /healthz,
+// /metrics and /api/openapi.json stay open (put /metrics behind auth too if it must be).
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { matchedRoutes } from "hono/route";
+import type { Registry } from "prom-client";
+import type { KubeClients } from "../kube/client.js";
+import { ResourceClient } from "../kube/resources.js";
+import { HttpError } from "./errors.js";
+import { createApiMetrics } from "./metrics.js";
+import { documentRoutes } from "./openapi.js";
+import { registerApplicationRoutes } from "./routes.js";
+import { ApplicationStore } from "./store.js";
+import { applicationStream } from "./stream.js";
+import { handleWebhook, WebhookRefresher } from "./webhook.js";
+import type { WebhookSecrets } from "./webhooks/index.js";
+import { isWebhookError } from "./webhooks/index.js";
+
+/** JSON bodies of the application routes; the webhook has its own streaming cap (same size). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ApiOptions {
+  clients: KubeClients;
+  /** The Applications namespace served; every namespace when unset. */
+  namespace?: string;
+  webhookSecrets?: WebhookSecrets;
+  /** Webhook burst coalescing; quietMs 0 refreshes within the request. Default 500 ms / 5 s. */
+  webhookCoalesce?: { quietMs: number; maxDelayMs: number };
+  /** Runs before every /api/v1/* handler: the place for authentication and authorization. */
+  auth?: MiddlewareHandler;
+  /** The metrics registry (pass one to also register controller metrics on it); a fresh one by default. */
+  registry?: Registry;
+  /** API servers besides kubernetes.default.svc that mean "this cluster" (validateApplication). */
+  localServers?: readonly string[];
+  /** Aborting ends every open event stream and the webhook timer. */
+  signal?: AbortSignal;
+  heartbeatMs?: number;
+  /** Monotonic milliseconds for webhook coalescing. */
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+/** The route pattern (not the URL: label cardinality stays bounded) of the handler that answered. */
+function routeOf(routes: readonly { method: string; path: string }[]): string {
+  const handlers = routes.filter((r) => r.method !== "ALL");
+  return handlers[handlers.length - 1]?.path ?? "unmatched";
+}
+
+export function createApi(options: ApiOptions): OpenAPIHono {
+  const { clients } = options;
+  const resources = new ResourceClient(clients);
+  const store = new ApplicationStore(clients, options.namespace);
+  const metrics = createApiMetrics(() => store.list(), options.registry);
+  const refresher = new WebhookRefresher(store, {
+    ...(options.webhookCoalesce ?? { quietMs: 500, maxDelayMs: 5_000 }),
+    ...(options.log ? { log: options.log } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const closing = new Promise<void>((resolve) => {
+    if (options.signal?.aborted) resolve();
+    options.signal?.addEventListener("abort", () => resolve(), { once: true });
+  });
+  void closing.then(() => refresher.close());
+
+  const app = new OpenAPIHono({
+    // zod-openapi's own validation is not used (handlers validate), but keep its errors in our shape.
+    defaultHook: (result, c) => (result.success ? undefined : c.json(new HttpError(422, "invalid request").body(), 422)), // prettier-ignore
+  });
+
+  app.use("*", async (c, next) => {
+    const end = metrics.requestDuration.startTimer();
+    await next();
+    end({ route: routeOf(matchedRoutes(c as Context)), method: c.req.method, status: String(c.res.status) });
+  });
+  app.onError((error, c) => {
+    const http =
+      error instanceof HttpError
+        ? error
+        : isWebhookError(error)
+          ? new HttpError(error.status, error.message)
+          : new HttpError(500, error instanceof Error ? error.message : String(error));
+    if (http.status >= 500) options.log?.(`api: ${c.req.method} ${c.req.path}: ${http.message}`);
+    return c.json(http.body(), http.status);
+  });
+  app.notFound((c) => c.json(new HttpError(404, `no route ${c.req.method} ${c.req.path}`).body(), 404));
+
+  app.get("/healthz", (c) => c.text("ok"));
+  app.get("/metrics", async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
+  );
+  app.post("/api/webhook", async (c) =>
+    c.json(
+      await handleWebhook({
+        headers: c.req.header(),
+        body: c.req.raw.body,
+        secrets: options.webhookSecrets ?? {},
+        store,
+        refresher,
+      }),
+    ),
+  );
+
+  const tooLarge = (c: Context) => c.json(new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`).body(), 413); // prettier-ignore
+  app.use("/api/v1/*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
+  if (options.auth) app.use("/api/v1/*", options.auth);
+
+  app.get("/api/v1/stream", (c) =>
+    applicationStream(c, {
+      clients,
+      resources,
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+      heartbeatMs: options.heartbeatMs ?? 15_000,
+      closing,
+    }),
+  );
+  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [] });
+
+  documentRoutes(app);
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Tether API", version: "v1", description: "GitOps controller API (applications, actions, webhooks)." }, // prettier-ignore
+  });
+  return app;
+}
+
+export interface ApiServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(
+  options: ApiOptions & { port?: number; host?: string },
+): Promise<ApiServer> {
+  const abort = new AbortController();
+  options.signal?.addEventListener("abort", () => abort.abort(), { once: true });
+  const app = createApi({ ...options, signal: abort.signal });
+  const host = options.host ?? "127.0.0.1";
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    async close() {
+      abort.abort();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Event streams are long-lived: end them now rather than waiting for clients.
+        if ("closeAllConnections" in server) server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// Applications on the cluster, as the API needs them: list/get/create/replace/delete and the
+// request annotations the controller acts on. Everything goes through src/kube's clients.
+import { PatchStrategy } from "@kubernetes/client-node";
+import type { KubeClients } from "../kube/client.js";
+import { errorStatus } from "../kube/client.js";
+import { CASCADE_FINALIZER } from "../kube/constants.js";
+import type { Application } from "../model/application.js";
+import { API_VERSION, GROUP, VERSION } from "../model/application.js";
+import { fromKube, HttpError } from "./errors.js";
+
+const PLURAL = "applications";
+const base = { group: GROUP, version: VERSION, plural: PLURAL } as const;
+
+export class ApplicationStore {
+  constructor(
+    private readonly clients: KubeClients,
+    /** The apps namespace; undefined means every namespace. */
+    readonly namespace?: string,
+  ) {}
+
+  /** Refuses a namespace outside the one the API serves, as not found (it does not exist for us). */
+  checkNamespace(namespace: string): void {
+    if (this.namespace !== undefined && namespace !== this.namespace) {
+      throw new HttpError(404, `namespace "${namespace}" is not served by this API`);
+    }
+  }
+
+  async list(): Promise<Application[]> {
+    try {
+      const list = (
+        this.namespace
+          ? await this.clients.custom.listNamespacedCustomObject({ ...base, namespace: this.namespace })
+          : await this.clients.custom.listClusterCustomObject(base)
+      ) as { items: Application[] };
+      return list.items;
+    } catch (error) {
+      throw fromKube(error);
+    }
+  }
+
+  async get(namespace: string, name: string): Promise<Application> {
+    this.checkNamespace(namespace);
+    try {
+      return (await this.clients.custom.getNamespacedCustomObject({
+        ...base,
+        namespace,
+        name,
+      })) as Application;
+    } catch (error) {
+      if (errorStatus(error) === 404) throw new HttpError(404, `application ${namespace}/${name} not found`);
+      throw fromKube(error);
+    }
+  }
+
+  async create(app: Application): Promise<Application> {
+    const namespace = app.metadata.namespace ?? "";
+    this.checkNamespace(namespace);
+    try {
+      return (await this.clients.custom.createNamespacedCustomObject({
+        ...base,
+        namespace,
+        body: app,
+      })) as Application;
+    } catch (error) {
+      throw fromKube(error);
+    }
+  }
+
+  /** Replaces spec, labels and annotations; keeps status, finalizers and the controller's request annotations. */
+  async replace(app: Application): Promise<Application> {
+    const namespace = app.metadata.namespace ?? "";
+    const current = await this.get(namespace, app.metadata.name);
+    const body: Application = {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: app.metadata.labels ?? {},
+        annotations: app.metadata.annotations ?? current.metadata.annotations ?? {},
+        // Optimistic concurrency: a stale resourceVersion from the client answers 409.
+        resourceVersion: app.metadata.resourceVersion ?? current.metadata.resourceVersion,
+      },
+      spec: app.spec,
+    };
+    try {
+      return (await this.clients.custom.replaceNamespacedCustomObject({
+        ...base,
+        namespace,
+        name: app.metadata.name,
+        body,
+      })) as Application;
+    } catch (error) {
+      throw fromKube(error);
+    }
+  }
+
+  /** Merge patch of metadata (annotations/finalizers); `null` removes a key. */
+  async patchMetadata(
+    namespace: string,
+    name: string,
+    metadata: Record<string, unknown>,
+  ): Promise<Application> {
+    this.checkNamespace(namespace);
+    try {
+      return (await this.clients.objects.patch(
+        { apiVersion: API_VERSION, kind: "Application", metadata: { ...metadata, name, namespace } },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        PatchStrategy.MergePatch,
+      )) as unknown as Application;
+    } catch (error) {
+      if (errorStatus(error) === 404) throw new HttpError(404, `application ${namespace}/${name} not found`);
+      throw fromKube(error);
+    }
+  }
+
+  annotate(
+    namespace: string,
+    name: string,
+    annotations: Record<string, string | null>,
+  ): Promise<Application> {
+    return this.patchMetadata(namespace, name, { annotations });
+  }
+
+  /** Deletes the app; `cascade` decides first whether its resources go with it (the finalizer). */
+  async remove(namespace: string, name: string, cascade: boolean): Promise<void> {
+    const app = await this.get(namespace, name);
+    const finalizers = app.metadata.finalizers ?? [];
+    const has = finalizers.includes(CASCADE_FINALIZER);
+    if (cascade !== has) {
+      const next = cascade
+        ? [...finalizers, CASCADE_FINALIZER]
+        : finalizers.filter((f) => f !== CASCADE_FINALIZER);
+      // resourceVersion guards against racing another writer of the finalizer list.
+      await this.patchMetadata(namespace, name, {
+        finalizers: next,
+        resourceVersion: app.metadata.resourceVersion,
+      });
+    }
+    try {
+      await this.clients.custom.deleteNamespacedCustomObject({ ...base, namespace, name });
+    } catch (error) {
+      if (errorStatus(error) === 404) throw new HttpError(404, `application ${namespace}/${name} not found`);
+      throw fromKube(error);
+    }
+  }
+}

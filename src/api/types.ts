@@ -1,0 +1,239 @@
+// The API's request and response shapes, as zod schemas with their inferred TypeScript types. One
+// definition serves the server (validation, OpenAPI document), the CLI and the UI. Application
+// spec/status fields follow src/model/application.ts; the schemas here describe the API's views.
+import { z } from "@hono/zod-openapi";
+
+const SyncStatusCode = z.enum(["Synced", "OutOfSync", "Unknown"]);
+const HealthStatusCode = z.enum(["Healthy", "Progressing", "Degraded", "Missing", "Suspended", "Unknown"]);
+
+export const HealthStatusSchema = z
+  .object({ status: HealthStatusCode, message: z.string().optional() })
+  .openapi("HealthStatus");
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      /** Stable, machine-readable: `invalid`, `not_found`, `conflict`, `too_large`, `forbidden`… */
+      code: z.string(),
+      message: z.string(),
+      /** The request field at fault (e.g. `spec.source.repoURL`), when one is. */
+      field: z.string().optional(),
+    }),
+  })
+  .openapi("ErrorBody");
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+export const ApplicationSummarySchema = z
+  .object({
+    name: z.string(),
+    namespace: z.string(),
+    project: z.string(),
+    repoURL: z.string(),
+    path: z.string().optional(),
+    targetRevision: z.string().optional(),
+    sync: SyncStatusCode,
+    health: HealthStatusCode,
+    /** The commit last compared (status.sync.revision). */
+    revision: z.string().optional(),
+    reconciledAt: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+  })
+  .openapi("ApplicationSummary");
+export type ApplicationSummary = z.infer<typeof ApplicationSummarySchema>;
+
+export const ApplicationListSchema = z
+  .object({ items: z.array(ApplicationSummarySchema) })
+  .openapi("ApplicationList");
+export type ApplicationList = z.infer<typeof ApplicationListSchema>;
+
+export const ResourceStatusSchema = z
+  .object({
+    group: z.string(),
+    version: z.string().optional(),
+    kind: z.string(),
+    namespace: z.string().optional(),
+    name: z.string(),
+    status: SyncStatusCode,
+    health: HealthStatusSchema.optional(),
+    message: z.string().optional(),
+    diff: z.array(z.string()).optional(),
+  })
+  .openapi("ResourceStatus");
+
+export const HistoryEntrySchema = z
+  .object({
+    id: z.number(),
+    revision: z.string(),
+    author: z.string().optional(),
+    date: z.string().optional(),
+    message: z.string().optional(),
+    deployedAt: z.string(),
+    result: z.enum(["Succeeded", "Failed"]),
+    initiatedBy: z.enum(["auto", "manual"]),
+  })
+  .openapi("HistoryEntry");
+export type HistoryEntryView = z.infer<typeof HistoryEntrySchema>;
+
+export const ConditionSchema = z
+  .object({
+    type: z.string(),
+    status: z.enum(["True", "False", "Unknown"]),
+    reason: z.string(),
+    message: z.string(),
+    lastTransitionTime: z.string(),
+  })
+  .openapi("Condition");
+
+/** Loose on purpose: the CRD schema and validateApplication are the authority on spec contents. */
+const SpecSchema = z.record(z.string(), z.unknown()).openapi("ApplicationSpec");
+
+export const ApplicationDetailSchema = ApplicationSummarySchema.extend({
+  uid: z.string().optional(),
+  resourceVersion: z.string().optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  spec: SpecSchema,
+  conditions: z.array(ConditionSchema),
+  resources: z.array(ResourceStatusSchema),
+  history: z.array(HistoryEntrySchema),
+  operationState: z.record(z.string(), z.unknown()).optional(),
+  healthMessage: z.string().optional(),
+}).openapi("ApplicationDetail");
+export type ApplicationDetail = z.infer<typeof ApplicationDetailSchema>;
+
+/** Body of create (POST) and update (PUT). Update may carry metadata.resourceVersion for optimistic concurrency. */
+export const ApplicationWriteSchema = z
+  .object({
+    metadata: z.object({
+      name: z.string().min(1),
+      namespace: z.string().min(1).optional(),
+      labels: z.record(z.string(), z.string()).optional(),
+      annotations: z.record(z.string(), z.string()).optional(),
+      resourceVersion: z.string().optional(),
+    }),
+    spec: z.object({
+      project: z.string().optional(),
+      source: z.looseObject({
+        repoURL: z.string().min(1),
+        targetRevision: z.string().optional(),
+        path: z.string().optional(),
+        chart: z.string().optional(),
+      }),
+      destination: z.looseObject({
+        server: z.string().optional(),
+        name: z.string().optional(),
+        namespace: z.string().optional(),
+      }),
+      syncPolicy: z.record(z.string(), z.unknown()).optional(),
+      ignoreDifferences: z.array(z.record(z.string(), z.unknown())).optional(),
+    }),
+  })
+  .openapi("ApplicationWrite");
+export type ApplicationWrite = z.infer<typeof ApplicationWriteSchema>;
+
+export const ResourceSelectorSchema = z
+  .object({
+    group: z.string(),
+    kind: z.string().min(1),
+    namespace: z.string().optional(),
+    name: z.string().min(1),
+  })
+  .openapi("ResourceSelector");
+
+export const SyncRequestSchema = z
+  .object({
+    prune: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+    resources: z.array(ResourceSelectorSchema).optional(),
+  })
+  .openapi("SyncRequest");
+export type SyncRequest = z.infer<typeof SyncRequestSchema>;
+
+export const RollbackRequestSchema = z
+  .object({ id: z.union([z.number().int().nonnegative(), z.literal("cancel")]) })
+  .openapi("RollbackRequest");
+export type RollbackRequest = z.infer<typeof RollbackRequestSchema>;
+
+/** What an action request (refresh/sync/rollback) recorded on the Application. */
+export const ActionResponseSchema = z
+  .object({ application: z.string(), annotation: z.string(), value: z.string() })
+  .openapi("ActionResponse");
+export type ActionResponse = z.infer<typeof ActionResponseSchema>;
+
+export const ResourceDiffSchema = z
+  .object({
+    group: z.string(),
+    kind: z.string(),
+    namespace: z.string().optional(),
+    name: z.string(),
+    status: SyncStatusCode,
+    /** JSON pointers of the fields that differ, as the controller last computed them. */
+    fields: z.array(z.string()),
+    /** The live object, normalized (server-managed metadata and status removed, Secret values redacted). */
+    liveYaml: z.string().optional(),
+    message: z.string().optional(),
+  })
+  .openapi("ResourceDiff");
+export type ResourceDiff = z.infer<typeof ResourceDiffSchema>;
+
+export const DiffResponseSchema = z
+  .object({ revision: z.string().optional(), resources: z.array(ResourceDiffSchema), note: z.string() })
+  .openapi("DiffResponse");
+export type DiffResponse = z.infer<typeof DiffResponseSchema>;
+
+export interface ResourceNode {
+  group: string;
+  version: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+  health: { status: z.infer<typeof HealthStatusCode>; message?: string };
+  /** Sync status for resources the app manages; undefined for children found live. */
+  sync?: z.infer<typeof SyncStatusCode>;
+  children: ResourceNode[];
+}
+export const ResourceNodeSchema: z.ZodType<ResourceNode> = z
+  .lazy(() =>
+    z.object({
+      group: z.string(),
+      version: z.string(),
+      kind: z.string(),
+      namespace: z.string().optional(),
+      name: z.string(),
+      uid: z.string().optional(),
+      health: HealthStatusSchema,
+      sync: SyncStatusCode.optional(),
+      children: z.array(ResourceNodeSchema),
+    }),
+  )
+  .openapi("ResourceNode");
+
+export const ResourceTreeSchema = z.object({ nodes: z.array(ResourceNodeSchema) }).openapi("ResourceTree");
+export type ResourceTree = z.infer<typeof ResourceTreeSchema>;
+
+export const EventViewSchema = z
+  .object({
+    type: z.string(),
+    reason: z.string(),
+    message: z.string(),
+    count: z.number().optional(),
+    firstTimestamp: z.string().optional(),
+    lastTimestamp: z.string().optional(),
+  })
+  .openapi("Event");
+export type EventView = z.infer<typeof EventViewSchema>;
+
+export const WebhookResponseSchema = z
+  .object({
+    provider: z.string().optional(),
+    ignored: z.string().optional(),
+    refreshed: z.array(z.object({ key: z.string(), reason: z.string() })),
+  })
+  .openapi("WebhookResponse");
+export type WebhookResponse = z.infer<typeof WebhookResponseSchema>;
+
+/** One server-sent event on /api/v1/stream (`event: application`). */
+export const ApplicationEventSchema = z
+  .object({ type: z.enum(["ADDED", "MODIFIED", "DELETED"]), application: ApplicationSummarySchema })
+  .openapi("ApplicationEvent");
+export type ApplicationEvent = z.infer<typeof ApplicationEventSchema>;

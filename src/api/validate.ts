@@ -1,0 +1,49 @@
+// Request bodies → Applications, with errors that name the field: zod for shape, then the model's
+// own validateApplication for meaning. The apiserver's CRD validation is the third line (fromKube).
+import type { ZodType } from "zod";
+import type { Application } from "../model/application.js";
+import { API_VERSION } from "../model/application.js";
+import { validateApplication } from "../model/validate.js";
+import { fieldOf, HttpError } from "./errors.js";
+import { ApplicationWriteSchema } from "./types.js";
+
+/** Parses JSON text; malformed → 400. */
+export function parseJson(text: string): unknown {
+  if (text.trim() === "") return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new HttpError(400, `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
+  }
+}
+
+/** zod validation; the first issue becomes a 422 naming its path. */
+export function parseBody<T>(schema: ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.map(String).join(".") ?? "";
+  throw new HttpError(422, field ? `${field}: ${issue?.message ?? "invalid"}` : (issue?.message ?? "invalid body"), field || undefined); // prettier-ignore
+}
+
+/** A create/update body as an Application in `namespace`; every error names its field. */
+export function applicationFromBody(
+  value: unknown,
+  namespace: string | undefined,
+  localServers: readonly string[],
+): Application {
+  const body = parseBody(ApplicationWriteSchema, value);
+  const ns = body.metadata.namespace ?? namespace;
+  if (!ns) throw new HttpError(422, "metadata.namespace is required (this API serves every namespace)", "metadata.namespace"); // prettier-ignore
+  const app = {
+    apiVersion: API_VERSION,
+    kind: "Application",
+    metadata: { ...body.metadata, namespace: ns },
+    spec: body.spec,
+  } as unknown as Application;
+  const problems = validateApplication(app, { localServers });
+  const first = problems[0];
+  if (first)
+    throw new HttpError(422, problems.join("; "), fieldOf(first.replace(/^Application [^:]*: /, "")));
+  return app;
+}

@@ -125,18 +125,24 @@ export class ApplicationStore {
 
   /** Deletes the app; `cascade` decides first whether its resources go with it (the finalizer). */
   async remove(namespace: string, name: string, cascade: boolean): Promise<void> {
-    const app = await this.get(namespace, name);
-    const finalizers = app.metadata.finalizers ?? [];
-    const has = finalizers.includes(CASCADE_FINALIZER);
-    if (cascade !== has) {
+    // The finalizer edit is guarded by resourceVersion; the controller writes the app's status all the
+    // time, so a conflict means "read again and redo the edit" (client-go's RetryOnConflict).
+    for (let attempt = 1; ; attempt++) {
+      const app = await this.get(namespace, name);
+      const finalizers = app.metadata.finalizers ?? [];
+      if (cascade === finalizers.includes(CASCADE_FINALIZER)) break;
       const next = cascade
         ? [...finalizers, CASCADE_FINALIZER]
         : finalizers.filter((f) => f !== CASCADE_FINALIZER);
-      // resourceVersion guards against racing another writer of the finalizer list.
-      await this.patchMetadata(namespace, name, {
-        finalizers: next,
-        resourceVersion: app.metadata.resourceVersion,
-      });
+      try {
+        await this.patchMetadata(namespace, name, {
+          finalizers: next,
+          resourceVersion: app.metadata.resourceVersion,
+        });
+        break;
+      } catch (error) {
+        if (!(error instanceof HttpError && error.status === 409) || attempt >= 5) throw error;
+      }
     }
     try {
       await this.clients.custom.deleteNamespacedCustomObject({ ...base, namespace, name });

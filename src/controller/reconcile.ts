@@ -10,6 +10,7 @@ import type { ResolvedRevision } from "../engine/source/index.js";
 import { appendHistory, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import { decideSync } from "../engine/status/syncdecision.js";
+import { isSelected, parseSyncRequest } from "../engine/status/syncrequest.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
@@ -144,7 +145,13 @@ export class Reconciler {
       ? setCondition(status.conditions, { type: "AutoSyncPaused", status: "True", reason: "RolledBack", message: `rolled back to history entry ${rolledBack.id} (${rolledBack.revision.slice(0, 7)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set` }, now) // prettier-ignore
       : removeCondition(status.conditions, "AutoSyncPaused");
     const rollbackRequested = rollback.kind === "active" && rollback.requested;
-    const syncRequested = SYNC_ANNOTATION in annotations || rollbackRequested;
+    const syncRequest = parseSyncRequest(annotations[SYNC_ANNOTATION]);
+    if (syncRequest.kind === "invalid") {
+      status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "InvalidSyncRequest", message: syncRequest.message }, now); // prettier-ignore
+    }
+    const syncRequested = syncRequest.kind === "sync" || rollbackRequested;
+    // A manual sync applies only the selected resources (all when none are named).
+    const selection = syncRequest.kind === "sync" ? syncRequest.resources : undefined;
     const requestAnnotations = [REFRESH_ANNOTATION, SYNC_ANNOTATION, ROLLBACK_ANNOTATION].filter(
       (a) => a in annotations,
     );
@@ -262,7 +269,9 @@ export class Reconciler {
     const { initiatedBy, retryCount } = decision;
     const retryLimit = app.spec.syncPolicy?.retry?.limit ?? 0;
 
-    let toApply = outOfSync().filter((c) => !c.error && claimedBy(c) === undefined);
+    let toApply = outOfSync().filter(
+      (c) => !c.error && claimedBy(c) === undefined && isSelected(selection, { group: groupOf(c.desired.apiVersion), kind: c.desired.kind, namespace: c.desired.namespace, name: c.desired.name }), // prettier-ignore
+    );
     if (decision.selfHeal) {
       // Self-heal of drift at an already-synced revision: guard against another writer fighting us.
       const { allowed, blocked } = this.selfHeal.filter(key, toApply);
@@ -301,12 +310,18 @@ export class Reconciler {
         "SyncStarted",
         `sync of ${revision.commit.slice(0, 7)} started (${initiatedBy})`,
       );
-      const allowPrune = (automated?.prune ?? false) || syncRequested;
+      // Automatic syncs prune per the policy; a manual sync prunes when it asks to (like Argo CD's
+      // sync dialog), defaulting to the policy; a rollback follows the policy.
+      const requestedPrune = syncRequest.kind === "sync" ? syncRequest.prune : undefined;
+      const allowPrune = requestedPrune ?? automated?.prune ?? false;
       results = await executeSync(
         deps.resources,
         {
           apply: toApply.map((c) => ({ desired: c.desired, exists: c.live !== undefined })),
-          prune: emptyRenderGuard ? decisions.filter((d) => d.action === "keep") : decisions,
+          prune: (emptyRenderGuard ? decisions.filter((d) => d.action === "keep") : decisions).filter(
+            (d) =>
+            isSelected(selection, { group: groupOf(d.object.apiVersion), kind: d.object.kind ?? "", namespace: d.object.metadata?.namespace, name: d.object.metadata?.name ?? "" }), // prettier-ignore
+          ),
           allowPrune,
           createNamespace: syncOptions.createNamespace ? namespace : undefined,
           options: syncOptions,

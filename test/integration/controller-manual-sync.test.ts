@@ -43,6 +43,47 @@ describe("controller: manual sync and refresh requests", () => {
     await fx.waitApp("manual", "sync annotation removed", (a) => !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations)); // prettier-ignore
   });
 
+  test("a manual sync applies only the selected resources, and prunes only when asked", async () => {
+    const ns = await fx.namespace("ctl-manual-sel");
+    const repo = await fx.repository("selective", {
+      "two/a.yaml": configMap("a", { v: "1" }),
+      "two/b.yaml": configMap("b", { v: "1" }),
+    });
+    await fx.createApp("selective", {
+      source: { repoURL: repo.url, targetRevision: "main", path: "two" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+    });
+    await fx.waitApp("selective", "OutOfSync", (a) => a.status?.sync?.status === "OutOfSync");
+    const exists = (name: string) =>
+      clients().core.readNamespacedConfigMap({ name, namespace: ns }).then(() => true, () => false); // prettier-ignore
+    const handled = (a: { metadata: { annotations?: Record<string, string> } }) =>
+      !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations);
+
+    await fx.annotate("selective", { "tether.dev/sync": JSON.stringify({ resources: [{ kind: "ConfigMap", name: "a", namespace: ns }] }) }); // prettier-ignore
+    await fx.waitApp("selective", "selective sync handled", (a) => handled(a) && a.status?.history?.length === 1); // prettier-ignore
+    assert.equal(await exists("a"), true, "the selected ConfigMap was applied");
+    assert.equal(await exists("b"), false, "the other one was not");
+
+    await fx.annotate("selective", { "tether.dev/sync": "true" });
+    await fx.waitApp("selective", "Synced", (a) => handled(a) && a.status?.sync?.status === "Synced");
+    assert.equal(await exists("b"), true);
+
+    await repo.ws.commitAndPush({ "two/b.yaml": null }, "remove b");
+    await fx.annotate("selective", { "tether.dev/sync": "true" });
+    const kept = await fx.waitApp("selective", "sync without prune handled", (a) => handled(a) && a.status?.history?.length === 3); // prettier-ignore
+    assert.equal(await exists("b"), true, "a manual sync without prune keeps what left Git");
+    assert.equal(kept.status?.sync?.status, "OutOfSync");
+    assert.ok(kept.status?.resources?.some((r) => r.name === "b" && r.message === "requires pruning"));
+
+    await fx.annotate("selective", { "tether.dev/sync": JSON.stringify({ prune: true }) });
+    await fx.waitApp(
+      "selective",
+      "pruned and Synced",
+      (a) => handled(a) && a.status?.sync?.status === "Synced",
+    );
+    assert.equal(await exists("b"), false, "pruned when asked");
+  });
+
   test("tether.dev/refresh is handled and removed; reconciledAt and observedGeneration are set", async () => {
     const ns = await fx.namespace("ctl-manual-b");
     await fx.createApp("refreshed", {

@@ -1,0 +1,62 @@
+// The `tether.dev/sync` request. `"true"` (or any plain value, as `kubectl annotate` users write)
+// syncs everything; a JSON value `{"prune": bool, "resources": [{group, kind, namespace, name}]}`
+// (what the API writes) chooses whether to prune and which resources to sync, as Argo CD's sync
+// dialog does. Pure.
+
+export interface SelectedResource {
+  readonly group?: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export type SyncRequest =
+  | { readonly kind: "none" }
+  | { readonly kind: "sync"; readonly prune?: boolean; readonly resources?: readonly SelectedResource[] }
+  | { readonly kind: "invalid"; readonly message: string };
+
+export function parseSyncRequest(value: string | undefined): SyncRequest {
+  if (value === undefined) return { kind: "none" };
+  const text = value.trim();
+  if (!text.startsWith("{")) return { kind: "sync" };
+  const where = "annotation tether.dev/sync";
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { kind: "invalid", message: `${where}: not valid JSON` };
+  }
+  const body = parsed as { prune?: unknown; resources?: unknown };
+  if (body.prune !== undefined && typeof body.prune !== "boolean") {
+    return { kind: "invalid", message: `${where}: "prune" must be true or false` };
+  }
+  if (body.resources === undefined) return { kind: "sync", prune: body.prune };
+  if (!Array.isArray(body.resources))
+    return { kind: "invalid", message: `${where}: "resources" must be a list` };
+  const resources: SelectedResource[] = [];
+  for (const [i, r] of (body.resources as unknown[]).entries()) {
+    const item = r as Record<string, unknown> | null;
+    const str = (k: string) => (typeof item?.[k] === "string" ? (item[k] as string) : undefined);
+    const kind = str("kind");
+    const name = str("name");
+    if (!kind || !name)
+      return { kind: "invalid", message: `${where}: resources[${i}] needs "kind" and "name"` };
+    resources.push({ group: str("group"), kind, namespace: str("namespace"), name });
+  }
+  return { kind: "sync", prune: body.prune, resources };
+}
+
+/** Whether an object is among the selected resources (no selection selects everything). */
+export function isSelected(
+  selection: readonly SelectedResource[] | undefined,
+  object: { group: string; kind: string; namespace?: string; name: string },
+): boolean {
+  if (!selection) return true;
+  return selection.some(
+    (s) =>
+      s.kind === object.kind &&
+      s.name === object.name &&
+      (s.group ?? "") === object.group &&
+      (s.namespace === undefined || s.namespace === (object.namespace ?? "")),
+  );
+}

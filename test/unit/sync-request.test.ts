@@ -1,0 +1,28 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { isSelected, parseSyncRequest } from "../../src/engine/status/syncrequest.js";
+
+test("sync request: plain values sync everything; JSON selects prune and resources; bad JSON is invalid", () => {
+  assert.deepEqual(parseSyncRequest(undefined), { kind: "none" });
+  assert.deepEqual(parseSyncRequest("true"), { kind: "sync" });
+  assert.deepEqual(parseSyncRequest('{"prune":true}'), { kind: "sync", prune: true });
+  const selective = parseSyncRequest('{"resources":[{"kind":"ConfigMap","name":"a","namespace":"ns"}]}');
+  assert.deepEqual(selective, { kind: "sync", prune: undefined, resources: [{ group: undefined, kind: "ConfigMap", namespace: "ns", name: "a" }] }); // prettier-ignore
+  assert.match(parseSyncRequest("{oops").kind === "invalid" ? "ok" : "", /ok/);
+  const bad = parseSyncRequest('{"resources":[{"kind":"ConfigMap"}]}');
+  assert.equal(bad.kind, "invalid");
+  assert.match(bad.kind === "invalid" ? bad.message : "", /resources\[0\] needs "kind" and "name"/);
+  assert.equal(parseSyncRequest('{"prune":"yes"}').kind, "invalid");
+});
+
+test("selection matches by group, kind, name and (when given) namespace", () => {
+  const sel = [
+    { kind: "ConfigMap", name: "a", namespace: "ns" },
+    { group: "apps", kind: "Deployment", name: "web" },
+  ];
+  assert.equal(isSelected(undefined, { group: "", kind: "Secret", name: "x" }), true);
+  assert.equal(isSelected(sel, { group: "", kind: "ConfigMap", namespace: "ns", name: "a" }), true);
+  assert.equal(isSelected(sel, { group: "", kind: "ConfigMap", namespace: "other", name: "a" }), false);
+  assert.equal(isSelected(sel, { group: "apps", kind: "Deployment", namespace: "any", name: "web" }), true);
+  assert.equal(isSelected(sel, { group: "", kind: "Deployment", namespace: "any", name: "web" }), false);
+});

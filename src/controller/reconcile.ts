@@ -10,12 +10,11 @@ import type { ResolvedRevision } from "../engine/source/index.js";
 import { appendHistory, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import { decideSync } from "../engine/status/syncdecision.js";
-import { isSelected, parseSyncRequest } from "../engine/status/syncrequest.js";
+import { isSelected } from "../engine/status/syncrequest.js";
+import { readRequests } from "../engine/status/requests.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
-import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
-import { decideRollback } from "../engine/status/rollback.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { ApplicationStore } from "./applications.js";
 import type { Comparer, ObjectComparison } from "./compare.js";
@@ -123,38 +122,11 @@ export class Reconciler {
     }
     status.conditions = removeCondition(status.conditions, "InvalidSpec");
 
-    const annotations = app.metadata.annotations ?? {};
-    const refreshRequested = REFRESH_ANNOTATION in annotations;
+    const requests = readRequests({ annotations: app.metadata.annotations ?? {}, previous, generation: app.metadata.generation, conditions: status.conditions, now }); // prettier-ignore
+    status.conditions = requests.conditions;
+    status.rollback = requests.rolledBack;
+    const { rolledBack, syncRequested, selection, handled: requestAnnotations } = requests;
     const forced = this.forcedRefresh.delete(key);
-    const rollbackRequest = annotations[ROLLBACK_ANNOTATION];
-    let rollback = decideRollback({ status: previous, generation: app.metadata.generation, request: rollbackRequest, now }); // prettier-ignore
-    if (rollback.kind === "invalid") {
-      status.conditions = setCondition(status.conditions, { type: "RollbackError", status: "True", reason: "InvalidRollback", message: rollback.message }, now); // prettier-ignore
-      rollback = decideRollback({
-        status: previous,
-        generation: app.metadata.generation,
-        request: undefined,
-        now,
-      });
-    } else if (rollbackRequest !== undefined) {
-      status.conditions = removeCondition(status.conditions, "RollbackError");
-    }
-    const rolledBack = rollback.kind === "active" ? rollback.state : undefined;
-    status.rollback = rolledBack;
-    status.conditions = rolledBack
-      ? setCondition(status.conditions, { type: "AutoSyncPaused", status: "True", reason: "RolledBack", message: `rolled back to history entry ${rolledBack.id} (${rolledBack.revision.slice(0, 7)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set` }, now) // prettier-ignore
-      : removeCondition(status.conditions, "AutoSyncPaused");
-    const rollbackRequested = rollback.kind === "active" && rollback.requested;
-    const syncRequest = parseSyncRequest(annotations[SYNC_ANNOTATION]);
-    if (syncRequest.kind === "invalid") {
-      status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "InvalidSyncRequest", message: syncRequest.message }, now); // prettier-ignore
-    }
-    const syncRequested = syncRequest.kind === "sync" || rollbackRequested;
-    // A manual sync applies only the selected resources (all when none are named).
-    const selection = syncRequest.kind === "sync" ? syncRequest.resources : undefined;
-    const requestAnnotations = [REFRESH_ANNOTATION, SYNC_ANNOTATION, ROLLBACK_ANNOTATION].filter(
-      (a) => a in annotations,
-    );
     const source = app.spec.source;
     const namespace = app.spec.destination.namespace || app.metadata.namespace || "default";
 
@@ -166,8 +138,7 @@ export class Reconciler {
       revision = await deps.revisions.resolve(
         source.repoURL,
         rolledBack ? rolledBack.revision : source.targetRevision,
-        // Any request (refresh, sync, rollback or its cancel) looks at Git afresh.
-        refreshRequested || syncRequested || forced || rollbackRequest !== undefined,
+        requests.lookAtGit || forced,
       );
       const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name };
       // At a commit already rendered (drift, health updates) no tree is extracted at all.
@@ -312,8 +283,7 @@ export class Reconciler {
       );
       // Automatic syncs prune per the policy; a manual sync prunes when it asks to (like Argo CD's
       // sync dialog), defaulting to the policy; a rollback follows the policy.
-      const requestedPrune = syncRequest.kind === "sync" ? syncRequest.prune : undefined;
-      const allowPrune = requestedPrune ?? automated?.prune ?? false;
+      const allowPrune = requests.prune ?? automated?.prune ?? false;
       results = await executeSync(
         deps.resources,
         {

@@ -7,11 +7,12 @@ import { pruneCandidates } from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
 import type { Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
-import { appendHistory, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
+import { removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import { decideSync } from "../engine/status/syncdecision.js";
 import { isSelected } from "../engine/status/syncrequest.js";
 import { readRequests } from "../engine/status/requests.js";
+import { recordOperation } from "../engine/status/operation.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
@@ -298,21 +299,17 @@ export class Reconciler {
         },
         (d) => deps.watches.get(d),
       );
+      const outcome = recordOperation({
+        status, previous, results, source, initiatedBy, retryCount, startedAt, finishedAt: deps.clock(), keepSyncError: emptyRenderBlocked,
+        revision: { revision: revision.commit, author: revision.author, date: revision.date, message: revision.message },
+      }); // prettier-ignore
+      status = outcome.status;
       const failures = results.filter((r) => r.action === "failed");
-      const phase = failures.length > 0 ? "Failed" : "Succeeded";
-      const summary = failures.length > 0 ? failures.map((f) => `${f.kind} ${f.name}: ${f.message ?? ""}`).join("; ") : `${results.filter((r) => r.action !== "kept").length} change(s) applied`; // prettier-ignore
-      status.operationState = {
-        phase, revision: revision.commit, startedAt, finishedAt: deps.clock().toISOString(), initiatedBy, retryCount, message: summary,
-        results: results.slice(0, 100).map((r) => ({ ref: { group: groupOf(r.apiVersion), kind: r.kind, namespace: r.namespace, name: r.name }, action: r.action, message: r.message })), // prettier-ignore
-      }; // prettier-ignore
-      status.history = appendHistory(previous.history, { revision: revision.commit, author: revision.author, date: revision.date, message: revision.message, deployedAt: deps.clock().toISOString(), result: phase, initiatedBy, source }); // prettier-ignore
-      if (phase === "Failed") {
-        status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "SyncFailed", message: summary }, now); // prettier-ignore
-        deps.events.record(app, "Warning", "SyncFailed", summary);
+      if (outcome.phase === "Failed") {
+        deps.events.record(app, "Warning", "SyncFailed", outcome.summary);
       } else {
-        if (!emptyRenderBlocked) status.conditions = removeCondition(status.conditions, "SyncError");
         const healed = decision.selfHeal;
-        deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${summary}`); // prettier-ignore
+        deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${outcome.summary}`); // prettier-ignore
         if (healed) for (const c of toApply) this.selfHeal.record(key, c);
       }
       // The apply results are the new live objects: compare status follows from them.

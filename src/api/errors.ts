@@ -3,7 +3,7 @@
 import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ErrorBody } from "./types.js";
 
-export type ApiErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 500 | 502;
+export type ApiErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 502;
 
 const CODES: Record<ApiErrorStatus, string> = {
   400: "bad_request",
@@ -13,6 +13,7 @@ const CODES: Record<ApiErrorStatus, string> = {
   409: "conflict",
   413: "too_large",
   422: "invalid",
+  429: "too_many_requests",
   500: "internal",
   502: "cluster_error",
 };

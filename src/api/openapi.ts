@@ -20,7 +20,7 @@ import {
 type Method = "get" | "post" | "put" | "delete";
 const json = (schema: z.ZodType, description = "OK") => ({ description, content: { "application/json": { schema } } }); // prettier-ignore
 const errors = Object.fromEntries(
-  [400, 401, 403, 404, 409, 413, 422].map((s) => [String(s), json(ErrorBodySchema, "Error")]),
+  [400, 401, 403, 404, 409, 413, 422, 429].map((s) => [String(s), json(ErrorBodySchema, "Error")]),
 );
 const appParams = z.object({ namespace: z.string(), name: z.string() });
 
@@ -53,6 +53,15 @@ export function documentRoutes(app: OpenAPIHono): void {
   add("get", `${A}/events`, "Kubernetes Events of the application", { request: { params: appParams }, responses: { 200: json(z.object({ items: z.array(EventViewSchema) })) } }); // prettier-ignore
   add("get", `${A}/logs`, "Logs of a Pod in the application's tree", { request: { params: appParams, query: z.object({ pod: z.string(), container: z.string().optional(), tailLines: z.string().optional() }) }, responses: { 200: { description: "Log text", content: { "text/plain": { schema: z.string() } } } } }); // prettier-ignore
   add("get", "/api/v1/stream", "Server-sent events: `application` (ApplicationEvent), `heartbeat`", { responses: { 200: { description: "text/event-stream of ApplicationEvent", content: { "text/event-stream": { schema: ApplicationEventSchema } } } } }); // prettier-ignore
+  const session = z.object({
+    user: z.string(),
+    token: z.string(),
+    csrfToken: z.string(),
+    expiresAt: z.string(),
+  });
+  add("post", "/api/v1/session", "Log in (local admin); sets the session cookie. Rate-limited: 429 + Retry-After", { request: body(z.object({ username: z.string(), password: z.string() })), responses: { 200: json(session) } }); // prettier-ignore
+  add("get", "/api/v1/session", "The caller (and the CSRF token of a session)", { responses: { 200: json(z.object({ user: z.string(), groups: z.array(z.string()), via: z.string(), csrfToken: z.string().optional(), expiresAt: z.string().optional() })) } }); // prettier-ignore
+  add("delete", "/api/v1/session", "Log out: revokes the session and clears the cookie", { responses: { 200: json(z.object({ loggedOut: z.string() })) } }); // prettier-ignore
   add("post", "/api/webhook", "Git forge push webhook (GitHub, GitLab, Gitea/Forgejo, Bitbucket)", { responses: { 200: json(WebhookResponseSchema) } }); // prettier-ignore
   add("get", "/metrics", "Prometheus metrics", { responses: { 200: { description: "text exposition format" } } }); // prettier-ignore
   add("get", "/healthz", "Liveness", { responses: { 200: { description: "ok" } } });

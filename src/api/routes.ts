@@ -9,6 +9,9 @@ import type { KubeClients } from "../kube/client.js";
 import { errorMessage } from "../kube/client.js";
 import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
 import type { ResourceClient } from "../kube/resources.js";
+import type { Application } from "../model/application.js";
+import type { Action } from "./auth/rbac.js";
+import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
 import type { ApplicationStore } from "./store.js";
 import { podsOf, TreeBuilder } from "./tree.js";
@@ -26,15 +29,46 @@ export interface RouteDeps {
 
 const APP = "/api/v1/applications/:namespace/:name";
 
+/**
+ * RBAC for one application (the caller's rights come from the auth middleware; none set = auth
+ * disabled). One the caller may not `get` does not exist for them: 404, as for a missing app.
+ * Otherwise an action they lack is 403.
+ */
+export function authorize(c: Context, action: Action, application: Application): void {
+  const auth = c.get("tetherAuth");
+  if (!auth) return;
+  const ref = appRef(application);
+  if (!auth.can("get", ref)) {
+    throw new HttpError(
+      404,
+      `application ${ref.namespace}/${ref.name} not found`, // the store's own words: no existence leak,
+    );
+  }
+  if (action !== "get" && !auth.can(action, ref)) {
+    throw new HttpError(
+      403,
+      `${auth.subject.user} may not ${action} application ${ref.namespace}/${ref.name}`,
+    );
+  }
+}
+
+/** The application, if it exists and the caller may `action` it (see authorize). */
+async function authorized(c: Context, store: ApplicationStore, action: Action): Promise<Application> {
+  const { namespace, name } = params(c);
+  const application = await store.get(namespace, name);
+  authorize(c, action, application);
+  return application;
+}
+
 function params(c: Context): { namespace: string; name: string } {
   return { namespace: c.req.param("namespace") ?? "", name: c.req.param("name") ?? "" };
 }
 
 export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): void {
   const { store } = deps;
-  const action = async (c: Context, annotation: string, value: string) => {
+  const action = async (c: Context, annotation: string, value: string, right: Action) => {
     const { namespace, name } = params(c);
-    await store.get(namespace, name); // 404 before patching (a merge patch would not create it, but say so clearly)
+    await authorized(c, store, right); // 404 before patching (a merge patch would not create it, but say so clearly)
     await store.annotate(namespace, name, { [annotation]: value });
     return c.json({ application: `${namespace}/${name}`, annotation, value } satisfies ActionResponse, 202);
   };
@@ -46,25 +80,33 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
       health: c.req.query("health"),
       labels: c.req.queries("label") ?? [],
     };
-    const apps = (await store.list()).filter((a) => matchesFilter(a, filter));
+    const auth = c.get("tetherAuth");
+    const apps = (await store.list()).filter((a) => matchesFilter(a, filter) && (auth?.can("get", appRef(a)) ?? true)); // prettier-ignore
     return c.json({ items: apps.map(summaryOf) });
   });
 
   app.post("/api/v1/applications", async (c) => {
     const input = applicationFromBody(parseJson(await c.req.text()), store.namespace, deps.localServers);
+    const auth = c.get("tetherAuth");
+    if (auth && !auth.can("create", appRef(input))) {
+      throw new HttpError(403, `${auth.subject.user} may not create application ${input.metadata.namespace}/${input.metadata.name} in project ${appRef(input).project}`); // prettier-ignore
+    }
     return c.json(detailOf(await store.create(input)), 201);
   });
 
-  app.get(APP, async (c) => {
-    const { namespace, name } = params(c);
-    return c.json(detailOf(await store.get(namespace, name)));
-  });
+  app.get(APP, async (c) => c.json(detailOf(await authorized(c, store, "get"))));
 
   app.put(APP, async (c) => {
     const { namespace, name } = params(c);
     const input = applicationFromBody(parseJson(await c.req.text()), namespace, deps.localServers);
     if (input.metadata.name !== name || input.metadata.namespace !== namespace) {
       throw new HttpError(422, `metadata.name/namespace must match the URL (${namespace}/${name})`, "metadata.name"); // prettier-ignore
+    }
+    await authorized(c, store, "update");
+    // Moving it to another project needs `update` there too.
+    const auth = c.get("tetherAuth");
+    if (auth && !auth.can("update", appRef(input))) {
+      throw new HttpError(403, `${auth.subject.user} may not update application ${namespace}/${name} in project ${appRef(input).project}`); // prettier-ignore
     }
     return c.json(detailOf(await store.replace(input)));
   });
@@ -75,6 +117,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     if (cascade !== undefined && cascade !== "true" && cascade !== "false") {
       throw new HttpError(400, `cascade must be true or false, not "${cascade}"`, "cascade");
     }
+    await authorized(c, store, "delete");
     await store.remove(namespace, name, cascade !== "false");
     return c.json({ deleted: `${namespace}/${name}`, cascade: cascade !== "false" }, 202);
   });
@@ -82,52 +125,54 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
   app.post(`${APP}/refresh`, async (c) => {
     const type = c.req.query("type") ?? "normal";
     if (type !== "normal" && type !== "hard") throw new HttpError(400, `type must be normal or hard, not "${type}"`, "type"); // prettier-ignore
-    return action(c, REFRESH_ANNOTATION, type);
+    return action(c, REFRESH_ANNOTATION, type, "get"); // a refresh only re-reads Git: as Argo CD, `get` suffices
   });
 
   app.post(`${APP}/sync`, async (c) => {
     const request = parseBody(SyncRequestSchema, parseJson(await c.req.text()));
     if (request.dryRun) {
+      await authorized(c, store, "sync");
       const { namespace, name } = params(c);
       return c.json(await diffOf(deps, namespace, name));
     }
     // The controller honours the annotation's presence; the options ride along in its value for the
     // controller to honour later (selected resources and prune are NOT yet applied by it).
     const options = { ...(request.prune !== undefined ? { prune: request.prune } : {}), ...(request.resources ? { resources: request.resources } : {}) }; // prettier-ignore
-    return action(c, SYNC_ANNOTATION, Object.keys(options).length ? JSON.stringify(options) : "true");
+    return action(c, SYNC_ANNOTATION, Object.keys(options).length ? JSON.stringify(options) : "true", "sync"); // prettier-ignore
   });
 
   app.post(`${APP}/rollback`, async (c) => {
     const request = parseBody(RollbackRequestSchema, parseJson(await c.req.text()));
+    const application = await authorized(c, store, "rollback");
     if (request.id !== "cancel") {
-      const { namespace, name } = params(c);
-      const history = (await store.get(namespace, name)).status?.history ?? [];
+      const history = application.status?.history ?? [];
       if (!history.some((h) => h.id === request.id)) {
         throw new HttpError(422, `history has no entry with id ${request.id}`, "id");
       }
     }
-    return action(c, ROLLBACK_ANNOTATION, String(request.id));
+    return action(c, ROLLBACK_ANNOTATION, String(request.id), "rollback");
   });
 
-  app.get(`${APP}/history`, async (c) => {
-    const { namespace, name } = params(c);
-    return c.json({ items: detailOf(await store.get(namespace, name)).history });
-  });
+  app.get(`${APP}/history`, async (c) =>
+    c.json({ items: detailOf(await authorized(c, store, "get")).history }),
+  );
 
   app.get(`${APP}/resource-tree`, async (c) => {
-    const { namespace, name } = params(c);
-    const nodes = await new TreeBuilder(deps.clients, deps.resources).build(await store.get(namespace, name));
+    const nodes = await new TreeBuilder(deps.clients, deps.resources).build(
+      await authorized(c, store, "get"),
+    );
     return c.json({ nodes });
   });
 
   app.get(`${APP}/diff`, async (c) => {
+    await authorized(c, store, "get");
     const { namespace, name } = params(c);
     return c.json(await diffOf(deps, namespace, name));
   });
 
   app.get(`${APP}/events`, async (c) => {
     const { namespace, name } = params(c);
-    const application = await store.get(namespace, name);
+    const application = await authorized(c, store, "get");
     const list = await deps.clients.core.listNamespacedEvent({
       namespace,
       fieldSelector: `involvedObject.kind=Application,involvedObject.name=${name}`,
@@ -151,6 +196,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
   });
 
   app.get(`${APP}/logs`, async (c) => {
+    const application = await authorized(c, store, "logs");
     const { namespace, name } = params(c);
     const pod = c.req.query("pod");
     if (!pod) throw new HttpError(400, "query parameter pod is required", "pod");
@@ -160,7 +206,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     if (!Number.isInteger(tailLines) || tailLines < 1 || tailLines > 10_000) {
       throw new HttpError(400, "tailLines must be an integer from 1 to 10000", "tailLines");
     }
-    const tree = await new TreeBuilder(deps.clients, deps.resources).build(await store.get(namespace, name));
+    const tree = await new TreeBuilder(deps.clients, deps.resources).build(application);
     const pods = [...podsOf(tree)].filter((p) => p.endsWith(`/${pod}`) && (!podNamespace || p === `${podNamespace}/${pod}`)); // prettier-ignore
     const found = pods[0];
     if (!found) throw new HttpError(403, `pod ${pod} is not part of application ${namespace}/${name}`, "pod");

@@ -1,18 +1,21 @@
 // The API server: createApi builds the Hono app (routes, OpenAPI document, metrics, webhook, SSE);
 // startApiServer listens on it with @hono/node-server.
 //
-// Authentication goes in ONE place: the `auth` middleware option runs before every /api/v1/* route
-// (the data and action routes). /api/webhook authenticates by forge signature instead; /healthz,
+// Authentication goes in ONE place: the `auth` option (authn.ts: createApiAuth) brings a middleware
+// run before every /api/v1/* route (the data and action routes) and the /api/v1/session routes; the
+// handlers authorize per application through `authorize` (routes.ts). /api/webhook authenticates by forge signature instead; /healthz,
 // /metrics and /api/openapi.json stay open (put /metrics behind auth too if it must be).
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { matchedRoutes } from "hono/route";
 import type { Registry } from "prom-client";
 import type { KubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
+import type { ApiAuth } from "./authn.js";
+import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
 import { createApiMetrics } from "./metrics.js";
 import { documentRoutes } from "./openapi.js";
@@ -33,8 +36,11 @@ export interface ApiOptions {
   webhookSecrets?: WebhookSecrets;
   /** Webhook burst coalescing; quietMs 0 refreshes within the request. Default 500 ms / 5 s. */
   webhookCoalesce?: { quietMs: number; maxDelayMs: number };
-  /** Runs before every /api/v1/* handler: the place for authentication and authorization. */
-  auth?: MiddlewareHandler;
+  /**
+   * Authentication and authorization (createApiAuth in authn.ts). `false` serves /api/v1 to anyone
+   * with every right: only for tests of non-auth behaviour, never for a listening product.
+   */
+  auth: ApiAuth | false;
   /** The metrics registry (pass one to also register controller metrics on it); a fresh one by default. */
   registry?: Registry;
   /** API servers besides kubernetes.default.svc that mean "this cluster" (validateApplication). */
@@ -109,7 +115,10 @@ export function createApi(options: ApiOptions): OpenAPIHono {
 
   const tooLarge = (c: Context) => c.json(new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`).body(), 413); // prettier-ignore
   app.use("/api/v1/*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
-  if (options.auth) app.use("/api/v1/*", options.auth);
+  if (options.auth) {
+    app.use("/api/v1/*", options.auth.middleware);
+    options.auth.routes(app);
+  }
 
   app.get("/api/v1/stream", (c) =>
     applicationStream(c, {
@@ -118,6 +127,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       ...(options.namespace ? { namespace: options.namespace } : {}),
       heartbeatMs: options.heartbeatMs ?? 15_000,
       closing,
+      // Only what the caller may `get`, exactly as the list (no auth: everything).
+      filter: (application) => c.get("tetherAuth")?.can("get", appRef(application)) ?? !options.auth,
     }),
   );
   registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [] });
@@ -144,7 +155,14 @@ export async function startApiServer(
   const host = options.host ?? "127.0.0.1";
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
-    s.once("error", reject);
+    s.once("error", (error: NodeJS.ErrnoException) => {
+      abort.abort();
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`API server: port ${options.port ?? 0} on ${host} is already in use`, { cause: error })
+          : error,
+      );
+    });
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;

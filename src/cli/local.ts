@@ -104,6 +104,7 @@ async function up(args: string[]): Promise<number> {
       `Tether is up (${seconds} s).`,
       `  kubeconfig:  ${environment.kubeconfigPath}`,
       `  Git server:  ${environment.git.url}/<repository>.git  (repositories in ${environment.gitRoot})`,
+      ...(product ? apiInstructions(product) : []),
       "",
       "In another terminal:",
       `  export KUBECONFIG=${environment.kubeconfigPath}`,
@@ -120,6 +121,20 @@ async function up(args: string[]): Promise<number> {
   await environment.stop();
   log("stopped");
   return 0;
+}
+
+function apiInstructions(product: Product): string[] {
+  const password =
+    product.adminPassword ??
+    `<changed; Secret ${SYSTEM_NAMESPACE}/tether-initial-admin-password was deleted>`;
+  const login = JSON.stringify({ username: "admin", password: product.adminPassword ?? "<password>" });
+  return [
+    `  API:         ${product.apiUrl}  (user admin, password ${password})`,
+    "",
+    "The API (log in, then list the applications):",
+    `  TOKEN=$(curl -s ${product.apiUrl}/api/v1/session -d '${login}' | sed -E 's/.*"token":"([^"]+)".*/\\1/')`,
+    `  curl -s -H "Authorization: Bearer $TOKEN" ${product.apiUrl}/api/v1/applications`,
+  ];
 }
 
 /** Waits until the demo app is Synced and Healthy, so the instructions are true when printed. */

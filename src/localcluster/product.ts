@@ -1,10 +1,14 @@
 // `npm start`: the whole product on one machine — local control plane, Git server, Tether's CRDs,
 // the demo repository and Application, and the controller, with every push to the local Git
-// server refreshing the apps that use it at once (what a forge's webhook does in production).
+// server refreshing the apps that use it at once (what a forge's webhook does in production), and
+// the HTTP API on 127.0.0.1 (port TETHER_API_PORT, default 8080) with authentication on.
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { createApiAuth } from "../api/authn.js";
+import type { ApiServer } from "../api/server.js";
+import { startApiServer } from "../api/server.js";
 import type { Controller } from "../controller/controller.js";
 import { startController } from "../controller/controller.js";
 import { git } from "../engine/source/gitcli.js";
@@ -20,7 +24,26 @@ import { waitFor } from "./wait.js";
 export interface Product {
   readonly controller: Controller;
   readonly demoRepoUrl: string;
+  /** The API server, e.g. http://127.0.0.1:8080 (auth on: log in as admin). */
+  readonly apiUrl: string;
+  /**
+   * The initial admin password, while Secret tether-initial-admin-password exists (as Argo CD:
+   * it stays readable there until deleted; undefined once the operator has deleted it).
+   */
+  readonly adminPassword: string | undefined;
   stop(): Promise<void>;
+}
+
+export const DEFAULT_API_PORT = 8080;
+
+/** TETHER_API_PORT, or 8080. */
+export function apiPort(value = process.env["TETHER_API_PORT"]): number {
+  if (value === undefined || value === "") return DEFAULT_API_PORT;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`TETHER_API_PORT: "${value}" is not a port number`);
+  }
+  return port;
 }
 
 /** Applies every CRD in deploy/crds and waits until each is Established. */
@@ -74,10 +97,37 @@ export async function startProduct(
     if (count > 0) options.log(`push to ${repository}.git: refreshing ${count} application(s)`);
   });
   await resources.apply(demoApplication(demoRepoUrl), { force: true });
+
+  let api: ApiServer;
+  let adminPassword: string | undefined;
+  try {
+    const auth = await createApiAuth({ clients, namespace: SYSTEM_NAMESPACE, log: options.log });
+    adminPassword = await auth.initialAdminPassword();
+    const port = apiPort();
+    api = await startApiServer({ clients, auth, port, host: "127.0.0.1", log: options.log }).catch(
+      (error: unknown) => {
+        const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+        throw new Error(
+          code === "EADDRINUSE"
+            ? `the API port ${port} on 127.0.0.1 is already in use: stop what uses it or set TETHER_API_PORT to a free port`
+            : `starting the API server on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
+      },
+    );
+  } catch (error) {
+    unsubscribe();
+    await controller.stop();
+    throw error;
+  }
+  options.log(`API server listening on ${api.url}`);
   return {
     controller,
     demoRepoUrl,
+    apiUrl: api.url,
+    adminPassword,
     async stop() {
+      await api.close();
       unsubscribe();
       await controller.stop();
     },

@@ -56,7 +56,8 @@ describe("api: applications, actions, tree, stream, metrics", () => {
       "cfg/creds.yaml": secret("creds", CANARY),
     }));
     ns = await fx.namespace("api-dest");
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, heartbeatMs: 200 });
+    // auth: false — these tests cover the API's non-auth behaviour; api-auth.test.ts covers auth.
+    api = await startApiServer({ clients: clients(), namespace: fx.appNs, heartbeatMs: 200, auth: false });
     // "web" is manual (the API's sync drives it); "cfg" syncs itself.
     await fx.createApp("web", { source: { repoURL: url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: ns } }); // prettier-ignore
     await fx.createApp("cfg", { source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore

@@ -67,7 +67,7 @@ describe("api: POST /api/webhook", () => {
       });
     }
     // quietMs 0: the refresh is requested within the delivery, so the test can check it right after.
-    api = await startApiServer({ clients: clients(), namespace: appNs, webhookSecrets: { github: SECRET }, webhookCoalesce: { quietMs: 0, maxDelayMs: 0 } }); // prettier-ignore
+    api = await startApiServer({ auth: false, clients: clients(), namespace: appNs, webhookSecrets: { github: SECRET }, webhookCoalesce: { quietMs: 0, maxDelayMs: 0 } }); // prettier-ignore
   });
   after(async () => {
     await api?.close();

@@ -36,7 +36,7 @@ export function parseSyncRequest(value: string | undefined): SyncRequest {
   const resources: SelectedResource[] = [];
   for (const [i, r] of (body.resources as unknown[]).entries()) {
     const item = r as Record<string, unknown> | null;
-    const str = (k: string) => (typeof item?.[k] === "string" ? (item[k]) : undefined);
+    const str = (k: string) => (typeof item?.[k] === "string" ? item[k] : undefined);
     const kind = str("kind");
     const name = str("name");
     if (!kind || !name)

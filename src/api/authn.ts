@@ -1,0 +1,358 @@
+// Authentication and authorization of the API, wired in ONE place from the building blocks in
+// ./auth. `createApiAuth` converges the cluster state it needs and returns the `auth` option of
+// createApi/startApiServer: a middleware for every /api/v1/* route plus the session routes.
+//
+// Cluster state (all in the system namespace, through a SecretStore):
+//   Secret tether-admin / tether-initial-admin-password   bootstrapAdmin (admin.ts)
+//   Secret tether-server-keys    sessionKey, csrfKey: 32 random bytes each (base64), created once
+//   Secret tether-api-tokens     one key per token id → JSON ApiTokenRecord (never the secret)
+//   ConfigMap tether-rbac        key policy.yaml (rbac-policy.ts); absent → defaultPolicy()
+//
+// Routes:
+//   POST   /api/v1/session  {username, password} → {user, token, csrfToken, expiresAt} + cookie;
+//                           rate-limited per username and client address (429 + Retry-After)
+//   GET    /api/v1/session  who am I (+ csrfToken for a session)
+//   DELETE /api/v1/session  logout: revokes the session (in memory: one replica) and clears the cookie
+//
+// Every other /api/v1 route needs a credential (401), a cookie session needs X-CSRF-Token on
+// state-changing methods (403), and the handlers ask `authorize` (routes.ts) per application.
+// Limits: revocations live in process memory (a restart forgets them; sessions still expire), and
+// local users other than admin are not supported by checkLocalLogin: give them API tokens.
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { Context, MiddlewareHandler } from "hono";
+import type { KubeClients } from "../kube/client.js";
+import { errorMessage, errorStatus } from "../kube/client.js";
+import { KubeSecretStore } from "../kube/secretstore.js";
+import type {
+  Action,
+  ApiTokenRecord,
+  ApiTokenStore,
+  AppRef,
+  AuthDeps,
+  Clock,
+  Policy,
+  RandomBytes,
+  RateLimitOptions,
+  RevocationStore,
+  SecretStore,
+  SessionKeys,
+  SessionPayload,
+  Subject,
+} from "./auth/index.js";
+import {
+  ADMIN_SECRET,
+  authenticateRequest,
+  bootstrapAdmin,
+  can,
+  checkLocalLogin,
+  clearSessionCookie,
+  createApiToken,
+  CSRF_HEADER,
+  csrfTokenFor,
+  DEFAULT_SESSION_TTL_SECONDS,
+  defaultPolicy,
+  defaultRandomBytes,
+  formatPolicyIssue,
+  INITIAL_ADMIN_PASSWORD_SECRET,
+  issueSession,
+  LOCAL_ADMIN_USER,
+  LoginRateLimiter,
+  MemoryRevocationStore,
+  MIN_SESSION_KEY_BYTES,
+  parsePolicyConfigMap,
+  sessionCookie,
+  storeErrorStatus,
+} from "./auth/index.js";
+import { HttpError } from "./errors.js";
+
+export const SERVER_KEYS_SECRET = "tether-server-keys";
+export const API_TOKENS_SECRET = "tether-api-tokens";
+export const RBAC_CONFIGMAP = "tether-rbac";
+export const SESSION_PATH = "/api/v1/session";
+
+/** What a handler may do for the caller; set by the middleware on every authenticated request. */
+export interface RequestAuth {
+  subject: Subject;
+  via: "api-token" | "session-bearer" | "session-cookie";
+  session?: SessionPayload;
+  can(action: Action, app: AppRef): boolean;
+}
+
+declare module "hono" {
+  interface ContextVariableMap {
+    tetherAuth: RequestAuth | undefined;
+  }
+}
+
+/** The `auth` option of createApi: the /api/v1 middleware and the routes it brings. */
+export interface ApiAuth {
+  middleware: MiddlewareHandler;
+  routes(app: OpenAPIHono): void;
+  /** The initial admin password while its Secret exists (Argo CD style: read, never deleted here). */
+  initialAdminPassword(): Promise<string | undefined>;
+}
+
+export interface ApiAuthOptions {
+  clients: KubeClients;
+  /** Where the Secrets and the RBAC ConfigMap live (the system namespace). */
+  namespace: string;
+  /** Cookies with Secure and the __Host- prefix; false for plain-HTTP localhost (the default). */
+  secureCookies?: boolean;
+  sessionTtlSeconds?: number;
+  rateLimit?: Omit<RateLimitOptions, "now">;
+  /** How long the RBAC policy and the admin's passwordMtime are cached. Default 1 s. */
+  cacheMs?: number;
+  now?: Clock;
+  random?: RandomBytes;
+  log?: (line: string) => void;
+}
+
+/** Reads the session/CSRF keys, creating them once (a racing replica's 409 → use theirs). */
+async function serverKeys(
+  store: SecretStore,
+  random: RandomBytes,
+): Promise<{ session: Buffer; csrf: Buffer }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const existing = await store.read(SERVER_KEYS_SECRET);
+    const session = existing?.data.sessionKey;
+    const csrf = existing?.data.csrfKey;
+    if (session && csrf) {
+      const keys = { session: Buffer.from(session, "base64"), csrf: Buffer.from(csrf, "base64") };
+      if (keys.session.length < MIN_SESSION_KEY_BYTES || keys.csrf.length < MIN_SESSION_KEY_BYTES) {
+        throw new Error(`Secret ${SERVER_KEYS_SECRET}: sessionKey and csrfKey must be ${MIN_SESSION_KEY_BYTES}+ bytes (base64)`); // prettier-ignore
+      }
+      return keys;
+    }
+    const data = {
+      ...(existing?.data ?? {}),
+      sessionKey: session ?? random(32).toString("base64"),
+      csrfKey: csrf ?? random(32).toString("base64"),
+    };
+    try {
+      if (existing) await store.update(SERVER_KEYS_SECRET, data, existing.resourceVersion);
+      else await store.create(SERVER_KEYS_SECRET, data);
+    } catch (error) {
+      if (storeErrorStatus(error) === 409) continue;
+      throw error;
+    }
+  }
+  throw new Error(`gave up after 5 conflicting writes to Secret ${SERVER_KEYS_SECRET}`);
+}
+
+/** API tokens kept in one Secret, a key per token id. */
+export class SecretApiTokenStore implements ApiTokenStore {
+  constructor(private readonly store: SecretStore) {}
+
+  async get(id: string): Promise<ApiTokenRecord | undefined> {
+    const text = (await this.store.read(API_TOKENS_SECRET))?.data[id];
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text) as ApiTokenRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async put(record: ApiTokenRecord): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const existing = await this.store.read(API_TOKENS_SECRET);
+      const data = { ...(existing?.data ?? {}), [record.id]: JSON.stringify(record) };
+      try {
+        if (existing) await this.store.update(API_TOKENS_SECRET, data, existing.resourceVersion);
+        else await this.store.create(API_TOKENS_SECRET, data);
+        return;
+      } catch (error) {
+        if (storeErrorStatus(error) !== 409) throw error;
+      }
+    }
+    throw new Error(`gave up after 5 conflicting writes to Secret ${API_TOKENS_SECRET}`);
+  }
+}
+
+/**
+ * Mints an API token for `owner` limited to `roles` and stores its record. There is no HTTP route
+ * for this yet: it is for operators' tooling and tests. Returns the token (shown once).
+ */
+export async function mintApiToken(
+  clients: KubeClients,
+  namespace: string,
+  input: { owner: string; roles: string[]; groups?: string[]; description?: string; ttlSeconds?: number; now?: Clock }, // prettier-ignore
+): Promise<string> {
+  const { token, record } = createApiToken({ ...input, now: input.now ?? Date.now });
+  await new SecretApiTokenStore(new KubeSecretStore(clients, namespace)).put(record);
+  return token;
+}
+
+/** A value re-read at most every `ms`; a failed read keeps the last good value. */
+function cached<T>(ms: number, now: Clock, read: () => Promise<T>): () => Promise<T> {
+  let value: { at: number; value: T } | undefined;
+  return async () => {
+    if (value && now() - value.at < ms) return value.value;
+    value = { at: now(), value: await read() };
+    return value.value;
+  };
+}
+
+function clientIp(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+function unauthorized(c: Context, status: 401 | 403, message: string): Response {
+  const headers: Record<string, string> =
+    status === 401 ? { "WWW-Authenticate": 'Bearer realm="tether"' } : {};
+  return c.json(new HttpError(status, message).body(), status, headers);
+}
+
+export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
+  const now = options.now ?? Date.now;
+  const random = options.random ?? defaultRandomBytes;
+  const log = options.log ?? (() => undefined);
+  const secure = options.secureCookies ?? false;
+  const ttl = options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
+  const store = new KubeSecretStore(options.clients, options.namespace);
+
+  const bootstrap = await bootstrapAdmin(store, { now, random });
+  if (bootstrap.action === "created") {
+    log(`api: created the admin password (Secret ${options.namespace}/${INITIAL_ADMIN_PASSWORD_SECRET})`);
+  }
+  const keys = await serverKeys(store, random);
+  const sessionKeys: SessionKeys = { current: keys.session };
+  const revocations: RevocationStore = new MemoryRevocationStore(now);
+  const limiter = new LoginRateLimiter({ now, ...options.rateLimit });
+  const apiTokens = new SecretApiTokenStore(store);
+
+  let lastGoodPolicy: Policy = defaultPolicy();
+  const policy = cached(options.cacheMs ?? 1_000, now, async () => {
+    let data: Record<string, string> | undefined;
+    try {
+      data = (await options.clients.core.readNamespacedConfigMap({ name: RBAC_CONFIGMAP, namespace: options.namespace })).data; // prettier-ignore
+    } catch (error) {
+      if (errorStatus(error) === 404) return (lastGoodPolicy = defaultPolicy());
+      log(`api: reading ConfigMap ${RBAC_CONFIGMAP}: ${errorMessage(error)}; keeping the last good policy`);
+      return lastGoodPolicy;
+    }
+    const parsed = parsePolicyConfigMap(data);
+    if (parsed.ok) return (lastGoodPolicy = parsed.policy);
+    log(`api: ConfigMap ${RBAC_CONFIGMAP} rejected, keeping the last good policy: ${parsed.issues.map(formatPolicyIssue).join("; ")}`); // prettier-ignore
+    return lastGoodPolicy;
+  });
+  // Sessions of the admin issued before its last password change are invalid.
+  let adminMtime: number | undefined;
+  const refreshAdminMtime = cached(options.cacheMs ?? 1_000, now, async () => {
+    const mtime = (await store.read(ADMIN_SECRET))?.data.passwordMtime;
+    const ms = mtime ? Date.parse(mtime) : NaN;
+    adminMtime = Number.isNaN(ms) ? undefined : ms;
+  });
+
+  const deps: AuthDeps = {
+    now,
+    sessionKeys,
+    csrfKey: keys.csrf,
+    revocations,
+    apiTokens,
+    secureCookies: secure,
+    sessionsIssuedAfter: (s) => (s.sub === LOCAL_ADMIN_USER ? adminMtime : undefined),
+  };
+
+  const middleware: MiddlewareHandler = async (c, next) => {
+    // Logging in is the one /api/v1 call that needs no credential (it is rate-limited instead).
+    if (c.req.method === "POST" && c.req.path === SESSION_PATH) return next();
+    await refreshAdminMtime();
+    const result = await authenticateRequest(
+      {
+        method: c.req.method,
+        authorization: c.req.header("authorization"),
+        cookie: c.req.header("cookie"),
+        csrfToken: c.req.header(CSRF_HEADER),
+      },
+      deps,
+    );
+    if (!result.ok) {
+      return result.status === 401
+        ? unauthorized(c, 401, "authentication required")
+        : unauthorized(c, 403, `missing or invalid ${CSRF_HEADER} header`);
+    }
+    const current = await policy();
+    c.set("tetherAuth", {
+      subject: result.subject,
+      via: result.via,
+      ...(result.via !== "api-token" ? { session: result.session } : {}),
+      can: (action, app) => can(current, result.subject, action, app),
+    });
+    await next();
+  };
+
+  const routes = (app: OpenAPIHono) => {
+    app.post(SESSION_PATH, async (c) => {
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch {
+        throw new HttpError(400, "body must be JSON {username, password}");
+      }
+      const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown };
+      if (typeof username !== "string" || username === "") throw new HttpError(422, "username is required", "username"); // prettier-ignore
+      if (typeof password !== "string") throw new HttpError(422, "password is required", "password");
+      const attempt = { username, ip: clientIp(c) };
+      const decision = limiter.check(attempt);
+      if (!decision.allowed) {
+        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
+        return c.json(new HttpError(429, `too many failed logins; retry in ${seconds} s`).body(), 429, {
+          "Retry-After": String(seconds),
+        });
+      }
+      const login = await checkLocalLogin(store, username, password);
+      if (!login.ok) {
+        limiter.recordFailure(attempt);
+        return unauthorized(c, 401, "invalid username or password");
+      }
+      limiter.recordSuccess(attempt);
+      const { token, payload } = issueSession(login.user, sessionKeys.current, {
+        now,
+        random,
+        ttlSeconds: ttl,
+      });
+      c.header("Set-Cookie", sessionCookie(token, { secure, maxAgeSeconds: ttl }));
+      c.header("Cache-Control", "no-store");
+      return c.json({
+        user: login.user,
+        token,
+        csrfToken: csrfTokenFor(payload.sid, keys.csrf),
+        expiresAt: new Date(payload.exp * 1000).toISOString(),
+      });
+    });
+
+    app.get(SESSION_PATH, (c) => {
+      const auth = c.get("tetherAuth");
+      if (!auth) throw new HttpError(401, "authentication required");
+      return c.json({
+        user: auth.subject.user,
+        groups: [...auth.subject.groups],
+        via: auth.via,
+        ...(auth.session ? { csrfToken: csrfTokenFor(auth.session.sid, keys.csrf), expiresAt: new Date(auth.session.exp * 1000).toISOString() } : {}), // prettier-ignore
+      });
+    });
+
+    app.delete(SESSION_PATH, async (c) => {
+      const auth = c.get("tetherAuth");
+      if (!auth) throw new HttpError(401, "authentication required");
+      if (!auth.session) throw new HttpError(400, "an API token is not a session: revoke the token instead");
+      await revocations.revoke(auth.session.sid, auth.session.exp);
+      c.header("Set-Cookie", clearSessionCookie({ secure }));
+      return c.json({ loggedOut: auth.subject.user });
+    });
+  };
+
+  return {
+    middleware,
+    routes,
+    async initialAdminPassword() {
+      return (await store.read(INITIAL_ADMIN_PASSWORD_SECRET))?.data.password;
+    },
+  };
+}

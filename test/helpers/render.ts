@@ -1,6 +1,7 @@
 // Shared by the render tests: write a repository tree, small manifests, and the typed-failure check.
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import type { ErrorReason } from "../../src/engine/errors.js";
 import { RenderError } from "../../src/engine/errors.js";
@@ -23,4 +24,26 @@ export async function rejectsWithRenderError(render: Promise<unknown>, reason: E
     assert.match(error.message, message);
     return true;
   });
+}
+
+/**
+ * The tree the bad-input tests render from: `repo/` (a plain dir and a chart) and, beside it,
+ * `outside/` with files a hostile repository would try to reach.
+ */
+export async function makeBadInputTree(): Promise<{ tmp: string; repo: string; outside: string }> {
+  const tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "render-bad-")));
+  const repo = path.join(tmp, "repo");
+  const outside = path.join(tmp, "outside");
+  await write(outside, {
+    "secret.yaml": cm("stolen"),
+    "values.yaml": "stolen: true\n",
+    "base/kustomization.yaml": "resources: [cm.yaml]\n",
+    "base/cm.yaml": cm("outside-base"),
+  });
+  await write(repo, {
+    "ok/cm.yaml": cm("ok"),
+    "chart/Chart.yaml": chart("chart"),
+    "chart/templates/cm.yaml": cm("{{ .Release.Name }}"),
+  });
+  return { tmp, repo, outside };
 }

@@ -1,14 +1,13 @@
 // Bad input for the app path and directory mode, each refused with its typed RenderError. Each
 // test asserts the promise rejects: no bad input may produce a partial or empty render.
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ApplicationSource } from "../../src/model/application.js";
 import type { ErrorReason } from "../../src/engine/errors.js";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RenderLimits, RendererOptions } from "../../src/engine/render/index.js";
-import { chart, cm, rejectsWithRenderError, write } from "../helpers/render.js";
+import { cm, makeBadInputTree, rejectsWithRenderError, write } from "../helpers/render.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 
 let tmp = "";
@@ -29,20 +28,7 @@ async function renderFails(
 
 before(async () => {
   tools = { helmBinary: await ensureComponent("helm"), kustomizeBinary: await ensureComponent("kustomize") };
-  tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "render-bad-")));
-  repo = path.join(tmp, "repo");
-  outside = path.join(tmp, "outside");
-  await write(outside, {
-    "secret.yaml": cm("stolen"),
-    "values.yaml": "stolen: true\n",
-    "base/kustomization.yaml": "resources: [cm.yaml]\n",
-    "base/cm.yaml": cm("outside-base"),
-  });
-  await write(repo, {
-    "ok/cm.yaml": cm("ok"),
-    "chart/Chart.yaml": chart("chart"),
-    "chart/templates/cm.yaml": cm("{{ .Release.Name }}"),
-  });
+  ({ tmp, repo, outside } = await makeBadInputTree());
 });
 after(() => fs.rm(tmp, { recursive: true, force: true }));
 

@@ -3,7 +3,6 @@
 // deterministically). Each test asserts the promise rejects: no partial or empty render.
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ApplicationSource } from "../../src/model/application.js";
@@ -14,7 +13,7 @@ import type { RenderLimits, RendererOptions } from "../../src/engine/render/inde
 import { RenderContext } from "../../src/engine/render/context.js";
 import { runKustomizeBuild } from "../../src/engine/render/kustomize.js";
 import { resolveLimits } from "../../src/engine/render/types.js";
-import { chart, cm, rejectsWithRenderError, write } from "../helpers/render.js";
+import { chart, cm, makeBadInputTree, rejectsWithRenderError, write } from "../helpers/render.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 
 let tmp = "";
@@ -45,20 +44,7 @@ async function killed(pid: number): Promise<boolean> {
 
 before(async () => {
   tools = { helmBinary: await ensureComponent("helm"), kustomizeBinary: await ensureComponent("kustomize") };
-  tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "render-bad-")));
-  repo = path.join(tmp, "repo");
-  outside = path.join(tmp, "outside");
-  await write(outside, {
-    "secret.yaml": cm("stolen"),
-    "values.yaml": "stolen: true\n",
-    "base/kustomization.yaml": "resources: [cm.yaml]\n",
-    "base/cm.yaml": cm("outside-base"),
-  });
-  await write(repo, {
-    "ok/cm.yaml": cm("ok"),
-    "chart/Chart.yaml": chart("chart"),
-    "chart/templates/cm.yaml": cm("{{ .Release.Name }}"),
-  });
+  ({ tmp, repo, outside } = await makeBadInputTree());
 });
 after(() => fs.rm(tmp, { recursive: true, force: true }));
 

@@ -22,6 +22,7 @@ import type { Comparer, ObjectComparison } from "./compare.js";
 import { prepareDesired } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import { finalizeApplication } from "./finalize.js";
+import { type HealthSource, healthCheckCondition } from "./healthconfig.js";
 import type { QueueResult } from "./queue.js";
 import type { RevisionResolver } from "./revisions.js";
 import { SelfHealGuard } from "./selfheal.js";
@@ -46,6 +47,8 @@ export interface ReconcilerDeps {
   readonly pollIntervalMs: number;
   readonly localServers?: readonly string[];
   readonly log: (line: string) => void;
+  /** Health of live objects: built-in checks plus the user's CEL rules; built-in only when unset. */
+  readonly health?: HealthSource;
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
@@ -326,7 +329,8 @@ export class Reconciler {
       syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
-    const { resources, health } = resourceStatuses({ comparisons, decisions, results, claimedBy });
+    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions, results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
+    status.conditions = healthCheckCondition(status.conditions, [...(deps.health?.errors ?? []), ...healthErrors], now); // prettier-ignore
 
     status = {
       ...status,

@@ -3,7 +3,7 @@
 // effect without a restart. On every change the rules are compiled again (unchanged expressions
 // come from the CEL cache) and the apps whose resources the old or new rules judge are queued, so
 // their health is re-evaluated at once.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { CelEnvironment } from "../engine/cel/index.js";
 import type { HealthCustomizations, HealthEvaluator } from "../engine/health/index.js";
 import { NO_CUSTOMIZATIONS, builtinHealth, compileHealthCustomizations, healthEvaluator } from "../engine/health/index.js"; // prettier-ignore
@@ -79,7 +79,7 @@ export class HealthConfig implements HealthSource {
       list: async () => {
         const list = await clients.core.listNamespacedConfigMap({ namespace });
         return {
-          items: list.items as KubernetesObject[],
+          items: list.items,
           resourceVersion: list.metadata?.resourceVersion ?? "",
         };
       },

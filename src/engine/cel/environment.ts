@@ -161,7 +161,7 @@ export class CelEnvironment {
           const started = now();
           let value: unknown;
           try {
-            value = evaluate(vars as Record<string, unknown>);
+            value = evaluate(vars);
           } catch (error) {
             return { ok: false, error: celMessage(error) };
           }

@@ -194,7 +194,7 @@ export class Reconciler {
     // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
     let comparisons: ObjectComparison[] = await mapLimit(desired, COMPARE_CONCURRENCY, async (d) => {
       const live = deps.watches.get(d);
-      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
+      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
     });
 
     const candidates = [...deps.watches.ownedBy(key)];

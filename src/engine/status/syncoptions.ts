@@ -7,6 +7,8 @@ export interface SyncOptions {
   readonly serverSideApply: boolean;
   readonly applyOutOfSyncOnly: boolean;
   readonly force: boolean;
+  /** RespectIgnoreDifferences=true: a sync keeps the live value of every ignored field. */
+  readonly respectIgnoreDifferences: boolean;
 }
 
 const KNOWN = new Set(["CreateNamespace", "PruneLast", "ServerSideApply", "ApplyOutOfSyncOnly", "Force", "Replace", "Validate", "PrunePropagationPolicy", "RespectIgnoreDifferences"]); // prettier-ignore
@@ -34,6 +36,7 @@ export function parseSyncOptions(policy: SyncPolicy | undefined): { options: Syn
       serverSideApply: true,
       applyOutOfSyncOnly: on("ApplyOutOfSyncOnly", true),
       force: on("Force", false),
+      respectIgnoreDifferences: on("RespectIgnoreDifferences", false),
     },
     errors,
   };

@@ -68,7 +68,7 @@ describe("controller: custom health from CEL rules", () => {
     await waitFor(
       "the Certificate CRD to be served",
       async () => {
-        const crd = (await clients().raw.request({ method: "GET", path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD.metadata.name}` })) as { status?: { conditions?: { type: string; status: string }[] } }; // prettier-ignore
+        const crd = await clients().raw.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ method: "GET", path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD.metadata.name}` }); // prettier-ignore
         return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
       },
       { timeoutMs: 30_000 },

@@ -11,6 +11,7 @@ import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
 import { kubeEventRecorder } from "./events.js";
+import { HealthConfig } from "./healthconfig.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
@@ -40,6 +41,8 @@ export interface Controller {
   readonly queue: WorkQueue;
   readonly watches: ManagedWatches;
   readonly comparer: Comparer;
+  /** The user's health rules (ConfigMap tether-config), reloaded on change. */
+  readonly health: HealthConfig;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
   stop(): Promise<void>;
@@ -137,6 +140,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     onChange: (key) => workQueue.add(key),
     onError: (error) => log(`watch applications: ${String(error)}`),
   });
+  // A change of the health rules re-evaluates at once the apps holding resources of the kinds concerned.
+  const health = new HealthConfig({
+    namespace: systemNamespace,
+    log,
+    onChange: (kinds) => {
+      for (const key of apps.keys()) {
+        const resources = apps.get(key)?.status?.resources ?? [];
+        if (kinds === "*" || resources.some((r) => kinds.has(`${r.group}/${r.kind}`))) workQueue.add(key);
+      }
+    },
+  });
+  await health.start(options.config, clients);
   const reconciler = new Reconciler({
     apps,
     resources,
@@ -151,6 +166,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     pollIntervalMs,
     localServers: [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean),
     log,
+    health,
   });
   await apps.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
@@ -159,6 +175,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     queue: workQueue,
     watches,
     comparer,
+    health,
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
       let count = 0;
@@ -173,6 +190,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     async stop() {
       apps.stop();
+      health.stop();
       workQueue.stop();
       await workQueue.idle();
       watches.stop();

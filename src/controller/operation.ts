@@ -40,8 +40,8 @@ export interface OperationInput {
   /** The operation in progress (phase Running, with an id). */
   readonly op: OperationState;
   readonly plan: SyncSteps<PlannedObject>;
-  /** Keys of the resources that need applying (out of sync, selected, not claimed by another app). */
-  readonly toApply: ReadonlySet<string>;
+  /** The resources that need applying (out of sync, selected, not claimed by another app), by key. */
+  readonly toApply: ReadonlyMap<string, DesiredObject>;
   readonly exists: (d: DesiredObject) => boolean;
   readonly prune: readonly PruneDecision[];
   /** A reason to keep everything instead of pruning (prune off, empty render). */
@@ -146,9 +146,12 @@ class OperationRun {
       const failed = pruned.filter((p) => p.action === "failed");
       return failed.length > 0 ? { state: "failed", message: failed.map((f) => `${describe(f)}: ${f.message ?? ""}`).join("; ") } : { state: "done" }; // prettier-ignore
     }
-    const applying = step.resources.filter((r) => this.input.toApply.has(r.desired.key));
+    const applying = step.resources.flatMap((r) => {
+      const desired = this.input.toApply.get(r.desired.key);
+      return desired ? [{ desired, exists: this.input.exists(desired) }] : [];
+    });
     if (applying.length > 0) {
-      const applied = await applyObjects(resources, applying.map((r) => ({ desired: r.desired, exists: this.input.exists(r.desired) })), this.input.options, this.deps.liveOf); // prettier-ignore
+      const applied = await applyObjects(resources, applying, this.input.options, this.deps.liveOf);
       this.note(applied);
       for (const a of applied)
         if (a.applied) this.applied.set(`${a.kind}/${a.namespace ?? ""}/${a.name}`, a.applied);

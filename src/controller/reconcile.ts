@@ -16,7 +16,7 @@ import { fromOperationResult, recordOperation } from "../engine/status/operation
 import { retryDelayMs } from "../engine/status/retry.js";
 import { HOOK_OPERATION_ANNOTATION, isSkipped, readSyncAnnotations } from "../engine/apply/hooks.js";
 import { planSteps } from "../engine/apply/waves.js";
-import { resourceHealth, type KubeObject } from "../engine/health/index.js";
+import { builtinHealth, type KubeObject } from "../engine/health/index.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
@@ -26,6 +26,7 @@ import type { Comparer, ObjectComparison } from "./compare.js";
 import { prepareDesired, type DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import { finalizeApplication } from "./finalize.js";
+import { type HealthSource, healthCheckCondition } from "./healthconfig.js";
 import type { QueueResult } from "./queue.js";
 import type { RevisionResolver } from "./revisions.js";
 import { SelfHealGuard } from "./selfheal.js";
@@ -51,6 +52,8 @@ export interface ReconcilerDeps {
   readonly pollIntervalMs: number;
   readonly localServers?: readonly string[];
   readonly log: (line: string) => void;
+  /** Health of live objects: built-in checks plus the user's CEL rules; built-in only when unset. */
+  readonly health?: HealthSource;
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
@@ -200,7 +203,7 @@ export class Reconciler {
     // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
     let comparisons: ObjectComparison[] = await mapLimit(desired, COMPARE_CONCURRENCY, async (d) => {
       const live = deps.watches.get(d);
-      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
+      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
     });
 
     const candidates = [...deps.watches.ownedBy(key)];
@@ -314,7 +317,7 @@ export class Reconciler {
         {
           resources: deps.resources,
           liveOf: (d) => deps.watches.get(d),
-          health: (o) => resourceHealth(o as KubeObject),
+          health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
           persist: async (o) => {
             status = { ...status, operationState: o };
             current = await deps.apps.writeStatus(current, status);
@@ -323,7 +326,8 @@ export class Reconciler {
         {
           op,
           plan: planSteps({ resources: planned.filter((p) => p.hooks.length === 0), hooks: planned.filter((p) => p.hooks.length > 0), pruneLast: syncOptions.pruneLast }), // prettier-ignore
-          toApply: new Set(toApply.map((c) => c.desired.key)),
+          // The comparison's object: with RespectIgnoreDifferences it keeps the live value of ignored fields.
+          toApply: new Map(toApply.map((c) => [c.desired.key, c.desired])),
           exists: (d) => live.get(d.key) !== undefined,
           prune: (emptyRenderGuard ? decisions.filter((d) => d.action === "keep") : decisions).filter(
             (d) =>
@@ -368,7 +372,8 @@ export class Reconciler {
       syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
-    const { resources, health } = resourceStatuses({ comparisons, decisions, results, claimedBy });
+    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions, results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
+    status.conditions = healthCheckCondition(status.conditions, [...(deps.health?.errors ?? []), ...healthErrors], now); // prettier-ignore
 
     status = {
       ...status,

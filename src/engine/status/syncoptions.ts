@@ -11,6 +11,8 @@ export interface SyncOptions {
   readonly replace: boolean;
   /** How pruned objects are deleted: their dependents first (foreground), after (background), or kept (orphan). */
   readonly prunePropagationPolicy: "Foreground" | "Background" | "Orphan";
+  /** RespectIgnoreDifferences=true: a sync keeps the live value of every ignored field. */
+  readonly respectIgnoreDifferences: boolean;
 }
 
 const KNOWN = new Set(["CreateNamespace", "PruneLast", "ServerSideApply", "ApplyOutOfSyncOnly", "Force", "Replace", "Validate", "PrunePropagationPolicy", "RespectIgnoreDifferences"]); // prettier-ignore
@@ -49,6 +51,7 @@ export function parseSyncOptions(policy: SyncPolicy | undefined): { options: Syn
       force: on("Force", false),
       replace: on("Replace", false),
       prunePropagationPolicy: propagation(flags.get("PrunePropagationPolicy"), errors),
+      respectIgnoreDifferences: on("RespectIgnoreDifferences", false),
     },
     errors,
   };

@@ -67,6 +67,15 @@ export class Notifier {
 
   /** The reconcile of `key` ended (either way): turn its Events into queued messages. */
   end(key: string): void {
+    // Called in the reconcile's `finally`: a bug here must never become the reconcile's error.
+    try {
+      this.flush(key);
+    } catch (error) {
+      this.options.log(`notifications: ${key}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private flush(key: string): void {
     this.active.delete(key);
     const list = this.buffered.get(key);
     this.buffered.delete(key);

@@ -23,11 +23,26 @@ export function createApiMetrics(
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  registerAppStatusMetrics(registry, listApps);
+  return { registry, requestDuration };
+}
+
+/**
+ * The per-app sync and health gauges, computed at scrape time. Registered once per registry: in
+ * local mode the controller (from its informer cache, no API call) and the API server share one
+ * registry, and whichever registers first serves them.
+ */
+export function registerAppStatusMetrics(
+  registry: Registry,
+  listApps: () => Promise<Application[]> | Application[],
+): void {
+  // prettier-ignore
+  if (registry.getSingleMetric("tether_app_info")) return;
   const appsOnce = (() => {
     // One list serves the three app gauges of one scrape.
     let pending: Promise<Application[]> | undefined;
     return () => {
-      pending ??= listApps().finally(() => setImmediate(() => (pending = undefined)));
+      pending ??= Promise.resolve(listApps()).finally(() => setImmediate(() => (pending = undefined)));
       return pending;
     };
   })();
@@ -78,30 +93,32 @@ export function createApiMetrics(
       }
     },
   });
-  return { registry, requestDuration };
 }
 
-/** What the controller records; created on the API's registry by registerControllerMetrics. */
+/** What the controller records; created on an injected registry (the API's, in local mode). */
 export interface ControllerMetrics {
-  /** Observe seconds per reconcile; labels: namespace, name, result (ok|error). */
-  readonly reconcileDuration: Histogram<"namespace" | "name" | "result">;
-  /** Set to the work queue's length (or pass a sampler to registerControllerMetrics). */
+  /** Seconds per reconcile by result (ok|error). Per-app labels stay off: histograms multiply series. */
+  readonly reconcileDuration: Histogram<"result">;
   readonly queueDepth: Gauge;
-  /** Observe seconds per git ls-remote/fetch; labels: operation (ls-remote|fetch), result. */
+  /** Seconds per git ls-remote/fetch; labels: operation (ls-remote|fetch), result (ok|error). */
   readonly gitFetchDuration: Histogram<"operation" | "result">;
+  /** Sync operations by outcome (succeeded|failed|drift-corrected). */
   readonly syncTotal: Counter<"namespace" | "name" | "result">;
+  /** Notification deliveries by target and result (delivered|retried|failed|dropped). */
+  readonly notificationDeliveries: Counter<"target" | "result">;
 }
 
 export function registerControllerMetrics(
   registry: Registry,
-  options: { queueDepth?: () => number } = {},
+  options: { queueDepth?: () => number; listApps?: () => Application[] } = {},
 ): ControllerMetrics {
   const sampler = options.queueDepth;
+  if (options.listApps) registerAppStatusMetrics(registry, options.listApps);
   return {
     reconcileDuration: new Histogram({
       name: "tether_reconcile_duration_seconds",
-      help: "Duration of one Application reconcile.",
-      labelNames: ["namespace", "name", "result"] as const,
+      help: "Duration of one Application reconcile, by result.",
+      labelNames: ["result"] as const,
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
@@ -126,8 +143,14 @@ export function registerControllerMetrics(
     }),
     syncTotal: new Counter({
       name: "tether_sync_total",
-      help: "Syncs (apply passes) by result.",
+      help: "Sync operations by outcome.",
       labelNames: ["namespace", "name", "result"] as const,
+      registers: [registry],
+    }),
+    notificationDeliveries: new Counter({
+      name: "tether_notification_deliveries_total",
+      help: "Notification delivery outcomes: delivered, retried (an attempt failed, another follows), failed (gave up), dropped (queue full).",
+      labelNames: ["target", "result"] as const,
       registers: [registry],
     }),
   };

@@ -3,9 +3,12 @@
 // uses a kubeconfig. Every log line goes to stderr with an ISO timestamp, one line per event.
 import { shutdownSignal } from "./signals.js";
 import { constants } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { Registry } from "prom-client";
 import { startController } from "../controller/controller.js";
 import { loadKubeConfig } from "../kube/client.js";
 import { ensureComponent } from "../localcluster/binaries.js";
@@ -23,6 +26,8 @@ Flags:
   --workers N              applications reconciled in parallel (default: 4)
   --helm PATH              helm binary (default: $TETHER_HELM, else built into the local cache)
   --kustomize PATH         kustomize binary (default: $TETHER_KUSTOMIZE, else built into the local cache)
+  --metrics-port PORT      serve Prometheus metrics on http://HOST:PORT/metrics (default: off)
+  --metrics-host HOST      address the metrics server listens on (default: 0.0.0.0)
 `;
 
 export interface ControllerFlags {
@@ -35,6 +40,9 @@ export interface ControllerFlags {
   /** An explicit binary and where it came from (a flag or an environment variable), for messages. */
   readonly helm?: ExplicitBinary;
   readonly kustomize?: ExplicitBinary;
+  /** Serve /metrics on this port; off when unset. */
+  readonly metricsPort?: number;
+  readonly metricsHost: string;
 }
 
 export interface ExplicitBinary {
@@ -61,6 +69,52 @@ function positiveInteger(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1)
     throw new UsageError(`${flag}: "${value}" is not a positive integer`);
   return n;
+}
+
+function port(flag: string, value: string): number {
+  const n = positiveInteger(flag, value);
+  if (n > 65535) throw new UsageError(`${flag}: "${value}" is not a port number`);
+  return n;
+}
+
+export interface MetricsServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/** GET /metrics from `registry` (the standalone controller's; in local mode the API server serves it). */
+export async function startMetricsServer(
+  registry: Registry,
+  port: number,
+  host: string,
+): Promise<MetricsServer> {
+  const server = http.createServer((req, res) => {
+    if (req.method !== "GET" || (req.url ?? "").split("?")[0] !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (error: unknown) => res.writeHead(500, { "content-type": "text/plain" }).end(`${String(error)}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE" ? new Error(`--metrics-port: ${host}:${port} is already in use`) : error,
+      ),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
 
 // RFC 1123 label, the rule for namespace names.
@@ -98,13 +152,15 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
         workers: { type: "string", default: "4" },
         helm: { type: "string" },
         kustomize: { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string", default: "0.0.0.0" },
       },
     }));
   } catch (error) {
     // node:util's messages name the flag ("Unknown option '--foo'", "Option '--workers <value>' argument missing").
     throw new UsageError(`controller: ${error instanceof Error ? error.message : String(error)}`);
   }
-  for (const flag of ["kubeconfig", "cache-dir", "helm", "kustomize"] as const) {
+  for (const flag of ["kubeconfig", "cache-dir", "helm", "kustomize", "metrics-host"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag}: must not be empty`);
   }
   return {
@@ -116,6 +172,9 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
     workers: positiveInteger("--workers", values.workers),
     helm: explicitBinary("--helm", values.helm, "TETHER_HELM", env),
     kustomize: explicitBinary("--kustomize", values.kustomize, "TETHER_KUSTOMIZE", env),
+    metricsPort:
+      values["metrics-port"] === undefined ? undefined : port("--metrics-port", values["metrics-port"]),
+    metricsHost: values["metrics-host"],
   };
 }
 
@@ -185,8 +244,10 @@ export async function controllerCommand(args: readonly string[]): Promise<number
     `starting: server ${config.getCurrentCluster()?.server ?? "?"}, applications in ${flags.namespace ?? "all namespaces"}, ` +
       `system namespace ${flags.systemNamespace}, cache ${flags.cacheDir}, helm ${helmBinary}, kustomize ${kustomizeBinary}`,
   );
+  const registry = new Registry();
   const controller = await startController({
     config,
+    registry,
     systemNamespace: flags.systemNamespace,
     applicationNamespace: flags.namespace,
     cacheDir: flags.cacheDir,
@@ -196,8 +257,19 @@ export async function controllerCommand(args: readonly string[]): Promise<number
     workers: flags.workers,
     log,
   });
+  let metrics: MetricsServer | undefined;
+  if (flags.metricsPort !== undefined) {
+    try {
+      metrics = await startMetricsServer(registry, flags.metricsPort, flags.metricsHost);
+    } catch (error) {
+      await controller.stop();
+      throw error;
+    }
+    log(`metrics on ${metrics.url}/metrics`);
+  }
   const received = await signal;
   log(`${received}: stopping (waiting for running reconciles)`);
+  await metrics?.close();
   await controller.stop();
   log("stopped");
   return 0;

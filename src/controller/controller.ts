@@ -2,16 +2,23 @@
 // on managed kinds that turn drift into a reconcile within a debounce window.
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { Registry } from "prom-client";
+import type { ControllerMetrics } from "../api/metrics.js";
+import { registerControllerMetrics } from "../api/metrics.js";
 import { createRenderer } from "../engine/render/index.js";
 import type { SecretLike } from "../engine/source/index.js";
+import type { GitRunner } from "../engine/source/index.js";
 import { createRepositoryCache, normalizeRepoUrl, SECRET_TYPE_LABEL } from "../engine/source/index.js";
+import { systemGit } from "../engine/source/mirror.js";
 import type { KubeClients } from "../kube/client.js";
 import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
-import { kubeEventRecorder } from "./events.js";
 import { HealthConfig } from "./healthconfig.js";
+import { kubeEventRecorder, observedRecorder } from "./events.js";
+import type { Sender } from "./notifications/index.js";
+import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
@@ -34,6 +41,17 @@ export interface ControllerOptions {
   readonly workers?: number;
   readonly gitTimeoutMs?: number;
   readonly log?: (line: string) => void;
+  /** Where controller metrics are registered (the API server's, in local mode); a private one by default. */
+  readonly registry?: Registry;
+  /** Notification delivery: the sender (HTTP POST by default) and tuning, mostly for tests. */
+  readonly notifications?: {
+    readonly send?: Sender;
+    /** How long the tether-notifications ConfigMap is cached (default 10 s; 0 reads it per transition). */
+    readonly configTtlMs?: number;
+    readonly queueLimit?: number;
+    readonly baseBackoffMs?: number;
+    readonly maxBackoffMs?: number;
+  };
 }
 
 export interface Controller {
@@ -43,6 +61,9 @@ export interface Controller {
   readonly comparer: Comparer;
   /** The user's health rules (ConfigMap tether-config), reloaded on change. */
   readonly health: HealthConfig;
+  readonly registry: Registry;
+  readonly metrics: ControllerMetrics;
+  readonly notifier: Notifier;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
   stop(): Promise<void>;
@@ -91,6 +112,33 @@ function repositorySecrets(clients: KubeClients, namespace: string): () => Promi
   };
 }
 
+/** The git CLI, timing the network calls (ls-remote, fetch) into the histogram. */
+function timedGit(metrics: ControllerMetrics): GitRunner {
+  const timed = async <T>(args: readonly string[], run: () => Promise<T>): Promise<T> => {
+    const operation = args[0];
+    if (operation !== "ls-remote" && operation !== "fetch") return run();
+    const end = metrics.gitFetchDuration.startTimer({ operation });
+    try {
+      const result = await run();
+      end({ result: "ok" });
+      return result;
+    } catch (error) {
+      end({ result: "error" });
+      throw error;
+    }
+  };
+  return {
+    text: (args, options) => timed(args, () => systemGit.text(args, options)),
+    buffer: (args, options) => timed(args, () => systemGit.buffer(args, options)),
+  };
+}
+
+const SYNC_RESULT: Readonly<Record<string, string>> = {
+  SyncSucceeded: "succeeded",
+  SyncFailed: "failed",
+  DriftCorrected: "drift-corrected",
+};
+
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const log = options.log ?? (() => undefined);
   const debug = process.env["TETHER_DEBUG"] === "1";
@@ -99,7 +147,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const installationId = await ensureInstallationId(clients, systemNamespace);
   const resources = new ResourceClient(clients);
   const pollIntervalMs = options.pollIntervalMs ?? 60_000;
+  const registry = options.registry ?? new Registry();
+  // The queue and the store are created below; the samplers run only at scrape time.
+  const metrics = registerControllerMetrics(registry, {
+    queueDepth: () => workQueue.depth,
+    listApps: () => apps.keys().flatMap((key) => apps.get(key) ?? []),
+  });
   const source = createRepositoryCache({
+    git: timedGit(metrics),
     cacheDir: options.cacheDir,
     timeoutMs: options.gitTimeoutMs,
     credentials: repositorySecrets(clients, systemNamespace),
@@ -110,17 +165,62 @@ export async function startController(options: ControllerOptions): Promise<Contr
   });
   const comparer = new Comparer(resources);
   const clock = () => new Date();
+  const notifySettings = options.notifications ?? {};
+  const notificationSource = notificationConfigSource({
+    core: clients.core,
+    namespace: systemNamespace,
+    ttlMs: notifySettings.configTtlMs ?? 10_000,
+    log,
+  });
+  const notifier = new Notifier({
+    source: notificationSource,
+    queue: new DeliveryQueue({
+      send: notifySettings.send ?? httpSender,
+      limit: notifySettings.queueLimit,
+      baseBackoffMs: notifySettings.baseBackoffMs,
+      maxBackoffMs: notifySettings.maxBackoffMs,
+      log,
+      redact: (text) => notificationSource.redact(text),
+      onResult: (target, result) => metrics.notificationDeliveries.inc({ target, result }),
+    }),
+    current: (key) => apps.get(key),
+    clock,
+    log,
+  });
+  // Every Event also feeds the notifications and the sync counter: one source of truth.
+  const events = observedRecorder(
+    kubeEventRecorder(clients.core, log, clock),
+    [
+      (app, type, reason, message) => notifier.observe(app, type, reason, message),
+      (app, _type, reason) => {
+        const result = SYNC_RESULT[reason];
+        if (result) metrics.syncTotal.inc({ namespace: app.metadata.namespace ?? "", name: app.metadata.name, result }); // prettier-ignore
+      },
+    ],
+    log,
+  );
 
   // The queue's handler and the watches' callback run only after start, when every const is set.
   const workQueue: WorkQueue = new WorkQueue({
     workers: options.workers ?? 4,
     handler: async (key) => {
       const started = performance.now();
-      const result = await reconciler.reconcile(key);
-      const ms = performance.now() - started;
-      if (debug || ms > 10_000)
-        log(`reconciled ${key} in ${ms.toFixed(0)} ms; next in ${result.requeueAfterMs ?? "-"} ms`);
-      return result;
+      const end = metrics.reconcileDuration.startTimer();
+      notifier.begin(key);
+      try {
+        const result = await reconciler.reconcile(key);
+        end({ result: "ok" });
+        const ms = performance.now() - started;
+        if (debug || ms > 10_000)
+          log(`reconciled ${key} in ${ms.toFixed(0)} ms; next in ${result.requeueAfterMs ?? "-"} ms`);
+        return result;
+      } catch (error) {
+        end({ result: "error" });
+        throw error;
+      } finally {
+        // Only queues: the reconcile's worker is free before any config read or delivery.
+        notifier.end(key);
+      }
     },
     onError: (key, error) => log(`reconcile ${key} failed (will retry): ${error instanceof Error ? error.message : String(error)}`), // prettier-ignore
   });
@@ -160,7 +260,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     source,
     renderer,
     comparer,
-    events: kubeEventRecorder(clients.core, log, clock),
+    events,
     installationId,
     clock,
     pollIntervalMs,
@@ -176,6 +276,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     watches,
     comparer,
     health,
+    registry,
+    metrics,
+    notifier,
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
       let count = 0;
@@ -194,6 +297,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       workQueue.stop();
       await workQueue.idle();
       watches.stop();
+      // Never waits on a notification target: what is queued or in flight is dropped.
+      notifier.stop();
     },
   };
 }

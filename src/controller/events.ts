@@ -49,3 +49,31 @@ export function kubeEventRecorder(
     },
   };
 }
+
+/** Something that learns of every Event recorded (notifications, metrics): one source of truth. */
+export type EventObserver = (app: Application, type: EventType, reason: string, message: string) => void;
+
+/**
+ * Records through `recorder`, then tells each observer. An observer that throws is logged and
+ * ignored: what it does must never fail or delay the reconcile that recorded the Event.
+ */
+export function observedRecorder(
+  recorder: EventRecorder,
+  observers: readonly EventObserver[],
+  log: (line: string) => void,
+): EventRecorder {
+  return {
+    record(app, type, reason, message) {
+      recorder.record(app, type, reason, message);
+      for (const observe of observers) {
+        try {
+          observe(app, type, reason, message);
+        } catch (error) {
+          log(
+            `event observer failed on ${reason}: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+    },
+  };
+}

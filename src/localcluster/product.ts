@@ -5,6 +5,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { Registry } from "prom-client";
 import { parseAllDocuments } from "yaml";
 import { createApiAuth } from "../api/authn.js";
 import type { ApiServer } from "../api/server.js";
@@ -83,8 +84,11 @@ export async function startProduct(
   }
 
   const binaries = await ensureComponents(["helm", "kustomize"], { log: options.log });
+  // One registry for the process: the API's /metrics shows the controller's metrics too.
+  const registry = new Registry();
   const controller = await startController({
     config,
+    registry,
     systemNamespace: SYSTEM_NAMESPACE,
     cacheDir: options.cacheDir,
     helmBinary: binaries.helm,
@@ -104,7 +108,7 @@ export async function startProduct(
     const auth = await createApiAuth({ clients, namespace: SYSTEM_NAMESPACE, log: options.log });
     adminPassword = await auth.initialAdminPassword();
     const port = apiPort();
-    api = await startApiServer({ clients, auth, port, host: "127.0.0.1", log: options.log }).catch(
+    api = await startApiServer({ clients, auth, port, host: "127.0.0.1", registry, log: options.log }).catch(
       (error: unknown) => {
         const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
         throw new Error(

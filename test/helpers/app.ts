@@ -5,7 +5,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { PatchStrategy } from "@kubernetes/client-node";
-import type { Controller } from "../../src/controller/controller.js";
+import type { Controller, ControllerOptions } from "../../src/controller/controller.js";
 import { startController } from "../../src/controller/controller.js";
 import { errorStatus } from "../../src/kube/client.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
@@ -100,7 +100,11 @@ export interface ControllerFixture {
   stop(): Promise<void>;
 }
 
-export async function startControllerFixture(prefix: string): Promise<ControllerFixture> {
+/** `options` are passed on to startController (metrics registry, notification settings). */
+export async function startControllerFixture(
+  prefix: string,
+  options: Partial<ControllerOptions> = {},
+): Promise<ControllerFixture> {
   await installCrds();
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), `tether-${prefix}-`));
   const gitRoot = path.join(tmp, "git");
@@ -134,6 +138,7 @@ export async function startControllerFixture(prefix: string): Promise<Controller
     pollIntervalMs: 3_000,
     gitTimeoutMs: 5_000,
     log: (line) => lines.push(`${new Date().toISOString().slice(11, 23)} ${line}`),
+    ...options,
   });
   const readApp = async (name: string) =>
     (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name })) as Application; // prettier-ignore

@@ -1,0 +1,9 @@
+export type { ConfigError, NotificationConfig, TargetConfig, TriggerConfig, TriggerName } from "./config.js";
+export { NOTIFICATIONS_CONFIGMAP, NOTIFY_ANNOTATION, parseNotificationConfig, formatConfigError, TRIGGERS } from "./config.js"; // prettier-ignore
+export type { DeliveryItem, DeliveryResult, OutgoingRequest, Sender } from "./delivery.js";
+export { DeliveryQueue } from "./delivery.js";
+export { httpSender } from "./http.js";
+export type { NotifierStats } from "./notifier.js";
+export { Notifier } from "./notifier.js";
+export type { ConfigSource, ResolvedConfig, ResolvedTarget } from "./source.js";
+export { notificationConfigSource } from "./source.js";

@@ -11,3 +11,7 @@ export * from "./glob.js";
 export * from "./rbac.js";
 export * from "./rbac-policy.js";
 export * from "./authenticate.js";
+export * from "./apitoken-store.js";
+export * from "./oidc-config.js";
+export * from "./oidc-state.js";
+export * from "./oidc.js";

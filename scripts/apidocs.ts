@@ -5,6 +5,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { format, resolveConfig } from "prettier";
+import type { OpenApiDocumentLike } from "../src/api/apidocs.js";
 import { apiMarkdown } from "../src/api/apidocs.js";
 import { openApiDocument } from "../src/api/openapi.js";
 
@@ -15,7 +16,10 @@ export const API_DOCS_FILE = "docs/api.md";
 export async function renderApiDocs(): Promise<string> {
   const file = path.join(root, API_DOCS_FILE);
   const options = (await resolveConfig(file)) ?? {};
-  return format(apiMarkdown(openApiDocument()), { ...options, filepath: file });
+  return format(apiMarkdown(openApiDocument() as unknown as OpenApiDocumentLike), {
+    ...options,
+    filepath: file,
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

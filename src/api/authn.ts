@@ -167,11 +167,12 @@ export async function mintApiToken(
   return token;
 }
 
-/** A value re-read at most every `ms`; a failed read keeps the last good value. */
+/** A value re-read at most every `ms` (and whenever the clock went backwards). */
 function cached<T>(ms: number, now: Clock, read: () => Promise<T>): () => Promise<T> {
   let value: { at: number; value: T } | undefined;
   return async () => {
-    if (value && now() - value.at < ms) return value.value;
+    const age = value ? now() - value.at : -1;
+    if (value && age >= 0 && age < ms) return value.value; // a clock that went back re-reads
     value = { at: now(), value: await read() };
     return value.value;
   };

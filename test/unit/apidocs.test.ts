@@ -23,24 +23,21 @@ function memoryClients(): KubeClients {
   let version = 0;
   const notFound = () => Object.assign(new Error("not found"), { code: 404 });
   const core = {
-    readNamespacedSecret: async ({ name }: { name: string }) => {
+    readNamespacedSecret: ({ name }: { name: string }) => {
       const secret = secrets.get(name);
-      if (!secret) throw notFound();
-      return structuredClone(secret);
+      return secret ? Promise.resolve(structuredClone(secret)) : Promise.reject(notFound());
     },
-    createNamespacedSecret: async ({ body }: { body: V1Secret }) => {
+    createNamespacedSecret: ({ body }: { body: V1Secret }) => {
       const name = body.metadata?.name ?? "";
-      if (secrets.has(name)) throw Object.assign(new Error("exists"), { code: 409 });
+      if (secrets.has(name)) return Promise.reject(Object.assign(new Error("exists"), { code: 409 }));
       secrets.set(name, { ...body, metadata: { ...body.metadata, resourceVersion: String(++version) } });
-      return body;
+      return Promise.resolve(body);
     },
-    replaceNamespacedSecret: async ({ name, body }: { name: string; body: V1Secret }) => {
+    replaceNamespacedSecret: ({ name, body }: { name: string; body: V1Secret }) => {
       secrets.set(name, { ...body, metadata: { ...body.metadata, resourceVersion: String(++version) } });
-      return body;
+      return Promise.resolve(body);
     },
-    readNamespacedConfigMap: async () => {
-      throw notFound();
-    },
+    readNamespacedConfigMap: () => Promise.reject(notFound()),
   };
   return { core } as unknown as KubeClients;
 }

@@ -119,6 +119,7 @@ export function readLoginStateCookie(cookieHeader: string | undefined, secure: b
  */
 export function safeReturnPath(value: string | undefined): string {
   if (!value || value.length > 1024 || !value.startsWith("/")) return "/";
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (value.startsWith("//") || /[\\\x00-\x1f\x7f]/.test(value)) return "/";
   return value;
 }

@@ -171,6 +171,6 @@ export class OidcClient {
     }
     const claims = tokens.claims();
     if (!claims) throw new OidcError(401, "the provider returned no ID token", "id-token-missing");
-    return identityFromClaims(claims as Record<string, unknown>, settings);
+    return identityFromClaims(claims, settings);
   }
 }

@@ -43,7 +43,8 @@ export function registerOidcRoutes(
   let lastProblem: string | undefined;
 
   const load = async (): Promise<Loaded> => {
-    if (cached && ctx.now() - cached.at < cacheMs) return cached.value;
+    const age = cached ? ctx.now() - cached.at : -1;
+    if (cached && age >= 0 && age < cacheMs) return cached.value; // a clock that went back re-reads
     const value = await read();
     if (!value.enabled && value.problem && value.problem !== lastProblem) ctx.log(`api: SSO disabled: ${value.problem}`); // prettier-ignore
     lastProblem = value.enabled ? undefined : value.problem;

@@ -87,7 +87,8 @@ async function startProvider(redirectUri: string): Promise<Provided> {
     }),
     features: { devInteractions: { enabled: true } },
   });
-  server.on("request", provider.callback());
+  const handle = provider.callback();
+  server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => void handle(req, res));
   return { server, issuer };
 }
 

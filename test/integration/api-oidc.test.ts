@@ -12,6 +12,8 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import Provider from "oidc-provider";
+import type { LoginState } from "../../src/api/auth/index.js";
+import { loginStateKey, openLoginState, sealLoginState } from "../../src/api/auth/index.js";
 import type { AuthConfig, ApplicationList, SessionInfo } from "../../src/api/types.js";
 import type { AuthApiFixture } from "../helpers/api.js";
 import { startAuthApi } from "../helpers/api.js";
@@ -278,6 +280,28 @@ groupsClaim: groups
     // The same cookie is still good within its 10 minutes: nothing above consumed the code.
     const ok = await callback(url, tether.header());
     assert.equal(ok.response.status, 303, ok.text);
+  });
+
+  test("nonce and PKCE are enforced: a login cookie resealed with another nonce or verifier → 401", async () => {
+    // Only someone holding the server key can reseal the cookie; the test does, to prove the checks bite.
+    const key = loginStateKey(await fx.sessionKey());
+    const reseal = (sealed: string, change: Partial<LoginState>) => {
+      const opened = openLoginState(sealed, key, Date.now);
+      assert.ok(opened.ok);
+      return `tether_oidc=${sealLoginState({ ...opened.value, ...change }, key)}`;
+    };
+    const nonce = await authorize("alice");
+    const badNonce = await callback(nonce.callback, reseal(nonce.tether.cookies.get("tether_oidc") ?? "", { nonce: "another-nonce" })); // prettier-ignore
+    assert.equal(badNonce.response.status, 401, badNonce.text);
+    assert.match(badNonce.body?.error?.message ?? "", /the ID token was rejected: .*nonce/);
+
+    const pkce = await authorize("alice");
+    const badVerifier = await callback(pkce.callback, reseal(pkce.tether.cookies.get("tether_oidc") ?? "", { verifier: "x".repeat(43) })); // prettier-ignore
+    assert.equal(badVerifier.response.status, 401, badVerifier.text);
+    assert.match(badVerifier.body?.error?.message ?? "", /refused the authorization code: invalid_grant/);
+    for (const reply of [badNonce, badVerifier]) {
+      assert.ok(!reply.response.headers.getSetCookie().some((c) => c.startsWith("tether_session=")));
+    }
   });
 
   test("the user refuses at the provider → 401 with the provider's error code", async () => {

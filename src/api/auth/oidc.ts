@@ -39,7 +39,7 @@ function isLoopback(url: URL): boolean {
 /** The message of a library or network failure, with anything that looks like a credential cut. */
 function describe(error: unknown): string {
   const e = error as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
-  const cause = e.cause && typeof e.cause === "object" ? (e.cause.code ?? e.cause.message) : undefined;
+  const cause = e.cause && typeof e.cause === "object" ? (e.cause.message ?? e.cause.code) : undefined;
   const text = `${typeof e.message === "string" ? e.message : String(error)}${typeof cause === "string" ? ` (${cause})` : ""}`; // prettier-ignore
   return text.slice(0, 300);
 }

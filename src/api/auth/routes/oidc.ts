@@ -110,7 +110,12 @@ export function registerOidcRoutes(
         throw new OidcError(400, "the state parameter does not match this browser's login: start again", "bad-state"); // prettier-ignore
       }
       const identity = await oidc.finish(config, query, opened.value);
-      await ctx.startSession(c, identity.user, identity.groups);
+      try {
+        await ctx.startSession(c, identity.user, identity.groups);
+      } catch (error) {
+        // issueSession's bounds (e.g. many long group names overflow a cookie): the IdP's doing.
+        throw new OidcError(401, `cannot start a session for ${identity.user}: ${(error as Error).message}`, "session-too-large"); // prettier-ignore
+      }
       // The login state is single-use: the session cookie replaces it.
       c.header("Set-Cookie", clearLoginStateCookie({ secure: ctx.secure }), { append: true });
       c.header("Cache-Control", "no-store");

@@ -7,14 +7,19 @@
 //   Secret tether-server-keys    sessionKey, csrfKey: 32 random bytes each (base64), created once
 //   Secret tether-api-tokens     one key per token id → JSON ApiTokenRecord (never the secret)
 //   ConfigMap tether-rbac        key policy.yaml (rbac-policy.ts); absent → defaultPolicy()
+//   ConfigMap tether-oidc        key oidc.config (oidc-config.ts); absent → SSO off
+//   Secret tether-oidc           the OIDC client secret (or another Secret named in oidc.config)
 //
 // Routes:
 //   POST   /api/v1/session  {username, password} → {user, token, csrfToken, expiresAt} + cookie;
 //                           rate-limited per username and client address (429 + Retry-After)
 //   GET    /api/v1/session  who am I (+ csrfToken for a session)
 //   DELETE /api/v1/session  logout: revokes the session (in memory: one replica) and clears the cookie
+//   GET    /api/v1/auth/config, /api/v1/auth/oidc/login, /api/v1/auth/oidc/callback   (routes/oidc.ts)
+//   POST|GET /api/v1/tokens, DELETE /api/v1/tokens/{id}                                (routes/tokens.ts)
+//   PUT    /api/v1/account/password                                                   (routes/account.ts)
 //
-// Every other /api/v1 route needs a credential (401), a cookie session needs X-CSRF-Token on
+// Every other /api/v1 route (all but the login ones: PUBLIC_ROUTES) needs a credential (401), a cookie session needs X-CSRF-Token on
 // state-changing methods (403), and the handlers ask `authorize` (routes.ts) per application.
 // Limits: revocations live in process memory (a restart forgets them; sessions still expire), and
 // local users other than admin are not supported by checkLocalLogin: give them API tokens.
@@ -26,8 +31,6 @@ import { errorMessage, errorStatus } from "../kube/client.js";
 import { KubeSecretStore } from "../kube/secretstore.js";
 import type {
   Action,
-  ApiTokenRecord,
-  ApiTokenStore,
   AppRef,
   AuthDeps,
   Clock,
@@ -49,6 +52,7 @@ import {
   clearSessionCookie,
   createApiToken,
   CSRF_HEADER,
+  SecretApiTokenStore,
   csrfTokenFor,
   DEFAULT_SESSION_TTL_SECONDS,
   defaultPolicy,
@@ -64,12 +68,19 @@ import {
   sessionCookie,
   storeErrorStatus,
 } from "./auth/index.js";
+import type { AuthRouteContext, LoginBody } from "./auth/routes/context.js";
+import { tooManyAttempts } from "./auth/routes/context.js";
+import { registerAccountRoutes } from "./auth/routes/account.js";
+import { PUBLIC_OIDC_ROUTES, registerOidcRoutes } from "./auth/routes/oidc.js";
+import { registerTokenRoutes } from "./auth/routes/tokens.js";
 import { HttpError } from "./errors.js";
 
+export { API_TOKENS_SECRET, SecretApiTokenStore } from "./auth/index.js";
 export const SERVER_KEYS_SECRET = "tether-server-keys";
-export const API_TOKENS_SECRET = "tether-api-tokens";
 export const RBAC_CONFIGMAP = "tether-rbac";
 export const SESSION_PATH = "/api/v1/session";
+/** GET routes under /api/v1 that need no credential (the SSO login and what the login page needs). */
+const PUBLIC_GET_ROUTES = new Set(PUBLIC_OIDC_ROUTES);
 
 /** What a handler may do for the caller; set by the middleware on every authenticated request. */
 export interface RequestAuth {
@@ -101,8 +112,10 @@ export interface ApiAuthOptions {
   secureCookies?: boolean;
   sessionTtlSeconds?: number;
   rateLimit?: Omit<RateLimitOptions, "now">;
-  /** How long the RBAC policy and the admin's passwordMtime are cached. Default 1 s. */
+  /** How long the RBAC policy, the OIDC settings and the admin's passwordMtime are cached. Default 1 s. */
   cacheMs?: number;
+  /** Per request to the OIDC provider. Default 10 s. */
+  oidcTimeoutMs?: number;
   now?: Clock;
   random?: RandomBytes;
   log?: (line: string) => void;
@@ -140,39 +153,9 @@ async function serverKeys(
   throw new Error(`gave up after 5 conflicting writes to Secret ${SERVER_KEYS_SECRET}`);
 }
 
-/** API tokens kept in one Secret, a key per token id. */
-export class SecretApiTokenStore implements ApiTokenStore {
-  constructor(private readonly store: SecretStore) {}
-
-  async get(id: string): Promise<ApiTokenRecord | undefined> {
-    const text = (await this.store.read(API_TOKENS_SECRET))?.data[id];
-    if (!text) return undefined;
-    try {
-      return JSON.parse(text) as ApiTokenRecord;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async put(record: ApiTokenRecord): Promise<void> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.store.read(API_TOKENS_SECRET);
-      const data = { ...(existing?.data ?? {}), [record.id]: JSON.stringify(record) };
-      try {
-        if (existing) await this.store.update(API_TOKENS_SECRET, data, existing.resourceVersion);
-        else await this.store.create(API_TOKENS_SECRET, data);
-        return;
-      } catch (error) {
-        if (storeErrorStatus(error) !== 409) throw error;
-      }
-    }
-    throw new Error(`gave up after 5 conflicting writes to Secret ${API_TOKENS_SECRET}`);
-  }
-}
-
 /**
- * Mints an API token for `owner` limited to `roles` and stores its record. There is no HTTP route
- * for this yet: it is for operators' tooling and tests. Returns the token (shown once).
+ * Mints an API token for `owner` limited to `roles` and stores its record, without HTTP (operators'
+ * tooling and tests; users have POST /api/v1/tokens). Returns the token (shown once).
  */
 export async function mintApiToken(
   clients: KubeClients,
@@ -184,11 +167,12 @@ export async function mintApiToken(
   return token;
 }
 
-/** A value re-read at most every `ms`; a failed read keeps the last good value. */
+/** A value re-read at most every `ms` (and whenever the clock went backwards). */
 function cached<T>(ms: number, now: Clock, read: () => Promise<T>): () => Promise<T> {
   let value: { at: number; value: T } | undefined;
   return async () => {
-    if (value && now() - value.at < ms) return value.value;
+    const age = value ? now() - value.at : -1;
+    if (value && age >= 0 && age < ms) return value.value; // a clock that went back re-reads
     value = { at: now(), value: await read() };
     return value.value;
   };
@@ -241,13 +225,18 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     log(`api: ConfigMap ${RBAC_CONFIGMAP} rejected, keeping the last good policy: ${parsed.issues.map(formatPolicyIssue).join("; ")}`); // prettier-ignore
     return lastGoodPolicy;
   });
-  // Sessions of the admin issued before its last password change are invalid.
+  // Sessions of the admin issued before its last password change are invalid. Session times are
+  // whole seconds, so the cut-off is the start of the second after the change: every session
+  // issued up to the change is refused, and admin sessions issued after it are dated no earlier
+  // than the cut-off (at most 1 s ahead, well inside the verifier's clock-skew allowance).
   let adminMtime: number | undefined;
   const refreshAdminMtime = cached(options.cacheMs ?? 1_000, now, async () => {
     const mtime = (await store.read(ADMIN_SECRET))?.data.passwordMtime;
     const ms = mtime ? Date.parse(mtime) : NaN;
-    adminMtime = Number.isNaN(ms) ? undefined : ms;
+    // Never older than a change this replica just made (a read racing the write may be stale).
+    adminMtime = Number.isNaN(ms) ? adminMtime : Math.max(ms, adminMtime ?? ms);
   });
+  const adminCutoff = () => (adminMtime === undefined ? undefined : (Math.floor(adminMtime / 1000) + 1) * 1000); // prettier-ignore
 
   const deps: AuthDeps = {
     now,
@@ -256,12 +245,63 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     revocations,
     apiTokens,
     secureCookies: secure,
-    sessionsIssuedAfter: (s) => (s.sub === LOCAL_ADMIN_USER ? adminMtime : undefined),
+    sessionsIssuedAfter: (s) => (s.sub === LOCAL_ADMIN_USER ? adminCutoff() : undefined),
+  };
+
+  const startSession = async (c: Context, user: string, groups?: readonly string[]): Promise<LoginBody> => {
+    let clock = now;
+    if (user === LOCAL_ADMIN_USER) {
+      await refreshAdminMtime();
+      const cutoff = adminCutoff();
+      if (cutoff !== undefined) clock = () => Math.max(now(), cutoff);
+    }
+    const { token, payload } = issueSession(user, sessionKeys.current, {
+      now: clock,
+      random,
+      ttlSeconds: ttl,
+      ...(groups ? { groups } : {}),
+    });
+    c.header("Set-Cookie", sessionCookie(token, { secure, maxAgeSeconds: ttl }), { append: true });
+    c.header("Cache-Control", "no-store");
+    return {
+      user,
+      token,
+      csrfToken: csrfTokenFor(payload.sid, keys.csrf),
+      expiresAt: new Date(payload.exp * 1000).toISOString(),
+    };
+  };
+  const readConfigMap = async (name: string): Promise<Record<string, string> | undefined> => {
+    try {
+      return (await options.clients.core.readNamespacedConfigMap({ name, namespace: options.namespace })).data ?? {}; // prettier-ignore
+    } catch (error) {
+      if (errorStatus(error) === 404) return undefined;
+      throw new Error(`reading ConfigMap ${options.namespace}/${name}: ${errorMessage(error)}`);
+    }
+  };
+  const routeContext: AuthRouteContext = {
+    namespace: options.namespace,
+    now,
+    random,
+    secure,
+    store,
+    apiTokens,
+    limiter,
+    revocations,
+    sessionKeys,
+    policy,
+    readConfigMap,
+    startSession,
+    adminPasswordChanged: (mtime) => {
+      adminMtime = Math.max(mtime, adminMtime ?? mtime);
+    },
+    clientIp,
+    log,
   };
 
   const middleware: MiddlewareHandler = async (c, next) => {
-    // Logging in is the one /api/v1 call that needs no credential (it is rate-limited instead).
+    // Logging in needs no credential (it is rate-limited instead), nor do the SSO login routes.
     if (c.req.method === "POST" && c.req.path === SESSION_PATH) return next();
+    if (c.req.method === "GET" && PUBLIC_GET_ROUTES.has(c.req.path)) return next();
     await refreshAdminMtime();
     const result = await authenticateRequest(
       {
@@ -300,31 +340,14 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
       if (typeof password !== "string") throw new HttpError(422, "password is required", "password");
       const attempt = { username, ip: clientIp(c) };
       const decision = limiter.check(attempt);
-      if (!decision.allowed) {
-        const seconds = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
-        return c.json(new HttpError(429, `too many failed logins; retry in ${seconds} s`).body(), 429, {
-          "Retry-After": String(seconds),
-        });
-      }
+      if (!decision.allowed) return tooManyAttempts(c, decision.retryAfterMs, "logins");
       const login = await checkLocalLogin(store, username, password);
       if (!login.ok) {
         limiter.recordFailure(attempt);
         return unauthorized(c, 401, "invalid username or password");
       }
       limiter.recordSuccess(attempt);
-      const { token, payload } = issueSession(login.user, sessionKeys.current, {
-        now,
-        random,
-        ttlSeconds: ttl,
-      });
-      c.header("Set-Cookie", sessionCookie(token, { secure, maxAgeSeconds: ttl }));
-      c.header("Cache-Control", "no-store");
-      return c.json({
-        user: login.user,
-        token,
-        csrfToken: csrfTokenFor(payload.sid, keys.csrf),
-        expiresAt: new Date(payload.exp * 1000).toISOString(),
-      });
+      return c.json(await startSession(c, login.user));
     });
 
     app.get(SESSION_PATH, (c) => {
@@ -346,6 +369,10 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
       c.header("Set-Cookie", clearSessionCookie({ secure }));
       return c.json({ loggedOut: auth.subject.user });
     });
+
+    registerOidcRoutes(app, routeContext, options.cacheMs ?? 1_000, options.oidcTimeoutMs);
+    registerTokenRoutes(app, routeContext);
+    registerAccountRoutes(app, routeContext);
   };
 
   return {

@@ -1,8 +1,18 @@
 // The OpenAPI document: every route registered with its request/response schemas from ./types.
-import type { OpenAPIHono } from "@hono/zod-openapi";
-import { z } from "@hono/zod-openapi";
+// docs/api.md is generated from it (`npm run docs:api`); unit tests check that every route the
+// server registers is documented here and that docs/api.md is current.
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import {
   ActionResponseSchema,
+  ApiTokenListSchema,
+  ApiTokenViewSchema,
+  AuthConfigSchema,
+  CreateApiTokenRequestSchema,
+  CreatedApiTokenSchema,
+  LoginRequestSchema,
+  LoginResponseSchema,
+  PasswordChangeRequestSchema,
+  SessionInfoSchema,
   ApplicationDetailSchema,
   ApplicationEventSchema,
   ApplicationListSchema,
@@ -53,16 +63,30 @@ export function documentRoutes(app: OpenAPIHono): void {
   add("get", `${A}/events`, "Kubernetes Events of the application", { request: { params: appParams }, responses: { 200: json(z.object({ items: z.array(EventViewSchema) })) } }); // prettier-ignore
   add("get", `${A}/logs`, "Logs of a Pod in the application's tree", { request: { params: appParams, query: z.object({ pod: z.string(), container: z.string().optional(), tailLines: z.string().optional() }) }, responses: { 200: { description: "Log text", content: { "text/plain": { schema: z.string() } } } } }); // prettier-ignore
   add("get", "/api/v1/stream", "Server-sent events: `application` (ApplicationEvent), `heartbeat`", { responses: { 200: { description: "text/event-stream of ApplicationEvent", content: { "text/event-stream": { schema: ApplicationEventSchema } } } } }); // prettier-ignore
-  const session = z.object({
-    user: z.string(),
-    token: z.string(),
-    csrfToken: z.string(),
-    expiresAt: z.string(),
-  });
-  add("post", "/api/v1/session", "Log in (local admin); sets the session cookie. Rate-limited: 429 + Retry-After", { request: body(z.object({ username: z.string(), password: z.string() })), responses: { 200: json(session) } }); // prettier-ignore
-  add("get", "/api/v1/session", "The caller (and the CSRF token of a session)", { responses: { 200: json(z.object({ user: z.string(), groups: z.array(z.string()), via: z.string(), csrfToken: z.string().optional(), expiresAt: z.string().optional() })) } }); // prettier-ignore
+  add("post", "/api/v1/session", "Log in (local admin); sets the session cookie. No credential needed. Rate-limited: 429 + Retry-After", { request: body(LoginRequestSchema), responses: { 200: json(LoginResponseSchema) } }); // prettier-ignore
+  add("get", "/api/v1/session", "The caller (and the CSRF token of a session)", { responses: { 200: json(SessionInfoSchema) } }); // prettier-ignore
   add("delete", "/api/v1/session", "Log out: revokes the session and clears the cookie", { responses: { 200: json(z.object({ loggedOut: z.string() })) } }); // prettier-ignore
+  add("get", "/api/v1/auth/config", "Which logins to offer (local, SSO). No credential needed", { responses: { 200: json(AuthConfigSchema) } }); // prettier-ignore
+  add("get", "/api/v1/auth/oidc/login", "Start an SSO login: 303 to the OIDC provider, sets the sealed login-state cookie (10 min). No credential needed", { request: { query: z.object({ return: z.string().optional().openapi({ description: "path on this server to land on after login" }) }) }, responses: { 303: { description: "Redirect to the provider" }, 502: json(ErrorBodySchema, "Provider unreachable") } }); // prettier-ignore
+  add("get", "/api/v1/auth/oidc/callback", "The provider's redirect back: code exchange, ID token checks (issuer, audience, nonce, expiry), then the session cookie and 303 to the starting page. No credential needed", { request: { query: z.object({ code: z.string().optional(), state: z.string().optional(), error: z.string().optional() }) }, responses: { 303: { description: "Logged in: session cookie set" }, 502: json(ErrorBodySchema, "Provider unreachable") } }); // prettier-ignore
+  add("put", "/api/v1/account/password", "Change the local admin's password (current one required; rate-limited like the login). Earlier sessions stop working; returns a new session", { request: body(PasswordChangeRequestSchema), responses: { 200: json(LoginResponseSchema) } }); // prettier-ignore
+  add("post", "/api/v1/tokens", "Create an API token (from a login session). The token is in this response only", { request: body(CreateApiTokenRequestSchema), responses: { 201: json(CreatedApiTokenSchema) } }); // prettier-ignore
+  add("get", "/api/v1/tokens", "List API tokens: your own; all (or ?owner=) for the admin role. Never the secret", { request: { query: z.object({ owner: z.string().optional() }) }, responses: { 200: json(ApiTokenListSchema) } }); // prettier-ignore
+  add("delete", "/api/v1/tokens/{id}", "Revoke an API token (yours; any for the admin role). Refused from the next request on", { request: { params: z.object({ id: z.string() }) }, responses: { 200: json(ApiTokenViewSchema) } }); // prettier-ignore
   add("post", "/api/webhook", "Git forge push webhook (GitHub, GitLab, Gitea/Forgejo, Bitbucket)", { responses: { 200: json(WebhookResponseSchema) } }); // prettier-ignore
   add("get", "/metrics", "Prometheus metrics", { responses: { 200: { description: "text exposition format" } } }); // prettier-ignore
   add("get", "/healthz", "Liveness", { responses: { 200: { description: "ok" } } });
+}
+
+export const OPENAPI_PATH = "/api/openapi.json";
+export const OPENAPI_CONFIG = {
+  openapi: "3.1.0",
+  info: { title: "Tether API", version: "v1", description: "GitOps controller API (applications, actions, webhooks, authentication)." }, // prettier-ignore
+};
+
+/** The document served at OPENAPI_PATH, built without a server (for docs/api.md and tests). */
+export function openApiDocument(): ReturnType<OpenAPIHono["getOpenAPI31Document"]> {
+  const app = new OpenAPIHono();
+  documentRoutes(app);
+  return app.getOpenAPI31Document(OPENAPI_CONFIG);
 }

@@ -18,7 +18,7 @@ import type { ApiAuth } from "./authn.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
 import { createApiMetrics } from "./metrics.js";
-import { documentRoutes } from "./openapi.js";
+import { documentRoutes, OPENAPI_CONFIG, OPENAPI_PATH } from "./openapi.js";
 import { registerApplicationRoutes } from "./routes.js";
 import { ApplicationStore } from "./store.js";
 import { applicationStream } from "./stream.js";
@@ -134,10 +134,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [] });
 
   documentRoutes(app);
-  app.doc31("/api/openapi.json", {
-    openapi: "3.1.0",
-    info: { title: "Tether API", version: "v1", description: "GitOps controller API (applications, actions, webhooks)." }, // prettier-ignore
-  });
+  app.doc31(OPENAPI_PATH, OPENAPI_CONFIG);
   return app;
 }
 

@@ -237,3 +237,83 @@ export const ApplicationEventSchema = z
   .object({ type: z.enum(["ADDED", "MODIFIED", "DELETED"]), application: ApplicationSummarySchema })
   .openapi("ApplicationEvent");
 export type ApplicationEvent = z.infer<typeof ApplicationEventSchema>;
+
+// ---- authentication ------------------------------------------------------------------------------
+
+/** GET /api/v1/auth/config (no credential needed): which logins the UI should offer. */
+export const AuthConfigSchema = z
+  .object({
+    local: z.boolean(),
+    oidc: z.object({ enabled: z.boolean(), name: z.string(), loginUrl: z.string() }),
+  })
+  .openapi("AuthConfig");
+export type AuthConfig = z.infer<typeof AuthConfigSchema>;
+
+export const LoginRequestSchema = z
+  .object({ username: z.string(), password: z.string() })
+  .openapi("LoginRequest");
+export type LoginRequest = z.infer<typeof LoginRequestSchema>;
+
+/** A new session: the bearer token for the CLI, the CSRF token for the UI (the cookie is set too). */
+export const LoginResponseSchema = z
+  .object({ user: z.string(), token: z.string(), csrfToken: z.string(), expiresAt: z.string() })
+  .openapi("LoginResponse");
+export type LoginResponse = z.infer<typeof LoginResponseSchema>;
+
+export const SessionInfoSchema = z
+  .object({
+    user: z.string(),
+    groups: z.array(z.string()),
+    via: z.enum(["api-token", "session-bearer", "session-cookie"]),
+    csrfToken: z.string().optional(),
+    expiresAt: z.string().optional(),
+  })
+  .openapi("SessionInfo");
+export type SessionInfo = z.infer<typeof SessionInfoSchema>;
+
+export const PasswordChangeRequestSchema = z
+  .object({ currentPassword: z.string(), newPassword: z.string() })
+  .openapi("PasswordChangeRequest");
+export type PasswordChangeRequest = z.infer<typeof PasswordChangeRequestSchema>;
+
+/** An API token as listed: never its secret nor the secret's hash. Times are ISO 8601. */
+export const ApiTokenViewSchema = z
+  .object({
+    id: z.string(),
+    owner: z.string(),
+    groups: z.array(z.string()),
+    roles: z.array(z.string()),
+    description: z.string(),
+    createdAt: z.string(),
+    expiresAt: z.string().optional(),
+    revokedAt: z.string().optional(),
+  })
+  .openapi("ApiToken");
+export type ApiTokenView = z.infer<typeof ApiTokenViewSchema>;
+
+export const ApiTokenListSchema = z.object({ items: z.array(ApiTokenViewSchema) }).openapi("ApiTokenList");
+export type ApiTokenList = z.infer<typeof ApiTokenListSchema>;
+
+export const CreateApiTokenRequestSchema = z
+  .object({
+    description: z.string().max(256).optional(),
+    /** Subset of the caller's roles; all of them when omitted. */
+    roles: z.array(z.string()).optional(),
+    /** Lifetime; no expiry when omitted. */
+    ttlSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(10 * 365 * 24 * 3600)
+      .optional(),
+    /** Admins only: create the token for another user (e.g. a CI robot). */
+    owner: z.string().min(1).max(256).optional(),
+  })
+  .openapi("CreateApiTokenRequest");
+export type CreateApiTokenRequest = z.infer<typeof CreateApiTokenRequestSchema>;
+
+/** The token itself is returned only here, once. */
+export const CreatedApiTokenSchema = ApiTokenViewSchema.extend({ token: z.string() }).openapi(
+  "CreatedApiToken",
+);
+export type CreatedApiToken = z.infer<typeof CreatedApiTokenSchema>;

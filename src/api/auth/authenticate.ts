@@ -61,6 +61,12 @@ async function session(token: string, deps: AuthDeps): Promise<SessionPayload | 
   return first.session;
 }
 
+/** The groups signed into the session (SSO) plus any the server keeps for it. */
+async function groupsOf(s: SessionPayload, deps: AuthDeps): Promise<readonly string[]> {
+  const kept = (await deps.sessionGroups?.(s)) ?? [];
+  return s.groups ? [...new Set([...s.groups, ...kept])] : kept;
+}
+
 export async function authenticateRequest(request: AuthRequest, deps: AuthDeps): Promise<AuthResult> {
   if (request.authorization !== undefined) {
     const token = bearerToken(request.authorization);
@@ -77,8 +83,7 @@ export async function authenticateRequest(request: AuthRequest, deps: AuthDeps):
     }
     const s = await session(token, deps);
     if (typeof s === "string") return { ok: false, status: 401, reason: s };
-    const groups = (await deps.sessionGroups?.(s)) ?? [];
-    return { ok: true, via: "session-bearer", subject: { user: s.sub, groups }, session: s };
+    return { ok: true, via: "session-bearer", subject: { user: s.sub, groups: await groupsOf(s, deps) }, session: s }; // prettier-ignore
   }
 
   const cookieToken = readSessionCookie(request.cookie, deps.secureCookies);
@@ -87,6 +92,5 @@ export async function authenticateRequest(request: AuthRequest, deps: AuthDeps):
   if (typeof s === "string") return { ok: false, status: 401, reason: s };
   const csrf = checkCsrf(request.method, s.sid, request.csrfToken, deps.csrfKey);
   if (!csrf.ok) return { ok: false, status: 403, reason: csrf.reason };
-  const groups = (await deps.sessionGroups?.(s)) ?? [];
-  return { ok: true, via: "session-cookie", subject: { user: s.sub, groups }, session: s };
+  return { ok: true, via: "session-cookie", subject: { user: s.sub, groups: await groupsOf(s, deps) }, session: s }; // prettier-ignore
 }

@@ -1,5 +1,6 @@
-// Authentication and authorization building blocks for the API server. Each module is pure or
-// talks to Kubernetes only through a small injected store; the HTTP wiring lives in the server.
+// Authentication and authorization building blocks for the API server. Each module is pure, talks
+// to Kubernetes only through a small injected store, or (oidc.ts) to the OIDC provider through
+// openid-client. The HTTP wiring is authn.ts plus ./routes (not exported here: framework code).
 export * from "./constanttime.js";
 export * from "./password.js";
 export * from "./admin.js";
@@ -11,3 +12,7 @@ export * from "./glob.js";
 export * from "./rbac.js";
 export * from "./rbac-policy.js";
 export * from "./authenticate.js";
+export * from "./apitoken-store.js";
+export * from "./oidc-config.js";
+export * from "./oidc-state.js";
+export * from "./oidc.js";

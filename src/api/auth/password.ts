@@ -33,6 +33,8 @@ const LIMITS = {
   maxHash: 64,
   maxMemoryBytes: 256 * 1024 * 1024,
 };
+/** Shortest new password a user may set (the generated initial one is 32 characters). */
+export const MIN_PASSWORD_LENGTH = 12;
 /** Longer inputs are refused rather than hashed: nobody types 1 KiB, attackers send 1 MiB. */
 export const MAX_PASSWORD_LENGTH = 1024;
 

@@ -1,6 +1,9 @@
 // Signed session tokens for browser (cookie) and CLI logins.
 //
-//   token = base64url(JSON {sub, iat, exp, sid}) "." base64url(HMAC-SHA256(key, DOMAIN + payload))
+//   token = base64url(JSON {sub, iat, exp, sid[, groups]}) "." base64url(HMAC-SHA256(key, DOMAIN + payload))
+//
+// `groups` is only present for SSO logins: the groups claim of the ID token at login, signed into
+// the session so every replica (and a restarted server) grants the same RBAC groups.
 //
 // Stateless to verify (no store round-trip for the signature), with revocation by `sid` through an
 // injected store for logout. Keys rotate: sign with `current`, accept `current` and `previous`
@@ -17,6 +20,8 @@ export interface SessionPayload {
   exp: number;
   /** Random session id: the handle for revocation and CSRF binding. */
   sid: string;
+  /** Groups from the identity provider at login (SSO sessions only). */
+  groups?: string[];
 }
 
 export interface SessionKeys {
@@ -26,8 +31,12 @@ export interface SessionKeys {
 
 export const MIN_SESSION_KEY_BYTES = 32;
 export const DEFAULT_SESSION_TTL_SECONDS = 24 * 60 * 60;
-const MAX_TOKEN_LENGTH = 2048;
+/** Browsers keep cookies up to ~4 KiB (name, value and attributes); stay below with room to spare. */
+export const MAX_SESSION_TOKEN_LENGTH = 3800;
+const MAX_TOKEN_LENGTH = MAX_SESSION_TOKEN_LENGTH;
 const MAX_SUBJECT_LENGTH = 256;
+export const MAX_SESSION_GROUPS = 100;
+const MAX_GROUP_LENGTH = 256;
 /** Tolerated clock skew between replicas for `iat` in the future. */
 const CLOCK_SKEW_SECONDS = 60;
 const DOMAIN = "tether-session.v1.";
@@ -49,8 +58,19 @@ export interface IssueOptions {
   now: Clock;
   random?: RandomBytes;
   ttlSeconds?: number;
+  /** SSO groups to sign into the session (see MAX_SESSION_GROUPS). */
+  groups?: readonly string[];
 }
 
+function validGroups(groups: unknown): groups is string[] {
+  return (
+    Array.isArray(groups) &&
+    groups.length <= MAX_SESSION_GROUPS &&
+    groups.every((g) => typeof g === "string" && g.length > 0 && g.length <= MAX_GROUP_LENGTH)
+  );
+}
+
+/** Issues a session token. Throws when the subject or groups are out of bounds or the token too long. */
 export function issueSession(
   subject: string,
   key: Buffer,
@@ -66,9 +86,19 @@ export function issueSession(
     iat,
     exp: iat + ttl,
     sid: (options.random ?? defaultRandomBytes)(16).toString("base64url"),
+    ...(options.groups ? { groups: [...options.groups] } : {}),
   };
+  if (payload.groups && !validGroups(payload.groups)) {
+    throw new Error(
+      `session groups: at most ${MAX_SESSION_GROUPS}, each 1 to ${MAX_GROUP_LENGTH} characters`,
+    );
+  }
   const payload64 = Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
-  return { token: `${payload64}.${sign(key, payload64).toString("base64url")}`, payload };
+  const token = `${payload64}.${sign(key, payload64).toString("base64url")}`;
+  if (token.length > MAX_TOKEN_LENGTH) {
+    throw new Error(`session token would be ${token.length} characters, over ${MAX_TOKEN_LENGTH} (too many or too long groups)`); // prettier-ignore
+  }
+  return { token, payload };
 }
 
 export type SessionFailure = "malformed" | "bad-signature" | "expired" | "not-yet-valid" | "revoked";
@@ -77,7 +107,8 @@ export type SessionResult = { ok: true; session: SessionPayload } | { ok: false;
 function isPayload(value: unknown): value is SessionPayload {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const v = value as Record<string, unknown>;
-  if (Object.keys(v).length !== 4) return false;
+  const keys = Object.keys(v).length;
+  if (keys !== 4 && !(keys === 5 && "groups" in v && validGroups(v.groups))) return false;
   return (
     typeof v.sub === "string" &&
     v.sub.length > 0 &&

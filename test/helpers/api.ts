@@ -1,0 +1,115 @@
+// A Tether API server with authentication on, against the real control plane, for the auth
+// integration tests: its own system namespace (Secrets, RBAC ConfigMap), its own Application
+// namespace with two Applications in projects `a` and `b`, no controller (nothing is synced).
+import type { ApiAuth, ApiAuthOptions } from "../../src/api/authn.js";
+import { createApiAuth, RBAC_CONFIGMAP, SERVER_KEYS_SECRET } from "../../src/api/authn.js";
+import type { ApiServer } from "../../src/api/server.js";
+import { startApiServer } from "../../src/api/server.js";
+import { errorStatus } from "../../src/kube/client.js";
+import { APP_GROUP, IN_CLUSTER } from "./app.js";
+import { clients, installCrds, uniqueName } from "./environment.js";
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  body: unknown;
+  text: string;
+}
+
+export interface AuthApiFixture {
+  systemNs: string;
+  appNs: string;
+  auth: ApiAuth;
+  api: ApiServer;
+  /** The server's clock is Date.now() + skewMs (tests move time forward with it). */
+  skewMs: number;
+  call(
+    method: string,
+    path: string,
+    init?: { headers?: Record<string, string>; body?: unknown },
+  ): Promise<Reply>;
+  /** The session signing key, as an operator with access to Secret tether-server-keys has it. */
+  sessionKey(): Promise<Buffer>;
+  stop(): Promise<void>;
+}
+
+export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+export async function startAuthApi(
+  prefix: string,
+  policy: string,
+  options: Partial<ApiAuthOptions> = {},
+): Promise<AuthApiFixture> {
+  await installCrds();
+  const { core, custom } = clients();
+  const systemNs = uniqueName(`${prefix}-system`);
+  const appNs = uniqueName(`${prefix}-apps`);
+  for (const name of [systemNs, appNs]) {
+    await core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/test": "true" } } } });
+  }
+  await core.createNamespacedConfigMap({
+    namespace: systemNs,
+    body: { metadata: { name: RBAC_CONFIGMAP }, data: { "policy.yaml": policy } },
+  });
+  for (const [name, project] of [
+    ["in-a", "a"],
+    ["in-b", "b"],
+  ] as const) {
+    await custom.createNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: appNs,
+      body: {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "Application",
+        metadata: { name, namespace: appNs },
+        spec: { project, source: { repoURL: "https://example.com/r.git", path: "." }, destination: { server: IN_CLUSTER, namespace: "default" } }, // prettier-ignore
+      },
+    });
+  }
+  const fixture = { skewMs: 0 } as AuthApiFixture;
+  const auth = await createApiAuth({
+    clients: clients(),
+    namespace: systemNs,
+    now: () => Date.now() + fixture.skewMs,
+    cacheMs: 0,
+    ...options,
+  });
+  const api = await startApiServer({ clients: clients(), namespace: appNs, auth });
+  return Object.assign(fixture, {
+    systemNs,
+    appNs,
+    auth,
+    api,
+    async call(
+      method: string,
+      path: string,
+      init: { headers?: Record<string, string>; body?: unknown } = {},
+    ) {
+      const response = await fetch(`${api.url}${path}`, {
+        method,
+        redirect: "manual",
+        headers: {
+          ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+          ...init.headers,
+        },
+        ...(init.body !== undefined ? { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) } : {}), // prettier-ignore
+      });
+      const text = await response.text();
+      const json = (response.headers.get("content-type") ?? "").includes("json");
+      return { status: response.status, headers: response.headers, body: json ? (JSON.parse(text) as unknown) : text, text }; // prettier-ignore
+    },
+    async sessionKey() {
+      const secret = await core.readNamespacedSecret({ name: SERVER_KEYS_SECRET, namespace: systemNs });
+      // The Secret's value is the base64 text of the key (SecretStore keeps strings).
+      return Buffer.from(Buffer.from(secret.data?.["sessionKey"] ?? "", "base64").toString("utf8"), "base64");
+    },
+    async stop() {
+      await api.close();
+      for (const name of [appNs, systemNs]) {
+        await core.deleteNamespace({ name }).catch((error: unknown) => {
+          if (errorStatus(error) !== 404) throw error;
+        });
+      }
+    },
+  });
+}

@@ -38,7 +38,10 @@ export const DEFAULT_CEL_LIMITS: CelLimits = {
   maxLength: 4_096,
   maxAstNodes: 2_000,
   maxComprehensionDepth: 2,
-  timeBudgetMs: 50,
+  // Generous on purpose: the static limits above already bound the cost, and a tight wall-clock
+  // budget turns a GC pause or a busy CPU into a flapping Unknown health. This only catches the
+  // pathological (a huge list scanned by a nested comprehension).
+  timeBudgetMs: 1_000,
   cacheSize: 1_000,
 };
 

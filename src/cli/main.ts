@@ -1,7 +1,10 @@
-// `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error.
+// `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error, 3 wait timeout.
+import { appCommand } from "./app/command.js";
+import { EXIT_CODES } from "./app/usage.js";
 import { controllerCommand } from "./controller.js";
 import { UsageError } from "./errors.js";
 import { localCommand } from "./local.js";
+import { loginCommand } from "./login.js";
 
 const USAGE = `Usage: tether <command>
 
@@ -12,12 +15,18 @@ Commands:
   local status   Show whether the local environment runs and how to reach it.
   local build    Build and cache the control-plane, helm and kustomize binaries.
   controller     Run the GitOps controller until SIGINT/SIGTERM (\`tether controller --help\` for flags).
-`;
+  login          Log in to an API server; keeps the session in the config file (\`tether login --help\`).
+  app            Applications: list, get, diff, sync, refresh, history, rollback, wait, create, delete
+                 (\`tether app --help\`), through the API server or, with --core, the kubeconfig.
+
+${EXIT_CODES}`;
 
 async function main(argv: string[]): Promise<number> {
   const [group, ...rest] = argv;
   if (group === "local") return localCommand(rest);
   if (group === "controller") return controllerCommand(rest);
+  if (group === "login") return loginCommand(rest);
+  if (group === "app") return appCommand(rest);
   if (group === undefined || group === "help" || group === "--help" || group === "-h") {
     process.stdout.write(USAGE);
     return group === undefined ? 2 : 0;

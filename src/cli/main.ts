@@ -1,10 +1,7 @@
 // `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error, 3 wait timeout.
-import { appCommand } from "./app/command.js";
+// Commands are imported when run: `tether app list` need not load the controller and local cluster.
 import { EXIT_CODES } from "./app/usage.js";
-import { controllerCommand } from "./controller.js";
 import { UsageError } from "./errors.js";
-import { localCommand } from "./local.js";
-import { loginCommand } from "./login.js";
 
 const USAGE = `Usage: tether <command>
 
@@ -23,10 +20,10 @@ ${EXIT_CODES}`;
 
 async function main(argv: string[]): Promise<number> {
   const [group, ...rest] = argv;
-  if (group === "local") return localCommand(rest);
-  if (group === "controller") return controllerCommand(rest);
-  if (group === "login") return loginCommand(rest);
-  if (group === "app") return appCommand(rest);
+  if (group === "local") return (await import("./local.js")).localCommand(rest);
+  if (group === "controller") return (await import("./controller.js")).controllerCommand(rest);
+  if (group === "login") return (await import("./login.js")).loginCommand(rest);
+  if (group === "app") return (await import("./app/command.js")).appCommand(rest);
   if (group === undefined || group === "help" || group === "--help" || group === "-h") {
     process.stdout.write(USAGE);
     return group === undefined ? 2 : 0;

@@ -141,6 +141,11 @@ describe("cli: tether login and tether app", () => {
     const firstSha = await ws.head();
     assert.equal(web?.revision, firstSha);
     assert.equal(await replicas(), 1);
+    const tree = await waitFor("the live ReplicaSet in the tree", async () => {
+      const text = (await ok(["app", "get", "web", "--tree"])).stdout;
+      return /^ {2}└─ ReplicaSet\.apps \S+\/web-\S+ /m.test(text) ? text : undefined;
+    }, { timeoutMs: 30_000 }); // prettier-ignore
+    assert.match(tree, new RegExp(`^Deployment\\.apps ${dest}/web Synced Healthy$`, "m"));
 
     // Drift with self-heal off: the cluster changes, Tether notices and reports, and leaves it.
     await clients().objects.patch({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: dest }, spec: { replicas: 3 } }, undefined, undefined, "kubectl-edit", undefined, PatchStrategy.MergePatch); // prettier-ignore

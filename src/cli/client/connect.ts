@@ -28,15 +28,12 @@ export interface Connection {
 
 const truthy = (value: string | undefined) => value !== undefined && value !== "" && value !== "0" && value !== "false"; // prettier-ignore
 
-async function kube(
-  flags: ConnectFlags,
-  env: NodeJS.ProcessEnv,
-  appNamespace: string | undefined,
-): Promise<Backend> {
+async function kube(flags: ConnectFlags, appNamespace: string | undefined): Promise<Backend> {
   // Loaded only here: an API-mode command never loads the Kubernetes client.
   const { KubeBackend } = await import("./kube.js");
   return new KubeBackend({
-    ...((flags.kubeconfig ?? env["KUBECONFIG"]) ? { kubeconfig: flags.kubeconfig ?? env["KUBECONFIG"] } : {}),
+    // Without --kubeconfig, client-node's default loading reads KUBECONFIG (a path list) or ~/.kube/config.
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     ...(appNamespace ? { namespace: appNamespace } : {}),
   });
 }
@@ -47,8 +44,7 @@ export async function connect(
 ): Promise<Connection> {
   const appNamespace = flags["app-namespace"] ?? (env["TETHER_APP_NAMESPACE"] || undefined);
   const base = appNamespace ? { appNamespace } : {};
-  if (flags.core || truthy(env["TETHER_CORE"]))
-    return { ...base, backend: await kube(flags, env, appNamespace) };
+  if (flags.core || truthy(env["TETHER_CORE"])) return { ...base, backend: await kube(flags, appNamespace) };
 
   const config = await readConfig(configPath(env));
   const explicit = flags.server ?? (env["TETHER_SERVER"] || undefined);
@@ -60,7 +56,7 @@ export async function connect(
   if (await apiReachable(server)) return { ...base, backend: http };
   return {
     ...base,
-    backend: await kube(flags, env, appNamespace),
+    backend: await kube(flags, appNamespace),
     note: `no API server answers at ${server}: using the kubeconfig directly (--core)`,
   };
 }

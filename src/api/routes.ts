@@ -15,7 +15,14 @@ import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
 import type { ApplicationStore } from "./store.js";
 import { podsOf, TreeBuilder } from "./tree.js";
-import type { ActionResponse, DiffResponse, EventView, ResourceDiff } from "./types.js";
+import type {
+  ActionResponse,
+  DiffResponse,
+  EventView,
+  ResourceDiff,
+  RollbackRequest,
+  SyncRequest,
+} from "./types.js";
 import { RollbackRequestSchema, SyncRequestSchema } from "./types.js";
 import { applicationFromBody, parseBody, parseJson } from "./validate.js";
 import { detailOf, matchesFilter, summaryOf } from "./views.js";
@@ -135,22 +142,13 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
       const { namespace, name } = params(c);
       return c.json(await diffOf(deps, namespace, name));
     }
-    // The controller honours the annotation's presence; the options ride along in its value for the
-    // controller to honour later (selected resources and prune are NOT yet applied by it).
-    const options = { ...(request.prune !== undefined ? { prune: request.prune } : {}), ...(request.resources ? { resources: request.resources } : {}) }; // prettier-ignore
-    return action(c, SYNC_ANNOTATION, Object.keys(options).length ? JSON.stringify(options) : "true", "sync"); // prettier-ignore
+    return action(c, SYNC_ANNOTATION, syncAnnotationValue(request), "sync");
   });
 
   app.post(`${APP}/rollback`, async (c) => {
     const request = parseBody(RollbackRequestSchema, parseJson(await c.req.text()));
     const application = await authorized(c, store, "rollback");
-    if (request.id !== "cancel") {
-      const history = application.status?.history ?? [];
-      if (!history.some((h) => h.id === request.id)) {
-        throw new HttpError(422, `history has no entry with id ${request.id}`, "id");
-      }
-    }
-    return action(c, ROLLBACK_ANNOTATION, String(request.id), "rollback");
+    return action(c, ROLLBACK_ANNOTATION, rollbackAnnotationValue(application, request), "rollback");
   });
 
   app.get(`${APP}/history`, async (c) =>
@@ -230,8 +228,29 @@ const DIFF_NOTE =
   "liveYaml is the live object normalized. The desired side (server-side-apply dry-run) is computed by the " +
   "controller and not yet stored, so it is not shown here.";
 
+/**
+ * The tether.dev/sync value for a sync request. The options ride along in the value (selected
+ * resources, prune), read by the controller's parseSyncRequest. Exported for the CLI's kubeconfig mode.
+ */
+export function syncAnnotationValue(request: SyncRequest): string {
+  const options = { ...(request.prune !== undefined ? { prune: request.prune } : {}), ...(request.resources ? { resources: request.resources } : {}) }; // prettier-ignore
+  return Object.keys(options).length ? JSON.stringify(options) : "true";
+}
+
+/** The tether.dev/rollback value; 422 naming `id` for an entry the history lacks. Exported for the CLI. */
+export function rollbackAnnotationValue(application: Application, request: RollbackRequest): string {
+  if (request.id !== "cancel" && !(application.status?.history ?? []).some((h) => h.id === request.id)) {
+    throw new HttpError(422, `history has no entry with id ${request.id}`, "id");
+  }
+  return String(request.id);
+}
+
 /** Per-resource diff from status plus the live object, normalized and with Secret values redacted. */
-async function diffOf(deps: RouteDeps, namespace: string, name: string): Promise<DiffResponse> {
+export async function diffOf(
+  deps: Pick<RouteDeps, "store" | "resources">,
+  namespace: string,
+  name: string,
+): Promise<DiffResponse> {
   const application = await deps.store.get(namespace, name);
   const resources: ResourceDiff[] = [];
   for (const r of application.status?.resources ?? []) {

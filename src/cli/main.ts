@@ -1,7 +1,7 @@
-// `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error.
-import { controllerCommand } from "./controller.js";
+// `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error, 3 wait timeout.
+// Commands are imported when run: `tether app list` need not load the controller and local cluster.
+import { EXIT_CODES } from "./app/usage.js";
 import { UsageError } from "./errors.js";
-import { localCommand } from "./local.js";
 
 const USAGE = `Usage: tether <command>
 
@@ -12,12 +12,18 @@ Commands:
   local status   Show whether the local environment runs and how to reach it.
   local build    Build and cache the control-plane, helm and kustomize binaries.
   controller     Run the GitOps controller until SIGINT/SIGTERM (\`tether controller --help\` for flags).
-`;
+  login          Log in to an API server; keeps the session in the config file (\`tether login --help\`).
+  app            Applications: list, get, diff, sync, refresh, history, rollback, wait, create, delete
+                 (\`tether app --help\`), through the API server or, with --core, the kubeconfig.
+
+${EXIT_CODES}`;
 
 async function main(argv: string[]): Promise<number> {
   const [group, ...rest] = argv;
-  if (group === "local") return localCommand(rest);
-  if (group === "controller") return controllerCommand(rest);
+  if (group === "local") return (await import("./local.js")).localCommand(rest);
+  if (group === "controller") return (await import("./controller.js")).controllerCommand(rest);
+  if (group === "login") return (await import("./login.js")).loginCommand(rest);
+  if (group === "app") return (await import("./app/command.js")).appCommand(rest);
   if (group === undefined || group === "help" || group === "--help" || group === "-h") {
     process.stdout.write(USAGE);
     return group === undefined ? 2 : 0;

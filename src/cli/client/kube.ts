@@ -1,0 +1,114 @@
+// The Backend straight to the cluster with the user's kubeconfig, for when no API server runs
+// (`--core`). It is the API's own code minus HTTP: ApplicationStore (the same reads, writes and
+// request annotations), the same views, validation, diff and resource tree. So output is the same
+// in both modes, and the controller sees the same annotations whoever wrote them. What the user may
+// do is what their kubeconfig may do (Kubernetes RBAC instead of Tether's).
+import { fromKube, HttpError } from "../../api/errors.js";
+import { diffOf, rollbackAnnotationValue, syncAnnotationValue } from "../../api/routes.js";
+import { ApplicationStore } from "../../api/store.js";
+import { TreeBuilder } from "../../api/tree.js";
+import type { ApplicationWrite, SyncRequest } from "../../api/types.js";
+import { applicationFromBody } from "../../api/validate.js";
+import { detailOf, matchesFilter, summaryOf } from "../../api/views.js";
+import type { KubeClients } from "../../kube/client.js";
+import { kubeClients, loadKubeConfig } from "../../kube/client.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../kube/constants.js";
+import { ResourceClient } from "../../kube/resources.js";
+import type { AppRef, Backend, ListFilter } from "./backend.js";
+import { BackendError } from "./backend.js";
+
+export interface KubeBackendOptions {
+  /** A kubeconfig file; KUBECONFIG / ~/.kube/config when unset. */
+  kubeconfig?: string;
+  /** The Applications namespace; every namespace (list) and the context's (create) when unset. */
+  namespace?: string;
+}
+
+/** Runs `work`, turning the API's HttpError and apiserver failures into BackendError. */
+async function answer<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    const http = error instanceof HttpError ? error : fromKube(error);
+    throw BackendError.fromBody(http.status, http.body());
+  }
+}
+
+export class KubeBackend implements Backend {
+  readonly description: string;
+  private readonly clients: KubeClients;
+  private readonly resources: ResourceClient;
+  private readonly store: ApplicationStore;
+  private readonly contextNamespace: string | undefined;
+
+  constructor(options: KubeBackendOptions) {
+    const config = loadKubeConfig(options.kubeconfig);
+    this.clients = kubeClients(config);
+    this.resources = new ResourceClient(this.clients);
+    this.store = new ApplicationStore(this.clients, options.namespace);
+    const context = config.getContextObject(config.getCurrentContext());
+    this.contextNamespace = options.namespace ?? context?.namespace;
+    this.description = `kubeconfig context ${config.getCurrentContext() || "(none)"}`;
+  }
+
+  list(filter: ListFilter = {}) {
+    return answer(async () =>
+      (await this.store.list()).filter((a) => matchesFilter(a, filter)).map(summaryOf),
+    );
+  }
+
+  get(ref: AppRef) {
+    return answer(async () => detailOf(await this.store.get(ref.namespace, ref.name)));
+  }
+
+  create(body: ApplicationWrite) {
+    return answer(async () => {
+      // The controller's own notion of "this cluster": the kubeconfig's server counts as in-cluster.
+      const local = [this.clients.config.getCurrentCluster()?.server ?? ""].filter(Boolean);
+      const app = applicationFromBody(body, this.contextNamespace, local);
+      return detailOf(await this.store.create(app));
+    });
+  }
+
+  remove(ref: AppRef, cascade: boolean) {
+    return answer(() => this.store.remove(ref.namespace, ref.name, cascade));
+  }
+
+  refresh(ref: AppRef, hard: boolean) {
+    return answer(async () => {
+      await this.store.annotate(ref.namespace, ref.name, { [REFRESH_ANNOTATION]: hard ? "hard" : "normal" });
+    });
+  }
+
+  sync(ref: AppRef, request: SyncRequest) {
+    return answer(async () => {
+      if (request.dryRun) return diffOf({ store: this.store, resources: this.resources }, ref.namespace, ref.name); // prettier-ignore
+      await this.store.get(ref.namespace, ref.name); // not found, said plainly (a merge patch would say less)
+      await this.store.annotate(ref.namespace, ref.name, { [SYNC_ANNOTATION]: syncAnnotationValue(request) });
+      return undefined;
+    });
+  }
+
+  rollback(ref: AppRef, id: number | "cancel") {
+    return answer(async () => {
+      const value = rollbackAnnotationValue(await this.store.get(ref.namespace, ref.name), { id });
+      await this.store.annotate(ref.namespace, ref.name, { [ROLLBACK_ANNOTATION]: value });
+    });
+  }
+
+  history(ref: AppRef) {
+    return answer(async () => detailOf(await this.store.get(ref.namespace, ref.name)).history);
+  }
+
+  diff(ref: AppRef) {
+    return answer(() => diffOf({ store: this.store, resources: this.resources }, ref.namespace, ref.name));
+  }
+
+  tree(ref: AppRef) {
+    return answer(async () =>
+      new TreeBuilder(this.clients, this.resources).build(await this.store.get(ref.namespace, ref.name)),
+    );
+  }
+
+  close() {}
+}

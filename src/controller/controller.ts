@@ -1,5 +1,6 @@
 // The controller process: Application informer → work queue → reconcile, plus the shared watches
-// on managed kinds that turn drift into a reconcile within a debounce window.
+// on managed kinds that turn drift into a reconcile within a debounce window, and the AppProject
+// informer and dependsOn notifier that re-evaluate the apps a project or a dependency change affects.
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createRenderer } from "../engine/render/index.js";
@@ -10,7 +11,10 @@ import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
+import { DependentsNotifier } from "./dependents.js";
 import { kubeEventRecorder } from "./events.js";
+import { projectName } from "./policy.js";
+import { ProjectStore } from "./projects.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
@@ -37,6 +41,8 @@ export interface ControllerOptions {
 
 export interface Controller {
   readonly installationId: string;
+  /** Where Tether keeps its state and the AppProjects. */
+  readonly systemNamespace: string;
   readonly queue: WorkQueue;
   readonly watches: ManagedWatches;
   readonly comparer: Comparer;
@@ -131,14 +137,29 @@ export async function startController(options: ControllerOptions): Promise<Contr
     onAppObjectEvent: (app) => debounce.event(app),
     onError: (kind, error) => log(`watch ${kind}: ${String(error)}`),
   });
-  const apps = new ApplicationStore(clients, {
+  const apps: ApplicationStore = new ApplicationStore(clients, {
     config: options.config,
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),
+    onObserved: (key, app) => dependents.observed(key, app),
     onError: (error) => log(`watch applications: ${String(error)}`),
+  });
+  const dependents = new DependentsNotifier(apps, (key) => workQueue.add(key));
+  // A project changed: its apps are judged again now (a tightened rule stops the next sync).
+  const projects = new ProjectStore(clients, {
+    config: options.config,
+    namespace: systemNamespace,
+    onChange: (name) => {
+      for (const key of apps.keys()) {
+        const app = apps.get(key);
+        if (app && projectName(app) === name) workQueue.add(key);
+      }
+    },
+    onError: (error) => log(`watch appprojects: ${String(error)}`),
   });
   const reconciler = new Reconciler({
     apps,
+    projects,
     resources,
     watches,
     revisions: new RevisionResolver(source, pollIntervalMs),
@@ -152,10 +173,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     localServers: [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean),
     log,
   });
+  await projects.ensureDefault();
+  // Projects first: no app is judged against a project cache that is not filled yet.
+  await projects.start();
   await apps.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   return {
     installationId,
+    systemNamespace,
     queue: workQueue,
     watches,
     comparer,
@@ -173,6 +198,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     async stop() {
       apps.stop();
+      projects.stop();
       workQueue.stop();
       await workQueue.idle();
       watches.stop();

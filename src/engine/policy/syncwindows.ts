@@ -70,7 +70,10 @@ export function matchingWindows(
     .filter(({ window: w }) => any(w.applications, target.app) || any(w.namespaces, target.namespace) || any(w.clusters, target.server, target.cluster)); // prettier-ignore
 }
 
-/** When the window is active at `now`, the instant it closes (overlapping occurrences joined). */
+/**
+ * When the window is active at `now`, the instant it closes (overlapping occurrences joined, up to
+ * 1000 of them: a window that never closes reports a far end rather than looping).
+ */
 export function activeUntil(window: SyncWindow, now: Date): Date | undefined {
   const duration = parseDuration(window.duration) ?? 0;
   const cron = cronOf(window);
@@ -78,7 +81,7 @@ export function activeUntil(window: SyncWindow, now: Date): Date | undefined {
   const [start] = cron.previousRuns(1, new Date(now.getTime() + 1));
   if (!start || start.getTime() + duration <= now.getTime()) return undefined;
   let end = start.getTime() + duration;
-  for (let i = 0, next = cron.nextRun(now); next && next.getTime() <= end && i < 10_000; i++) {
+  for (let i = 0, next = cron.nextRun(now); next && next.getTime() <= end && i < 1_000; i++) {
     end = next.getTime() + duration;
     next = cron.nextRun(next);
   }

@@ -18,7 +18,10 @@ function clusterRole(name: string): string {
 
 const roleRef = (name: string) => ({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name } }); // prettier-ignore
 const readClusterRole = (name: string) => clients().objects.read(roleRef(name));
-const deleteClusterRole = (name: string) => clients().objects.delete(roleRef(name)).catch(() => undefined);
+const deleteClusterRole = (name: string) =>
+  clients()
+    .objects.delete(roleRef(name))
+    .catch(() => undefined);
 
 function resourceQuota(name: string): string {
   return `apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: ${name}\nspec:\n  hard:\n    pods: "10"\n`;
@@ -72,10 +75,15 @@ describe("controller: AppProjects", () => {
     const { url } = await fx.repository("missing-proj", { "cfg/cm.yaml": configMap("settings", { a: "1" }) });
     const projectName = uniqueName("team-missing");
     await fx.createApp("orphan", { project: projectName, source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: automated }); // prettier-ignore
-    const app = await fx.waitApp("orphan", "ProjectViolation", (a) => Boolean(condition(a, "ProjectViolation")));
+    const app = await fx.waitApp("orphan", "ProjectViolation", (a) =>
+      Boolean(condition(a, "ProjectViolation")),
+    );
     const violation = condition(app, "ProjectViolation");
     assert.equal(violation?.reason, "ProjectNotFound");
-    assert.match(violation?.message ?? "", new RegExp(`project "${projectName}" \\(spec\\.project\\) does not exist`));
+    assert.match(
+      violation?.message ?? "",
+      new RegExp(`project "${projectName}" \\(spec\\.project\\) does not exist`),
+    );
     assert.equal(app.status?.sync?.status, "Unknown");
     assert.equal(app.status?.sync?.revision, undefined, "the repository was not even resolved");
     assert.equal(await cmExists("settings", ns), false);
@@ -92,7 +100,9 @@ describe("controller: AppProjects", () => {
     const projectName = uniqueName("team-fence");
     await createProject(projectName, { sourceNamespaces: ["*"], sourceRepos: [`${url}-not-this-one`], destinations: [{ server: IN_CLUSTER, namespace: ns }] }); // prettier-ignore
     await fx.createApp("fenced", { project: projectName, source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: other }, syncPolicy: automated }); // prettier-ignore
-    const app = await fx.waitApp("fenced", "ProjectViolation", (a) => Boolean(condition(a, "ProjectViolation")));
+    const app = await fx.waitApp("fenced", "ProjectViolation", (a) =>
+      Boolean(condition(a, "ProjectViolation")),
+    );
     const message = condition(app, "ProjectViolation")?.message ?? "";
     assert.equal(condition(app, "ProjectViolation")?.reason, "SourceNotPermitted");
     assert.match(message, /spec\.source\.repoURL .* is not permitted by spec\.sourceRepos/);
@@ -112,10 +122,16 @@ describe("controller: AppProjects", () => {
     t.after(() => deleteClusterRole(role));
     const { url } = await fx.repository("cluster-kinds", { "cfg/cm.yaml": configMap("settings", { a: "1" }), "cfg/role.yaml": clusterRole(role) }); // prettier-ignore
     const projectName = uniqueName("team-cluster");
-    const spec: AppProjectSpec = { sourceNamespaces: ["*"], sourceRepos: ["*"], destinations: [{ namespace: ns }] };
+    const spec: AppProjectSpec = {
+      sourceNamespaces: ["*"],
+      sourceRepos: ["*"],
+      destinations: [{ namespace: ns }],
+    };
     await createProject(projectName, spec);
     await fx.createApp("cluster-kinds", { project: projectName, source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: automated }); // prettier-ignore
-    const app = await fx.waitApp("cluster-kinds", "ProjectViolation", (a) => Boolean(condition(a, "ProjectViolation")));
+    const app = await fx.waitApp("cluster-kinds", "ProjectViolation", (a) =>
+      Boolean(condition(a, "ProjectViolation")),
+    );
     const violation = condition(app, "ProjectViolation");
     assert.equal(violation?.reason, "ResourceNotPermitted");
     assert.match(violation?.message ?? "", new RegExp(`project "${projectName}": rbac\\.authorization\\.k8s\\.io/ClusterRole ${role}: cluster-scoped kind .* is not in spec\\.clusterResourceWhitelist`)); // prettier-ignore
@@ -146,7 +162,9 @@ describe("controller: AppProjects", () => {
     const a = await clients().core.readNamespacedConfigMap({ name: "a", namespace: ns });
     assert.equal(a.data?.["v"], "1", "a was not updated");
     assert.equal(await cmExists("b", ns), true, "b was not pruned");
-    assert.ok(await isGone(() => clients().core.readNamespacedResourceQuota({ name: "quota", namespace: ns })));
+    assert.ok(
+      await isGone(() => clients().core.readNamespacedResourceQuota({ name: "quota", namespace: ns })),
+    );
     assert.equal(app.status?.history?.length, 1, "no second sync");
   });
 });

@@ -66,7 +66,11 @@ export class ProjectStore implements ProjectLookup {
       }) // prettier-ignore
       .catch((error: unknown) => {
         // Another replica (or the user) created it meanwhile: theirs stands.
-        if (errorStatus(error) !== 409) throw error;
+        if (errorStatus(error) === 409) return;
+        // The object and the kind both answer 404: a failed create means the CRD is missing.
+        if (errorStatus(error) === 404)
+          throw new Error(`the AppProject CRD (appprojects.${GROUP}) is not installed: kubectl apply -k deploy/`, { cause: error }); // prettier-ignore
+        throw error;
       });
   }
 

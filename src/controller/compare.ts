@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { CompareResult, JsonObject } from "../engine/diff/index.js";
-import { compareObject } from "../engine/diff/index.js";
+import { compareObject, respectIgnoredFields } from "../engine/diff/index.js";
 import type { IgnoreDifference } from "../model/application.js";
 import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
@@ -54,9 +54,17 @@ export class Comparer {
     readonly ignoreDifferences?: readonly IgnoreDifference[];
     /** The object's namespace does not exist yet but the sync will create it. */
     readonly namespacePending: boolean;
+    /** RespectIgnoreDifferences: what is compared and applied keeps the live value of ignored fields. */
+    readonly respectIgnoreDifferences?: boolean;
   }): Promise<ObjectComparison> {
-    const { desired, live } = input;
-    const fingerprint = hash([desired.object, liveFingerprint(live), input.ignoreDifferences ?? []]);
+    const { live } = input;
+    // With RespectIgnoreDifferences the object to apply is the manifest with the ignored fields
+    // taken from live; the comparison returns it as `desired`, so the sync applies exactly that.
+    const desired =
+      input.respectIgnoreDifferences && live
+        ? { ...input.desired, object: respectIgnoredFields({ desired: input.desired.object as unknown as JsonObject, live: live as unknown as JsonObject, ignoreDifferences: input.ignoreDifferences }) as unknown as DesiredObject["object"] } // prettier-ignore
+        : input.desired;
+    const fingerprint = hash([desired.object, liveFingerprint(live), input.ignoreDifferences ?? [], input.respectIgnoreDifferences ?? false]); // prettier-ignore
     const cacheKey = `${desired.key}`;
     const cached = this.cache.get(cacheKey);
     if (cached && cached.fingerprint === fingerprint) {

@@ -13,6 +13,7 @@ import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
 import { kubeEventRecorder } from "./events.js";
+import { HealthConfig } from "./healthconfig.js";
 import { projectName } from "./policy.js";
 import { ProjectStore } from "./projects.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
@@ -46,6 +47,8 @@ export interface Controller {
   readonly queue: WorkQueue;
   readonly watches: ManagedWatches;
   readonly comparer: Comparer;
+  /** The user's health rules (ConfigMap tether-config), reloaded on change. */
+  readonly health: HealthConfig;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
   stop(): Promise<void>;
@@ -157,6 +160,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     onError: (error) => log(`watch appprojects: ${String(error)}`),
   });
+  // A change of the health rules re-evaluates at once the apps holding resources of the kinds concerned.
+  const health = new HealthConfig({
+    namespace: systemNamespace,
+    log,
+    onChange: (kinds) => {
+      for (const key of apps.keys()) {
+        const resources = apps.get(key)?.status?.resources ?? [];
+        if (kinds === "*" || resources.some((r) => kinds.has(`${r.group}/${r.kind}`))) workQueue.add(key);
+      }
+    },
+  });
+  await health.start(options.config, clients);
   const reconciler = new Reconciler({
     apps,
     projects,
@@ -172,6 +187,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     pollIntervalMs,
     localServers: [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean),
     log,
+    health,
   });
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
@@ -184,6 +200,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     queue: workQueue,
     watches,
     comparer,
+    health,
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
       let count = 0;
@@ -199,6 +216,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     async stop() {
       apps.stop();
       projects.stop();
+      health.stop();
       workQueue.stop();
       await workQueue.idle();
       watches.stop();

@@ -81,6 +81,8 @@ export interface PolicyGate {
   readonly conditions: Condition[];
   /** The sync decision with what the gate refuses taken out (nothing applied, nothing pruned). */
   permit(decision: SyncDecision): SyncDecision;
+  /** `initiatedBy` if the gate lets that kind of sync through now, else undefined. */
+  allow(initiatedBy: "auto" | "manual" | undefined): "auto" | "manual" | undefined;
   /** The request annotations to remove: a refused manual sync request is kept, pending. */
   handled(annotations: readonly string[]): string[];
   /** The requeue delay, shortened to the moment a closed sync window opens. */
@@ -155,6 +157,10 @@ export function policyGate(input: {
     permit(decision) {
       const allowed = decision.initiatedBy === "manual" ? manualAllowed : autoAllowed;
       return decision.initiatedBy && !allowed ? { ...decision, initiatedBy: undefined, selfHeal: false, retryCount: 0 } : decision; // prettier-ignore
+    },
+    allow(initiatedBy) {
+      if (!initiatedBy) return undefined;
+      return (initiatedBy === "manual" ? manualAllowed : autoAllowed) ? initiatedBy : undefined;
     },
     handled(annotations) {
       return refusedManual ? annotations.filter((a) => a !== SYNC_ANNOTATION && a !== ROLLBACK_ANNOTATION) : [...annotations]; // prettier-ignore

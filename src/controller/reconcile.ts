@@ -12,21 +12,27 @@ import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import { decideSync } from "../engine/status/syncdecision.js";
 import { isSelected } from "../engine/status/syncrequest.js";
 import { readRequests } from "../engine/status/requests.js";
-import { recordOperation } from "../engine/status/operation.js";
+import { fromOperationResult, recordOperation } from "../engine/status/operation.js";
+import { retryDelayMs } from "../engine/status/retry.js";
+import { HOOK_OPERATION_ANNOTATION, isSkipped, readSyncAnnotations } from "../engine/apply/hooks.js";
+import { planSteps } from "../engine/apply/waves.js";
+import { builtinHealth, type KubeObject } from "../engine/health/index.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
-import type { Application, ApplicationStatus } from "../model/application.js";
+import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { ApplicationStore } from "./applications.js";
 import type { Comparer, ObjectComparison } from "./compare.js";
-import { prepareDesired } from "./desired.js";
+import { prepareDesired, type DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import { finalizeApplication } from "./finalize.js";
+import { type HealthSource, healthCheckCondition } from "./healthconfig.js";
 import type { QueueResult } from "./queue.js";
 import type { RevisionResolver } from "./revisions.js";
 import { SelfHealGuard } from "./selfheal.js";
 import type { ChangeSetEntry } from "./sync.js";
-import { executeSync } from "./sync.js";
+import { PRUNE_OFF } from "./sync.js";
+import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
 import type { ManagedWatches } from "./watches.js";
 import { admitToProject, policyGate } from "./policy.js";
@@ -50,9 +56,12 @@ export interface ReconcilerDeps {
   readonly pollIntervalMs: number;
   readonly localServers?: readonly string[];
   readonly log: (line: string) => void;
+  /** Health of live objects: built-in checks plus the user's CEL rules; built-in only when unset. */
+  readonly health?: HealthSource;
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
+const OPERATION_RECHECK_MS = 2_000;
 const COMPARE_CONCURRENCY = 8;
 
 /** `fn` over `items` with at most `limit` running at once; results in input order. */
@@ -147,7 +156,8 @@ export class Reconciler {
 
     // Source and render. Any failure stops here: nothing is applied and nothing is pruned.
     let revision: ResolvedRevision;
-    let desired;
+    let desired: DesiredObject[];
+    let planned: PlannedObject[];
     let sourceType;
     try {
       revision = await deps.revisions.resolve(
@@ -167,7 +177,9 @@ export class Reconciler {
         }
       }
       sourceType = rendered.type;
-      desired = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects, resources: deps.resources }); // prettier-ignore
+      const prepared = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects.filter((r) => !isSkipped(r.object)), resources: deps.resources }); // prettier-ignore
+      planned = prepared.map((d) => ({ ...d.object, desired: d, ...readSyncAnnotations(d.object) }));
+      desired = planned.filter((p) => p.hooks.length === 0).map((p) => p.desired);
     } catch (error) {
       const reason = isTetherError(error) ? error.reason : "ComparisonFailed";
       const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${message(error)}`;
@@ -177,7 +189,7 @@ export class Reconciler {
     // What is live: the desired kinds plus every kind the app had before (to find what to prune).
     const inventoryKinds = (previous.resources ?? []).map((r) => ({ apiVersion: r.version ? (r.group ? `${r.group}/${r.version}` : r.version) : "", kind: r.kind })).filter((k) => k.apiVersion); // prettier-ignore
     const kinds = new Map<string, { apiVersion: string; kind: string }>();
-    for (const k of [...desired.map((d) => ({ apiVersion: d.apiVersion, kind: d.kind })), ...inventoryKinds]) kinds.set(`${k.apiVersion}/${k.kind}`, k); // prettier-ignore
+    for (const k of [...planned.map((p) => ({ apiVersion: p.desired.apiVersion, kind: p.desired.kind })), ...inventoryKinds]) kinds.set(`${k.apiVersion}/${k.kind}`, k); // prettier-ignore
     try {
       await deps.watches.track(key, [...kinds.values()]);
     } catch (error) {
@@ -205,7 +217,7 @@ export class Reconciler {
     // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
     let comparisons: ObjectComparison[] = await mapLimit(desired, COMPARE_CONCURRENCY, async (d) => {
       const live = deps.watches.get(d);
-      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
+      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
     });
 
     const candidates = [...deps.watches.ownedBy(key)];
@@ -215,7 +227,11 @@ export class Reconciler {
       const live = deps.watches.get({ apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
       if (live) candidates.push(live);
     }
-    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: candidates }); // prettier-ignore
+    // Hooks a sync created are the operation's, not desired state: never pruned as leftovers.
+    const notHooks = candidates.filter(
+      (o) => o.metadata?.annotations?.[HOOK_OPERATION_ANNOTATION] === undefined,
+    );
+    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: notHooks }); // prettier-ignore
     const automated = app.spec.syncPolicy?.automated;
     const emptyRenderGuard = desired.length === 0 && !automated?.allowEmpty;
 
@@ -256,12 +272,20 @@ export class Reconciler {
     status.conditions = gate.conditions;
 
     // Decide whether to sync now.
+    // An operation still running (waiting on a wave's health or a hook, or cut short by a restart)
+    // continues at its revision; a newer revision supersedes it and a new operation starts over.
+    const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
+    const continuing = running?.revision === revision.commit ? running : undefined;
+    const superseded = running && !continuing ? running : undefined;
     const decision = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, lastOperation: previous.operationState })); // prettier-ignore
-    const { initiatedBy, retryCount } = decision;
+    const initiatedBy =
+      continuing?.initiatedBy ?? decision.initiatedBy ?? gate.allow(superseded?.initiatedBy);
+    const retryCount = continuing?.retryCount ?? decision.retryCount;
     const retryLimit = app.spec.syncPolicy?.retry?.limit ?? 0;
+    const chosen = continuing ? continuing.request?.resources : selection;
 
-    let toApply = outOfSync().filter(
-      (c) => !c.error && claimedBy(c) === undefined && isSelected(selection, { group: groupOf(c.desired.apiVersion), kind: c.desired.kind, namespace: c.desired.namespace, name: c.desired.name }), // prettier-ignore
+    let toApply = (syncOptions.applyOutOfSyncOnly ? outOfSync() : comparisons).filter(
+      (c) => !c.error && claimedBy(c) === undefined && isSelected(chosen, { group: groupOf(c.desired.apiVersion), kind: c.desired.kind, namespace: c.desired.namespace, name: c.desired.name }), // prettier-ignore
     );
     if (decision.selfHeal) {
       // Self-heal of drift at an already-synced revision: guard against another writer fighting us.
@@ -287,49 +311,72 @@ export class Reconciler {
     }
 
     let results: ChangeSetEntry[] = [];
-    if (
-      initiatedBy &&
-      (toApply.length > 0 || (pruneNeeded.length > 0 && !emptyRenderBlocked) || syncRequested)
-    ) {
-      const startedAt = now.toISOString();
-      // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
-      status.operationState = { phase: "Running", revision: revision.commit, startedAt, initiatedBy, step: "apply", retryCount }; // prettier-ignore
-      current = await deps.apps.writeStatus(current, status);
-      deps.events.record(
-        app,
-        "Normal",
-        "SyncStarted",
-        `sync of ${revision.commit.slice(0, 7)} started (${initiatedBy})`,
-      );
+    let operationRunning = false;
+    const startsNew =
+      !continuing &&
+      initiatedBy !== undefined &&
+      (toApply.length > 0 || (pruneNeeded.length > 0 && !emptyRenderBlocked) || syncRequested || superseded !== undefined); // prettier-ignore
+    if (continuing || startsNew) {
+      let op: OperationState;
+      if (continuing) {
+        op = { ...continuing, id: continuing.id ?? operationId(continuing.revision, continuing.startedAt) };
+      } else {
+        const startedAt = now.toISOString();
+        op = { phase: "Running", id: operationId(revision.commit, startedAt), revision: revision.commit, startedAt, initiatedBy: initiatedBy ?? "auto", retryCount, request: requests.prune !== undefined || selection ? { prune: requests.prune, resources: selection?.map((r) => ({ ...r })) } : undefined }; // prettier-ignore
+        if (superseded) deps.events.record(app, "Normal", "SyncSuperseded", `sync of ${superseded.revision.slice(0, 7)} stopped (${superseded.step ?? "running"}): ${revision.commit.slice(0, 7)} is newer`); // prettier-ignore
+        // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
+        status.operationState = op;
+        current = await deps.apps.writeStatus(current, status);
+        deps.events.record(app, "Normal", "SyncStarted", `sync of ${revision.commit.slice(0, 7)} started (${op.initiatedBy})`); // prettier-ignore
+      }
       // Automatic syncs prune per the policy; a manual sync prunes when it asks to (like Argo CD's
       // sync dialog), defaulting to the policy; a rollback follows the policy.
-      const allowPrune = requests.prune ?? automated?.prune ?? false;
-      results = await executeSync(
-        deps.resources,
+      const allowPrune = op.request?.prune ?? automated?.prune ?? false;
+      const live = new Map(comparisons.map((c) => [c.desired.key, c.live]));
+      const progress = await advanceOperation(
         {
-          apply: toApply.map((c) => ({ desired: c.desired, exists: c.live !== undefined })),
+          resources: deps.resources,
+          liveOf: (d) => deps.watches.get(d),
+          health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
+          persist: async (o) => {
+            status = { ...status, operationState: o };
+            current = await deps.apps.writeStatus(current, status);
+          },
+        },
+        {
+          op,
+          plan: planSteps({ resources: planned.filter((p) => p.hooks.length === 0), hooks: planned.filter((p) => p.hooks.length > 0), pruneLast: syncOptions.pruneLast }), // prettier-ignore
+          // The comparison's object: with RespectIgnoreDifferences it keeps the live value of ignored fields.
+          toApply: new Map(toApply.map((c) => [c.desired.key, c.desired])),
+          exists: (d) => live.get(d.key) !== undefined,
           prune: (emptyRenderGuard ? decisions.filter((d) => d.action === "keep") : decisions).filter(
             (d) =>
-            isSelected(selection, { group: groupOf(d.object.apiVersion), kind: d.object.kind ?? "", namespace: d.object.metadata?.namespace, name: d.object.metadata?.name ?? "" }), // prettier-ignore
+            isSelected(op.request?.resources, { group: groupOf(d.object.apiVersion), kind: d.object.kind ?? "", namespace: d.object.metadata?.namespace, name: d.object.metadata?.name ?? "" }), // prettier-ignore
           ),
-          allowPrune,
-          createNamespace: syncOptions.createNamespace ? namespace : undefined,
+          pruneBlocked: allowPrune ? undefined : PRUNE_OFF,
           options: syncOptions,
+          createNamespace: syncOptions.createNamespace ? namespace : undefined,
         },
-        (d) => deps.watches.get(d),
       );
-      const outcome = recordOperation({
-        status, previous, results, source, initiatedBy, retryCount, startedAt, finishedAt: deps.clock(), keepSyncError: emptyRenderBlocked,
-        revision: { revision: revision.commit, author: revision.author, date: revision.date, message: revision.message },
-      }); // prettier-ignore
-      status = outcome.status;
+      results = [...progress.entries];
       const failures = results.filter((r) => r.action === "failed");
-      if (outcome.phase === "Failed") {
-        deps.events.record(app, "Warning", "SyncFailed", outcome.summary);
+      if (progress.outcome === "Running") {
+        operationRunning = true;
+        status.operationState = { ...progress.op, message: progress.message };
       } else {
-        const healed = decision.selfHeal;
-        deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${outcome.summary}`); // prettier-ignore
-        if (healed) for (const c of toApply) this.selfHeal.record(key, c);
+        const outcome = recordOperation({
+          status, previous, results: (progress.op.results ?? []).map(fromOperationResult), source, initiatedBy: op.initiatedBy, retryCount, startedAt: op.startedAt, finishedAt: deps.clock(), keepSyncError: emptyRenderBlocked,
+          failure: progress.outcome === "Failed" ? progress.message : undefined, carried: { id: op.id, hooks: progress.op.hooks },
+          revision: { revision: revision.commit, author: revision.author, date: revision.date, message: revision.message },
+        }); // prettier-ignore
+        status = outcome.status;
+        if (outcome.phase === "Failed") {
+          deps.events.record(app, "Warning", "SyncFailed", outcome.summary);
+        } else {
+          const healed = decision.selfHeal && !continuing;
+          deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${outcome.summary}`); // prettier-ignore
+          if (healed) for (const c of toApply) this.selfHeal.record(key, c);
+        }
       }
       // The apply results are the new live objects: compare status follows from them.
       const applied = new Map(results.filter((r) => r.applied).map((r) => [liveKey(r.applied as KubernetesObject), r.applied as KubernetesObject])); // prettier-ignore
@@ -345,7 +392,8 @@ export class Reconciler {
       syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
-    const { resources, health } = resourceStatuses({ comparisons, decisions, results, claimedBy });
+    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions, results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
+    status.conditions = healthCheckCondition(status.conditions, [...(deps.health?.errors ?? []), ...healthErrors], now); // prettier-ignore
 
     status = {
       ...status,
@@ -361,9 +409,12 @@ export class Reconciler {
       },
     };
     this.recordTransitions(app, previous, status);
-    const retryAfter = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? 5_000 * 2 ** (status.operationState.retryCount ?? 0) : undefined; // prettier-ignore
-    const requeueAfterMs =
-      retryAfter ?? (health.status === "Progressing" ? PROGRESSING_RECHECK_MS : jitter(deps.pollIntervalMs));
+    const retryAfter = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? retryDelayMs(app.spec.syncPolicy?.retry?.backoff, (status.operationState.retryCount ?? 0) + 1) : undefined; // prettier-ignore
+    // A running operation is woken by watch events on the objects it waits for; the requeue is a backstop.
+    const requeueAfterMs = operationRunning
+      ? OPERATION_RECHECK_MS
+      : (retryAfter ??
+        (health.status === "Progressing" ? PROGRESSING_RECHECK_MS : jitter(deps.pollIntervalMs)));
     return this.finish(current, previous, status, { requeueAfterMs: gate.requeueAfter(requeueAfterMs) }, gate.handled(requestAnnotations)); // prettier-ignore
   }
 

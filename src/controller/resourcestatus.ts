@@ -1,6 +1,7 @@
 // status.resources and the app's health, from what the compare found, what the sync did and what
 // is left to prune. This list is also the inventory a later reconcile prunes from.
-import { aggregateHealth, resourceHealth } from "../engine/health/index.js";
+import type { HealthEvaluator, KubeObject } from "../engine/health/index.js";
+import { aggregateHealth, builtinHealth } from "../engine/health/index.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
 import type { HealthStatus, ResourceStatus } from "../model/application.js";
 import type { ObjectComparison } from "./compare.js";
@@ -17,7 +18,11 @@ export function resourceStatuses(input: {
   readonly results: readonly ChangeSetEntry[];
   /** The other app that owns an object, if any. */
   readonly claimedBy: (c: ObjectComparison) => string | undefined;
-}): { resources: ResourceStatus[]; health: HealthStatus } {
+  /** Decides each object's health (built-in checks plus the user's CEL rules); built-in only when unset. */
+  readonly health?: HealthEvaluator;
+}): { resources: ResourceStatus[]; health: HealthStatus; healthErrors: string[] } {
+  const evaluate = input.health ?? builtinHealth;
+  const healthErrors = new Set<string>();
   const resources: ResourceStatus[] = input.comparisons.map((c) => {
     const owner = input.claimedBy(c);
     const detail = owner
@@ -27,13 +32,15 @@ export function resourceStatuses(input: {
         : c.result.fields.length > 0
           ? { diff: c.result.fields.slice(0, 20) }
           : {};
+    const verdict = evaluate(c.live as unknown as KubeObject | undefined);
+    if (verdict.error) healthErrors.add(`${c.desired.kind} ${c.desired.namespace ? `${c.desired.namespace}/` : ""}${c.desired.name}: ${verdict.error}`); // prettier-ignore
     return {
       ...splitApiVersion(c.desired.apiVersion),
       kind: c.desired.kind,
       namespace: c.desired.namespace,
       name: c.desired.name,
       status: owner ? "OutOfSync" : c.result.status,
-      health: resourceHealth(c.live as unknown as Parameters<typeof resourceHealth>[0]),
+      health: verdict.health,
       ...detail,
     };
   });
@@ -57,5 +64,5 @@ export function resourceStatuses(input: {
     });
   }
   const health = aggregateHealth(resources.flatMap((r) => (r.health ? [{ ref: r, health: r.health }] : [])));
-  return { resources, health };
+  return { resources, health, healthErrors: [...healthErrors] };
 }

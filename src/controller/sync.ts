@@ -1,6 +1,6 @@
-// Carries out a sync: Namespaces and CRDs first (CRDs until Established), then everything else in
-// kind order, then prune. Returns a change set — one entry per object — instead of throwing, so
-// status, Events and history are written from values.
+// The actions of a sync step: apply objects (server-side apply, or replace when asked) and prune
+// what left Git. Each returns a change set — one entry per object — instead of throwing, so status,
+// Events and history are written from values. The order of steps is ./operation.ts's business.
 //
 // Conflicts: a field another manager holds makes server-side apply answer 409. When every such
 // manager changed the field imperatively (operation Update: kubectl scale/edit/patch), that change
@@ -10,6 +10,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { applyOrder, isClusterFoundation, pruneOrder } from "../engine/apply/order.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
+import { resourceSyncOptions } from "../engine/prune/ownership.js";
 import type { SyncOptions } from "../engine/status/syncoptions.js";
 import { errorMessage, errorStatus } from "../kube/client.js";
 import { FIELD_MANAGER } from "../kube/constants.js";
@@ -28,15 +29,6 @@ export interface ChangeSetEntry {
   readonly message?: string;
   /** The object as the server stored it after apply. */
   readonly applied?: KubernetesObject;
-}
-
-export interface SyncPlan {
-  /** Objects to apply (already filtered to what is out of sync, when that option is on). */
-  readonly apply: readonly { desired: DesiredObject; exists: boolean }[];
-  readonly prune: readonly PruneDecision[];
-  readonly allowPrune: boolean;
-  readonly createNamespace?: string;
-  readonly options: SyncOptions;
 }
 
 interface ManagedFieldsEntry {
@@ -89,31 +81,38 @@ async function waitEstablished(resources: ResourceClient, name: string): Promise
   }, { timeoutMs: 30_000 }); // prettier-ignore
 }
 
-export async function executeSync(
+function entryOf(d: { apiVersion: string; kind: string; namespace?: string; name: string }) {
+  return { apiVersion: d.apiVersion, kind: d.kind, namespace: d.namespace, name: d.name };
+}
+
+/** Whether an object is applied with create/replace instead of server-side apply. */
+export function usesReplace(desired: DesiredObject, options: SyncOptions): boolean {
+  return options.replace || resourceSyncOptions(desired.object).has("Replace=true");
+}
+
+/**
+ * Applies objects: Namespaces and CRDs first (CRDs until Established, so custom resources of the
+ * same step can follow), then the rest in kind order. One entry per object; never throws.
+ */
+export async function applyObjects(
   resources: ResourceClient,
-  plan: SyncPlan,
+  items: readonly { desired: DesiredObject; exists: boolean }[],
+  options: SyncOptions,
   liveOf: (d: DesiredObject) => KubernetesObject | undefined,
 ): Promise<ChangeSetEntry[]> {
   const results: ChangeSetEntry[] = [];
-  if (plan.createNamespace) {
-    // Created without ownership marks: a namespace Tether creates for an app is never pruned.
-    await resources.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: plan.createNamespace } });
-  }
-  const ordered = applyOrder(plan.apply.map((a) => ({ ...a, ...a.desired.object })));
+  const ordered = applyOrder(items.map((a) => ({ ...a, ...a.desired.object })));
   const stages = [
     ordered.filter((o) => isClusterFoundation(o)),
     ordered.filter((o) => !isClusterFoundation(o)),
   ];
   for (const stage of stages) {
     for (const { desired, exists } of stage) {
-      const entry = {
-        apiVersion: desired.apiVersion,
-        kind: desired.kind,
-        namespace: desired.namespace,
-        name: desired.name,
-      };
+      const entry = entryOf(desired);
       try {
-        const applied = await applyOne(resources, desired, liveOf(desired), plan.options.force);
+        const applied = usesReplace(desired, options)
+          ? await resources.replace(desired.object)
+          : await applyOne(resources, desired, liveOf(desired), options.force);
         if (desired.kind === "CustomResourceDefinition") await waitEstablished(resources, desired.name);
         results.push({ ...entry, action: exists ? "configured" : "created", applied });
       } catch (error) {
@@ -121,8 +120,26 @@ export async function executeSync(
       }
     }
   }
-  const failed = results.some((r) => r.action === "failed");
-  for (const decision of pruneOrder(plan.prune.map((d) => ({ ...d, ...d.object })))) {
+  return results;
+}
+
+/** Creates the destination namespace (CreateNamespace=true), without ownership marks: never pruned. */
+export async function ensureNamespace(resources: ResourceClient, name: string): Promise<void> {
+  await resources.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+}
+
+/**
+ * Deletes what left Git, in reverse apply order. `blocked` (a reason) keeps everything: prune is off,
+ * or an earlier step failed and deleting now could remove what the failed change still needs.
+ */
+export async function pruneObjects(
+  resources: ResourceClient,
+  decisions: readonly PruneDecision[],
+  blocked: string | undefined,
+  propagationPolicy: SyncOptions["prunePropagationPolicy"] = "Foreground",
+): Promise<ChangeSetEntry[]> {
+  const results: ChangeSetEntry[] = [];
+  for (const decision of pruneOrder(decisions.map((d) => ({ ...d, ...d.object })))) {
     const object = decision.object;
     const entry = {
       apiVersion: object.apiVersion ?? "",
@@ -132,13 +149,11 @@ export async function executeSync(
     };
     if (decision.action === "keep") {
       results.push({ ...entry, action: "kept", message: decision.reason });
-    } else if (!plan.allowPrune) {
-      results.push({ ...entry, action: "kept", message: "requires pruning (prune is off)" });
-    } else if (failed) {
-      results.push({ ...entry, action: "kept", message: "not pruned: the sync had failures" });
+    } else if (blocked) {
+      results.push({ ...entry, action: "kept", message: blocked });
     } else {
       try {
-        const outcome = await resources.remove(entry);
+        const outcome = await resources.remove(entry, propagationPolicy);
         results.push({
           ...entry,
           action: "deleted",
@@ -151,3 +166,6 @@ export async function executeSync(
   }
   return results;
 }
+
+/** Prune's reason to keep an object when prune is off: what status shows as "requires pruning". */
+export const PRUNE_OFF = "requires pruning (prune is off)";

@@ -108,6 +108,41 @@ export class ResourceClient {
     });
   }
 
+  /**
+   * Create, or replace (PUT) at the live resourceVersion: the sync option `Replace=true`, for objects
+   * server-side apply cannot hold (its managedFields bookkeeping would exceed the object size limit)
+   * or whose owner wants every field reset. A concurrent write makes the PUT conflict (409) rather
+   * than silently overwrite it; the sync reports that and the next one retries.
+   */
+  async replace<T extends KubernetesObject>(object: T): Promise<T> {
+    const ref = {
+      apiVersion: object.apiVersion ?? "",
+      kind: object.kind ?? "",
+      namespace: object.metadata?.namespace,
+      name: object.metadata?.name ?? "",
+    };
+    const live = await this.read(ref);
+    if (!live) {
+      const info = await this.info(ref.apiVersion, ref.kind);
+      return this.clients.raw.request<T>({
+        method: "POST",
+        path: collectionPath(info, ref.namespace),
+        query: { fieldManager: FIELD_MANAGER },
+        body: object,
+      });
+    }
+    const body = {
+      ...object,
+      metadata: { ...object.metadata, resourceVersion: live.metadata?.resourceVersion },
+    };
+    return this.clients.raw.request<T>({
+      method: "PUT",
+      path: await this.objectPath(ref),
+      query: { fieldManager: FIELD_MANAGER },
+      body,
+    });
+  }
+
   /** The live object, or undefined when it does not exist. */
   async read(ref: ObjectRef): Promise<KubernetesObject | undefined> {
     try {

@@ -180,15 +180,37 @@ export interface RollbackState {
   requestedAt: string;
 }
 
+export type HookPhase = "PreSync" | "Sync" | "PostSync" | "SyncFail";
+
+/** A hook run by the operation. Finished ones are never run again when the operation resumes. */
+export interface HookRecord {
+  ref: ResourceRef;
+  phase: HookPhase;
+  status: "Running" | "Succeeded" | "Failed";
+  message?: string;
+}
+
+/** A manual sync's choices, kept for the whole operation (the request annotation is gone by then). */
+export interface OperationRequest {
+  prune?: boolean;
+  resources?: { group?: string; kind: string; namespace?: string; name: string }[];
+}
+
 export interface OperationState {
   phase: "Running" | "Succeeded" | "Failed" | "Terminating";
+  /** Unique per operation; stamped on the hook objects it creates, so a resumed sync knows its own. */
+  id?: string;
   revision: string;
   message?: string;
   startedAt: string;
   finishedAt?: string;
   initiatedBy: "auto" | "manual";
-  /** Resumable progress: which step of the sync comes next. */
+  /** Resumable progress: the step (e.g. "PreSync/0", "Sync/1", "Prune", "PostSync/0", "SyncFail") in progress. */
   step?: string;
+  /** Set once a step failed, while the SyncFail hooks run: the reason the operation fails. */
+  failure?: string;
+  request?: OperationRequest;
+  hooks?: HookRecord[];
   /** Automatic retries made of a failed sync at this revision. */
   retryCount?: number;
   results?: { ref: ResourceRef; action: string; message?: string }[];

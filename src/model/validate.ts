@@ -1,5 +1,6 @@
 // Checks of an Application beyond what the CRD schema can say. Each message names the field.
 import type { Application } from "./application.js";
+import { validateBackoff } from "../engine/status/retry.js";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const IN_CLUSTER = new Set(["", "https://kubernetes.default.svc", "https://kubernetes.default.svc:443"]);
@@ -46,5 +47,6 @@ export function validateApplication(app: Application, options: ValidateOptions =
   const retry = spec?.syncPolicy?.retry;
   if (retry?.limit !== undefined && retry.limit < 0)
     errors.push(`${where}: spec.syncPolicy.retry.limit must be >= 0`);
+  errors.push(...validateBackoff(retry?.backoff).map((e) => `${where}: ${e}`));
   return errors;
 }

@@ -76,6 +76,8 @@ export async function isGone(read: () => Promise<unknown>): Promise<boolean> {
 
 export interface ControllerFixture {
   readonly appNs: string;
+  /** The controller's own namespace (installation id, ConfigMap tether-config). */
+  readonly systemNamespace: string;
   readonly git: GitServer;
   readonly controller: Controller;
   readonly lines: string[];
@@ -156,6 +158,7 @@ export async function startControllerFixture(prefix: string): Promise<Controller
     }); // prettier-ignore
   return {
     appNs,
+    systemNamespace,
     git,
     controller,
     lines,

@@ -5,8 +5,6 @@
 // tether-controller-apply binding the app reports the apiserver's `forbidden` in its status
 // while the controller keeps running.
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +17,7 @@ import { errorStatus, loadKubeConfig } from "../../src/kube/client.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { repoRoot } from "../../src/localcluster/components.js";
+import { runController } from "../helpers/controllerprocess.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
@@ -128,37 +127,6 @@ async function installRbac(t: TestContext, dir: string, options: { apply: boolea
     { mode: 0o600 },
   );
   return { systemNamespace, kubeconfig };
-}
-
-interface ControllerProcess {
-  readonly stderr: () => string;
-  /** Resolves to an Error (with the log) once the process exits: `waitFor`'s abort, so waits fail early. */
-  readonly died: Promise<Error>;
-  running(): boolean;
-  /** SIGTERM and the exit code (idempotent). */
-  stop(): Promise<number | null>;
-}
-
-function runController(args: string[]): ControllerProcess {
-  const argv = ["--import", "tsx", "src/cli/main.ts", "controller", ...args];
-  const child: ChildProcess = spawn(process.execPath, argv, {
-    cwd: repoRoot,
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let log = "";
-  child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  let stopping = false;
-  return {
-    stderr: () => log,
-    died: exited.then((code) => new Error(stopping ? "stopped" : `the controller exited (${code}):\n${log}`)),
-    running: () => child.exitCode === null && child.signalCode === null,
-    async stop() {
-      stopping = true;
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
-    },
-  };
 }
 
 describe("deploy/ RBAC runs the controller with least privilege", () => {

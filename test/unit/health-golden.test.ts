@@ -46,6 +46,7 @@ test("every built-in check has at least one golden case", () => {
     "apiextensions.k8s.io/CustomResourceDefinition",
     "apiregistration.k8s.io/APIService",
     "autoscaling/HorizontalPodAutoscaler",
+    "tether.dev/Application",
   ]) {
     assert.ok(kinds.has(kind), `no golden case for ${kind}`);
   }

@@ -27,7 +27,7 @@ test("a successful sync records the change set, a history entry with the commit,
   assert.equal(phase, "Succeeded");
   assert.equal(summary, "1 change(s) applied");
   assert.deepEqual(next.conditions, []);
-  assert.deepEqual(next.operationState?.results, [{ ref: { group: "apps", kind: "Deployment", namespace: "demo", name: "hello" }, action: "configured", message: undefined }]); // prettier-ignore
+  assert.deepEqual(next.operationState?.results, [{ ref: { group: "apps", version: "v1", kind: "Deployment", namespace: "demo", name: "hello" }, action: "configured", message: undefined }]); // prettier-ignore
   assert.deepEqual(next.history?.map((h) => [h.id, h.result, h.author, h.message, h.initiatedBy]), [[1, "Succeeded", "Ada <ada@x>", "scale", "auto"]]); // prettier-ignore
 });
 

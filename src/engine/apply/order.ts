@@ -49,14 +49,20 @@ export interface Orderable {
   readonly metadata?: { readonly name?: string; readonly namespace?: string };
 }
 
-/** Kinds not in the list (custom resources, Applications) come last: their CRDs must exist first. */
-function kindRank(kind: string | undefined): number {
-  return rank.get(kind ?? "") ?? KIND_ORDER.length;
+/**
+ * Kinds not in the list (custom resources) come after it: their CRDs must exist first. Tether's
+ * own Applications (app of apps) come after everything else: a child app starts applying its own
+ * objects as soon as it exists, so whatever the parent sets up for it (namespaces, CRDs, custom
+ * resources it needs) must be there first; pruning, in reverse, removes children first.
+ */
+function kindRank(object: Orderable): number {
+  if (object.kind === "Application" && (object.apiVersion ?? "").startsWith("tether.dev/")) return KIND_ORDER.length + 1; // prettier-ignore
+  return rank.get(object.kind ?? "") ?? KIND_ORDER.length;
 }
 
 export function compareForApply(a: Orderable, b: Orderable): number {
   return (
-    kindRank(a.kind) - kindRank(b.kind) ||
+    kindRank(a) - kindRank(b) ||
     (a.kind ?? "").localeCompare(b.kind ?? "") ||
     (a.metadata?.namespace ?? "").localeCompare(b.metadata?.namespace ?? "") ||
     (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "")

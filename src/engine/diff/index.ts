@@ -29,6 +29,7 @@ export {
   type FieldPathElement,
   type OwnedField,
 } from "./fieldsV1.js";
+export { respectIgnoredFields } from "./respectIgnored.js";
 export { maskSecretValues } from "./secretMask.js";
 export { removeWebhookMutations } from "./webhookMutations.js";
 export { yamlDiff, type YamlDiffOptions } from "./yamlDiff.js";

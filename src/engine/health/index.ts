@@ -4,6 +4,20 @@ export { HEALTH_ORDER, health, isWorse } from "./healthStatus.js";
 export { healthCheckFor, resourceHealth } from "./resourceHealth.js";
 export type { KubeObject } from "./object.js";
 export { apiServiceHealth } from "./apiServiceHealth.js";
+export { applicationHealth } from "./applicationHealth.js";
+export {
+  NO_CUSTOMIZATIONS,
+  RULE_STATUSES,
+  compileHealthCustomizations,
+  customHealth,
+  customizationMatches,
+  type CompiledCustomization,
+  type HealthCustomizationSpec,
+  type HealthCustomizations,
+  type HealthRuleSpec,
+  type HealthVerdict,
+} from "./customHealth.js";
+export { builtinHealth, healthEvaluator, type HealthEvaluator } from "./evaluator.js";
 export { crdHealth } from "./crdHealth.js";
 export { daemonSetHealth } from "./daemonSetHealth.js";
 export { deploymentHealth } from "./deploymentHealth.js";

@@ -3,6 +3,7 @@
 // same in every served version (except HPA, whose check looks at the version itself).
 import type { HealthStatus } from "../../model/application.js";
 import { apiServiceHealth } from "./apiServiceHealth.js";
+import { applicationHealth } from "./applicationHealth.js";
 import { crdHealth } from "./crdHealth.js";
 import { daemonSetHealth } from "./daemonSetHealth.js";
 import { deploymentHealth } from "./deploymentHealth.js";
@@ -36,6 +37,7 @@ const CHECKS: ReadonlyMap<string, HealthCheck> = new Map([
   ["apiextensions.k8s.io/CustomResourceDefinition", crdHealth],
   ["apiregistration.k8s.io/APIService", apiServiceHealth],
   ["autoscaling/HorizontalPodAutoscaler", hpaHealth],
+  ["tether.dev/Application", applicationHealth],
 ]);
 
 /** The check used for this group and kind (the generic Ready-condition check when none is built in). */

@@ -7,9 +7,24 @@ export interface SyncOptions {
   readonly serverSideApply: boolean;
   readonly applyOutOfSyncOnly: boolean;
   readonly force: boolean;
+  /** Create/replace instead of server-side apply (also per resource: `tether.dev/sync-options: Replace=true`). */
+  readonly replace: boolean;
+  /** How pruned objects are deleted: their dependents first (foreground), after (background), or kept (orphan). */
+  readonly prunePropagationPolicy: "Foreground" | "Background" | "Orphan";
+  /** RespectIgnoreDifferences=true: a sync keeps the live value of every ignored field. */
+  readonly respectIgnoreDifferences: boolean;
 }
 
 const KNOWN = new Set(["CreateNamespace", "PruneLast", "ServerSideApply", "ApplyOutOfSyncOnly", "Force", "Replace", "Validate", "PrunePropagationPolicy", "RespectIgnoreDifferences"]); // prettier-ignore
+
+const PROPAGATION = { foreground: "Foreground", background: "Background", orphan: "Orphan" } as const;
+
+function propagation(value: string | undefined, errors: string[]): SyncOptions["prunePropagationPolicy"] {
+  if (value === undefined) return "Foreground";
+  const known = PROPAGATION[value as keyof typeof PROPAGATION];
+  if (!known) errors.push(`spec.syncPolicy.syncOptions PrunePropagationPolicy="${value}": expected foreground, background or orphan`); // prettier-ignore
+  return known ?? "Foreground";
+}
 
 /** Parses the options; returns the typed value and a message per entry it cannot read. */
 export function parseSyncOptions(policy: SyncPolicy | undefined): { options: SyncOptions; errors: string[] } {
@@ -34,6 +49,9 @@ export function parseSyncOptions(policy: SyncPolicy | undefined): { options: Syn
       serverSideApply: true,
       applyOutOfSyncOnly: on("ApplyOutOfSyncOnly", true),
       force: on("Force", false),
+      replace: on("Replace", false),
+      prunePropagationPolicy: propagation(flags.get("PrunePropagationPolicy"), errors),
+      respectIgnoreDifferences: on("RespectIgnoreDifferences", false),
     },
     errors,
   };

@@ -41,6 +41,8 @@ export class ApplicationStore {
       /** Watch only this namespace; all namespaces when unset. */
       readonly namespace?: string;
       readonly onChange: (key: string) => void;
+      /** Every event, status changes included (`undefined`: deleted): what dependents watch. */
+      readonly onObserved?: (key: string, app: Application | undefined) => void;
       readonly onError?: (error: unknown) => void;
     },
   ) {
@@ -76,6 +78,7 @@ export class ApplicationStore {
         if (type === "DELETED") this.known.delete(key);
         else this.known.set(key, app);
         if (type === "DELETED" || needsReconcile(before, app)) options.onChange(key);
+        options.onObserved?.(key, type === "DELETED" ? undefined : app);
       },
       onError: options.onError,
     });

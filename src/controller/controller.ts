@@ -1,5 +1,6 @@
 // The controller process: Application informer → work queue → reconcile, plus the shared watches
-// on managed kinds that turn drift into a reconcile within a debounce window.
+// on managed kinds that turn drift into a reconcile within a debounce window, and the AppProject
+// informer and dependsOn notifier that re-evaluate the apps a project or a dependency change affects.
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
@@ -15,10 +16,13 @@ import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
-import { HealthConfig } from "./healthconfig.js";
+import { DependentsNotifier } from "./dependents.js";
 import { kubeEventRecorder, observedRecorder } from "./events.js";
+import { HealthConfig } from "./healthconfig.js";
 import type { Sender } from "./notifications/index.js";
 import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
+import { projectName } from "./policy.js";
+import { ProjectStore } from "./projects.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
@@ -56,6 +60,8 @@ export interface ControllerOptions {
 
 export interface Controller {
   readonly installationId: string;
+  /** Where Tether keeps its state and the AppProjects. */
+  readonly systemNamespace: string;
   readonly queue: WorkQueue;
   readonly watches: ManagedWatches;
   readonly comparer: Comparer;
@@ -234,11 +240,25 @@ export async function startController(options: ControllerOptions): Promise<Contr
     onAppObjectEvent: (app) => debounce.event(app),
     onError: (kind, error) => log(`watch ${kind}: ${String(error)}`),
   });
-  const apps = new ApplicationStore(clients, {
+  const apps: ApplicationStore = new ApplicationStore(clients, {
     config: options.config,
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),
+    onObserved: (key, app) => dependents.observed(key, app),
     onError: (error) => log(`watch applications: ${String(error)}`),
+  });
+  const dependents = new DependentsNotifier(apps, (key) => workQueue.add(key));
+  // A project changed: its apps are judged again now (a tightened rule stops the next sync).
+  const projects = new ProjectStore(clients, {
+    config: options.config,
+    namespace: systemNamespace,
+    onChange: (name) => {
+      for (const key of apps.keys()) {
+        const app = apps.get(key);
+        if (app && projectName(app) === name) workQueue.add(key);
+      }
+    },
+    onError: (error) => log(`watch appprojects: ${String(error)}`),
   });
   // A change of the health rules re-evaluates at once the apps holding resources of the kinds concerned.
   const health = new HealthConfig({
@@ -254,6 +274,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   await health.start(options.config, clients);
   const reconciler = new Reconciler({
     apps,
+    projects,
     resources,
     watches,
     revisions: new RevisionResolver(source, pollIntervalMs),
@@ -268,10 +289,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log,
     health,
   });
+  await projects.ensureDefault();
+  // Projects first: no app is judged against a project cache that is not filled yet.
+  await projects.start();
   await apps.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   return {
     installationId,
+    systemNamespace,
     queue: workQueue,
     watches,
     comparer,
@@ -293,6 +318,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     async stop() {
       apps.stop();
+      projects.stop();
       health.stop();
       workQueue.stop();
       await workQueue.idle();

@@ -35,9 +35,13 @@ import { PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
 import type { ManagedWatches } from "./watches.js";
+import { admitToProject, policyGate } from "./policy.js";
+import type { ProjectLookup } from "./projects.js";
 
 export interface ReconcilerDeps {
   readonly apps: ApplicationStore;
+  /** AppProjects of the system namespace (an informer cache). */
+  readonly projects: ProjectLookup;
   readonly resources: ResourceClient;
   readonly watches: ManagedWatches;
   readonly revisions: RevisionResolver;
@@ -131,6 +135,16 @@ export class Reconciler {
       return this.finish(current, previous, status, { requeueAfterMs: undefined }, []);
     }
     status.conditions = removeCondition(status.conditions, "InvalidSpec");
+
+    // ── Policy gate, step 1 of 2 (src/controller/policy.ts): the project must exist and allow this
+    // app's namespace, repository and destination before anything is fetched for it.
+    const record = (reason: string, text: string) => deps.events.record(app, "Warning", reason, text);
+    const admission = admitToProject({ app, projects: deps.projects, localServers: deps.localServers, conditions: status.conditions, now, record }); // prettier-ignore
+    status.conditions = admission.conditions;
+    if (!admission.ok) {
+      status.sync = { ...status.sync, status: "Unknown" };
+      return this.finish(current, previous, status, { requeueAfterMs: undefined }, []);
+    }
 
     const requests = readRequests({ annotations: app.metadata.annotations ?? {}, previous, generation: app.metadata.generation, conditions: status.conditions, now }); // prettier-ignore
     status.conditions = requests.conditions;
@@ -252,14 +266,20 @@ export class Reconciler {
     let syncStatus: "Synced" | "OutOfSync" =
       outOfSync().length > 0 || pruneNeeded.length > 0 ? "OutOfSync" : "Synced";
 
+    // ── Policy gate, step 2 of 2 (src/controller/policy.ts): rendered kinds, sync windows and
+    // dependsOn. A closed gate takes the sync out of the decision: nothing is applied or pruned.
+    const gate = policyGate({ key, app, admission, desired, apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
+    status.conditions = gate.conditions;
+
     // Decide whether to sync now.
     // An operation still running (waiting on a wave's health or a hook, or cut short by a restart)
     // continues at its revision; a newer revision supersedes it and a new operation starts over.
     const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
     const continuing = running?.revision === revision.commit ? running : undefined;
     const superseded = running && !continuing ? running : undefined;
-    const decision = decideSync({ policy: app.spec.syncPolicy, requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, lastOperation: previous.operationState }); // prettier-ignore
-    const initiatedBy = continuing?.initiatedBy ?? decision.initiatedBy ?? superseded?.initiatedBy;
+    const decision = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, lastOperation: previous.operationState })); // prettier-ignore
+    const initiatedBy =
+      continuing?.initiatedBy ?? decision.initiatedBy ?? gate.allow(superseded?.initiatedBy);
     const retryCount = continuing?.retryCount ?? decision.retryCount;
     const retryLimit = app.spec.syncPolicy?.retry?.limit ?? 0;
     const chosen = continuing ? continuing.request?.resources : selection;
@@ -395,7 +415,7 @@ export class Reconciler {
       ? OPERATION_RECHECK_MS
       : (retryAfter ??
         (health.status === "Progressing" ? PROGRESSING_RECHECK_MS : jitter(deps.pollIntervalMs)));
-    return this.finish(current, previous, status, { requeueAfterMs }, requestAnnotations);
+    return this.finish(current, previous, status, { requeueAfterMs: gate.requeueAfter(requeueAfterMs) }, gate.handled(requestAnnotations)); // prettier-ignore
   }
 
   private recordTransitions(app: Application, previous: ApplicationStatus, next: ApplicationStatus): void {

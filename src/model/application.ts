@@ -106,10 +106,20 @@ export interface IgnoreDifference {
   managedFieldsManagers?: string[];
 }
 
+/** Another Application that must be Synced and Healthy before this one syncs. */
+export interface ApplicationDependency {
+  name: string;
+  /** Default: this Application's namespace. */
+  namespace?: string;
+}
+
 export interface ApplicationSpec {
   source: ApplicationSource;
   destination: ApplicationDestination;
+  /** The AppProject (in Tether's system namespace) whose rules apply; empty: `default`. */
   project?: string;
+  /** Applications that must be Synced and Healthy before this one syncs. */
+  dependsOn?: ApplicationDependency[];
   syncPolicy?: SyncPolicy;
   ignoreDifferences?: IgnoreDifference[];
 }

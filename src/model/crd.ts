@@ -1,6 +1,6 @@
-// The Application CRD, built from one schema description. `npm run generate` writes it to
+// The Application and AppProject CRDs, each built from one schema description. `npm run generate` writes it to
 // deploy/crds/; test/unit/crd.test.ts checks the file is current and that every schema field is a
-// field of the TypeScript types in application.ts (and the other way round).
+// field of the TypeScript types in application.ts / appproject.ts (and the other way round).
 import { GROUP, VERSION } from "./application.js";
 
 type Schema = Record<string, unknown>;
@@ -61,7 +61,12 @@ const spec = obj(
   {
     source,
     destination: obj({ server: str(), name: str(), namespace: str() }),
-    project: str(),
+    project: str("AppProject in Tether's system namespace; empty: default"),
+    dependsOn: {
+      type: "array",
+      description: "Applications that must be Synced and Healthy before this one syncs",
+      items: obj({ name: { ...str(), minLength: 1 }, namespace: str() }, { required: ["name"] }),
+    },
     syncPolicy: obj({
       automated: obj({ prune: bool(), selfHeal: bool(), allowEmpty: bool() }),
       syncOptions: strings(
@@ -134,6 +139,83 @@ export function applicationCrd(): Schema {
                 // Status is written only by Tether; its shape is the ApplicationStatus type.
                 status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
               },
+              { required: ["spec"] },
+            ),
+          },
+        },
+      ],
+    },
+  };
+}
+
+const groupKinds = (description: string): Schema => ({
+  type: "array",
+  description,
+  items: obj({ group: str(), kind: str() }, { required: ["group", "kind"] }),
+});
+
+const projectSpec = obj({
+  description: str(),
+  sourceNamespaces: strings("Globs of namespaces whose Applications may use the project (`!` denies)"),
+  sourceRepos: strings("Globs of repository URLs the apps may use (`!` in front denies); empty: none"),
+  destinations: {
+    type: "array",
+    description: "Globs of server, cluster name and namespace the apps may deploy to (`!` denies)",
+    items: obj({ server: str(), name: str(), namespace: str() }),
+  },
+  clusterResourceWhitelist: groupKinds("Cluster-scoped kinds the apps may manage; empty: none"),
+  clusterResourceBlacklist: groupKinds("Cluster-scoped kinds the apps may not manage"),
+  namespaceResourceWhitelist: groupKinds("Namespaced kinds the apps may manage; empty: all"),
+  namespaceResourceBlacklist: groupKinds("Namespaced kinds the apps may not manage"),
+  syncWindows: {
+    type: "array",
+    items: obj(
+      {
+        kind: { type: "string", enum: ["allow", "deny"] },
+        schedule: str("Five-field cron expression: when the window opens"),
+        duration: str('How long it stays open, e.g. "1h", "30m"'),
+        applications: strings("Globs of Application names"),
+        namespaces: strings("Globs of destination namespaces"),
+        clusters: strings("Globs of destination servers or cluster names"),
+        manualSync: bool("Let manual syncs through while the window blocks automated ones"),
+        timeZone: str("IANA time zone of the schedule (default UTC)"),
+      },
+      { required: ["kind", "schedule", "duration"] },
+    ),
+  },
+});
+
+/** The schema of an AppProject's `spec`; exported for the type-sync test. */
+export const appProjectSpecSchema = projectSpec;
+
+export function appProjectCrd(): Schema {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `appprojects.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: "Namespaced",
+      names: {
+        plural: "appprojects",
+        singular: "appproject",
+        kind: "AppProject",
+        listKind: "AppProjectList",
+        shortNames: ["appproj", "appprojs"],
+        categories: ["tether"],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          additionalPrinterColumns: [
+            { name: "Description", type: "string", jsonPath: ".spec.description" },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+          ],
+          schema: {
+            openAPIV3Schema: obj(
+              { apiVersion: str(), kind: str(), metadata: { type: "object" }, spec: projectSpec },
               { required: ["spec"] },
             ),
           },

@@ -32,7 +32,10 @@ describe("controller: a sync resumes after the controller is killed", () => {
   after(async () => {
     await git?.close();
     await ws?.remove();
-    for (const name of namespaces) await clients().core.deleteNamespace({ name }).catch(() => undefined);
+    for (const name of namespaces)
+      await clients()
+        .core.deleteNamespace({ name })
+        .catch(() => undefined);
     await fs.rm(tmp, { recursive: true, force: true });
   });
 
@@ -42,7 +45,8 @@ describe("controller: a sync resumes after the controller is killed", () => {
       const appNs = uniqueName("resume-apps");
       const target = uniqueName("resume-target");
       namespaces.push(appNs, target);
-      for (const name of [appNs, target]) await clients().core.createNamespace({ body: { metadata: { name } } });
+      for (const name of [appNs, target])
+        await clients().core.createNamespace({ body: { metadata: { name } } });
       const url = await git.createRepository("resume");
       ws = await GitWorkspace.clone(url);
       await ws.commitAndPush(
@@ -100,8 +104,14 @@ describe("controller: a sync resumes after the controller is killed", () => {
         const d = await clients().apps.readNamespacedDeployment({ name: "db", namespace: target });
         return (d.status?.availableReplicas ?? 0) >= 1;
       }, { timeoutMs: 60_000 }); // prettier-ignore
-      assert.ok(await isGone(() => clients().apps.readNamespacedDeployment({ name: "web", namespace: target })));
-      assert.equal((await readApp()).status?.operationState?.step, "Sync/0", "status still says where the sync stopped");
+      assert.ok(
+        await isGone(() => clients().apps.readNamespacedDeployment({ name: "web", namespace: target })),
+      );
+      assert.equal(
+        (await readApp()).status?.operationState?.step,
+        "Sync/0",
+        "status still says where the sync stopped",
+      );
 
       const second = runController(args);
       try {
@@ -118,7 +128,11 @@ describe("controller: a sync resumes after the controller is killed", () => {
         assert.equal(done.status?.history?.length, 1);
         assert.equal(done.status?.sync?.status, "Synced");
         const events = await clients().core.listNamespacedEvent({ namespace: appNs, fieldSelector: "involvedObject.name=resume" }); // prettier-ignore
-        assert.equal(events.items.filter((e) => e.reason === "SyncStarted").length, 1, "one operation, started once");
+        assert.equal(
+          events.items.filter((e) => e.reason === "SyncStarted").length,
+          1,
+          "one operation, started once",
+        );
       } finally {
         await second.stop();
         if (process.env["TETHER_TEST_VERBOSE"]) process.stderr.write(first.stderr() + second.stderr());

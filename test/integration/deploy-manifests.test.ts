@@ -29,12 +29,14 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   for (const file of files)
     assert.ok(kustomization.resources.includes(file), `${file} is in kustomization.yaml`);
   assert.ok(kustomization.resources.includes("crds/applications.tether.dev.yaml"));
+  assert.ok(kustomization.resources.includes("crds/appprojects.tether.dev.yaml"));
   assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort(), [
     "ClusterRole/tether-controller",
     "ClusterRole/tether-controller-apply",
     "ClusterRoleBinding/tether-controller",
     "ClusterRoleBinding/tether-controller-apply",
     "CustomResourceDefinition/applications.tether.dev",
+    "CustomResourceDefinition/appprojects.tether.dev",
     "Deployment/tether-controller",
     "Namespace/tether-system",
     "Role/tether-controller",

@@ -6,7 +6,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
 import type { ApplicationSpec } from "../../src/model/application.js";
-import { applicationSpecSchema } from "../../src/model/crd.js";
+import type { AppProjectSpec } from "../../src/model/appproject.js";
+import { applicationSpecSchema, appProjectSpecSchema } from "../../src/model/crd.js";
 import { generatedFiles } from "../../src/model/generated.js";
 import { repoRoot } from "../../src/localcluster/components.js";
 
@@ -44,6 +45,7 @@ const sample: DeepRequired<ApplicationSpec> = {
   },
   destination: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "default" },
   project: "default",
+  dependsOn: [{ name: "database", namespace: "apps" }],
   syncPolicy: {
     automated: { prune: true, selfHeal: true, allowEmpty: false },
     syncOptions: ["CreateNamespace=true"],
@@ -58,6 +60,29 @@ const sample: DeepRequired<ApplicationSpec> = {
       jsonPointers: ["/spec/replicas"],
       jqPathExpressions: [".spec.replicas"],
       managedFieldsManagers: ["kube-controller-manager"],
+    },
+  ],
+};
+
+const projectSample: DeepRequired<AppProjectSpec> = {
+  description: "team a",
+  sourceNamespaces: ["team-a"],
+  sourceRepos: ["https://git.example.com/team-a/*"],
+  destinations: [{ server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "team-a-*" }],
+  clusterResourceWhitelist: [{ group: "", kind: "Namespace" }],
+  clusterResourceBlacklist: [{ group: "rbac.authorization.k8s.io", kind: "*" }],
+  namespaceResourceWhitelist: [{ group: "*", kind: "*" }],
+  namespaceResourceBlacklist: [{ group: "", kind: "ResourceQuota" }],
+  syncWindows: [
+    {
+      kind: "deny",
+      schedule: "0 22 * * *",
+      duration: "8h",
+      applications: ["*"],
+      namespaces: ["prod-*"],
+      clusters: ["in-cluster"],
+      manualSync: true,
+      timeZone: "Europe/Paris",
     },
   ],
 };
@@ -90,6 +115,14 @@ test("the CRD schema has exactly the fields of the ApplicationSpec type", () => 
   valuePaths(sample, "spec", applicationSpecSchema, fromType);
   const fromSchema = new Set<string>();
   schemaPaths(applicationSpecSchema, "spec", fromSchema);
+  assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
+});
+
+test("the AppProject CRD schema has exactly the fields of the AppProjectSpec type", () => {
+  const fromType = new Set<string>();
+  valuePaths(projectSample, "spec", appProjectSpecSchema, fromType);
+  const fromSchema = new Set<string>();
+  schemaPaths(appProjectSpecSchema, "spec", fromSchema);
   assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
 });
 

@@ -1,0 +1,185 @@
+// An Application against its AppProject, as Argo CD checks it: is the project there, may the app
+// live in its namespace, use its repository, deploy to its destination, and manage each kind it
+// renders? Pure: the project, the app's placement and the rendered objects are plain values. Every
+// violation names the project, the project field that refuses, and the app field or object at fault.
+import type { AppProject, GroupKind, ProjectDestination } from "../../model/appproject.js";
+import { allowedByPatterns, globMatch, isDenyPattern, patternMatches } from "./glob.js";
+import { validateSyncWindows } from "./syncwindows.js";
+
+export type ProjectViolationReason =
+  | "ProjectNotFound"
+  | "InvalidProject"
+  | "SourceNamespaceNotPermitted"
+  | "SourceNotPermitted"
+  | "DestinationNotPermitted"
+  | "ResourceNotPermitted";
+
+export interface ProjectViolation {
+  readonly reason: ProjectViolationReason;
+  readonly message: string;
+}
+
+export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
+export const IN_CLUSTER_NAME = "in-cluster";
+
+/** Where an app deploys, with the in-cluster server and name both filled in. */
+export interface Placement {
+  readonly server: string;
+  readonly name: string;
+  readonly namespace: string;
+}
+
+/** The app's destination as both a server URL and a cluster name (the in-cluster one has both). */
+export function placementOf(
+  destination: { server?: string; name?: string; namespace?: string },
+  defaultNamespace: string,
+  localServers: readonly string[] = [],
+): Placement {
+  const trim = (s: string) => s.replace(/\/$/, "");
+  const server = trim(destination.server ?? "");
+  const local =
+    ["", IN_CLUSTER_SERVER, `${IN_CLUSTER_SERVER}:443`].includes(server) ||
+    localServers.some((s) => trim(s) === server);
+  const inCluster = local && (!destination.name || destination.name === IN_CLUSTER_NAME);
+  return {
+    server: inCluster ? IN_CLUSTER_SERVER : server,
+    name: inCluster ? IN_CLUSTER_NAME : (destination.name ?? ""),
+    namespace: destination.namespace || defaultNamespace,
+  };
+}
+
+/** Repository URLs compare without a trailing `/` or `.git`, as Git itself treats them. */
+function normalizeRepo(url: string): string {
+  return url
+    .trim()
+    .replace(/\/+$/, "")
+    .replace(/\.git$/, "");
+}
+
+function destinationMatches(rule: ProjectDestination, where: Placement): boolean {
+  const cluster =
+    (rule.server === undefined && rule.name === undefined) ||
+    (rule.server !== undefined && patternMatches(rule.server, where.server)) ||
+    (rule.name !== undefined && patternMatches(rule.name, where.name));
+  return cluster && patternMatches(rule.namespace, where.namespace);
+}
+
+/**
+ * A destination rule with a `!` in any field is a deny rule: it refuses what it would match
+ * without the `!`. Allowed when some plain rule matches and no deny rule does. A field left out of
+ * a rule matches anything.
+ */
+export function destinationPermitted(
+  rules: readonly ProjectDestination[] | undefined,
+  where: Placement,
+): boolean {
+  const list = rules ?? [];
+  const deny = (r: ProjectDestination) => isDenyPattern(r.server) || isDenyPattern(r.name) || isDenyPattern(r.namespace); // prettier-ignore
+  if (list.some((r) => deny(r) && destinationMatches(r, where))) return false;
+  return list.some((r) => !deny(r) && destinationMatches(r, where));
+}
+
+const kindMatches = (list: readonly GroupKind[] | undefined, group: string, kind: string) =>
+  (list ?? []).some((gk) => globMatch(gk.group, group) && globMatch(gk.kind, kind));
+
+/** Whether the project lets its apps manage this kind (cluster-scoped or namespaced). */
+export function kindPermitted(
+  project: AppProject,
+  object: { group: string; kind: string; namespaced: boolean },
+): { permitted: true } | { permitted: false; field: string } {
+  const spec = project.spec ?? {};
+  const { group, kind } = object;
+  if (!object.namespaced) {
+    if (!kindMatches(spec.clusterResourceWhitelist, group, kind))
+      return { permitted: false, field: "spec.clusterResourceWhitelist" };
+    if (kindMatches(spec.clusterResourceBlacklist, group, kind))
+      return { permitted: false, field: "spec.clusterResourceBlacklist" };
+    return { permitted: true };
+  }
+  const whitelist = spec.namespaceResourceWhitelist ?? [];
+  if (whitelist.length > 0 && !kindMatches(whitelist, group, kind))
+    return { permitted: false, field: "spec.namespaceResourceWhitelist" };
+  if (kindMatches(spec.namespaceResourceBlacklist, group, kind))
+    return { permitted: false, field: "spec.namespaceResourceBlacklist" };
+  return { permitted: true };
+}
+
+/** What in the project itself cannot be used (each message names the field). */
+export function validateProject(project: AppProject): string[] {
+  return validateSyncWindows(project.spec?.syncWindows);
+}
+
+/**
+ * What can be checked before anything is fetched: the project exists and is valid, and it allows
+ * the app's namespace, repository and destination. Checked first, so an app cannot make Tether
+ * fetch a repository (with the credentials Tether holds for it) that its project does not allow.
+ */
+export function checkAdmission(input: {
+  readonly projectName: string;
+  readonly project: AppProject | undefined;
+  readonly app: { readonly name: string; readonly namespace: string; readonly repoURL: string };
+  readonly placement: Placement;
+  /** Tether's system namespace: apps there may use any project (as Argo CD's control-plane namespace). */
+  readonly systemNamespace: string;
+}): ProjectViolation[] {
+  const { projectName, project, app, placement } = input;
+  const where = `project "${projectName}"`;
+  if (!project) {
+    return [{ reason: "ProjectNotFound", message: `${where} (spec.project) does not exist in namespace ${input.systemNamespace}` }]; // prettier-ignore
+  }
+  const invalid = validateProject(project);
+  if (invalid.length > 0) return [{ reason: "InvalidProject", message: `${where}: ${invalid.join("; ")}` }];
+  const spec = project.spec ?? {};
+  const violations: ProjectViolation[] = [];
+  if (app.namespace !== input.systemNamespace && !allowedByPatterns(spec.sourceNamespaces, app.namespace)) {
+    violations.push({ reason: "SourceNamespaceNotPermitted", message: `${where}: Applications in namespace ${app.namespace} are not permitted by spec.sourceNamespaces [${(spec.sourceNamespaces ?? []).join(", ")}]` }); // prettier-ignore
+  }
+  const repos = (spec.sourceRepos ?? []).map((p) => (isDenyPattern(p) ? `!${normalizeRepo(p.slice(1))}` : normalizeRepo(p))); // prettier-ignore
+  if (!allowedByPatterns(repos, normalizeRepo(app.repoURL))) {
+    violations.push({ reason: "SourceNotPermitted", message: `${where}: spec.source.repoURL ${app.repoURL} is not permitted by spec.sourceRepos [${(spec.sourceRepos ?? []).join(", ")}]` }); // prettier-ignore
+  }
+  if (!destinationPermitted(spec.destinations, placement)) {
+    violations.push({ reason: "DestinationNotPermitted", message: `${where}: destination ${describePlacement(placement)} (spec.destination) is not permitted by spec.destinations` }); // prettier-ignore
+  }
+  return violations;
+}
+
+function describePlacement(p: Placement): string {
+  return `server ${p.server}${p.name ? ` (${p.name})` : ""}, namespace ${p.namespace}`;
+}
+
+export interface RenderedRef {
+  readonly group: string;
+  readonly kind: string;
+  /** Set for namespaced objects only. */
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/**
+ * What needs the render: each object's kind (cluster-scoped kinds must be whitelisted; namespaced
+ * ones must not be blacklisted) and each namespaced object's namespace (a permitted destination).
+ */
+export function checkResources(input: {
+  readonly projectName: string;
+  readonly project: AppProject;
+  readonly placement: Placement;
+  readonly objects: readonly RenderedRef[];
+}): ProjectViolation[] {
+  const { projectName, project, placement } = input;
+  const violations: ProjectViolation[] = [];
+  for (const o of input.objects) {
+    const namespaced = o.namespace !== undefined;
+    const what = `${o.group ? `${o.group}/` : ""}${o.kind} ${namespaced ? `${o.namespace}/` : ""}${o.name}`;
+    const kind = kindPermitted(project, { group: o.group, kind: o.kind, namespaced });
+    if (!kind.permitted) {
+      const why = kind.field.endsWith("Whitelist") ? "is not in" : "is denied by";
+      violations.push({ reason: "ResourceNotPermitted", message: `project "${projectName}": ${what}: ${namespaced ? "namespaced" : "cluster-scoped"} kind ${o.group || "core"}/${o.kind} ${why} ${kind.field}` }); // prettier-ignore
+    } else if (namespaced && o.namespace !== placement.namespace) {
+      if (!destinationPermitted(project.spec?.destinations, { ...placement, namespace: o.namespace ?? "" })) {
+        violations.push({ reason: "DestinationNotPermitted", message: `project "${projectName}": ${what}: namespace ${o.namespace} is not permitted by spec.destinations` }); // prettier-ignore
+      }
+    }
+  }
+  return violations;
+}

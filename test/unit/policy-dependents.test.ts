@@ -1,0 +1,43 @@
+// The dependents notifier wakes the apps that depend on an app when its readiness changes, and
+// only then: a dependent proceeds as soon as its dependency is ready, without status churn
+// waking anyone.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { DependentsNotifier } from "../../src/controller/dependents.js";
+import type { Application } from "../../src/model/application.js";
+
+const app = (
+  name: string,
+  extra: {
+    dependsOn?: { name: string }[];
+    sync?: "Synced" | "OutOfSync";
+    health?: "Healthy" | "Progressing";
+  } = {},
+): Application => ({
+  // prettier-ignore
+  apiVersion: "tether.dev/v1alpha1",
+  kind: "Application",
+  metadata: { name, namespace: "apps", generation: 1 },
+  spec: { source: { repoURL: "x" }, destination: {}, dependsOn: extra.dependsOn },
+  status: { observedGeneration: 1, sync: { status: extra.sync ?? "OutOfSync" }, health: { status: extra.health ?? "Progressing" } }, // prettier-ignore
+});
+
+test("dependents are woken when a dependency's readiness changes, not on every status write", () => {
+  const apps = new Map<string, Application>([
+    ["apps/db", app("db")],
+    ["apps/web", app("web", { dependsOn: [{ name: "db" }] })],
+    ["apps/other", app("other")],
+  ]);
+  const woken: string[] = [];
+  const notifier = new DependentsNotifier({ keys: () => [...apps.keys()], get: (k) => apps.get(k) }, (k) => woken.push(k)); // prettier-ignore
+  notifier.observed("apps/db", apps.get("apps/db"));
+  assert.deepEqual(woken, ["apps/web"], "first sight of db");
+  notifier.observed("apps/db", apps.get("apps/db"));
+  assert.deepEqual(woken, ["apps/web"], "same readiness: nobody woken");
+  notifier.observed("apps/db", app("db", { sync: "Synced", health: "Healthy" }));
+  assert.deepEqual(woken, ["apps/web", "apps/web"], "ready now");
+  notifier.observed("apps/db", undefined);
+  assert.deepEqual(woken, ["apps/web", "apps/web", "apps/web"], "deleted");
+  notifier.observed("apps/other", apps.get("apps/other"));
+  assert.equal(woken.length, 3, "no app depends on other");
+});

@@ -25,14 +25,14 @@ const TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
-/**
- * style-src allows inline styles: the diff viewer (emotion) injects its stylesheet at run time.
- * Scripts stay 'self' only — the policy that stops injected markup from running.
- */
+/** Scripts only from 'self': the policy that stops injected markup from running. */
 export const UI_CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  // The diff viewer (emotion) creates empty <style> elements and fills them through the CSSOM
+  // (insertRule), which CSP does not govern: allowing only the empty element's hash keeps
+  // inline styles out.
+  "style-src 'self' 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
   "img-src 'self' data:",
   "connect-src 'self'",
   "font-src 'self'",

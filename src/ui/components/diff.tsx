@@ -4,6 +4,9 @@ import ReactDiffViewer from "react-diff-viewer-continued";
 import type { DiffResponse } from "../../api/types";
 import { gitSideOf } from "../drift";
 
+/** The viewer fixes its title row's height, which clips the titles in our font: let it grow. */
+const TITLE_FIT = { titleBlock: { height: "auto", overflow: "visible" } };
+
 export default function DiffView({ diff, dark }: { diff: DiffResponse; dark: boolean }) {
   if (diff.resources.length === 0) {
     return <p data-testid="no-drift">No differences: every resource matches Git.</p>;
@@ -49,6 +52,7 @@ export default function DiffView({ diff, dark }: { diff: DiffResponse; dark: boo
                 rightTitle="Git (desired): fields that differ marked"
                 useDarkTheme={dark}
                 disableWorker
+                styles={TITLE_FIT}
                 extraLinesSurroundingDiff={4}
                 showDiffOnly
               />

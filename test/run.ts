@@ -4,11 +4,14 @@
 //   npm test                     all tests
 //   npm test -- --unit           pure unit tests only (no cluster)
 //   npm test -- <file|dir> …     only these
+// Before browser tests (test/ui) it builds the web UI (vite build, which prints the bundle size) and
+// makes sure Debian's chromium is installed (scripts/ensure-chromium.ts).
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LocalEnvironment } from "../src/localcluster/environment.js";
+import { ensureChromium } from "../scripts/ensure-chromium.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) =>
@@ -24,6 +27,15 @@ async function testFiles(target: string): Promise<string[]> {
     else if (entry.name.endsWith(".test.ts")) found.push(full);
   }
   return found.sort();
+}
+
+function buildUi(): Promise<void> {
+  const vite = path.join(root, "node_modules", "vite", "bin", "vite.js");
+  const child = spawn(process.execPath, [vite, "build"], { stdio: "inherit", cwd: root });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`building the web UI failed (vite build exited with ${code})`)))); // prettier-ignore
+  });
 }
 
 function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -46,10 +58,19 @@ async function main(): Promise<number> {
   const unitOnly = args.includes("--unit");
   const targets = args.filter((a) => !a.startsWith("--"));
   const roots =
-    targets.length > 0 ? targets : unitOnly ? ["test/unit"] : ["test/unit", "test/integration", "test/e2e"];
+    targets.length > 0
+      ? targets
+      : unitOnly
+        ? ["test/unit"]
+        : ["test/unit", "test/integration", "test/e2e", "test/ui"];
   const files = (await Promise.all(roots.map((t) => testFiles(path.resolve(root, t))))).flat();
   if (files.length === 0) throw new Error(`no test files under ${roots.join(", ")}`);
   const needsCluster = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
+  if (files.some((f) => f.includes(`${path.sep}test${path.sep}ui${path.sep}`))) {
+    log("building the web UI and checking chromium for the browser tests");
+    await buildUi();
+    ensureChromium(log);
+  }
 
   let environment: LocalEnvironment | undefined;
   const env: NodeJS.ProcessEnv = { ...process.env };

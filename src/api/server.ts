@@ -4,7 +4,8 @@
 // Authentication goes in ONE place: the `auth` option (authn.ts: createApiAuth) brings a middleware
 // run before every /api/v1/* route (the data and action routes) and the /api/v1/session routes; the
 // handlers authorize per application through `authorize` (routes.ts). /api/webhook authenticates by forge signature instead; /healthz,
-// /metrics and /api/openapi.json stay open (put /metrics behind auth too if it must be).
+// /metrics and /api/openapi.json stay open (put /metrics behind auth too if it must be). Every other
+// GET path serves the built web UI (static.ts): its files, or index.html for its routes.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
@@ -21,6 +22,7 @@ import { createApiMetrics } from "./metrics.js";
 import { documentRoutes, OPENAPI_CONFIG, OPENAPI_PATH } from "./openapi.js";
 import { registerApplicationRoutes } from "./routes.js";
 import { ApplicationStore } from "./store.js";
+import { serveUi } from "./static.js";
 import { applicationStream } from "./stream.js";
 import { handleWebhook, WebhookRefresher } from "./webhook.js";
 import type { WebhookSecrets } from "./webhooks/index.js";
@@ -51,6 +53,8 @@ export interface ApiOptions {
   /** Monotonic milliseconds for webhook coalescing. */
   now?: () => number;
   log?: (line: string) => void;
+  /** The built web UI to serve at every non-API path (dist/ui by default); false serves none. */
+  uiDir?: string | false;
 }
 
 /** The route pattern (not the URL: label cardinality stays bounded) of the handler that answered. */
@@ -135,6 +139,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
 
   documentRoutes(app);
   app.doc31(OPENAPI_PATH, OPENAPI_CONFIG);
+  // Last: the UI answers only what no API route did.
+  if (options.uiDir !== false) serveUi(app, options.uiDir);
   return app;
 }
 

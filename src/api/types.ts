@@ -37,6 +37,14 @@ export const ApplicationSummarySchema = z
     revision: z.string().optional(),
     reconciledAt: z.string().optional(),
     labels: z.record(z.string(), z.string()).optional(),
+    /** Where it deploys (spec.destination): the UI's cluster and namespace filters. */
+    destination: z
+      .object({
+        server: z.string().optional(),
+        name: z.string().optional(),
+        namespace: z.string().optional(),
+      })
+      .optional(),
   })
   .openapi("ApplicationSummary");
 export type ApplicationSummary = z.infer<typeof ApplicationSummarySchema>;

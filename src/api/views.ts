@@ -16,6 +16,19 @@ export function summaryOf(app: Application): ApplicationSummary {
     ...(app.status?.sync?.revision ? { revision: app.status.sync.revision } : {}),
     ...(app.status?.reconciledAt ? { reconciledAt: app.status.reconciledAt } : {}),
     ...(app.metadata.labels ? { labels: app.metadata.labels } : {}),
+    ...(app.spec?.destination ? { destination: destinationOf(app.spec.destination) } : {}),
+  };
+}
+
+function destinationOf(d: {
+  server?: string;
+  name?: string;
+  namespace?: string;
+}): ApplicationSummary["destination"] {
+  return {
+    ...(d.server !== undefined ? { server: d.server } : {}),
+    ...(d.name !== undefined ? { name: d.name } : {}),
+    ...(d.namespace !== undefined ? { namespace: d.namespace } : {}),
   };
 }
 

@@ -39,6 +39,7 @@ describe("api helpers", () => {
       path: "a",
       sync: "Unknown",
       health: "Unknown",
+      destination: { namespace: "x" },
     });
   });
 

@@ -48,7 +48,8 @@ const openApiPath = (pattern: string) => pattern.replace(/:([A-Za-z0-9_]+)/g, "{
 test("every route the server registers (auth on) is in /api/openapi.json, and nothing else is", async () => {
   const clients = memoryClients();
   const auth = await createApiAuth({ clients, namespace: "tether-system" });
-  const app = createApi({ clients, auth, signal: AbortSignal.abort() });
+  // Without the UI: its catch-all GET /* serves files, not API routes.
+  const app = createApi({ clients, auth, signal: AbortSignal.abort(), uiDir: false });
   const served = (await (await app.request("/api/openapi.json")).json()) as {
     paths: Record<string, Record<string, unknown>>;
   };

@@ -32,9 +32,13 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata?.name}`).sort(), [
     "ClusterRole/tether-controller",
     "ClusterRole/tether-controller-apply",
+    "ClusterRole/tether-image-secrets",
     "ClusterRoleBinding/tether-controller",
     "ClusterRoleBinding/tether-controller-apply",
     "CustomResourceDefinition/applications.tether.dev",
+    "CustomResourceDefinition/imagepolicies.tether.dev",
+    "CustomResourceDefinition/imagerepositories.tether.dev",
+    "CustomResourceDefinition/imageupdateautomations.tether.dev",
     "Deployment/tether-controller",
     "Namespace/tether-system",
     "Role/tether-controller",

@@ -271,6 +271,14 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
       ["create", "events", appNs],
       ["create", "namespaces", undefined],
       ["patch", "namespaces", undefined],
+      // Image automation: its kinds read, their status written.
+      ["watch", "imagerepositories", appNs, "tether.dev"],
+      ["list", "imagepolicies", undefined, "tether.dev"],
+      ["list", "imageupdateautomations", appNs, "tether.dev"],
+      ["update", "imagepolicies", appNs, "tether.dev", "status"],
+      ["update", "imageupdateautomations", appNs, "tether.dev", "status"],
+      ["update", "imagerepositories", appNs, "tether.dev", "status"],
+      ["update", "imagerepositories", appNs, "tether.dev", undefined, false],
       // Its own state, only in its namespace.
       ["get", "configmaps", systemNamespace],
       ["create", "configmaps", systemNamespace],

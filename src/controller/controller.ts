@@ -16,6 +16,8 @@ import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
 import { HealthConfig } from "./healthconfig.js";
+import type { ImageAutomationOptions } from "./images/controller.js";
+import { ImageAutomation } from "./images/controller.js";
 import { kubeEventRecorder, observedRecorder } from "./events.js";
 import type { Sender } from "./notifications/index.js";
 import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
@@ -52,6 +54,8 @@ export interface ControllerOptions {
     readonly baseBackoffMs?: number;
     readonly maxBackoffMs?: number;
   };
+  /** Image update automation (ImageRepository, ImagePolicy, ImageUpdateAutomation); on by default. */
+  readonly images?: { readonly enabled?: boolean } & Partial<Pick<ImageAutomationOptions, "beforePush" | "registryTimeoutMs">>; // prettier-ignore
 }
 
 export interface Controller {
@@ -64,6 +68,8 @@ export interface Controller {
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   readonly notifier: Notifier;
+  /** The image automation loops, when enabled and their CRDs are installed. */
+  readonly images?: ImageAutomation;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
   stop(): Promise<void>;
@@ -252,6 +258,29 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
   await health.start(options.config, clients);
+  async function startImageAutomation(): Promise<ImageAutomation | undefined> {
+    const automation = new ImageAutomation({
+      config: options.config,
+      clients,
+      namespace: options.applicationNamespace,
+      gitCredentials: repositorySecrets(clients, systemNamespace),
+      clock,
+      log,
+      gitTimeoutMs: options.gitTimeoutMs,
+      registryTimeoutMs: options.images?.registryTimeoutMs,
+      beforePush: options.images?.beforePush,
+    });
+    try {
+      await automation.start();
+      return automation;
+    } catch (error) {
+      await automation.stop();
+      // An upgrade that has not applied the new CRDs yet: Applications work, images wait.
+      if (errorStatus(error) !== 404) throw error;
+      log("image automation is off: its CRDs (imagerepositories.tether.dev, …) are not installed");
+      return undefined;
+    }
+  }
   const reconciler = new Reconciler({
     apps,
     resources,
@@ -269,6 +298,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     health,
   });
   await apps.start();
+  const images = options.images?.enabled === false ? undefined : await startImageAutomation();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   return {
     installationId,
@@ -279,6 +309,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     registry,
     metrics,
     notifier,
+    images,
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
       let count = 0;
@@ -294,6 +325,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     async stop() {
       apps.stop();
       health.stop();
+      await images?.stop();
       workQueue.stop();
       await workQueue.idle();
       watches.stop();

@@ -68,6 +68,7 @@ export class RegistryClient {
     const maxPages = this.options.maxPages ?? 100;
     const first = `${this.base}/v2/${this.image.repository}/tags/list?n=${pageSize}`;
     const tags: string[] = [];
+    const seen = new Set<string>();
     let url: string | undefined = first;
     for (let page = 0; url; page += 1) {
       if (page >= maxPages) throw new ImageError("RegistryError", `${this.where}: more than ${maxPages} pages of tags`); // prettier-ignore
@@ -77,11 +78,16 @@ export class RegistryClient {
         throw new ImageError("RegistryError", `${this.where}: the tag list is not the JSON the v2 API defines`);
       }
       const pageTags = ((body.tags as unknown[] | null) ?? []).filter((t): t is string => typeof t === "string");
-      tags.push(...pageTags);
+      const fresh = pageTags.filter((t) => !seen.has(t));
+      for (const t of fresh) seen.add(t);
+      tags.push(...fresh);
       const link = nextLink(response.headers.get("link"), url);
-      // Registries without Link headers: a full page means there may be more after the last tag.
+      // Without a Link header, exactly `n` tags means there may be more after the last one; more
+      // than `n` means the registry ignores `n` (distribution 2.8 does) and sent everything. A page
+      // with nothing new ends it too, so a registry that ignores `last` cannot loop us.
       const last = pageTags.at(-1);
-      url = link ?? (pageTags.length >= pageSize && last !== undefined ? `${first}&last=${encodeURIComponent(last)}` : undefined); // prettier-ignore
+      const more = fresh.length > 0 && pageTags.length === pageSize && last !== undefined;
+      url = link && fresh.length > 0 ? link : more ? `${first}&last=${encodeURIComponent(last)}` : undefined;
     }
     return tags;
   }

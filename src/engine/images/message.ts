@@ -10,7 +10,7 @@ export interface FileChanges {
 
 export const DEFAULT_MESSAGE_TEMPLATE = "Update images ({{ automation }})\n\n{{ changes }}\n";
 
-const PLACEHOLDER = /\{\{\s*([A-Za-z]+)\s*\}\}/g;
+const PLACEHOLDER = /\{\{\s*(.*?)\s*\}\}/g;
 
 export function renderCommitMessage(
   template: string,

@@ -56,7 +56,8 @@ function selectSemver(candidates: readonly Candidate[], range: string): PolicyDe
   if (parsed === null) {
     return { ok: false, reason: "InvalidSpec", message: `spec.policy.semver.range "${range}" is not a valid semver range` }; // prettier-ignore
   }
-  const includePrerelease = new semver.Range(range).set.some((set) => set.some((c) => c.semver.prerelease.length > 0)); // prettier-ignore
+  // Read from the text: the parsed range adds `-0` bounds of its own (^1.2 is <2.0.0-0).
+  const includePrerelease = /\d-[0-9A-Za-z]/.test(range);
   let best: { candidate: Candidate; version: semver.SemVer } | undefined;
   let matching = 0;
   for (const candidate of candidates) {

@@ -5,9 +5,18 @@ import { GROUP, VERSION } from "./application.js";
 
 export type Schema = Record<string, unknown>;
 
-export const str = (description?: string): Schema => ({ type: "string", ...(description ? { description } : {}) });
-export const bool = (description?: string): Schema => ({ type: "boolean", ...(description ? { description } : {}) });
-export const int = (description?: string): Schema => ({ type: "integer", ...(description ? { description } : {}) });
+export const str = (description?: string): Schema => ({
+  type: "string",
+  ...(description ? { description } : {}),
+});
+export const bool = (description?: string): Schema => ({
+  type: "boolean",
+  ...(description ? { description } : {}),
+});
+export const int = (description?: string): Schema => ({
+  type: "integer",
+  ...(description ? { description } : {}),
+});
 export const strings = (description?: string): Schema => ({
   type: "array",
   items: str(),

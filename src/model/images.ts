@@ -3,7 +3,7 @@
 // latest one, an ImageUpdateAutomation writes it into marked fields of manifests in Git and pushes.
 // The CRD schemas in deploy/ are checked against these types by test/unit/crd.test.ts.
 import type { Condition, ObjectMeta } from "./application.js";
-import { API_VERSION } from "./application.js";
+import type { API_VERSION } from "./application.js";
 
 export interface LocalObjectReference {
   name: string;

@@ -95,7 +95,9 @@ export async function startTestRegistry(
   }
   await fs.writeFile(config, `${lines.join("\n")}\n`);
   const authHeader: Record<string, string> = options.auth
-    ? { authorization: `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString("base64")}` }
+    ? {
+        authorization: `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString("base64")}`,
+      }
     : {};
   let process: ManagedProcess | undefined;
 
@@ -114,7 +116,12 @@ export async function startTestRegistry(
     }, { timeoutMs: 30_000, abort: started.exited.then(async () => new Error(`registry exited: ${await readLastLines(started.logFile, 20)}`)) }); // prettier-ignore
   };
 
-  const request = async (method: string, url: string, body?: Buffer | string, headers: Record<string, string> = {}) => {
+  const request = async (
+    method: string,
+    url: string,
+    body?: Buffer | string,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(url.startsWith("http") ? url : `http://${host}${url}`, {
       method,
       body,

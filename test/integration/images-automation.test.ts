@@ -21,7 +21,8 @@ import type { TestRegistry } from "../helpers/registry.js";
 import { startTestRegistry } from "../helpers/registry.js";
 
 const GROUP = { group: "tether.dev", version: "v1alpha1" } as const;
-const ready = (o: { status?: { conditions?: Condition[] } }) => o.status?.conditions?.find((c) => c.type === "Ready");
+const ready = (o: { status?: { conditions?: Condition[] } }) =>
+  o.status?.conditions?.find((c) => c.type === "Ready");
 
 function deploymentYaml(image: string): string {
   return `apiVersion: apps/v1
@@ -55,8 +56,9 @@ describe("image update automation: registry tag → Git commit → sync", () => 
   /** Set by a test to push a competing commit right before the automation's next push. */
   let raceOnce: (() => Promise<void>) | undefined;
 
-  const create = async (plural: string, kind: string, name: string, spec: object) =>
-    clients().custom.createNamespacedCustomObject({ ...GROUP, plural, namespace: fx.appNs, body: { apiVersion: "tether.dev/v1alpha1", kind, metadata: { name }, spec } }); // prettier-ignore
+  const create = async (plural: string, kind: string, name: string, spec: object): Promise<void> => {
+    await clients().custom.createNamespacedCustomObject({ ...GROUP, plural, namespace: fx.appNs, body: { apiVersion: "tether.dev/v1alpha1", kind, metadata: { name }, spec } }); // prettier-ignore
+  };
   const read = async <T>(plural: string, name: string) =>
     (await clients().custom.getNamespacedCustomObject({ ...GROUP, plural, namespace: fx.appNs, name })) as T;
   const waitObject = <T extends { status?: unknown }>(plural: string, name: string, what: string, check: (o: T) => boolean, timeoutMs = 30_000) => // prettier-ignore
@@ -137,7 +139,9 @@ describe("image update automation: registry tag → Git commit → sync", () => 
     const policy = await waitObject<ImagePolicy>("imagepolicies", "web", "evaluated over 2 tags", (p) => p.status?.tagCount === 2); // prettier-ignore
     assert.equal(policy.status?.latestTag, "1.2.3");
     // The automation runs at least once more after the policy saw 2.0.0; Git is untouched.
-    const seen = (await read<ImageUpdateAutomation>("imageupdateautomations", "web")).status?.lastAutomationRunTime ?? "";
+    const seen =
+      (await read<ImageUpdateAutomation>("imageupdateautomations", "web")).status?.lastAutomationRunTime ??
+      "";
     await waitObject<ImageUpdateAutomation>("imageupdateautomations", "web", "ran again", (a) => (a.status?.lastAutomationRunTime ?? "") > seen); // prettier-ignore
     assert.equal(await head(), before);
   });
@@ -159,7 +163,11 @@ describe("image update automation: registry tag → Git commit → sync", () => 
     const afterText = await git(["--git-dir", bare, "show", `${commit}:deploy/deployment.yaml`]);
     assert.equal(afterText.length, beforeText.length);
     const diffAt = [...afterText].flatMap((c, i) => (c === beforeText[i] ? [] : [i]));
-    assert.deepEqual(diffAt.map((i) => `${beforeText[i]}>${afterText[i]}`), ["3>4"], "exactly the tag byte changed");
+    assert.deepEqual(
+      diffAt.map((i) => `${beforeText[i]}>${afterText[i]}`),
+      ["3>4"],
+      "exactly the tag byte changed",
+    );
 
     await fx.refresh("web");
     await waitFor("the Deployment to run 1.2.4", async () => (await deployedImage())?.endsWith(":1.2.4"), { timeoutMs: 30_000 }); // prettier-ignore
@@ -175,11 +183,18 @@ describe("image update automation: registry tag → Git commit → sync", () => 
     assert.match(ready(repo)?.message ?? "", new RegExp(`registry ${registry.host} repository example/app: GET tags/list failed`)); // prettier-ignore
     const policy = await read<ImagePolicy>("imagepolicies", "web");
     assert.equal(policy.status?.latestTag, "1.2.4", "the last choice is kept");
-    const seen = (await read<ImageUpdateAutomation>("imageupdateautomations", "web")).status?.lastAutomationRunTime ?? "";
+    const seen =
+      (await read<ImageUpdateAutomation>("imageupdateautomations", "web")).status?.lastAutomationRunTime ??
+      "";
     await waitObject<ImageUpdateAutomation>("imageupdateautomations", "web", "ran during the outage", (a) => (a.status?.lastAutomationRunTime ?? "") > seen); // prettier-ignore
     assert.equal(await head(), before, "no commit during the outage");
     await registry.start();
-    await waitObject<ImageRepository>("imagerepositories", "web", "recovered", (r) => ready(r)?.status === "True");
+    await waitObject<ImageRepository>(
+      "imagerepositories",
+      "web",
+      "recovered",
+      (r) => ready(r)?.status === "True",
+    );
   });
 
   test("a push conflict (someone pushed meanwhile) is retried on the new head, keeping their commit", async () => {
@@ -187,7 +202,10 @@ describe("image update automation: registry tag → Git commit → sync", () => 
     let theirs = "";
     raceOnce = async () => {
       await git(["pull", "--quiet", "--rebase", "origin", "main"], { cwd: ws.dir, env: { GIT_AUTHOR_NAME: "Someone", GIT_AUTHOR_EMAIL: "someone@example.com", GIT_COMMITTER_NAME: "Someone", GIT_COMMITTER_EMAIL: "someone@example.com" } }); // prettier-ignore
-      theirs = await ws.commitAndPush({ "README.md": "images demo, edited meanwhile\n" }, "docs: edit README meanwhile");
+      theirs = await ws.commitAndPush(
+        { "README.md": "images demo, edited meanwhile\n" },
+        "docs: edit README meanwhile",
+      );
     };
     await registry.pushImage("example/app", "1.2.5");
     const auto = await waitObject<ImageUpdateAutomation>("imageupdateautomations", "web", "pushed 1.2.5", (a) => a.status?.lastPushImages?.[0]?.endsWith(":1.2.5") === true); // prettier-ignore
@@ -195,9 +213,16 @@ describe("image update automation: registry tag → Git commit → sync", () => 
     const commit = auto.status?.lastPushCommit ?? "";
     assert.equal(await head(), commit);
     assert.notEqual(theirs, "");
-    assert.equal((await git(["--git-dir", bare, "rev-parse", `${commit}^`])).trim(), theirs, "rebuilt on their commit");
+    assert.equal(
+      (await git(["--git-dir", bare, "rev-parse", `${commit}^`])).trim(),
+      theirs,
+      "rebuilt on their commit",
+    );
     assert.equal((await git(["--git-dir", bare, "rev-parse", `${theirs}^`])).trim(), before);
-    assert.equal(await git(["--git-dir", bare, "show", `${commit}:README.md`]), "images demo, edited meanwhile\n");
+    assert.equal(
+      await git(["--git-dir", bare, "show", `${commit}:README.md`]),
+      "images demo, edited meanwhile\n",
+    );
     assert.match(await git(["--git-dir", bare, "show", `${commit}:deploy/deployment.yaml`]), /example\/app:1\.2\.5 # \{"\$imagepolicy"/); // prettier-ignore
   });
 });

@@ -33,7 +33,10 @@ describe("registry client: Debian docker-registry, anonymous", () => {
   after(() => registry?.stop());
 
   test("lists every tag (distribution 2.8 ignores `n` and answers in one page; no loop on it)", async () => {
-    const client = new RegistryClient(parseImageName(`${registry.host}/team/app`), { insecure: true, pageSize: 5 });
+    const client = new RegistryClient(parseImageName(`${registry.host}/team/app`), {
+      insecure: true,
+      pageSize: 5,
+    });
     const tags = await client.listTags();
     assert.equal(tags.length, 23);
     assert.deepEqual([...tags].sort(), [...(await registry.tags("team/app"))].sort());
@@ -43,7 +46,10 @@ describe("registry client: Debian docker-registry, anonymous", () => {
     const client = new RegistryClient(parseImageName(`${registry.host}/team/nope`), { insecure: true });
     const error = await rejection(client.listTags());
     assert.equal(error.reason, "RepositoryNotFound");
-    assert.match(error.message, new RegExp(`registry ${registry.host} repository team/nope: not found \\(404`));
+    assert.match(
+      error.message,
+      new RegExp(`registry ${registry.host} repository team/nope: not found \\(404`),
+    );
   });
 
   test("a registry that is down is RegistryUnreachable, naming it", async () => {
@@ -90,7 +96,12 @@ describe("registry client: Bearer tokens, Link and n+last pagination (node:http 
       seen.push(`${url.pathname}${url.search} ${req.headers.authorization ?? "-"}`);
       if (url.pathname === "/token") {
         const basic = Buffer.from("bot:pw").toString("base64");
-        if (req.headers.authorization !== `Basic ${basic}` || !/^repository:org\/(app|linked):pull$/.test(url.searchParams.get("scope") ?? "") || url.searchParams.get("service") !== "test-registry") { // prettier-ignore
+        if (
+          req.headers.authorization !== `Basic ${basic}` ||
+          !/^repository:org\/(app|linked):pull$/.test(url.searchParams.get("scope") ?? "") ||
+          url.searchParams.get("service") !== "test-registry"
+        ) {
+          // prettier-ignore
           res.writeHead(401).end();
           return;
         }
@@ -120,20 +131,29 @@ describe("registry client: Bearer tokens, Link and n+last pagination (node:http 
     const client = new RegistryClient(parseImageName(`${host}/org/app`), { insecure: true, pageSize: 3, credentials: { username: "bot", password: "pw" } }); // prettier-ignore
     assert.deepEqual(await client.listTags(), all);
     assert.equal(seen.filter((s) => s.startsWith("/token")).length, 1, "one token for all pages");
-    assert.ok(seen.some((s) => s.includes("last=v2")), "paged with last=");
+    assert.ok(
+      seen.some((s) => s.includes("last=v2")),
+      "paged with last=",
+    );
   });
 
   test("follows Link rel=next", async () => {
     const client = new RegistryClient(parseImageName(`${host}/org/linked`), { insecure: true, pageSize: 2, credentials: { username: "bot", password: "pw" } }); // prettier-ignore
     seen.length = 0;
     assert.deepEqual(await client.listTags(), all);
-    assert.equal(seen.filter((s) => s.startsWith("/v2/org/linked/tags/list") && s.endsWith("Bearer tok-1")).length, 4);
+    assert.equal(
+      seen.filter((s) => s.startsWith("/v2/org/linked/tags/list") && s.endsWith("Bearer tok-1")).length,
+      4,
+    );
   });
 
   test("a token endpoint that refuses is AuthenticationFailed, naming it", async () => {
     const client = new RegistryClient(parseImageName(`${host}/org/app`), { insecure: true, credentials: { username: "bot", password: "bad" } }); // prettier-ignore
     const error = await rejection(client.listTags());
     assert.equal(error.reason, "AuthenticationFailed");
-    assert.match(error.message, new RegExp(`repository org/app: the token endpoint http://${host}/token answered 401`));
+    assert.match(
+      error.message,
+      new RegExp(`repository org/app: the token endpoint http://${host}/token answered 401`),
+    );
   });
 });

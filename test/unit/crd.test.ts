@@ -8,7 +8,11 @@ import { test } from "node:test";
 import type { ApplicationSpec } from "../../src/model/application.js";
 import { applicationSpecSchema } from "../../src/model/crd.js";
 import { generatedFiles } from "../../src/model/generated.js";
-import type { ImagePolicySpec, ImageRepositorySpec, ImageUpdateAutomationSpec } from "../../src/model/images.js";
+import type {
+  ImagePolicySpec,
+  ImageRepositorySpec,
+  ImageUpdateAutomationSpec,
+} from "../../src/model/images.js";
 import {
   imagePolicySpecSchema,
   imageRepositorySpecSchema,

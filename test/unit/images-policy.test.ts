@@ -54,19 +54,35 @@ test("registry credentials from dockerconfigjson or username/password, errors na
   const config = JSON.stringify({ auths: { "https://reg.example.com/v1/": { auth: Buffer.from("u:p:w").toString("base64") } } }); // prettier-ignore
   assert.deepEqual(registryCredentials({ metadata: meta, stringData: { ".dockerconfigjson": config } }, "reg.example.com"), { credentials: { username: "u", password: "p:w" } }); // prettier-ignore
   assert.deepEqual(registryCredentials({ metadata: meta, stringData: { ".dockerconfigjson": config } }, "other.io"), { error: "Secret ns/regcred: .dockerconfigjson has no entry for registry other.io" }); // prettier-ignore
-  const data = { username: Buffer.from("a").toString("base64"), password: Buffer.from("b").toString("base64") };
+  const data = {
+    username: Buffer.from("a").toString("base64"),
+    password: Buffer.from("b").toString("base64"),
+  };
   assert.deepEqual(registryCredentials({ metadata: meta, data }, "x"), { credentials: { username: "a", password: "b" } }); // prettier-ignore
-  assert.match((registryCredentials({ metadata: meta }, "x") as { error: string }).error, /needs .dockerconfigjson/);
+  assert.match(
+    (registryCredentials({ metadata: meta }, "x") as { error: string }).error,
+    /needs .dockerconfigjson/,
+  );
 });
 
 test("durations and commit messages", () => {
   assert.equal(parseDuration("1m30s", "spec.interval"), 90_000);
   assert.equal(parseDuration("250ms", "x"), 250);
-  assert.throws(() => parseDuration("5 minutes", "spec.interval"), /spec.interval "5 minutes" is not a duration/);
+  assert.throws(
+    () => parseDuration("5 minutes", "spec.interval"),
+    /spec.interval "5 minutes" is not a duration/,
+  );
   const files = [{ file: "app/deploy.yaml", changes: [{ line: 3, policy: "ns/app", field: "image" as const, oldValue: "a:1", newValue: "a:2" }] }]; // prettier-ignore
-  assert.deepEqual(renderCommitMessage("Bump {{images}} by {{ automation }}\n\n{{ changes }}\nFiles: {{ files }}", "ns/auto", files), {
-    ok: true,
-    message: "Bump a:2 by ns/auto\n\n- app/deploy.yaml:3: a:1 -> a:2 (ns/app)\nFiles: app/deploy.yaml",
-  });
+  assert.deepEqual(
+    renderCommitMessage(
+      "Bump {{images}} by {{ automation }}\n\n{{ changes }}\nFiles: {{ files }}",
+      "ns/auto",
+      files,
+    ),
+    {
+      ok: true,
+      message: "Bump a:2 by ns/auto\n\n- app/deploy.yaml:3: a:1 -> a:2 (ns/app)\nFiles: app/deploy.yaml",
+    },
+  );
   assert.deepEqual(renderCommitMessage("{{ .Changed }}", "ns/auto", files), { ok: false, error: "spec.git.commit.messageTemplate: unknown placeholder {{ .Changed }} (use automation, changes, images, files)" }); // prettier-ignore
 });

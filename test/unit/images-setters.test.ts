@@ -52,13 +52,18 @@ test("setters: the kustomization's tag-only change touches only the tag bytes", 
   const result = applySetters(before, choose);
   const tag = result.changes.find((c) => c.field === "tag");
   assert.deepEqual([tag?.oldValue, tag?.newValue, tag?.line], ["1.2.3", "1.2.4", 7]);
-  assert.deepEqual(middle(before, result.text.replace("mirror.example.com", "registry.example.com")), ["3", "4"]);
+  assert.deepEqual(middle(before, result.text.replace("mirror.example.com", "registry.example.com")), [
+    "3",
+    "4",
+  ]);
 });
 
 test("setters: markers naming an unknown policy are reported, never guessed", async () => {
   const before = await fs.readFile(path.join(dir, "helm-values/before.yaml"), "utf8");
   const result = applySetters(before, choose);
-  assert.deepEqual(result.problems, [{ line: 10, message: "ImagePolicy apps/missing has no latest image yet" }]);
+  assert.deepEqual(result.problems, [
+    { line: 10, message: "ImagePolicy apps/missing has no latest image yet" },
+  ]);
   assert.deepEqual(result.policies, ["apps/app", "apps/missing"]);
 });
 
@@ -66,19 +71,28 @@ test("setters: block scalars and invalid YAML are left alone with a reason", () 
   const block = 'image: |-\n  example/app:1.2.3\nother: x # {"$imagepolicy": "apps:app"}\n';
   const r1 = applySetters(block, choose);
   assert.equal(r1.changes.length, 1);
-  assert.equal(r1.text, 'image: |-\n  example/app:1.2.3\nother: example/app:1.2.4 # {"$imagepolicy": "apps:app"}\n');
-  const broken = "a: [1, 2\nimage: x:1 # {\"$imagepolicy\": \"apps:app\"}\n";
+  assert.equal(
+    r1.text,
+    'image: |-\n  example/app:1.2.3\nother: example/app:1.2.4 # {"$imagepolicy": "apps:app"}\n',
+  );
+  const broken = 'a: [1, 2\nimage: x:1 # {"$imagepolicy": "apps:app"}\n';
   const r2 = applySetters(broken, choose);
   assert.equal(r2.text, broken);
   assert.match(r2.problems[0]?.message ?? "", /not valid YAML/);
 });
 
 test("parseMarker: the three forms, and clear errors for the rest", () => {
-  assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p"}'), { ref: { namespace: "ns", name: "p" }, field: "image" });
+  assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p"}'), {
+    ref: { namespace: "ns", name: "p" },
+    field: "image",
+  });
   assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p:tag"}'), { ref: { namespace: "ns", name: "p" }, field: "tag" }); // prettier-ignore
   assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p:name"}'), { ref: { namespace: "ns", name: "p" }, field: "name" }); // prettier-ignore
   assert.equal(parseMarker('{"other": 1}'), undefined);
   assert.equal(parseMarker("{not json"), undefined);
   assert.match((parseMarker('{"$imagepolicy": "p"}') as { error: string }).error, /namespace:name/);
-  assert.match((parseMarker('{"$imagepolicy": "ns:p:digest"}') as { error: string }).error, /namespace:name:tag/);
+  assert.match(
+    (parseMarker('{"$imagepolicy": "ns:p:digest"}') as { error: string }).error,
+    /namespace:name:tag/,
+  );
 });

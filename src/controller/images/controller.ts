@@ -72,7 +72,8 @@ export class ImageAutomation {
     this.queue = new WorkQueue({
       workers: 2,
       handler: (key) => this.reconcile(key),
-      onError: (key, error) => this.log(`image automation ${key} failed (will retry): ${errorMessage(error)}`),
+      onError: (key, error) =>
+        this.log(`image automation ${key} failed (will retry): ${errorMessage(error)}`),
     });
     const store = <K extends ImageKind>(kind: K) =>
       new ImageStore(options.clients, kind, {
@@ -110,8 +111,17 @@ export class ImageAutomation {
     return this.reconcileAutomation(objectName);
   }
 
-  private conditions(previous: Condition[] | undefined, ready: boolean, reason: string, message: string): Condition[] {
-    return setCondition(previous, { type: "Ready", status: ready ? "True" : "False", reason, message }, this.clock());
+  private conditions(
+    previous: Condition[] | undefined,
+    ready: boolean,
+    reason: string,
+    message: string,
+  ): Condition[] {
+    return setCondition(
+      previous,
+      { type: "Ready", status: ready ? "True" : "False", reason, message },
+      this.clock(),
+    );
   }
 
   private interval(text: string | undefined, field: string): number {
@@ -170,7 +180,8 @@ export class ImageAutomation {
       status.lastScanResult = { tagCount: tags.length, scanTime: now, latestTags: [...tags].sort().reverse().slice(0, 10) }; // prettier-ignore
       status.conditions = this.conditions(status.conditions, true, "Succeeded", `successful scan of ${status.canonicalImageName}: ${tags.length} tags`); // prettier-ignore
       await this.repositories.writeStatus(repo, status);
-      const changed = !previous || previous.image !== state.image || previous.tags.join("\n") !== tags.join("\n");
+      const changed =
+        !previous || previous.image !== state.image || previous.tags.join("\n") !== tags.join("\n");
       if (changed) this.queueDependents("ImagePolicy", (p) => this.repositoryKeyOf(p) === key);
     } catch (error) {
       const { reason, message } = failure(error);
@@ -189,7 +200,8 @@ export class ImageAutomation {
 
   private queueDependents(kind: "ImagePolicy" | "ImageUpdateAutomation", match: (o: never) => boolean): void {
     const store = kind === "ImagePolicy" ? this.policies : this.automations;
-    for (const object of store.list()) if (match(object as never)) this.queue.add(`${kind}:${objectKey(object)}`);
+    for (const object of store.list())
+      if (match(object as never)) this.queue.add(`${kind}:${objectKey(object)}`);
   }
 
   // ---- ImagePolicy ----------------------------------------------------------------------------
@@ -226,7 +238,10 @@ export class ImageAutomation {
     if (status.latestImage !== before) {
       if (status.latestImage) this.log(`ImagePolicy ${key}: ${before ?? "(none)"} -> ${status.latestImage}`);
       const ns = policy.metadata.namespace;
-      this.queueDependents("ImageUpdateAutomation", (a: ImageUpdateAutomation) => a.metadata.namespace === ns);
+      this.queueDependents(
+        "ImageUpdateAutomation",
+        (a: ImageUpdateAutomation) => a.metadata.namespace === ns,
+      );
     }
   }
 
@@ -255,8 +270,9 @@ export class ImageAutomation {
         await this.automations.writeStatus(automation, status);
         return;
       }
-      if (spec.update?.strategy && spec.update.strategy !== "Setters") {
-        throw new ImageError("InvalidSpec", `spec.update.strategy "${spec.update.strategy}": only Setters is supported`);
+      const strategy: string = spec.update?.strategy ?? "Setters";
+      if (strategy !== "Setters") {
+        throw new ImageError("InvalidSpec", `spec.update.strategy "${strategy}": only Setters is supported`);
       }
       const namespace = automation.metadata.namespace ?? "";
       const checkoutBranch = spec.git?.checkout?.ref?.branch ?? spec.sourceRef.branch ?? "main";
@@ -276,14 +292,17 @@ export class ImageAutomation {
       const now = this.clock().toISOString();
       status.lastAutomationRunTime = now;
       status.lastHandledCommit = result.pushed ?? result.base;
-      const skipped = result.problems.length > 0
-        ? `; ${result.problems.length} marker(s) skipped, e.g. ${result.problems[0]?.file}:${result.problems[0]?.line}: ${result.problems[0]?.message}` // prettier-ignore
-        : "";
+      const skipped =
+        result.problems.length > 0
+          ? `; ${result.problems.length} marker(s) skipped, e.g. ${result.problems[0]?.file}:${result.problems[0]?.line}: ${result.problems[0]?.message}` // prettier-ignore
+          : "";
       if (result.pushed) {
         const count = result.files.reduce((n, f) => n + f.changes.length, 0);
         status.lastPushCommit = result.pushed;
         status.lastPushTime = now;
-        status.lastPushImages = [...new Set(result.files.flatMap((f) => f.changes.map((c) => c.newValue)))].sort();
+        status.lastPushImages = [
+          ...new Set(result.files.flatMap((f) => f.changes.map((c) => c.newValue))),
+        ].sort();
         status.conditions = this.conditions(status.conditions, true, "Succeeded", `pushed commit ${result.pushed.slice(0, 12)} to branch ${spec.git?.push?.branch ?? checkoutBranch}: ${count} change(s) in ${result.files.length} file(s)${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}${skipped}`); // prettier-ignore
         this.log(`ImageUpdateAutomation ${key}: pushed ${result.pushed}`);
       } else {

@@ -57,12 +57,19 @@ async function yamlFiles(root: string, dir: string): Promise<string[]> {
 function confinedPath(root: string, sub: string): string {
   const clean = path.posix.normalize(sub || ".");
   if (clean.startsWith("/") || clean === ".." || clean.startsWith("../")) {
-    throw new ImageError("InvalidSpec", `spec.update.path "${sub}" must be relative and stay inside the repository`);
+    throw new ImageError(
+      "InvalidSpec",
+      `spec.update.path "${sub}" must be relative and stay inside the repository`,
+    );
   }
   return path.join(root, clean);
 }
 
-async function remoteHeads(url: string, env: Record<string, string>, timeoutMs?: number): Promise<Map<string, string>> {
+async function remoteHeads(
+  url: string,
+  env: Record<string, string>,
+  timeoutMs?: number,
+): Promise<Map<string, string>> {
   const out = await git(["ls-remote", "--heads", url], { env, timeoutMs });
   const heads = new Map<string, string>();
   for (const line of out.split("\n")) {
@@ -97,7 +104,10 @@ export async function runGitUpdate(request: GitUpdateRequest): Promise<GitUpdate
         // from the checkout branch.
         const baseBranch = heads.has(request.pushBranch) ? request.pushBranch : request.checkoutBranch;
         if (!heads.has(baseBranch)) {
-          throw new ImageError("GitFailed", `${repo.fetchUrl}: branch ${request.checkoutBranch} does not exist`);
+          throw new ImageError(
+            "GitFailed",
+            `${repo.fetchUrl}: branch ${request.checkoutBranch} does not exist`,
+          );
         }
         await run(["fetch", "--quiet", "--no-tags", "origin", `+refs/heads/${baseBranch}:refs/remotes/origin/${baseBranch}`]); // prettier-ignore
         const base = (await run(["rev-parse", `refs/remotes/origin/${baseBranch}`])).trim();

@@ -75,9 +75,14 @@ export class RegistryClient {
       const response = await this.get(url);
       const body = (await response.json().catch(() => undefined)) as { tags?: unknown } | undefined;
       if (!body || (body.tags !== null && body.tags !== undefined && !Array.isArray(body.tags))) {
-        throw new ImageError("RegistryError", `${this.where}: the tag list is not the JSON the v2 API defines`);
+        throw new ImageError(
+          "RegistryError",
+          `${this.where}: the tag list is not the JSON the v2 API defines`,
+        );
       }
-      const pageTags = ((body.tags as unknown[] | null) ?? []).filter((t): t is string => typeof t === "string");
+      const pageTags = ((body.tags as unknown[] | null) ?? []).filter(
+        (t): t is string => typeof t === "string",
+      );
       const fresh = pageTags.filter((t) => !seen.has(t));
       for (const t of fresh) seen.add(t);
       tags.push(...fresh);
@@ -106,7 +111,8 @@ export class RegistryClient {
     if (response.status === 401 || response.status === 403) {
       throw new ImageError("AuthenticationFailed", `${this.where}: the registry refused the credentials (${status})${this.options.credentials ? "" : "; no secretRef is set"}`); // prettier-ignore
     }
-    if (response.status === 404) throw new ImageError("RepositoryNotFound", `${this.where}: not found (${status})`);
+    if (response.status === 404)
+      throw new ImageError("RepositoryNotFound", `${this.where}: not found (${status})`);
     throw new ImageError(response.status >= 500 ? "RegistryUnreachable" : "RegistryError", `${this.where}: GET tags/list answered ${status}`); // prettier-ignore
   }
 
@@ -123,7 +129,10 @@ export class RegistryClient {
   private async answer(challenge: Challenge | undefined): Promise<string | undefined> {
     if (challenge?.scheme === "basic") return this.basic();
     if (challenge?.scheme !== "bearer" || !challenge.params["realm"]) {
-      throw new ImageError("AuthenticationFailed", `${this.where}: 401 without a usable WWW-Authenticate challenge`);
+      throw new ImageError(
+        "AuthenticationFailed",
+        `${this.where}: 401 without a usable WWW-Authenticate challenge`,
+      );
     }
     const realm = new URL(challenge.params["realm"]);
     if (challenge.params["service"]) realm.searchParams.set("service", challenge.params["service"]);
@@ -135,13 +144,18 @@ export class RegistryClient {
     }
     const body = (await response.json().catch(() => ({}))) as { token?: string; access_token?: string; expires_in?: number }; // prettier-ignore
     const value = body.token ?? body.access_token;
-    if (!value) throw new ImageError("AuthenticationFailed", `${this.where}: the token endpoint returned no token`);
+    if (!value)
+      throw new ImageError("AuthenticationFailed", `${this.where}: the token endpoint returned no token`);
     // Default lifetime per the token spec is 60 s; renew a little early.
     this.token = { value, expires: Date.now() + Math.max((body.expires_in ?? 60) - 10, 1) * 1000 };
     return `Bearer ${value}`;
   }
 
-  private async send(url: string, authorization: string | undefined, what = "GET tags/list"): Promise<Response> {
+  private async send(
+    url: string,
+    authorization: string | undefined,
+    what = "GET tags/list",
+  ): Promise<Response> {
     try {
       return await this.fetchImpl(url, {
         headers: { accept: "application/json", ...(authorization ? { authorization } : {}) },
@@ -151,7 +165,9 @@ export class RegistryClient {
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const detail = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new ImageError("RegistryUnreachable", `${this.where}: ${what} failed: ${detail}`, { cause: error });
+      throw new ImageError("RegistryUnreachable", `${this.where}: ${what} failed: ${detail}`, {
+        cause: error,
+      });
     }
   }
 }

@@ -17,7 +17,12 @@ function field(secret: SecretLike, key: string): string | undefined {
 
 /** Docker config keys may be `host`, `https://host`, `https://host/v1/`…; compare hosts. */
 function hostOf(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, "").split("/")[0]?.toLowerCase() ?? "";
+  return (
+    key
+      .replace(/^[a-z]+:\/\//i, "")
+      .split("/")[0]
+      ?.toLowerCase() ?? ""
+  );
 }
 
 /** The credentials for `registry` in the Secret, or an error message naming the Secret. */

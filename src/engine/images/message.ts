@@ -32,6 +32,7 @@ export function renderCommitMessage(
     return { ok: false, error: `spec.git.commit.messageTemplate: unknown placeholder {{ ${unknown[0]} }} (use automation, changes, images, files)` }; // prettier-ignore
   }
   const message = template.replace(PLACEHOLDER, (_m, name: string) => values[name] ?? "");
-  if (message.trim() === "") return { ok: false, error: "spec.git.commit.messageTemplate renders an empty message" };
+  if (message.trim() === "")
+    return { ok: false, error: "spec.git.commit.messageTemplate renders an empty message" };
   return { ok: true, message };
 }

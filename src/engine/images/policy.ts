@@ -20,11 +20,14 @@ export function compileTagPattern(pattern: string): RegExp {
 
 /** Expands `$name`, `${name}` and `$1` against a match, like Go's Regexp.ExpandString. */
 export function expandTemplate(template: string, match: RegExpExecArray): string {
-  return template.replace(/\$(?:\{(\w+)\}|(\w+))/g, (_all, braced: string | undefined, bare: string | undefined) => {
-    const name = braced ?? bare ?? "";
-    if (/^\d+$/.test(name)) return match[Number(name)] ?? "";
-    return match.groups?.[name] ?? "";
-  });
+  return template.replace(
+    /\$(?:\{(\w+)\}|(\w+))/g,
+    (_all, braced: string | undefined, bare: string | undefined) => {
+      const name = braced ?? bare ?? "";
+      if (/^\d+$/.test(name)) return match[Number(name)] ?? "";
+      return match.groups?.[name] ?? "";
+    },
+  );
 }
 
 /** Tags that pass the filter, each with the value to compare. */
@@ -66,7 +69,8 @@ function selectSemver(candidates: readonly Candidate[], range: string): PolicyDe
     matching += 1;
     const order = best ? semver.compare(version, best.version) : 1;
     // Equal versions (v1.2.3 and 1.2.3, or different build metadata): the greater tag, for determinism.
-    if (order > 0 || (order === 0 && best && candidate.tag > best.candidate.tag)) best = { candidate, version };
+    if (order > 0 || (order === 0 && best && candidate.tag > best.candidate.tag))
+      best = { candidate, version };
   }
   if (!best) return noMatch(candidates.length, `semver range "${range}"`);
   return { ok: true, tag: best.candidate.tag, candidates: matching };
@@ -79,7 +83,9 @@ function selectOrdered(
   what: string,
 ): PolicyDecision {
   if (candidates.length === 0) return noMatch(0, what);
-  const sorted = [...candidates].sort((a, b) => compare(a, b) || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  const sorted = [...candidates].sort(
+    (a, b) => compare(a, b) || (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0),
+  );
   const pick = order === "asc" ? sorted.at(-1) : sorted[0];
   return { ok: true, tag: (pick as Candidate).tag, candidates: candidates.length };
 }
@@ -97,7 +103,11 @@ export function selectLatestTag(tags: readonly string[], spec: ImagePolicySpec):
   try {
     candidates = filterTags(tags, spec.filterTags);
   } catch (error) {
-    return { ok: false, reason: "InvalidSpec", message: `spec.filterTags.pattern: ${(error as Error).message}` };
+    return {
+      ok: false,
+      reason: "InvalidSpec",
+      message: `spec.filterTags.pattern: ${(error as Error).message}`,
+    };
   }
   const policy = spec.policy ?? {};
   const chosen = Object.keys(policy).filter((k) => policy[k as keyof typeof policy] !== undefined);
@@ -114,7 +124,12 @@ export function selectLatestTag(tags: readonly string[], spec: ImagePolicySpec):
   if (numeric.length === 0 && candidates.length > 0) {
     return { ok: false, reason: "NoMatchingTag", message: `none of ${candidates.length} tags is a number (numerical order ${order}); use filterTags.extract to pick the number out` }; // prettier-ignore
   }
-  return selectOrdered(numeric, order, (a, b) => Number(a.value) - Number(b.value), `numerical order ${order}`);
+  return selectOrdered(
+    numeric,
+    order,
+    (a, b) => Number(a.value) - Number(b.value),
+    `numerical order ${order}`,
+  );
 }
 
 /** Applies spec.exclusionList (default: cosign signature tags). Throws on an invalid expression. */

@@ -44,11 +44,14 @@ export function parseImageReference(text: string): ImageReference {
   }
   const parts = rest.split("/");
   const first = parts[0] ?? "";
-  const hasRegistry = parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
+  const hasRegistry =
+    parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
   const registry = hasRegistry ? first : DOCKER_HUB;
   const pathParts = hasRegistry ? parts.slice(1) : parts;
   if (pathParts.length === 0 || !pathParts.every((p) => COMPONENT.test(p))) {
-    throw new InvalidImageReference(`image "${raw}": "${pathParts.join("/")}" is not a valid repository name`);
+    throw new InvalidImageReference(
+      `image "${raw}": "${pathParts.join("/")}" is not a valid repository name`,
+    );
   }
   const repository =
     registry === DOCKER_HUB && pathParts.length === 1 ? `library/${pathParts[0]}` : pathParts.join("/");

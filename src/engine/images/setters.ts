@@ -48,7 +48,9 @@ const MARKER = /^[ \t]*#[ \t]*(\{.*\})[ \t]*(?:\r?\n|$)/;
 const PLAIN_SAFE = /^[A-Za-z0-9_][A-Za-z0-9_./@+-]*(?::[A-Za-z0-9_][A-Za-z0-9_./@+-]*)*$/;
 
 /** Parses the JSON of a marker comment: `{"$imagepolicy": "ns:name[:tag|:name]"}`. */
-export function parseMarker(json: string): { ref: PolicyRef; field: SetterField } | { error: string } | undefined {
+export function parseMarker(
+  json: string,
+): { ref: PolicyRef; field: SetterField } | { error: string } | undefined {
   let value: unknown;
   try {
     value = JSON.parse(json);
@@ -57,10 +59,17 @@ export function parseMarker(json: string): { ref: PolicyRef; field: SetterField 
   }
   const text = (value as Record<string, unknown> | null)?.["$imagepolicy"];
   if (text === undefined) return undefined;
-  if (typeof text !== "string") return { error: `"$imagepolicy" must be a string "namespace:name[:tag|:name]"` };
+  if (typeof text !== "string")
+    return { error: `"$imagepolicy" must be a string "namespace:name[:tag|:name]"` };
   const parts = text.split(":");
   const [namespace = "", name = "", field = "image"] = parts;
-  if (parts.length < 2 || parts.length > 3 || !namespace || !name || !["image", "tag", "name"].includes(field)) {
+  if (
+    parts.length < 2 ||
+    parts.length > 3 ||
+    !namespace ||
+    !name ||
+    !["image", "tag", "name"].includes(field)
+  ) {
     return { error: `"$imagepolicy": "${text}" must be "namespace:name", "namespace:name:tag" or "namespace:name:name"` }; // prettier-ignore
   }
   return { ref: { namespace, name }, field: field as SetterField };
@@ -76,7 +85,9 @@ function newValueFor(field: SetterField, choice: PolicyChoice): string {
 function encodeLike(node: Scalar, source: string, value: string): { text: string } | { error: string } {
   switch (node.type) {
     case "PLAIN":
-      return PLAIN_SAFE.test(value) ? { text: value } : { error: `"${value}" cannot be written as a plain scalar` };
+      return PLAIN_SAFE.test(value)
+        ? { text: value }
+        : { error: `"${value}" cannot be written as a plain scalar` };
     case "QUOTE_DOUBLE":
       if (/["\\]/.test(source.slice(1, -1)) || /["\\\n]/.test(value)) return { error: "escapes inside a double-quoted scalar are not rewritten" }; // prettier-ignore
       return { text: `"${value}"` };
@@ -98,7 +109,10 @@ interface Edit {
  * Applies every marker in `text`. `choose` answers what a policy currently chooses (undefined:
  * unknown or not ready — the field is left alone and reported in `problems`).
  */
-export function applySetters(text: string, choose: (ref: PolicyRef) => PolicyChoice | undefined): SetterResult {
+export function applySetters(
+  text: string,
+  choose: (ref: PolicyRef) => PolicyChoice | undefined,
+): SetterResult {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, keepSourceTokens: false });
   const edits: Edit[] = [];
@@ -124,7 +138,8 @@ export function applySetters(text: string, choose: (ref: PolicyRef) => PolicyCho
         const policy = `${parsed.ref.namespace}/${parsed.ref.name}`;
         policies.add(policy);
         const choice = choose(parsed.ref);
-        if (!choice) return void problems.push({ line, message: `ImagePolicy ${policy} has no latest image yet` });
+        if (!choice)
+          return void problems.push({ line, message: `ImagePolicy ${policy} has no latest image yet` });
         const oldValue = String((node as Node & Scalar).value);
         const newValue = newValueFor(parsed.field, choice);
         if (oldValue === newValue) return;

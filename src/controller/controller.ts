@@ -17,8 +17,10 @@ import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
-import { kubeEventRecorder, observedRecorder } from "./events.js";
 import { HealthConfig } from "./healthconfig.js";
+import type { ImageAutomationOptions } from "./images/controller.js";
+import { ImageAutomation } from "./images/controller.js";
+import { kubeEventRecorder, observedRecorder } from "./events.js";
 import type { Sender } from "./notifications/index.js";
 import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
 import { projectName } from "./policy.js";
@@ -56,6 +58,8 @@ export interface ControllerOptions {
     readonly baseBackoffMs?: number;
     readonly maxBackoffMs?: number;
   };
+  /** Image update automation (ImageRepository, ImagePolicy, ImageUpdateAutomation); on by default. */
+  readonly images?: { readonly enabled?: boolean } & Partial<Pick<ImageAutomationOptions, "beforePush" | "registryTimeoutMs">>; // prettier-ignore
 }
 
 export interface Controller {
@@ -70,6 +74,8 @@ export interface Controller {
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   readonly notifier: Notifier;
+  /** The image automation loops, when enabled and their CRDs are installed. */
+  readonly images?: ImageAutomation;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
   stop(): Promise<void>;
@@ -272,6 +278,29 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
   await health.start(options.config, clients);
+  async function startImageAutomation(): Promise<ImageAutomation | undefined> {
+    const automation = new ImageAutomation({
+      config: options.config,
+      clients,
+      namespace: options.applicationNamespace,
+      gitCredentials: repositorySecrets(clients, systemNamespace),
+      clock,
+      log,
+      gitTimeoutMs: options.gitTimeoutMs,
+      registryTimeoutMs: options.images?.registryTimeoutMs,
+      beforePush: options.images?.beforePush,
+    });
+    try {
+      await automation.start();
+      return automation;
+    } catch (error) {
+      await automation.stop();
+      // An upgrade that has not applied the new CRDs yet: Applications work, images wait.
+      if (errorStatus(error) !== 404) throw error;
+      log("image automation is off: its CRDs (imagerepositories.tether.dev, …) are not installed");
+      return undefined;
+    }
+  }
   const reconciler = new Reconciler({
     apps,
     projects,
@@ -293,6 +322,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // Projects first: no app is judged against a project cache that is not filled yet.
   await projects.start();
   await apps.start();
+  const images = options.images?.enabled === false ? undefined : await startImageAutomation();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   return {
     installationId,
@@ -304,6 +334,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     registry,
     metrics,
     notifier,
+    images,
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
       let count = 0;
@@ -320,6 +351,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       apps.stop();
       projects.stop();
       health.stop();
+      await images?.stop();
       workQueue.stop();
       await workQueue.idle();
       watches.stop();

@@ -3,18 +3,27 @@
 // field of the TypeScript types in application.ts / appproject.ts (and the other way round).
 import { GROUP, VERSION } from "./application.js";
 
-type Schema = Record<string, unknown>;
+export type Schema = Record<string, unknown>;
 
-const str = (description?: string): Schema => ({ type: "string", ...(description ? { description } : {}) });
-const bool = (description?: string): Schema => ({ type: "boolean", ...(description ? { description } : {}) });
-const int = (description?: string): Schema => ({ type: "integer", ...(description ? { description } : {}) });
-const strings = (description?: string): Schema => ({
+export const str = (description?: string): Schema => ({
+  type: "string",
+  ...(description ? { description } : {}),
+});
+export const bool = (description?: string): Schema => ({
+  type: "boolean",
+  ...(description ? { description } : {}),
+});
+export const int = (description?: string): Schema => ({
+  type: "integer",
+  ...(description ? { description } : {}),
+});
+export const strings = (description?: string): Schema => ({
   type: "array",
   items: str(),
   ...(description ? { description } : {}),
 });
 const stringMap = (): Schema => ({ type: "object", additionalProperties: str() });
-const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+export const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
   type: "object",
   properties,
   ...extra,

@@ -9,6 +9,16 @@ import type { ApplicationSpec } from "../../src/model/application.js";
 import type { AppProjectSpec } from "../../src/model/appproject.js";
 import { applicationSpecSchema, appProjectSpecSchema } from "../../src/model/crd.js";
 import { generatedFiles } from "../../src/model/generated.js";
+import type {
+  ImagePolicySpec,
+  ImageRepositorySpec,
+  ImageUpdateAutomationSpec,
+} from "../../src/model/images.js";
+import {
+  imagePolicySpecSchema,
+  imageRepositorySpecSchema,
+  imageUpdateAutomationSpecSchema,
+} from "../../src/model/imagecrds.js";
 import { repoRoot } from "../../src/localcluster/components.js";
 
 type DeepRequired<T> = T extends (infer U)[]
@@ -125,6 +135,47 @@ test("the AppProject CRD schema has exactly the fields of the AppProjectSpec typ
   schemaPaths(appProjectSpecSchema, "spec", fromSchema);
   assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
 });
+const imageRepositorySample: DeepRequired<ImageRepositorySpec> = {
+  image: "ghcr.io/org/app",
+  interval: "5m",
+  secretRef: { name: "regcred" },
+  exclusionList: ["^.*\\.sig$"],
+  insecure: false,
+  timeout: "30s",
+  suspend: false,
+};
+
+const imagePolicySample: DeepRequired<ImagePolicySpec> = {
+  imageRepositoryRef: { name: "app", namespace: "ns" },
+  policy: { semver: { range: "^1.2" }, alphabetical: { order: "asc" }, numerical: { order: "desc" } },
+  filterTags: { pattern: "^main-(?<ts>[0-9]+)$", extract: "$ts" },
+};
+
+const imageUpdateAutomationSample: DeepRequired<ImageUpdateAutomationSpec> = {
+  sourceRef: { url: "https://example.com/repo.git", branch: "main" },
+  interval: "5m",
+  git: {
+    checkout: { ref: { branch: "main" } },
+    commit: { author: { name: "bot", email: "bot@example.com" }, messageTemplate: "{{ changes }}" },
+    push: { branch: "updates" },
+  },
+  update: { path: "apps", strategy: "Setters" },
+  suspend: false,
+};
+
+for (const [kind, sample, schema] of [
+  ["ImageRepository", imageRepositorySample, imageRepositorySpecSchema],
+  ["ImagePolicy", imagePolicySample, imagePolicySpecSchema],
+  ["ImageUpdateAutomation", imageUpdateAutomationSample, imageUpdateAutomationSpecSchema],
+] as const) {
+  test(`the ${kind} CRD schema has exactly the fields of its spec type`, () => {
+    const fromType = new Set<string>();
+    valuePaths(sample, "spec", schema, fromType);
+    const fromSchema = new Set<string>();
+    schemaPaths(schema, "spec", fromSchema);
+    assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
+  });
+}
 
 test("committed generated files are up to date (run `npm run generate`)", async () => {
   for (const [file, content] of Object.entries(generatedFiles())) {

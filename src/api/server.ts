@@ -57,10 +57,13 @@ export interface ApiOptions {
   uiDir?: string | false;
 }
 
-/** The route pattern (not the URL: label cardinality stays bounded) of the handler that answered. */
+/**
+ * The route pattern (not the URL: label cardinality stays bounded) of the handler that answered:
+ * the first matching non-middleware route, since routes run in registration order and the UI's
+ * catch-all (registered last) also matches every API path.
+ */
 function routeOf(routes: readonly { method: string; path: string }[]): string {
-  const handlers = routes.filter((r) => r.method !== "ALL");
-  return handlers[handlers.length - 1]?.path ?? "unmatched";
+  return routes.find((r) => r.method !== "ALL")?.path ?? "unmatched";
 }
 
 export function createApi(options: ApiOptions): OpenAPIHono {

@@ -12,6 +12,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { matchedRoutes } from "hono/route";
+import type { DesiredSource } from "./routes.js";
 import type { Registry } from "prom-client";
 import type { KubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
@@ -55,6 +56,11 @@ export interface ApiOptions {
   log?: (line: string) => void;
   /** The built web UI to serve at every non-API path (dist/ui by default); false serves none. */
   uiDir?: string | false;
+  /**
+   * The desired side of a resource's diff, from a controller in the same process (its last dry-run);
+   * without it the diff shows the differing fields and the live object only.
+   */
+  desired?: DesiredSource;
 }
 
 /**
@@ -138,7 +144,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       filter: (application) => c.get("tetherAuth")?.can("get", appRef(application)) ?? !options.auth,
     }),
   );
-  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [] });
+  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], desired: options.desired }); // prettier-ignore
 
   documentRoutes(app);
   app.doc31(OPENAPI_PATH, OPENAPI_CONFIG);

@@ -178,6 +178,8 @@ export const ResourceDiffSchema = z
     fields: z.array(z.string()),
     /** The live object, normalized (server-managed metadata and status removed, Secret values redacted). */
     liveYaml: z.string().optional(),
+    /** What a sync would make the object (the controller's last dry-run), normalized the same way. */
+    desiredYaml: z.string().optional(),
     message: z.string().optional(),
   })
   .openapi("ResourceDiff");

@@ -29,6 +29,7 @@ import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
+import type { JsonObject } from "../engine/diff/index.js";
 
 /** Events on an app's objects within this window after the first are coalesced into one reconcile. */
 export const DRIFT_DEBOUNCE_MS = 100;
@@ -78,6 +79,8 @@ export interface Controller {
   readonly images?: ImageAutomation;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
+  /** What a sync would make this object (the last dry-run, normalized, Secrets masked): a diff's desired side. */
+  desiredOf(ref: { group: string; kind: string; namespace?: string; name: string }): JsonObject | undefined;
   stop(): Promise<void>;
 }
 
@@ -335,6 +338,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metrics,
     notifier,
     images,
+    desiredOf(ref) {
+      return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
+    },
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
       let count = 0;

@@ -138,7 +138,8 @@ export function formatDiff(diff: DiffResponse): string {
     const live = r.liveYaml
       ? `\n  live:\n${r.liveYaml.trimEnd().replace(/^/gm, "    ")}`
       : "\n  live: (missing)";
-    return `${head}\n${fields}${live}`;
+    const desired = r.desiredYaml ? `\n  desired:\n${r.desiredYaml.trimEnd().replace(/^/gm, "    ")}` : "";
+    return `${head}\n${fields}${desired}${live}`;
   });
   return `${blocks.join("\n\n")}\n`;
 }

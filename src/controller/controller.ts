@@ -22,6 +22,7 @@ import { HealthConfig } from "./healthconfig.js";
 import type { Sender } from "./notifications/index.js";
 import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
 import { projectName } from "./policy.js";
+import { PolicyRules } from "./policygate.js";
 import { ProjectStore } from "./projects.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
@@ -67,6 +68,8 @@ export interface Controller {
   readonly comparer: Comparer;
   /** The user's health rules (ConfigMap tether-config), reloaded on change. */
   readonly health: HealthConfig;
+  /** Policy-gate rules (built-in pack, ConfigMap tether-policies, Policy objects), reloaded on change. */
+  readonly policies: PolicyRules;
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   readonly notifier: Notifier;
@@ -272,6 +275,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
   await health.start(options.config, clients);
+  // A change of the policy rules judges again at once every app whose project has a policy.
+  const policies = new PolicyRules({
+    namespace: systemNamespace,
+    log,
+    onChange: () => {
+      for (const key of apps.keys()) {
+        const app = apps.get(key);
+        if (app && projects.get(projectName(app))?.spec?.policy) workQueue.add(key);
+      }
+    },
+  });
+  await policies.start(options.config, clients);
   const reconciler = new Reconciler({
     apps,
     projects,
@@ -288,6 +303,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     localServers: [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean),
     log,
     health,
+    policies,
   });
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
@@ -301,6 +317,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     watches,
     comparer,
     health,
+    policies,
     registry,
     metrics,
     notifier,
@@ -320,6 +337,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       apps.stop();
       projects.stop();
       health.stop();
+      policies.stop();
       workQueue.stop();
       await workQueue.idle();
       watches.stop();

@@ -59,7 +59,7 @@ export interface ReconcilerDeps {
   readonly log: (line: string) => void;
   /** Health of live objects: built-in checks plus the user's CEL rules; built-in only when unset. */
   readonly health?: HealthSource;
-  /** Policy-gate rules (built-in pack + ConfigMap tether-policies + Policy objects); the pack only when unset. */
+  /** Policy-gate rules (built-in pack + ConfigMap tether-policies + Policy objects); no policy gate when unset. */
   readonly policies?: Pick<PolicyRules, "current">;
 }
 

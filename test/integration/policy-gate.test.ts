@@ -139,7 +139,7 @@ describe("policy gate", () => {
 
     const warned = await fx.waitApp("warned", "Synced with PolicyViolation", (a) => a.status?.sync?.status === "Synced" && condition(a, "PolicyViolation") !== undefined); // prettier-ignore
     assert.equal(condition(warned, "PolicyViolation")?.reason, "PolicyWarning");
-    assert.match(condition(warned, "PolicyViolation")?.message ?? "", /apps\/Deployment .*\/web: no-latest-tag: image\(s\) nginx use the tag latest or no tag; applied anyway \(warn\)/); // prettier-ignore
+    assert.match(condition(warned, "PolicyViolation")?.message ?? "", /apps\/Deployment .*\/web: no-latest-tag: image\(s\) nginx use the tag latest or no tag: pin a version or a digest; applied anyway \(warn\)/); // prettier-ignore
     assert.equal(await deploymentExists("web", ns), true, "applied");
     assert.equal(warned.status?.operationState?.phase, "Succeeded");
     assert.deepEqual(

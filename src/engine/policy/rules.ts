@@ -103,7 +103,7 @@ function entriesOf(source: RuleSource, errors: string[]): { raw: unknown; where:
     errors.push(`${source.source}: expected a list of {id, match, rule, message}`);
     return [];
   }
-  return list.map((raw, i) => ({ raw, where: `${source.source}[${i}]` }));
+  return (list as unknown[]).map((raw, i) => ({ raw, where: `${source.source}[${i}]` }));
 }
 
 /** The built-in pack plus every custom source, compiled. Never throws. */

@@ -37,6 +37,7 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
     "ClusterRoleBinding/tether-controller-apply",
     "CustomResourceDefinition/applications.tether.dev",
     "CustomResourceDefinition/appprojects.tether.dev",
+    "CustomResourceDefinition/policies.tether.dev",
     "Deployment/tether-controller",
     "Namespace/tether-system",
     "Role/tether-controller",

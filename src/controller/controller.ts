@@ -24,6 +24,7 @@ import { kubeEventRecorder, observedRecorder } from "./events.js";
 import type { Sender } from "./notifications/index.js";
 import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
 import { projectName } from "./policy.js";
+import { PolicyRules } from "./policygate.js";
 import { ProjectStore } from "./projects.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
@@ -72,6 +73,8 @@ export interface Controller {
   readonly comparer: Comparer;
   /** The user's health rules (ConfigMap tether-config), reloaded on change. */
   readonly health: HealthConfig;
+  /** Policy-gate rules (built-in pack, ConfigMap tether-policies, Policy objects), reloaded on change. */
+  readonly policies: PolicyRules;
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   readonly notifier: Notifier;
@@ -304,6 +307,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
       return undefined;
     }
   }
+  // A change of the policy rules judges again at once every app whose project has a policy.
+  const policies = new PolicyRules({
+    namespace: systemNamespace,
+    log,
+    onChange: () => {
+      for (const key of apps.keys()) {
+        const app = apps.get(key);
+        if (app && projects.get(projectName(app))?.spec?.policy) workQueue.add(key);
+      }
+    },
+  });
+  await policies.start(options.config, clients);
   const reconciler = new Reconciler({
     apps,
     projects,
@@ -320,6 +335,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     localServers: [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean),
     log,
     health,
+    policies,
   });
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
@@ -334,6 +350,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     watches,
     comparer,
     health,
+    policies,
     registry,
     metrics,
     notifier,
@@ -358,6 +375,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       projects.stop();
       health.stop();
       await images?.stop();
+      policies.stop();
       workQueue.stop();
       await workQueue.idle();
       watches.stop();

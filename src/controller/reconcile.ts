@@ -35,7 +35,8 @@ import { PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
 import type { ManagedWatches } from "./watches.js";
-import { admitToProject, policyGate } from "./policy.js";
+import { admitToProject, policyGate, projectName } from "./policy.js";
+import { checkPolicies, type PolicyRules } from "./policygate.js";
 import type { ProjectLookup } from "./projects.js";
 
 export interface ReconcilerDeps {
@@ -58,6 +59,8 @@ export interface ReconcilerDeps {
   readonly log: (line: string) => void;
   /** Health of live objects: built-in checks plus the user's CEL rules; built-in only when unset. */
   readonly health?: HealthSource;
+  /** Policy-gate rules (built-in pack + ConfigMap tether-policies + Policy objects); no policy gate when unset. */
+  readonly policies?: Pick<PolicyRules, "current">;
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
@@ -268,8 +271,14 @@ export class Reconciler {
 
     // ── Policy gate, step 2 of 2 (src/controller/policy.ts): rendered kinds, sync windows and
     // dependsOn. A closed gate takes the sync out of the decision: nothing is applied or pruned.
-    const gate = policyGate({ key, app, admission, desired, apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
-    status.conditions = gate.conditions;
+    const projectGate = policyGate({ key, app, admission, desired, apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
+    status.conditions = projectGate.conditions;
+
+    // ── Policy gate, rules (src/controller/policygate.ts): every rendered object (hooks too), as it
+    // would be applied, against the project's spec.policy. Under deny a violation or a broken rule
+    // takes the sync out of the decision (nothing applied or pruned) and records it as Failed.
+    const gate = checkPolicies({ gate: projectGate, rules: deps.policies?.current(), project: admission.project, projectName: projectName(app), app, objects: planned.map((p) => p.desired.object), requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, previous, status, now, record }); // prettier-ignore
+    status = gate.status;
 
     // Decide whether to sync now.
     // An operation still running (waiting on a wave's health or a hook, or cut short by a restart)

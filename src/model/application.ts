@@ -216,6 +216,16 @@ export interface OperationState {
   results?: { ref: ResourceRef; action: string; message?: string }[];
 }
 
+/** One rendered object breaking one policy rule (the policy gate, docs/policy.md). */
+export interface PolicyViolation {
+  ref: ResourceRef;
+  /** The rule's id (built-in, or from ConfigMap tether-policies / a Policy object). */
+  rule: string;
+  message: string;
+  /** The project's enforcement when it was found: deny blocked the sync; warn and audit did not. */
+  enforcement: "deny" | "warn" | "audit";
+}
+
 export interface ApplicationStatus {
   sync?: { status: SyncStatusCode; revision?: string; comparedTo?: ApplicationSource };
   health?: HealthStatus;
@@ -229,6 +239,8 @@ export interface ApplicationStatus {
   revisionInfo?: RevisionInfo;
   /** Set while the app is rolled back: it stays at this revision instead of following Git. */
   rollback?: RollbackState;
+  /** What the policy gate found in the last render (every enforcement, audit included). */
+  policyViolations?: PolicyViolation[];
 }
 
 export interface Application {

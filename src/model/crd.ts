@@ -192,7 +192,73 @@ const projectSpec = obj({
       { required: ["kind", "schedule", "duration"] },
     ),
   },
+  policy: obj(
+    {
+      enforcement: { type: "string", enum: ["deny", "warn", "audit"], description: "deny: nothing applied, the sync fails; warn: applied, condition and Warning Event; audit: status only" }, // prettier-ignore
+      rules: strings("Rule ids, `builtin` (the built-in pack) or `custom` (every ConfigMap/Policy rule); default [builtin]"), // prettier-ignore
+      trustedRegistries: strings(
+        "Registries (optionally with a path, e.g. ghcr.io/acme) images may come from",
+      ),
+      exclude: {
+        type: "array",
+        description: "Objects the policy does not judge (globs); `rules` limits the exclusion to those ids",
+        items: obj({ group: str(), kind: str(), namespace: str(), name: str(), rules: strings() }),
+      },
+    },
+    { required: ["enforcement"], description: "The policy gate: rules every rendered object must pass (docs/policy.md)" }, // prettier-ignore
+  ),
 });
+
+/** The schema of a Policy's `spec`; exported for the type-sync test. */
+export const policySpecSchema = obj(
+  {
+    rules: {
+      type: "array",
+      items: obj(
+        {
+          id: { ...str("Unique rule id, named by projects in spec.policy.rules"), minLength: 1 },
+          match: obj({ groups: strings('API group globs ("" is core)'), kinds: strings("Kind globs") }),
+          rule: str("CEL bool: true means allowed; `object` is the rendered object"),
+          message: str("Text shown for a violation"),
+          messageExpression: str("CEL string shown for a violation (wins over message)"),
+          description: str(),
+        },
+        { required: ["id", "rule"] },
+      ),
+    },
+  },
+  { required: ["rules"] },
+);
+
+export function policyCrd(): Schema {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `policies.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: "Namespaced",
+      names: { plural: "policies", singular: "policy", kind: "Policy", listKind: "PolicyList", categories: ["tether"] }, // prettier-ignore
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          additionalPrinterColumns: [
+            { name: "Rules", type: "string", jsonPath: ".spec.rules[*].id" },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+          ],
+          schema: {
+            openAPIV3Schema: obj(
+              { apiVersion: str(), kind: str(), metadata: { type: "object" }, spec: policySpecSchema },
+              { required: ["spec"] },
+            ),
+          },
+        },
+      ],
+    },
+  };
+}
 
 /** The schema of an AppProject's `spec`; exported for the type-sync test. */
 export const appProjectSpecSchema = projectSpec;

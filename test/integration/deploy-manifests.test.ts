@@ -41,6 +41,7 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
     "CustomResourceDefinition/imagepolicies.tether.dev",
     "CustomResourceDefinition/imagerepositories.tether.dev",
     "CustomResourceDefinition/imageupdateautomations.tether.dev",
+    "CustomResourceDefinition/policies.tether.dev",
     "Deployment/tether-controller",
     "Namespace/tether-system",
     "Role/tether-controller",

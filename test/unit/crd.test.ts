@@ -7,7 +7,8 @@ import path from "node:path";
 import { test } from "node:test";
 import type { ApplicationSpec } from "../../src/model/application.js";
 import type { AppProjectSpec } from "../../src/model/appproject.js";
-import { applicationSpecSchema, appProjectSpecSchema } from "../../src/model/crd.js";
+import type { PolicySpec } from "../../src/model/policy.js";
+import { applicationSpecSchema, appProjectSpecSchema, policySpecSchema } from "../../src/model/crd.js";
 import { generatedFiles } from "../../src/model/generated.js";
 import type {
   ImagePolicySpec,
@@ -95,6 +96,27 @@ const projectSample: DeepRequired<AppProjectSpec> = {
       timeZone: "Europe/Paris",
     },
   ],
+  policy: {
+    enforcement: "deny",
+    rules: ["builtin"],
+    trustedRegistries: ["ghcr.io/acme"],
+    exclude: [
+      { group: "apps", kind: "Deployment", namespace: "kube-*", name: "legacy", rules: ["resource-limits"] },
+    ],
+  },
+};
+
+const policySample: DeepRequired<PolicySpec> = {
+  rules: [
+    {
+      id: "team-label",
+      match: { groups: ["apps"], kinds: ["Deployment"] },
+      rule: "has(object.metadata.labels) && 'team' in object.metadata.labels",
+      message: "every Deployment needs a team label",
+      messageExpression: '"no team label on " + object.metadata.name',
+      description: "ownership",
+    },
+  ],
 };
 
 /** Property paths of a value; maps with arbitrary keys (labels) count as leaves. */
@@ -176,6 +198,14 @@ for (const [kind, sample, schema] of [
     assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
   });
 }
+
+test("the Policy CRD schema has exactly the fields of the PolicySpec type", () => {
+  const fromType = new Set<string>();
+  valuePaths(policySample, "spec", policySpecSchema, fromType);
+  const fromSchema = new Set<string>();
+  schemaPaths(policySpecSchema, "spec", fromSchema);
+  assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
+});
 
 test("committed generated files are up to date (run `npm run generate`)", async () => {
   for (const [file, content] of Object.entries(generatedFiles())) {

@@ -15,6 +15,7 @@ import type { KubeClients } from "../kube/client.js";
 import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
+import { ApplicationSetController } from "./appsets.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
 import { kubeEventRecorder, observedRecorder } from "./events.js";
@@ -244,7 +245,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     config: options.config,
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),
-    onObserved: (key, app) => dependents.observed(key, app),
+    onObserved: (key, app) => {
+      dependents.observed(key, app);
+      appsets.appObserved(app ?? apps.get(key));
+    },
     onError: (error) => log(`watch applications: ${String(error)}`),
   });
   const dependents = new DependentsNotifier(apps, (key) => workQueue.add(key));
@@ -289,10 +293,22 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log,
     health,
   });
+  const appsets: ApplicationSetController = new ApplicationSetController({
+    config: options.config,
+    clients,
+    apps,
+    source,
+    systemNamespace,
+    namespace: options.applicationNamespace,
+    pollIntervalMs,
+    clock,
+    log,
+  });
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
   await projects.start();
   await apps.start();
+  await appsets.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   return {
     installationId,
@@ -314,10 +330,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
         workQueue.add(key);
         count += 1;
       }
-      return count;
+      return count + appsets.refreshRepository((url) => normalizeRepoUrl(url) === wanted);
     },
     async stop() {
       apps.stop();
+      await appsets.stop();
       projects.stop();
       health.stop();
       workQueue.stop();

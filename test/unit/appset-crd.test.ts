@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ApplicationSpec } from "../../src/model/application.js";
-import type { ApplicationSetSpec } from "../../src/model/applicationset.js";
+import type { ApplicationSetGeneratorTemplate, ApplicationSetSpec } from "../../src/model/applicationset.js";
 import { applicationSetSpecSchema } from "../../src/model/crd.js";
 
 type DeepRequired<T> = T extends (infer U)[]
@@ -15,11 +15,28 @@ type DeepRequired<T> = T extends (infer U)[]
     ? { [K in keyof T]-?: DeepRequired<T[K]> }
     : T;
 
-const appSpec: ApplicationSpec = {
-  source: { repoURL: "https://example.com/repo.git", path: "{{path}}" },
-  destination: { server: "https://kubernetes.default.svc", namespace: "{{path.basename}}" },
+const fullSpec: DeepRequired<ApplicationSpec> = {
+  source: {
+    repoURL: "https://example.com/repo.git",
+    targetRevision: "main",
+    path: "apps/hello",
+    chart: "hello",
+    type: "Directory",
+    directory: { recurse: true, include: "*.yaml", exclude: "skip/*" },
+    kustomize: { buildOptions: [], namePrefix: "p-", nameSuffix: "-s", namespace: "ns", images: [], commonLabels: {}, commonAnnotations: {} }, // prettier-ignore
+    helm: { releaseName: "r", valueFiles: [], values: "a: 1", parameters: [{ name: "a", value: "1", forceString: true }], includeCRDs: true, skipCrds: false }, // prettier-ignore
+  },
+  destination: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "default" },
+  project: "default",
+  dependsOn: [{ name: "database", namespace: "apps" }],
+  syncPolicy: {
+    automated: { prune: true, selfHeal: true, allowEmpty: false },
+    syncOptions: ["CreateNamespace=true"],
+    retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
+  },
+  ignoreDifferences: [{ group: "apps", kind: "Deployment", name: "hello", namespace: "default", jsonPointers: [], jqPathExpressions: [], managedFieldsManagers: [] }], // prettier-ignore
 };
-const generatorTemplate = { metadata: { name: "n", namespace: "ns", labels: {}, annotations: {}, finalizers: [] }, spec: appSpec }; // prettier-ignore
+const generatorTemplate: DeepRequired<ApplicationSetGeneratorTemplate> = { metadata: { name: "n", namespace: "ns", labels: {}, annotations: {}, finalizers: [] }, spec: fullSpec }; // prettier-ignore
 const selector = { matchLabels: { env: "prod" }, matchExpressions: [{ key: "env", operator: "In" as const, values: ["prod"] }] }; // prettier-ignore
 const list = { elements: [{ cluster: "a" }], template: generatorTemplate };
 const clusters = { selector, values: { a: "b" }, template: generatorTemplate };
@@ -56,27 +73,7 @@ const sample: DeepRequired<ApplicationSetSpec> = {
   ],
   template: {
     metadata: { name: "{{name}}", namespace: "apps", labels: { a: "b" }, annotations: { c: "d" }, finalizers: ["f"] }, // prettier-ignore
-    spec: {
-      source: {
-        repoURL: "https://example.com/repo.git",
-        targetRevision: "main",
-        path: "apps/hello",
-        chart: "hello",
-        type: "Directory",
-        directory: { recurse: true, include: "*.yaml", exclude: "skip/*" },
-        kustomize: { buildOptions: [], namePrefix: "p-", nameSuffix: "-s", namespace: "ns", images: [], commonLabels: {}, commonAnnotations: {} }, // prettier-ignore
-        helm: { releaseName: "r", valueFiles: [], values: "a: 1", parameters: [{ name: "a", value: "1", forceString: true }], includeCRDs: true, skipCrds: false }, // prettier-ignore
-      },
-      destination: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "default" },
-      project: "default",
-      dependsOn: [{ name: "database", namespace: "apps" }],
-      syncPolicy: {
-        automated: { prune: true, selfHeal: true, allowEmpty: false },
-        syncOptions: ["CreateNamespace=true"],
-        retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
-      },
-      ignoreDifferences: [{ group: "apps", kind: "Deployment", name: "hello", namespace: "default", jsonPointers: [], jqPathExpressions: [], managedFieldsManagers: [] }], // prettier-ignore
-    },
+    spec: fullSpec,
   },
   syncPolicy: { preserveResourcesOnDeletion: true, applicationsSync: "create-update" },
   strategy: {

@@ -57,8 +57,7 @@ export async function generateParamSets(
   for (const [i, generator] of generators.entries()) {
     const where = `spec.generators[${i}]`;
     const kind = kindOf(generator, where);
-    const template = (generator[kind] as { template?: ApplicationSetGeneratorTemplate } | undefined)
-      ?.template;
+    const template = generator[kind]?.template;
     for (const params of await run(generator, where, inputs, 0)) out.push({ params, ...(template ? { template } : {}) }); // prettier-ignore
   }
   return out;
@@ -195,8 +194,7 @@ async function matrixParams(
     }
     for (const b of bs) {
       const combined = combineParams(a, b);
-      if ("conflict" in combined)
-        throw new ApplicationSetError("GeneratorError", where, combined.conflict as string);
+      if ("conflict" in combined) throw new ApplicationSetError("GeneratorError", where, combined.conflict);
       out.push(combined);
     }
   }
@@ -210,7 +208,7 @@ async function mergeParams(
   inputs: GeneratorInputs,
   depth: number,
 ): Promise<Params[]> {
-  if (!Array.isArray(mergeKeys) || mergeKeys.length === 0) throw new ApplicationSetError("InvalidSpec", where, "mergeKeys must name at least one parameter"); // prettier-ignore
+  if (!mergeKeys?.length) throw new ApplicationSetError("InvalidSpec", where, "mergeKeys must name at least one parameter"); // prettier-ignore
   if (!Array.isArray(children) || children.length < 2) throw new ApplicationSetError("InvalidSpec", where, "needs at least two generators"); // prettier-ignore
   const keyOf = (p: Params) => JSON.stringify(mergeKeys.map((k) => p[k] ?? null));
   const indexed = async (i: number) => {

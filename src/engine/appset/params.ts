@@ -17,7 +17,9 @@ export function flattenParams(
     for (const [key, child] of entries) flattenParams(child, prefix ? `${prefix}.${key}` : key, out);
     return out;
   }
-  if (prefix) out[prefix] = value === null || value === undefined ? "" : String(value);
+  if (prefix)
+    out[prefix] =
+      value === null || value === undefined ? "" : typeof value === "string" ? value : JSON.stringify(value);
   return out;
 }
 

@@ -15,6 +15,7 @@ import type { KubeClients } from "../kube/client.js";
 import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
+import { ApplicationSetController } from "./appsets.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
 import { HealthConfig } from "./healthconfig.js";
@@ -256,7 +257,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     config: options.config,
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),
-    onObserved: (key, app) => dependents.observed(key, app),
+    onObserved: (key, app) => {
+      dependents.observed(key, app);
+      appsets.appObserved(app ?? apps.get(key));
+    },
     onError: (error) => log(`watch applications: ${String(error)}`),
   });
   const dependents = new DependentsNotifier(apps, (key) => workQueue.add(key));
@@ -337,11 +341,23 @@ export async function startController(options: ControllerOptions): Promise<Contr
     health,
     policies,
   });
+  const appsets: ApplicationSetController = new ApplicationSetController({
+    config: options.config,
+    clients,
+    apps,
+    source,
+    systemNamespace,
+    namespace: options.applicationNamespace,
+    pollIntervalMs,
+    clock,
+    log,
+  });
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
   await projects.start();
   await apps.start();
   const images = options.images?.enabled === false ? undefined : await startImageAutomation();
+  await appsets.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   return {
     installationId,
@@ -368,10 +384,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
         workQueue.add(key);
         count += 1;
       }
-      return count;
+      return count + appsets.refreshRepository((url) => normalizeRepoUrl(url) === wanted);
     },
     async stop() {
       apps.stop();
+      await appsets.stop();
       projects.stop();
       health.stop();
       await images?.stop();

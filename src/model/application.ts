@@ -6,6 +6,15 @@ export const GROUP = "tether.dev";
 export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
 export interface ObjectMeta {
   name: string;
   namespace?: string;
@@ -17,6 +26,7 @@ export interface ObjectMeta {
   finalizers?: string[];
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  ownerReferences?: OwnerReference[];
 }
 
 export interface DirectorySource {

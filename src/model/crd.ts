@@ -299,3 +299,185 @@ export function appProjectCrd(): Schema {
     },
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// ApplicationSet: Argo CD's field names. Structural schemas cannot recurse, so the children of a
+// nested matrix/merge (the second level) are kept as-is and checked by the controller.
+// ---------------------------------------------------------------------------------------------
+const matchExpressions: Schema = {
+  type: "array",
+  items: obj(
+    {
+      key: str(),
+      operator: { type: "string", enum: ["In", "NotIn", "Exists", "DoesNotExist"] },
+      values: strings(),
+    },
+    { required: ["key", "operator"] },
+  ),
+};
+const labelSelector = obj({ matchLabels: stringMap(), matchExpressions });
+
+const templateMeta = (required: boolean): Schema =>
+  obj(
+    {
+      name: str("Application name; may use {{parameters}}"),
+      namespace: str(),
+      labels: stringMap(),
+      annotations: stringMap(),
+      finalizers: strings(),
+    },
+    required ? { required: ["name"] } : {},
+  );
+
+const generatorTemplate = obj(
+  {
+    metadata: templateMeta(false),
+    spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+  },
+  { description: "Merged over the set's template for this generator's Applications" },
+);
+
+const listGenerator = obj(
+  {
+    elements: {
+      type: "array",
+      items: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+    },
+    template: generatorTemplate,
+  },
+  { required: ["elements"] },
+);
+const clustersGenerator = obj({ selector: labelSelector, values: stringMap(), template: generatorTemplate });
+const gitGenerator = obj(
+  {
+    repoURL: { ...str(), minLength: 1 },
+    revision: str("Branch, tag or commit (default HEAD)"),
+    directories: {
+      type: "array",
+      items: obj({ path: str("Glob over directory paths"), exclude: bool() }, { required: ["path"] }),
+    },
+    files: {
+      type: "array",
+      items: obj({ path: str("Glob over JSON/YAML file paths") }, { required: ["path"] }),
+    },
+    pathParamPrefix: str(),
+    values: stringMap(),
+    requeueAfterSeconds: int(),
+    template: generatorTemplate,
+  },
+  { required: ["repoURL"] },
+);
+const opaqueGenerators: Schema = {
+  type: "array",
+  items: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+};
+const nestedGenerator = obj({
+  list: listGenerator,
+  clusters: clustersGenerator,
+  git: gitGenerator,
+  matrix: obj({ generators: opaqueGenerators, template: generatorTemplate }, { required: ["generators"] }),
+  merge: obj(
+    { mergeKeys: strings(), generators: opaqueGenerators, template: generatorTemplate },
+    { required: ["mergeKeys", "generators"] },
+  ),
+  selector: labelSelector,
+});
+const nestedGenerators: Schema = { type: "array", items: nestedGenerator };
+const generator = obj({
+  list: listGenerator,
+  clusters: clustersGenerator,
+  git: gitGenerator,
+  matrix: obj({ generators: nestedGenerators, template: generatorTemplate }, { required: ["generators"] }),
+  merge: obj(
+    { mergeKeys: strings(), generators: nestedGenerators, template: generatorTemplate },
+    { required: ["mergeKeys", "generators"] },
+  ),
+  selector: labelSelector,
+});
+
+const applicationSetSpec = obj(
+  {
+    goTemplate: bool("Must be false: Tether substitutes {{parameters}} and never executes templates"),
+    generators: { type: "array", items: generator },
+    template: obj({ metadata: templateMeta(true), spec }, { required: ["metadata", "spec"] }),
+    syncPolicy: obj({
+      preserveResourcesOnDeletion: bool(
+        "Generated Applications carry no cascade finalizer: deleting them leaves their resources",
+      ),
+      applicationsSync: { type: "string", enum: ["create-only", "create-update", "create-delete", "sync"] },
+    }),
+    strategy: obj(
+      {
+        type: { type: "string", enum: ["AllAtOnce", "RollingSync"] },
+        rollingSync: obj(
+          {
+            steps: {
+              type: "array",
+              items: obj(
+                {
+                  matchExpressions,
+                  maxUpdate: { "x-kubernetes-int-or-string": true },
+                },
+                { required: ["matchExpressions"] },
+              ),
+            },
+          },
+          { required: ["steps"] },
+        ),
+      },
+      { required: ["type"] },
+    ),
+    preservedFields: obj({ annotations: strings(), labels: strings() }),
+  },
+  { required: ["generators", "template"] },
+);
+/** The schema of an ApplicationSet's `spec`; exported for the type-sync test. */
+export const applicationSetSpecSchema = applicationSetSpec;
+
+export function applicationSetCrd(): Schema {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `applicationsets.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: "Namespaced",
+      names: {
+        plural: "applicationsets",
+        singular: "applicationset",
+        kind: "ApplicationSet",
+        listKind: "ApplicationSetList",
+        shortNames: ["appset", "appsets"],
+        categories: ["tether"],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            {
+              name: "Error",
+              type: "string",
+              jsonPath: '.status.conditions[?(@.type=="ErrorOccurred")].status',
+            },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+          ],
+          schema: {
+            openAPIV3Schema: obj(
+              {
+                apiVersion: str(),
+                kind: str(),
+                metadata: { type: "object" },
+                spec: applicationSetSpec,
+                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              },
+              { required: ["spec"] },
+            ),
+          },
+        },
+      ],
+    },
+  };
+}

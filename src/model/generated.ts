@@ -1,6 +1,6 @@
 // Files generated from the model and committed under deploy/ (see scripts/generate.ts).
 import { stringify } from "yaml";
-import { applicationCrd, appProjectCrd, policyCrd } from "./crd.js";
+import { applicationCrd, applicationSetCrd, appProjectCrd, policyCrd } from "./crd.js";
 import { imageCrd } from "./imagecrds.js";
 import type { ImageKind } from "./images.js";
 import { IMAGE_KINDS } from "./images.js";
@@ -13,6 +13,7 @@ export function generatedFiles(): Record<string, string> {
     "deploy/crds/applications.tether.dev.yaml": HEADER + stringify(applicationCrd(), { lineWidth: 0 }),
     "deploy/crds/appprojects.tether.dev.yaml": HEADER + stringify(appProjectCrd(), { lineWidth: 0 }),
     "deploy/crds/policies.tether.dev.yaml": HEADER + stringify(policyCrd(), { lineWidth: 0 }),
+    "deploy/crds/applicationsets.tether.dev.yaml": HEADER + stringify(applicationSetCrd(), { lineWidth: 0 }),
   };
   for (const kind of Object.keys(IMAGE_KINDS) as ImageKind[]) {
     files[`deploy/crds/${IMAGE_KINDS[kind].plural}.tether.dev.yaml`] =

@@ -37,6 +37,7 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
     "ClusterRoleBinding/tether-controller",
     "ClusterRoleBinding/tether-controller-apply",
     "CustomResourceDefinition/applications.tether.dev",
+    "CustomResourceDefinition/applicationsets.tether.dev",
     "CustomResourceDefinition/appprojects.tether.dev",
     "CustomResourceDefinition/imagepolicies.tether.dev",
     "CustomResourceDefinition/imagerepositories.tether.dev",

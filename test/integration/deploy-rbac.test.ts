@@ -288,10 +288,15 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
       ["list", "secrets", systemNamespace],
       ["watch", "appprojects", systemNamespace, "tether.dev"],
       ["create", "appprojects", systemNamespace, "tether.dev"],
-      // And nothing more: no Applications written by Tether, no Secrets or ConfigMaps of others,
+      // Generated Applications (ApplicationSets), and the sets' status.
+      ["create", "applications", appNs, "tether.dev"],
+      ["delete", "applications", appNs, "tether.dev"],
+      ["watch", "applicationsets", appNs, "tether.dev"],
+      ["update", "applicationsets", appNs, "tether.dev", "status"],
+      // And nothing more: no ApplicationSets written by Tether, no Secrets or ConfigMaps of others,
       // no users' objects (that is the apply role's job).
-      ["create", "applications", appNs, "tether.dev", undefined, false],
-      ["delete", "applications", appNs, "tether.dev", undefined, false],
+      ["create", "applicationsets", appNs, "tether.dev", undefined, false],
+      ["delete", "applicationsets", appNs, "tether.dev", undefined, false],
       ["update", "appprojects", systemNamespace, "tether.dev", undefined, false],
       ["list", "appprojects", appNs, "tether.dev", undefined, false],
       ["list", "secrets", appNs, "", undefined, false],

@@ -3,7 +3,6 @@
 // Exit codes: 0 everything mapped (notes may be printed), 4 something was dropped, 1/2 as elsewhere.
 import fs from "node:fs/promises";
 import { parseArgs } from "node:util";
-import type { ImportTool } from "../import/index.js";
 import { convert, formatMessage, printObjects } from "../import/index.js";
 import { UsageError } from "./errors.js";
 
@@ -63,7 +62,7 @@ export async function importCommand(args: string[]): Promise<number> {
   if (!values.filename) throw new UsageError("import needs -f FILE (tether import --help)");
   const output = values.output ?? "yaml";
   if (output !== "yaml" && output !== "json") throw new UsageError(`--output must be yaml or json, not "${output}"`); // prettier-ignore
-  const result = convert(tool as ImportTool, await readInput(values.filename), {
+  const result = convert(tool, await readInput(values.filename), {
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values["system-namespace"] ? { systemNamespace: values["system-namespace"] } : {}),
   });

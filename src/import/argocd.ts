@@ -13,6 +13,7 @@ import {
   pick,
   portableMetadata,
   reportUnmapped,
+  str,
   targetNamespace,
 } from "./report.js";
 
@@ -117,7 +118,7 @@ function convertSources(sources: Json[], prefix: string, report: Reporter): Json
   const main = sources.findIndex((s) => s["path"] !== undefined || s["chart"] !== undefined);
   const index = main === -1 ? 0 : main;
   sources.forEach((s, i) => {
-    if (i !== index) report.drop(`${prefix}[${i}]`, `not supported (Tether Applications have one source; kept ${prefix}[${index}] as spec.source; make another Application for ${String(s["repoURL"] ?? "this source")})`); // prettier-ignore
+    if (i !== index) report.drop(`${prefix}[${i}]`, `not supported (Tether Applications have one source; kept ${prefix}[${index}] as spec.source; make another Application for ${str(s["repoURL"] ?? "this source")})`); // prettier-ignore
   });
   return convertSource(sources[index] as Json, `${prefix}[${index}]`, report);
 }
@@ -140,9 +141,9 @@ function convertSyncPolicy(policy: Json, prefix: string, report: Reporter): Json
   if (Array.isArray(policy["syncOptions"])) {
     const kept: string[] = [];
     (policy["syncOptions"] as unknown[]).forEach((option, i) => {
-      const name = /^([A-Za-z]+)=/.exec(String(option))?.[1] ?? "";
-      if (SYNC_OPTIONS.has(name)) kept.push(String(option));
-      else report.drop(`${prefix}.syncOptions[${i}]`, `"${String(option)}": not supported (Tether knows ${[...SYNC_OPTIONS].join(", ")})`); // prettier-ignore
+      const name = /^([A-Za-z]+)=/.exec(str(option))?.[1] ?? "";
+      if (SYNC_OPTIONS.has(name)) kept.push(str(option));
+      else report.drop(`${prefix}.syncOptions[${i}]`, `"${str(option)}": not supported (Tether knows ${[...SYNC_OPTIONS].join(", ")})`); // prettier-ignore
     });
     if (kept.length) out["syncOptions"] = kept;
   }
@@ -197,10 +198,10 @@ function convertFinalizers(finalizers: unknown, report: Reporter): string[] | un
   if (!Array.isArray(finalizers)) return undefined;
   const out: string[] = [];
   finalizers.forEach((f, i) => {
-    if (ARGO_FINALIZERS.has(String(f))) {
+    if (ARGO_FINALIZERS.has(str(f))) {
       if (!out.includes(CASCADE_FINALIZER)) out.push(CASCADE_FINALIZER);
-      if (String(f).endsWith("/background")) report.note(`metadata.finalizers[${i}]`, "background deletion becomes Tether's cascade (foreground) deletion"); // prettier-ignore
-    } else report.drop(`metadata.finalizers[${i}]`, `"${String(f)}": not an Argo CD finalizer Tether knows`);
+      if (str(f).endsWith("/background")) report.note(`metadata.finalizers[${i}]`, "background deletion becomes Tether's cascade (foreground) deletion"); // prettier-ignore
+    } else report.drop(`metadata.finalizers[${i}]`, `"${str(f)}": not an Argo CD finalizer Tether knows`);
   });
   return out.length ? out : undefined;
 }
@@ -331,7 +332,7 @@ export function convertArgoCD(docs: readonly Json[], options: ImportOptions = {}
   for (const doc of docs) {
     const report = new Reporter(describe(doc), messages);
     if (doc["apiVersion"] !== ARGO_API_VERSION) {
-      report.drop("apiVersion", `"${String(doc["apiVersion"])}" is not an Argo CD object (${ARGO_API_VERSION}): not converted`); // prettier-ignore
+      report.drop("apiVersion", `"${str(doc["apiVersion"])}" is not an Argo CD object (${ARGO_API_VERSION}): not converted`); // prettier-ignore
       continue;
     }
     if (doc["kind"] === "Application") objects.push(convertApplication(doc, options, report));

@@ -11,9 +11,9 @@ import {
   Reporter,
   describe,
   isObject,
-  pick,
   portableMetadata,
   reportUnmapped,
+  str,
   targetNamespace,
 } from "./report.js";
 
@@ -40,13 +40,13 @@ interface SourceEntry {
   reported: boolean;
 }
 
-const group = (apiVersion: unknown) => String(apiVersion ?? "").split("/")[0] ?? "";
-const nsOf = (o: Json) => String(((o["metadata"] ?? {}) as Json)["namespace"] ?? "");
-const nameOf = (o: Json) => String(((o["metadata"] ?? {}) as Json)["name"] ?? "");
+const group = (apiVersion: unknown) => str(apiVersion ?? "").split("/")[0] ?? "";
+const nsOf = (o: Json) => str(((o["metadata"] ?? {}) as Json)["namespace"] ?? "");
+const nameOf = (o: Json) => str(((o["metadata"] ?? {}) as Json)["name"] ?? "");
 
 /** `./apps/prod/` → `apps/prod`; the repository root → `.`. */
 function cleanPath(path: unknown): string {
-  const cleaned = String(path ?? "")
+  const cleaned = str(path ?? "")
     .replace(/^(\.\/)+/, "")
     .replace(/\/+$/, "");
   return cleaned === "" || cleaned === "." ? "." : cleaned;
@@ -57,7 +57,7 @@ function gitRevision(ref: Json | undefined, report: Reporter): string {
   if (!ref) return "master"; // Flux's default when no ref is given
   reportUnmapped(ref, "spec.ref", ["commit", "name", "semver", "tag", "branch"], {}, report);
   if (typeof ref["commit"] === "string") {
-    if (ref["branch"] !== undefined) report.note("spec.ref.branch", `not needed (the commit ${String(ref["commit"])} is pinned)`); // prettier-ignore
+    if (ref["branch"] !== undefined) report.note("spec.ref.branch", `not needed (the commit ${str(ref["commit"])} is pinned)`); // prettier-ignore
     return ref["commit"];
   }
   if (typeof ref["name"] === "string") {
@@ -67,7 +67,7 @@ function gitRevision(ref: Json | undefined, report: Reporter): string {
     report.drop("spec.ref.name", `"${name}": not supported (Tether follows branches, tags, commits and semver ranges, not other refs); following HEAD`); // prettier-ignore
     return "HEAD";
   }
-  for (const key of ["semver", "tag", "branch"]) if (typeof ref[key] === "string") return ref[key] as string;
+  for (const key of ["semver", "tag", "branch"]) if (typeof ref[key] === "string") return ref[key];
   return "master";
 }
 
@@ -100,7 +100,7 @@ function reportHelmRepository(entry: SourceEntry): void {
   }, entry.report); // prettier-ignore
   if (spec["interval"] !== undefined) entry.report.note("spec.interval", INTERVAL);
   if (spec["timeout"] !== undefined) entry.report.note("spec.timeout", TIMEOUT);
-  if (spec["provider"] !== undefined && spec["provider"] !== "generic") entry.report.drop("spec.provider", `"${String(spec["provider"])}": not supported (use a repository Secret with a token)`); // prettier-ignore
+  if (spec["provider"] !== undefined && spec["provider"] !== "generic") entry.report.drop("spec.provider", `"${str(spec["provider"])}": not supported (use a repository Secret with a token)`); // prettier-ignore
 }
 
 function reportOciRepository(entry: SourceEntry): void {
@@ -126,7 +126,7 @@ class Sources {
   constructor(private readonly messages: ImportMessage[]) {}
 
   add(object: Json): void {
-    const key = `${String(object["kind"])}/${nsOf(object)}/${nameOf(object)}`;
+    const key = `${str(object["kind"])}/${nsOf(object)}/${nameOf(object)}`;
     this.entries.set(key, { object, report: new Reporter(describe(object), this.messages), reported: false });
   }
 
@@ -173,15 +173,15 @@ function gitSource(
   ctx: Context,
   report: Reporter,
 ): Json | undefined {
-  const kind = String(ref["kind"] ?? "GitRepository");
+  const kind = str(ref["kind"] ?? "GitRepository");
   const ns = typeof ref["namespace"] === "string" ? ref["namespace"] : ownNs;
   if (kind !== "GitRepository") {
-    report.drop(field, `${kind} ${ns}/${String(ref["name"])}: not supported (Tether Applications sync from Git or a Helm repository): the object is not converted`); // prettier-ignore
+    report.drop(field, `${kind} ${ns}/${str(ref["name"])}: not supported (Tether Applications sync from Git or a Helm repository): the object is not converted`); // prettier-ignore
     return undefined;
   }
-  const entry = ctx.sources.use(kind, ns, String(ref["name"]));
+  const entry = ctx.sources.use(kind, ns, str(ref["name"]));
   if (!entry) {
-    report.drop(field, `GitRepository ${ns}/${String(ref["name"])} is not in the input (import it in the same file): the object is not converted`); // prettier-ignore
+    report.drop(field, `GitRepository ${ns}/${str(ref["name"])} is not in the input (import it in the same file): the object is not converted`); // prettier-ignore
     return undefined;
   }
   const spec = (entry.object["spec"] ?? {}) as Json;
@@ -190,10 +190,10 @@ function gitSource(
 
 /** Flux's `images:` entry as Argo CD's / Tether's string form (`name=newName:tag`, `name@digest`). */
 export function imageOverride(image: Json): string {
-  const name = String(image["name"] ?? "");
+  const name = str(image["name"] ?? "");
   const target = typeof image["newName"] === "string" ? `${name}=${image["newName"]}` : name;
   if (typeof image["digest"] === "string") return `${target}@${image["digest"]}`;
-  if (image["newTag"] !== undefined) return `${target}:${String(image["newTag"])}`;
+  if (image["newTag"] !== undefined) return `${target}:${str(image["newTag"])}`;
   return target;
 }
 
@@ -267,7 +267,7 @@ function convertKustomization(object: Json, ctx: Context, report: Reporter): Jso
     for (const key of Object.keys(spec["postBuild"])) report.drop(`spec.postBuild.${key}`, "not supported (Tether renders without variable substitution)"); // prettier-ignore
   }
   if (isObject(spec["decryption"])) {
-    report.drop("spec.decryption", `provider ${String(spec["decryption"]["provider"] ?? "?")}: not supported (Tether does not decrypt SOPS files yet: decrypted Secrets would not be applied)`); // prettier-ignore
+    report.drop("spec.decryption", `provider ${str(spec["decryption"]["provider"] ?? "?")}: not supported (Tether does not decrypt SOPS files yet: decrypted Secrets would not be applied)`); // prettier-ignore
   }
   for (const key of ["interval", "retryInterval"])
     if (spec[key] !== undefined) report.note(`spec.${key}`, INTERVAL);
@@ -297,26 +297,24 @@ function splitOci(url: string): { repoURL: string; chart: string } {
 function helmChartSource(spec: Json, ownNs: string, ctx: Context, report: Reporter): Json | undefined {
   if (isObject(spec["chartRef"])) {
     const ref = spec["chartRef"];
-    const kind = String(ref["kind"]);
+    const kind = str(ref["kind"]);
     const ns = typeof ref["namespace"] === "string" ? ref["namespace"] : ownNs;
     if (kind !== "OCIRepository") {
-      report.drop("spec.chartRef", `${kind} ${ns}/${String(ref["name"])}: not supported (Tether takes a chart from a Helm repository, an OCI registry or Git): the object is not converted`); // prettier-ignore
+      report.drop("spec.chartRef", `${kind} ${ns}/${str(ref["name"])}: not supported (Tether takes a chart from a Helm repository, an OCI registry or Git): the object is not converted`); // prettier-ignore
       return undefined;
     }
-    const entry = ctx.sources.use(kind, ns, String(ref["name"]));
+    const entry = ctx.sources.use(kind, ns, str(ref["name"]));
     if (!entry) {
-      report.drop("spec.chartRef", `OCIRepository ${ns}/${String(ref["name"])} is not in the input (import it in the same file): the object is not converted`); // prettier-ignore
+      report.drop("spec.chartRef", `OCIRepository ${ns}/${str(ref["name"])} is not in the input (import it in the same file): the object is not converted`); // prettier-ignore
       return undefined;
     }
     const oci = (entry.object["spec"] ?? {}) as Json;
-    const ociRef = (isObject(oci["ref"]) ? oci["ref"] : {}) as Json;
+    const ociRef = isObject(oci["ref"]) ? oci["ref"] : {};
     const revision = ociRef["digest"] ?? ociRef["semver"] ?? ociRef["tag"] ?? "latest";
     if (ociRef["digest"] !== undefined) entry.report.drop("spec.ref.digest", "not supported (Tether asks for a chart version, not a digest)"); // prettier-ignore
-    return { ...splitOci(String(oci["url"])), targetRevision: String(revision) };
+    return { ...splitOci(str(oci["url"])), targetRevision: str(revision) };
   }
-  const chart = (
-    isObject(spec["chart"]) && isObject(spec["chart"]["spec"]) ? spec["chart"]["spec"] : {}
-  ) as Json;
+  const chart = isObject(spec["chart"]) && isObject(spec["chart"]["spec"]) ? spec["chart"]["spec"] : {};
   reportUnmapped(chart, "spec.chart.spec", ["chart", "version", "sourceRef", "valuesFiles", "interval", "reconcileStrategy"], {
     verify: "not supported (Tether does not verify chart signatures)",
     ignoreMissingValuesFiles: "not supported (a missing values file fails the render)",
@@ -324,8 +322,8 @@ function helmChartSource(spec: Json, ownNs: string, ctx: Context, report: Report
   }, report); // prettier-ignore
   if (chart["interval"] !== undefined) report.note("spec.chart.spec.interval", INTERVAL);
   if (chart["reconcileStrategy"] !== undefined) report.note("spec.chart.spec.reconcileStrategy", "not needed (Tether renders the chart at every new revision of its source)"); // prettier-ignore
-  const ref = (isObject(chart["sourceRef"]) ? chart["sourceRef"] : {}) as Json;
-  const kind = String(ref["kind"] ?? "HelmRepository");
+  const ref = isObject(chart["sourceRef"]) ? chart["sourceRef"] : {};
+  const kind = str(ref["kind"] ?? "HelmRepository");
   const ns = typeof ref["namespace"] === "string" ? ref["namespace"] : ownNs;
   let source: Json | undefined;
   if (kind === "GitRepository") {
@@ -333,9 +331,9 @@ function helmChartSource(spec: Json, ownNs: string, ctx: Context, report: Report
     if (source) source["path"] = cleanPath(chart["chart"]);
     if (source && chart["version"] !== undefined) report.note("spec.chart.spec.version", "not needed (a chart from Git is taken at the Git revision)"); // prettier-ignore
   } else if (kind === "HelmRepository") {
-    const entry = ctx.sources.use(kind, ns, String(ref["name"]));
+    const entry = ctx.sources.use(kind, ns, str(ref["name"]));
     if (!entry) {
-      report.drop("spec.chart.spec.sourceRef", `HelmRepository ${ns}/${String(ref["name"])} is not in the input (import it in the same file): the object is not converted`); // prettier-ignore
+      report.drop("spec.chart.spec.sourceRef", `HelmRepository ${ns}/${str(ref["name"])} is not in the input (import it in the same file): the object is not converted`); // prettier-ignore
       return undefined;
     }
     const repo = (entry.object["spec"] ?? {}) as Json;
@@ -344,7 +342,7 @@ function helmChartSource(spec: Json, ownNs: string, ctx: Context, report: Report
     if (typeof chart["version"] === "string" && chart["version"] !== "*")
       source["targetRevision"] = chart["version"];
   } else {
-    report.drop("spec.chart.spec.sourceRef", `${kind} ${ns}/${String(ref["name"])}: not supported (Tether takes a chart from a Helm repository, an OCI registry or Git): the object is not converted`); // prettier-ignore
+    report.drop("spec.chart.spec.sourceRef", `${kind} ${ns}/${str(ref["name"])}: not supported (Tether takes a chart from a Helm repository, an OCI registry or Git): the object is not converted`); // prettier-ignore
     return undefined;
   }
   if (source && Array.isArray(chart["valuesFiles"])) {
@@ -372,7 +370,7 @@ function convertHelmRelease(object: Json, ctx: Context, report: Reporter): Json 
   if (spec["values"] !== undefined) helm["values"] = stringify(spec["values"]);
   if (Array.isArray(spec["valuesFrom"])) {
     (spec["valuesFrom"] as Json[]).forEach((v, i) => {
-      report.drop(`spec.valuesFrom[${i}]`, `${String(v["kind"])} ${String(v["name"])}${v["valuesKey"] ? ` key ${String(v["valuesKey"])}` : ""}: not supported (Tether takes values from Git or inline; copy them into a values file, or keep secrets out of values)`); // prettier-ignore
+      report.drop(`spec.valuesFrom[${i}]`, `${str(v["kind"])} ${str(v["name"])}${v["valuesKey"] ? ` key ${str(v["valuesKey"])}` : ""}: not supported (Tether takes values from Git or inline; copy them into a values file, or keep secrets out of values)`); // prettier-ignore
     });
   }
   const destinationNs = typeof spec["targetNamespace"] === "string" ? spec["targetNamespace"] : ownNs;
@@ -381,7 +379,7 @@ function convertHelmRelease(object: Json, ctx: Context, report: Reporter): Json 
   helm["releaseName"] = releaseName;
   if (spec["storageNamespace"] !== undefined) report.note("spec.storageNamespace", "not needed (Tether keeps no Helm release Secrets)"); // prettier-ignore
   const syncOptions: string[] = [];
-  const install = (isObject(spec["install"]) ? spec["install"] : {}) as Json;
+  const install = isObject(spec["install"]) ? spec["install"] : {};
   for (const key of Object.keys(install)) {
     if (key === "createNamespace") {
       if (install[key] === true) syncOptions.push("CreateNamespace=true");
@@ -393,7 +391,7 @@ function convertHelmRelease(object: Json, ctx: Context, report: Reporter): Json 
       report.note(`spec.install.${key}`, "not needed (Tether waits on health per sync wave)"); // prettier-ignore
     else report.drop(`spec.install.${key}`, HELM_RUNTIME);
   }
-  const upgrade = (isObject(spec["upgrade"]) ? spec["upgrade"] : {}) as Json;
+  const upgrade = isObject(spec["upgrade"]) ? spec["upgrade"] : {};
   for (const key of Object.keys(upgrade)) {
     if (key === "remediation")
       report.drop("spec.upgrade.remediation", "not supported (Tether never rolls back on its own: a failed sync is retried per spec.syncPolicy.retry, and `tether app rollback` goes back by hand)"); // prettier-ignore
@@ -438,7 +436,7 @@ export function convertFlux(docs: readonly Json[], options: ImportOptions = {}):
   const sources = new Sources(messages);
   const ctx: Context = { options, sources };
   for (const doc of docs) {
-    if (group(doc["apiVersion"]) === "source.toolkit.fluxcd.io" && SOURCE_KINDS.includes(String(doc["kind"]))) sources.add(doc); // prettier-ignore
+    if (group(doc["apiVersion"]) === "source.toolkit.fluxcd.io" && SOURCE_KINDS.includes(str(doc["kind"]))) sources.add(doc); // prettier-ignore
   }
   for (const doc of docs) {
     const report = new Reporter(describe(doc), messages);
@@ -449,17 +447,17 @@ export function convertFlux(docs: readonly Json[], options: ImportOptions = {}):
     } else if (g === "helm.toolkit.fluxcd.io" && doc["kind"] === "HelmRelease") {
       const app = convertHelmRelease(doc, ctx, report);
       if (app) objects.push(app);
-    } else if (g === "source.toolkit.fluxcd.io" && SOURCE_KINDS.includes(String(doc["kind"]))) continue;
+    } else if (g === "source.toolkit.fluxcd.io" && SOURCE_KINDS.includes(str(doc["kind"]))) continue;
     else if (FLUX_GROUPS.has(g) || g.endsWith(".toolkit.fluxcd.io")) {
       report.drop("kind", "not converted (Tether imports Kustomization and HelmRelease with their GitRepository, HelmRepository or OCIRepository; for image automation see docs/images.md)"); // prettier-ignore
     } else
       report.drop(
         "apiVersion",
-        `"${String(doc["apiVersion"])}" is not a Flux object: not converted (plain Kubernetes objects belong in Git, where an Application syncs them)`,
+        `"${str(doc["apiVersion"])}" is not a Flux object: not converted (plain Kubernetes objects belong in Git, where an Application syncs them)`,
       );
   }
   for (const unused of sources.unused()) {
-    const kind = String(unused.object["kind"]);
+    const kind = str(unused.object["kind"]);
     if (kind === "Bucket" || kind === "HelmChart") unused.report.drop("kind", "not supported (Tether syncs from Git, Helm repositories and OCI charts)"); // prettier-ignore
     else unused.report.note("kind", "not used by any Kustomization or HelmRelease in the input: nothing to convert (Tether has no separate source object)"); // prettier-ignore
   }

@@ -25,11 +25,20 @@ export interface ImportResult {
 
 export type Json = Record<string, unknown>;
 
+/** A field's value as text for messages and string fields (objects as JSON, never "[object Object]"). */
+export function str(value: unknown): string {
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
+    return value.toString();
+  if (value === undefined || value === null) return "";
+  return JSON.stringify(value);
+}
+
 /** `Kind namespace/name` of an input object. */
 export function describe(object: Json): string {
   const meta = (object["metadata"] ?? {}) as Json;
   const ns = typeof meta["namespace"] === "string" ? `${meta["namespace"]}/` : "";
-  return `${String(object["kind"] ?? "?")} ${ns}${String(meta["name"] ?? "?")}`;
+  return `${str(object["kind"] ?? "?")} ${ns}${str(meta["name"] ?? "?")}`;
 }
 
 export function formatMessage(m: ImportMessage): string {

@@ -4,7 +4,7 @@
 // spec says nothing about the current one).
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, findCondition, getArray, getNumber, getPath } from "./object.js";
+import { type KubeObject, findCondition, getArray, getNumber, getString } from "./object.js";
 
 /** Progressing while the controller has not yet looked at the current spec. */
 function staleGeneration(obj: KubeObject, what: string): HealthStatus | undefined {
@@ -44,7 +44,7 @@ export function clusterExternalSecretHealth(obj: KubeObject): HealthStatus {
   const stale = staleGeneration(obj, "external-secrets");
   if (stale) return stale;
   const failed = getArray(obj, "status", "failedNamespaces")
-    .map((f) => (typeof f === "string" ? f : String(getPath(f, "namespace") ?? "")))
+    .map((f) => (typeof f === "string" ? f : getString(f, "namespace")))
     .filter(Boolean);
   if (failed.length > 0)
     return health("Degraded", `ExternalSecret failed in namespaces: ${failed.join(", ")}`);

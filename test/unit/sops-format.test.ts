@@ -14,6 +14,8 @@ import {
 } from "../../src/engine/render/sops/cipher.js";
 import { readMetadata, shouldBeEncrypted } from "../../src/engine/render/sops/metadata.js";
 import { sopsKeysFromSecretData } from "../../src/engine/render/sops/keys.js";
+import type { Application } from "../../src/model/application.js";
+import { validateApplication } from "../../src/model/validate.js";
 
 /** What sops' Cipher.Encrypt writes (32-byte IV), made here with Node's AES-GCM. */
 function enc(plain: string, key: Buffer, aad: string, type: string, iv = randomBytes(32)): string {
@@ -121,4 +123,15 @@ test("sopsKeysFromSecretData: every .agekey entry, comments skipped, recipients 
     sopsKeysFromSecretData("ns/keys", { "x.agekey": Buffer.from("-----BEGIN PGP PRIVATE KEY BLOCK-----").toString("base64") }), // prettier-ignore
     (e: Error) => /not an age identity/.test(e.message) && !e.message.includes("PGP PRIVATE"),
   );
+});
+
+test("validateApplication: spec.decryption needs provider sops and a secretRef name", () => {
+  const app = (decryption: unknown) =>
+    ({
+      metadata: { name: "a", namespace: "apps" },
+      spec: { source: { repoURL: "https://example.com/r.git" }, destination: {}, decryption },
+    }) as unknown as Application;
+  assert.deepEqual(validateApplication(app({ provider: "sops", secretRef: { name: "keys" } })), []);
+  assert.match(validateApplication(app({ provider: "vault", secretRef: { name: "keys" } })).join(), /spec\.decryption\.provider "vault"/); // prettier-ignore
+  assert.match(validateApplication(app({ provider: "sops", secretRef: {} })).join(), /spec\.decryption\.secretRef\.name is required/); // prettier-ignore
 });

@@ -23,6 +23,7 @@ import { validateApplication } from "../model/validate.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { ApplicationStore } from "./applications.js";
 import type { Comparer, ObjectComparison } from "./compare.js";
+import { decryptionKeys } from "./decryption.js";
 import { prepareDesired, type DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import { finalizeApplication } from "./finalize.js";
@@ -168,7 +169,8 @@ export class Reconciler {
         rolledBack ? rolledBack.revision : source.targetRevision,
         requests.lookAtGit || forced,
       );
-      const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name };
+      const decryption = await decryptionKeys(deps.resources, app);
+      const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name, decryption }; // prettier-ignore
       // At a commit already rendered (drift, health updates) no tree is extracted at all.
       let rendered = deps.renderer.cached(renderInput);
       if (!rendered) {

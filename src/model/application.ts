@@ -123,6 +123,15 @@ export interface ApplicationDependency {
   namespace?: string;
 }
 
+/**
+ * Decryption of SOPS-encrypted manifests, as Flux's Kustomization `spec.decryption`: age
+ * identities in the data entries ending `.agekey` of a Secret in the Application's namespace.
+ */
+export interface ApplicationDecryption {
+  provider: "sops";
+  secretRef: { name: string };
+}
+
 export interface ApplicationSpec {
   source: ApplicationSource;
   destination: ApplicationDestination;
@@ -132,6 +141,8 @@ export interface ApplicationSpec {
   dependsOn?: ApplicationDependency[];
   syncPolicy?: SyncPolicy;
   ignoreDifferences?: IgnoreDifference[];
+  /** Decrypt SOPS-encrypted manifests with the age keys of a Secret (Flux-style). */
+  decryption?: ApplicationDecryption;
 }
 
 export type SyncStatusCode = "Synced" | "OutOfSync" | "Unknown";

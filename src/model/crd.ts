@@ -86,6 +86,17 @@ const spec = obj(
         backoff: obj({ duration: str(), factor: int(), maxDuration: str() }),
       }),
     }),
+    decryption: obj(
+      {
+        provider: { type: "string", enum: ["sops"] },
+        secretRef: obj({ name: { ...str(), minLength: 1 } }, { required: ["name"] }),
+      },
+      {
+        required: ["provider", "secretRef"],
+        description:
+          "Decrypt SOPS-encrypted manifests with the age identities (data entries ending .agekey) of a Secret in the Application's namespace",
+      },
+    ),
     ignoreDifferences: {
       type: "array",
       items: obj(

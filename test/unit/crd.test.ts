@@ -57,6 +57,7 @@ const sample: DeepRequired<ApplicationSpec> = {
   destination: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "default" },
   project: "default",
   dependsOn: [{ name: "database", namespace: "apps" }],
+  decryption: { provider: "sops", secretRef: { name: "sops-age" } },
   syncPolicy: {
     automated: { prune: true, selfHeal: true, allowEmpty: false },
     syncOptions: ["CreateNamespace=true"],

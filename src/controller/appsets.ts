@@ -297,6 +297,7 @@ function rolloutView(app: Application) {
     labels: app.metadata.labels ?? {},
     sync: app.status?.sync?.status,
     syncRevision: app.status?.sync?.revision,
+    source: `${app.spec.source.repoURL}#${app.spec.source.targetRevision ?? "HEAD"}`,
     health: app.status?.health?.status,
     observed:
       app.metadata.generation !== undefined && app.status?.observedGeneration === app.metadata.generation,

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { ApiServer } from "../../src/api/server.js";
+import type { Application } from "../../src/model/application.js";
 import { startApiServer } from "../../src/api/server.js";
 import type {
   ApplicationDetail,
@@ -302,7 +303,8 @@ describe("api: applications, actions, tree, stream, metrics", () => {
   test("diff: drifted resources list the differing fields, desired and live YAML; Secret values never leave", async () => {
     await clients().core.patchNamespacedConfigMap({ name: "settings", namespace: ns, body: [{ op: "replace", path: "/data/level", value: "drifted" }] }); // prettier-ignore
     await clients().core.patchNamespacedSecret({ name: "creds", namespace: ns, body: [{ op: "replace", path: "/data/token", value: b64(DRIFTED_CANARY) }] }); // prettier-ignore
-    await fx.waitApp("cfg", "Secret drift seen", (a) => a.status?.resources?.some((r) => r.kind === "Secret" && r.status === "OutOfSync") ?? false); // prettier-ignore
+    const drifted = (kind: string) => (a: Application) => a.status?.resources?.some((r) => r.kind === kind && r.status === "OutOfSync") ?? false; // prettier-ignore
+    await fx.waitApp("cfg", "Secret and ConfigMap drift seen", (a) => drifted("Secret")(a) && drifted("ConfigMap")(a)); // prettier-ignore
     const response = await fetch(`${api.url}${appPath("cfg", "/diff")}`);
     const text = await response.text();
     const diff = JSON.parse(text) as DiffResponse;

@@ -105,3 +105,21 @@ test("lastTransitionTime changes only when an app's state changes", () => {
   const changed = planRollingSync(steps, [app("dev", "dev")], previous, now);
   assert.equal(changed.statuses[0]?.lastTransitionTime, now.toISOString());
 });
+
+test("after a push, an earlier step Synced at the old commit holds back a later app that already sees the new one", () => {
+  const source = "https://git/x.git#main";
+  const apps = [
+    app("dev", "dev", { ...healthy, source, syncRevision: "new" }),
+    app("stg", "staging", { ...healthy, source, syncRevision: "old" }),
+    app("prod", "prod", { source, syncRevision: "new" }),
+  ];
+  const plan = planRollingSync(steps, apps, undefined, now);
+  assert.deepEqual(plan.sync, [], "prod waits: staging has not looked at Git since the push");
+  assert.match(plan.statuses.find((s) => s.application === "stg")?.message ?? "", /older commit than new/);
+  // Once staging has seen the commit (and synced it), prod may go.
+  const later = planRollingSync(steps, [apps[0] as RolloutApp, app("stg", "staging", { ...healthy, source, syncRevision: "new" }), apps[2] as RolloutApp], undefined, now); // prettier-ignore
+  assert.deepEqual(later.sync, ["prod"]);
+  // Another repository's commits say nothing about this one.
+  const other = planRollingSync(steps, [apps[0] as RolloutApp, app("stg", "staging", { ...healthy, source: "https://git/y.git#main", syncRevision: "old" }), apps[2] as RolloutApp], undefined, now); // prettier-ignore
+  assert.deepEqual(other.sync, ["prod"]);
+});

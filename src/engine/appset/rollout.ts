@@ -15,6 +15,8 @@ export interface RolloutApp {
   readonly labels: Readonly<Record<string, string>>;
   readonly sync?: SyncStatusCode;
   readonly syncRevision?: string;
+  /** Repository and target revision: apps sharing it must be at the same commit for a step to count as done. */
+  readonly source?: string;
   readonly health?: HealthStatusCode;
   /** The app's status describes its current spec (observedGeneration = generation). */
   readonly observed: boolean;
@@ -64,7 +66,21 @@ export function planRollingSync(
   previous: readonly ApplicationSetApplicationStatus[] | undefined,
   now: Date,
 ): RolloutPlan {
-  const byStep = apps.map((app) => ({ app, step: stepOf(app, steps), ...stateOf(app) }));
+  // An app Synced at an older commit than one another app of the same source already sees has not
+  // looked at Git since the push: until it has, its step is not done (or a later step would deploy
+  // the new commit before it).
+  const pending = new Map<string, Set<string>>();
+  for (const app of apps) {
+    if (app.sync === "OutOfSync" && app.source && app.syncRevision)
+      pending.set(app.source, (pending.get(app.source) ?? new Set()).add(app.syncRevision));
+  }
+  const behind = (app: RolloutApp) =>
+    [...(app.source ? (pending.get(app.source) ?? []) : [])].find((r) => r !== app.syncRevision);
+  const byStep = apps.map((app) => {
+    const state = stateOf(app);
+    const newer = state.state === "Healthy" ? behind(app) : undefined;
+    return { app, step: stepOf(app, steps), ...(newer ? { state: "Waiting" as const, message: `Synced and Healthy at an older commit than ${newer.slice(0, 7)}: waiting for it to see the new commit` } : state) }; // prettier-ignore
+  });
   const current = steps.findIndex((_, i) => byStep.some((a) => a.step === i && a.state !== "Healthy"));
   const sync: string[] = [];
   if (current >= 0) {

@@ -7,7 +7,7 @@
 // connection check (/version + /readyz) gives each cluster a status, written on its Secret as the
 // annotation tether.dev/cluster-status so `kubectl get secret -o yaml` and the API show it.
 import { createHash } from "node:crypto";
-import type { KubeConfig, KubernetesObject, V1Secret } from "@kubernetes/client-node";
+import type { KubeConfig, V1Secret } from "@kubernetes/client-node";
 import type { KubeClients } from "../kube/client.js";
 import { errorMessage, kubeClients } from "../kube/client.js";
 import type { ClusterConnectionState, ClusterSpec } from "../kube/clusters.js";
@@ -112,7 +112,7 @@ export class ClusterRegistry {
           labelSelector,
           list: async () => {
             const list = await options.clients.core.listNamespacedSecret({ namespace: options.namespace, labelSelector }); // prettier-ignore
-            return { items: list.items as KubernetesObject[], resourceVersion: list.metadata?.resourceVersion ?? "" }; // prettier-ignore
+            return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" }; // prettier-ignore
           },
           onEvent: () => this.resync(),
           onError: (error) => options.log(`watch cluster secrets: ${errorMessage(error)}`),

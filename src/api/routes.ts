@@ -10,6 +10,7 @@ import { errorMessage } from "../kube/client.js";
 import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
+import type { KnownCluster } from "../model/validate.js";
 import type { Action } from "./auth/rbac.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
@@ -32,6 +33,8 @@ export interface RouteDeps {
   resources: ResourceClient;
   store: ApplicationStore;
   localServers: readonly string[];
+  /** The clusters of cluster Secrets, which a destination may name besides in-cluster. */
+  knownClusters: () => Promise<readonly KnownCluster[]>;
 }
 
 const APP = "/api/v1/applications/:namespace/:name";
@@ -93,7 +96,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
   });
 
   app.post("/api/v1/applications", async (c) => {
-    const input = applicationFromBody(parseJson(await c.req.text()), store.namespace, deps.localServers);
+    const input = applicationFromBody(parseJson(await c.req.text()), store.namespace, deps.localServers, await deps.knownClusters()); // prettier-ignore
     const auth = c.get("tetherAuth");
     if (auth && !auth.can("create", appRef(input))) {
       throw new HttpError(403, `${auth.subject.user} may not create application ${input.metadata.namespace}/${input.metadata.name} in project ${appRef(input).project}`); // prettier-ignore
@@ -105,7 +108,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
 
   app.put(APP, async (c) => {
     const { namespace, name } = params(c);
-    const input = applicationFromBody(parseJson(await c.req.text()), namespace, deps.localServers);
+    const input = applicationFromBody(parseJson(await c.req.text()), namespace, deps.localServers, await deps.knownClusters()); // prettier-ignore
     if (input.metadata.name !== name || input.metadata.namespace !== namespace) {
       throw new HttpError(422, `metadata.name/namespace must match the URL (${namespace}/${name})`, "metadata.name"); // prettier-ignore
     }

@@ -15,6 +15,7 @@ Commands:
   login          Log in to an API server; keeps the session in the config file (\`tether login --help\`).
   app            Applications: list, get, diff, sync, refresh, history, rollback, wait, create, delete
                  (\`tether app --help\`), through the API server or, with --core, the kubeconfig.
+  cluster list   Clusters Tether deploys to, with connection status and version (\`tether cluster --help\`).
 
 ${EXIT_CODES}`;
 
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
   if (group === "controller") return (await import("./controller.js")).controllerCommand(rest);
   if (group === "login") return (await import("./login.js")).loginCommand(rest);
   if (group === "app") return (await import("./app/command.js")).appCommand(rest);
+  if (group === "cluster") return (await import("./cluster/command.js")).clusterCommand(rest);
   if (group === undefined || group === "help" || group === "--help" || group === "-h") {
     process.stdout.write(USAGE);
     return group === undefined ? 2 : 0;

@@ -123,7 +123,9 @@ export class ClusterRegistry {
   async start(): Promise<void> {
     await Promise.all(this.informers.map((i) => i.start()));
     this.resync();
-    await this.checkAll();
+    // Not awaited: an unreachable cluster must not delay startup by its timeout; its apps see
+    // status Unknown until the first check ends.
+    void this.checkAll();
     const interval = this.options.checkIntervalMs ?? 30_000;
     this.timer = setInterval(() => void this.checkAll(), interval);
     this.timer.unref();

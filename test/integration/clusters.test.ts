@@ -199,7 +199,8 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     const annotated = await waitFor("status annotation", async () => {
       const s = await secrets().readNamespacedSecret({ name: "second-cert", namespace: fx.systemNamespace });
       const text = s.metadata?.annotations?.[CLUSTER_STATUS_ANNOTATION];
-      return text && JSON.parse(text).status === "Successful" ? (JSON.parse(text) as Record<string, string>) : undefined; // prettier-ignore
+      const state = text ? (JSON.parse(text) as Record<string, string>) : undefined;
+      return state?.["status"] === "Successful" ? state : undefined;
     }, { timeoutMs: WAIT }); // prettier-ignore
     assert.equal(annotated["serverVersion"], version.gitVersion);
     assert.ok(annotated["checkedAt"]);

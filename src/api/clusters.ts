@@ -5,6 +5,10 @@
 // Reads only the name, server and labels of a Secret: credentials never enter a view.
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { KubeClients } from "../kube/client.js";
+import { kubeClients } from "../kube/client.js";
+import { ResourceClient } from "../kube/resources.js";
+import type { ApplicationDestination } from "../model/application.js";
+import { HttpError } from "./errors.js";
 import type { ClusterConnectionState } from "../kube/clusters.js";
 import {
   CLUSTER_SECRET_SELECTORS,
@@ -12,6 +16,8 @@ import {
   checkClusterConnection,
   IN_CLUSTER_NAME,
   IN_CLUSTER_SERVER,
+  kubeConfigForCluster,
+  normalizeServer,
   parseClusterSecret,
 } from "../kube/clusters.js";
 import type { V1Secret } from "@kubernetes/client-node";
@@ -62,14 +68,47 @@ export function clusterViewsOf(secrets: readonly V1Secret[]): ClusterView[] {
   return views.sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/** What the API reads an app's live objects with: the clients of its destination cluster. */
+export interface ClusterClients {
+  readonly clients: KubeClients;
+  readonly resources: ResourceClient;
+}
+
 export class ClusterSource {
   private local: { at: number; state: Promise<ClusterConnectionState> } | undefined;
+  /** Clients per Secret version (`ns/name@resourceVersion`): a rotated Secret gets new ones. */
+  private readonly remote = new Map<string, ClusterClients>();
 
   constructor(
     private readonly clients: KubeClients,
     private readonly namespace: string,
-    private readonly cacheMs = 10_000,
+    private readonly options: { readonly localServers?: readonly string[]; readonly resources?: ResourceClient; readonly cacheMs?: number } = {}, // prettier-ignore
   ) {}
+
+  /** The destination's cluster clients (in-cluster: the API's own); 404 naming the field when unknown. */
+  async clientsFor(destination: ApplicationDestination | undefined): Promise<ClusterClients> {
+    const server = normalizeServer(destination?.server ?? "");
+    const name = destination?.name ?? "";
+    const localServer = [IN_CLUSTER_SERVER, `${IN_CLUSTER_SERVER}:443`, ...(this.options.localServers ?? []).map(normalizeServer)].includes(server); // prettier-ignore
+    if ((!server || localServer) && (!name || name === IN_CLUSTER_NAME)) {
+      return { clients: this.clients, resources: this.options.resources ?? new ResourceClient(this.clients) };
+    }
+    for (const secret of await this.secrets()) {
+      const parsed = parseClusterSecret(secret);
+      if (!parsed.ok || (server ? parsed.cluster.server !== server : parsed.cluster.name !== name)) continue;
+      const key = `${parsed.cluster.secret}@${secret.metadata?.resourceVersion ?? ""}`;
+      let found = this.remote.get(key);
+      if (!found) {
+        const clients = kubeClients(kubeConfigForCluster(parsed.cluster));
+        found = { clients, resources: new ResourceClient(clients) };
+        this.remote.set(key, found);
+      }
+      return found;
+    }
+    throw server
+      ? new HttpError(404, `spec.destination.server "${server}": no cluster with that URL is registered`, "spec.destination.server") // prettier-ignore
+      : new HttpError(404, `spec.destination.name "${name}": no cluster of that name is registered`, "spec.destination.name"); // prettier-ignore
+  }
 
   private async secrets(): Promise<V1Secret[]> {
     const lists = await Promise.all(
@@ -82,7 +121,7 @@ export class ClusterSource {
 
   private localState(): Promise<ClusterConnectionState> {
     const now = Date.now();
-    if (!this.local || now - this.local.at > this.cacheMs) {
+    if (!this.local || now - this.local.at > (this.options.cacheMs ?? 10_000)) {
       this.local = { at: now, state: checkClusterConnection(this.clients.config) };
     }
     return this.local.state;

@@ -11,6 +11,7 @@ import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kub
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
 import type { KnownCluster } from "../model/validate.js";
+import type { ClusterClients } from "./clusters.js";
 import type { Action } from "./auth/rbac.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
@@ -35,6 +36,8 @@ export interface RouteDeps {
   localServers: readonly string[];
   /** The clusters of cluster Secrets, which a destination may name besides in-cluster. */
   knownClusters: () => Promise<readonly KnownCluster[]>;
+  /** The clients of the app's destination cluster: its live objects, tree and logs are read there. */
+  clusterOf: (app: Application) => Promise<ClusterClients>;
 }
 
 const APP = "/api/v1/applications/:namespace/:name";
@@ -159,9 +162,9 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
   );
 
   app.get(`${APP}/resource-tree`, async (c) => {
-    const nodes = await new TreeBuilder(deps.clients, deps.resources).build(
-      await authorized(c, store, "get"),
-    );
+    const application = await authorized(c, store, "get");
+    const cluster = await deps.clusterOf(application);
+    const nodes = await new TreeBuilder(cluster.clients, cluster.resources).build(application);
     return c.json({ nodes });
   });
 
@@ -207,13 +210,14 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     if (!Number.isInteger(tailLines) || tailLines < 1 || tailLines > 10_000) {
       throw new HttpError(400, "tailLines must be an integer from 1 to 10000", "tailLines");
     }
-    const tree = await new TreeBuilder(deps.clients, deps.resources).build(application);
+    const cluster = await deps.clusterOf(application);
+    const tree = await new TreeBuilder(cluster.clients, cluster.resources).build(application);
     const pods = [...podsOf(tree)].filter((p) => p.endsWith(`/${pod}`) && (!podNamespace || p === `${podNamespace}/${pod}`)); // prettier-ignore
     const found = pods[0];
     if (!found) throw new HttpError(403, `pod ${pod} is not part of application ${namespace}/${name}`, "pod");
     const container = c.req.query("container");
     try {
-      const text = await deps.clients.core.readNamespacedPodLog({
+      const text = await cluster.clients.core.readNamespacedPodLog({
         name: pod,
         namespace: found.slice(0, found.indexOf("/")),
         tailLines,
@@ -250,11 +254,12 @@ export function rollbackAnnotationValue(application: Application, request: Rollb
 
 /** Per-resource diff from status plus the live object, normalized and with Secret values redacted. */
 export async function diffOf(
-  deps: Pick<RouteDeps, "store" | "resources">,
+  deps: Pick<RouteDeps, "store" | "clusterOf">,
   namespace: string,
   name: string,
 ): Promise<DiffResponse> {
   const application = await deps.store.get(namespace, name);
+  const cluster = await deps.clusterOf(application);
   const resources: ResourceDiff[] = [];
   for (const r of application.status?.resources ?? []) {
     if (r.status !== "OutOfSync") continue;
@@ -262,7 +267,7 @@ export async function diffOf(
     const apiVersion = r.group ? `${r.group}/${version}` : version;
     let liveYaml: string | undefined;
     try {
-      const live = await deps.resources.read({
+      const live = await cluster.resources.read({
         apiVersion,
         kind: r.kind,
         namespace: r.namespace,

@@ -138,8 +138,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       filter: (application) => c.get("tetherAuth")?.can("get", appRef(application)) ?? !options.auth,
     }),
   );
-  const clusters = new ClusterSource(clients, options.systemNamespace ?? "tether-system");
-  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], knownClusters: () => clusters.known() }); // prettier-ignore
+  const clusters = new ClusterSource(clients, options.systemNamespace ?? "tether-system", { localServers: options.localServers ?? [], resources }); // prettier-ignore
+  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], knownClusters: () => clusters.known(), clusterOf: (a) => clusters.clientsFor(a.spec?.destination) }); // prettier-ignore
   registerClusterRoutes(app, clusters);
 
   documentRoutes(app);

@@ -19,7 +19,7 @@ import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import type { V1Secret } from "@kubernetes/client-node";
 import { createApi } from "../../src/api/server.js";
-import type { ClusterList } from "../../src/api/types.js";
+import type { ClusterList, ResourceTree } from "../../src/api/types.js";
 import type { KubeClients } from "../../src/kube/client.js";
 import { kubeClients, loadKubeConfig } from "../../src/kube/client.js";
 import { CASCADE_FINALIZER } from "../../src/kube/constants.js";
@@ -252,6 +252,17 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     assert.match(byName.get("second")?.serverVersion ?? "", /^v1\./);
     assert.deepEqual(byName.get("second-cert")?.labels, { env: "test" });
     assert.doesNotMatch(JSON.stringify(items), /bearerToken|keyData|BEGIN/, "no credentials in the view");
+    // The resource tree and diff of an app on the second cluster are read from that cluster.
+    const tree = (await (await api.request(`/api/v1/applications/${fx.appNs}/web-remote/resource-tree`)).json()) as ResourceTree; // prettier-ignore
+    const web = tree.nodes.find((n) => n.kind === "Deployment" && n.name === "web");
+    assert.equal(web?.namespace, "web-remote");
+    assert.notEqual(web?.health.status, "Missing", JSON.stringify(web));
+    assert.ok(
+      web?.children.some((c) => c.kind === "ReplicaSet"),
+      "live children from the second cluster",
+    );
+    const diff = await api.request(`/api/v1/applications/${fx.appNs}/web-remote/diff`);
+    assert.equal(diff.status, 200);
     // Creating an app for a cluster the API does not know: 422 naming the field.
     const refused = await api.request("/api/v1/applications", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ metadata: { name: "nowhere", namespace: fx.appNs }, spec: spec({ name: "nowhere", namespace: "x" }) }) }); // prettier-ignore
     assert.equal(refused.status, 422);

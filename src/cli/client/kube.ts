@@ -50,7 +50,9 @@ export class KubeBackend implements Backend {
     this.clients = kubeClients(config);
     this.resources = new ResourceClient(this.clients);
     this.store = new ApplicationStore(this.clients, options.namespace);
-    this.clusterSource = new ClusterSource(this.clients, options.systemNamespace ?? "tether-system");
+    // The kubeconfig's own server is in-cluster, as for the controller.
+    const localServers = [config.getCurrentCluster()?.server ?? ""].filter(Boolean);
+    this.clusterSource = new ClusterSource(this.clients, options.systemNamespace ?? "tether-system", { localServers, resources: this.resources }); // prettier-ignore
     const context = config.getContextObject(config.getCurrentContext());
     this.contextNamespace = options.namespace ?? context?.namespace;
     this.description = `kubeconfig context ${config.getCurrentContext() || "(none)"}`;
@@ -87,7 +89,7 @@ export class KubeBackend implements Backend {
 
   sync(ref: AppRef, request: SyncRequest) {
     return answer(async () => {
-      if (request.dryRun) return diffOf({ store: this.store, resources: this.resources }, ref.namespace, ref.name); // prettier-ignore
+      if (request.dryRun) return diffOf({ store: this.store, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) }, ref.namespace, ref.name); // prettier-ignore
       await this.store.get(ref.namespace, ref.name); // not found, said plainly (a merge patch would say less)
       await this.store.annotate(ref.namespace, ref.name, { [SYNC_ANNOTATION]: syncAnnotationValue(request) });
       return undefined;
@@ -106,13 +108,21 @@ export class KubeBackend implements Backend {
   }
 
   diff(ref: AppRef) {
-    return answer(() => diffOf({ store: this.store, resources: this.resources }, ref.namespace, ref.name));
+    return answer(() =>
+      diffOf(
+        { store: this.store, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) },
+        ref.namespace,
+        ref.name,
+      ),
+    );
   }
 
   tree(ref: AppRef) {
-    return answer(async () =>
-      new TreeBuilder(this.clients, this.resources).build(await this.store.get(ref.namespace, ref.name)),
-    );
+    return answer(async () => {
+      const app = await this.store.get(ref.namespace, ref.name);
+      const cluster = await this.clusterSource.clientsFor(app.spec?.destination);
+      return new TreeBuilder(cluster.clients, cluster.resources).build(app);
+    });
   }
 
   clusters() {

@@ -29,6 +29,9 @@ import { RollbackRequestSchema, SyncRequestSchema } from "./types.js";
 import { applicationFromBody, parseBody, parseJson } from "./validate.js";
 import { detailOf, matchesFilter, summaryOf } from "./views.js";
 
+/** The object a sync would produce (normalized, Secret values masked), by group/kind/namespace/name. */
+export type DesiredSource = (ref: { group: string; kind: string; namespace?: string; name: string }) => JsonObject | undefined; // prettier-ignore
+
 export interface RouteDeps {
   clients: KubeClients;
   resources: ResourceClient;
@@ -38,6 +41,7 @@ export interface RouteDeps {
   knownClusters: () => Promise<readonly KnownCluster[]>;
   /** The clients of the app's destination cluster: its live objects, tree and logs are read there. */
   clusterOf: (app: Application) => Promise<ClusterClients>;
+  desired?: DesiredSource;
 }
 
 const APP = "/api/v1/applications/:namespace/:name";
@@ -232,8 +236,12 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
 
 const DIFF_NOTE =
   "fields are the JSON pointers the controller found differing at its last reconcile (status.resources[].diff); " +
-  "liveYaml is the live object normalized. The desired side (server-side-apply dry-run) is computed by the " +
-  "controller and not yet stored, so it is not shown here.";
+  "desiredYaml is what a sync would make the object (the controller's last server-side-apply dry-run) and liveYaml " +
+  "the live object, both normalized, Secret values redacted.";
+const DIFF_NOTE_LIVE_ONLY =
+  "fields are the JSON pointers the controller found differing at its last reconcile (status.resources[].diff); " +
+  "liveYaml is the live object normalized. This API server runs apart from the controller, so the desired side " +
+  "(its server-side-apply dry-run) is not available here.";
 
 /**
  * The tether.dev/sync value for a sync request. The options ride along in the value (selected
@@ -254,7 +262,7 @@ export function rollbackAnnotationValue(application: Application, request: Rollb
 
 /** Per-resource diff from status plus the live object, normalized and with Secret values redacted. */
 export async function diffOf(
-  deps: Pick<RouteDeps, "store" | "clusterOf">,
+  deps: Pick<RouteDeps, "store" | "clusterOf" | "desired">,
   namespace: string,
   name: string,
 ): Promise<DiffResponse> {
@@ -280,6 +288,8 @@ export async function diffOf(
     } catch {
       liveYaml = undefined;
     }
+    const desired = deps.desired?.({ group: r.group, kind: r.kind, namespace: r.namespace, name: r.name });
+    const [maskedDesired] = desired ? maskSecretValues(desired, undefined) : [undefined];
     resources.push({
       group: r.group,
       kind: r.kind,
@@ -288,12 +298,13 @@ export async function diffOf(
       status: r.status,
       fields: r.diff ?? [],
       ...(liveYaml !== undefined ? { liveYaml } : {}),
+      ...(maskedDesired !== undefined ? { desiredYaml: stringify(maskedDesired) } : {}),
       ...(r.message ? { message: r.message } : {}),
     });
   }
   return {
     ...(application.status?.sync?.revision ? { revision: application.status.sync.revision } : {}),
     resources,
-    note: DIFF_NOTE,
+    note: deps.desired ? DIFF_NOTE : DIFF_NOTE_LIVE_ONLY,
   };
 }

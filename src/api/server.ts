@@ -12,6 +12,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { matchedRoutes } from "hono/route";
+import type { DesiredSource } from "./routes.js";
 import type { Registry } from "prom-client";
 import type { KubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
@@ -58,12 +59,20 @@ export interface ApiOptions {
   log?: (line: string) => void;
   /** The built web UI to serve at every non-API path (dist/ui by default); false serves none. */
   uiDir?: string | false;
+  /**
+   * The desired side of a resource's diff, from a controller in the same process (its last dry-run);
+   * without it the diff shows the differing fields and the live object only.
+   */
+  desired?: DesiredSource;
 }
 
-/** The route pattern (not the URL: label cardinality stays bounded) of the handler that answered. */
+/**
+ * The route pattern (not the URL: label cardinality stays bounded) of the handler that answered:
+ * the first matching non-middleware route, since routes run in registration order and the UI's
+ * catch-all (registered last) also matches every API path.
+ */
 function routeOf(routes: readonly { method: string; path: string }[]): string {
-  const handlers = routes.filter((r) => r.method !== "ALL");
-  return handlers[handlers.length - 1]?.path ?? "unmatched";
+  return routes.find((r) => r.method !== "ALL")?.path ?? "unmatched";
 }
 
 export function createApi(options: ApiOptions): OpenAPIHono {
@@ -139,7 +148,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     }),
   );
   const clusters = new ClusterSource(clients, options.systemNamespace ?? "tether-system", { localServers: options.localServers ?? [], resources }); // prettier-ignore
-  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], knownClusters: () => clusters.known(), clusterOf: (a) => clusters.clientsFor(a.spec?.destination) }); // prettier-ignore
+  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], desired: options.desired, knownClusters: () => clusters.known(), clusterOf: (a) => clusters.clientsFor(a.spec?.destination) }); // prettier-ignore
   registerClusterRoutes(app, clusters);
 
   documentRoutes(app);

@@ -92,6 +92,24 @@ export const ConditionSchema = z
   })
   .openapi("Condition");
 
+/** One rendered object breaking one policy rule (status.policyViolations; docs/policy.md). */
+export const PolicyViolationSchema = z
+  .object({
+    ref: z.object({
+      group: z.string(),
+      version: z.string().optional(),
+      kind: z.string(),
+      namespace: z.string().optional(),
+      name: z.string(),
+    }),
+    rule: z.string(),
+    message: z.string(),
+    /** The project's enforcement when found: `deny` blocked the sync, `warn` and `audit` did not. */
+    enforcement: z.enum(["deny", "warn", "audit"]),
+  })
+  .openapi("PolicyViolation");
+export type PolicyViolationView = z.infer<typeof PolicyViolationSchema>;
+
 /** Loose on purpose: the CRD schema and validateApplication are the authority on spec contents. */
 const SpecSchema = z.record(z.string(), z.unknown()).openapi("ApplicationSpec");
 
@@ -105,6 +123,8 @@ export const ApplicationDetailSchema = ApplicationSummarySchema.extend({
   history: z.array(HistoryEntrySchema),
   operationState: z.record(z.string(), z.unknown()).optional(),
   healthMessage: z.string().optional(),
+  /** What the policy gate found in the last render, per object and rule; always sent by this server (optional for older ones). */
+  policyViolations: z.array(PolicyViolationSchema).optional(),
 }).openapi("ApplicationDetail");
 export type ApplicationDetail = z.infer<typeof ApplicationDetailSchema>;
 
@@ -178,6 +198,8 @@ export const ResourceDiffSchema = z
     fields: z.array(z.string()),
     /** The live object, normalized (server-managed metadata and status removed, Secret values redacted). */
     liveYaml: z.string().optional(),
+    /** What a sync would make the object (the controller's last dry-run), normalized the same way. */
+    desiredYaml: z.string().optional(),
     message: z.string().optional(),
   })
   .openapi("ResourceDiff");

@@ -51,6 +51,7 @@ export function detailOf(app: Application): ApplicationDetail {
       ? { operationState: status.operationState as unknown as Record<string, unknown> }
       : {}),
     ...(status.health?.message ? { healthMessage: status.health.message } : {}),
+    policyViolations: status.policyViolations ?? [],
   };
 }
 

@@ -1,4 +1,5 @@
-// `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error, 3 wait timeout.
+// `tether` command line. Exit codes: 0 success, 1 failure, 2 usage error, 3 wait timeout,
+// 4 import: converted with fields dropped.
 // Commands are imported when run: `tether app list` need not load the controller and local cluster.
 import { EXIT_CODES } from "./app/usage.js";
 import { UsageError } from "./errors.js";
@@ -16,6 +17,11 @@ Commands:
   app            Applications: list, get, diff, sync, refresh, history, rollback, wait, create, delete
                  (\`tether app --help\`), through the API server or, with --core, the kubeconfig.
   cluster list   Clusters Tether deploys to, with connection status and version (\`tether cluster --help\`).
+  import         Convert Argo CD or Flux manifests to Tether objects (\`tether import --help\`).
+  bootstrap      Install Tether into a cluster and have it manage its own configuration from Git
+                 (\`tether bootstrap --help\`).
+  promote        Carry image tags/values from one environment's overlay to the next as a Git commit;
+                 \`promote history APP\` lists past promotions (\`tether promote --help\`).
 
 ${EXIT_CODES}`;
 
@@ -26,6 +32,9 @@ async function main(argv: string[]): Promise<number> {
   if (group === "login") return (await import("./login.js")).loginCommand(rest);
   if (group === "app") return (await import("./app/command.js")).appCommand(rest);
   if (group === "cluster") return (await import("./cluster/command.js")).clusterCommand(rest);
+  if (group === "import") return (await import("./import.js")).importCommand(rest);
+  if (group === "bootstrap") return (await import("./bootstrap.js")).bootstrapCommand(rest);
+  if (group === "promote") return (await import("./promote.js")).promoteCommand(rest);
   if (group === undefined || group === "help" || group === "--help" || group === "-h") {
     process.stdout.write(USAGE);
     return group === undefined ? 2 : 0;

@@ -98,6 +98,14 @@ export class Comparer {
     return { desired, live, result, error };
   }
 
+  /**
+   * What the last comparison predicted the object will be after a sync (the server-side-apply dry-run,
+   * normalized, Secret values masked): the desired side of a diff. Undefined when never compared.
+   */
+  predicted(key: string): JsonObject | undefined {
+    return this.cache.get(key)?.result.predicted;
+  }
+
   forget(keys: Iterable<string>): void {
     for (const key of keys) this.cache.delete(key);
   }

@@ -15,19 +15,24 @@ import type { KubeClients } from "../kube/client.js";
 import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
+import { ApplicationSetController } from "./appsets.js";
 import { ClusterRegistry } from "./clusters.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
-import { kubeEventRecorder, observedRecorder } from "./events.js";
 import { HealthConfig } from "./healthconfig.js";
+import type { ImageAutomationOptions } from "./images/controller.js";
+import { ImageAutomation } from "./images/controller.js";
+import { kubeEventRecorder, observedRecorder } from "./events.js";
 import type { Sender } from "./notifications/index.js";
 import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
 import { projectName } from "./policy.js";
+import { PolicyRules } from "./policygate.js";
 import { ProjectStore } from "./projects.js";
 import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
+import type { JsonObject } from "../engine/diff/index.js";
 
 /** Events on an app's objects within this window after the first are coalesced into one reconcile. */
 export const DRIFT_DEBOUNCE_MS = 100;
@@ -59,6 +64,8 @@ export interface ControllerOptions {
     readonly baseBackoffMs?: number;
     readonly maxBackoffMs?: number;
   };
+  /** Image update automation (ImageRepository, ImagePolicy, ImageUpdateAutomation); on by default. */
+  readonly images?: { readonly enabled?: boolean } & Partial<Pick<ImageAutomationOptions, "beforePush" | "registryTimeoutMs">>; // prettier-ignore
 }
 
 export interface Controller {
@@ -72,11 +79,17 @@ export interface Controller {
   readonly clusters: ClusterRegistry;
   /** The user's health rules (ConfigMap tether-config), reloaded on change. */
   readonly health: HealthConfig;
+  /** Policy-gate rules (built-in pack, ConfigMap tether-policies, Policy objects), reloaded on change. */
+  readonly policies: PolicyRules;
   readonly registry: Registry;
   readonly metrics: ControllerMetrics;
   readonly notifier: Notifier;
+  /** The image automation loops, when enabled and their CRDs are installed. */
+  readonly images?: ImageAutomation;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
+  /** What a sync would make this object (the last dry-run, normalized, Secrets masked): a diff's desired side. */
+  desiredOf(ref: { group: string; kind: string; namespace?: string; name: string }): JsonObject | undefined;
   stop(): Promise<void>;
 }
 
@@ -272,7 +285,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     config: options.config,
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),
-    onObserved: (key, app) => dependents.observed(key, app),
+    onObserved: (key, app) => {
+      dependents.observed(key, app);
+      appsets.appObserved(app ?? apps.get(key));
+    },
     onError: (error) => log(`watch applications: ${String(error)}`),
   });
   const dependents = new DependentsNotifier(apps, (key) => workQueue.add(key));
@@ -300,9 +316,45 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
   await health.start(options.config, clients);
+  async function startImageAutomation(): Promise<ImageAutomation | undefined> {
+    const automation = new ImageAutomation({
+      config: options.config,
+      clients,
+      namespace: options.applicationNamespace,
+      gitCredentials: repositorySecrets(clients, systemNamespace),
+      clock,
+      log,
+      gitTimeoutMs: options.gitTimeoutMs,
+      registryTimeoutMs: options.images?.registryTimeoutMs,
+      beforePush: options.images?.beforePush,
+    });
+    try {
+      await automation.start();
+      return automation;
+    } catch (error) {
+      await automation.stop();
+      // An upgrade that has not applied the new CRDs yet: Applications work, images wait.
+      if (errorStatus(error) !== 404) throw error;
+      log("image automation is off: its CRDs (imagerepositories.tether.dev, …) are not installed");
+      return undefined;
+    }
+  }
+  // A change of the policy rules judges again at once every app whose project has a policy.
+  const policies = new PolicyRules({
+    namespace: systemNamespace,
+    log,
+    onChange: () => {
+      for (const key of apps.keys()) {
+        const app = apps.get(key);
+        if (app && projects.get(projectName(app))?.spec?.policy) workQueue.add(key);
+      }
+    },
+  });
+  await policies.start(options.config, clients);
   const reconciler = new Reconciler({
     apps,
     projects,
+    localResources: resources,
     clusterFor: (app) => clusters.lookup(app.spec?.destination),
     releaseApp: (key, keep) => clusters.releaseElsewhere(key, keep),
     knownClusters: () => clusters.known(),
@@ -316,6 +368,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     localServers,
     log,
     health,
+    policies,
+  });
+  const appsets: ApplicationSetController = new ApplicationSetController({
+    config: options.config,
+    clients,
+    apps,
+    source,
+    systemNamespace,
+    namespace: options.applicationNamespace,
+    pollIntervalMs,
+    clock,
+    log,
   });
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
@@ -323,6 +387,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // Clusters before apps: no app is judged against a registry that does not know its cluster yet.
   await clusters.start();
   await apps.start();
+  const images = options.images?.enabled === false ? undefined : await startImageAutomation();
+  await appsets.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   return {
     installationId,
@@ -332,9 +398,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     comparer,
     clusters,
     health,
+    policies,
     registry,
     metrics,
     notifier,
+    images,
+    desiredOf(ref) {
+      return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
+    },
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
       let count = 0;
@@ -345,12 +416,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
         workQueue.add(key);
         count += 1;
       }
-      return count;
+      return count + appsets.refreshRepository((url) => normalizeRepoUrl(url) === wanted);
     },
     async stop() {
       apps.stop();
+      await appsets.stop();
       projects.stop();
       health.stop();
+      await images?.stop();
+      policies.stop();
       workQueue.stop();
       await workQueue.idle();
       clusters.stop();

@@ -20,10 +20,12 @@ import { builtinHealth, type KubeObject } from "../engine/health/index.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
+import type { ResourceClient } from "../kube/resources.js";
 import type { KnownCluster } from "../model/validate.js";
 import type { ApplicationStore } from "./applications.js";
 import type { ClusterLookup, ClusterTarget } from "./clusters.js";
 import type { ObjectComparison } from "./compare.js";
+import { decryptionKeys } from "./decryption.js";
 import { prepareDesired, type DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
 import { finalizeApplication } from "./finalize.js";
@@ -35,13 +37,16 @@ import type { ChangeSetEntry } from "./sync.js";
 import { PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
-import { admitToProject, policyGate } from "./policy.js";
+import { admitToProject, policyGate, projectName } from "./policy.js";
+import { checkPolicies, type PolicyRules } from "./policygate.js";
 import type { ProjectLookup } from "./projects.js";
 
 export interface ReconcilerDeps {
   readonly apps: ApplicationStore;
   /** AppProjects of the system namespace (an informer cache). */
   readonly projects: ProjectLookup;
+  /** The cluster Tether runs in: its own state (the app's decryption keys), never an app's objects. */
+  readonly localResources: ResourceClient;
   /** The destination cluster's clients, watches and comparer, or why it has none (the field named). */
   readonly clusterFor: (app: Application) => ClusterLookup;
   /** Lets go of an app's watches on every cluster but `keep` (all of them when it is gone). */
@@ -61,6 +66,8 @@ export interface ReconcilerDeps {
   readonly log: (line: string) => void;
   /** Health of live objects: built-in checks plus the user's CEL rules; built-in only when unset. */
   readonly health?: HealthSource;
+  /** Policy-gate rules (built-in pack + ConfigMap tether-policies + Policy objects); no policy gate when unset. */
+  readonly policies?: Pick<PolicyRules, "current">;
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
@@ -190,7 +197,8 @@ export class Reconciler {
         rolledBack ? rolledBack.revision : source.targetRevision,
         requests.lookAtGit || forced,
       );
-      const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name };
+      const decryption = await decryptionKeys(deps.localResources, app);
+      const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name, decryption }; // prettier-ignore
       // At a commit already rendered (drift, health updates) no tree is extracted at all.
       let rendered = deps.renderer.cached(renderInput);
       if (!rendered) {
@@ -293,8 +301,14 @@ export class Reconciler {
 
     // ── Policy gate, step 2 of 2 (src/controller/policy.ts): rendered kinds, sync windows and
     // dependsOn. A closed gate takes the sync out of the decision: nothing is applied or pruned.
-    const gate = policyGate({ key, app, admission, desired, apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
-    status.conditions = gate.conditions;
+    const projectGate = policyGate({ key, app, admission, desired, apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
+    status.conditions = projectGate.conditions;
+
+    // ── Policy gate, rules (src/controller/policygate.ts): every rendered object (hooks too), as it
+    // would be applied, against the project's spec.policy. Under deny a violation or a broken rule
+    // takes the sync out of the decision (nothing applied or pruned) and records it as Failed.
+    const gate = checkPolicies({ gate: projectGate, rules: deps.policies?.current(), project: admission.project, projectName: projectName(app), app, objects: planned.map((p) => p.desired.object), requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, previous, status, now, record }); // prettier-ignore
+    status = gate.status;
 
     // Decide whether to sync now.
     // An operation still running (waiting on a wave's health or a hook, or cut short by a restart)

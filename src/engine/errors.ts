@@ -23,6 +23,7 @@ export type ErrorReason =
   | "KustomizeFailed"
   | "RemoteBaseRefused"
   | "HelmFailed"
+  | "DecryptionFailed"
   // apply / prune / spec
   | "ApplyFailed"
   | "PruneFailed"

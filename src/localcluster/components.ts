@@ -11,6 +11,8 @@ export const KWOK_VERSION = "v0.8.0";
 export const HELM_VERSION = "v3.19.5";
 export const KUSTOMIZE_VERSION = "v5.8.1";
 export const REGISTRY_VERSION = "v3.1.2";
+export const SOPS_VERSION = "v3.13.3";
+export const AGE_VERSION = "v1.3.1";
 /** Name of kwok's Stage configuration inside its cache entry. */
 export const KWOK_STAGES_FILE = "stages.yaml";
 
@@ -22,7 +24,9 @@ export type ComponentName =
   | "kwok"
   | "helm"
   | "kustomize"
-  | "registry";
+  | "registry"
+  | "sops"
+  | "age-keygen";
 
 export interface ComponentSpec {
   readonly name: ComponentName;
@@ -125,6 +129,25 @@ export const COMPONENTS: Readonly<Record<ComponentName, ComponentSpec>> = {
     pkg: "github.com/distribution/distribution/v3/cmd/registry",
     ldflags: [`-X github.com/distribution/distribution/v3/version.version=${REGISTRY_VERSION}`],
     versionArgs: ["--version"],
+  },
+  // Test-only: the real sops CLI encrypts the vectors Tether's SOPS decryption must read, and
+  // age-keygen (from the same wrapper module) makes their keys. Tether itself never runs either.
+  sops: {
+    name: "sops",
+    version: SOPS_VERSION,
+    moduleDir: "build/components/sops",
+    pkg: "github.com/getsops/sops/v3/cmd/sops",
+    // sops stamps its own version in version.Version; never let --version call home.
+    ldflags: [],
+    versionArgs: ["--version", "--disable-version-check"],
+  },
+  "age-keygen": {
+    name: "age-keygen",
+    version: AGE_VERSION,
+    moduleDir: "build/components/sops",
+    pkg: "filippo.io/age/cmd/age-keygen",
+    ldflags: [`-X main.Version=${AGE_VERSION}`],
+    versionArgs: ["-version"],
   },
 };
 

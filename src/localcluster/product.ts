@@ -108,17 +108,24 @@ export async function startProduct(
     const auth = await createApiAuth({ clients, namespace: SYSTEM_NAMESPACE, log: options.log });
     adminPassword = await auth.initialAdminPassword();
     const port = apiPort();
-    api = await startApiServer({ clients, auth, port, host: "127.0.0.1", registry, log: options.log }).catch(
-      (error: unknown) => {
-        const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-        throw new Error(
-          code === "EADDRINUSE"
-            ? `the API port ${port} on 127.0.0.1 is already in use: stop what uses it or set TETHER_API_PORT to a free port`
-            : `starting the API server on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error },
-        );
-      },
-    );
+    const desired = (ref: Parameters<typeof controller.desiredOf>[0]) => controller.desiredOf(ref);
+    api = await startApiServer({
+      clients,
+      auth,
+      port,
+      host: "127.0.0.1",
+      registry,
+      desired,
+      log: options.log,
+    }).catch((error: unknown) => {
+      const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+      throw new Error(
+        code === "EADDRINUSE"
+          ? `the API port ${port} on 127.0.0.1 is already in use: stop what uses it or set TETHER_API_PORT to a free port`
+          : `starting the API server on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+    });
   } catch (error) {
     unsubscribe();
     await controller.stop();

@@ -6,6 +6,15 @@ export const GROUP = "tether.dev";
 export const VERSION = "v1alpha1";
 export const API_VERSION = `${GROUP}/${VERSION}`;
 
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
 export interface ObjectMeta {
   name: string;
   namespace?: string;
@@ -17,6 +26,7 @@ export interface ObjectMeta {
   finalizers?: string[];
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  ownerReferences?: OwnerReference[];
 }
 
 export interface DirectorySource {
@@ -113,6 +123,15 @@ export interface ApplicationDependency {
   namespace?: string;
 }
 
+/**
+ * Decryption of SOPS-encrypted manifests, as Flux's Kustomization `spec.decryption`: age
+ * identities in the data entries ending `.agekey` of a Secret in the Application's namespace.
+ */
+export interface ApplicationDecryption {
+  provider: "sops";
+  secretRef: { name: string };
+}
+
 export interface ApplicationSpec {
   source: ApplicationSource;
   destination: ApplicationDestination;
@@ -122,6 +141,8 @@ export interface ApplicationSpec {
   dependsOn?: ApplicationDependency[];
   syncPolicy?: SyncPolicy;
   ignoreDifferences?: IgnoreDifference[];
+  /** Decrypt SOPS-encrypted manifests with the age keys of a Secret (Flux-style). */
+  decryption?: ApplicationDecryption;
 }
 
 export type SyncStatusCode = "Synced" | "OutOfSync" | "Unknown";
@@ -216,6 +237,16 @@ export interface OperationState {
   results?: { ref: ResourceRef; action: string; message?: string }[];
 }
 
+/** One rendered object breaking one policy rule (the policy gate, docs/policy.md). */
+export interface PolicyViolation {
+  ref: ResourceRef;
+  /** The rule's id (built-in, or from ConfigMap tether-policies / a Policy object). */
+  rule: string;
+  message: string;
+  /** The project's enforcement when it was found: deny blocked the sync; warn and audit did not. */
+  enforcement: "deny" | "warn" | "audit";
+}
+
 export interface ApplicationStatus {
   sync?: { status: SyncStatusCode; revision?: string; comparedTo?: ApplicationSource };
   health?: HealthStatus;
@@ -229,6 +260,8 @@ export interface ApplicationStatus {
   revisionInfo?: RevisionInfo;
   /** Set while the app is rolled back: it stays at this revision instead of following Git. */
   rollback?: RollbackState;
+  /** What the policy gate found in the last render (every enforcement, audit included). */
+  policyViolations?: PolicyViolation[];
 }
 
 export interface Application {

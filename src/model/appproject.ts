@@ -61,6 +61,31 @@ export interface AppProjectSpec {
   /** Namespaced kinds the apps may not manage (wins over the whitelist). */
   namespaceResourceBlacklist?: GroupKind[];
   syncWindows?: SyncWindow[];
+  /** The policy gate: rules every rendered object must pass before anything is applied (docs/policy.md). */
+  policy?: ProjectPolicy;
+}
+
+/** What happens to an app whose rendered objects break a rule. */
+export type PolicyEnforcement = "deny" | "warn" | "audit";
+
+/** Objects a project's policy does not judge (all fields are globs; a field left out matches anything). */
+export interface PolicyExclusion {
+  group?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  /** Only these rule ids are skipped for the objects matched; every rule when empty. */
+  rules?: string[];
+}
+
+export interface ProjectPolicy {
+  /** deny: nothing is applied and the sync fails; warn: applied, condition + Warning Event; audit: status only. */
+  enforcement: PolicyEnforcement;
+  /** Rule ids, `builtin` (the whole built-in pack), `custom` (every ConfigMap/Policy rule); default [builtin]. */
+  rules?: string[];
+  /** Registries (optionally with a path: `ghcr.io/acme`) images may come from (rule trusted-registries). */
+  trustedRegistries?: string[];
+  exclude?: PolicyExclusion[];
 }
 
 export interface AppProject {

@@ -3,18 +3,27 @@
 // field of the TypeScript types in application.ts / appproject.ts (and the other way round).
 import { GROUP, VERSION } from "./application.js";
 
-type Schema = Record<string, unknown>;
+export type Schema = Record<string, unknown>;
 
-const str = (description?: string): Schema => ({ type: "string", ...(description ? { description } : {}) });
-const bool = (description?: string): Schema => ({ type: "boolean", ...(description ? { description } : {}) });
-const int = (description?: string): Schema => ({ type: "integer", ...(description ? { description } : {}) });
-const strings = (description?: string): Schema => ({
+export const str = (description?: string): Schema => ({
+  type: "string",
+  ...(description ? { description } : {}),
+});
+export const bool = (description?: string): Schema => ({
+  type: "boolean",
+  ...(description ? { description } : {}),
+});
+export const int = (description?: string): Schema => ({
+  type: "integer",
+  ...(description ? { description } : {}),
+});
+export const strings = (description?: string): Schema => ({
   type: "array",
   items: str(),
   ...(description ? { description } : {}),
 });
 const stringMap = (): Schema => ({ type: "object", additionalProperties: str() });
-const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
+export const obj = (properties: Record<string, Schema>, extra: Schema = {}): Schema => ({
   type: "object",
   properties,
   ...extra,
@@ -77,6 +86,17 @@ const spec = obj(
         backoff: obj({ duration: str(), factor: int(), maxDuration: str() }),
       }),
     }),
+    decryption: obj(
+      {
+        provider: { type: "string", enum: ["sops"] },
+        secretRef: obj({ name: { ...str(), minLength: 1 } }, { required: ["name"] }),
+      },
+      {
+        required: ["provider", "secretRef"],
+        description:
+          "Decrypt SOPS-encrypted manifests with the age identities (data entries ending .agekey) of a Secret in the Application's namespace",
+      },
+    ),
     ignoreDifferences: {
       type: "array",
       items: obj(
@@ -183,7 +203,73 @@ const projectSpec = obj({
       { required: ["kind", "schedule", "duration"] },
     ),
   },
+  policy: obj(
+    {
+      enforcement: { type: "string", enum: ["deny", "warn", "audit"], description: "deny: nothing applied, the sync fails; warn: applied, condition and Warning Event; audit: status only" }, // prettier-ignore
+      rules: strings("Rule ids, `builtin` (the built-in pack) or `custom` (every ConfigMap/Policy rule); default [builtin]"), // prettier-ignore
+      trustedRegistries: strings(
+        "Registries (optionally with a path, e.g. ghcr.io/acme) images may come from",
+      ),
+      exclude: {
+        type: "array",
+        description: "Objects the policy does not judge (globs); `rules` limits the exclusion to those ids",
+        items: obj({ group: str(), kind: str(), namespace: str(), name: str(), rules: strings() }),
+      },
+    },
+    { required: ["enforcement"], description: "The policy gate: rules every rendered object must pass (docs/policy.md)" }, // prettier-ignore
+  ),
 });
+
+/** The schema of a Policy's `spec`; exported for the type-sync test. */
+export const policySpecSchema = obj(
+  {
+    rules: {
+      type: "array",
+      items: obj(
+        {
+          id: { ...str("Unique rule id, named by projects in spec.policy.rules"), minLength: 1 },
+          match: obj({ groups: strings('API group globs ("" is core)'), kinds: strings("Kind globs") }),
+          rule: str("CEL bool: true means allowed; `object` is the rendered object"),
+          message: str("Text shown for a violation"),
+          messageExpression: str("CEL string shown for a violation (wins over message)"),
+          description: str(),
+        },
+        { required: ["id", "rule"] },
+      ),
+    },
+  },
+  { required: ["rules"] },
+);
+
+export function policyCrd(): Schema {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `policies.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: "Namespaced",
+      names: { plural: "policies", singular: "policy", kind: "Policy", listKind: "PolicyList", categories: ["tether"] }, // prettier-ignore
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          additionalPrinterColumns: [
+            { name: "Rules", type: "string", jsonPath: ".spec.rules[*].id" },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+          ],
+          schema: {
+            openAPIV3Schema: obj(
+              { apiVersion: str(), kind: str(), metadata: { type: "object" }, spec: policySpecSchema },
+              { required: ["spec"] },
+            ),
+          },
+        },
+      ],
+    },
+  };
+}
 
 /** The schema of an AppProject's `spec`; exported for the type-sync test. */
 export const appProjectSpecSchema = projectSpec;
@@ -216,6 +302,188 @@ export function appProjectCrd(): Schema {
           schema: {
             openAPIV3Schema: obj(
               { apiVersion: str(), kind: str(), metadata: { type: "object" }, spec: projectSpec },
+              { required: ["spec"] },
+            ),
+          },
+        },
+      ],
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// ApplicationSet: Argo CD's field names. Structural schemas cannot recurse, so the children of a
+// nested matrix/merge (the second level) are kept as-is and checked by the controller.
+// ---------------------------------------------------------------------------------------------
+const matchExpressions: Schema = {
+  type: "array",
+  items: obj(
+    {
+      key: str(),
+      operator: { type: "string", enum: ["In", "NotIn", "Exists", "DoesNotExist"] },
+      values: strings(),
+    },
+    { required: ["key", "operator"] },
+  ),
+};
+const labelSelector = obj({ matchLabels: stringMap(), matchExpressions });
+
+const templateMeta = (required: boolean): Schema =>
+  obj(
+    {
+      name: str("Application name; may use {{parameters}}"),
+      namespace: str(),
+      labels: stringMap(),
+      annotations: stringMap(),
+      finalizers: strings(),
+    },
+    required ? { required: ["name"] } : {},
+  );
+
+const generatorTemplate = obj(
+  {
+    metadata: templateMeta(false),
+    spec: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+  },
+  { description: "Merged over the set's template for this generator's Applications" },
+);
+
+const listGenerator = obj(
+  {
+    elements: {
+      type: "array",
+      items: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+    },
+    template: generatorTemplate,
+  },
+  { required: ["elements"] },
+);
+const clustersGenerator = obj({ selector: labelSelector, values: stringMap(), template: generatorTemplate });
+const gitGenerator = obj(
+  {
+    repoURL: { ...str(), minLength: 1 },
+    revision: str("Branch, tag or commit (default HEAD)"),
+    directories: {
+      type: "array",
+      items: obj({ path: str("Glob over directory paths"), exclude: bool() }, { required: ["path"] }),
+    },
+    files: {
+      type: "array",
+      items: obj({ path: str("Glob over JSON/YAML file paths") }, { required: ["path"] }),
+    },
+    pathParamPrefix: str(),
+    values: stringMap(),
+    requeueAfterSeconds: int(),
+    template: generatorTemplate,
+  },
+  { required: ["repoURL"] },
+);
+const opaqueGenerators: Schema = {
+  type: "array",
+  items: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+};
+const nestedGenerator = obj({
+  list: listGenerator,
+  clusters: clustersGenerator,
+  git: gitGenerator,
+  matrix: obj({ generators: opaqueGenerators, template: generatorTemplate }, { required: ["generators"] }),
+  merge: obj(
+    { mergeKeys: strings(), generators: opaqueGenerators, template: generatorTemplate },
+    { required: ["mergeKeys", "generators"] },
+  ),
+  selector: labelSelector,
+});
+const nestedGenerators: Schema = { type: "array", items: nestedGenerator };
+const generator = obj({
+  list: listGenerator,
+  clusters: clustersGenerator,
+  git: gitGenerator,
+  matrix: obj({ generators: nestedGenerators, template: generatorTemplate }, { required: ["generators"] }),
+  merge: obj(
+    { mergeKeys: strings(), generators: nestedGenerators, template: generatorTemplate },
+    { required: ["mergeKeys", "generators"] },
+  ),
+  selector: labelSelector,
+});
+
+const applicationSetSpec = obj(
+  {
+    goTemplate: bool("Must be false: Tether substitutes {{parameters}} and never executes templates"),
+    generators: { type: "array", items: generator },
+    template: obj({ metadata: templateMeta(true), spec }, { required: ["metadata", "spec"] }),
+    syncPolicy: obj({
+      preserveResourcesOnDeletion: bool(
+        "Generated Applications carry no cascade finalizer: deleting them leaves their resources",
+      ),
+      applicationsSync: { type: "string", enum: ["create-only", "create-update", "create-delete", "sync"] },
+    }),
+    strategy: obj(
+      {
+        type: { type: "string", enum: ["AllAtOnce", "RollingSync"] },
+        rollingSync: obj(
+          {
+            steps: {
+              type: "array",
+              items: obj(
+                {
+                  matchExpressions,
+                  maxUpdate: { "x-kubernetes-int-or-string": true },
+                },
+                { required: ["matchExpressions"] },
+              ),
+            },
+          },
+          { required: ["steps"] },
+        ),
+      },
+      { required: ["type"] },
+    ),
+    preservedFields: obj({ annotations: strings(), labels: strings() }),
+  },
+  { required: ["generators", "template"] },
+);
+/** The schema of an ApplicationSet's `spec`; exported for the type-sync test. */
+export const applicationSetSpecSchema = applicationSetSpec;
+
+export function applicationSetCrd(): Schema {
+  return {
+    apiVersion: "apiextensions.k8s.io/v1",
+    kind: "CustomResourceDefinition",
+    metadata: { name: `applicationsets.${GROUP}` },
+    spec: {
+      group: GROUP,
+      scope: "Namespaced",
+      names: {
+        plural: "applicationsets",
+        singular: "applicationset",
+        kind: "ApplicationSet",
+        listKind: "ApplicationSetList",
+        shortNames: ["appset", "appsets"],
+        categories: ["tether"],
+      },
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: [
+            {
+              name: "Error",
+              type: "string",
+              jsonPath: '.status.conditions[?(@.type=="ErrorOccurred")].status',
+            },
+            { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+          ],
+          schema: {
+            openAPIV3Schema: obj(
+              {
+                apiVersion: str(),
+                kind: str(),
+                metadata: { type: "object" },
+                spec: applicationSetSpec,
+                status: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
+              },
               { required: ["spec"] },
             ),
           },

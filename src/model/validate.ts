@@ -70,6 +70,15 @@ export function validateApplication(app: Application, options: ValidateOptions =
     const problem = destinationProblem(destination, options);
     if (problem) errors.push(`${where}: ${problem}`);
   }
+  const decryption = spec?.decryption;
+  if (decryption) {
+    if (decryption.provider !== "sops") {
+      errors.push(
+        `${where}: spec.decryption.provider "${String(decryption.provider)}" is not supported (only "sops")`,
+      );
+    }
+    if (!decryption.secretRef?.name) errors.push(`${where}: spec.decryption.secretRef.name is required`);
+  }
   const retry = spec?.syncPolicy?.retry;
   if (retry?.limit !== undefined && retry.limit < 0)
     errors.push(`${where}: spec.syncPolicy.retry.limit must be >= 0`);

@@ -57,7 +57,7 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     }));
     ns = await fx.namespace("api-dest");
     // auth: false — these tests cover the API's non-auth behaviour; api-auth.test.ts covers auth.
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, heartbeatMs: 200, auth: false });
+    api = await startApiServer({ clients: clients(), namespace: fx.appNs, heartbeatMs: 200, auth: false, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
     // "web" is manual (the API's sync drives it); "cfg" syncs itself.
     await fx.createApp("web", { source: { repoURL: url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: ns } }); // prettier-ignore
     await fx.createApp("cfg", { source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
@@ -299,7 +299,7 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     assert.equal((await call<string>("GET", "/healthz")).body, "ok");
   });
 
-  test("diff: drifted resources list the differing fields and the live YAML; Secret values never leave", async () => {
+  test("diff: drifted resources list the differing fields, desired and live YAML; Secret values never leave", async () => {
     await clients().core.patchNamespacedConfigMap({ name: "settings", namespace: ns, body: [{ op: "replace", path: "/data/level", value: "drifted" }] }); // prettier-ignore
     await clients().core.patchNamespacedSecret({ name: "creds", namespace: ns, body: [{ op: "replace", path: "/data/token", value: b64(DRIFTED_CANARY) }] }); // prettier-ignore
     await fx.waitApp("cfg", "Secret drift seen", (a) => a.status?.resources?.some((r) => r.kind === "Secret" && r.status === "OutOfSync") ?? false); // prettier-ignore
@@ -311,6 +311,11 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     assert.deepEqual(creds.fields, ["/data/token"]);
     assert.match(creds.liveYaml ?? "", /token: "?\++"?/, "the value is redacted, the key shown");
     assert.doesNotMatch(creds.liveYaml ?? "", /resourceVersion|managedFields/, "normalized");
+    // Desired vs live, side by side: the controller's dry-run against what is live now.
+    const settings = diff.resources.find((r) => r.kind === "ConfigMap" && r.name === "settings");
+    assert.match(settings?.liveYaml ?? "", /level: drifted/);
+    assert.match(settings?.desiredYaml ?? "", /level: "1"/);
+    assert.match(creds.desiredYaml ?? "", /token: "?\++"?/, "the desired Secret value is redacted too");
     assert.ok(diff.resources.every((r) => r.status === "OutOfSync"));
     assert.ok(diff.note.length > 0);
     // The canary scan covers every read route of this app.

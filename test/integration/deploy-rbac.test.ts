@@ -28,7 +28,7 @@ import { clients, installCrds, testNamespace, uniqueName } from "../helpers/envi
 
 const GROUP = { group: "tether.dev", version: "v1alpha1", plural: "applications" };
 const DEPLOY_NAMESPACE = "tether-system";
-const DEPLOY_NAMES = ["tether-controller", "tether-controller-apply"];
+const DEPLOY_NAMES = ["tether-controller", "tether-controller-apply", "tether-image-secrets"];
 
 interface RbacObject extends KubernetesObject {
   rules?: { apiGroups?: string[]; resources?: string[]; verbs?: string[] }[];
@@ -41,7 +41,10 @@ async function deployObjects(file: string, namespace: string, prefix: string): P
   const text = await fs.readFile(path.join(repoRoot, "deploy", file), "utf8");
   const rename = (name: string) => {
     assert.ok(DEPLOY_NAMES.includes(name), `unexpected name ${name} in deploy/${file}`);
-    return name.replace("tether-controller", prefix);
+    // tether-controller* → prefix*, tether-image-secrets → prefix-image-secrets (cluster-scoped, unique per run).
+    return name.startsWith("tether-controller")
+      ? name.replace("tether-controller", prefix)
+      : `${prefix}-${name.slice("tether-".length)}`;
   };
   const renameNs = (ns: string | undefined) => {
     assert.equal(ns, DEPLOY_NAMESPACE, `deploy/${file}: namespace`);
@@ -86,7 +89,7 @@ async function installRbac(t: TestContext, dir: string, options: { apply: boolea
     ...(await deployObjects("rbac.yaml", systemNamespace, prefix)),
   ];
   const kinds = objects.map((o) => o.kind).sort();
-  assert.deepEqual(kinds, ["ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"]); // prettier-ignore
+  assert.deepEqual(kinds, ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"]); // prettier-ignore
   // Least privilege: only the apply role may use wildcards.
   for (const o of objects.filter((x) => x.rules && x.metadata?.name !== `${prefix}-apply`)) {
     for (const rule of o.rules ?? [])
@@ -271,16 +274,29 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
       ["create", "events", appNs],
       ["create", "namespaces", undefined],
       ["patch", "namespaces", undefined],
+      // Image automation: its kinds read, their status written.
+      ["watch", "imagerepositories", appNs, "tether.dev"],
+      ["list", "imagepolicies", undefined, "tether.dev"],
+      ["list", "imageupdateautomations", appNs, "tether.dev"],
+      ["update", "imagepolicies", appNs, "tether.dev", "status"],
+      ["update", "imageupdateautomations", appNs, "tether.dev", "status"],
+      ["update", "imagerepositories", appNs, "tether.dev", "status"],
+      ["update", "imagerepositories", appNs, "tether.dev", undefined, false],
       // Its own state, only in its namespace.
       ["get", "configmaps", systemNamespace],
       ["create", "configmaps", systemNamespace],
       ["list", "secrets", systemNamespace],
       ["watch", "appprojects", systemNamespace, "tether.dev"],
       ["create", "appprojects", systemNamespace, "tether.dev"],
-      // And nothing more: no Applications written by Tether, no Secrets or ConfigMaps of others,
+      // Generated Applications (ApplicationSets), and the sets' status.
+      ["create", "applications", appNs, "tether.dev"],
+      ["delete", "applications", appNs, "tether.dev"],
+      ["watch", "applicationsets", appNs, "tether.dev"],
+      ["update", "applicationsets", appNs, "tether.dev", "status"],
+      // And nothing more: no ApplicationSets written by Tether, no Secrets or ConfigMaps of others,
       // no users' objects (that is the apply role's job).
-      ["create", "applications", appNs, "tether.dev", undefined, false],
-      ["delete", "applications", appNs, "tether.dev", undefined, false],
+      ["create", "applicationsets", appNs, "tether.dev", undefined, false],
+      ["delete", "applicationsets", appNs, "tether.dev", undefined, false],
       ["update", "appprojects", systemNamespace, "tether.dev", undefined, false],
       ["list", "appprojects", appNs, "tether.dev", undefined, false],
       ["list", "secrets", appNs, "", undefined, false],

@@ -7,8 +7,19 @@ import path from "node:path";
 import { test } from "node:test";
 import type { ApplicationSpec } from "../../src/model/application.js";
 import type { AppProjectSpec } from "../../src/model/appproject.js";
-import { applicationSpecSchema, appProjectSpecSchema } from "../../src/model/crd.js";
+import type { PolicySpec } from "../../src/model/policy.js";
+import { applicationSpecSchema, appProjectSpecSchema, policySpecSchema } from "../../src/model/crd.js";
 import { generatedFiles } from "../../src/model/generated.js";
+import type {
+  ImagePolicySpec,
+  ImageRepositorySpec,
+  ImageUpdateAutomationSpec,
+} from "../../src/model/images.js";
+import {
+  imagePolicySpecSchema,
+  imageRepositorySpecSchema,
+  imageUpdateAutomationSpecSchema,
+} from "../../src/model/imagecrds.js";
 import { repoRoot } from "../../src/localcluster/components.js";
 
 type DeepRequired<T> = T extends (infer U)[]
@@ -46,6 +57,7 @@ const sample: DeepRequired<ApplicationSpec> = {
   destination: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "default" },
   project: "default",
   dependsOn: [{ name: "database", namespace: "apps" }],
+  decryption: { provider: "sops", secretRef: { name: "sops-age" } },
   syncPolicy: {
     automated: { prune: true, selfHeal: true, allowEmpty: false },
     syncOptions: ["CreateNamespace=true"],
@@ -83,6 +95,27 @@ const projectSample: DeepRequired<AppProjectSpec> = {
       clusters: ["in-cluster"],
       manualSync: true,
       timeZone: "Europe/Paris",
+    },
+  ],
+  policy: {
+    enforcement: "deny",
+    rules: ["builtin"],
+    trustedRegistries: ["ghcr.io/acme"],
+    exclude: [
+      { group: "apps", kind: "Deployment", namespace: "kube-*", name: "legacy", rules: ["resource-limits"] },
+    ],
+  },
+};
+
+const policySample: DeepRequired<PolicySpec> = {
+  rules: [
+    {
+      id: "team-label",
+      match: { groups: ["apps"], kinds: ["Deployment"] },
+      rule: "has(object.metadata.labels) && 'team' in object.metadata.labels",
+      message: "every Deployment needs a team label",
+      messageExpression: '"no team label on " + object.metadata.name',
+      description: "ownership",
     },
   ],
 };
@@ -123,6 +156,55 @@ test("the AppProject CRD schema has exactly the fields of the AppProjectSpec typ
   valuePaths(projectSample, "spec", appProjectSpecSchema, fromType);
   const fromSchema = new Set<string>();
   schemaPaths(appProjectSpecSchema, "spec", fromSchema);
+  assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
+});
+const imageRepositorySample: DeepRequired<ImageRepositorySpec> = {
+  image: "ghcr.io/org/app",
+  interval: "5m",
+  secretRef: { name: "regcred" },
+  exclusionList: ["^.*\\.sig$"],
+  insecure: false,
+  timeout: "30s",
+  suspend: false,
+};
+
+const imagePolicySample: DeepRequired<ImagePolicySpec> = {
+  imageRepositoryRef: { name: "app", namespace: "ns" },
+  policy: { semver: { range: "^1.2" }, alphabetical: { order: "asc" }, numerical: { order: "desc" } },
+  filterTags: { pattern: "^main-(?<ts>[0-9]+)$", extract: "$ts" },
+};
+
+const imageUpdateAutomationSample: DeepRequired<ImageUpdateAutomationSpec> = {
+  sourceRef: { url: "https://example.com/repo.git", branch: "main" },
+  interval: "5m",
+  git: {
+    checkout: { ref: { branch: "main" } },
+    commit: { author: { name: "bot", email: "bot@example.com" }, messageTemplate: "{{ changes }}" },
+    push: { branch: "updates" },
+  },
+  update: { path: "apps", strategy: "Setters" },
+  suspend: false,
+};
+
+for (const [kind, sample, schema] of [
+  ["ImageRepository", imageRepositorySample, imageRepositorySpecSchema],
+  ["ImagePolicy", imagePolicySample, imagePolicySpecSchema],
+  ["ImageUpdateAutomation", imageUpdateAutomationSample, imageUpdateAutomationSpecSchema],
+] as const) {
+  test(`the ${kind} CRD schema has exactly the fields of its spec type`, () => {
+    const fromType = new Set<string>();
+    valuePaths(sample, "spec", schema, fromType);
+    const fromSchema = new Set<string>();
+    schemaPaths(schema, "spec", fromSchema);
+    assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
+  });
+}
+
+test("the Policy CRD schema has exactly the fields of the PolicySpec type", () => {
+  const fromType = new Set<string>();
+  valuePaths(policySample, "spec", policySpecSchema, fromType);
+  const fromSchema = new Set<string>();
+  schemaPaths(policySpecSchema, "spec", fromSchema);
   assert.deepEqual([...fromSchema].sort(), [...fromType].sort());
 });
 

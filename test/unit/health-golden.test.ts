@@ -47,6 +47,9 @@ test("every built-in check has at least one golden case", () => {
     "apiregistration.k8s.io/APIService",
     "autoscaling/HorizontalPodAutoscaler",
     "tether.dev/Application",
+    "bitnami.com/SealedSecret",
+    "external-secrets.io/ExternalSecret",
+    "external-secrets.io/ClusterExternalSecret",
   ]) {
     assert.ok(kinds.has(kind), `no golden case for ${kind}`);
   }

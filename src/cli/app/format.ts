@@ -106,6 +106,11 @@ export function formatDetail(app: ApplicationDetail, output: Output): string {
     const rows = app.resources.map((r) => [r.group, r.kind, r.namespace ?? "", r.name, r.status, r.health?.status ?? "", ...(wide ? [r.message ?? r.health?.message ?? ""] : [])]); // prettier-ignore
     text += `\n${table(headers, rows)}`;
   }
+  const violations = app.policyViolations ?? [];
+  if (violations.length > 0) {
+    const rows = violations.map((v) => [v.enforcement, v.ref.group ? `${v.ref.kind}.${v.ref.group}` : v.ref.kind, v.ref.namespace ? `${v.ref.namespace}/${v.ref.name}` : v.ref.name, v.rule, v.message]); // prettier-ignore
+    text += `\nPolicy violations:\n${table(["ENFORCEMENT", "KIND", "OBJECT", "RULE", "MESSAGE"], rows)}`;
+  }
   return text;
 }
 
@@ -138,7 +143,8 @@ export function formatDiff(diff: DiffResponse): string {
     const live = r.liveYaml
       ? `\n  live:\n${r.liveYaml.trimEnd().replace(/^/gm, "    ")}`
       : "\n  live: (missing)";
-    return `${head}\n${fields}${live}`;
+    const desired = r.desiredYaml ? `\n  desired:\n${r.desiredYaml.trimEnd().replace(/^/gm, "    ")}` : "";
+    return `${head}\n${fields}${desired}${live}`;
   });
   return `${blocks.join("\n\n")}\n`;
 }

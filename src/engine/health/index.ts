@@ -30,3 +30,4 @@ export { podHealth } from "./podHealth.js";
 export { pvcHealth } from "./pvcHealth.js";
 export { replicaSetHealth } from "./replicaSetHealth.js";
 export { statefulSetHealth } from "./statefulSetHealth.js";
+export { clusterExternalSecretHealth, externalSecretHealth, sealedSecretHealth } from "./secretsHealth.js";

@@ -17,6 +17,7 @@ import { type KubeObject, getPath, getString, groupOf, isRecord } from "./object
 import { podHealth } from "./podHealth.js";
 import { pvcHealth } from "./pvcHealth.js";
 import { replicaSetHealth } from "./replicaSetHealth.js";
+import { clusterExternalSecretHealth, externalSecretHealth, sealedSecretHealth } from "./secretsHealth.js";
 import { statefulSetHealth } from "./statefulSetHealth.js";
 
 type HealthCheck = (obj: KubeObject) => HealthStatus;
@@ -38,6 +39,9 @@ const CHECKS: ReadonlyMap<string, HealthCheck> = new Map([
   ["apiregistration.k8s.io/APIService", apiServiceHealth],
   ["autoscaling/HorizontalPodAutoscaler", hpaHealth],
   ["tether.dev/Application", applicationHealth],
+  ["bitnami.com/SealedSecret", sealedSecretHealth],
+  ["external-secrets.io/ExternalSecret", externalSecretHealth],
+  ["external-secrets.io/ClusterExternalSecret", clusterExternalSecretHealth],
 ]);
 
 /** The check used for this group and kind (the generic Ready-condition check when none is built in). */

@@ -5,7 +5,10 @@ import path from "node:path";
 import { minimatch } from "minimatch";
 import type { DirectorySource } from "../../model/application.js";
 import { RenderError } from "../errors.js";
-import { parseManifests } from "./manifests.js";
+import { manifestsFromValue, parseManifests } from "./manifests.js";
+import type { ParsedManifest } from "./manifests.js";
+import { decryptSopsFile, hasSopsMetadata } from "./sops/decrypt.js";
+import type { SopsKeys } from "./sops/keys.js";
 import { sortDirectoryOutput } from "./order.js";
 import { isInside, repoRelative } from "./paths.js";
 import type { RenderContext } from "./context.js";
@@ -75,17 +78,42 @@ async function listManifestFiles(ctx: RenderContext, appDir: string, source: Dir
   return files;
 }
 
+/**
+ * One file's objects. A SOPS-encrypted file is decrypted here, in memory, right after it is read:
+ * its plaintext never touches the disk. A file that carries a sops block but could not be read
+ * as one is refused, so ciphertext is never applied as if it were the value.
+ */
+async function fileManifests(
+  ctx: RenderContext,
+  text: string,
+  sourceFile: string,
+  keys: SopsKeys | undefined,
+): Promise<ParsedManifest[]> {
+  const decrypted = await decryptSopsFile(text, sourceFile, keys, ctx.limits);
+  if (decrypted) return decrypted.flatMap(({ value, line }) => manifestsFromValue(value, sourceFile, line));
+  const parsed = parseManifests(text, sourceFile, ctx.limits);
+  const sealed = parsed.find((p) => hasSopsMetadata(p.object));
+  if (sealed) {
+    throw new RenderError(
+      "DecryptionFailed",
+      `${sourceFile}:${sealed.line}: cannot decrypt SOPS file: it has a sops block but is not a file sops wrote`,
+    );
+  }
+  return parsed;
+}
+
 export async function renderDirectory(
   ctx: RenderContext,
   appDir: string,
   source: DirectorySource | undefined,
+  keys?: SopsKeys,
 ): Promise<RenderedObject[]> {
   const files = await listManifestFiles(ctx, appDir, source);
   const objects: RenderedObject[] = [];
   for (const file of files) {
     const sourceFile = repoRelative(ctx.realRoot, file);
     const text = await ctx.readRepositoryFile(file, sourceFile);
-    const parsed = parseManifests(text, sourceFile, ctx.limits);
+    const parsed = await fileManifests(ctx, text, sourceFile, keys);
     ctx.addDocuments(parsed.length, sourceFile);
     for (const { object, line } of parsed) objects.push({ object, sourceFile, line });
   }

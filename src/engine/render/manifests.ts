@@ -60,6 +60,29 @@ function invalid(sourceFile: string, line: number, what: string): RenderError {
   return new RenderError("InvalidManifest", `${sourceFile}:${line}: ${what}`);
 }
 
+/**
+ * The Kubernetes objects of one parsed document (a `*List` expanded), or an InvalidManifest error.
+ * Shared by the plain parser and SOPS decryption, which parses differently but checks the same.
+ */
+export function manifestsFromValue(
+  value: unknown,
+  sourceFile: string,
+  docLine: number,
+  itemLine: (index: number) => number = () => docLine,
+): ParsedManifest[] {
+  if (isPlainObject(value) && isListObject(value)) {
+    return (value.items as unknown[]).map((item, i) => {
+      const line = itemLine(i);
+      const problem = kubeObjectProblem(item);
+      if (problem) throw invalid(sourceFile, line, `items[${i}] of ${String(value.kind)} ${problem}`);
+      return { object: item as KubeObject, line };
+    });
+  }
+  const problem = kubeObjectProblem(value);
+  if (problem) throw invalid(sourceFile, docLine, `document is not a Kubernetes object: it ${problem}`);
+  return [{ object: value as KubeObject, line: docLine }];
+}
+
 /** Parses every document of `text`; empty documents are skipped, Lists expanded. */
 export function parseManifests(text: string, sourceFile: string, options: ParseOptions): ParsedManifest[] {
   const counter = new LineCounter();
@@ -87,20 +110,11 @@ export function parseManifests(text: string, sourceFile: string, options: ParseO
       throw invalid(sourceFile, docLine, `invalid YAML: ${String(error)}`);
     }
     if (value === null || value === undefined) continue;
-    if (isPlainObject(value) && isListObject(value)) {
-      const itemsNode = isMap(doc.contents) ? doc.contents.get("items", true) : undefined;
-      const itemNodes = isSeq(itemsNode) ? itemsNode.items : [];
-      (value.items as unknown[]).forEach((item, i) => {
-        const line = lineOf(counter, itemNodes[i] as Node | undefined, docLine);
-        const problem = kubeObjectProblem(item);
-        if (problem) throw invalid(sourceFile, line, `items[${i}] of ${String(value.kind)} ${problem}`);
-        out.push({ object: item as KubeObject, line });
-      });
-      continue;
-    }
-    const problem = kubeObjectProblem(value);
-    if (problem) throw invalid(sourceFile, docLine, `document is not a Kubernetes object: it ${problem}`);
-    out.push({ object: value as KubeObject, line: docLine });
+    const itemsNode = isMap(doc.contents) ? doc.contents.get("items", true) : undefined;
+    const itemNodes = isSeq(itemsNode) ? itemsNode.items : [];
+    out.push(
+      ...manifestsFromValue(value, sourceFile, docLine, (i) => lineOf(counter, itemNodes[i] as Node | undefined, docLine)), // prettier-ignore
+    );
   }
   return out;
 }

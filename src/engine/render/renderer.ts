@@ -11,6 +11,7 @@ import { renderHelm } from "./helm.js";
 import { renderKustomize } from "./kustomize.js";
 import { LruCache } from "./lru-cache.js";
 import { confineRelativePath, resolveInRepository } from "./paths.js";
+import { hasSopsMetadata } from "./sops/decrypt.js";
 import { resolveLimits } from "./types.js";
 import type { RenderInput, RenderResult, RendererOptions, RenderStats } from "./types.js";
 
@@ -62,7 +63,7 @@ async function renderUncached(
   const type = detectSourceType(source, source.chart ? [] : await fs.readdir(appDir));
   switch (type) {
     case "Directory":
-      return { type, objects: await renderDirectory(ctx, appDir, source.directory) };
+      return { type, objects: await renderDirectory(ctx, appDir, source.directory, input.decryption) };
     case "Kustomize":
       return {
         type,
@@ -85,6 +86,24 @@ async function renderUncached(
   }
 }
 
+/**
+ * Tool output (Kustomize, Helm) is never decrypted: sops' MAC covers the file as written, which a
+ * tool may have transformed. An encrypted object there is refused rather than applied as
+ * ciphertext.
+ */
+function refuseEncryptedToolOutput(result: RenderResult): RenderResult {
+  if (result.type === "Directory") return result;
+  const sealed = result.objects.find((o) => hasSopsMetadata(o.object));
+  if (sealed) {
+    const name = typeof sealed.object.metadata.name === "string" ? sealed.object.metadata.name : "";
+    throw new RenderError(
+      "DecryptionFailed",
+      `${sealed.sourceFile}: ${sealed.object.kind} ${name} is SOPS-encrypted; Tether decrypts SOPS files of directory sources only (not ${result.type} output)`,
+    );
+  }
+  return result;
+}
+
 export function createRenderer(options: RendererOptions): Renderer {
   const limits = resolveLimits(options.limits);
   const cache = new LruCache<string, RenderResult>(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
@@ -96,7 +115,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     stats.renders++;
     const ctx = new RenderContext(await realRepositoryRoot(input.repoRoot), limits, stats);
     try {
-      return deepFreeze(await renderUncached(options, input, ctx));
+      return deepFreeze(refuseEncryptedToolOutput(await renderUncached(options, input, ctx)));
     } finally {
       await ctx.dispose();
     }

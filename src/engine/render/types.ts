@@ -1,6 +1,7 @@
 // The render stage's contract: what a caller hands in, what it gets back, and the limits that
 // keep one hostile or broken repository from exhausting the controller.
 import type { ApplicationSource, SourceType } from "../../model/application.js";
+import type { SopsKeys } from "./sops/keys.js";
 
 /** A Kubernetes object as rendered: a plain JSON-compatible mapping. */
 export type KubeObject = Record<string, unknown> & {
@@ -72,6 +73,11 @@ export interface RenderInput {
   namespace: string;
   /** Default Helm release name when `source.helm.releaseName` is unset (Argo CD uses the app name). */
   appName?: string;
+  /**
+   * age identities for SOPS-encrypted manifests (from `spec.decryption.secretRef`). Unset: a SOPS
+   * file fails the render. Only the public recipients enter the cache key.
+   */
+  decryption?: SopsKeys;
 }
 
 /** Work the renderer did, so callers and tests can see that a cache hit did none. */

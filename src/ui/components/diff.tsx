@@ -46,10 +46,14 @@ export default function DiffView({ diff, dark }: { diff: DiffResponse; dark: boo
             {r.liveYaml !== undefined ? (
               <ReactDiffViewer
                 oldValue={r.liveYaml}
-                newValue={gitSideOf(r.liveYaml, r.fields)}
+                newValue={r.desiredYaml ?? gitSideOf(r.liveYaml, r.fields)}
                 splitView
                 leftTitle="Live (cluster)"
-                rightTitle="Git (desired): fields that differ marked"
+                rightTitle={
+                  r.desiredYaml !== undefined
+                    ? "Git (desired, after sync)"
+                    : "Git (desired): fields that differ marked"
+                }
                 useDarkTheme={dark}
                 disableWorker
                 styles={TITLE_FIT}

@@ -1,0 +1,45 @@
+// Golden fixtures for the policy gate's pure core: every folder under testdata/policy-gate holds an
+// input.yaml (the project's spec.policy as `settings`, optional custom rule sources as `configMap`
+// keys and `policies`, and the rendered objects) and the expected violations and rule errors.
+// UPDATE_GOLDEN=1 rewrites expected.yaml from the current results; review the diff before keeping it.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+import { CelEnvironment } from "../../src/engine/cel/index.js";
+import type { PolicyObject, PolicySettings } from "../../src/engine/policy/evaluate.js";
+import { evaluatePolicies } from "../../src/engine/policy/evaluate.js";
+import type { RuleSource } from "../../src/engine/policy/rules.js";
+import { compilePolicyRules, POLICY_VARIABLES } from "../../src/engine/policy/rules.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/policy-gate");
+const update = process.env.UPDATE_GOLDEN === "1";
+const cases = fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort(); // prettier-ignore
+const cel = new CelEnvironment(POLICY_VARIABLES);
+
+interface Input {
+  settings: Omit<PolicySettings, "app">;
+  configMap?: Record<string, string>;
+  policies?: Record<string, unknown>;
+  objects: PolicyObject[];
+}
+
+test("there are golden policy-gate cases", () => assert.ok(cases.length >= 15, `only ${cases.length} cases`));
+
+for (const name of cases) {
+  test(`policy-gate golden: ${name}`, () => {
+    const dir = path.join(root, name);
+    const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as Input;
+    const sources: RuleSource[] = [
+      ...Object.entries(input.configMap ?? {}).map(([key, text]): RuleSource => ({ kind: "yaml", source: `ConfigMap tether-system/tether-policies key ${key}`, text })), // prettier-ignore
+      ...Object.entries(input.policies ?? {}).map(([policy, rules]): RuleSource => ({ kind: "list", source: `Policy tether-system/${policy} spec.rules`, rules })), // prettier-ignore
+    ];
+    const rules = compilePolicyRules(sources, cel);
+    const actual = evaluatePolicies(input.objects, rules, { ...input.settings, app: { name: "web", namespace: "apps", project: "team-a" } }); // prettier-ignore
+    const expectedFile = path.join(dir, "expected.yaml");
+    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
+    assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));
+  });
+}

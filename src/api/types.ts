@@ -138,7 +138,9 @@ export const ApplicationWriteSchema = z
       annotations: z.record(z.string(), z.string()).optional(),
       resourceVersion: z.string().optional(),
     }),
-    spec: z.object({
+    // Loose: every Application field reaches the apiserver, whose CRD schema is the authority; the
+    // fields named here are the ones the API checks itself and documents.
+    spec: z.looseObject({
       project: z.string().optional(),
       source: z.looseObject({
         repoURL: z.string().min(1),
@@ -153,6 +155,10 @@ export const ApplicationWriteSchema = z
       }),
       syncPolicy: z.record(z.string(), z.unknown()).optional(),
       ignoreDifferences: z.array(z.record(z.string(), z.unknown())).optional(),
+      dependsOn: z.array(z.object({ name: z.string().min(1), namespace: z.string().optional() })).optional(),
+      decryption: z
+        .object({ provider: z.string(), secretRef: z.object({ name: z.string().min(1) }) })
+        .optional(),
     }),
   })
   .openapi("ApplicationWrite");

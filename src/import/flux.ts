@@ -266,8 +266,17 @@ function convertKustomization(object: Json, ctx: Context, report: Reporter): Jso
   if (isObject(spec["postBuild"])) {
     for (const key of Object.keys(spec["postBuild"])) report.drop(`spec.postBuild.${key}`, "not supported (Tether renders without variable substitution)"); // prettier-ignore
   }
+  // SOPS with age keys maps one to one (Tether reads `*.agekey` entries of the same Secret, as Flux does).
+  let decryption: Json | undefined;
   if (isObject(spec["decryption"])) {
-    report.drop("spec.decryption", `provider ${str(spec["decryption"]["provider"] ?? "?")}: not supported (Tether does not decrypt SOPS files yet: decrypted Secrets would not be applied)`); // prettier-ignore
+    const d = spec["decryption"];
+    const secret = isObject(d["secretRef"]) ? str(d["secretRef"]["name"]) : "";
+    if (d["provider"] === "sops" && secret) {
+      decryption = { provider: "sops", secretRef: { name: secret } };
+      report.note("spec.decryption", "mapped to spec.decryption: Tether decrypts age recipients only (pgp, KMS and Vault keys are refused by name)"); // prettier-ignore
+    } else {
+      report.drop("spec.decryption", `provider ${str(d["provider"] ?? "?")}: not supported (Tether decrypts SOPS with age keys from a secretRef)`); // prettier-ignore
+    }
   }
   for (const key of ["interval", "retryInterval"])
     if (spec[key] !== undefined) report.note(`spec.${key}`, INTERVAL);
@@ -282,6 +291,7 @@ function convertKustomization(object: Json, ctx: Context, report: Reporter): Jso
   const out: Json = { source, destination };
   const deps = dependsOn(spec["dependsOn"], ownNs, ctx);
   if (deps) out["dependsOn"] = deps;
+  if (decryption) out["decryption"] = decryption;
   // Flux corrects drift at every interval: selfHeal.
   const policy = syncPolicy(spec, prune, true, report);
   if (policy) out["syncPolicy"] = policy;

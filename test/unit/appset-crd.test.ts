@@ -29,6 +29,7 @@ const fullSpec: DeepRequired<ApplicationSpec> = {
   destination: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "default" },
   project: "default",
   dependsOn: [{ name: "database", namespace: "apps" }],
+  decryption: { provider: "sops", secretRef: { name: "sops-age" } },
   syncPolicy: {
     automated: { prune: true, selfHeal: true, allowEmpty: false },
     syncOptions: ["CreateNamespace=true"],

@@ -7,6 +7,7 @@ import {
   ApiTokenListSchema,
   ApiTokenViewSchema,
   AuthConfigSchema,
+  ClusterListSchema,
   CreateApiTokenRequestSchema,
   CreatedApiTokenSchema,
   LoginRequestSchema,
@@ -62,6 +63,7 @@ export function documentRoutes(app: OpenAPIHono): void {
   add("get", `${A}/diff`, "Per-resource differences", { request: { params: appParams }, responses: { 200: json(DiffResponseSchema) } }); // prettier-ignore
   add("get", `${A}/events`, "Kubernetes Events of the application", { request: { params: appParams }, responses: { 200: json(z.object({ items: z.array(EventViewSchema) })) } }); // prettier-ignore
   add("get", `${A}/logs`, "Logs of a Pod in the application's tree", { request: { params: appParams, query: z.object({ pod: z.string(), container: z.string().optional(), tailLines: z.string().optional() }) }, responses: { 200: { description: "Log text", content: { "text/plain": { schema: z.string() } } } } }); // prettier-ignore
+  add("get", "/api/v1/clusters", "Clusters (in-cluster and each cluster Secret) with their connection status and server version; never credentials", { responses: { 200: json(ClusterListSchema) } }); // prettier-ignore
   add("get", "/api/v1/stream", "Server-sent events: `application` (ApplicationEvent), `heartbeat`", { responses: { 200: { description: "text/event-stream of ApplicationEvent", content: { "text/event-stream": { schema: ApplicationEventSchema } } } } }); // prettier-ignore
   add("post", "/api/v1/session", "Log in (local admin); sets the session cookie. No credential needed. Rate-limited: 429 + Retry-After", { request: body(LoginRequestSchema), responses: { 200: json(LoginResponseSchema) } }); // prettier-ignore
   add("get", "/api/v1/session", "The caller (and the CSRF token of a session)", { responses: { 200: json(SessionInfoSchema) } }); // prettier-ignore

@@ -10,6 +10,8 @@ import { errorMessage } from "../kube/client.js";
 import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
+import type { KnownCluster } from "../model/validate.js";
+import type { ClusterClients } from "./clusters.js";
 import type { Action } from "./auth/rbac.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
@@ -35,6 +37,10 @@ export interface RouteDeps {
   resources: ResourceClient;
   store: ApplicationStore;
   localServers: readonly string[];
+  /** The clusters of cluster Secrets, which a destination may name besides in-cluster. */
+  knownClusters: () => Promise<readonly KnownCluster[]>;
+  /** The clients of the app's destination cluster: its live objects, tree and logs are read there. */
+  clusterOf: (app: Application) => Promise<ClusterClients>;
   desired?: DesiredSource;
 }
 
@@ -97,7 +103,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
   });
 
   app.post("/api/v1/applications", async (c) => {
-    const input = applicationFromBody(parseJson(await c.req.text()), store.namespace, deps.localServers);
+    const input = applicationFromBody(parseJson(await c.req.text()), store.namespace, deps.localServers, await deps.knownClusters()); // prettier-ignore
     const auth = c.get("tetherAuth");
     if (auth && !auth.can("create", appRef(input))) {
       throw new HttpError(403, `${auth.subject.user} may not create application ${input.metadata.namespace}/${input.metadata.name} in project ${appRef(input).project}`); // prettier-ignore
@@ -109,7 +115,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
 
   app.put(APP, async (c) => {
     const { namespace, name } = params(c);
-    const input = applicationFromBody(parseJson(await c.req.text()), namespace, deps.localServers);
+    const input = applicationFromBody(parseJson(await c.req.text()), namespace, deps.localServers, await deps.knownClusters()); // prettier-ignore
     if (input.metadata.name !== name || input.metadata.namespace !== namespace) {
       throw new HttpError(422, `metadata.name/namespace must match the URL (${namespace}/${name})`, "metadata.name"); // prettier-ignore
     }
@@ -160,9 +166,9 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
   );
 
   app.get(`${APP}/resource-tree`, async (c) => {
-    const nodes = await new TreeBuilder(deps.clients, deps.resources).build(
-      await authorized(c, store, "get"),
-    );
+    const application = await authorized(c, store, "get");
+    const cluster = await deps.clusterOf(application);
+    const nodes = await new TreeBuilder(cluster.clients, cluster.resources).build(application);
     return c.json({ nodes });
   });
 
@@ -208,13 +214,14 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     if (!Number.isInteger(tailLines) || tailLines < 1 || tailLines > 10_000) {
       throw new HttpError(400, "tailLines must be an integer from 1 to 10000", "tailLines");
     }
-    const tree = await new TreeBuilder(deps.clients, deps.resources).build(application);
+    const cluster = await deps.clusterOf(application);
+    const tree = await new TreeBuilder(cluster.clients, cluster.resources).build(application);
     const pods = [...podsOf(tree)].filter((p) => p.endsWith(`/${pod}`) && (!podNamespace || p === `${podNamespace}/${pod}`)); // prettier-ignore
     const found = pods[0];
     if (!found) throw new HttpError(403, `pod ${pod} is not part of application ${namespace}/${name}`, "pod");
     const container = c.req.query("container");
     try {
-      const text = await deps.clients.core.readNamespacedPodLog({
+      const text = await cluster.clients.core.readNamespacedPodLog({
         name: pod,
         namespace: found.slice(0, found.indexOf("/")),
         tailLines,
@@ -255,11 +262,12 @@ export function rollbackAnnotationValue(application: Application, request: Rollb
 
 /** Per-resource diff from status plus the live object, normalized and with Secret values redacted. */
 export async function diffOf(
-  deps: Pick<RouteDeps, "store" | "resources" | "desired">,
+  deps: Pick<RouteDeps, "store" | "clusterOf" | "desired">,
   namespace: string,
   name: string,
 ): Promise<DiffResponse> {
   const application = await deps.store.get(namespace, name);
+  const cluster = await deps.clusterOf(application);
   const resources: ResourceDiff[] = [];
   for (const r of application.status?.resources ?? []) {
     if (r.status !== "OutOfSync") continue;
@@ -267,7 +275,7 @@ export async function diffOf(
     const apiVersion = r.group ? `${r.group}/${version}` : version;
     let liveYaml: string | undefined;
     try {
-      const live = await deps.resources.read({
+      const live = await cluster.resources.read({
         apiVersion,
         kind: r.kind,
         namespace: r.namespace,

@@ -21,6 +21,7 @@ import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
 import { createApiMetrics } from "./metrics.js";
 import { documentRoutes, OPENAPI_CONFIG, OPENAPI_PATH } from "./openapi.js";
+import { ClusterSource, registerClusterRoutes } from "./clusters.js";
 import { registerApplicationRoutes } from "./routes.js";
 import { ApplicationStore } from "./store.js";
 import { serveUi } from "./static.js";
@@ -36,6 +37,8 @@ export interface ApiOptions {
   clients: KubeClients;
   /** The Applications namespace served; every namespace when unset. */
   namespace?: string;
+  /** Tether's system namespace, where cluster Secrets live (tether-system by default). */
+  systemNamespace?: string;
   webhookSecrets?: WebhookSecrets;
   /** Webhook burst coalescing; quietMs 0 refreshes within the request. Default 500 ms / 5 s. */
   webhookCoalesce?: { quietMs: number; maxDelayMs: number };
@@ -144,7 +147,9 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       filter: (application) => c.get("tetherAuth")?.can("get", appRef(application)) ?? !options.auth,
     }),
   );
-  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], desired: options.desired }); // prettier-ignore
+  const clusters = new ClusterSource(clients, options.systemNamespace ?? "tether-system", { localServers: options.localServers ?? [], resources }); // prettier-ignore
+  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], desired: options.desired, knownClusters: () => clusters.known(), clusterOf: (a) => clusters.clientsFor(a.spec?.destination) }); // prettier-ignore
+  registerClusterRoutes(app, clusters);
 
   documentRoutes(app);
   app.doc31(OPENAPI_PATH, OPENAPI_CONFIG);

@@ -353,3 +353,27 @@ export const CreatedApiTokenSchema = ApiTokenViewSchema.extend({ token: z.string
   "CreatedApiToken",
 );
 export type CreatedApiToken = z.infer<typeof CreatedApiTokenSchema>;
+
+// ── Clusters (GET /api/v1/clusters) ─────────────────────────────────────────────────────────────
+export const ClusterViewSchema = z
+  .object({
+    /** destination.name of the cluster (`in-cluster` for the one Tether runs in). */
+    name: z.string(),
+    /** destination.server of the cluster. */
+    server: z.string(),
+    /** The last connection check (/version + /readyz with the cluster's credentials). */
+    status: z.enum(["Successful", "Failed", "Unknown"]),
+    message: z.string().optional(),
+    /** The API server's gitVersion, e.g. v1.33.1. */
+    serverVersion: z.string().optional(),
+    /** When the status was last checked (ISO time). */
+    checkedAt: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    /** `namespace/name` of the cluster Secret (absent for in-cluster). Never its credentials. */
+    secret: z.string().optional(),
+  })
+  .openapi("ClusterView");
+export type ClusterView = z.infer<typeof ClusterViewSchema>;
+
+export const ClusterListSchema = z.object({ items: z.array(ClusterViewSchema) }).openapi("ClusterList");
+export type ClusterList = z.infer<typeof ClusterListSchema>;

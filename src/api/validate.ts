@@ -3,6 +3,7 @@
 import type { ZodType } from "zod";
 import type { Application } from "../model/application.js";
 import { API_VERSION } from "../model/application.js";
+import type { KnownCluster } from "../model/validate.js";
 import { validateApplication } from "../model/validate.js";
 import { fieldOf, HttpError } from "./errors.js";
 import { ApplicationWriteSchema } from "./types.js";
@@ -31,6 +32,7 @@ export function applicationFromBody(
   value: unknown,
   namespace: string | undefined,
   localServers: readonly string[],
+  clusters: readonly KnownCluster[] = [],
 ): Application {
   const body = parseBody(ApplicationWriteSchema, value);
   const ns = body.metadata.namespace ?? namespace;
@@ -41,7 +43,7 @@ export function applicationFromBody(
     metadata: { ...body.metadata, namespace: ns },
     spec: body.spec,
   } as unknown as Application;
-  const problems = validateApplication(app, { localServers });
+  const problems = validateApplication(app, { localServers, clusters });
   const first = problems[0];
   if (first)
     throw new HttpError(422, problems.join("; "), fieldOf(first.replace(/^Application [^:]*: /, "")));

@@ -16,6 +16,7 @@ Commands:
   login          Log in to an API server; keeps the session in the config file (\`tether login --help\`).
   app            Applications: list, get, diff, sync, refresh, history, rollback, wait, create, delete
                  (\`tether app --help\`), through the API server or, with --core, the kubeconfig.
+  cluster list   Clusters Tether deploys to, with connection status and version (\`tether cluster --help\`).
   import         Convert Argo CD or Flux manifests to Tether objects (\`tether import --help\`).
   bootstrap      Install Tether into a cluster and have it manage its own configuration from Git
                  (\`tether bootstrap --help\`).
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<number> {
   if (group === "controller") return (await import("./controller.js")).controllerCommand(rest);
   if (group === "login") return (await import("./login.js")).loginCommand(rest);
   if (group === "app") return (await import("./app/command.js")).appCommand(rest);
+  if (group === "cluster") return (await import("./cluster/command.js")).clusterCommand(rest);
   if (group === "import") return (await import("./import.js")).importCommand(rest);
   if (group === "bootstrap") return (await import("./bootstrap.js")).bootstrapCommand(rest);
   if (group === "promote") return (await import("./promote.js")).promoteCommand(rest);

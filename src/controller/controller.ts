@@ -16,6 +16,7 @@ import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { ApplicationStore } from "./applications.js";
 import { ApplicationSetController } from "./appsets.js";
+import { ClusterRegistry } from "./clusters.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
 import { HealthConfig } from "./healthconfig.js";
@@ -49,6 +50,8 @@ export interface ControllerOptions {
   readonly pollIntervalMs?: number;
   readonly workers?: number;
   readonly gitTimeoutMs?: number;
+  /** How often every cluster's connection is checked (/version + /readyz); default 30 s. */
+  readonly clusterCheckIntervalMs?: number;
   readonly log?: (line: string) => void;
   /** Where controller metrics are registered (the API server's, in local mode); a private one by default. */
   readonly registry?: Registry;
@@ -72,6 +75,8 @@ export interface Controller {
   readonly queue: WorkQueue;
   readonly watches: ManagedWatches;
   readonly comparer: Comparer;
+  /** In-cluster plus the clusters of cluster Secrets: each with its clients, watches and last check. */
+  readonly clusters: ClusterRegistry;
   /** The user's health rules (ConfigMap tether-config), reloaded on change. */
   readonly health: HealthConfig;
   /** Policy-gate rules (built-in pack, ConfigMap tether-policies, Policy objects), reloaded on change. */
@@ -246,12 +251,35 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // Leading and trailing: the first event of a quiet app is acted on at once (drift is corrected
   // without waiting); further events within the window collapse into one run after it.
   const debounce = new LeadingDebounce(DRIFT_DEBOUNCE_MS, (app, delayMs) => workQueue.addAfter(app, delayMs));
-  const watches = new ManagedWatches({
-    config: options.config,
-    resources,
-    installationId,
-    onAppObjectEvent: (app) => debounce.event(app),
-    onError: (kind, error) => log(`watch ${kind}: ${String(error)}`),
+  const watchesOf = (config: KubeConfig, clusterResources: ResourceClient, cluster: string) =>
+    new ManagedWatches({
+      config,
+      resources: clusterResources,
+      installationId,
+      onAppObjectEvent: (app) => debounce.event(app),
+      onError: (kind, error) => log(`watch ${kind}${cluster ? ` on cluster ${cluster}` : ""}: ${String(error)}`), // prettier-ignore
+    });
+  const watches = watchesOf(options.config, resources, "");
+  const localServers = [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean);
+  // A cluster added, changed, removed or with a new status: its apps are judged again now.
+  const clusters: ClusterRegistry = new ClusterRegistry({
+    local: { config: options.config, resources, watches, comparer, servers: localServers },
+    clients,
+    namespace: systemNamespace,
+    makeWatches: (config, clusterResources) => watchesOf(config, clusterResources, config.getCurrentCluster()?.server ?? ""), // prettier-ignore
+    onClusterChanged: (cluster) => {
+      for (const key of apps.keys()) {
+        const app = apps.get(key);
+        if (!app) continue;
+        const found = clusters.lookup(app.spec?.destination);
+        const d = app.spec?.destination;
+        const names = found.ok ? found.cluster.server === cluster.server : d?.server?.replace(/\/+$/, "") === cluster.server || d?.name === cluster.name; // prettier-ignore
+        if (names) workQueue.add(key);
+      }
+    },
+    checkIntervalMs: options.clusterCheckIntervalMs,
+    clock,
+    log,
   });
   const apps: ApplicationStore = new ApplicationStore(clients, {
     config: options.config,
@@ -326,17 +354,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const reconciler = new Reconciler({
     apps,
     projects,
-    resources,
-    watches,
+    localResources: resources,
+    clusterFor: (app) => clusters.lookup(app.spec?.destination),
+    releaseApp: (key, keep) => clusters.releaseElsewhere(key, keep),
+    knownClusters: () => clusters.known(),
     revisions: new RevisionResolver(source, pollIntervalMs),
     source,
     renderer,
-    comparer,
     events,
     installationId,
     clock,
     pollIntervalMs,
-    localServers: [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean),
+    localServers,
     log,
     health,
     policies,
@@ -355,6 +384,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
   await projects.start();
+  // Clusters before apps: no app is judged against a registry that does not know its cluster yet.
+  await clusters.start();
   await apps.start();
   const images = options.images?.enabled === false ? undefined : await startImageAutomation();
   await appsets.start();
@@ -365,6 +396,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     queue: workQueue,
     watches,
     comparer,
+    clusters,
     health,
     policies,
     registry,
@@ -395,6 +427,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       policies.stop();
       workQueue.stop();
       await workQueue.idle();
+      clusters.stop();
       watches.stop();
       // Never waits on a notification target: what is queued or in flight is dropped.
       notifier.stop();

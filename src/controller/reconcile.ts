@@ -21,8 +21,10 @@ import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
 import type { ResourceClient } from "../kube/resources.js";
+import type { KnownCluster } from "../model/validate.js";
 import type { ApplicationStore } from "./applications.js";
-import type { Comparer, ObjectComparison } from "./compare.js";
+import type { ClusterLookup, ClusterTarget } from "./clusters.js";
+import type { ObjectComparison } from "./compare.js";
 import { decryptionKeys } from "./decryption.js";
 import { prepareDesired, type DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
@@ -35,7 +37,6 @@ import type { ChangeSetEntry } from "./sync.js";
 import { PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
-import type { ManagedWatches } from "./watches.js";
 import { admitToProject, policyGate, projectName } from "./policy.js";
 import { checkPolicies, type PolicyRules } from "./policygate.js";
 import type { ProjectLookup } from "./projects.js";
@@ -44,14 +45,19 @@ export interface ReconcilerDeps {
   readonly apps: ApplicationStore;
   /** AppProjects of the system namespace (an informer cache). */
   readonly projects: ProjectLookup;
-  readonly resources: ResourceClient;
-  readonly watches: ManagedWatches;
+  /** The cluster Tether runs in: its own state (the app's decryption keys), never an app's objects. */
+  readonly localResources: ResourceClient;
+  /** The destination cluster's clients, watches and comparer, or why it has none (the field named). */
+  readonly clusterFor: (app: Application) => ClusterLookup;
+  /** Lets go of an app's watches on every cluster but `keep` (all of them when it is gone). */
+  readonly releaseApp: (key: string, keep?: ClusterTarget) => void;
+  /** The clusters registered besides in-cluster (validation). */
+  readonly knownClusters: () => readonly KnownCluster[];
   readonly revisions: RevisionResolver;
   readonly source: {
     acquireTree(repoURL: string, commit: string): Promise<{ dir: string; release(): void | Promise<void> }>;
   };
   readonly renderer: Renderer;
-  readonly comparer: Comparer;
   readonly events: EventRecorder;
   readonly installationId: string;
   readonly clock: () => Date;
@@ -112,10 +118,11 @@ export class Reconciler {
     const { deps } = this;
     const app = deps.apps.get(key);
     if (!app) {
-      deps.watches.release(key);
+      deps.releaseApp(key);
       return {};
     }
-    if (app.metadata.deletionTimestamp) return finalizeApplication(deps, key, app);
+    if (app.metadata.deletionTimestamp)
+      return finalizeApplication(deps, key, app, () => deps.clusterFor(app));
     // The app as this reconcile last wrote it: every write is guarded by its resourceVersion.
     let current = app;
     const now = deps.clock();
@@ -127,7 +134,10 @@ export class Reconciler {
     };
 
     const { options: syncOptions, errors: optionErrors } = parseSyncOptions(app.spec?.syncPolicy);
-    const invalid = [...validateApplication(app, { localServers: deps.localServers }), ...optionErrors];
+    const invalid = [
+      ...validateApplication(app, { localServers: deps.localServers, clusters: deps.knownClusters() }),
+      ...optionErrors,
+    ];
     try {
       validateIgnoreDifferences(app.spec?.ignoreDifferences);
     } catch (error) {
@@ -140,10 +150,24 @@ export class Reconciler {
     }
     status.conditions = removeCondition(status.conditions, "InvalidSpec");
 
+    // The destination cluster: its clients, watches and comparer are all this reconcile uses. One
+    // that is registered but does not answer stops here, like a failed source: nothing is applied
+    // or pruned on any cluster, and the condition names the cluster.
+    const target = deps.clusterFor(app);
+    if (!target.ok) {
+      status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: target.message }, now); // prettier-ignore
+      status.sync = { ...status.sync, status: "Unknown" };
+      return this.finish(current, previous, status, { requeueAfterMs: undefined }, []);
+    }
+    const cluster = target.cluster;
+    deps.releaseApp(key, cluster);
+
     // ── Policy gate, step 1 of 2 (src/controller/policy.ts): the project must exist and allow this
     // app's namespace, repository and destination before anything is fetched for it.
     const record = (reason: string, text: string) => deps.events.record(app, "Warning", reason, text);
-    const admission = admitToProject({ app, projects: deps.projects, localServers: deps.localServers, conditions: status.conditions, now, record }); // prettier-ignore
+    // The project judges the destination with both its server and name filled in (one may be unset).
+    const placed = { ...app, spec: { ...app.spec, destination: { ...app.spec.destination, server: cluster.server, name: cluster.name } } }; // prettier-ignore
+    const admission = admitToProject({ app: placed, projects: deps.projects, localServers: deps.localServers, conditions: status.conditions, now, record }); // prettier-ignore
     status.conditions = admission.conditions;
     if (!admission.ok) {
       status.sync = { ...status.sync, status: "Unknown" };
@@ -157,6 +181,10 @@ export class Reconciler {
     const forced = this.forcedRefresh.delete(key);
     const source = app.spec.source;
     const namespace = app.spec.destination.namespace || app.metadata.namespace || "default";
+    if (cluster.state.status === "Failed") {
+      const text = `cluster "${cluster.name}" (${cluster.server}) is not reachable: ${cluster.state.message}; nothing is applied or pruned until it answers`; // prettier-ignore
+      return this.comparisonFailed({ app, current, previous, status, now, reason: "ClusterUnreachable", text, requestAnnotations }); // prettier-ignore
+    }
 
     // Source and render. Any failure stops here: nothing is applied and nothing is pruned.
     let revision: ResolvedRevision;
@@ -169,7 +197,7 @@ export class Reconciler {
         rolledBack ? rolledBack.revision : source.targetRevision,
         requests.lookAtGit || forced,
       );
-      const decryption = await decryptionKeys(deps.resources, app);
+      const decryption = await decryptionKeys(deps.localResources, app);
       const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name, decryption }; // prettier-ignore
       // At a commit already rendered (drift, health updates) no tree is extracted at all.
       let rendered = deps.renderer.cached(renderInput);
@@ -182,7 +210,7 @@ export class Reconciler {
         }
       }
       sourceType = rendered.type;
-      const prepared = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects.filter((r) => !isSkipped(r.object)), resources: deps.resources }); // prettier-ignore
+      const prepared = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects.filter((r) => !isSkipped(r.object)), resources: cluster.resources }); // prettier-ignore
       planned = prepared.map((d) => ({ ...d.object, desired: d, ...readSyncAnnotations(d.object) }));
       desired = planned.filter((p) => p.hooks.length === 0).map((p) => p.desired);
     } catch (error) {
@@ -196,7 +224,7 @@ export class Reconciler {
     const kinds = new Map<string, { apiVersion: string; kind: string }>();
     for (const k of [...planned.map((p) => ({ apiVersion: p.desired.apiVersion, kind: p.desired.kind })), ...inventoryKinds]) kinds.set(`${k.apiVersion}/${k.kind}`, k); // prettier-ignore
     try {
-      await deps.watches.track(key, [...kinds.values()]);
+      await cluster.watches.track(key, [...kinds.values()]);
     } catch (error) {
       // Typically RBAC: Tether may not list/watch a kind in Git. Say so on the app, touch nothing.
       const text = `watch: ${message(error)}`;
@@ -210,7 +238,7 @@ export class Reconciler {
       if (renderedNamespaces.has(ns) || (syncOptions.createNamespace && ns === namespace)) {
         let known = namespaceExists.get(ns);
         if (!known) {
-          known = deps.resources
+          known = cluster.resources
             .read({ apiVersion: "v1", kind: "Namespace", name: ns })
             .then((n) => n !== undefined);
           namespaceExists.set(ns, known);
@@ -221,15 +249,15 @@ export class Reconciler {
     };
     // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
     let comparisons: ObjectComparison[] = await mapLimit(desired, COMPARE_CONCURRENCY, async (d) => {
-      const live = deps.watches.get(d);
-      return deps.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
+      const live = cluster.watches.get(d);
+      return cluster.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
     });
 
-    const candidates = [...deps.watches.ownedBy(key)];
+    const candidates = [...cluster.watches.ownedBy(key)];
     for (const r of previous.resources ?? []) {
       const apiVersion = r.group ? `${r.group}/${r.version ?? ""}` : (r.version ?? "");
       if (!r.version) continue;
-      const live = deps.watches.get({ apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
+      const live = cluster.watches.get({ apiVersion, kind: r.kind, namespace: r.namespace, name: r.name });
       if (live) candidates.push(live);
     }
     // Hooks a sync created are the operation's, not desired state: never pruned as leftovers.
@@ -346,8 +374,8 @@ export class Reconciler {
       const live = new Map(comparisons.map((c) => [c.desired.key, c.live]));
       const progress = await advanceOperation(
         {
-          resources: deps.resources,
-          liveOf: (d) => deps.watches.get(d),
+          resources: cluster.resources,
+          liveOf: (d) => cluster.watches.get(d),
           health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
           persist: async (o) => {
             status = { ...status, operationState: o };

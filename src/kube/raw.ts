@@ -28,6 +28,8 @@ export interface RawRequest {
   readonly body?: unknown;
   readonly contentType?: string;
   readonly timeoutMs?: number;
+  /** The answer is text (`/readyz`), returned as is. */
+  readonly text?: boolean;
 }
 
 export class RawClient {
@@ -48,7 +50,7 @@ export class RawClient {
     const options: https.RequestOptions = {
       method: req.method,
       headers: {
-        accept: "application/json",
+        accept: req.text ? "text/plain, application/json" : "application/json",
         ...(payload
           ? { "content-type": req.contentType ?? "application/json", "content-length": payload.length }
           : {}),
@@ -65,6 +67,7 @@ export class RawClient {
           const text = Buffer.concat(chunks).toString("utf8");
           const status = response.statusCode ?? 0;
           if (status >= 200 && status < 300) {
+            if (req.text) return resolve(text as T);
             try {
               resolve((text ? JSON.parse(text) : undefined) as T);
             } catch (error) {

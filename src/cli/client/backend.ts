@@ -2,6 +2,7 @@
 // (HttpBackend) or straight to the cluster with the user's kubeconfig (KubeBackend). Both speak the
 // API's own types (src/api/types.ts), so every command prints the same thing in either mode.
 import type {
+  ClusterView,
   ApplicationDetail,
   ApplicationSummary,
   ApplicationWrite,
@@ -40,6 +41,8 @@ export interface Backend {
   history(ref: AppRef): Promise<HistoryEntryView[]>;
   diff(ref: AppRef): Promise<DiffResponse>;
   tree(ref: AppRef): Promise<ResourceNode[]>;
+  /** In-cluster and the cluster Secrets, with their connection status (never credentials). */
+  clusters(): Promise<ClusterView[]>;
   close(): void;
 }
 

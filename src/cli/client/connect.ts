@@ -16,6 +16,8 @@ export interface ConnectFlags {
   core?: boolean;
   kubeconfig?: string;
   "app-namespace"?: string;
+  /** Tether's system namespace, for --core (cluster Secrets). */
+  "system-namespace"?: string;
 }
 
 export interface Connection {
@@ -35,6 +37,7 @@ async function kube(flags: ConnectFlags, appNamespace: string | undefined): Prom
     // Without --kubeconfig, client-node's default loading reads KUBECONFIG (a path list) or ~/.kube/config.
     ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
     ...(appNamespace ? { namespace: appNamespace } : {}),
+    ...(flags["system-namespace"] ? { systemNamespace: flags["system-namespace"] } : {}),
   });
 }
 

@@ -2,6 +2,7 @@
 // `Authorization: Bearer`: authenticate.ts takes a bearer credential as non-ambient, so no CSRF
 // token is needed and no cookie is kept.
 import type {
+  ClusterList,
   ActionResponse,
   ApplicationDetail,
   ApplicationList,
@@ -125,6 +126,10 @@ export class HttpBackend implements Backend {
 
   async tree(ref: AppRef) {
     return (await this.request<ResourceTree>("GET", this.path(ref, "/resource-tree"))).nodes;
+  }
+
+  async clusters() {
+    return (await this.request<ClusterList>("GET", "/api/v1/clusters")).items;
   }
 
   close() {}

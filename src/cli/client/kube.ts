@@ -3,6 +3,7 @@
 // request annotations), the same views, validation, diff and resource tree. So output is the same
 // in both modes, and the controller sees the same annotations whoever wrote them. What the user may
 // do is what their kubeconfig may do (Kubernetes RBAC instead of Tether's).
+import { ClusterSource } from "../../api/clusters.js";
 import { fromKube, HttpError } from "../../api/errors.js";
 import { diffOf, rollbackAnnotationValue, syncAnnotationValue } from "../../api/routes.js";
 import { ApplicationStore } from "../../api/store.js";
@@ -22,6 +23,8 @@ export interface KubeBackendOptions {
   kubeconfig?: string;
   /** The Applications namespace; every namespace (list) and the context's (create) when unset. */
   namespace?: string;
+  /** Tether's system namespace (cluster Secrets); tether-system when unset. */
+  systemNamespace?: string;
 }
 
 /** Runs `work`, turning the API's HttpError and apiserver failures into BackendError. */
@@ -40,12 +43,16 @@ export class KubeBackend implements Backend {
   private readonly resources: ResourceClient;
   private readonly store: ApplicationStore;
   private readonly contextNamespace: string | undefined;
+  private readonly clusterSource: ClusterSource;
 
   constructor(options: KubeBackendOptions) {
     const config = loadKubeConfig(options.kubeconfig);
     this.clients = kubeClients(config);
     this.resources = new ResourceClient(this.clients);
     this.store = new ApplicationStore(this.clients, options.namespace);
+    // The kubeconfig's own server is in-cluster, as for the controller.
+    const localServers = [config.getCurrentCluster()?.server ?? ""].filter(Boolean);
+    this.clusterSource = new ClusterSource(this.clients, options.systemNamespace ?? "tether-system", { localServers, resources: this.resources }); // prettier-ignore
     const context = config.getContextObject(config.getCurrentContext());
     this.contextNamespace = options.namespace ?? context?.namespace;
     this.description = `kubeconfig context ${config.getCurrentContext() || "(none)"}`;
@@ -65,7 +72,7 @@ export class KubeBackend implements Backend {
     return answer(async () => {
       // The controller's own notion of "this cluster": the kubeconfig's server counts as in-cluster.
       const local = [this.clients.config.getCurrentCluster()?.server ?? ""].filter(Boolean);
-      const app = applicationFromBody(body, this.contextNamespace, local);
+      const app = applicationFromBody(body, this.contextNamespace, local, await this.clusterSource.known());
       return detailOf(await this.store.create(app));
     });
   }
@@ -82,7 +89,7 @@ export class KubeBackend implements Backend {
 
   sync(ref: AppRef, request: SyncRequest) {
     return answer(async () => {
-      if (request.dryRun) return diffOf({ store: this.store, resources: this.resources }, ref.namespace, ref.name); // prettier-ignore
+      if (request.dryRun) return diffOf({ store: this.store, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) }, ref.namespace, ref.name); // prettier-ignore
       await this.store.get(ref.namespace, ref.name); // not found, said plainly (a merge patch would say less)
       await this.store.annotate(ref.namespace, ref.name, { [SYNC_ANNOTATION]: syncAnnotationValue(request) });
       return undefined;
@@ -101,13 +108,25 @@ export class KubeBackend implements Backend {
   }
 
   diff(ref: AppRef) {
-    return answer(() => diffOf({ store: this.store, resources: this.resources }, ref.namespace, ref.name));
+    return answer(() =>
+      diffOf(
+        { store: this.store, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) },
+        ref.namespace,
+        ref.name,
+      ),
+    );
   }
 
   tree(ref: AppRef) {
-    return answer(async () =>
-      new TreeBuilder(this.clients, this.resources).build(await this.store.get(ref.namespace, ref.name)),
-    );
+    return answer(async () => {
+      const app = await this.store.get(ref.namespace, ref.name);
+      const cluster = await this.clusterSource.clientsFor(app.spec?.destination);
+      return new TreeBuilder(cluster.clients, cluster.resources).build(app);
+    });
+  }
+
+  clusters() {
+    return answer(() => this.clusterSource.list());
   }
 
   close() {}

@@ -5,6 +5,7 @@
 // Each product runs alone in its phase (the other's controllers are stopped), so neither pays for
 // the other's watches. docs/peers.md explains the measures and how to reproduce them.
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -88,8 +89,13 @@ function options(): Options {
 const progress = (line: string) => process.stderr.write(`# ${line}\n`);
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 const durationMs = (d: string) => Number.parseInt(d, 10) * (d.endsWith("m") ? 60_000 : 1_000);
 const FLEET_OBJECTS = 10;
@@ -263,9 +269,10 @@ async function commitToApplied(
   const applied: number[] = [];
   const status: number[] = [];
   progress(`${side.name}: ${ctx.opts.commitTrials} commit → applied trials`);
-  let replicas = GIT_REPLICAS;
   await ctx.run.trials(ctx.opts.commitTrials, async () => {
-    replicas = replicas === GIT_REPLICAS ? GIT_REPLICAS + 1 : GIT_REPLICAS;
+    // From what is live: the other product's trials moved the same file before.
+    const live = ctx.deployments.get(namespace, DEPLOYMENT)?.spec?.replicas;
+    const replicas = live === GIT_REPLICAS ? GIT_REPLICAS + 1 : GIT_REPLICAS;
     await ctx.workspace.write({ "commit/deployment.yaml": helloDeployment(replicas) });
     const sha = await ctx.workspace.commit(`peers: commit app to ${replicas} replicas`);
     const g0 = ctx.deployments.get(namespace, DEPLOYMENT)?.metadata?.generation ?? 0;
@@ -410,6 +417,8 @@ async function measure(
 runBench(async (run) => {
   const opts = options();
   const started = performance.now();
+  // Every pending wait (N initial syncs at once, parallel drift trials) listens on the run's signal.
+  setMaxListeners(0, run.signal);
   progress(`building or finding Flux: ${Object.entries(FLUX_CONTROLLERS).map(([n, v]) => `${n} ${v}`).join(", ")}`); // prettier-ignore
   let source: FluxBinary;
   let kustomize: FluxBinary;

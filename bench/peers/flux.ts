@@ -400,7 +400,7 @@ async function measure(
   ctx.run.check();
   const largeSeconds = await largeApp(ctx, side, prefix);
   ctx.run.check();
-  const driftApps = Math.max(1, Math.min(5, Math.ceil(ctx.opts.driftTrials / HEALS_PER_APP)));
+  const driftApps = Math.max(2, Math.min(5, Math.ceil(ctx.opts.driftTrials / HEALS_PER_APP)));
   progress(`${side.name}: ${driftApps} copies of the hello app for the drift trials`);
   const names = await helloApps(ctx, side, prefix, driftApps);
   progress(`${side.name}: drift trials`);

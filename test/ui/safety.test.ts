@@ -7,7 +7,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { configMap, IN_CLUSTER } from "../helpers/app.js";
+import { configMap, deployment, IN_CLUSTER } from "../helpers/app.js";
+import { clients } from "../helpers/environment.js";
 import type { UiFixture } from "./fixture.js";
 import { startUiFixture } from "./fixture.js";
 
@@ -178,6 +179,28 @@ describe("ui: serving, SSO button, hostile input as text, form errors, keyboard 
     await page.getByLabel("Namespace", { exact: true }).last().fill(dest);
     await page.getByRole("button", { name: "Create" }).click();
     await page.getByRole("alert").filter({ hasText: "<img src=x" }).first().waitFor();
+    await assertInert(ui, page);
+  });
+
+  test("policy violations of an audited project are listed per object, with rule and message, as text", async () => {
+    const { page } = ui;
+    const project = "audited";
+    await clients().custom.createNamespacedCustomObject({
+      group: "tether.dev", version: "v1alpha1", plural: "appprojects", namespace: ui.fx.systemNamespace,
+      body: { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: project }, spec: { sourceNamespaces: ["*"], sourceRepos: ["*"], destinations: [{ server: "*", namespace: "*" }], policy: { enforcement: "audit", rules: ["builtin"], trustedRegistries: ["registry.example.com"] } } }, // prettier-ignore
+    }); // prettier-ignore
+    const repo = await ui.fx.repository("audited", { "web/web.yaml": deployment("web", 1) });
+    await ui.fx.createApp("audited", { project, source: { repoURL: repo.url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: await ui.fx.namespace("ui-audit") }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
+    const app = await ui.fx.waitApp("audited", "violations recorded", (a) => (a.status?.policyViolations?.length ?? 0) > 0, 60_000); // prettier-ignore
+    await page.goto(`/applications/${ui.fx.appNs}/audited`);
+    const table = page.getByRole("table", { name: "Policy violations" });
+    await table.waitFor();
+    for (const v of app.status?.policyViolations ?? []) {
+      const cells = table.locator(`tr[data-rule="${v.rule}"]`).filter({ hasText: `Deployment` });
+      await cells.first().waitFor();
+      assert.match((await cells.first().textContent()) ?? "", new RegExp(`${v.rule}.*audit`));
+    }
+    assert.ok((app.status?.policyViolations ?? []).some((v) => v.rule === "trusted-registries"));
     await assertInert(ui, page);
   });
 

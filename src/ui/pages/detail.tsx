@@ -78,9 +78,10 @@ export function DetailPage(props: {
   };
   const repoWeb = repositoryWebUrl(app.repoURL);
   const dest = app.destination;
-  const problems = app.conditions.filter(
-    (c) => c.status === "True" && /Error|Warning|Backoff|Paused/.test(c.type),
-  );
+  // Every condition Tether sets True says something is wrong or waiting (errors, violations,
+  // closed sync windows, dependencies): show them all.
+  const problems = app.conditions.filter((c) => c.status === "True");
+  const violations = app.policyViolations ?? [];
 
   return (
     <main id="main" className="page">
@@ -155,6 +156,34 @@ export function DetailPage(props: {
             </li>
           ))}
         </ul>
+      ) : null}
+      {violations.length > 0 ? (
+        <table className="violations" aria-label="Policy violations">
+          <caption>Policy violations</caption>
+          <thead>
+            <tr>
+              <th scope="col">Object</th>
+              <th scope="col">Rule</th>
+              <th scope="col">Enforcement</th>
+              <th scope="col">Message</th>
+            </tr>
+          </thead>
+          <tbody>
+            {violations.map((v) => (
+              <tr key={`${v.ref.kind}/${v.ref.namespace ?? ""}/${v.ref.name}/${v.rule}`} data-rule={v.rule}>
+                <td>
+                  {v.ref.kind} {v.ref.namespace ? `${v.ref.namespace}/` : ""}
+                  {v.ref.name}
+                </td>
+                <td>
+                  <code>{v.rule}</code>
+                </td>
+                <td>{v.enforcement}</td>
+                <td>{v.message}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       ) : null}
 
       <nav className="tabs" aria-label="Application views">

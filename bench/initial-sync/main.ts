@@ -9,7 +9,7 @@ import { runBench } from "../lib/run.js";
 const GOAL_RATIO = 0.7;
 
 runBench(async (run) => {
-  const args = fleetArgs({ apps: 1000, objects: 10, workers: 4 }, { apps: 50 });
+  const args = fleetArgs({ apps: 1000, objects: 10, workers: 4 }, { apps: 20 });
   const { apps, objects, workers } = args.n as { apps: number; objects: number; workers: number };
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
   const result = await measureInitialSync({ run, runtime: args.runtime, apps, objectsPerApp: objects, workers, baselineConcurrency: [workers], timeoutMs: 1_800_000, progress }); // prettier-ignore

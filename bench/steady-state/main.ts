@@ -20,7 +20,7 @@ const GOAL_CPU = 0.05;
 runBench(async (run) => {
   const args = fleetArgs(
     { apps: 1000, objects: 10, window: 60, background: 30, poll: 60, settle: 5 },
-    { apps: 50, window: 10, background: 5, settle: 2 },
+    { apps: 20, window: 10, background: 5, settle: 2 },
   );
   const { apps, objects, window, background, poll, settle } = args.n as Record<string, number>;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);

@@ -51,7 +51,7 @@ async function buildCommits(dir: string, parent: string, changes: readonly Recor
 }
 
 runBench(async (run) => {
-  const args = fleetArgs({ apps: 1000, rate: 100, seconds: 30, poll: 60 }, { apps: 50, rate: 10, seconds: 5 });
+  const args = fleetArgs({ apps: 1000, rate: 100, seconds: 30, poll: 60 }, { apps: 20, rate: 10, seconds: 5 });
   const { apps: appCount = 0, rate = 0, seconds = 0, poll = 60 } = args.n;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
   const fleet = await startFleet({ run, apps: appCount, objectsPerApp: 1, layout: "own", runtime: args.runtime, progress }); // prettier-ignore

@@ -46,7 +46,11 @@ async function main(): Promise<number> {
   const unitOnly = args.includes("--unit");
   const targets = args.filter((a) => !a.startsWith("--"));
   const roots =
-    targets.length > 0 ? targets : unitOnly ? ["test/unit"] : ["test/unit", "test/integration", "test/e2e", "test/bench"];
+    targets.length > 0
+      ? targets
+      : unitOnly
+        ? ["test/unit"]
+        : ["test/unit", "test/integration", "test/e2e", "test/bench"];
   const files = (await Promise.all(roots.map((t) => testFiles(path.resolve(root, t))))).flat();
   if (files.length === 0) throw new Error(`no test files under ${roots.join(", ")}`);
   const needsCluster = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));

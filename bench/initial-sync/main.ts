@@ -18,8 +18,12 @@ runBench(async (run) => {
   const tetherRate = rate(result.objects, result.tetherMs);
   console.log("");
   console.log(`controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source"}`);
-  console.log(`initial sync: ${apps} apps × ${objects} ConfigMaps = ${result.objects} objects, ${workers} workers`);
-  console.log(`raw SSA client (concurrency ${workers}):  ${baseMs.toFixed(0)} ms  ${baseRate.toFixed(1)} objects/s`);
+  console.log(
+    `initial sync: ${apps} apps × ${objects} ConfigMaps = ${result.objects} objects, ${workers} workers`,
+  );
+  console.log(
+    `raw SSA client (concurrency ${workers}):  ${baseMs.toFixed(0)} ms  ${baseRate.toFixed(1)} objects/s`,
+  );
   console.log(`tether (controller ready → all Synced): ${result.tetherMs.toFixed(0)} ms  ${tetherRate.toFixed(1)} objects/s`); // prettier-ignore
   console.log(`tether (process spawn → all Synced):    ${result.tetherFromSpawnMs.toFixed(0)} ms  ${rate(result.objects, result.tetherFromSpawnMs).toFixed(1)} objects/s`); // prettier-ignore
   console.log(`controller: ${result.reconciles} reconciles, peak RSS ${mib(result.peakRssBytes)}, CPU ${result.cpuSeconds.toFixed(1)} s`); // prettier-ignore

@@ -21,7 +21,8 @@ function get(config: KubeConfig, path: string): Promise<string> {
           res.on("data", (c: Buffer) => chunks.push(c));
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
-            if ((res.statusCode ?? 0) >= 300) reject(new Error(`GET ${path}: ${res.statusCode} ${text.slice(0, 200)}`)); // prettier-ignore
+            if ((res.statusCode ?? 0) >= 300)
+              reject(new Error(`GET ${path}: ${res.statusCode} ${text.slice(0, 200)}`)); // prettier-ignore
             else resolve(text);
           });
           res.on("error", reject);

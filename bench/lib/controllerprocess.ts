@@ -74,7 +74,10 @@ export function startControllerProcess(options: ControllerProcessOptions): Bench
     "--metrics-port", String(options.metricsPort), "--metrics-host", "127.0.0.1",
   ]; // prettier-ignore
   const spawnedAt = performance.now();
-  const child: ChildProcess = spawn(process.execPath, argv, { cwd: repoRoot, stdio: ["ignore", "ignore", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, argv, {
+    cwd: repoRoot,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let text = "";
   let onStarted: (at: number) => void = () => undefined;
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -39,7 +39,10 @@ export interface FleetArgs {
 }
 
 /** `--quick`, `--verbose` and integer options named in `defaults` (quick values under `--quick`). */
-export function fleetArgs(defaults: Record<string, number>, quickDefaults: Record<string, number>): FleetArgs {
+export function fleetArgs(
+  defaults: Record<string, number>,
+  quickDefaults: Record<string, number>,
+): FleetArgs {
   const options: Record<string, { type: "string" } | { type: "boolean"; default: boolean }> = {
     quick: { type: "boolean", default: false },
     verbose: { type: "boolean", default: false },
@@ -122,7 +125,12 @@ export function appFiles(dir: string, objects: number, generation: number): Reco
 }
 
 /** `fn` over `items`, at most `limit` at once. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> { // prettier-ignore
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  // prettier-ignore
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -200,11 +208,17 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const installationId = await ensureInstallationId(clients, systemNamespace);
 
   // Right after the CRDs are installed the apiserver may still answer 429 "storage is (re)initializing".
-  const applications = await waitFor("the Application collection to be served", () =>
-    ObjectWatch.start<Application>(clients, `/apis/${GROUP}/${VERSION}/namespaces/${appNamespace}/applications`).catch((error: unknown) => { // prettier-ignore
-      if (errorStatus(error) === 429) return undefined;
-      throw error;
-    }),
+  const applications = await waitFor(
+    "the Application collection to be served",
+    () =>
+      ObjectWatch.start<Application>(
+        clients,
+        `/apis/${GROUP}/${VERSION}/namespaces/${appNamespace}/applications`,
+      ).catch((error: unknown) => {
+        // prettier-ignore
+        if (errorStatus(error) === 429) return undefined;
+        throw error;
+      }),
     { timeoutMs: 30_000 },
   );
   run.defer("stop the Application watch", () => Promise.resolve(applications.stop()));
@@ -240,7 +254,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         };
         await clients.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "applications", namespace: appNamespace, body }); // prettier-ignore
       });
-      run.defer("delete the Applications", () =>
+      run.defer(
+        "delete the Applications",
+        () =>
         clients.custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "applications", namespace: appNamespace }).catch(() => undefined), // prettier-ignore
       );
     },

@@ -74,7 +74,9 @@ runBench(async (run) => {
 
   const perMin = (n: number, s: number) => (n / s) * 60;
   console.log("");
-  console.log(`controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source (+~95 MiB for the transpiler)"}`);
+  console.log(
+    `controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source (+~95 MiB for the transpiler)"}`,
+  );
   console.log(`steady state: ${apps} synced apps × ${objects} ConfigMaps, poll ${poll} s, window ${elapsedS.toFixed(1)} s`); // prettier-ignore
   console.log(`controller RSS: mean ${mib(rss.reduce((a, b) => a + b, 0) / rss.length)}, max ${mib(Math.max(...rss))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}`); // prettier-ignore
   console.log(`controller CPU: ${(cpuShare * 100).toFixed(2)} % of a core (${(last.cpuSeconds - first.cpuSeconds).toFixed(2)} s over ${elapsedS.toFixed(1)} s)`); // prettier-ignore
@@ -84,7 +86,9 @@ runBench(async (run) => {
   console.log(formatDelta(delta));
   console.log(`apiserver requests/min without it (baseline, ${bgElapsedS.toFixed(1)} s): ${perMin(totalRequests(bgDelta), bgElapsedS).toFixed(1)}`); // prettier-ignore
   console.log(`controller's share: ${(perMin(withController, elapsedS) - perMin(totalRequests(bgDelta), bgElapsedS)).toFixed(1)} requests/min`); // prettier-ignore
-  console.log(`goal RSS < 200 MiB: ${mib(Math.max(...rss))} (${Math.max(...rss) < GOAL_RSS ? "met" : "MISSED"})`);
+  console.log(
+    `goal RSS < 200 MiB: ${mib(Math.max(...rss))} (${Math.max(...rss) < GOAL_RSS ? "met" : "MISSED"})`,
+  );
   console.log(`goal CPU < 5 % of a core: ${(cpuShare * 100).toFixed(2)} % (${cpuShare < GOAL_CPU ? "met" : "MISSED"})`); // prettier-ignore
   console.log(`goal zero Application/object writes: ${writesTo(delta, ["applications", "configmaps"])} (${writesTo(delta, ["applications", "configmaps"]) === 0 ? "met" : "MISSED"})`); // prettier-ignore
 });

@@ -26,7 +26,12 @@ const SECRET = "bench-webhook-secret";
 const MAX_IN_FLIGHT = 64;
 
 /** Builds a chain of commits with one `git fast-import`; returns their SHAs in order. */
-async function buildCommits(dir: string, parent: string, changes: readonly Record<string, string>[]): Promise<string[]> { // prettier-ignore
+async function buildCommits(
+  dir: string,
+  parent: string,
+  changes: readonly Record<string, string>[],
+): Promise<string[]> {
+  // prettier-ignore
   const marks = path.join(dir, "..", `marks-${process.pid}`);
   const child = spawn("git", ["fast-import", "--quiet", `--export-marks=${marks}`], { cwd: dir, stdio: ["pipe", "ignore", "inherit"] }); // prettier-ignore
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
@@ -51,7 +56,10 @@ async function buildCommits(dir: string, parent: string, changes: readonly Recor
 }
 
 runBench(async (run) => {
-  const args = fleetArgs({ apps: 1000, rate: 100, seconds: 30, poll: 60 }, { apps: 20, rate: 10, seconds: 5 });
+  const args = fleetArgs(
+    { apps: 1000, rate: 100, seconds: 30, poll: 60 },
+    { apps: 20, rate: 10, seconds: 5 },
+  );
   const { apps: appCount = 0, rate = 0, seconds = 0, poll = 60 } = args.n;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
   const fleet = await startFleet({ run, apps: appCount, objectsPerApp: 1, layout: "own", runtime: args.runtime, progress }); // prettier-ignore
@@ -117,7 +125,9 @@ runBench(async (run) => {
 
   progress("baseline: one push touching every app, no storm");
   let t = performance.now();
-  await (await move(0))();
+  await (
+    await move(0)
+  )();
   const baselineMs = (await fleet.waitAll("baseline push", synced(shas[0]), 1_800_000)) - t;
 
   const requestsBefore = await apiserverRequests(fleet.clients.config);
@@ -141,7 +151,9 @@ runBench(async (run) => {
   const stormMs = performance.now() - stormStart;
   progress("last push touching every app");
   t = performance.now();
-  await (await move(pushes + 1))();
+  await (
+    await move(pushes + 1)
+  )();
   const final = shas[pushes + 1];
   let convergedMs = NaN;
   try {
@@ -167,5 +179,7 @@ runBench(async (run) => {
   console.log(`controller: ${diff("tether_reconcile_duration_seconds_count")} reconciles, ${diff("tether_sync_total")} syncs during storm + convergence`); // prettier-ignore
   console.log(`controller RSS: max sampled ${mib(Math.max(...samples.map((s) => s.rssBytes)))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}; CPU ${last.cpuSeconds.toFixed(1)} s since start`); // prettier-ignore
   console.log(`apiserver requests during storm + convergence (all clients):\n${formatDelta(delta)}`);
-  console.log(`goal: every app Synced at the newest commit: ${stuck === 0 ? "met" : `MISSED (${stuck} stuck)`}`);
+  console.log(
+    `goal: every app Synced at the newest commit: ${stuck === 0 ? "met" : `MISSED (${stuck} stuck)`}`,
+  );
 });

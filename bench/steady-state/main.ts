@@ -22,7 +22,7 @@ runBench(async (run) => {
     { apps: 1000, objects: 10, window: 60, background: 30, poll: 60, settle: 5 },
     { apps: 20, window: 10, background: 5, settle: 2 },
   );
-  const { apps, objects, window, background, poll, settle } = args.n as Record<string, number>;
+  const { apps, objects, window, background, poll, settle } = args.n;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
   const fleet = await startFleet({ run, apps: apps ?? 0, objectsPerApp: objects ?? 0, layout: "shared", runtime: args.runtime, progress }); // prettier-ignore
   await fleet.createApplications();

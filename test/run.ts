@@ -62,7 +62,7 @@ async function main(): Promise<number> {
       ? targets
       : unitOnly
         ? ["test/unit"]
-        : ["test/unit", "test/integration", "test/e2e", "test/ui"];
+        : ["test/unit", "test/integration", "test/e2e", "test/ui", "test/bench"];
   const files = (await Promise.all(roots.map((t) => testFiles(path.resolve(root, t))))).flat();
   if (files.length === 0) throw new Error(`no test files under ${roots.join(", ")}`);
   const needsCluster = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));

@@ -36,6 +36,7 @@ export class ObjectWatch<T extends WatchedObject> {
   private abort: AbortController | undefined;
   private stopped = false;
   private reconnects = 0;
+  private listeners: (() => void)[] = [];
 
   private constructor(
     private readonly config: KubeConfig,
@@ -58,6 +59,26 @@ export class ObjectWatch<T extends WatchedObject> {
 
   get(namespace: string, name: string): T | undefined {
     return this.latest.get(`${namespace}/${name}`)?.object;
+  }
+
+  /** The latest object with its arrival time. */
+  observed(namespace: string, name: string): Observed<T> | undefined {
+    return this.latest.get(`${namespace}/${name}`);
+  }
+
+  /** Resolves on the next event (any object), or after `timeoutMs` — for waits over many objects. */
+  changed(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const listener = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.listeners = this.listeners.filter((l) => l !== listener);
+        resolve();
+      }, timeoutMs);
+      this.listeners.push(listener);
+    });
   }
 
   /**
@@ -157,6 +178,9 @@ export class ObjectWatch<T extends WatchedObject> {
     }
     const observed = { object, at };
     this.latest.set(key, observed);
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener();
     for (const waiter of [...this.waiters])
       if (waiter.key === key && waiter.test(object)) waiter.resolve(observed);
   }

@@ -61,6 +61,8 @@ export function resourceStatuses(input: {
       name: m?.name ?? "",
       status: d.action === "delete" ? "OutOfSync" : "Synced",
       message: d.action === "delete" ? "requires pruning" : d.reason,
+      // An object being deleted (a finalizer holding it) counts as Progressing ("Pending deletion").
+      ...((m as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? { health: evaluate(d.object as unknown as KubeObject).health } : {}), // prettier-ignore
     });
   }
   const health = aggregateHealth(resources.flatMap((r) => (r.health ? [{ ref: r, health: r.health }] : [])));

@@ -16,7 +16,7 @@ import { kwokNode, nodeIsReady } from "./nodes.js";
 import type { ClusterPki } from "./pki.js";
 import { createPki } from "./pki.js";
 import { claimPort, freePort } from "./ports.js";
-import { ManagedProcess } from "./process.js";
+import { ManagedProcess, signalGroup } from "./process.js";
 import { waitFor } from "./wait.js";
 
 export type ControlPlaneBinaries = Record<Exclude<ComponentName, "helm" | "kustomize" | "registry">, string>;
@@ -48,6 +48,13 @@ export interface ControlPlane {
   readonly nodeNames: readonly string[];
   /** Stops every process (reverse start order) and removes the instance folder. */
   stop(): Promise<void>;
+  /**
+   * Fault injection for tests: stops a component (SIGTERM) and starts it again with the same
+   * flags and data; resolves once it answers its health check again.
+   */
+  restart(component: "etcd" | "kube-apiserver"): Promise<void>;
+  /** Fault injection for tests: sends `signal` (e.g. SIGSTOP, SIGCONT) to a component. */
+  signal(component: "etcd" | "kube-apiserver", signal: NodeJS.Signals): void;
 }
 
 export class ControlPlaneStartError extends Error {
@@ -93,6 +100,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     for (const proc of started.reverse()) await proc.stop();
     await fs.rm(dirs.root, { recursive: true, force: true });
   };
+  // How each component was launched and how its health is checked, for restart().
+  const specs = new Map<string, { binary: string; args: string[]; healthy?: () => Promise<void> }>();
   const launch = async (name: string, binary: string, args: string[]) => {
     const proc = await ManagedProcess.start({
       name,
@@ -102,8 +111,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       pidDir: dirs.pids,
     });
     started.push(proc);
+    specs.set(name, { binary, args });
     return proc;
   };
+  const running = (name: string) => {
+    const proc = started.find((p) => p.name === name && p.running);
+    if (!proc) throw new Error(`${name} is not running in this control plane`);
+    return proc;
+  };
+  const restart = async (name: string) => {
+    const spec = specs.get(name);
+    if (!spec?.healthy) throw new Error(`${name} cannot be restarted`);
+    const old = running(name);
+    await old.stop();
+    started.splice(started.indexOf(old), 1);
+    await launch(name, spec.binary, spec.args);
+    specs.set(name, spec);
+    await spec.healthy();
+  };
+  const signal = (name: string, sig: NodeJS.Signals) => signalGroup(running(name).pid, sig);
 
   try {
     const [etcdClient, etcdPeer, kcmPort, schedulerPort, kwokPort] = await Promise.all(
@@ -125,6 +151,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       "--unsafe-no-fsync=true", "--log-level=warn",
     ]); // prettier-ignore
     await awaitHealthy(etcd, `${etcdUrl}/health`, answers200(`${etcdUrl}/health`), timeoutMs);
+    const etcdSpec = specs.get("etcd");
+    if (etcdSpec) etcdSpec.healthy = () => awaitHealthy(running("etcd"), `${etcdUrl}/health`, answers200(`${etcdUrl}/health`), timeoutMs); // prettier-ignore
 
     log("starting kube-apiserver");
     const apiserver = await launch("kube-apiserver", options.binaries["kube-apiserver"], [
@@ -142,6 +170,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       "--allow-privileged=true", "--profiling=false", "--v=1",
     ]); // prettier-ignore
     await awaitHealthy(apiserver, `${server}/readyz`, answers200(`${server}/readyz`, tls), timeoutMs);
+    const apiserverSpec = specs.get("kube-apiserver");
+    if (apiserverSpec) apiserverSpec.healthy = () => awaitHealthy(running("kube-apiserver"), `${server}/readyz`, answers200(`${server}/readyz`, tls), timeoutMs); // prettier-ignore
 
     const kubeconfigPath = path.join(dirs.root, "kubeconfig");
     const kcmConfig = path.join(dirs.root, "kube-controller-manager.kubeconfig");
@@ -217,7 +247,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       }
     }, timeoutMs); // prettier-ignore
     log(`control plane ready at ${server}`);
-    return { id, dirs, server, kubeconfigPath, pki, nodeNames, stop };
+    return { id, dirs, server, kubeconfigPath, pki, nodeNames, stop, restart, signal };
   } catch (error) {
     await stop();
     throw error;

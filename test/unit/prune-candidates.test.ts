@@ -52,3 +52,18 @@ test("prune candidates: only owned objects that left Git; Prune=false and namesp
     ],
   );
 });
+
+test("prune candidates: an object already being deleted is kept and reported, not deleted again", () => {
+  const deleting = withOwnershipMarks(obj("ConfigMap", "stuck"), app, install);
+  (deleting.metadata as Record<string, unknown>)["deletionTimestamp"] = "2026-11-24T09:00:00Z";
+  (deleting.metadata as Record<string, unknown>)["finalizers"] = ["example.com/never-clears"];
+  const [decision, ...rest] = pruneCandidates({
+    app,
+    installationId: install,
+    desired: [],
+    live: [deleting],
+  });
+  assert.equal(rest.length, 0);
+  assert.equal(decision?.action, "keep");
+  assert.equal(decision?.reason, "being deleted since 2026-11-24T09:00:00Z; waiting on finalizers: example.com/never-clears"); // prettier-ignore
+});

@@ -31,7 +31,20 @@ export function pruneCandidates(input: PruneInput): PruneDecision[] {
     seen.add(key);
     if (!isOwnedBy(object, input.app, input.installationId)) continue;
     const options = resourceSyncOptions(object);
-    if (options.has("Prune=false")) {
+    const deleting =
+      (object.metadata as { deletionTimestamp?: string; finalizers?: string[] } | undefined) ?? {};
+    if (deleting.deletionTimestamp) {
+      // Already being deleted: asking again changes nothing, and counting it as "to prune" would
+      // make every reconcile sync again while a finalizer holds it (a sync loop). Report it.
+      const held = deleting.finalizers?.length
+        ? `; waiting on finalizers: ${deleting.finalizers.join(", ")}`
+        : "";
+      decisions.push({
+        object,
+        action: "keep",
+        reason: `being deleted since ${deleting.deletionTimestamp}${held}`,
+      });
+    } else if (options.has("Prune=false")) {
       decisions.push({ object, action: "keep", reason: "annotated Prune=false" });
     } else if (
       !input.pruneFoundations &&

@@ -1,0 +1,97 @@
+// Initial sync, measured against a raw server-side-apply client in the same run: the same
+// ConfigMaps (ownership marks included, so the bytes sent are Tether's) PATCHed with SSA by a
+// plain loop at a matched concurrency into namespaces of their own, then Tether syncing the
+// fleet from "controller has listed the Applications" to "every app Synced at the commit".
+import { parse } from "yaml";
+import { prepareDesired } from "../../src/controller/desired.js";
+import type { KubeObject } from "../../src/engine/render/types.js";
+import type { BenchRun } from "./run.js";
+import { apiserverRequests, formatDelta, requestDelta, writesTo } from "./apiserver.js";
+import { metricSum } from "./controllerprocess.js";
+import type { Fleet } from "./fleet.js";
+import { configMapManifest, mapLimit, startFleet, synced } from "./fleet.js";
+
+export interface InitialSyncResult {
+  readonly fleet: Fleet;
+  readonly objects: number;
+  /** Baseline: concurrency → ms for all objects. */
+  readonly baselineMs: Map<number, number>;
+  /** Controller ready (Applications listed) → last app Synced. */
+  readonly tetherMs: number;
+  /** Process spawned → last app Synced (Node + tsx start-up included). */
+  readonly tetherFromSpawnMs: number;
+  readonly peakRssBytes: number;
+  readonly cpuSeconds: number;
+  readonly reconciles: number;
+}
+
+export async function measureInitialSync(options: {
+  run: BenchRun;
+  runtime: "dist" | "tsx";
+  apps: number;
+  objectsPerApp: number;
+  workers: number;
+  /** Concurrencies for the raw SSA baseline; the first is the matched one used for the ratio. */
+  baselineConcurrency: readonly number[];
+  timeoutMs: number;
+  progress: (line: string) => void;
+}): Promise<InitialSyncResult> {
+  const { run, progress } = options;
+  const fleet = await startFleet({ run, apps: options.apps, objectsPerApp: options.objectsPerApp, layout: "shared", runtime: options.runtime, progress }); // prettier-ignore
+  const objects = options.apps * options.objectsPerApp;
+
+  const baselineMs = new Map<number, number>();
+  for (const [round, concurrency] of options.baselineConcurrency.entries()) {
+    const namespaces = await fleet.namespaces(`${fleet.appNamespace}-b${round}`, options.apps);
+    const desired = (
+      await Promise.all(
+        namespaces.map((namespace, i) =>
+          prepareDesired({
+            // Same-length marks of another installation: the bytes are Tether's, but the
+            // controller must not see these as its own (it would prune them: not rendered).
+            app: `${fleet.appNamespace}/bas-${i}`,
+            installationId: fleet.installationId.replace(/./g, "0"),
+            namespace,
+            rendered: Array.from({ length: options.objectsPerApp }, (_, j) => ({ object: parse(configMapManifest(`cm-${j}`, 0)) as KubeObject, sourceFile: `objects/cm-${j}.yaml` })), // prettier-ignore
+            resources: fleet.resources,
+          }),
+        ),
+      )
+    ).flat();
+    run.check();
+    progress(`baseline: ${desired.length} raw SSA PATCHes, concurrency ${concurrency}`);
+    const t = performance.now();
+    await mapLimit(desired, concurrency, (d) => fleet.resources.apply(d.object));
+    baselineMs.set(concurrency, performance.now() - t);
+  }
+
+  progress(`creating ${options.apps} Application(s)`);
+  await fleet.createApplications();
+  run.check();
+  const before = await apiserverRequests(fleet.clients.config);
+  const controller = fleet.startController({ workers: options.workers });
+  const readyAt = await controller.started;
+  progress(`controller ready after ${(readyAt - controller.spawnedAt).toFixed(0)} ms; waiting for ${options.apps} app(s) to be Synced`); // prettier-ignore
+  const doneAt = await fleet.waitAll("initial sync", synced(fleet.initialCommit), options.timeoutMs);
+  const after = await apiserverRequests(fleet.clients.config);
+  const sample = await controller.sample();
+  const metrics = await controller.metrics();
+  const delta = requestDelta(before, after);
+  if (options.baselineConcurrency.length > 0) {
+    console.log(`apiserver requests during Tether's sync (all clients):\n${formatDelta(delta)}`);
+    console.log(`  writes to configmaps: ${writesTo(delta, ["configmaps"])}, to applications: ${writesTo(delta, ["applications"])}`); // prettier-ignore
+  }
+  return {
+    fleet,
+    objects,
+    baselineMs,
+    tetherMs: doneAt - readyAt,
+    tetherFromSpawnMs: doneAt - controller.spawnedAt,
+    peakRssBytes: sample.peakRssBytes,
+    cpuSeconds: sample.cpuSeconds,
+    reconciles: metricSum(metrics, "tether_reconcile_duration_seconds_count"),
+  };
+}
+
+export const rate = (objects: number, ms: number) => (objects / ms) * 1000;
+export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

@@ -1,0 +1,185 @@
+// Webhook storm (issue 11, load): N apps in one monorepo (app i renders apps/app-i), then a storm
+// of pushes at R/s for S seconds, each followed at once by a signed GitHub push webhook to the API
+// (in this process) naming the files it changed; then a last push touching every app. Every app
+// must end Synced at that last commit, none stuck, controller memory bounded (peak RSS printed).
+// Baseline, same run: one push touching every app without a storm, time until all are Synced.
+//   npm run bench -- webhook-storm [--apps 1000] [--rate 100] [--seconds 30] [--quick]
+// A real `git push` costs ~60 ms here, so a "push" is what a push does on the server once the
+// objects are there: the commits are built up front (git fast-import, pushed to a side branch)
+// and each push moves refs/heads/main on the server's bare repository (lock file + rename, as git
+// does). Only loopback targets; every loop is bounded.
+import { execFile, spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { promisify } from "node:util";
+import { startApiServer } from "../../src/api/server.js";
+import { apiserverRequests, formatDelta, requestDelta } from "../lib/apiserver.js";
+import type { ProcSample } from "../lib/controllerprocess.js";
+import { metricSum } from "../lib/controllerprocess.js";
+import { configMapManifest, fleetArgs, startFleet, synced } from "../lib/fleet.js";
+import { mib } from "../lib/initialsync.js";
+import { runBench } from "../lib/run.js";
+
+const SECRET = "bench-webhook-secret";
+const MAX_IN_FLIGHT = 64;
+
+/** Builds a chain of commits with one `git fast-import`; returns their SHAs in order. */
+async function buildCommits(
+  dir: string,
+  parent: string,
+  changes: readonly Record<string, string>[],
+): Promise<string[]> {
+  // prettier-ignore
+  const marks = path.join(dir, "..", `marks-${process.pid}`);
+  const child = spawn("git", ["fast-import", "--quiet", `--export-marks=${marks}`], { cwd: dir, stdio: ["pipe", "ignore", "inherit"] }); // prettier-ignore
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const write = (text: string) =>
+    new Promise<void>((resolve, reject) => child.stdin.write(text, (e) => (e ? reject(e) : resolve())));
+  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+  for (const [i, files] of changes.entries()) {
+    const at = 1_700_000_000 + i;
+    let chunk = `commit refs/heads/storm\nmark :${i + 1}\ncommitter Bench <bench@tether.dev> ${at} +0000\n${data(`storm ${i}`)}from ${i === 0 ? parent : `:${i}`}\n`; // prettier-ignore
+    for (const [file, content] of Object.entries(files)) chunk += `M 100644 inline ${file}\n${data(content)}`;
+    await write(chunk);
+  }
+  child.stdin.end();
+  if ((await exited) !== 0) throw new Error("git fast-import failed");
+  const shas = new Map<number, string>();
+  for (const line of (await fs.readFile(marks, "utf8")).trim().split("\n")) {
+    const [mark = "", sha = ""] = line.split(" ");
+    shas.set(Number(mark.slice(1)), sha);
+  }
+  await fs.rm(marks, { force: true });
+  return changes.map((_, i) => shas.get(i + 1) ?? "");
+}
+
+runBench(async (run) => {
+  const args = fleetArgs(
+    { apps: 1000, rate: 100, seconds: 30, poll: 60 },
+    { apps: 20, rate: 10, seconds: 5 },
+  );
+  const { apps: appCount = 0, rate = 0, seconds = 0, poll = 60 } = args.n;
+  const progress = (line: string) => process.stderr.write(`# ${line}\n`);
+  const fleet = await startFleet({ run, apps: appCount, objectsPerApp: 1, layout: "own", runtime: args.runtime, progress }); // prettier-ignore
+  const file = (i: number) => `apps/app-${i}/cm-0.yaml`;
+  const pushes = rate * seconds;
+
+  progress(`building ${pushes + 2} commits`);
+  const everyApp = (generation: number) => Object.fromEntries(fleet.apps.map((_, i) => [file(i), configMapManifest("cm-0", generation)])); // prettier-ignore
+  const changes = [everyApp(1), ...Array.from({ length: pushes }, (_, k) => ({ [file(k % appCount)]: configMapManifest("cm-0", k + 2) })), everyApp(pushes + 2)]; // prettier-ignore
+  const shas = await buildCommits(fleet.workspace.dir, fleet.initialCommit, changes);
+  await promisify(execFile)("git", ["push", "--quiet", "origin", "storm"], { cwd: fleet.workspace.dir });
+  const changedFiles = changes.map((c) => Object.keys(c));
+
+  await fleet.createApplications();
+  const controller = fleet.startController({ pollInterval: `${poll}s` });
+  await controller.started;
+  progress(`waiting for ${appCount} app(s) to be Synced`);
+  await fleet.waitAll("initial sync", synced(fleet.initialCommit), 1_800_000);
+
+  const api = await startApiServer({ auth: false, clients: fleet.clients, namespace: fleet.appNamespace, webhookSecrets: { github: SECRET } }); // prettier-ignore
+  run.defer("stop the API server", () => api.close());
+  const template = JSON.parse(await fs.readFile("testdata/webhooks/github-push.json", "utf8")) as Record<string, unknown>; // prettier-ignore
+  const headers = JSON.parse(await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8")) as Record<string, string>; // prettier-ignore
+  const repository = { ...(template["repository"] as Record<string, unknown>) };
+  for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) repository[key] = fleet.repoURL; // prettier-ignore
+  const ref = path.join(fleet.barePath, "refs/heads/main");
+  const responses = new Map<number, number>();
+  let before = fleet.initialCommit;
+  /** Moves main to commit k (awaited in order); resolves with the delivery of its webhook. */
+  const move = async (k: number) => {
+    const after = shas[k] ?? "";
+    await fs.writeFile(`${ref}.lock`, `${after}\n`);
+    await fs.rename(`${ref}.lock`, ref);
+    const commit = { id: after, message: `storm ${k}`, timestamp: new Date().toISOString(), added: [], removed: [], modified: changedFiles[k] }; // prettier-ignore
+    const body = Buffer.from(JSON.stringify({ ...template, ref: "refs/heads/main", before, after, repository, commits: [commit], head_commit: commit })); // prettier-ignore
+    before = after;
+    return () => deliver(body);
+  };
+  const deliver = async (body: Buffer) => {
+    let status = 0; // 0: the delivery itself failed (connection refused, reset)
+    try {
+      const response = await fetch(`${api.url}/api/webhook`, {
+        method: "POST",
+        body,
+        headers: { ...headers, "X-Hub-Signature-256": `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}` }, // prettier-ignore
+      });
+      await response.arrayBuffer();
+      status = response.status;
+    } catch {
+      status = 0;
+    }
+    responses.set(status, (responses.get(status) ?? 0) + 1);
+  };
+
+  const samples: ProcSample[] = [];
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling && !run.interrupted) {
+      samples.push(await controller.sample());
+      await delay(500);
+    }
+  })();
+
+  progress("baseline: one push touching every app, no storm");
+  let t = performance.now();
+  await (
+    await move(0)
+  )();
+  const baselineMs = (await fleet.waitAll("baseline push", synced(shas[0]), 1_800_000)) - t;
+
+  const requestsBefore = await apiserverRequests(fleet.clients.config);
+  const metricsBefore = await controller.metrics();
+  progress(`storm: ${pushes} pushes at ${rate}/s`);
+  const stormStart = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  let maxInFlight = 0;
+  for (let k = 1; k <= pushes && !run.interrupted; k++) {
+    const due = stormStart + ((k - 1) * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await delay(wait);
+    // The ref moves in order; only the webhook deliveries overlap.
+    const send = await move(k);
+    const p: Promise<void> = send().finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    maxInFlight = Math.max(maxInFlight, inFlight.size);
+    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  const stormMs = performance.now() - stormStart;
+  progress("last push touching every app");
+  t = performance.now();
+  await (
+    await move(pushes + 1)
+  )();
+  const final = shas[pushes + 1];
+  let convergedMs = NaN;
+  try {
+    convergedMs = (await fleet.waitAll("after the storm", synced(final), 600_000)) - t;
+  } catch (error) {
+    console.log(String(error));
+  }
+  sampling = false;
+  await sampler;
+  const stuck = fleet.apps.length - fleet.count(synced(final));
+  const metricsAfter = await controller.metrics();
+  const delta = requestDelta(requestsBefore, await apiserverRequests(fleet.clients.config));
+  const last = await controller.sample();
+  const diff = (name: string) => metricSum(metricsAfter, name) - metricSum(metricsBefore, name);
+
+  console.log("");
+  console.log(`controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source"}`);
+  console.log(`webhook storm: ${appCount} apps, ${pushes} pushes in ${(stormMs / 1000).toFixed(1)} s (target ${rate}/s, achieved ${((pushes / stormMs) * 1000).toFixed(1)}/s, max ${maxInFlight} deliveries in flight)`); // prettier-ignore
+  console.log(`webhook responses: ${[...responses].map(([code, n]) => `${code}×${n}`).join(", ")}`);
+  console.log(`baseline, one push touching every app (no storm) → all Synced: ${baselineMs.toFixed(0)} ms`);
+  console.log(`after the storm, last push → all Synced at it: ${convergedMs.toFixed(0)} ms (ratio to baseline ${(convergedMs / baselineMs).toFixed(2)})`); // prettier-ignore
+  console.log(`apps not Synced at the newest commit: ${stuck}`);
+  console.log(`controller: ${diff("tether_reconcile_duration_seconds_count")} reconciles, ${diff("tether_sync_total")} syncs during storm + convergence`); // prettier-ignore
+  console.log(`controller RSS: max sampled ${mib(Math.max(...samples.map((s) => s.rssBytes)))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}; CPU ${last.cpuSeconds.toFixed(1)} s since start`); // prettier-ignore
+  console.log(`apiserver requests during storm + convergence (all clients):\n${formatDelta(delta)}`);
+  console.log(
+    `goal: every app Synced at the newest commit: ${stuck === 0 ? "met" : `MISSED (${stuck} stuck)`}`,
+  );
+});

@@ -301,6 +301,12 @@ describe("api: applications, actions, tree, stream, metrics", () => {
   });
 
   test("diff: drifted resources list the differing fields, desired and live YAML; Secret values never leave", async () => {
+    // Earlier tests pushed commits that leave "cfg" Synced without a sync. Its automated policy deploys
+    // a revision it has not synced yet at the first difference (Argo CD's rule), which would rightly
+    // re-apply the drift made below: sync it at the newest commit first, so the drift stays.
+    const head = await ws.head();
+    await fx.annotate("cfg", { "tether.dev/sync": "true" });
+    await fx.waitApp("cfg", "synced at HEAD", (a) => a.status?.operationState?.revision === head && a.status.operationState.phase === "Succeeded" && !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations)); // prettier-ignore
     await clients().core.patchNamespacedConfigMap({ name: "settings", namespace: ns, body: [{ op: "replace", path: "/data/level", value: "drifted" }] }); // prettier-ignore
     await clients().core.patchNamespacedSecret({ name: "creds", namespace: ns, body: [{ op: "replace", path: "/data/token", value: b64(DRIFTED_CANARY) }] }); // prettier-ignore
     const drifted = (kind: string) => (a: Application) => a.status?.resources?.some((r) => r.kind === kind && r.status === "OutOfSync") ?? false; // prettier-ignore

@@ -510,7 +510,10 @@ export class Reconciler {
     handledRequests: readonly string[],
   ): Promise<QueueResult> {
     let current = app;
-    if (!statusesEqual(previous, status)) current = await this.deps.apps.writeStatus(current, status);
+    // A quiet reconcile writes nothing; one that answers a user's request (refresh, sync) records
+    // reconciledAt even when nothing else changed, so they can see it was looked at.
+    if (!statusesEqual(previous, status) || handledRequests.length > 0)
+      current = await this.deps.apps.writeStatus(current, status);
     if (handledRequests.length > 0) await this.deps.apps.removeAnnotations(current, handledRequests);
     return result;
   }

@@ -45,8 +45,21 @@ export function appendHistory(
   return [...list, { ...entry, id }].slice(-HISTORY_LIMIT);
 }
 
-/** Equal for the purpose of writing: reconciledAt alone never justifies a write. */
+/** JSON with object keys sorted at every level, and undefined members dropped as JSON does. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) // prettier-ignore
+      : v,
+  );
+}
+
+/**
+ * Equal for the purpose of writing: reconciledAt alone never justifies a write. Compared by content,
+ * not key order: the status read back from the apiserver has its keys sorted, the one a reconcile
+ * builds has them in code order, and a plain comparison made every reconcile a write.
+ */
 export function statusesEqual(a: ApplicationStatus | undefined, b: ApplicationStatus | undefined): boolean {
-  const strip = (s: ApplicationStatus | undefined) => JSON.stringify({ ...s, reconciledAt: undefined });
+  const strip = (s: ApplicationStatus | undefined) => canonical({ ...s, reconciledAt: undefined });
   return strip(a) === strip(b);
 }

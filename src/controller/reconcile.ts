@@ -109,6 +109,15 @@ export class Reconciler {
     this.selfHeal = new SelfHealGuard(() => deps.clock().getTime());
   }
 
+  /**
+   * A periodic re-check for an app stopped early (invalid spec, unknown cluster, not admitted by its
+   * project): a fix arrives as an event, but a level-triggered loop does not bet on never missing one.
+   * Cheap: these paths fetch nothing.
+   */
+  private resync(): number {
+    return jitter(this.deps.pollIntervalMs);
+  }
+
   /** The next reconcile of `key` bypasses the revision cache, like the refresh annotation. */
   requestRefresh(key: string): void {
     this.forcedRefresh.add(key);
@@ -146,7 +155,7 @@ export class Reconciler {
     if (invalid.length > 0) {
       status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: invalid.join("; ") }, now); // prettier-ignore
       status.sync = { ...status.sync, status: "Unknown" };
-      return this.finish(current, previous, status, { requeueAfterMs: undefined }, []);
+      return this.finish(current, previous, status, { requeueAfterMs: this.resync() }, []);
     }
     status.conditions = removeCondition(status.conditions, "InvalidSpec");
 
@@ -157,7 +166,7 @@ export class Reconciler {
     if (!target.ok) {
       status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: target.message }, now); // prettier-ignore
       status.sync = { ...status.sync, status: "Unknown" };
-      return this.finish(current, previous, status, { requeueAfterMs: undefined }, []);
+      return this.finish(current, previous, status, { requeueAfterMs: this.resync() }, []);
     }
     const cluster = target.cluster;
     deps.releaseApp(key, cluster);
@@ -171,7 +180,7 @@ export class Reconciler {
     status.conditions = admission.conditions;
     if (!admission.ok) {
       status.sync = { ...status.sync, status: "Unknown" };
-      return this.finish(current, previous, status, { requeueAfterMs: undefined }, []);
+      return this.finish(current, previous, status, { requeueAfterMs: this.resync() }, []);
     }
 
     const requests = readRequests({ annotations: app.metadata.annotations ?? {}, previous, generation: app.metadata.generation, conditions: status.conditions, now }); // prettier-ignore

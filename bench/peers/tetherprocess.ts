@@ -1,39 +1,13 @@
 // `tether controller` as its own process for the side-by-side benchmark, so its memory and CPU
-// are read from /proc exactly like Flux's controllers are; plus the /proc reading itself (Linux).
-import { execFileSync } from "node:child_process";
+// are read from /proc exactly like Flux's controllers are (with bench/lib's /proc reader; Linux).
 import fs from "node:fs/promises";
 import path from "node:path";
 import { repoRoot } from "../../src/localcluster/components.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
 import { waitFor } from "../../src/localcluster/wait.js";
+import type { ProcSample } from "../lib/controllerprocess.js";
+import { sampleProcess } from "../lib/controllerprocess.js";
 import type { BenchRun } from "../lib/run.js";
-
-export interface ProcSample {
-  /** performance.now() when read. */
-  readonly at: number;
-  readonly rssBytes: number;
-  /** utime + stime in seconds. */
-  readonly cpuSeconds: number;
-}
-
-let ticks: number | undefined;
-function clockTicks(): number {
-  ticks ??= Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  return ticks;
-}
-
-/** Memory and CPU time of one process, from /proc/<pid>/status and /proc/<pid>/stat. */
-export async function sampleProcess(pid: number): Promise<ProcSample> {
-  const [status, stat] = await Promise.all([
-    fs.readFile(`/proc/${pid}/status`, "utf8"),
-    fs.readFile(`/proc/${pid}/stat`, "utf8"),
-  ]);
-  const rssKib = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? Number.NaN);
-  // The command name may hold spaces: count fields after its closing parenthesis (utime is 14th).
-  const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const cpuSeconds = (Number(rest[11]) + Number(rest[12])) / clockTicks();
-  return { at: performance.now(), rssBytes: rssKib * 1024, cpuSeconds };
-}
 
 export interface SteadyState {
   /** Per process, then the total. */

@@ -292,7 +292,9 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     readConfigMap,
     startSession,
     adminPasswordChanged: (mtime) => {
-      adminMtime = Math.max(mtime, adminMtime ?? mtime);
+      // Sessions issued since the last change may be dated up to its cut-off (see startSession): a
+      // change within that same second must cut after them too, so never before the old cut-off.
+      adminMtime = Math.max(mtime, adminCutoff() ?? mtime, adminMtime ?? mtime);
     },
     clientIp,
     log,

@@ -65,7 +65,10 @@ export interface BenchControllerProcess {
 }
 
 export function startControllerProcess(options: ControllerProcessOptions): BenchControllerProcess {
+  // TETHER_BENCH_NODE_ARGS: extra Node flags for the controller only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = (process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
   const argv = [
+    ...nodeArgs,
     ...(options.runtime === "dist" ? ["dist/cli/main.js"] : ["--import", "tsx", "src/cli/main.ts"]), "controller",
     "--kubeconfig", options.kubeconfig, "--namespace", options.namespace,
     "--system-namespace", options.systemNamespace, "--cache-dir", options.cacheDir,

@@ -28,6 +28,7 @@ import type { BenchControllerProcess } from "./controllerprocess.js";
 import { startControllerProcess } from "./controllerprocess.js";
 import type { BenchRun } from "./run.js";
 import { ObjectWatch } from "./watch.js";
+import { mapLimit } from "../../src/engine/concurrency.js";
 
 export interface FleetArgs {
   readonly quick: boolean;
@@ -124,24 +125,7 @@ export function appFiles(dir: string, objects: number, generation: number): Reco
   return files;
 }
 
-/** `fn` over `items`, at most `limit` at once. */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
-  // prettier-ignore
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+export { mapLimit };
 
 export const synced = (revision?: string) => (app: Application) =>
   app.status?.sync?.status === "Synced" && (revision === undefined || app.status.sync.revision === revision);

@@ -37,6 +37,7 @@ import type { ChangeSetEntry } from "./sync.js";
 import { PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
+import { mapLimit } from "../engine/concurrency.js";
 import { admitToProject, policyGate, projectName } from "./policy.js";
 import { checkPolicies, type PolicyRules } from "./policygate.js";
 import type { ProjectLookup } from "./projects.js";
@@ -72,21 +73,7 @@ export interface ReconcilerDeps {
 
 const PROGRESSING_RECHECK_MS = 5_000;
 const OPERATION_RECHECK_MS = 2_000;
-const COMPARE_CONCURRENCY = 8;
-
-/** `fn` over `items` with at most `limit` running at once; results in input order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+const COMPARE_CONCURRENCY = 16;
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
@@ -240,26 +227,10 @@ export class Reconciler {
       return this.comparisonFailed({ app, current, previous, status, now, reason: "WatchFailed", text, requestAnnotations }); // prettier-ignore
     }
 
-    const namespaceExists = new Map<string, Promise<boolean>>();
-    const renderedNamespaces = new Set(desired.filter((d) => d.kind === "Namespace").map((d) => d.name));
-    const nsPending = (ns: string | undefined) => {
-      if (!ns) return Promise.resolve(false);
-      if (renderedNamespaces.has(ns) || (syncOptions.createNamespace && ns === namespace)) {
-        let known = namespaceExists.get(ns);
-        if (!known) {
-          known = cluster.resources
-            .read({ apiVersion: "v1", kind: "Namespace", name: ns })
-            .then((n) => n !== undefined);
-          namespaceExists.set(ns, known);
-        }
-        return known.then((exists) => !exists);
-      }
-      return Promise.resolve(false);
-    };
     // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
     let comparisons: ObjectComparison[] = await mapLimit(desired, COMPARE_CONCURRENCY, async (d) => {
       const live = cluster.watches.get(d);
-      return cluster.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences, namespacePending: live ? false : await nsPending(d.namespace) }); // prettier-ignore
+      return cluster.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences }); // prettier-ignore
     });
 
     const candidates = [...cluster.watches.ownedBy(key)];
@@ -428,8 +399,10 @@ export class Reconciler {
       }
       // The apply results are the new live objects: compare status follows from them.
       const applied = new Map(results.filter((r) => r.applied).map((r) => [liveKey(r.applied as KubernetesObject), r.applied as KubernetesObject])); // prettier-ignore
-      comparisons = comparisons.map((c) => {
+      comparisons = comparisons.map((c, i) => {
         const after = applied.get(c.desired.key);
+        const manifest = desired[i];
+        if (after && manifest) cluster.comparer.recordApplied({ desired: manifest, live: after, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences }); // prettier-ignore
         return after
           ? { ...c, live: after, result: { ...c.result, status: "Synced", created: false, fields: [] } }
           : c;

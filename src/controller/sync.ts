@@ -8,7 +8,8 @@
 // (another GitOps tool, another app) holds it, that is a real ownership dispute: Tether reports
 // it by name and forces only if the user asked (syncOptions Force=true).
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { applyOrder, isClusterFoundation, pruneOrder } from "../engine/apply/order.js";
+import { applyBatches, isClusterFoundation, pruneBatches } from "../engine/apply/order.js";
+import { mapLimit } from "../engine/concurrency.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
 import { resourceSyncOptions } from "../engine/prune/ownership.js";
 import type { SyncOptions } from "../engine/status/syncoptions.js";
@@ -91,8 +92,15 @@ export function usesReplace(desired: DesiredObject, options: SyncOptions): boole
 }
 
 /**
+ * Requests in flight at once within one batch (objects of one kind). An app of thousands of objects
+ * must not pay one round trip per object in sequence; more than this only queues in the apiserver.
+ */
+export const APPLY_CONCURRENCY = 16;
+
+/**
  * Applies objects: Namespaces and CRDs first (CRDs until Established, so custom resources of the
- * same step can follow), then the rest in kind order. One entry per object; never throws.
+ * same step can follow), then the rest in kind order — one kind after another, the objects of a
+ * kind concurrently. One entry per object, in apply order; never throws.
  */
 export async function applyObjects(
   resources: ResourceClient,
@@ -100,25 +108,26 @@ export async function applyObjects(
   options: SyncOptions,
   liveOf: (d: DesiredObject) => KubernetesObject | undefined,
 ): Promise<ChangeSetEntry[]> {
-  const results: ChangeSetEntry[] = [];
-  const ordered = applyOrder(items.map((a) => ({ ...a, ...a.desired.object })));
+  const withKinds = items.map((a) => ({ ...a, ...a.desired.object }));
   const stages = [
-    ordered.filter((o) => isClusterFoundation(o)),
-    ordered.filter((o) => !isClusterFoundation(o)),
+    withKinds.filter((o) => isClusterFoundation(o)),
+    withKinds.filter((o) => !isClusterFoundation(o)),
   ];
-  for (const stage of stages) {
-    for (const { desired, exists } of stage) {
+  const results: ChangeSetEntry[] = [];
+  for (const batch of stages.flatMap((stage) => applyBatches(stage))) {
+    const entries = await mapLimit(batch, APPLY_CONCURRENCY, async ({ desired, exists }) => {
       const entry = entryOf(desired);
       try {
         const applied = usesReplace(desired, options)
           ? await resources.replace(desired.object)
           : await applyOne(resources, desired, liveOf(desired), options.force);
         if (desired.kind === "CustomResourceDefinition") await waitEstablished(resources, desired.name);
-        results.push({ ...entry, action: exists ? "configured" : "created", applied });
+        return { ...entry, action: exists ? "configured" : "created", applied };
       } catch (error) {
-        results.push({ ...entry, action: "failed", message: errorMessage(error) });
+        return { ...entry, action: "failed", message: errorMessage(error) };
       }
-    }
+    });
+    results.push(...entries);
   }
   return results;
 }
@@ -139,30 +148,25 @@ export async function pruneObjects(
   propagationPolicy: SyncOptions["prunePropagationPolicy"] = "Foreground",
 ): Promise<ChangeSetEntry[]> {
   const results: ChangeSetEntry[] = [];
-  for (const decision of pruneOrder(decisions.map((d) => ({ ...d, ...d.object })))) {
-    const object = decision.object;
-    const entry = {
-      apiVersion: object.apiVersion ?? "",
-      kind: object.kind ?? "",
-      namespace: object.metadata?.namespace,
-      name: object.metadata?.name ?? "",
-    };
-    if (decision.action === "keep") {
-      results.push({ ...entry, action: "kept", message: decision.reason });
-    } else if (blocked) {
-      results.push({ ...entry, action: "kept", message: blocked });
-    } else {
+  for (const batch of pruneBatches(decisions.map((d) => ({ ...d, ...d.object })))) {
+    const entries = await mapLimit(batch, APPLY_CONCURRENCY, async (decision): Promise<ChangeSetEntry> => {
+      const object = decision.object;
+      const entry = {
+        apiVersion: object.apiVersion ?? "",
+        kind: object.kind ?? "",
+        namespace: object.metadata?.namespace,
+        name: object.metadata?.name ?? "",
+      };
+      if (decision.action === "keep") return { ...entry, action: "kept", message: decision.reason };
+      if (blocked) return { ...entry, action: "kept", message: blocked };
       try {
         const outcome = await resources.remove(entry, propagationPolicy);
-        results.push({
-          ...entry,
-          action: "deleted",
-          message: outcome === "absent" ? "already gone" : "pruned",
-        });
+        return { ...entry, action: "deleted", message: outcome === "absent" ? "already gone" : "pruned" };
       } catch (error) {
-        results.push({ ...entry, action: "failed", message: `prune failed: ${errorMessage(error)}` });
+        return { ...entry, action: "failed", message: `prune failed: ${errorMessage(error)}` };
       }
-    }
+    });
+    results.push(...entries);
   }
   return results;
 }

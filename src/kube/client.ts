@@ -8,6 +8,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
 } from "@kubernetes/client-node";
+import { reuseConnections } from "./agents.js";
 import { ApiError, RawClient } from "./raw.js";
 
 export interface KubeClients {
@@ -25,10 +26,11 @@ export function loadKubeConfig(file?: string): KubeConfig {
   const config = new KubeConfig();
   if (file) config.loadFromFile(file);
   else config.loadFromDefault();
-  return config;
+  return reuseConnections(config);
 }
 
 export function kubeClients(config: KubeConfig): KubeClients {
+  reuseConnections(config);
   return {
     config,
     core: config.makeApiClient(CoreV1Api),

@@ -16,21 +16,10 @@ import type { Application } from "../../src/model/application.js";
 import { APP_GROUP, configMap, IN_CLUSTER, isGone } from "../helpers/app.js";
 import type { ControllerProcess } from "../helpers/controllerprocess.js";
 import { runController } from "../helpers/controllerprocess.js";
+import { mapLimit } from "../../src/engine/concurrency.js";
 import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";
 
 const APPS = Number(process.env["TETHER_FAULT_APPS"] ?? 100);
-
-async function mapLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<unknown>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
 
 describe(`faults: the controller restarted while ${APPS} apps are OutOfSync`, () => {
   let git: GitServer;

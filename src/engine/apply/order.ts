@@ -83,3 +83,29 @@ export function pruneOrder<T extends Orderable>(objects: readonly T[]): T[] {
 export function isClusterFoundation(object: Orderable): boolean {
   return object.kind === "Namespace" || object.kind === "CustomResourceDefinition";
 }
+
+/**
+ * Objects in apply order, cut into batches of one kind: a batch may be applied concurrently (its
+ * objects do not refer to each other by kind order), batches one after another. An app of 2,000
+ * ConfigMaps is one batch; Namespace → ServiceAccount → Deployment stay in sequence.
+ */
+export function applyBatches<T extends Orderable>(objects: readonly T[]): T[][] {
+  return batchesOf(applyOrder(objects));
+}
+
+/** Like applyBatches, in prune (reverse apply) order. */
+export function pruneBatches<T extends Orderable>(objects: readonly T[]): T[][] {
+  return batchesOf(pruneOrder(objects));
+}
+
+function batchesOf<T extends Orderable>(ordered: readonly T[]): T[][] {
+  const batches: T[][] = [];
+  let last: string | undefined;
+  for (const object of ordered) {
+    const kind = `${kindRank(object)}/${object.kind ?? ""}`;
+    if (kind !== last || batches.length === 0) batches.push([]);
+    batches[batches.length - 1]?.push(object);
+    last = kind;
+  }
+  return batches;
+}

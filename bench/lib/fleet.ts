@@ -178,8 +178,19 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
       await clients.core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/bench": "true" } } } }); // prettier-ignore
       created.push(name);
     });
+    await settled(names);
     return names;
   };
+  // kube-controller-manager gives each new namespace a ServiceAccount and a ConfigMap (two POSTs);
+  // wait for that to be over, so its catching-up is not counted in what is measured next.
+  const settled = (names: readonly string[]) =>
+    waitFor(`kube-controller-manager to set up ${names.length} namespace(s)`, async () => {
+      const wanted = new Set(names);
+      const accounts = await clients.core.listServiceAccountForAllNamespaces({ fieldSelector: "metadata.name=default" }); // prettier-ignore
+      const roots = await clients.core.listConfigMapForAllNamespaces({ fieldSelector: "metadata.name=kube-root-ca.crt" }); // prettier-ignore
+      const count = (items: readonly KubernetesObject[]) => items.filter((o) => wanted.has(o.metadata?.namespace ?? "")).length; // prettier-ignore
+      return count(accounts.items) === wanted.size && count(roots.items) === wanted.size;
+    }, { timeoutMs: 300_000, intervalMs: 500 }); // prettier-ignore
   const appNamespace = `fleet-apps-${id}`;
   const systemNamespace = `fleet-system-${id}`;
   progress(`creating ${apps.length + 2} namespace(s)`);

@@ -23,6 +23,7 @@ import { createApiMetrics } from "./metrics.js";
 import { documentRoutes, OPENAPI_CONFIG, OPENAPI_PATH } from "./openapi.js";
 import { ClusterSource, registerClusterRoutes } from "./clusters.js";
 import { registerApplicationRoutes } from "./routes.js";
+import { ApplicationIndex, type InProcessController } from "./appindex.js";
 import { ApplicationStore } from "./store.js";
 import { serveUi } from "./static.js";
 import { applicationStream } from "./stream.js";
@@ -64,6 +65,11 @@ export interface ApiOptions {
    * without it the diff shows the differing fields and the live object only.
    */
   desired?: DesiredSource;
+  /**
+   * The controller of this process: webhooks match against its cache and refresh through its queue.
+   * Without it the API watches Applications itself and refreshes through the refresh annotation.
+   */
+  controller?: InProcessController;
 }
 
 /**
@@ -89,7 +95,18 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     if (options.signal?.aborted) resolve();
     options.signal?.addEventListener("abort", () => resolve(), { once: true });
   });
-  void closing.then(() => refresher.close());
+  const index = options.controller ? undefined : new ApplicationIndex(clients, resources, options.namespace);
+  void closing.then(() => {
+    refresher.close();
+    index?.stop();
+  });
+  const { controller } = options;
+  const webhookApps = controller
+    ? () => Promise.resolve(controller.applications().filter((a) => !options.namespace || a.metadata.namespace === options.namespace)) // prettier-ignore
+    : () => (index as ApplicationIndex).list();
+  const webhookRefresh = controller
+    ? (keys: string[]) => Promise.resolve(controller.refresh(keys))
+    : (keys: string[]) => refresher.add(keys);
 
   const app = new OpenAPIHono({
     // zod-openapi's own validation is not used (handlers validate), but keep its errors in our shape.
@@ -123,8 +140,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
         headers: c.req.header(),
         body: c.req.raw.body,
         secrets: options.webhookSecrets ?? {},
-        store,
-        refresher,
+        applications: webhookApps,
+        refresh: webhookRefresh,
       }),
     ),
   );

@@ -11,6 +11,7 @@ import {
   verifyWebhook,
 } from "./webhooks/index.js";
 import { REFRESH_ANNOTATION } from "../kube/constants.js";
+import type { Application } from "../model/application.js";
 import type { ApplicationStore } from "./store.js";
 import type { WebhookResponse } from "./types.js";
 
@@ -94,21 +95,23 @@ export async function handleWebhook(input: {
   headers: WebhookHeaders;
   body: ReadableStream<Uint8Array> | null;
   secrets: WebhookSecrets;
-  store: ApplicationStore;
-  refresher: WebhookRefresher;
+  /** The current Applications (a cache: see ./appindex.ts). */
+  applications: () => Promise<readonly Application[]>;
+  /** Asks the controller to refresh these apps. */
+  refresh: (keys: string[]) => Promise<void>;
 }): Promise<WebhookResponse> {
   const body = await readCapped(input.body, MAX_WEBHOOK_BODY_BYTES);
   const verified = verifyWebhook({ headers: input.headers, body, secrets: input.secrets });
   const parsed = parsePushEvent(verified.provider, verified.eventName, body);
   if ("ignored" in parsed) return { provider: verified.provider, ignored: parsed.ignored, refreshed: [] };
-  const apps = await input.store.list();
+  const apps = await input.applications();
   const matched = new Map<string, string>();
   for (const push of parsed.pushes) {
     for (const refresh of appsToRefresh(push, apps)) {
       if (!matched.has(refresh.key)) matched.set(refresh.key, refresh.reason);
     }
   }
-  await input.refresher.add([...matched.keys()]);
+  await input.refresh([...matched.keys()]);
   return {
     provider: verified.provider,
     refreshed: [...matched].map(([key, reason]) => ({ key, reason })),

@@ -1,6 +1,7 @@
 // The controller process: Application informer → work queue → reconcile, plus the shared watches
 // on managed kinds that turn drift into a reconcile within a debounce window, and the AppProject
 // informer and dependsOn notifier that re-evaluate the apps a project or a dependency change affects.
+import type { Application } from "../model/application.js";
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
@@ -88,6 +89,10 @@ export interface Controller {
   readonly images?: ImageAutomation;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
+  /** Refreshes these apps (`namespace/name`) now: Git is asked again, whatever the poll interval. */
+  refreshApps(keys: readonly string[]): void;
+  /** Every Application in the controller's cache. */
+  applications(): Application[];
   /** What a sync would make this object (the last dry-run, normalized, Secrets masked): a diff's desired side. */
   desiredOf(ref: { group: string; kind: string; namespace?: string; name: string }): JsonObject | undefined;
   stop(): Promise<void>;
@@ -291,7 +296,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     onError: (error) => log(`watch applications: ${String(error)}`),
   });
-  const dependents = new DependentsNotifier(apps, (key) => workQueue.add(key));
+  const dependents = new DependentsNotifier((key) => workQueue.add(key));
   // A project changed: its apps are judged again now (a tightened rule stops the next sync).
   const projects = new ProjectStore(clients, {
     config: options.config,
@@ -405,6 +410,16 @@ export async function startController(options: ControllerOptions): Promise<Contr
     images,
     desiredOf(ref) {
       return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
+    },
+    refreshApps(keys) {
+      for (const key of keys) {
+        if (!apps.get(key)) continue;
+        reconciler.requestRefresh(key);
+        workQueue.add(key);
+      }
+    },
+    applications() {
+      return apps.keys().flatMap((key) => apps.get(key) ?? []);
     },
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);

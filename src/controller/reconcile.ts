@@ -331,6 +331,8 @@ export class Reconciler {
 
     let results: ChangeSetEntry[] = [];
     let operationRunning = false;
+    /** This reconcile recorded SyncSucceeded or DriftCorrected: "now Synced" is already said. */
+    let syncAnnounced = false;
     const startsNew =
       !continuing &&
       initiatedBy !== undefined &&
@@ -393,6 +395,7 @@ export class Reconciler {
           deps.events.record(app, "Warning", "SyncFailed", outcome.summary);
         } else {
           const healed = decision.selfHeal && !continuing;
+          syncAnnounced = true;
           deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${outcome.summary}`); // prettier-ignore
           if (healed) for (const c of toApply) this.selfHeal.record(key, c);
         }
@@ -429,7 +432,7 @@ export class Reconciler {
         message: revision.message,
       },
     };
-    this.recordTransitions(app, previous, status);
+    this.recordTransitions(app, previous, status, syncAnnounced);
     const retryAfter = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? retryDelayMs(app.spec.syncPolicy?.retry?.backoff, (status.operationState.retryCount ?? 0) + 1) : undefined; // prettier-ignore
     // A running operation is woken by watch events on the objects it waits for; the requeue is a backstop.
     const requeueAfterMs = operationRunning
@@ -439,8 +442,15 @@ export class Reconciler {
     return this.finish(current, previous, status, { requeueAfterMs: gate.requeueAfter(requeueAfterMs) }, gate.handled(requestAnnotations)); // prettier-ignore
   }
 
-  private recordTransitions(app: Application, previous: ApplicationStatus, next: ApplicationStatus): void {
-    if (previous.sync?.status !== next.sync?.status && next.sync?.status) {
+  private recordTransitions(
+    app: Application,
+    previous: ApplicationStatus,
+    next: ApplicationStatus,
+    syncAnnounced: boolean,
+  ): void {
+    // After a successful sync, "sync status → Synced" repeats the SyncSucceeded Event just recorded.
+    const repeated = syncAnnounced && next.sync?.status === "Synced";
+    if (previous.sync?.status !== next.sync?.status && next.sync?.status && !repeated) {
       this.deps.events.record(app, next.sync.status === "OutOfSync" ? "Warning" : "Normal", next.sync.status, `sync status ${previous.sync?.status ?? "none"} → ${next.sync.status}`); // prettier-ignore
     }
     if (previous.health?.status !== next.health?.status && next.health?.status) {

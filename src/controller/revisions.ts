@@ -1,12 +1,17 @@
 // Revision resolution shared by every app: a (repository, targetRevision) pair is resolved at
 // most once per poll interval however many apps use it, concurrent asks share one call, and a
 // repository is listed (ls-remote) at most once per interval whatever revisions its apps follow.
-// A refresh request bypasses both.
+// A refresh request bypasses both, but refreshes are coalesced too: one that arrives while a call is
+// in flight cannot use that call's answer (it may predate the push being refreshed for), so it
+// waits for the next call, which every refresh arriving meanwhile shares. A storm of webhooks thus
+// costs at most one listing in flight and one queued per revision, and none misses its push.
 import type { RepositoryCache, ResolvedRevision } from "../engine/source/index.js";
 
 export class RevisionResolver {
   private readonly resolved = new Map<string, { at: number; value: ResolvedRevision }>();
   private readonly inFlight = new Map<string, Promise<ResolvedRevision>>();
+  /** The call that starts when the in-flight one ends, shared by the refreshes asked meanwhile. */
+  private readonly nextRefresh = new Map<string, Promise<ResolvedRevision>>();
 
   constructor(
     private readonly source: RepositoryCache,
@@ -22,14 +27,31 @@ export class RevisionResolver {
     const key = `${repoURL}\n${targetRevision ?? "HEAD"}`;
     const cached = this.resolved.get(key);
     if (!refresh && cached && this.now() - cached.at < this.maxAgeMs) return cached.value;
-    let pending = this.inFlight.get(key);
-    if (!pending) {
+    const call = () => {
       // Without a refresh, a listing of the repository made for another app in this interval will do.
       const options = refresh ? {} : { maxAgeMs: this.maxAgeMs };
-      pending = this.source
-        .resolve(repoURL, targetRevision, options)
-        .finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, pending);
+      const started = this.source.resolve(repoURL, targetRevision, options).finally(() => {
+        if (this.inFlight.get(key) === started) this.inFlight.delete(key);
+      });
+      this.inFlight.set(key, started);
+      return started;
+    };
+    const current = this.inFlight.get(key);
+    let pending: Promise<ResolvedRevision>;
+    if (!current) pending = call();
+    else if (!refresh) pending = current;
+    else {
+      let next = this.nextRefresh.get(key);
+      if (!next) {
+        next = current
+          .catch(() => undefined)
+          .then(() => {
+            this.nextRefresh.delete(key);
+            return call();
+          });
+        this.nextRefresh.set(key, next);
+      }
+      pending = next;
     }
     try {
       const value = await pending;

@@ -115,18 +115,22 @@ export async function applyObjects(
   ];
   const results: ChangeSetEntry[] = [];
   for (const batch of stages.flatMap((stage) => applyBatches(stage))) {
-    const entries = await mapLimit(batch, APPLY_CONCURRENCY, async ({ desired, exists }) => {
-      const entry = entryOf(desired);
-      try {
-        const applied = usesReplace(desired, options)
-          ? await resources.replace(desired.object)
-          : await applyOne(resources, desired, liveOf(desired), options.force);
-        if (desired.kind === "CustomResourceDefinition") await waitEstablished(resources, desired.name);
-        return { ...entry, action: exists ? "configured" : "created", applied };
-      } catch (error) {
-        return { ...entry, action: "failed", message: errorMessage(error) };
-      }
-    });
+    const entries = await mapLimit(
+      batch,
+      APPLY_CONCURRENCY,
+      async ({ desired, exists }): Promise<ChangeSetEntry> => {
+        const entry = entryOf(desired);
+        try {
+          const applied = usesReplace(desired, options)
+            ? await resources.replace(desired.object)
+            : await applyOne(resources, desired, liveOf(desired), options.force);
+          if (desired.kind === "CustomResourceDefinition") await waitEstablished(resources, desired.name);
+          return { ...entry, action: exists ? "configured" : "created", applied };
+        } catch (error) {
+          return { ...entry, action: "failed", message: errorMessage(error) };
+        }
+      },
+    );
     results.push(...entries);
   }
   return results;

@@ -61,13 +61,13 @@ export class ManagedWatches {
     return watched.informer.get(ref.namespace, ref.name);
   }
 
-  /** Every cached object (of the app's tracked kinds) whose tracking annotation names `app`. */
+  /** Every cached object (of the app's tracked kinds) whose tracking annotation names `app` (indexed: no scan). */
   ownedBy(app: AppKey): KubernetesObject[] {
     const found: KubernetesObject[] = [];
     for (const key of this.kindsOfApp.get(app) ?? []) {
       const watched = this.kinds.get(key);
       if (!watched) continue;
-      for (const object of watched.informer.list()) if (trackedApp(object) === app) found.push(object);
+      found.push(...watched.informer.byIndex(app));
     }
     return found;
   }
@@ -92,6 +92,7 @@ export class ManagedWatches {
         config: this.options.config,
         path: collectionPath(info),
         labelSelector,
+        indexBy: (object) => trackedApp(object),
         list: () => this.options.resources.listWithVersion(ref.apiVersion, ref.kind, labelSelector),
         onEvent: (type, object) => {
           // Watch events carry no apiVersion/kind on some paths; the informer's kind is authoritative.

@@ -16,6 +16,8 @@ export interface InformerOptions {
   readonly list: () => Promise<{ items: KubernetesObject[]; resourceVersion: string }>;
   readonly onEvent: InformerHandler;
   readonly onError?: (error: unknown) => void;
+  /** A secondary index: `byIndex(value)` returns the cached objects for which this returns `value`. */
+  readonly indexBy?: (object: KubernetesObject) => string | undefined;
   /** Cap on the restart backoff. */
   readonly maxBackoffMs?: number;
   /** Server-side lifetime of one watch request (tests shorten it to exercise resumption). */
@@ -28,6 +30,7 @@ const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ""}/${o.metad
 
 export class Informer {
   private readonly cache = new Map<string, KubernetesObject>();
+  private readonly index = new Map<string, Map<string, KubernetesObject>>();
   private resourceVersion = "";
   private stopped = false;
   private abort: AbortController | undefined;
@@ -75,6 +78,33 @@ export class Informer {
     return [...this.cache.values()];
   }
 
+  /** The cached objects `indexBy` maps to `value` (none without `indexBy`). */
+  byIndex(value: string): KubernetesObject[] {
+    return [...(this.index.get(value)?.values() ?? [])];
+  }
+
+  /** Every cache change goes through here, so the index always matches the cache. */
+  private put(key: string, object: KubernetesObject | undefined): void {
+    const indexBy = this.options.indexBy;
+    if (indexBy) {
+      const before = this.cache.get(key);
+      const from = before ? indexBy(before) : undefined;
+      const to = object ? indexBy(object) : undefined;
+      if (from !== undefined && from !== to) {
+        const bucket = this.index.get(from);
+        bucket?.delete(key);
+        if (bucket?.size === 0) this.index.delete(from);
+      }
+      if (to !== undefined && object) {
+        let bucket = this.index.get(to);
+        if (!bucket) this.index.set(to, (bucket = new Map<string, KubernetesObject>()));
+        bucket.set(key, object);
+      }
+    }
+    if (object) this.cache.set(key, object);
+    else this.cache.delete(key);
+  }
+
   private async relist(): Promise<void> {
     const { items, resourceVersion } = await this.options.list();
     this.relists += 1;
@@ -83,7 +113,7 @@ export class Informer {
       const key = keyOf(item);
       seen.add(key);
       const previous = this.cache.get(key);
-      this.cache.set(key, item);
+      this.put(key, item);
       if (!previous) this.options.onEvent("ADDED", item);
       else if (previous.metadata?.resourceVersion !== item.metadata?.resourceVersion) {
         this.options.onEvent("MODIFIED", item);
@@ -91,7 +121,7 @@ export class Informer {
     }
     for (const [key, item] of this.cache) {
       if (seen.has(key)) continue;
-      this.cache.delete(key);
+      this.put(key, undefined);
       this.options.onEvent("DELETED", item);
     }
     this.resourceVersion = resourceVersion;
@@ -107,8 +137,7 @@ export class Informer {
     if (rv) this.resourceVersion = rv;
     if (type === "BOOKMARK") return;
     const key = keyOf(object);
-    if (type === "DELETED") this.cache.delete(key);
-    else this.cache.set(key, object);
+    this.put(key, type === "DELETED" ? undefined : object);
     if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") this.options.onEvent(type, object);
     this.backoffMs = 0;
   }

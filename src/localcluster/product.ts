@@ -116,6 +116,10 @@ export async function startProduct(
       host: "127.0.0.1",
       registry,
       desired,
+      controller: {
+        applications: () => controller.applications(),
+        refresh: (keys) => controller.refreshApps(keys),
+      },
       log: options.log,
     }).catch((error: unknown) => {
       const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;

@@ -23,6 +23,9 @@ before(async () => {
     "kust/kustomization.yaml": "resources: [cm.yaml]\n",
     "kust/cm.yaml": cm("k"),
     "broken/x.yaml": "kind: ConfigMap\n",
+    "chart/Chart.yaml": "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    "chart/templates/cm.yaml":
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\n",
   };
   for (const [rel, text] of Object.entries(files)) {
     await fs.mkdir(path.dirname(path.join(tmp, rel)), { recursive: true });
@@ -60,12 +63,35 @@ test("commit, path and options are all part of the key", async () => {
   const renderer = createRenderer(tools);
   await renderer.render(input("plain"));
   await renderer.render(input("plain", { commit: "b".repeat(40) }));
-  await renderer.render(input("plain", { namespace: "other" }));
   await renderer.render(
     input("plain", { source: { repoURL: "x", path: "plain", directory: { include: "a.yaml" } } }),
   );
-  assert.equal(renderer.stats.renders, 4);
+  assert.equal(renderer.stats.renders, 3);
   assert.equal(renderer.stats.cacheHits, 0);
+});
+
+test("apps of one path share a directory or Kustomize render; Helm renders per app name and namespace", async () => {
+  const renderer = createRenderer(tools);
+  const plain = await renderer.render(input("plain", { appName: "one", namespace: "a" }));
+  assert.equal(await renderer.render(input("plain", { appName: "two", namespace: "b" })), plain);
+  assert.equal(renderer.cached(input("plain", { appName: "three", namespace: "c" })), plain);
+  await renderer.render(input("kust", { appName: "one", namespace: "a" }));
+  await renderer.render(input("kust", { appName: "two", namespace: "b" }));
+  assert.deepEqual([renderer.stats.renders, renderer.stats.toolInvocations], [2, 1]);
+
+  const one = await renderer.render(input("chart", { appName: "one", namespace: "a" }));
+  const two = await renderer.render(input("chart", { appName: "two", namespace: "b" }));
+  assert.equal(renderer.cached(input("chart", { appName: "three", namespace: "c" })), undefined);
+  assert.deepEqual(
+    [one, two].map((r) => [r.type, r.objects[0]?.object.metadata?.name, r.objects[0]?.object.metadata?.namespace]),
+    [["Helm", "one", "a"], ["Helm", "two", "b"]],
+  ); // prettier-ignore
+  assert.equal(
+    await renderer.render(input("chart", { appName: "one", namespace: "a" })),
+    one,
+    "the same app: cached",
+  );
+  assert.deepEqual([renderer.stats.renders, renderer.stats.toolInvocations], [4, 3]);
 });
 
 test("concurrent renders of one key share a single run", async () => {

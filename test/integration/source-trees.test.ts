@@ -42,7 +42,7 @@ test("a tree holds the commit's files exactly, read-only, with symlinks kept as 
   await ws.push();
 
   const cacheDir = path.join(tmp, "cache-content");
-  const cache = createRepositoryCache({ cacheDir, timeoutMs: 20_000 });
+  const cache = createRepositoryCache({ cacheDir, timeoutMs: 20_000, treeLingerMs: 0 });
   assert.equal((await cache.resolve(url, "main")).commit, commit);
   const tree = await cache.acquireTree(url, commit);
   assert.equal(tree.dir, path.join(cacheDir, "trees", commit));
@@ -65,7 +65,7 @@ test("applications at one commit share one tree; it goes away with the last rele
   const ws = await GitWorkspace.clone(url);
   const c1 = await ws.commitAndPush({ "a.yaml": "1\n" }, "one");
   const c2 = await ws.commitAndPush({ "a.yaml": "2\n" }, "two");
-  const cache = createRepositoryCache({ cacheDir: path.join(tmp, "cache-shared"), timeoutMs: 20_000 });
+  const cache = createRepositoryCache({ cacheDir: path.join(tmp, "cache-shared"), timeoutMs: 20_000, treeLingerMs: 0 });
   await cache.resolve(url, "main");
 
   const [a, b, old] = await Promise.all([

@@ -29,7 +29,11 @@ test("dependents are woken when a dependency's readiness changes, not on every s
     ["apps/other", app("other")],
   ]);
   const woken: string[] = [];
-  const notifier = new DependentsNotifier({ keys: () => [...apps.keys()], get: (k) => apps.get(k) }, (k) => woken.push(k)); // prettier-ignore
+  const notifier = new DependentsNotifier((k) => woken.push(k));
+  // Every app is observed as the controller lists them; dependents are known from then on.
+  notifier.observed("apps/web", apps.get("apps/web"));
+  notifier.observed("apps/other", apps.get("apps/other"));
+  woken.length = 0;
   notifier.observed("apps/db", apps.get("apps/db"));
   assert.deepEqual(woken, ["apps/web"], "first sight of db");
   notifier.observed("apps/db", apps.get("apps/db"));
@@ -40,4 +44,7 @@ test("dependents are woken when a dependency's readiness changes, not on every s
   assert.deepEqual(woken, ["apps/web", "apps/web", "apps/web"], "deleted");
   notifier.observed("apps/other", apps.get("apps/other"));
   assert.equal(woken.length, 3, "no app depends on other");
+  notifier.observed("apps/web", app("web"));
+  notifier.observed("apps/db", app("db", { sync: "OutOfSync" }));
+  assert.equal(woken.length, 3, "web no longer depends on db: not woken");
 });

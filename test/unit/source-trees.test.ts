@@ -104,3 +104,41 @@ test("the keyed mutex serializes one key and lets other keys run", async () => {
   );
   assert.equal(await mutex.run("repo-a", () => Promise.resolve(1)), 1, "a failure releases the lock");
 });
+
+test("a released tree lingers for the next user; beyond maxIdle the oldest idle tree is removed", async () => {
+  const root = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "tether-trees-")), "trees");
+  const trees = new TreeStore(root, { lingerMs: 60_000, maxIdle: 2 });
+  const { calls, extract } = extractor();
+  const commits = ["1", "2", "3"].map((c) => c.repeat(40));
+  const first = await trees.acquire(commits[0] ?? "", extract);
+  await first.release();
+  assert.ok(existsSync(first.dir), "kept after the last release");
+  assert.equal(trees.inUse, 0);
+  const again = await trees.acquire(commits[0] ?? "", extract);
+  assert.equal(calls.count, 1, "the next user of the commit reuses it: no second extraction");
+  await again.release();
+  for (const commit of commits.slice(1)) await (await trees.acquire(commit, extract)).release();
+  await waitUntil(() => !existsSync(first.dir));
+  assert.deepEqual(
+    commits.map((c) => existsSync(path.join(root, c))),
+    [false, true, true],
+    "two idle trees kept (maxIdle), the oldest removed",
+  );
+  await trees.drain();
+  assert.deepEqual(await fs.readdir(root), [], "drain removes the idle trees");
+  assert.deepEqual(trees.stats, { extracted: 3, removed: 3 });
+});
+
+test("an idle tree is removed once its linger is over", async () => {
+  const root = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "tether-trees-")), "trees");
+  const trees = new TreeStore(root, { lingerMs: 20 });
+  const tree = await trees.acquire(COMMIT, extractor().extract);
+  await tree.release();
+  await waitUntil(() => !existsSync(tree.dir));
+  assert.deepEqual(trees.stats, { extracted: 1, removed: 1 });
+});
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(condition(), "condition not reached within 5 s");
+}

@@ -121,17 +121,35 @@ export function createRenderer(options: RendererOptions): Renderer {
     }
   }
 
+  // Only Helm output depends on the app's name and namespace (release name, --namespace); every
+  // other render of a (commit, path, source) is the same for every app, so it is cached once under a
+  // key without them — a thousand apps of one path share one render and one copy of its objects.
+  // The type is known only after rendering (a Chart.yaml is detected), so a lookup tries the shared
+  // key first and takes it only for a non-Helm result.
+  const keysOf = (input: Omit<RenderInput, "repoRoot">) => {
+    const full = { ...input, repoRoot: "" };
+    const shared = { ...full, appName: undefined, namespace: "" };
+    return {
+      shared: renderCacheKey(shared, optionsHash(shared, options, limits)),
+      own: renderCacheKey(full, optionsHash(full, options, limits)),
+    };
+  };
+  const lookup = (keys: { shared: string; own: string }) => {
+    const shared = cache.get(keys.shared);
+    return shared && shared.type !== "Helm" ? shared : cache.get(keys.own);
+  };
+
   return {
     stats,
     cached(input) {
-      const full = { ...input, repoRoot: "" };
-      const hit = cache.get(renderCacheKey(full, optionsHash(full, options, limits)));
+      const hit = lookup(keysOf(input));
       if (hit) stats.cacheHits++;
       return hit;
     },
     async render(input) {
-      const key = renderCacheKey(input, optionsHash(input, options, limits));
-      const cached = cache.get(key);
+      const keys = keysOf(input);
+      const key = keys.own;
+      const cached = lookup(keys);
       if (cached) {
         stats.cacheHits++;
         return cached;
@@ -145,7 +163,7 @@ export function createRenderer(options: RendererOptions): Renderer {
       inFlight.set(key, promise);
       try {
         const result = await promise;
-        cache.set(key, result);
+        cache.set(result.type === "Helm" ? keys.own : keys.shared, result);
         return result;
       } finally {
         inFlight.delete(key);

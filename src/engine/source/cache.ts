@@ -40,6 +40,8 @@ export interface RepositoryCacheOptions {
   readonly credentials?: () => readonly SecretLike[] | Promise<readonly SecretLike[]>;
   /** The git CLI; tests wrap the real one to observe or fail calls. */
   readonly git?: GitRunner;
+  /** How long an extracted tree no one holds is kept for the next app at that commit; default 10 s. */
+  readonly treeLingerMs?: number;
 }
 
 export interface ResolvedRevision extends CommitInfo {
@@ -81,13 +83,21 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
   const run = options.git ?? systemGit;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const reposDir = path.join(path.resolve(options.cacheDir), "repos");
-  const trees = new TreeStore(path.join(path.resolve(options.cacheDir), "trees"));
+  const trees = new TreeStore(path.join(path.resolve(options.cacheDir), "trees"), { lingerMs: options.treeLingerMs ?? 10_000 }); // prettier-ignore
   const mutex = new KeyedMutex();
   // Per mirror: the ls-remote fingerprint the mirror was last successfully fetched at.
   const fetchedAt = new Map<string, string>();
   // Per mirror: the last successful listing and when it was made.
   const listed = new Map<string, { at: number; remote: RemoteRefs }>();
   const counts = { lsRemotes: 0, fetches: 0 };
+  // Commits already found in a mirror: a fetch never removes objects, so the answer stands, and a
+  // thousand apps at one commit cost one `git rev-parse`, not a thousand. Bounded, oldest out first.
+  const knownCommits = new Set<string>();
+  const remember = (key: string) => {
+    knownCommits.delete(key);
+    knownCommits.add(key);
+    if (knownCommits.size > 4096) knownCommits.delete(knownCommits.values().next().value as string);
+  };
 
   const dirOf = (url: RepoUrl) => path.join(reposDir, `${mirrorKey(url.normalized)}.git`);
 
@@ -173,7 +183,10 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
     }
     // Checked on every acquire, even when the tree is already shared: an application may only see a
     // commit that its own repository contains.
-    const present = await mutex.run(dir, () => findCommit(run, dir, commit, timeoutMs));
+    const present = knownCommits.has(`${dir}\n${commit}`)
+      ? commit
+      : await mutex.run(dir, () => findCommit(run, dir, commit, timeoutMs));
+    if (present === commit) remember(`${dir}\n${commit}`);
     if (present !== commit) {
       throw new SourceError(
         "RevisionNotFound",

@@ -1,6 +1,10 @@
 // Read-only file trees, one per commit, shared by every application at that commit and removed when
 // the last one releases it.
 //
+// A tree no one holds lingers a little (`lingerMs`, at most `maxIdle` of them) before removal: a
+// thousand apps reconciled one after another at the same commit would otherwise extract it (git
+// archive + tar, two processes) a thousand times.
+//
 // A tree is extracted under a temporary name, made read-only and renamed into place, so
 // `<root>/<commit>` existing always means "complete". Removal renames it away first for the same
 // reason. Symlinks are extracted as they are, including ones pointing outside the tree: refusing
@@ -27,6 +31,15 @@ export interface TreeStoreStats {
 interface Entry {
   users: number;
   readonly ready: Promise<string>;
+  /** Set while no one holds the tree: its removal, due after the linger. */
+  idle?: NodeJS.Timeout;
+}
+
+export interface TreeStoreOptions {
+  /** How long a tree no one holds is kept for the next user; 0 removes it at the last release. */
+  readonly lingerMs?: number;
+  /** Trees kept while no one holds them; the oldest goes first. */
+  readonly maxIdle?: number;
 }
 
 /** Runs `tar -x` into `dir`, feeding it the archive on stdin. */
@@ -85,11 +98,17 @@ export class TreeStore {
   private readonly removals = new Map<string, Promise<void>>();
   readonly stats: TreeStoreStats = { extracted: 0, removed: 0 };
 
-  constructor(private readonly root: string) {}
+  /** Trees no one holds, oldest first. */
+  private readonly idle = new Map<string, Entry>();
+
+  constructor(
+    private readonly root: string,
+    private readonly options: TreeStoreOptions = {},
+  ) {}
 
   /** Number of trees currently held by at least one user. */
   get inUse(): number {
-    return this.entries.size;
+    return this.entries.size - this.idle.size;
   }
 
   /**
@@ -109,6 +128,11 @@ export class TreeStore {
     }
     const held = entry;
     held.users += 1;
+    if (held.idle) {
+      clearTimeout(held.idle);
+      held.idle = undefined;
+      this.idle.delete(commit);
+    }
     let dir: string;
     try {
       dir = await held.ready;
@@ -125,16 +149,43 @@ export class TreeStore {
         released = true;
         held.users -= 1;
         if (held.users > 0 || this.entries.get(commit) !== held) return;
-        this.entries.delete(commit);
-        const removal = removeTree(dir).then(() => void (this.stats.removed += 1));
-        this.removals.set(commit, removal);
-        try {
-          await removal;
-        } finally {
-          if (this.removals.get(commit) === removal) this.removals.delete(commit);
+        const lingerMs = this.options.lingerMs ?? 0;
+        if (lingerMs <= 0) return this.remove(commit, held, dir);
+        held.idle = setTimeout(() => void this.remove(commit, held, dir).catch(() => undefined), lingerMs);
+        held.idle.unref();
+        this.idle.set(commit, held);
+        const maxIdle = this.options.maxIdle ?? 4;
+        for (const [oldest, entry] of this.idle) {
+          if (this.idle.size <= maxIdle) break;
+          clearTimeout(entry.idle);
+          void entry.ready.then((d) => this.remove(oldest, entry, d)).catch(() => undefined);
+          this.idle.delete(oldest);
         }
       },
     };
+  }
+
+  /** Removes every tree no one holds (shutdown; tests). */
+  async drain(): Promise<void> {
+    const idle = [...this.idle];
+    await Promise.all(idle.map(async ([commit, entry]) => {
+      clearTimeout(entry.idle);
+      await this.remove(commit, entry, await entry.ready);
+    })); // prettier-ignore
+  }
+
+  private async remove(commit: string, entry: Entry, dir: string): Promise<void> {
+    if (this.entries.get(commit) !== entry || entry.users > 0) return;
+    this.entries.delete(commit);
+    this.idle.delete(commit);
+    entry.idle = undefined;
+    const removal = removeTree(dir).then(() => void (this.stats.removed += 1));
+    this.removals.set(commit, removal);
+    try {
+      await removal;
+    } finally {
+      if (this.removals.get(commit) === removal) this.removals.delete(commit);
+    }
   }
 
   private async materialize(commit: string, extract: (dir: string) => Promise<void>): Promise<string> {

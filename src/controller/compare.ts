@@ -32,6 +32,18 @@ interface CacheEntry {
 const hash = (value: unknown) => createHash("sha256").update(JSON.stringify(value)).digest("base64url");
 
 /**
+ * Desired objects are reused from one reconcile to the next while the render and destination stay
+ * the same (see Reconciler), so their hash is kept with them: a quiet app's comparison costs no
+ * serialization of its manifests.
+ */
+const desiredHashes = new WeakMap<object, string>();
+function desiredHash(object: object): string {
+  let value = desiredHashes.get(object);
+  if (value === undefined) desiredHashes.set(object, (value = hash(object)));
+  return value;
+}
+
+/**
  * What of a live object can change the comparison. Kinds with a spec/status split bump
  * `generation` on every spec change, and status is never compared — so their status updates (a
  * rollout progressing) reuse the last result instead of costing a dry-run. Metadata counts too
@@ -125,7 +137,7 @@ export class Comparer {
       input.respectIgnoreDifferences && live
         ? { ...input.desired, object: respectIgnoredFields({ desired: input.desired.object as unknown as JsonObject, live: live as unknown as JsonObject, ignoreDifferences: input.ignoreDifferences }) as unknown as DesiredObject["object"] } // prettier-ignore
         : input.desired;
-    const fingerprint = hash([desired.object, liveFingerprint(live), input.ignoreDifferences ?? [], input.respectIgnoreDifferences ?? false]); // prettier-ignore
+    const fingerprint = hash([desiredHash(desired.object), liveFingerprint(live), input.ignoreDifferences ?? [], input.respectIgnoreDifferences ?? false]); // prettier-ignore
     return { desired, fingerprint };
   }
 

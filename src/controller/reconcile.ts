@@ -5,7 +5,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { isTetherError } from "../engine/errors.js";
 import { pruneCandidates } from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
-import type { Renderer } from "../engine/render/index.js";
+import type { RenderedObject, Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
 import { removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
@@ -91,6 +91,7 @@ export class Reconciler {
   private readonly selfHeal: SelfHealGuard;
   /** Apps whose next reconcile must look at Git again (a push notification, an API refresh). */
   private readonly forcedRefresh = new Set<string>();
+  private readonly preparedOf = new Map<string, { rendered: readonly RenderedObject[]; namespace: string; resources: ResourceClient; desired: DesiredObject[] }>(); // prettier-ignore
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.selfHeal = new SelfHealGuard(() => deps.clock().getTime());
@@ -105,6 +106,23 @@ export class Reconciler {
     return jitter(this.deps.pollIntervalMs);
   }
 
+  /**
+   * The app's desired objects, the same instances as last time while the render, the destination
+   * namespace and cluster are unchanged: their hashes (compare.ts) are then already known.
+   */
+  private async prepared(
+    key: string,
+    rendered: readonly RenderedObject[],
+    namespace: string,
+    resources: ResourceClient,
+  ): Promise<DesiredObject[]> {
+    const last = this.preparedOf.get(key);
+    if (last && last.rendered === rendered && last.namespace === namespace && last.resources === resources) return last.desired; // prettier-ignore
+    const desired = await prepareDesired({ app: key, installationId: this.deps.installationId, namespace, rendered: rendered.filter((r) => !isSkipped(r.object)), resources }); // prettier-ignore
+    this.preparedOf.set(key, { rendered, namespace, resources, desired });
+    return desired;
+  }
+
   /** The next reconcile of `key` bypasses the revision cache, like the refresh annotation. */
   requestRefresh(key: string): void {
     this.forcedRefresh.add(key);
@@ -114,6 +132,7 @@ export class Reconciler {
     const { deps } = this;
     const app = deps.apps.get(key);
     if (!app) {
+      this.preparedOf.delete(key);
       deps.releaseApp(key);
       return {};
     }
@@ -206,7 +225,7 @@ export class Reconciler {
         }
       }
       sourceType = rendered.type;
-      const prepared = await prepareDesired({ app: key, installationId: deps.installationId, namespace, rendered: rendered.objects.filter((r) => !isSkipped(r.object)), resources: cluster.resources }); // prettier-ignore
+      const prepared = await this.prepared(key, rendered.objects, namespace, cluster.resources);
       planned = prepared.map((d) => ({ ...d.object, desired: d, ...readSyncAnnotations(d.object) }));
       desired = planned.filter((p) => p.hooks.length === 0).map((p) => p.desired);
     } catch (error) {

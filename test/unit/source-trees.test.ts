@@ -118,7 +118,7 @@ test("a released tree lingers for the next user; beyond maxIdle the oldest idle 
   assert.equal(calls.count, 1, "the next user of the commit reuses it: no second extraction");
   await again.release();
   for (const commit of commits.slice(1)) await (await trees.acquire(commit, extract)).release();
-  await waitUntil(() => !existsSync(first.dir));
+  await waitUntil(() => !existsSync(first.dir) && trees.stats.removed === 1);
   assert.deepEqual(
     commits.map((c) => existsSync(path.join(root, c))),
     [false, true, true],
@@ -134,7 +134,8 @@ test("an idle tree is removed once its linger is over", async () => {
   const trees = new TreeStore(root, { lingerMs: 20 });
   const tree = await trees.acquire(COMMIT, extractor().extract);
   await tree.release();
-  await waitUntil(() => !existsSync(tree.dir));
+  // The tree is renamed away first, then deleted; the count follows the deletion.
+  await waitUntil(() => !existsSync(tree.dir) && trees.stats.removed === 1);
   assert.deepEqual(trees.stats, { extracted: 1, removed: 1 });
 });
 

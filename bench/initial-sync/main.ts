@@ -5,6 +5,7 @@
 import { fleetArgs } from "../lib/fleet.js";
 import { measureInitialSync, mib, rate } from "../lib/initialsync.js";
 import { runBench } from "../lib/run.js";
+import { runtimeLine } from "../lib/controllerprocess.js";
 
 const GOAL_RATIO = 0.7;
 
@@ -17,7 +18,7 @@ runBench(async (run) => {
   const baseRate = rate(result.objects, baseMs);
   const tetherRate = rate(result.objects, result.tetherMs);
   console.log("");
-  console.log(`controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source"}`);
+  console.log(runtimeLine(args.runtime));
   console.log(
     `initial sync: ${apps} apps × ${objects} ConfigMaps = ${result.objects} objects, ${workers} workers`,
   );

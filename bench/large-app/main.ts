@@ -6,6 +6,7 @@
 import { fleetArgs } from "../lib/fleet.js";
 import { measureInitialSync, mib, rate } from "../lib/initialsync.js";
 import { runBench } from "../lib/run.js";
+import { runtimeLine } from "../lib/controllerprocess.js";
 
 const GOAL_MS = 30_000;
 
@@ -15,7 +16,7 @@ runBench(async (run) => {
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
   const result = await measureInitialSync({ run, runtime: args.runtime, apps: 1, objectsPerApp: objects, workers: 4, baselineConcurrency: [1, 8], timeoutMs: 600_000, progress }); // prettier-ignore
   console.log("");
-  console.log(`controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source"}`);
+  console.log(runtimeLine(args.runtime));
   console.log(`one app of ${objects} ConfigMaps`);
   for (const [concurrency, ms] of result.baselineMs)
     console.log(`raw SSA client (concurrency ${concurrency}):  ${ms.toFixed(0)} ms  ${rate(objects, ms).toFixed(1)} objects/s`); // prettier-ignore

@@ -3,7 +3,10 @@
 // and its Prometheus metrics are scraped over loopback. Linux only (/proc).
 import type { ChildProcess } from "node:child_process";
 import { execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
+import path from "node:path";
+import { parse } from "yaml";
 import { repoRoot } from "../../src/localcluster/components.js";
 
 export interface ProcSample {
@@ -33,6 +36,24 @@ export async function sampleProcess(pid: number): Promise<ProcSample> {
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const cpuSeconds = (Number(rest[11]) + Number(rest[12])) / clockTicks();
   return { at: performance.now(), rssBytes: kib("VmRSS"), peakRssBytes: kib("VmHWM"), cpuSeconds };
+}
+
+/** NODE_OPTIONS of the controller container in deploy/deployment.yaml, split into flags. */
+export function deployedNodeOptions(): string[] {
+  const manifest = parse(readFileSync(path.join(repoRoot, "deploy", "deployment.yaml"), "utf8")) as {
+    spec?: {
+      template?: { spec?: { containers?: { name?: string; env?: { name: string; value?: string }[] }[] } };
+    };
+  };
+  const container = manifest.spec?.template?.spec?.containers?.find((c) => c.name === "controller");
+  const value = container?.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+  return value.split(" ").filter(Boolean);
+}
+
+/** How the controller runs, for the benchmarks' output. */
+export function runtimeLine(runtime: "dist" | "tsx"): string {
+  const flags = [...deployedNodeOptions(), ...(process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean)]; // prettier-ignore
+  return `controller runtime: ${runtime === "dist" ? "compiled (dist/)" : "tsx from source (+~95 MiB for the transpiler)"}, Node ${process.version}, flags: ${flags.join(" ") || "none"}`; // prettier-ignore
 }
 
 export interface ControllerProcessOptions {
@@ -65,8 +86,9 @@ export interface BenchControllerProcess {
 }
 
 export function startControllerProcess(options: ControllerProcessOptions): BenchControllerProcess {
-  // TETHER_BENCH_NODE_ARGS: extra Node flags for the controller only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = (process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean);
+  // The Node flags of deploy/deployment.yaml (NODE_OPTIONS), so the controller runs as deployed;
+  // TETHER_BENCH_NODE_ARGS adds more for the controller only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = [...deployedNodeOptions(), ...(process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean)]; // prettier-ignore
   const argv = [
     ...nodeArgs,
     ...(options.runtime === "dist" ? ["dist/cli/main.js"] : ["--import", "tsx", "src/cli/main.ts"]), "controller",

@@ -13,6 +13,7 @@ import { metricSum } from "../lib/controllerprocess.js";
 import { fleetArgs, startFleet, synced } from "../lib/fleet.js";
 import { mib } from "../lib/initialsync.js";
 import { runBench } from "../lib/run.js";
+import { runtimeLine } from "../lib/controllerprocess.js";
 
 const GOAL_RSS = 200 * 1024 * 1024;
 const GOAL_CPU = 0.05;
@@ -74,11 +75,11 @@ runBench(async (run) => {
 
   const perMin = (n: number, s: number) => (n / s) * 60;
   console.log("");
-  console.log(
-    `controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source (+~95 MiB for the transpiler)"}`,
-  );
+  console.log(runtimeLine(args.runtime));
   console.log(`steady state: ${apps} synced apps × ${objects} ConfigMaps, poll ${poll} s, window ${elapsedS.toFixed(1)} s`); // prettier-ignore
   console.log(`controller RSS: mean ${mib(rss.reduce((a, b) => a + b, 0) / rss.length)}, max ${mib(Math.max(...rss))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}`); // prettier-ignore
+  const at = (q: number) => mib(rss[Math.min(rss.length - 1, Math.floor(q * (rss.length - 1)))] ?? NaN);
+  console.log(`controller RSS over the window (start, 25 %, 50 %, 75 %, end): ${[0, 0.25, 0.5, 0.75, 1].map(at).join(", ")}`); // prettier-ignore
   console.log(`controller CPU: ${(cpuShare * 100).toFixed(2)} % of a core (${(last.cpuSeconds - first.cpuSeconds).toFixed(2)} s over ${elapsedS.toFixed(1)} s)`); // prettier-ignore
   console.log(`controller reconciles in the window: ${reconciles}`);
   console.log(`writes during the window (apiserver counts, all clients): applications ${writesTo(delta, ["applications"])}, configmaps ${writesTo(delta, ["configmaps"])}; Applications whose resourceVersion changed: ${appsChanged}`); // prettier-ignore

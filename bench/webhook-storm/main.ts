@@ -21,6 +21,7 @@ import { metricSum } from "../lib/controllerprocess.js";
 import { configMapManifest, fleetArgs, startFleet, synced } from "../lib/fleet.js";
 import { mib } from "../lib/initialsync.js";
 import { runBench } from "../lib/run.js";
+import { runtimeLine } from "../lib/controllerprocess.js";
 
 const SECRET = "bench-webhook-secret";
 const MAX_IN_FLIGHT = 64;
@@ -170,7 +171,7 @@ runBench(async (run) => {
   const diff = (name: string) => metricSum(metricsAfter, name) - metricSum(metricsBefore, name);
 
   console.log("");
-  console.log(`controller runtime: ${args.runtime === "dist" ? "compiled (dist/)" : "tsx from source"}`);
+  console.log(runtimeLine(args.runtime));
   console.log(`webhook storm: ${appCount} apps, ${pushes} pushes in ${(stormMs / 1000).toFixed(1)} s (target ${rate}/s, achieved ${((pushes / stormMs) * 1000).toFixed(1)}/s, max ${maxInFlight} deliveries in flight)`); // prettier-ignore
   console.log(`webhook responses: ${[...responses].map(([code, n]) => `${code}×${n}`).join(", ")}`);
   console.log(`baseline, one push touching every app (no storm) → all Synced: ${baselineMs.toFixed(0)} ms`);

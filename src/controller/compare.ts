@@ -15,17 +15,33 @@ import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { DesiredObject } from "./desired.js";
 
+/**
+ * What a comparison keeps: the verdict, and the prediction only while it differs from live (the
+ * diff view shows OutOfSync objects only). Not the normalized copies of every Synced object: at a
+ * thousand apps those were two more copies of everything the watch cache already holds.
+ */
+export type ComparisonResult = Pick<CompareResult, "status" | "created" | "fields" | "basis"> & {
+  readonly predicted?: JsonObject;
+};
+
+function slim(result: CompareResult): ComparisonResult {
+  const { status, created, fields, basis, predicted } = result;
+  return status === "OutOfSync"
+    ? { status, created, fields, basis, predicted }
+    : { status, created, fields, basis };
+}
+
 export interface ObjectComparison {
   readonly desired: DesiredObject;
   readonly live: KubernetesObject | undefined;
-  readonly result: CompareResult;
+  readonly result: ComparisonResult;
   /** Set when the dry-run failed for a reason other than a namespace still to be created. */
   readonly error?: string;
 }
 
 interface CacheEntry {
   readonly fingerprint: string;
-  readonly result: CompareResult;
+  readonly result: ComparisonResult;
   readonly error?: string;
 }
 
@@ -98,12 +114,14 @@ export class Comparer {
         else error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`; // prettier-ignore
       }
     }
-    const result = compareObject({
-      desired: desired.object as unknown as JsonObject,
-      predicted: predicted as unknown as JsonObject | undefined,
-      live: live as unknown as JsonObject | undefined,
-      ignoreDifferences: input.ignoreDifferences,
-    });
+    const result = slim(
+      compareObject({
+        desired: desired.object as unknown as JsonObject,
+        predicted: predicted as unknown as JsonObject | undefined,
+        live: live as unknown as JsonObject | undefined,
+        ignoreDifferences: input.ignoreDifferences,
+      }),
+    );
     // Not cached when rejected: what the apiserver accepts can change (a CRD updated) while the object does not.
     if (!error && !rejected) this.cache.set(cacheKey, { fingerprint, result });
     return { desired, live, result, error };
@@ -117,12 +135,14 @@ export class Comparer {
    */
   recordApplied(input: CompareRequest & { readonly live: KubernetesObject }): void {
     const { desired, fingerprint } = this.prepare(input);
-    const result = compareObject({
-      desired: desired.object as unknown as JsonObject,
-      predicted: input.live as unknown as JsonObject,
-      live: input.live as unknown as JsonObject,
-      ignoreDifferences: input.ignoreDifferences,
-    });
+    const result = slim(
+      compareObject({
+        desired: desired.object as unknown as JsonObject,
+        predicted: input.live as unknown as JsonObject,
+        live: input.live as unknown as JsonObject,
+        ignoreDifferences: input.ignoreDifferences,
+      }),
+    );
     this.cache.set(desired.key, { fingerprint, result });
   }
 

@@ -9,11 +9,11 @@
 // and each push moves refs/heads/main on the server's bare repository (lock file + rename, as git
 // does). Only loopback targets; every loop is bounded.
 import { execFile, spawn } from "node:child_process";
-import { createHmac } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
+import { Worker } from "node:worker_threads";
 import { startApiServer } from "../../src/api/server.js";
 import { apiserverRequests, formatDelta, requestDelta } from "../lib/apiserver.js";
 import type { ProcSample } from "../lib/controllerprocess.js";
@@ -21,10 +21,10 @@ import { metricSum } from "../lib/controllerprocess.js";
 import { configMapManifest, fleetArgs, startFleet, synced } from "../lib/fleet.js";
 import { mib } from "../lib/initialsync.js";
 import { runBench } from "../lib/run.js";
+import { pusher, type SenderInput, type SenderResult } from "./sender.js";
 import { runtimeLine } from "../lib/controllerprocess.js";
 
 const SECRET = "bench-webhook-secret";
-const MAX_IN_FLIGHT = 64;
 
 /** Builds a chain of commits with one `git fast-import`; returns their SHAs in order. */
 async function buildCommits(
@@ -87,33 +87,9 @@ runBench(async (run) => {
   const repository = { ...(template["repository"] as Record<string, unknown>) };
   for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) repository[key] = fleet.repoURL; // prettier-ignore
   const ref = path.join(fleet.barePath, "refs/heads/main");
-  const responses = new Map<number, number>();
-  let before = fleet.initialCommit;
-  /** Moves main to commit k (awaited in order); resolves with the delivery of its webhook. */
-  const move = async (k: number) => {
-    const after = shas[k] ?? "";
-    await fs.writeFile(`${ref}.lock`, `${after}\n`);
-    await fs.rename(`${ref}.lock`, ref);
-    const commit = { id: after, message: `storm ${k}`, timestamp: new Date().toISOString(), added: [], removed: [], modified: changedFiles[k] }; // prettier-ignore
-    const body = Buffer.from(JSON.stringify({ ...template, ref: "refs/heads/main", before, after, repository, commits: [commit], head_commit: commit })); // prettier-ignore
-    before = after;
-    return () => deliver(body);
-  };
-  const deliver = async (body: Buffer) => {
-    let status = 0; // 0: the delivery itself failed (connection refused, reset)
-    try {
-      const response = await fetch(`${api.url}/api/webhook`, {
-        method: "POST",
-        body,
-        headers: { ...headers, "X-Hub-Signature-256": `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}` }, // prettier-ignore
-      });
-      await response.arrayBuffer();
-      status = response.status;
-    } catch {
-      status = 0;
-    }
-    responses.set(status, (responses.get(status) ?? 0) + 1);
-  };
+  const target = { shas, changedFiles, ref, template, headers, repository, webhookUrl: `${api.url}/api/webhook`, secret: SECRET }; // prettier-ignore
+  const main = pusher(target, fleet.initialCommit);
+  const { move, responses } = main; // baseline push
 
   const samples: ProcSample[] = [];
   let sampling = true;
@@ -133,28 +109,27 @@ runBench(async (run) => {
 
   const requestsBefore = await apiserverRequests(fleet.clients.config);
   const metricsBefore = await controller.metrics();
-  progress(`storm: ${pushes} pushes at ${rate}/s`);
-  const stormStart = performance.now();
-  const inFlight = new Set<Promise<void>>();
-  let maxInFlight = 0;
-  for (let k = 1; k <= pushes && !run.interrupted; k++) {
-    const due = stormStart + ((k - 1) * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await delay(wait);
-    // The ref moves in order; only the webhook deliveries overlap.
-    const send = await move(k);
-    const p: Promise<void> = send().finally(() => inFlight.delete(p));
-    inFlight.add(p);
-    maxInFlight = Math.max(maxInFlight, inFlight.size);
-    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
-  const stormMs = performance.now() - stormStart;
+  progress(`storm: ${pushes} pushes at ${rate}/s (sender in a worker thread)`);
+  const input: SenderInput = { ...target, rate, pushes, before: main.head() };
+  // The worker loads TypeScript through tsx's API (a worker's entry module is loaded before any
+  // --import hook of its own would be registered).
+  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./sender.ts", import.meta.url).href)}); })`; // prettier-ignore
+  const worker = new Worker(bootstrap, { eval: true, workerData: input });
+  run.defer("stop the storm sender", () => worker.terminate().then(() => undefined));
+  const outcome = await new Promise<SenderResult>((resolve, reject) => {
+    worker.once("message", (m: { result?: SenderResult; error?: string }) => (m.result ? resolve(m.result) : reject(new Error(m.error)))); // prettier-ignore
+    worker.once("error", reject);
+  });
+  for (const [code, n] of outcome.responses) responses.set(code, (responses.get(code) ?? 0) + n);
+  const finalPush = pusher(target, outcome.before);
+  const maxInFlight = outcome.maxInFlight;
+  const stormMs = outcome.stormMs;
   progress("last push touching every app");
   t = performance.now();
   await (
-    await move(pushes + 1)
+    await finalPush.move(pushes + 1)
   )();
+  for (const [code, n] of finalPush.responses) responses.set(code, (responses.get(code) ?? 0) + n);
   const final = shas[pushes + 1];
   let convergedMs = NaN;
   try {

@@ -1,7 +1,7 @@
 // The controller killed (SIGKILL) while a fleet of apps is OutOfSync after one push, and started
 // again: every app converges on the pushed commit, each syncs it exactly once (an operation cut
 // short is resumed, not started over), nothing lost, only what left Git pruned.
-// TETHER_FAULT_APPS sets the fleet size (100 by default; 1000 by hand).
+// TETHER_FAULT_APPS sets the fleet size (1,000 by default, as the issue asks: about 75 s here).
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -19,7 +19,7 @@ import { runController } from "../helpers/controllerprocess.js";
 import { mapLimit } from "../../src/engine/concurrency.js";
 import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";
 
-const APPS = Number(process.env["TETHER_FAULT_APPS"] ?? 100);
+const APPS = Number(process.env["TETHER_FAULT_APPS"] ?? 1000);
 
 describe(`faults: the controller restarted while ${APPS} apps are OutOfSync`, () => {
   let git: GitServer;

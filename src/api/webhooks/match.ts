@@ -45,13 +45,22 @@ export interface AppRefresh {
 
 const COMMIT_ID = /^[0-9a-f]{7,64}$/i;
 
-/** Repository identity for matching, or undefined for a URL Tether would refuse anyway. */
+/**
+ * Repository identity for matching, or undefined for a URL Tether would refuse anyway. Memoized:
+ * every delivery checks every app, and a thousand apps share a handful of URLs.
+ */
+const identities = new Map<string, string | undefined>();
 function repoIdentity(url: string): string | undefined {
+  if (identities.has(url)) return identities.get(url);
+  let identity: string | undefined;
   try {
-    return normalizeRepoUrl(url).toLowerCase();
+    identity = normalizeRepoUrl(url).toLowerCase();
   } catch {
-    return undefined;
+    identity = undefined;
   }
+  if (identities.size >= 10_000) identities.clear();
+  identities.set(url, identity);
+  return identity;
 }
 
 export function appKey(app: Application): string {

@@ -8,6 +8,9 @@ import { waitFor } from "../../src/localcluster/wait.js";
 import type { ProcSample } from "../lib/controllerprocess.js";
 import { sampleProcess } from "../lib/controllerprocess.js";
 import type { BenchRun } from "../lib/run.js";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { deployedNodeOptions } from "../lib/controllerprocess.js";
 
 export interface SteadyState {
   /** Per process, then the total. */
@@ -50,10 +53,14 @@ export interface TetherProcessOptions {
   readonly logDir: string;
 }
 
-/** Starts `tether controller` (via tsx, as `npm start` does) and waits for "controller started". */
+/**
+ * Starts `tether controller` as the image runs it — compiled (`dist/`, built here) with the Node
+ * flags of deploy/deployment.yaml — and waits for "controller started". Flux runs as compiled Go.
+ */
 export async function startTetherProcess(options: TetherProcessOptions): Promise<ManagedProcess> {
+  await promisify(execFile)(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: repoRoot }); // prettier-ignore
   const args = [
-    "--import", "tsx", path.join(repoRoot, "src/cli/main.ts"), "controller",
+    ...deployedNodeOptions(), path.join(repoRoot, "dist/cli/main.js"), "controller",
     "--kubeconfig", options.kubeconfig, "--namespace", options.namespace,
     "--system-namespace", options.systemNamespace, "--cache-dir", options.cacheDir,
     "--poll-interval", options.pollInterval, "--helm", options.helm, "--kustomize", options.kustomize,

@@ -10,6 +10,7 @@ import {
   parsePushEvent,
   verifyWebhook,
 } from "./webhooks/index.js";
+import { mapLimit } from "../engine/concurrency.js";
 import { REFRESH_ANNOTATION } from "../kube/constants.js";
 import type { Application } from "../model/application.js";
 import type { ApplicationStore } from "./store.js";
@@ -77,12 +78,13 @@ export class WebhookRefresher {
   }
 
   async flush(): Promise<void> {
-    for (const key of this.coalescer.due(this.now())) {
+    // A push touching a thousand apps is a thousand PATCHes: a few at a time, not one by one.
+    await mapLimit(this.coalescer.due(this.now()), 8, async (key) => {
       const slash = key.indexOf("/");
       await this.store
         .annotate(key.slice(0, slash), key.slice(slash + 1), { [REFRESH_ANNOTATION]: "normal" })
         .catch((error: unknown) => this.options.log?.(`webhook: refresh of ${key} failed: ${String(error)}`));
-    }
+    });
   }
 
   close(): void {

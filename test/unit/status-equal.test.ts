@@ -22,3 +22,14 @@ test("reconciledAt alone is not a change; any other field, or an array's order, 
   assert.ok(!statusesEqual({ resources: [a, b] }, { resources: [b, a] }));
   assert.ok(statusesEqual({ health: undefined, observedGeneration: 1 }, { observedGeneration: 1 }));
 });
+
+test("a field present on one side only, a nested difference or an extra array item is a change", () => {
+  assert.ok(!statusesEqual({ observedGeneration: 1 }, { observedGeneration: 1, sourceType: "Directory" }));
+  assert.ok(!statusesEqual({ sourceType: "Directory" }, {}));
+  assert.ok(!statusesEqual({ sync: { status: "Synced" } }, { sync: { status: "OutOfSync" } }));
+  assert.ok(!statusesEqual({ conditions: [] }, { conditions: [{ type: "X", status: "True" }] }));
+  assert.ok(!statusesEqual({ conditions: [] }, {}), "an empty list is not an absent one (JSON differs)");
+  assert.ok(
+    statusesEqual({ sync: { status: "Synced", revision: undefined } }, { sync: { status: "Synced" } }),
+  );
+});

@@ -45,13 +45,30 @@ export function appendHistory(
   return [...list, { ...entry, id }].slice(-HISTORY_LIMIT);
 }
 
-/** JSON with object keys sorted at every level, and undefined members dropped as JSON does. */
-function canonical(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) // prettier-ignore
-      : v,
-  );
+/**
+ * Deep equality as JSON sees it: object keys in any order, members that are undefined count as
+ * absent, arrays in order. Allocates nothing, unlike comparing two canonical JSON strings of a
+ * status (measured as a large share of the controller's garbage in a fleet's first sync).
+ */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const key in x) {
+    if (x[key] === undefined) continue;
+    defined++;
+    if (!Object.hasOwn(y, key) || !jsonEqual(x[key], y[key])) return false;
+  }
+  for (const key in y) if (y[key] !== undefined) defined--;
+  return defined === 0;
 }
 
 /**
@@ -60,6 +77,5 @@ function canonical(value: unknown): string {
  * builds has them in code order, and a plain comparison made every reconcile a write.
  */
 export function statusesEqual(a: ApplicationStatus | undefined, b: ApplicationStatus | undefined): boolean {
-  const strip = (s: ApplicationStatus | undefined) => canonical({ ...s, reconciledAt: undefined });
-  return strip(a) === strip(b);
+  return jsonEqual({ ...a, reconciledAt: undefined }, { ...b, reconciledAt: undefined });
 }

@@ -106,7 +106,10 @@ describe("controller: app of apps", () => {
       "Synced after pruning child-b, child-b no longer listed",
       (a) => a.status?.sync?.status === "Synced" && healthOf(a, "child-b") === undefined,
     );
-    assert.equal(app.status?.resources?.some((r) => r.name === "child-b"), false);
+    assert.equal(
+      app.status?.resources?.some((r) => r.name === "child-b"),
+      false,
+    );
     assert.equal(await configMapGone("a-config", ns.a), false, "child-a untouched");
   });
 

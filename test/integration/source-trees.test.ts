@@ -65,7 +65,11 @@ test("applications at one commit share one tree; it goes away with the last rele
   const ws = await GitWorkspace.clone(url);
   const c1 = await ws.commitAndPush({ "a.yaml": "1\n" }, "one");
   const c2 = await ws.commitAndPush({ "a.yaml": "2\n" }, "two");
-  const cache = createRepositoryCache({ cacheDir: path.join(tmp, "cache-shared"), timeoutMs: 20_000, treeLingerMs: 0 });
+  const cache = createRepositoryCache({
+    cacheDir: path.join(tmp, "cache-shared"),
+    timeoutMs: 20_000,
+    treeLingerMs: 0,
+  });
   await cache.resolve(url, "main");
 
   const [a, b, old] = await Promise.all([

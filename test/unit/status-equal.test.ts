@@ -27,7 +27,7 @@ test("a field present on one side only, a nested difference or an extra array it
   assert.ok(!statusesEqual({ observedGeneration: 1 }, { observedGeneration: 1, sourceType: "Directory" }));
   assert.ok(!statusesEqual({ sourceType: "Directory" }, {}));
   assert.ok(!statusesEqual({ sync: { status: "Synced" } }, { sync: { status: "OutOfSync" } }));
-  assert.ok(!statusesEqual({ conditions: [] }, { conditions: [{ type: "X", status: "True" }] }));
+  assert.ok(!statusesEqual({ conditions: [] }, { conditions: [{ type: "X", status: "True", reason: "R", message: "m", lastTransitionTime: "t" }] })); // prettier-ignore
   assert.ok(!statusesEqual({ conditions: [] }, {}), "an empty list is not an absent one (JSON differs)");
   assert.ok(
     statusesEqual({ sync: { status: "Synced", revision: undefined } }, { sync: { status: "Synced" } }),

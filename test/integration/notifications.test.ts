@@ -194,9 +194,10 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
     const attempts = () => flaky.received.filter((r) => parsed(r)["revision"] === revisions[0] && parsed(r)["trigger"] === "sync-succeeded"); // prettier-ignore
     await waitFor("flaky delivered", () => attempts().some((r) => r.answered && attempts().length === 3), { timeoutMs: 15_000 }); // prettier-ignore
     assert.equal(attempts().length, 3, "two failures, then the delivery");
-    const metrics = await registry.metrics();
+    // The receiver has answered; the notifier counts the delivery once it has read that answer.
+    const delivered = /tether_notification_deliveries_total\{target="flaky",result="delivered"\} [1-9]/;
+    const metrics = await waitFor("the delivery counted", async () => { const m = await registry.metrics(); return delivered.test(m) && m; }, { timeoutMs: 15_000 }); // prettier-ignore
     assert.match(metrics, /tether_notification_deliveries_total\{target="flaky",result="retried"\} [2-9]/);
-    assert.match(metrics, /tether_notification_deliveries_total\{target="flaky",result="delivered"\} [1-9]/);
     assert.match(metrics, /tether_notification_deliveries_total\{target="hook",result="delivered"\} [1-9]/);
   });
 

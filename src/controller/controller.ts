@@ -444,6 +444,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       await workQueue.idle();
       clusters.stop();
       watches.stop();
+      // Trees kept for the next app at their commit are of no use to a stopped controller.
+      await source.releaseIdleTrees().catch((error: unknown) => log(`removing idle trees: ${String(error)}`));
       // Never waits on a notification target: what is queued or in flight is dropped.
       notifier.stop();
     },

@@ -73,6 +73,8 @@ export interface RepositoryCache {
   acquireTree(repoURL: string, commit: string): Promise<SourceTree>;
   /** Where the mirror of `repoURL` lives (for diagnostics and tests). */
   mirrorDir(repoURL: string): string;
+  /** Removes the trees no one holds (they linger for the next user); at shutdown. */
+  releaseIdleTrees(): Promise<void>;
   readonly stats: RepositoryCacheStats;
 }
 
@@ -210,6 +212,7 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
     resolve,
     acquireTree,
     mirrorDir: (repoURL) => dirOf(parseRepoUrl(repoURL)),
+    releaseIdleTrees: () => trees.drain(),
     get stats(): RepositoryCacheStats {
       return {
         ...counts,

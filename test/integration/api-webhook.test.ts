@@ -121,4 +121,27 @@ describe("api: POST /api/webhook", () => {
     assert.deepEqual((reply.body as WebhookResponse).refreshed, []);
     assert.ok((reply.body as WebhookResponse).ignored);
   });
+
+  test("in the controller's process: matched against its cache, refreshed in memory, no annotation written", async () => {
+    // The controller side is a recorder here: what is under test is that the API asks it, and only
+    // it (the real controller's refreshApps is exercised by npm start and the e2e loop).
+    const listed = (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as { items: Application[] }; // prettier-ignore
+    const refreshed: string[][] = [];
+    const inProcess = await startApiServer({ auth: false, clients: clients(), namespace: appNs, webhookSecrets: { github: SECRET }, controller: { applications: () => listed.items, refresh: (keys) => void refreshed.push([...keys]) } }); // prettier-ignore
+    try {
+      const before = (await readApp("frontend")).metadata.resourceVersion;
+      const body = await pushPayload();
+      const response = await fetch(`${inProcess.url}/api/webhook`, { method: "POST", body, headers: await githubHeaders(body) }); // prettier-ignore
+      assert.equal(response.status, 200);
+      assert.deepEqual(((await response.json()) as WebhookResponse).refreshed.map((r) => r.key), [`${appNs}/frontend`]); // prettier-ignore
+      assert.deepEqual(refreshed, [[`${appNs}/frontend`]], "asked the controller once, for that app");
+      assert.equal(
+        (await readApp("frontend")).metadata.resourceVersion,
+        before,
+        "the Application is not written (no annotation round trip)",
+      );
+    } finally {
+      await inProcess.close();
+    }
+  });
 });

@@ -15,6 +15,7 @@ import { runKustomizeBuild } from "../../src/engine/render/kustomize.js";
 import { resolveLimits } from "../../src/engine/render/types.js";
 import { chart, cm, makeBadInputTree, rejectsWithRenderError, write } from "../helpers/render.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { waitFor } from "../../src/localcluster/wait.js";
 
 let tmp = "";
 let repo = "";
@@ -157,7 +158,8 @@ describe("kustomize", () => {
       { helmBinary: slowHelm, limits: { timeoutMs: 3000 } },
     );
     const pid = Number(await fs.readFile(pidFile, "utf8"));
-    assert.ok(await killed(pid), "the helm started by kustomize must be dead");
+    // The group's SIGKILL is sent when the render fails; the kernel finishes it a moment later.
+    await waitFor("the helm started by kustomize to be dead", () => killed(pid), { timeoutMs: 5_000 });
   });
 
   test("remote base refused", async () => {

@@ -304,7 +304,7 @@ export class ImageAutomation {
           ...new Set(result.files.flatMap((f) => f.changes.map((c) => c.newValue))),
         ].sort();
         status.conditions = this.conditions(status.conditions, true, "Succeeded", `pushed commit ${result.pushed.slice(0, 12)} to branch ${spec.git?.push?.branch ?? checkoutBranch}: ${count} change(s) in ${result.files.length} file(s)${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}${skipped}`); // prettier-ignore
-        this.log(`ImageUpdateAutomation ${key}: pushed ${result.pushed}`);
+        this.log(`ImageUpdateAutomation ${key}: pushed ${result.pushed}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`); // prettier-ignore
       } else {
         status.conditions = this.conditions(status.conditions, true, "Succeeded", `no updates made: every marked field is current at ${result.base.slice(0, 12)}${skipped}`); // prettier-ignore
       }

@@ -50,9 +50,17 @@ export function deployedNodeOptions(): string[] {
   return value.split(" ").filter(Boolean);
 }
 
+/**
+ * The controller's Node flags: those of deploy/deployment.yaml, so it runs as deployed, then
+ * TETHER_BENCH_NODE_ARGS for the controller only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+export function controllerNodeFlags(): string[] {
+  return [...deployedNodeOptions(), ...(process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean)]; // prettier-ignore
+}
+
 /** How the controller runs, for the benchmarks' output. */
 export function runtimeLine(runtime: "dist" | "tsx"): string {
-  const flags = [...deployedNodeOptions(), ...(process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean)]; // prettier-ignore
+  const flags = controllerNodeFlags();
   return `controller runtime: ${runtime === "dist" ? "compiled (dist/)" : "tsx from source (+~95 MiB for the transpiler)"}, Node ${process.version}, flags: ${flags.join(" ") || "none"}`; // prettier-ignore
 }
 
@@ -86,11 +94,8 @@ export interface BenchControllerProcess {
 }
 
 export function startControllerProcess(options: ControllerProcessOptions): BenchControllerProcess {
-  // The Node flags of deploy/deployment.yaml (NODE_OPTIONS), so the controller runs as deployed;
-  // TETHER_BENCH_NODE_ARGS adds more for the controller only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = [...deployedNodeOptions(), ...(process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean)]; // prettier-ignore
   const argv = [
-    ...nodeArgs,
+    ...controllerNodeFlags(),
     ...(options.runtime === "dist" ? ["dist/cli/main.js"] : ["--import", "tsx", "src/cli/main.ts"]), "controller",
     "--kubeconfig", options.kubeconfig, "--namespace", options.namespace,
     "--system-namespace", options.systemNamespace, "--cache-dir", options.cacheDir,

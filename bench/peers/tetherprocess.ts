@@ -10,7 +10,7 @@ import { sampleProcess } from "../lib/controllerprocess.js";
 import type { BenchRun } from "../lib/run.js";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { deployedNodeOptions } from "../lib/controllerprocess.js";
+import { controllerNodeFlags } from "../lib/controllerprocess.js";
 
 export interface SteadyState {
   /** Per process, then the total. */
@@ -60,7 +60,7 @@ export interface TetherProcessOptions {
 export async function startTetherProcess(options: TetherProcessOptions): Promise<ManagedProcess> {
   await promisify(execFile)(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: repoRoot }); // prettier-ignore
   const args = [
-    ...deployedNodeOptions(), path.join(repoRoot, "dist/cli/main.js"), "controller",
+    ...controllerNodeFlags(), path.join(repoRoot, "dist/cli/main.js"), "controller",
     "--kubeconfig", options.kubeconfig, "--namespace", options.namespace,
     "--system-namespace", options.systemNamespace, "--cache-dir", options.cacheDir,
     "--poll-interval", options.pollInterval, "--helm", options.helm, "--kustomize", options.kustomize,

@@ -23,7 +23,7 @@ import { createApiMetrics } from "./metrics.js";
 import { documentRoutes, OPENAPI_CONFIG, OPENAPI_PATH } from "./openapi.js";
 import { ClusterSource, registerClusterRoutes } from "./clusters.js";
 import { registerApplicationRoutes } from "./routes.js";
-import { ApplicationIndex, type InProcessController } from "./appindex.js";
+import { type InProcessController, webhookTargets } from "./appindex.js";
 import { ApplicationStore } from "./store.js";
 import { serveUi } from "./static.js";
 import { applicationStream } from "./stream.js";
@@ -95,18 +95,11 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     if (options.signal?.aborted) resolve();
     options.signal?.addEventListener("abort", () => resolve(), { once: true });
   });
-  const index = options.controller ? undefined : new ApplicationIndex(clients, resources, options.namespace);
+  const { stop: stopWebhookTargets, ...webhook } = webhookTargets({ clients, resources, namespace: options.namespace, controller: options.controller, annotate: (keys) => refresher.add(keys) }); // prettier-ignore
   void closing.then(() => {
     refresher.close();
-    index?.stop();
+    stopWebhookTargets();
   });
-  const { controller } = options;
-  const webhookApps = controller
-    ? () => Promise.resolve(controller.applications().filter((a) => !options.namespace || a.metadata.namespace === options.namespace)) // prettier-ignore
-    : () => (index as ApplicationIndex).list();
-  const webhookRefresh = controller
-    ? (keys: string[]) => Promise.resolve(controller.refresh(keys))
-    : (keys: string[]) => refresher.add(keys);
 
   const app = new OpenAPIHono({
     // zod-openapi's own validation is not used (handlers validate), but keep its errors in our shape.
@@ -140,8 +133,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
         headers: c.req.header(),
         body: c.req.raw.body,
         secrets: options.webhookSecrets ?? {},
-        applications: webhookApps,
-        refresh: webhookRefresh,
+        ...webhook,
       }),
     ),
   );

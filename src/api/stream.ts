@@ -3,16 +3,13 @@
 // watch (an Informer per connection, so a slow client only ever holds up itself), and a `heartbeat`
 // comment-like event every `heartbeatMs` so proxies keep the connection open. Ends cleanly when the
 // client goes away or the server closes.
-import type { KubernetesObject } from "@kubernetes/client-node";
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
 import type { KubeClients } from "../kube/client.js";
-import { Informer } from "../kube/informer.js";
 import type { ResourceClient } from "../kube/resources.js";
-import { collectionPath } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
-import { API_VERSION } from "../model/application.js";
 import type { ApplicationEvent } from "./types.js";
+import { applicationInformer } from "./appindex.js";
 import { summaryOf } from "./views.js";
 
 export interface StreamOptions {
@@ -27,22 +24,13 @@ export interface StreamOptions {
 
 export function applicationStream(c: Context, options: StreamOptions): Response {
   return streamSSE(c, async (stream) => {
-    const info = await options.resources.info(API_VERSION, "Application");
     const queue: ApplicationEvent[] = [];
     let wake: (() => void) | undefined;
-    const informer = new Informer({
-      config: options.clients.config,
-      path: collectionPath(info, options.namespace),
-      list: async () => {
-        const list = await options.clients.raw.request<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>({ method: "GET", path: collectionPath(info, options.namespace) }); // prettier-ignore
-        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
-      },
-      onEvent: (type, object) => {
-        const app = object as unknown as Application;
-        if (options.filter && !options.filter(app)) return;
-        queue.push({ type, application: summaryOf(app) });
-        wake?.();
-      },
+    const informer = await applicationInformer(options, (type, object) => {
+      const app = object as unknown as Application;
+      if (options.filter && !options.filter(app)) return;
+      queue.push({ type, application: summaryOf(app) });
+      wake?.();
     });
     let done = false;
     const finish = () => {

@@ -100,6 +100,11 @@ export class ApplicationStore {
     return [...this.known.keys()];
   }
 
+  /** Every Application in the cache. */
+  list(): Application[] {
+    return [...this.known.values()];
+  }
+
   /** Replaces the status; throws on a conflict (the app changed: the queue retries with the news). */
   async writeStatus(app: Application, status: ApplicationStatus): Promise<Application> {
     const { namespace, name } = splitKey(appKeyOf(app));

@@ -35,7 +35,7 @@ export interface ObjectComparison {
   readonly desired: DesiredObject;
   readonly live: KubernetesObject | undefined;
   readonly result: ComparisonResult;
-  /** Set when the dry-run failed for a reason other than a namespace still to be created. */
+  /** Set when the dry-run failed for a reason other than the apiserver refusing the object (422). */
   readonly error?: string;
 }
 

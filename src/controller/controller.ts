@@ -1,7 +1,6 @@
 // The controller process: Application informer → work queue → reconcile, plus the shared watches
 // on managed kinds that turn drift into a reconcile within a debounce window, and the AppProject
 // informer and dependsOn notifier that re-evaluate the apps a project or a dependency change affects.
-import type { Application } from "../model/application.js";
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { Registry } from "prom-client";
@@ -15,6 +14,7 @@ import { systemGit } from "../engine/source/mirror.js";
 import type { KubeClients } from "../kube/client.js";
 import { errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
+import type { Application } from "../model/application.js";
 import { ApplicationStore } from "./applications.js";
 import { ApplicationSetController } from "./appsets.js";
 import { ClusterRegistry } from "./clusters.js";
@@ -180,7 +180,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // The queue and the store are created below; the samplers run only at scrape time.
   const metrics = registerControllerMetrics(registry, {
     queueDepth: () => workQueue.depth,
-    listApps: () => apps.keys().flatMap((key) => apps.get(key) ?? []),
+    listApps: () => apps.list(),
   });
   const source = createRepositoryCache({
     git: timedGit(metrics),
@@ -395,6 +395,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
   const images = options.images?.enabled === false ? undefined : await startImageAutomation();
   await appsets.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
+  const refreshApps = (keys: readonly string[]) => {
+    for (const key of keys) {
+      if (!apps.get(key)) continue;
+      reconciler.requestRefresh(key);
+      workQueue.add(key);
+    }
+  };
   return {
     installationId,
     systemNamespace,
@@ -411,27 +418,18 @@ export async function startController(options: ControllerOptions): Promise<Contr
     desiredOf(ref) {
       return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
     },
-    refreshApps(keys) {
-      for (const key of keys) {
-        if (!apps.get(key)) continue;
-        reconciler.requestRefresh(key);
-        workQueue.add(key);
-      }
-    },
+    refreshApps,
     applications() {
-      return apps.keys().flatMap((key) => apps.get(key) ?? []);
+      return apps.list();
     },
     refreshRepository(repoURL: string) {
       const wanted = normalizeRepoUrl(repoURL);
-      let count = 0;
-      for (const key of apps.keys()) {
+      const keys = apps.keys().filter((key) => {
         const url = apps.get(key)?.spec?.source?.repoURL;
-        if (!url || normalizeRepoUrl(url) !== wanted) continue;
-        reconciler.requestRefresh(key);
-        workQueue.add(key);
-        count += 1;
-      }
-      return count + appsets.refreshRepository((url) => normalizeRepoUrl(url) === wanted);
+        return url !== undefined && url !== "" && normalizeRepoUrl(url) === wanted;
+      });
+      refreshApps(keys);
+      return keys.length + appsets.refreshRepository((url) => normalizeRepoUrl(url) === wanted);
     },
     async stop() {
       apps.stop();

@@ -2,6 +2,7 @@
 // the app, Git and the cluster as they are now and converges; running it twice changes nothing
 // the first run did not. Everything a later run needs is in the app's status.
 import type { KubernetesObject } from "@kubernetes/client-node";
+import { mapLimit } from "../engine/concurrency.js";
 import { isTetherError } from "../engine/errors.js";
 import { pruneCandidates } from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
@@ -37,7 +38,6 @@ import type { ChangeSetEntry } from "./sync.js";
 import { PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
-import { mapLimit } from "../engine/concurrency.js";
 import { admitToProject, policyGate, projectName } from "./policy.js";
 import { checkPolicies, type PolicyRules } from "./policygate.js";
 import type { ProjectLookup } from "./projects.js";

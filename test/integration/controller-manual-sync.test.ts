@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
+import { waitFor } from "../../src/localcluster/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
@@ -81,7 +82,8 @@ describe("controller: manual sync and refresh requests", () => {
       "pruned and Synced",
       (a) => handled(a) && a.status?.sync?.status === "Synced",
     );
-    assert.equal(await exists("b"), false, "pruned when asked");
+    // Foreground deletion: the garbage collector removes b just after the sync reports it pruned.
+    await waitFor("b pruned when asked", async () => !(await exists("b")), { timeoutMs: 30_000 });
   });
 
   test("tether.dev/refresh is handled and removed; reconciledAt and observedGeneration are set", async () => {

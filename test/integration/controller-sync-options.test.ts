@@ -91,7 +91,7 @@ describe("controller: sync options", () => {
     await readCm("old", ns); // still there: prune comes last
     await postSync.open();
     const done = await fx.waitApp("prunelast", "Succeeded", (a) => op(a)?.phase === "Succeeded" && a.status?.history?.length === 2, 60_000); // prettier-ignore
-    assert.ok(await isGone(() => readCm("old", ns)));
+    await waitFor("old pruned (foreground deletion)", () => isGone(() => readCm("old", ns)), { timeoutMs: 30_000 }); // prettier-ignore
     const order = op(done)?.results?.map((r) => `${r.ref.kind}/${r.ref.name}:${r.action}`) ?? [];
     assert.ok(order.indexOf("ConfigMap/old:deleted") > order.indexOf("Job/check:configured"), `prune after PostSync: ${order.join(", ")}`); // prettier-ignore
   });

@@ -16,6 +16,7 @@ import type { Application } from "../../src/model/application.js";
 import type { ProjectPolicy } from "../../src/model/appproject.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
+import { waitFor } from "../../src/localcluster/wait.js";
 import { clients, testEnv, uniqueName } from "../helpers/environment.js";
 
 const PROJECTS = { group: "tether.dev", version: "v1alpha1", plural: "appprojects" } as const;
@@ -125,7 +126,9 @@ describe("policy gate", () => {
     assert.equal(condition(synced, "SyncError"), undefined);
     assert.deepEqual(violations(synced), []);
     assert.equal((await deployment("web", ns)).metadata?.labels?.["fixed"], "yes");
-    assert.equal(await cmExists("keep", ns), false, "pruned once the render passes");
+    // Prune deletes in the foreground: the sync is done once the apiserver accepts the deletion, and
+    // the garbage collector removes the object a moment later.
+    await waitFor("keep pruned once the render passes", async () => !(await cmExists("keep", ns)), { timeoutMs: 30_000 }); // prettier-ignore
   });
 
   test("warn: applied, PolicyViolation condition and a Warning Event; audit: applied, violations only in status", async () => {

@@ -3,7 +3,7 @@
 // bookkeeping to trust. The counter has no user label, so a benchmark that wants one client's
 // share measures a window without that client too and subtracts.
 import https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "../../src/kube/client.js";
 
 /** `VERB resource[/subresource]` → count. */
 export type RequestCounts = Map<string, number>;

@@ -11,8 +11,9 @@ import path from "node:path";
 import { parseArgs, promisify } from "node:util";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { ensureInstallationId } from "../../src/controller/controller.js";
-import type { KubeClients } from "../../src/kube/client.js";
-import { errorStatus, kubeClients, loadKubeConfig } from "../../src/kube/client.js";
+import { errorStatus } from "../../src/kube/client.js";
+import type { TypedKubeClients } from "../../src/kube/typed.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { repoRoot } from "../../src/localcluster/components.js";
@@ -74,7 +75,7 @@ export interface FleetApp {
 
 export interface Fleet {
   readonly env: LocalEnvironment;
-  readonly clients: KubeClients;
+  readonly clients: TypedKubeClients;
   readonly resources: ResourceClient;
   readonly repoURL: string;
   /** The server's bare repository (for ref updates without a push). */
@@ -140,8 +141,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const env = await startLocalEnvironment({});
   run.defer("stop the local environment", () => env.stop());
   run.check();
-  const config = loadKubeConfig(env.kubeconfigPath);
-  const clients = kubeClients(config);
+  const clients = typedKubeClients(env.kubeconfigPath);
   const resources = new ResourceClient(clients);
   await installCrds(resources);
 

@@ -11,8 +11,9 @@ import { PatchStrategy } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import type { Controller } from "../../src/controller/controller.js";
 import { startController } from "../../src/controller/controller.js";
-import type { KubeClients } from "../../src/kube/client.js";
-import { errorStatus, kubeClients, loadKubeConfig } from "../../src/kube/client.js";
+import { errorStatus } from "../../src/kube/client.js";
+import type { TypedKubeClients } from "../../src/kube/typed.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import { REFRESH_ANNOTATION } from "../../src/kube/constants.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
@@ -36,7 +37,7 @@ export interface BenchApp {
 }
 
 export interface TetherBench {
-  readonly clients: KubeClients;
+  readonly clients: TypedKubeClients;
   readonly resources: ResourceClient;
   readonly controller: Controller;
   readonly repoURL: string;
@@ -112,7 +113,7 @@ export async function startTetherBench(options: TetherBenchOptions): Promise<Tet
   const env = await startLocalEnvironment({ log: (line) => log.push(`${stamp()} env: ${line}`) });
   run.defer("stop the local environment", () => env.stop());
   run.check();
-  const clients = kubeClients(loadKubeConfig(env.kubeconfigPath));
+  const clients = typedKubeClients(env.kubeconfigPath);
   const resources = new ResourceClient(clients);
   await installCrds(resources);
   run.check();

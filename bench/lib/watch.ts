@@ -1,9 +1,8 @@
 // The benchmarks' own view of the cluster: one list+watch per collection that timestamps every
 // event on arrival (performance.now()), so a wait resolves with the moment the apiserver told us,
 // not with when a poll happened to look. Waiters are registered before the action they measure.
-import type { KubeConfig } from "@kubernetes/client-node";
-import { Watch } from "@kubernetes/client-node";
-import type { KubeClients } from "../../src/kube/client.js";
+import type { KubeClients, KubeConfig } from "../../src/kube/client.js";
+import { watch } from "../../src/kube/watch.js";
 
 /** What the watch needs of an object: client-node kinds and Tether's Application both fit. */
 export interface WatchedObject {
@@ -155,10 +154,11 @@ export class ObjectWatch<T extends WatchedObject> {
       allowWatchBookmarks: true,
       timeoutSeconds: 1_800,
     };
-    this.abort = await new Watch(this.config).watch(
+    this.abort = await watch(
+      this.config,
       this.path,
       params,
-      (type: string, object: T) => this.handle(type, object),
+      (type, object) => this.handle(type, object as unknown as T),
       () => this.reconnect(),
     );
   }

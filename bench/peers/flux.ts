@@ -13,8 +13,9 @@ import { parseArgs } from "node:util";
 import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
 import { PatchStrategy } from "@kubernetes/client-node";
 import { stringify } from "yaml";
-import type { KubeClients } from "../../src/kube/client.js";
-import { errorStatus, kubeClients, loadKubeConfig } from "../../src/kube/client.js";
+import { errorStatus } from "../../src/kube/client.js";
+import type { TypedKubeClients } from "../../src/kube/typed.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import { REFRESH_ANNOTATION } from "../../src/kube/constants.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
@@ -134,7 +135,7 @@ interface Side {
 interface Context {
   readonly run: BenchRun;
   readonly opts: Options;
-  readonly clients: KubeClients;
+  readonly clients: TypedKubeClients;
   readonly workspace: GitWorkspace;
   readonly deployments: ObjectWatch<V1Deployment>;
   readonly id: string;
@@ -432,7 +433,7 @@ runBench(async (run) => {
   progress("starting the local control plane and Git server");
   const env = await startLocalEnvironment({});
   run.defer("stop the local environment", () => env.stop());
-  const clients = kubeClients(loadKubeConfig(env.kubeconfigPath));
+  const clients = typedKubeClients(env.kubeconfigPath);
   const resources = new ResourceClient(clients);
   await installCrds(resources);
   await installFluxCrds(resources, [source, kustomize]);

@@ -9,7 +9,7 @@ import path from "node:path";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { PatchStrategy } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import type { KubeClients } from "../../src/kube/client.js";
+import type { TypedKubeClients } from "../../src/kube/typed.js";
 import type { ResourceClient } from "../../src/kube/resources.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
 import { freePort } from "../../src/localcluster/ports.js";
@@ -141,7 +141,7 @@ export interface FluxAppSpec {
 }
 
 /** Creates the GitRepository + Kustomization pair equivalent to one Tether Application. */
-export async function createFluxApp(clients: KubeClients, app: FluxAppSpec): Promise<void> {
+export async function createFluxApp(clients: TypedKubeClients, app: FluxAppSpec): Promise<void> {
   await clients.custom.createNamespacedCustomObject({
     group: SOURCE_GROUP,
     version: "v1",
@@ -178,7 +178,11 @@ export async function createFluxApp(clients: KubeClients, app: FluxAppSpec): Pro
 }
 
 /** What a notification-controller Receiver does on a push webhook: ask for a reconcile now. */
-export async function requestGitRepositoryReconcile(clients: KubeClients, namespace: string, name: string) {
+export async function requestGitRepositoryReconcile(
+  clients: TypedKubeClients,
+  namespace: string,
+  name: string,
+) {
   const annotations = { [REQUESTED_AT]: new Date().toISOString() };
   const patch: KubernetesObject = { apiVersion: `${SOURCE_GROUP}/v1`, kind: "GitRepository", metadata: { name, namespace, annotations } }; // prettier-ignore
   await clients.objects.patch(patch, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);

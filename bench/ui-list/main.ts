@@ -10,7 +10,8 @@ import type { Page } from "playwright-core";
 import { chromium } from "playwright-core";
 import { createApiAuth } from "../../src/api/authn.js";
 import { startApiServer } from "../../src/api/server.js";
-import { errorStatus, kubeClients, loadKubeConfig } from "../../src/kube/client.js";
+import { errorStatus } from "../../src/kube/client.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import type { KubeClients } from "../../src/kube/client.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { startLocalEnvironment } from "../../src/localcluster/environment.js";
@@ -82,7 +83,7 @@ runBench(async (run) => {
   progress("starting the local control plane");
   const env = await startLocalEnvironment({ log: () => undefined });
   run.defer("stop the local environment", () => env.stop());
-  const clients = kubeClients(loadKubeConfig(env.kubeconfigPath));
+  const clients = typedKubeClients(env.kubeconfigPath);
   await installCrds(new ResourceClient(clients));
   const id = randomBytes(3).toString("hex");
   const ns = `bench-ui-${id}`;

@@ -1,7 +1,7 @@
 // Applications on the cluster, as the API needs them: list/get/create/replace/delete and the
 // request annotations the controller acts on. Everything goes through src/kube's clients.
-import { PatchStrategy } from "@kubernetes/client-node";
 import type { KubeClients } from "../kube/client.js";
+import { mergePatch } from "../kube/apis.js";
 import { errorStatus } from "../kube/client.js";
 import { CASCADE_FINALIZER } from "../kube/constants.js";
 import type { Application } from "../model/application.js";
@@ -101,14 +101,7 @@ export class ApplicationStore {
   ): Promise<Application> {
     this.checkNamespace(namespace);
     try {
-      return (await this.clients.objects.patch(
-        { apiVersion: API_VERSION, kind: "Application", metadata: { ...metadata, name, namespace } },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        PatchStrategy.MergePatch,
-      )) as unknown as Application;
+      return await mergePatch<Application>(this.clients.raw, `/apis/${API_VERSION}/namespaces/${namespace}/${PLURAL}`, name, { metadata }); // prettier-ignore
     } catch (error) {
       if (errorStatus(error) === 404) throw new HttpError(404, `application ${namespace}/${name} not found`);
       throw fromKube(error);

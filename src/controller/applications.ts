@@ -1,10 +1,11 @@
 // Applications as the controller sees them: an informer cache (so reconcile reads no object it
 // already has), status writes guarded by resourceVersion (a conflict is a retry, never a lost
 // update), and small metadata edits (request annotations, the cascade finalizer).
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
-import { PatchStrategy } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import type { Application, ApplicationStatus } from "../model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../model/application.js";
+import { mergePatch } from "../kube/apis.js";
 import type { KubeClients } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
 
@@ -123,23 +124,8 @@ export class ApplicationStore {
 
   /** JSON merge patch of metadata, guarded by resourceVersion. */
   async patchMetadata(app: Application, metadata: Record<string, unknown>): Promise<void> {
-    await this.clients.objects.patch(
-      {
-        apiVersion: API_VERSION,
-        kind: "Application",
-        metadata: {
-          name: app.metadata.name,
-          namespace: app.metadata.namespace,
-          resourceVersion: app.metadata.resourceVersion,
-          ...metadata,
-        },
-      },
-      undefined,
-      undefined,
-      undefined,
-      undefined,
-      PatchStrategy.MergePatch,
-    );
+    const { name, namespace = "", resourceVersion } = app.metadata;
+    await mergePatch(this.clients.raw, `/apis/${API_VERSION}/namespaces/${namespace}/applications`, name, { metadata: { resourceVersion, ...metadata } }); // prettier-ignore
   }
 
   removeAnnotations(app: Application, names: readonly string[]): Promise<void> {

@@ -3,7 +3,8 @@
 // then creates, updates and deletes the Applications it owns to match; with a rolling sync it asks
 // the apps of the current step to sync. A generator or template error changes no app: the
 // `ErrorOccurred` condition names the generator (or field) and the error.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import type { Application } from "../model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../model/application.js";
 import type { ApplicationSet, ApplicationSetStatus } from "../model/applicationset.js";

@@ -7,7 +7,8 @@
 // connection check (/version + /readyz) gives each cluster a status, written on its Secret as the
 // annotation tether.dev/cluster-status so `kubectl get secret -o yaml` and the API show it.
 import { createHash } from "node:crypto";
-import type { KubeConfig, V1Secret } from "@kubernetes/client-node";
+import type { V1Secret } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import type { KubeClients } from "../kube/client.js";
 import { errorMessage, kubeClients } from "../kube/client.js";
 import type { ClusterConnectionState, ClusterSpec } from "../kube/clusters.js";

@@ -2,7 +2,7 @@
 // on managed kinds that turn drift into a reconcile within a debounce window, and the AppProject
 // informer and dependsOn notifier that re-evaluate the apps a project or a dependency change affects.
 import { randomBytes } from "node:crypto";
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import { Registry } from "prom-client";
 import type { ControllerMetrics } from "../api/metrics.js";
 import { registerControllerMetrics } from "../api/metrics.js";

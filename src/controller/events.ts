@@ -1,6 +1,6 @@
 // Kubernetes Events on an Application, so `kubectl describe application` and `kubectl get events`
 // tell what Tether did. Recording never blocks or fails a reconcile.
-import type { CoreV1Api } from "@kubernetes/client-node";
+import type { CoreApi } from "../kube/apis.js";
 import type { Application } from "../model/application.js";
 
 export type EventType = "Normal" | "Warning";
@@ -10,7 +10,7 @@ export interface EventRecorder {
 }
 
 export function kubeEventRecorder(
-  core: CoreV1Api,
+  core: CoreApi,
   log: (line: string) => void,
   clock: () => Date,
 ): EventRecorder {

@@ -3,7 +3,7 @@
 // effect without a restart. On every change the rules are compiled again (unchanged expressions
 // come from the CEL cache) and the apps whose resources the old or new rules judge are queued, so
 // their health is re-evaluated at once.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import { CelEnvironment } from "../engine/cel/index.js";
 import type { HealthCustomizations, HealthEvaluator } from "../engine/health/index.js";
 import { NO_CUSTOMIZATIONS, builtinHealth, compileHealthCustomizations, healthEvaluator } from "../engine/health/index.js"; // prettier-ignore

@@ -8,7 +8,8 @@
 //   audit  applied; the violations are only recorded in status.policyViolations.
 // The rules come from the built-in pack, ConfigMap `tether-policies` (every key a YAML list) and
 // `Policy` objects in Tether's system namespace, watched so an edit applies without a restart.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import { CelEnvironment } from "../engine/cel/index.js";
 import type { PolicyObject } from "../engine/policy/evaluate.js";
 import { evaluatePolicies } from "../engine/policy/evaluate.js";

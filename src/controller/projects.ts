@@ -2,7 +2,8 @@
 // namespace (so a reconcile reads its project without an API call), the `default` project created
 // at start when absent, and a callback naming each project that changed, so its apps are
 // re-evaluated at once rather than at their next poll.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import type { AppProject } from "../model/appproject.js";
 import { DEFAULT_PROJECT, defaultProjectSpec } from "../model/appproject.js";
 import { API_VERSION, GROUP, VERSION } from "../model/application.js";

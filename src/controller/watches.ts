@@ -2,7 +2,8 @@
 // filtered to this installation's label, started when the first app needs the kind and stopped
 // when the last one lets it go. Events on a tracked object wake the app that owns it; the caches
 // give reconcile the live objects without a GET per object.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "../kube/connection.js";
 import { MANAGED_LABEL } from "../kube/constants.js";
 import { Informer } from "../kube/informer.js";
 import type { ResourceClient } from "../kube/resources.js";

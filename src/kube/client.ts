@@ -1,48 +1,32 @@
-// The one place that builds API clients. The rest of Tether asks for typed clients here and
-// never touches @kubernetes/client-node's configuration quirks directly.
-import {
-  AppsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  EventsV1Api,
-  KubeConfig,
-  KubernetesObjectApi,
-} from "@kubernetes/client-node";
-import { reuseConnections } from "./agents.js";
+// The one place that builds API clients. Tether's own code talks to the apiserver through the raw
+// JSON client and the few typed calls in apis.ts; @kubernetes/client-node's generated clients
+// (typed.ts) are for the local cluster, the tests and the benchmarks, never loaded by the controller.
+import type { CoreApi, CustomApi } from "./apis.js";
+import { rawCoreApi, rawCustomApi } from "./apis.js";
+import { KubeConfig } from "./connection.js";
 import { ApiError, RawClient } from "./raw.js";
+
+export { KubeConfig } from "./connection.js";
 
 export interface KubeClients {
   readonly config: KubeConfig;
-  readonly core: CoreV1Api;
-  readonly apps: AppsV1Api;
-  readonly custom: CustomObjectsApi;
-  readonly events: EventsV1Api;
-  readonly objects: KubernetesObjectApi;
+  readonly core: CoreApi;
+  readonly custom: CustomApi;
   /** Exact JSON in and out, for arbitrary kinds (see raw.ts for why). */
   readonly raw: RawClient;
 }
 
+/** The kubeconfig in `file`, else the default search ($KUBECONFIG, ~/.kube/config, in-cluster). */
 export function loadKubeConfig(file?: string): KubeConfig {
-  const config = new KubeConfig();
-  if (file) config.loadFromFile(file);
-  else config.loadFromDefault();
-  return reuseConnections(config);
+  return file ? KubeConfig.fromFile(file) : KubeConfig.fromDefault();
 }
 
 export function kubeClients(config: KubeConfig): KubeClients {
-  reuseConnections(config);
-  return {
-    config,
-    core: config.makeApiClient(CoreV1Api),
-    apps: config.makeApiClient(AppsV1Api),
-    custom: config.makeApiClient(CustomObjectsApi),
-    events: config.makeApiClient(EventsV1Api),
-    objects: KubernetesObjectApi.makeApiClient(config),
-    raw: new RawClient(config),
-  };
+  const raw = new RawClient(config);
+  return { config, core: rawCoreApi(raw), custom: rawCustomApi(raw), raw };
 }
 
-/** The HTTP status of a failed client-node call, if it carries one. */
+/** The HTTP status of a failed call (ours or client-node's), if it carries one. */
 export function errorStatus(error: unknown): number | undefined {
   const candidate = error as { code?: unknown; statusCode?: unknown } | null;
   const code = candidate?.code ?? candidate?.statusCode;

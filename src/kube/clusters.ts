@@ -8,8 +8,8 @@
 //           insecure?, serverName?}} — caData/certData/keyData base64 PEM, as Argo CD writes them
 // Its labels are the cluster's labels (selectors of the ApplicationSet clusters generator).
 // Credentials stay inside the KubeConfig built here: nothing in this module logs or returns them.
-import { KubeConfig } from "@kubernetes/client-node";
 import type { V1Secret } from "@kubernetes/client-node";
+import { KubeConfig } from "./connection.js";
 import { RawClient } from "./raw.js";
 
 export const CLUSTER_SECRET_LABEL = "tether.dev/secret-type";
@@ -126,12 +126,11 @@ export function parseClusterSecret(secret: V1Secret): ParsedClusterSecret {
 export function kubeConfigForCluster(cluster: ClusterSpec): KubeConfig {
   const tls = cluster.credentials.tlsClientConfig ?? {};
   const { bearerToken, username, password } = cluster.credentials;
-  const config = new KubeConfig();
-  config.loadFromOptions({
+  return new KubeConfig({
     clusters: [
       {
         name: "cluster",
-        server: cluster.server,
+        server: normalizeServer(cluster.server),
         skipTLSVerify: tls.insecure ?? false,
         ...(tls.caData ? { caData: tls.caData.replace(/\s+/g, "") } : {}),
         ...(tls.serverName ? { tlsServerName: tls.serverName } : {}),
@@ -149,7 +148,6 @@ export function kubeConfigForCluster(cluster: ClusterSpec): KubeConfig {
     contexts: [{ name: "cluster", cluster: "cluster", user: "user" }],
     currentContext: "cluster",
   });
-  return config;
 }
 
 /** What a connection check found: the same shape in the controller, the annotation and the API. */

@@ -1,8 +1,9 @@
 // A list+watch cache of one kind (optionally filtered by label): watch with bookmarks so a quiet
 // watch can resume cheaply, re-list when the server says the resourceVersion expired (410), and
 // restart with backoff after errors, so a restarted apiserver is survived without help.
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
-import { Watch } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "./connection.js";
+import { watch } from "./watch.js";
 
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED";
 export type InformerHandler = (type: InformerEventType, object: KubernetesObject) => void;
@@ -152,10 +153,11 @@ export class Informer {
       // The server ends each watch after this long; the informer resumes from its last resourceVersion.
       timeoutSeconds: this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60),
     };
-    this.abort = await new Watch(this.options.config).watch(
+    this.abort = await watch(
+      this.options.config,
       this.options.path,
       params,
-      (type: string, object: KubernetesObject & { code?: number }) => this.handle(type, object),
+      (type, object) => this.handle(type, object),
       (error: unknown) => this.reconnect(error),
     );
   }

@@ -2,7 +2,7 @@
 // through its typed models, which silently drops any field the model does not know (newer API
 // fields) or spells differently (`x-kubernetes-preserve-unknown-fields`). A GitOps tool must send
 // manifests and read live objects exactly, so the generic paths go through here instead.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "./connection.js";
 import http from "node:http";
 import https from "node:https";
 

@@ -4,7 +4,8 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { errorStatus, kubeClients, loadKubeConfig } from "../kube/client.js";
+import { errorStatus } from "../kube/client.js";
+import { typedKubeClients } from "../kube/typed.js";
 import { cacheRoot } from "./cachedir.js";
 import type { ComponentName } from "./components.js";
 import { KWOK_STAGES_FILE } from "./components.js";
@@ -226,7 +227,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       awaitHealthy(kwok, kwokHealth, answers200(kwokHealth), timeoutMs),
     ]);
 
-    const clients = kubeClients(loadKubeConfig(kubeconfigPath));
+    const clients = typedKubeClients(kubeconfigPath);
     const nodeNames = Array.from({ length: options.nodeCount ?? 1 }, (_, i) => `kwok-node-${i}`);
     for (const name of nodeNames) await clients.core.createNode({ body: kwokNode(name) });
     log(`waiting for ${nodeNames.length} kwok node(s) to be Ready`);

@@ -1,8 +1,9 @@
 // What the test runner (test/run.ts) started for this run, read from the environment.
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
-import type { KubeClients } from "../../src/kube/client.js";
-import { errorStatus, kubeClients, loadKubeConfig } from "../../src/kube/client.js";
+import { errorStatus } from "../../src/kube/client.js";
+import type { TypedKubeClients } from "../../src/kube/typed.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 
 function required(name: string): string {
@@ -23,9 +24,9 @@ export const testEnv = {
   },
 };
 
-let shared: KubeClients | undefined;
-export function clients(): KubeClients {
-  shared ??= kubeClients(loadKubeConfig(testEnv.kubeconfig));
+let shared: TypedKubeClients | undefined;
+export function clients(): TypedKubeClients {
+  shared ??= typedKubeClients(testEnv.kubeconfig);
   return shared;
 }
 

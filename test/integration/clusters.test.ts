@@ -20,8 +20,8 @@ import { after, before, describe, test } from "node:test";
 import type { V1Secret } from "@kubernetes/client-node";
 import { createApi } from "../../src/api/server.js";
 import type { ClusterList, ResourceTree } from "../../src/api/types.js";
-import type { KubeClients } from "../../src/kube/client.js";
-import { kubeClients, loadKubeConfig } from "../../src/kube/client.js";
+import type { TypedKubeClients } from "../../src/kube/typed.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import { CASCADE_FINALIZER } from "../../src/kube/constants.js";
 import { CLUSTER_STATUS_ANNOTATION } from "../../src/kube/clusters.js";
 import { ensureComponents } from "../../src/localcluster/binaries.js";
@@ -80,7 +80,7 @@ const b64file = async (file: string) => (await fs.readFile(file)).toString("base
 describe("clusters: a second control plane registered by cluster Secrets", () => {
   let fx: ControllerFixture;
   let cp2: ControlPlane;
-  let remote: KubeClients;
+  let remote: TypedKubeClients;
   let proxy: TcpProxy;
   let url: string;
   let token: string;
@@ -112,12 +112,12 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     destination,
     syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
   });
-  const replicas = async (c: KubeClients, namespace: string) =>
+  const replicas = async (c: TypedKubeClients, namespace: string) =>
     (await c.apps.readNamespacedDeployment({ name: "web", namespace })).spec?.replicas;
   /** `kubectl scale`: an imperative Update through the scale subresource. */
-  const scale = (c: KubeClients, namespace: string, count: number) =>
+  const scale = (c: TypedKubeClients, namespace: string, count: number) =>
     c.apps.replaceNamespacedDeploymentScale({ name: "web", namespace, body: { metadata: { name: "web", namespace }, spec: { replicas: count } } }); // prettier-ignore
-  const waitReplicas = (c: KubeClients, namespace: string, count: number) =>
+  const waitReplicas = (c: TypedKubeClients, namespace: string, count: number) =>
     waitFor(`web in ${namespace} back to ${count} replicas`, async () => (await replicas(c, namespace)) === count, { timeoutMs: WAIT }); // prettier-ignore
   const synced = (a: Application) =>
     a.status?.sync?.status === "Synced" && !condition(a, "ComparisonError") && !condition(a, "InvalidSpec");
@@ -129,7 +129,7 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
         startControlPlane({ binaries }),
         startControllerFixture("clusters", { clusterCheckIntervalMs: 500 }),
       ]);
-      remote = kubeClients(loadKubeConfig(cp2.kubeconfigPath));
+      remote = typedKubeClients(cp2.kubeconfigPath);
       directServer = cp2.server;
       proxy = new TcpProxy(Number(new URL(cp2.server).port));
       await proxy.open();

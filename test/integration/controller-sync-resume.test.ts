@@ -94,7 +94,7 @@ describe("controller: a sync resumes after the controller is killed", () => {
       const waiting = await waitApp("the sync waits on wave 0", (a) => a.status?.operationState?.step === "Sync/0" && a.status.operationState.phase === "Running", first.died); // prettier-ignore
       const operation = waiting.status?.operationState;
       assert.deepEqual(operation?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`), ["PreSync:migrate:Succeeded"]); // prettier-ignore
-      const batch = clients().config.makeApiClient(BatchV1Api);
+      const batch = clients().kube.makeApiClient(BatchV1Api);
       const migration = await batch.readNamespacedJob({ name: "migrate", namespace: target });
       await first.kill();
 

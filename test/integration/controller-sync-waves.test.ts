@@ -15,7 +15,7 @@ import { gate, gatedDeployment, job } from "../helpers/syncmanifests.js";
 
 const op = (a: Application) => a.status?.operationState;
 const readJob = (name: string, namespace: string) =>
-  clients().config.makeApiClient(BatchV1Api).readNamespacedJob({ name, namespace });
+  clients().kube.makeApiClient(BatchV1Api).readNamespacedJob({ name, namespace });
 const readDeployment = (name: string, namespace: string) =>
   clients().apps.readNamespacedDeployment({ name, namespace });
 const jobDone = (j: V1Job, type: string) => j.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false; // prettier-ignore

@@ -13,7 +13,8 @@ import { after, before, describe, test } from "node:test";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { AuthorizationV1Api } from "@kubernetes/client-node";
 import { parseAllDocuments, stringify } from "yaml";
-import { errorStatus, loadKubeConfig } from "../../src/kube/client.js";
+import { errorStatus } from "../../src/kube/client.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { repoRoot } from "../../src/localcluster/components.js";
@@ -252,7 +253,7 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
   test("without the apply role the ServiceAccount may do exactly the controller's own operations", async (t) => {
     const { systemNamespace, kubeconfig } = await installRbac(t, dir, { apply: false });
     const appNs = await testNamespace(t, "apps");
-    const auth = loadKubeConfig(kubeconfig).makeApiClient(AuthorizationV1Api);
+    const auth = typedKubeClients(kubeconfig).kube.makeApiClient(AuthorizationV1Api);
     const can = async (
       verb: string,
       resource: string,

@@ -11,7 +11,7 @@ import { after, before, describe, test } from "node:test";
 import type { Controller } from "../../src/controller/controller.js";
 import { startController } from "../../src/controller/controller.js";
 import type { KubeClients } from "../../src/kube/client.js";
-import { kubeClients, loadKubeConfig } from "../../src/kube/client.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent, ensureComponents } from "../../src/localcluster/binaries.js";
 import { CONTROL_PLANE } from "../../src/localcluster/components.js";
@@ -37,7 +37,7 @@ describe("faults: the control plane under a running controller", () => {
   before(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-faults-cp-"));
     cp = await startControlPlane({ binaries: await ensureComponents(CONTROL_PLANE), cacheDir: path.join(tmp, "cp") }); // prettier-ignore
-    kube = kubeClients(loadKubeConfig(cp.kubeconfigPath));
+    kube = typedKubeClients(cp.kubeconfigPath);
     await installCrds(new ResourceClient(kube));
     await kube.core.createNamespace({ body: { metadata: { name: appNs } } });
     git = await startGitServer({ root: path.join(tmp, "git") });

@@ -53,8 +53,7 @@ export class KubeBackend implements Backend {
     // The kubeconfig's own server is in-cluster, as for the controller.
     const localServers = [config.getCurrentCluster()?.server ?? ""].filter(Boolean);
     this.clusterSource = new ClusterSource(this.clients, options.systemNamespace ?? "tether-system", { localServers, resources: this.resources }); // prettier-ignore
-    const context = config.getContextObject(config.getCurrentContext());
-    this.contextNamespace = options.namespace ?? context?.namespace;
+    this.contextNamespace = options.namespace ?? config.contextNamespace;
     this.description = `kubeconfig context ${config.getCurrentContext() || "(none)"}`;
   }
 

@@ -7,7 +7,7 @@
 // Tags live in memory (like Flux's badger database, but not persisted): after a restart every
 // repository is scanned first and policies wait for it (DependencyNotReady), so nothing is decided
 // from stale data.
-import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "../../kube/connection.js";
 import type { Condition } from "../../model/application.js";
 import type { ImageKind, ImagePolicy, ImageRepository, ImageUpdateAutomation } from "../../model/images.js";
 import type { ImageErrorReason, PolicyChoice, PolicyRef } from "../../engine/images/index.js";

@@ -1,6 +1,7 @@
 // The image kinds as the controller sees them: one informer cache per kind (all namespaces, or
 // one), and status writes guarded by resourceVersion (a conflict is a retry with fresh data).
-import type { KubeConfig, KubernetesObject } from "@kubernetes/client-node";
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "../../kube/connection.js";
 import { API_VERSION, GROUP, VERSION } from "../../model/application.js";
 import type { ImageKind, ImagePolicy, ImageRepository, ImageUpdateAutomation } from "../../model/images.js";
 import { IMAGE_KINDS } from "../../model/images.js";

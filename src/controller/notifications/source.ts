@@ -2,7 +2,7 @@
 // a change takes effect within `ttlMs` without a restart. Needs only `get` on ConfigMaps and
 // Secrets of the system namespace (the controller's existing rights). Problems are logged once per
 // distinct problem, naming the key, field, target and Secret, never a Secret's value.
-import type { CoreV1Api } from "@kubernetes/client-node";
+import type { CoreApi } from "../../kube/apis.js";
 import { errorStatus } from "../../kube/client.js";
 import type { NotificationConfig, TargetConfig, ValueSource } from "./config.js";
 import {
@@ -37,7 +37,7 @@ const EMPTY: ResolvedConfig = { config: EMPTY_CONFIG, targets: new Map() };
 const MAX_REMEMBERED_SECRETS = 1_000;
 
 export function notificationConfigSource(options: {
-  readonly core: CoreV1Api;
+  readonly core: CoreApi;
   readonly namespace: string;
   readonly ttlMs: number;
   readonly log: (line: string) => void;

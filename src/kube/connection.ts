@@ -21,6 +21,8 @@ interface Material {
   readonly key?: Buffer;
   readonly token?: string;
   readonly readAt: number;
+  /** The agent for this material, found once per read instead of hashing on every request. */
+  agent?: http.Agent;
 }
 
 type RequestOptions = https.RequestOptions;
@@ -74,7 +76,7 @@ export class KubeConfig {
       return (await this.delegate).applyToHTTPSOptions(options);
     }
     const material = this.currentMaterial(cluster, user);
-    options.agent = this.agentFor(cluster, material);
+    options.agent = material.agent ??= this.agentFor(cluster, material);
     if (Array.isArray(options.headers)) throw new Error("request headers must be an object");
     const headers = (options.headers ??= {}) as http.OutgoingHttpHeaders;
     if (material.token) headers["authorization"] = `Bearer ${material.token}`;

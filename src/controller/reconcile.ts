@@ -367,7 +367,6 @@ export class Reconciler {
         // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
         status.operationState = op;
         current = await deps.apps.writeStatus(current, status);
-        deps.events.record(app, "Normal", "SyncStarted", `sync of ${revision.commit.slice(0, 7)} started (${op.initiatedBy})`); // prettier-ignore
       }
       // Automatic syncs prune per the policy; a manual sync prunes when it asks to (like Argo CD's
       // sync dialog), defaulting to the policy; a rollback follows the policy.
@@ -403,6 +402,10 @@ export class Reconciler {
       if (progress.outcome === "Running") {
         operationRunning = true;
         status.operationState = { ...progress.op, message: progress.message };
+        // SyncStarted only for a sync that waits (hooks, waves, health): one that ends in the
+        // reconcile that started it says everything in its SyncSucceeded or SyncFailed Event, and
+        // in a sync storm every Event is a request the syncs wait behind.
+        if (!continuing) deps.events.record(app, "Normal", "SyncStarted", `sync of ${revision.commit.slice(0, 7)} started (${op.initiatedBy})`); // prettier-ignore
       } else {
         const outcome = recordOperation({
           status, previous, results: (progress.op.results ?? []).map(fromOperationResult), source, initiatedBy: op.initiatedBy, retryCount, startedAt: op.startedAt, finishedAt: deps.clock(), keepSyncError: emptyRenderBlocked,
@@ -472,7 +475,9 @@ export class Reconciler {
     if (previous.sync?.status !== next.sync?.status && next.sync?.status && !repeated) {
       this.deps.events.record(app, next.sync.status === "OutOfSync" ? "Warning" : "Normal", next.sync.status, `sync status ${previous.sync?.status ?? "none"} → ${next.sync.status}`); // prettier-ignore
     }
-    if (previous.health?.status !== next.health?.status && next.health?.status) {
+    // An app's first health assessment is news only when it is not Healthy (Progressing, Degraded…).
+    const firstAndHealthy = previous.health?.status === undefined && next.health?.status === "Healthy";
+    if (previous.health?.status !== next.health?.status && next.health?.status && !firstAndHealthy) {
       const bad = next.health.status === "Degraded" || next.health.status === "Missing";
       this.deps.events.record(app, bad ? "Warning" : "Normal", `Health${next.health.status}`, `health ${previous.health?.status ?? "none"} → ${next.health.status}${next.health.message ? `: ${next.health.message}` : ""}`); // prettier-ignore
     }

@@ -36,12 +36,18 @@ function get(config: KubeConfig, path: string): Promise<string> {
 
 const label = (line: string, name: string) => new RegExp(`[{,]${name}="([^"]*)"`).exec(line)?.[1] ?? "";
 
-/** apiserver_request_total summed by verb and resource (subresource appended), dry-runs marked. */
-export async function apiserverRequests(config: KubeConfig): Promise<RequestCounts> {
+/**
+ * apiserver_request_total summed by verb and resource (subresource appended), dry-runs marked.
+ * With `metric` apiserver_request_duration_seconds_sum: the seconds the apiserver spent on them.
+ */
+export async function apiserverRequests(
+  config: KubeConfig,
+  metric = "apiserver_request_total",
+): Promise<RequestCounts> {
   const text = await get(config, "/metrics");
   const counts: RequestCounts = new Map();
   for (const line of text.split("\n")) {
-    if (!line.startsWith("apiserver_request_total{")) continue;
+    if (!line.startsWith(`${metric}{`)) continue;
     const sub = label(line, "subresource");
     const dry = label(line, "dry_run") ? " (dry-run)" : "";
     const key = `${label(line, "verb")} ${label(line, "resource")}${sub ? `/${sub}` : ""}${dry}`;

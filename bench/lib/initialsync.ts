@@ -60,26 +60,40 @@ export async function measureInitialSync(options: {
     ).flat();
     run.check();
     progress(`baseline: ${desired.length} raw SSA PATCHes, concurrency ${concurrency}`);
+    const [countsBefore, secondsBefore] = [await apiserverRequests(fleet.clients.config), await apiserverRequests(fleet.clients.config, SECONDS)]; // prettier-ignore
     const t = performance.now();
     await mapLimit(desired, concurrency, (d) => fleet.resources.apply(d.object));
     baselineMs.set(concurrency, performance.now() - t);
+    const applies = requestDelta(countsBefore, await apiserverRequests(fleet.clients.config)).get("APPLY configmaps") ?? 0; // prettier-ignore
+    const applySeconds = requestDelta(secondsBefore, await apiserverRequests(fleet.clients.config, SECONDS)).get("APPLY configmaps") ?? 0; // prettier-ignore
+    console.log(`baseline (concurrency ${concurrency}): ${applies} APPLY configmaps, ${applySeconds.toFixed(1)} s in the apiserver, ${applies > 0 ? ((applySeconds / applies) * 1000).toFixed(1) : "?"} ms each`); // prettier-ignore
   }
 
   progress(`creating ${options.apps} Application(s)`);
   await fleet.createApplications();
   run.check();
   const before = await apiserverRequests(fleet.clients.config);
+  const secondsBefore = await apiserverRequests(fleet.clients.config, SECONDS);
   const controller = fleet.startController({ workers: options.workers });
   const readyAt = await controller.started;
   progress(`controller ready after ${(readyAt - controller.spawnedAt).toFixed(0)} ms; waiting for ${options.apps} app(s) to be Synced`); // prettier-ignore
   const doneAt = await fleet.waitAll("initial sync", synced(fleet.initialCommit), options.timeoutMs);
   const after = await apiserverRequests(fleet.clients.config);
+  const secondsAfter = await apiserverRequests(fleet.clients.config, SECONDS);
   const sample = await controller.sample();
   const metrics = await controller.metrics();
   const delta = requestDelta(before, after);
   if (options.baselineConcurrency.length > 0) {
     console.log(`apiserver requests during Tether's sync (all clients):\n${formatDelta(delta)}`);
     console.log(`  writes to configmaps: ${writesTo(delta, ["configmaps"])}, to applications: ${writesTo(delta, ["applications"])}`); // prettier-ignore
+    // Time inside the apiserver (queueing included) by kind: what each kind of request costs it.
+    const seconds = requestDelta(secondsBefore, secondsAfter);
+    const busiest = [...seconds.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    console.log("  apiserver time by kind (sum of request durations, mean per request):");
+    for (const [kind, total] of busiest) {
+      const count = delta.get(kind) ?? 0;
+      console.log(`    ${kind.padEnd(28)} ${total.toFixed(1).padStart(7)} s  ${count > 0 ? ((total / count) * 1000).toFixed(1) : "?"} ms`); // prettier-ignore
+    }
   }
   return {
     fleet,
@@ -92,6 +106,8 @@ export async function measureInitialSync(options: {
     reconciles: metricSum(metrics, "tether_reconcile_duration_seconds_count"),
   };
 }
+
+const SECONDS = "apiserver_request_duration_seconds_sum";
 
 export const rate = (objects: number, ms: number) => (objects / ms) * 1000;
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

@@ -2,6 +2,7 @@
 // ConfigMaps (ownership marks included, so the bytes sent are Tether's) PATCHed with SSA by a
 // plain loop at a matched concurrency into namespaces of their own, then Tether syncing the
 // fleet from "controller has listed the Applications" to "every app Synced at the commit".
+import fs from "node:fs";
 import { parse } from "yaml";
 import { prepareDesired } from "../../src/controller/desired.js";
 import type { KubeObject } from "../../src/engine/render/types.js";
@@ -62,11 +63,13 @@ export async function measureInitialSync(options: {
     progress(`baseline: ${desired.length} raw SSA PATCHes, concurrency ${concurrency}`);
     const [countsBefore, secondsBefore] = [await apiserverRequests(fleet.clients.config), await apiserverRequests(fleet.clients.config, SECONDS)]; // prettier-ignore
     const t = performance.now();
+    const machine = machineCpu();
     await mapLimit(desired, concurrency, (d) => fleet.resources.apply(d.object));
     baselineMs.set(concurrency, performance.now() - t);
+    const baselineBusy = machineBusy(machine);
     const applies = requestDelta(countsBefore, await apiserverRequests(fleet.clients.config)).get("APPLY configmaps") ?? 0; // prettier-ignore
     const applySeconds = requestDelta(secondsBefore, await apiserverRequests(fleet.clients.config, SECONDS)).get("APPLY configmaps") ?? 0; // prettier-ignore
-    console.log(`baseline (concurrency ${concurrency}): ${applies} APPLY configmaps, ${applySeconds.toFixed(1)} s in the apiserver, ${applies > 0 ? ((applySeconds / applies) * 1000).toFixed(1) : "?"} ms each`); // prettier-ignore
+    console.log(`baseline (concurrency ${concurrency}): ${applies} APPLY configmaps, ${applySeconds.toFixed(1)} s in the apiserver, ${applies > 0 ? ((applySeconds / applies) * 1000).toFixed(1) : "?"} ms each; machine CPU busy ${baselineBusy}`); // prettier-ignore
   }
 
   progress(`creating ${options.apps} Application(s)`);
@@ -76,8 +79,10 @@ export async function measureInitialSync(options: {
   const secondsBefore = await apiserverRequests(fleet.clients.config, SECONDS);
   const controller = fleet.startController({ workers: options.workers });
   const readyAt = await controller.started;
+  const machine = machineCpu();
   progress(`controller ready after ${(readyAt - controller.spawnedAt).toFixed(0)} ms; waiting for ${options.apps} app(s) to be Synced`); // prettier-ignore
   const doneAt = await fleet.waitAll("initial sync", synced(fleet.initialCommit), options.timeoutMs);
+  const tetherBusy = machineBusy(machine);
   const after = await apiserverRequests(fleet.clients.config);
   const secondsAfter = await apiserverRequests(fleet.clients.config, SECONDS);
   const sample = await controller.sample();
@@ -89,6 +94,7 @@ export async function measureInitialSync(options: {
     // Time inside the apiserver (queueing included) by kind: what each kind of request costs it.
     const seconds = requestDelta(secondsBefore, secondsAfter);
     const busiest = [...seconds.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    console.log(`  machine CPU busy during Tether's sync: ${tetherBusy} (all processes: apiserver, etcd, controller, this bench…)`); // prettier-ignore
     console.log("  apiserver time by kind (sum of request durations, mean per request):");
     for (const [kind, total] of busiest) {
       const count = delta.get(kind) ?? 0;
@@ -108,6 +114,24 @@ export async function measureInitialSync(options: {
 }
 
 const SECONDS = "apiserver_request_duration_seconds_sum";
+
+/** The machine's CPU counters (/proc/stat): busy and total jiffies; undefined off Linux. */
+function machineCpu(): { busy: number; total: number } | undefined {
+  try {
+    const fields = (fs.readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1, 9).map(Number); // prettier-ignore
+    const total = fields.reduce((a, b) => a + b, 0);
+    return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Share of all cores busy since `start`, as text. */
+function machineBusy(start: ReturnType<typeof machineCpu>): string {
+  const end = machineCpu();
+  if (!start || !end || end.total === start.total) return "unknown";
+  return `${(((end.busy - start.busy) / (end.total - start.total)) * 100).toFixed(0)} % of all cores`;
+}
 
 export const rate = (objects: number, ms: number) => (objects / ms) * 1000;
 export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;

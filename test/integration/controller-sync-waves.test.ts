@@ -6,6 +6,7 @@ import { after, before, describe, test } from "node:test";
 import type { V1Job } from "@kubernetes/client-node";
 import { BatchV1Api } from "@kubernetes/client-node";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
+import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
@@ -140,8 +141,7 @@ describe("controller: sync waves and hooks", () => {
     assert.equal(done.status?.history?.length, 1, "the superseded sync left no history entry");
     assert.equal(done.status?.history?.at(-1)?.revision, second);
     await readDeployment("web", ns);
-    const events = await clients().core.listNamespacedEvent({ namespace: fx.appNs, fieldSelector: "involvedObject.name=waves" }); // prettier-ignore
-    const superseded = events.items.find((e) => e.reason === "SyncSuperseded");
+    const superseded = await waitFor("SyncSuperseded Event", async () => (await clients().core.listNamespacedEvent({ namespace: fx.appNs, fieldSelector: "involvedObject.name=waves" })).items.find((e) => e.reason === "SyncSuperseded"), { timeoutMs: 15_000 }); // prettier-ignore
     assert.match(superseded?.message ?? "", new RegExp(`sync of ${first.slice(0, 7)} stopped \\(Sync/-1\\): ${second.slice(0, 7)} is newer`)); // prettier-ignore
   });
 });

@@ -265,14 +265,12 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
       fx.lines.join("\n"),
     );
     const forms = CANARIES.flatMap((c) => [c, b64(c)]);
-    const events = [
+    const allEvents = async () => [
       ...(await clients().core.listNamespacedEvent({ namespace: fx.appNs })).items,
       ...(await clients().core.listNamespacedEvent({ namespace: dest })).items,
     ];
-    assert.ok(
-      events.some((e) => e.reason === "SyncSucceeded"),
-      "the Events were found",
-    );
+    // Events are written by a queue, a moment after the status: wait until the sync's is there.
+    const events = await waitFor("the SyncSucceeded Event", async () => { const all = await allEvents(); return all.some((e) => e.reason === "SyncSucceeded") && all; }, { timeoutMs: 15_000 }); // prettier-ignore
     const places: [string, string][] = [
       ["controller logs", fx.lines.join("\n")],
       ["Kubernetes Events", JSON.stringify(events)],

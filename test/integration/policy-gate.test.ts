@@ -116,7 +116,8 @@ describe("policy gate", () => {
     const live = await deployment("web", ns);
     assert.equal(live.spec?.template.spec?.securityContext?.runAsUser, undefined, "the root Deployment was not applied"); // prettier-ignore
     assert.equal(await cmExists("keep", ns), true, "a denied render prunes nothing");
-    assert.ok((await events("deny")).some((e) => e.type === "Warning" && e.reason === "SyncFailed" && /refused by the policy gate/.test(e.message ?? ""))); // prettier-ignore
+    // Events are written by a queue, a moment after the status: wait for it.
+    await waitFor("SyncFailed Event (refused by the policy gate)", async () => (await events("deny")).some((e) => e.type === "Warning" && e.reason === "SyncFailed" && /refused by the policy gate/.test(e.message ?? "")), { timeoutMs: 15_000 }); // prettier-ignore
 
     // Fixing Git syncs: applied, pruned, conditions gone.
     const fixed = await repo.ws.commitAndPush({ "app/web.yaml": workload("web", { labels: "fixed: \"yes\"" }) }, "web as non-root"); // prettier-ignore
@@ -149,7 +150,7 @@ describe("policy gate", () => {
       violations(warned).map((v) => [v.rule, v.enforcement]),
       [["no-latest-tag", "warn"]],
     );
-    const event = (await events("warned")).find((e) => e.reason === "PolicyViolation");
+    const event = await waitFor("PolicyViolation Event", async () => (await events("warned")).find((e) => e.reason === "PolicyViolation"), { timeoutMs: 15_000 }); // prettier-ignore
     assert.equal(event?.type, "Warning");
     assert.match(event?.message ?? "", /no-latest-tag/);
 

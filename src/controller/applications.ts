@@ -117,8 +117,17 @@ export class ApplicationStore {
       name,
       body: { ...app, status },
     })) as Application;
-    // Keep the cache ahead of the watch, so the next reconcile compares against what we wrote.
-    this.known.set(appKeyOf(updated), { ...updated, apiVersion: API_VERSION, kind: "Application" });
+    // Keep the cache ahead of the watch, so the next reconcile compares against what we wrote, unless
+    // the watch already brought something newer (a user's edit right after our write): replacing that
+    // with our older copy would hide the edit until the app's next watch event.
+    const key = appKeyOf(updated);
+    const cached = this.known.get(key)?.metadata.resourceVersion;
+    if (
+      cached === undefined ||
+      cached === app.metadata.resourceVersion ||
+      cached === updated.metadata.resourceVersion
+    )
+      this.known.set(key, { ...updated, apiVersion: API_VERSION, kind: "Application" });
     return updated;
   }
 

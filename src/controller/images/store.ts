@@ -89,7 +89,14 @@ export class ImageStore<K extends ImageKind> {
       body: { ...object, status },
     })) as ObjectOf<K>;
     const value = { ...updated, apiVersion: API_VERSION, kind: this.kind } as ObjectOf<K>;
-    this.known.set(objectKey(value), value);
+    // Not over something newer the watch already brought (an edit right after our write).
+    const cached = this.known.get(objectKey(value))?.metadata.resourceVersion;
+    if (
+      cached === undefined ||
+      cached === object.metadata.resourceVersion ||
+      cached === updated.metadata.resourceVersion
+    )
+      this.known.set(objectKey(value), value);
     return value;
   }
 }

@@ -205,7 +205,7 @@ export function checkPolicies(input: {
   if (blocked) {
     // The sync that would run now is answered with a Failed operation, so a user (or a CI waiting
     // on the app) sees the refusal; decideSync does not retry it at this revision (but see permit).
-    const would = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: input.requested, outOfSync: input.outOfSync, revision, lastOperation: last })); // prettier-ignore
+    const would = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: input.requested, outOfSync: input.outOfSync, revision, lastOperation: last, now: input.now })); // prettier-ignore
     const resuming = last?.phase === "Running" && last.revision === revision;
     if (would.initiatedBy && !resuming) {
       const reason = findCondition(conditions, POLICY_VIOLATION)?.message ?? "policy gate";

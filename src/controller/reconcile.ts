@@ -14,7 +14,7 @@ import { decideSync } from "../engine/status/syncdecision.js";
 import { isSelected } from "../engine/status/syncrequest.js";
 import { readRequests } from "../engine/status/requests.js";
 import { fromOperationResult, recordOperation } from "../engine/status/operation.js";
-import { retryDelayMs } from "../engine/status/retry.js";
+import { retryWaitMs } from "../engine/status/retry.js";
 import { HOOK_OPERATION_ANNOTATION, isSkipped, readSyncAnnotations } from "../engine/apply/hooks.js";
 import { planSteps } from "../engine/apply/waves.js";
 import { builtinHealth, type KubeObject } from "../engine/health/index.js";
@@ -315,7 +315,7 @@ export class Reconciler {
     const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
     const continuing = running?.revision === revision.commit ? running : undefined;
     const superseded = running && !continuing ? running : undefined;
-    const decision = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, lastOperation: previous.operationState })); // prettier-ignore
+    const decision = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, lastOperation: previous.operationState, now })); // prettier-ignore
     const initiatedBy =
       continuing?.initiatedBy ?? decision.initiatedBy ?? gate.allow(superseded?.initiatedBy);
     const retryCount = continuing?.retryCount ?? decision.retryCount;
@@ -455,7 +455,9 @@ export class Reconciler {
       },
     };
     this.recordTransitions(app, previous, status, syncAnnounced);
-    const retryAfter = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? retryDelayMs(app.spec.syncPolicy?.retry?.backoff, (status.operationState.retryCount ?? 0) + 1) : undefined; // prettier-ignore
+    // A failed sync with retries left is looked at again when its backoff (from its finish) is over.
+    const failedOp = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? status.operationState : undefined; // prettier-ignore
+    const retryAfter = failedOp ? Math.max(retryWaitMs(failedOp, app.spec.syncPolicy?.retry?.backoff, deps.clock()), 1) : undefined; // prettier-ignore
     // A running operation is woken by watch events on the objects it waits for; the requeue is a backstop.
     const requeueAfterMs = operationRunning
       ? OPERATION_RECHECK_MS

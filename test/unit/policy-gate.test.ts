@@ -46,7 +46,7 @@ function check(policy: ProjectPolicy | undefined, previous: ApplicationStatus = 
   const project: AppProject = { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "p" }, spec: policy ? { policy } : {} }; // prettier-ignore
   return checkPolicies({ gate: { ...openGate, conditions: [...(previous.conditions ?? [])] }, rules, project, projectName: "p", app, objects: [rootPod], requested: false, outOfSync: true, revision: REV, previous, status: { ...previous }, now, record: (reason) => events.push(reason) }); // prettier-ignore
 }
-const decision = (previous: ApplicationStatus) => decideSync({ policy: app.spec.syncPolicy, requested: false, outOfSync: true, revision: REV, lastOperation: previous.operationState }); // prettier-ignore
+const decision = (previous: ApplicationStatus) => decideSync({ policy: app.spec.syncPolicy, requested: false, outOfSync: true, revision: REV, lastOperation: previous.operationState, now }); // prettier-ignore
 
 test("deny: the sync that would run is refused as a Failed operation (step PolicyCheck), once", () => {
   const events: string[] = [];

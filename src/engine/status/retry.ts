@@ -42,3 +42,18 @@ export function retryDelayMs(backoff: RetryBackoff | undefined, retry: number): 
   const factor = backoff?.factor ?? DEFAULT_BACKOFF.factor;
   return Math.min(max, Math.round(base * factor ** Math.max(0, retry - 1)));
 }
+
+/**
+ * Milliseconds until the next automatic retry of a failed operation may start: its backoff counted
+ * from when it finished, so a reconcile that some other event wakes early waits the rest. 0 when due
+ * (or when the operation has no finish time to count from).
+ */
+export function retryWaitMs(
+  failed: { readonly finishedAt?: string; readonly retryCount?: number },
+  backoff: RetryBackoff | undefined,
+  now: Date,
+): number {
+  const finished = failed.finishedAt ? Date.parse(failed.finishedAt) : NaN;
+  if (Number.isNaN(finished)) return 0;
+  return Math.max(0, finished + retryDelayMs(backoff, (failed.retryCount ?? 0) + 1) - now.getTime());
+}

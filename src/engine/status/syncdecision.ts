@@ -1,6 +1,7 @@
 // Whether a reconcile syncs now, and on whose initiative. Pure: the inputs are the app's policy,
 // what the compare found, and the last operation recorded in status.
 import type { OperationState, SyncPolicy } from "../../model/application.js";
+import { retryWaitMs } from "./retry.js";
 
 export interface SyncDecisionInput {
   readonly policy: SyncPolicy | undefined;
@@ -10,6 +11,8 @@ export interface SyncDecisionInput {
   /** The commit the app should be at now. */
   readonly revision: string;
   readonly lastOperation: OperationState | undefined;
+  /** The clock: a retry of a failed sync waits out its backoff (spec.syncPolicy.retry.backoff). */
+  readonly now: Date;
 }
 
 export interface SyncDecision {
@@ -22,6 +25,8 @@ export interface SyncDecision {
   readonly selfHeal: boolean;
   /** Automatic retries made so far of a failed sync at this revision, this one included. */
   readonly retryCount: number;
+  /** A retry is allowed but its backoff has not elapsed: ask again after this many ms. */
+  readonly retryInMs?: number;
 }
 
 export function decideSync(input: SyncDecisionInput): SyncDecision {
@@ -32,12 +37,14 @@ export function decideSync(input: SyncDecisionInput): SyncDecision {
   const failedHere = last?.phase === "Failed" && !newRevision;
   const retryLimit = input.policy?.retry?.limit ?? 0;
   const retriesLeft = !failedHere || (last?.retryCount ?? 0) < retryLimit;
+  // Counted from the failure, not from this reconcile: a watch event or a poll must not retry early.
+  const waitMs = failedHere && retriesLeft && last ? retryWaitMs(last, input.policy?.retry?.backoff, input.now) : 0; // prettier-ignore
   let initiatedBy: "auto" | "manual" | undefined;
   if (input.requested) initiatedBy = "manual";
   else if (
     automated &&
     input.outOfSync &&
-    (resumes || ((newRevision || automated.selfHeal === true) && retriesLeft))
+    (resumes || ((newRevision || automated.selfHeal === true) && retriesLeft && waitMs === 0))
   ) {
     // Without selfHeal, an automated app deploys each new revision once but leaves drift alone
     // (Argo CD's semantics); a failed sync at the same revision is retried only within retry.limit.
@@ -50,5 +57,6 @@ export function decideSync(input: SyncDecisionInput): SyncDecision {
     // A retry of a failed sync is not drift correction, though the revision is the same.
     selfHeal: initiatedBy === "auto" && !newRevision && !resumes && !failedHere,
     retryCount: failedHere && initiatedBy === "auto" ? (last?.retryCount ?? 0) + 1 : 0,
+    ...(waitMs > 0 && !initiatedBy ? { retryInMs: waitMs } : {}),
   };
 }

@@ -7,7 +7,7 @@ import type { Application, ApplicationStatus } from "../model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../model/application.js";
 import { mergePatch } from "../kube/apis.js";
 import type { KubeClients } from "../kube/client.js";
-import { Informer } from "../kube/informer.js";
+import { Informer, writeResultIsCurrent } from "../kube/informer.js";
 
 export const appKeyOf = (o: { metadata?: { namespace?: string; name?: string } }) =>
   `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
@@ -117,16 +117,16 @@ export class ApplicationStore {
       name,
       body: { ...app, status },
     })) as Application;
-    // Keep the cache ahead of the watch, so the next reconcile compares against what we wrote, unless
-    // the watch already brought something newer (a user's edit right after our write): replacing that
-    // with our older copy would hide the edit until the app's next watch event.
+    // Keep the cache ahead of the watch, so the next reconcile compares against what we wrote.
     const key = appKeyOf(updated);
-    const cached = this.known.get(key)?.metadata.resourceVersion;
     if (
-      cached === undefined ||
-      cached === app.metadata.resourceVersion ||
-      cached === updated.metadata.resourceVersion
+      writeResultIsCurrent(
+        this.known.get(key)?.metadata.resourceVersion,
+        app.metadata.resourceVersion,
+        updated.metadata.resourceVersion,
+      )
     )
+      // prettier-ignore
       this.known.set(key, { ...updated, apiVersion: API_VERSION, kind: "Application" });
     return updated;
   }

@@ -18,7 +18,7 @@ export const EVENT_QUEUE_LIMIT = 1_000;
 /**
  * Records Events through a small queue, as client-go's EventBroadcaster does: a reconcile never
  * waits for them, and during a sync storm they trail the syncs instead of competing with them
- * for the apiserver (three Events per first sync would otherwise be a fifth of its requests).
+ * for the apiserver.
  */
 export function kubeEventRecorder(
   core: Pick<CoreApi, "createNamespacedEvent">,

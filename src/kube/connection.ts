@@ -2,7 +2,7 @@
 // context's apiserver with its credentials, over keep-alive connections. One agent per distinct
 // TLS material, so a rotated certificate or CA (files re-read every minute, as client-go does)
 // gets a fresh connection pool and never a stale one. Exec plugins, auth providers and proxies are
-// handed to @kubernetes/client-node, imported only when a kubeconfig uses them.
+// handed to @kubernetes/client-node (typed.ts), imported only when a kubeconfig uses them.
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
@@ -127,22 +127,7 @@ export class KubeConfig {
 
   /** client-node's KubeConfig for the same files and context, for what only it implements. */
   private async clientNode(): Promise<Delegate> {
-    const [{ KubeConfig: ClientNodeConfig }, { reuseConnections }] = await Promise.all([
-      import("@kubernetes/client-node"),
-      import("./agents.js"),
-    ]);
-    const files = this.data.files ?? [];
-    const config = new ClientNodeConfig();
-    if (files.length === 0) config.loadFromDefault();
-    else {
-      config.loadFromFile(files[0] ?? "");
-      for (const file of files.slice(1)) {
-        const more = new ClientNodeConfig();
-        more.loadFromFile(file);
-        config.mergeConfig(more);
-      }
-    }
-    if (this.data.currentContext) config.setCurrentContext(this.data.currentContext);
-    return reuseConnections(config);
+    const { clientNodeKubeConfig } = await import("./typed.js");
+    return clientNodeKubeConfig(this.data);
   }
 }

@@ -27,6 +27,20 @@ export interface InformerOptions {
   readonly initialListTimeoutMs?: number;
 }
 
+/**
+ * Whether a write's response may replace a cached object fed by a watch: only while the cache still
+ * holds the version the write was based on (or the write's own). Otherwise the watch already brought
+ * something newer (an edit right after the write), which the older response would hide until the
+ * object's next watch event.
+ */
+export function writeResultIsCurrent(
+  cached: string | undefined,
+  basedOn: string | undefined,
+  written: string | undefined,
+): boolean {
+  return cached === undefined || cached === basedOn || cached === written;
+}
+
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 
 export class Informer {

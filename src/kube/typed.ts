@@ -12,6 +12,7 @@ import {
 import { reuseConnections } from "./agents.js";
 import type { KubeClients } from "./client.js";
 import { kubeClients, loadKubeConfig } from "./client.js";
+import type { KubeConfigData } from "./kubeconfig.js";
 
 export interface TypedKubeClients extends KubeClients {
   readonly core: CoreV1Api;
@@ -23,14 +24,32 @@ export interface TypedKubeClients extends KubeClients {
   readonly kube: ClientNodeConfig;
 }
 
+/**
+ * client-node's KubeConfig for the same kubeconfig files and context as Tether's (the default
+ * search when it came from none, e.g. in-cluster), reusing keep-alive connections.
+ */
+export function clientNodeKubeConfig(data: KubeConfigData): ClientNodeConfig {
+  const [first, ...more] = data.files ?? [];
+  const config = new ClientNodeConfig();
+  if (first === undefined) config.loadFromDefault();
+  else {
+    config.loadFromFile(first);
+    for (const file of more) {
+      const next = new ClientNodeConfig();
+      next.loadFromFile(file);
+      config.mergeConfig(next);
+    }
+  }
+  if (data.currentContext) config.setCurrentContext(data.currentContext);
+  return reuseConnections(config);
+}
+
 /** Tether's clients plus client-node's typed ones, both from the kubeconfig `file` (default search without). */
 export function typedKubeClients(file?: string): TypedKubeClients {
-  const kube = new ClientNodeConfig();
-  if (file) kube.loadFromFile(file);
-  else kube.loadFromDefault();
-  reuseConnections(kube);
+  const clients = kubeClients(loadKubeConfig(file));
+  const kube = clientNodeKubeConfig(clients.config.data);
   return {
-    ...kubeClients(loadKubeConfig(file)),
+    ...clients,
     core: kube.makeApiClient(CoreV1Api),
     apps: kube.makeApiClient(AppsV1Api),
     custom: kube.makeApiClient(CustomObjectsApi),

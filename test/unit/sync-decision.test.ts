@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { retryWaitMs } from "../../src/engine/status/retry.js";
 import { decideSync } from "../../src/engine/status/syncdecision.js";
 import type { OperationState, SyncPolicy } from "../../src/model/application.js";
 
@@ -48,10 +49,10 @@ test("sync decision: a failed sync is retried only once its backoff, counted fro
   const failed = { ...op("Failed", "a", 1), finishedAt: "2026-01-01T00:01:00Z" };
   const at = (seconds: number) => decideSync({ policy, requested: false, outOfSync: true, revision: "a", lastOperation: failed, now: new Date(NOW.getTime() + seconds * 1000) }); // prettier-ignore
   assert.equal(at(1).initiatedBy, undefined, "a watch event 1 s later does not retry early");
-  assert.equal(at(1).retryInMs, 3_000);
+  assert.equal(retryWaitMs(failed, policy.retry?.backoff, new Date(NOW.getTime() + 1000)), 3_000);
   assert.equal(at(4).initiatedBy, "auto");
   assert.equal(at(4).retryCount, 2);
-  assert.equal(at(4).retryInMs, undefined);
+  assert.equal(retryWaitMs(failed, policy.retry?.backoff, new Date(NOW.getTime() + 4000)), 0);
   const asked = decideSync({
     policy,
     requested: true,

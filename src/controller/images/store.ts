@@ -6,7 +6,7 @@ import { API_VERSION, GROUP, VERSION } from "../../model/application.js";
 import type { ImageKind, ImagePolicy, ImageRepository, ImageUpdateAutomation } from "../../model/images.js";
 import { IMAGE_KINDS } from "../../model/images.js";
 import type { KubeClients } from "../../kube/client.js";
-import { Informer } from "../../kube/informer.js";
+import { Informer, writeResultIsCurrent } from "../../kube/informer.js";
 
 export type ImageObject = ImageRepository | ImagePolicy | ImageUpdateAutomation;
 export type ObjectOf<K extends ImageKind> = Extract<ImageObject, { kind: K }>;
@@ -89,13 +89,14 @@ export class ImageStore<K extends ImageKind> {
       body: { ...object, status },
     })) as ObjectOf<K>;
     const value = { ...updated, apiVersion: API_VERSION, kind: this.kind } as ObjectOf<K>;
-    // Not over something newer the watch already brought (an edit right after our write).
-    const cached = this.known.get(objectKey(value))?.metadata.resourceVersion;
     if (
-      cached === undefined ||
-      cached === object.metadata.resourceVersion ||
-      cached === updated.metadata.resourceVersion
+      writeResultIsCurrent(
+        this.known.get(objectKey(value))?.metadata.resourceVersion,
+        object.metadata.resourceVersion,
+        updated.metadata.resourceVersion,
+      )
     )
+      // prettier-ignore
       this.known.set(objectKey(value), value);
     return value;
   }

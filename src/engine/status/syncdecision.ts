@@ -25,8 +25,6 @@ export interface SyncDecision {
   readonly selfHeal: boolean;
   /** Automatic retries made so far of a failed sync at this revision, this one included. */
   readonly retryCount: number;
-  /** A retry is allowed but its backoff has not elapsed: ask again after this many ms. */
-  readonly retryInMs?: number;
 }
 
 export function decideSync(input: SyncDecisionInput): SyncDecision {
@@ -57,6 +55,5 @@ export function decideSync(input: SyncDecisionInput): SyncDecision {
     // A retry of a failed sync is not drift correction, though the revision is the same.
     selfHeal: initiatedBy === "auto" && !newRevision && !resumes && !failedHere,
     retryCount: failedHere && initiatedBy === "auto" ? (last?.retryCount ?? 0) + 1 : 0,
-    ...(waitMs > 0 && !initiatedBy ? { retryInMs: waitMs } : {}),
   };
 }

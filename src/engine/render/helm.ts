@@ -10,7 +10,7 @@ import type { RenderContext } from "./context.js";
 import { chartFileInRepository, chartLocation, helmTemplateArgs, splitHelmOutput } from "./helm-args.js";
 import { parseManifests } from "./manifests.js";
 import { sortToolOutput } from "./order.js";
-import { assertNoEscapingSymlinks, confineRelativePath, resolveInRepository } from "./paths.js";
+import { confineRelativePath, resolveInRepository } from "./paths.js";
 import { toolEnvironment } from "./run-tool.js";
 import type { RenderedObject } from "./types.js";
 
@@ -54,7 +54,9 @@ export async function renderHelm(
 ): Promise<RenderedObject[]> {
   const { source } = input;
   const location = chartLocation(source);
-  if (location.kind === "path") await assertNoEscapingSymlinks(ctx.realRoot, appDir);
+  // Symlinks anywhere in the repository (the chart's, its charts/ dependencies', a value file's)
+  // were checked by the renderer before this runs (tree-links.ts); value files are also confined
+  // here so a bad one is reported by its field.
   const valueFiles = await confinedValueFiles(ctx, source, appPath);
 
   const home = await ctx.tempDir();

@@ -19,7 +19,7 @@ import {
 } from "./kustomize-refs.js";
 import { parseManifests } from "./manifests.js";
 import { sortToolOutput } from "./order.js";
-import { assertNoEscapingSymlinks, confineRelativePath, repoRelative, resolveInRepository } from "./paths.js";
+import { confineRelativePath, repoRelative, resolveInRepository } from "./paths.js";
 import { toolEnvironment } from "./run-tool.js";
 import type { RenderedObject } from "./types.js";
 
@@ -84,9 +84,9 @@ async function checkKustomizationTree(
     if ((await fs.stat(target)).isDirectory())
       await checkKustomizationTree(ctx, target, allowRemote, visited);
   }
-  // Referenced folders were checked above with a message naming the field; any other link in
-  // this folder (a patch, a generator file) is caught here.
-  await assertNoEscapingSymlinks(ctx.realRoot, dir);
+  // Referenced folders were checked above with a message naming the field; any other link (a
+  // patch, a generator file, a link inside a base) was refused by the renderer's whole-tree
+  // check before this runs (tree-links.ts).
   const chartHome = (kustomization as { helmGlobals?: { chartHome?: unknown } } | null)?.helmGlobals
     ?.chartHome;
   const home = typeof chartHome === "string" ? chartHome : "charts";

@@ -1,6 +1,8 @@
 // Path confinement. Every path a user controls (the app path, value files, kustomize resources)
 // is checked twice: lexically (no absolute paths, no `..` above the root) so the message can
-// name the field, and after realpath (symlinks) so a link cannot smuggle the path out.
+// name the field, and after realpath (symlinks) so a link cannot smuggle the path out. Links the
+// tools follow on their own (anywhere in the tree) are refused by the whole-tree check in
+// tree-links.ts, which runs before every render.
 import fs from "node:fs/promises";
 import path from "node:path";
 import { RenderError } from "../errors.js";
@@ -66,26 +68,4 @@ export async function resolveInRepository(
 /** Repository-relative POSIX path of an absolute path inside the root (for messages and output). */
 export function repoRelative(realRoot: string, absolute: string): string {
   return path.relative(realRoot, absolute).split(path.sep).join("/");
-}
-
-/**
- * Walks a folder and refuses any symlink whose target leaves the repository. Helm and kustomize
- * read files we never see, so the trees they read are checked before they run.
- */
-export async function assertNoEscapingSymlinks(realRoot: string, dir: string): Promise<void> {
-  const entries = await fs.readdir(dir, { withFileTypes: true });
-  for (const entry of entries) {
-    const full = path.join(dir, entry.name);
-    if (entry.isSymbolicLink()) {
-      const target = await fs.realpath(full).catch(() => undefined);
-      if (target !== undefined && !isInside(realRoot, target)) {
-        throw new RenderError(
-          "PathOutsideRepository",
-          `${repoRelative(realRoot, full)} is a symlink that leaves the repository`,
-        );
-      }
-    } else if (entry.isDirectory() && entry.name !== ".git") {
-      await assertNoEscapingSymlinks(realRoot, full);
-    }
-  }
 }

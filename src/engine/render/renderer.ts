@@ -12,6 +12,7 @@ import { renderKustomize } from "./kustomize.js";
 import { LruCache } from "./lru-cache.js";
 import { confineRelativePath, resolveInRepository } from "./paths.js";
 import { hasSopsMetadata } from "./sops/decrypt.js";
+import { createTreeGuard } from "./tree-links.js";
 import { resolveLimits } from "./types.js";
 import type { RenderInput, RenderResult, RendererOptions, RenderStats } from "./types.js";
 
@@ -49,6 +50,7 @@ async function renderUncached(
   options: RendererOptions,
   input: RenderInput,
   ctx: RenderContext,
+  guardTree: ReturnType<typeof createTreeGuard>,
 ): Promise<RenderResult> {
   const { source } = input;
   const appPath = confineRelativePath("spec.source.path", source.path ?? "");
@@ -60,6 +62,10 @@ async function renderUncached(
       `spec.source.path ${JSON.stringify(source.path ?? "")} is not a directory`,
     );
   }
+  // The whole tree, not only the app's folder: a chart, a kustomize base, a value file or a SOPS
+  // file anywhere in the repository may reach any other folder of it (tree-links.ts). After the
+  // app path's own check, so a bad spec.source.path is still reported by its field.
+  await guardTree(ctx.realRoot, () => ctx.checkDeadline("checking the repository's symlinks"));
   const type = detectSourceType(source, source.chart ? [] : await fs.readdir(appDir));
   switch (type) {
     case "Directory":
@@ -110,12 +116,13 @@ export function createRenderer(options: RendererOptions): Renderer {
   // Concurrent renders of the same key share one run instead of racing to do the same work.
   const inFlight = new Map<string, Promise<RenderResult>>();
   const stats: RenderStats = { renders: 0, cacheHits: 0, toolInvocations: 0, filesRead: 0 };
+  const guardTree = createTreeGuard();
 
   async function run(input: RenderInput): Promise<RenderResult> {
     stats.renders++;
     const ctx = new RenderContext(await realRepositoryRoot(input.repoRoot), limits, stats);
     try {
-      return deepFreeze(refuseEncryptedToolOutput(await renderUncached(options, input, ctx)));
+      return deepFreeze(refuseEncryptedToolOutput(await renderUncached(options, input, ctx, guardTree)));
     } finally {
       await ctx.dispose();
     }

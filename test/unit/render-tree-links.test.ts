@@ -1,0 +1,164 @@
+// The whole-tree symlink check (tree-links.ts): the pure resolver on in-memory trees, and the one
+// walk on a real folder.
+import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, test } from "node:test";
+import { RenderError } from "../../src/engine/errors.js";
+import type { TreeEntry } from "../../src/engine/render/tree-links.js";
+import {
+  assertTreeConfined,
+  createTreeGuard,
+  findEscapingLink,
+  listTree,
+  MAX_LINK_DEPTH,
+} from "../../src/engine/render/tree-links.js";
+
+/** A tree from a spec: "dir/" a folder, "a -> t" a link, anything else a file. Parents implied. */
+function tree(...specs: string[]): Map<string, TreeEntry> {
+  const entries = new Map<string, TreeEntry>([["", { kind: "dir" }]]);
+  const addParents = (p: string) => {
+    const parts = p.split("/");
+    for (let i = 1; i < parts.length; i++) entries.set(parts.slice(0, i).join("/"), { kind: "dir" });
+  };
+  for (const spec of specs) {
+    const [name = "", target] = spec.split(" -> ");
+    const clean = name.replace(/\/$/, "");
+    addParents(clean);
+    if (target !== undefined) entries.set(clean, { kind: "link", target });
+    else if (clean === ".git" || clean.endsWith("/.git")) entries.set(clean, { kind: "git" });
+    else entries.set(clean, { kind: name.endsWith("/") ? "dir" : "file" });
+  }
+  return entries;
+}
+
+const escape = (...specs: string[]) => findEscapingLink(tree(...specs));
+
+describe("links that stay inside are allowed", () => {
+  test("file and folder links, relative, to siblings and up", () => {
+    assert.equal(
+      escape("a/x.yaml", "b/f -> ../a/x.yaml", "b/d -> ../a", "c/deep/l -> ../../a/x.yaml"),
+      undefined,
+    );
+  });
+  test("a chain of links inside", () => {
+    assert.equal(escape("a/x", "l1 -> l2", "l2 -> l3", "l3 -> a/x"), undefined);
+  });
+  test("dangling links whose path stays inside", () => {
+    assert.equal(escape("a/", "a/l -> missing", "b -> a/nope/../../c"), undefined);
+  });
+  test("a chart linking a library chart elsewhere in the repository", () => {
+    assert.equal(escape("lib/Chart.yaml", "app/charts/lib -> ../../lib", "app/Chart.yaml"), undefined);
+  });
+});
+
+describe("links that may leave are refused, naming the link", () => {
+  test("the reported attack: a folder link to a folder holding links out", () => {
+    assert.deepEqual(escape("chart/Chart.yaml", "chart/ext -> ../other", "other/kc -> /root/.cache/tether/run/local/kubeconfig", "other/passwd -> /etc/passwd"), { link: "other/kc", reason: "absolute" }); // prettier-ignore
+  });
+  test("the same with relative links climbing out", () => {
+    assert.deepEqual(escape("chart/ext -> ../other", "other/kc -> ../../../root/kc"), { link: "other/kc", reason: "above-root" }); // prettier-ignore
+  });
+  test("absolute targets, even into /proc and /dev", () => {
+    assert.equal(escape("p -> /proc/self/environ")?.reason, "absolute");
+    assert.equal(escape("d -> /dev/stdin")?.reason, "absolute");
+  });
+  test("`..` counts from the folder linked to, as the kernel does", () => {
+    // deep -> a/b/c, then deep/../../.. is a/b/c/../../.. = the root: inside; one more climbs out.
+    assert.equal(escape("a/b/c/", "deep -> a/b/c", "ok -> deep/../../../x"), undefined);
+    assert.deepEqual(escape("a/b/c/", "deep -> a/b/c", "out -> deep/../../../../x"), { link: "out", reason: "above-root" }); // prettier-ignore
+    // Lexically x/../.. would be the root's parent; through the link it is inside.
+    assert.equal(escape("a/b/", "x -> a/b", "y -> x/../../z"), undefined);
+  });
+  test("a chain whose last link leaves", () => {
+    assert.deepEqual(escape("l1 -> l2", "l2 -> sub/l3", "sub/l3 -> ../../out"), {
+      link: "l1",
+      reason: "above-root",
+    });
+  });
+  test("a link through a folder link that leaves", () => {
+    assert.deepEqual(escape("a -> ../outside", "b -> a/file"), { link: "a", reason: "above-root" });
+  });
+  test("a dangling link naming an outside path", () => {
+    assert.deepEqual(escape("a/", "a/l -> missing/../../../etc/passwd"), {
+      link: "a/l",
+      reason: "above-root",
+    });
+    assert.deepEqual(escape("f", "l -> f/../../x"), { link: "l", reason: "above-root" });
+  });
+  test("links into .git", () => {
+    assert.deepEqual(escape(".git", "cfg -> .git/config"), { link: "cfg", reason: "git" });
+    assert.deepEqual(escape("sub/.git", "l -> sub/.git"), { link: "l", reason: "git" });
+  });
+  test("loops: self, pair, and a chain longer than the kernel follows", () => {
+    assert.deepEqual(escape("a -> a"), { link: "a", reason: "loop" });
+    assert.deepEqual(escape("a -> b", "b -> a"), { link: "a", reason: "loop" });
+    const chain = Array.from({ length: MAX_LINK_DEPTH + 5 }, (_, i) => `l${String(i).padStart(3, "0")} -> l${String(i + 1).padStart(3, "0")}`); // prettier-ignore
+    assert.equal(escape(...chain, `l${MAX_LINK_DEPTH + 5} -> x`)?.reason, "loop");
+  });
+  test("a link to a folder that contains it", () => {
+    assert.deepEqual(escape("chart/self -> ."), { link: "chart/self", reason: "contains-itself" });
+    assert.deepEqual(escape("chart/up -> .."), { link: "chart/up", reason: "contains-itself" });
+    assert.deepEqual(escape("a/b/c/", "a/b/c/top -> ../../../a"), {
+      link: "a/b/c/top",
+      reason: "contains-itself",
+    });
+  });
+  test("thousands of chained links resolve in one pass", () => {
+    // Chains of 20 links (each resolved once, memoized), 20 000 links in all.
+    const specs = ["base/x"];
+    for (let i = 0; i < 20_000; i++)
+      specs.push(`d${i}/l -> ${i % 20 === 0 ? "../base/x" : `../d${i - 1}/l`}`);
+    const started = performance.now();
+    assert.equal(escape(...specs), undefined);
+    assert.ok(performance.now() - started < 2000, "linear, not quadratic");
+  });
+});
+
+describe("on disk", () => {
+  test("listTree and assertTreeConfined walk every folder once, .git not entered", async () => {
+    const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "tree-links-")));
+    try {
+      await fs.mkdir(path.join(root, "chart"));
+      await fs.mkdir(path.join(root, "other"));
+      await fs.mkdir(path.join(root, ".git"));
+      await fs.symlink("/etc/passwd", path.join(root, ".git", "ignored"));
+      await fs.symlink("../other", path.join(root, "chart", "ext"));
+      const entries = await listTree(root);
+      assert.deepEqual([...entries.keys()].sort(), ["", ".git", "chart", "chart/ext", "other"]);
+      await assertTreeConfined(root);
+      await fs.symlink("/etc/passwd", path.join(root, "other", "passwd"));
+      await assert.rejects(assertTreeConfined(root), (error: unknown) => {
+        assert.ok(error instanceof RenderError);
+        assert.equal(error.reason, "PathOutsideRepository");
+        assert.match(
+          error.message,
+          /^other\/passwd is a symlink that leaves the repository: it points to an absolute path/,
+        );
+        assert.doesNotMatch(error.message, /etc|root:/);
+        return true;
+      });
+    } finally {
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+  test("the guard remembers a read-only tree's verdict, never a writable one's", async () => {
+    const root = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "tree-links-")));
+    const guard = createTreeGuard();
+    try {
+      await guard(root);
+      await fs.symlink("/etc/passwd", path.join(root, "late"));
+      await assert.rejects(guard(root), /late is a symlink/);
+      await fs.rm(path.join(root, "late"));
+      await fs.chmod(root, 0o555);
+      let folders = 0;
+      await guard(root, () => void (folders += 1));
+      await guard(root, () => void (folders += 1));
+      assert.equal(folders, 1, "a read-only tree is walked once");
+    } finally {
+      await fs.chmod(root, 0o755);
+      await fs.rm(root, { recursive: true, force: true });
+    }
+  });
+});

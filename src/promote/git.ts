@@ -4,6 +4,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { isInside } from "../engine/render/paths.js";
 import { git } from "../engine/source/gitcli.js";
 import type { EditResult, PromotedValue } from "./edits.js";
 import { APP_TRAILER, PROMOTION_TRAILER, promoteHelmValues, promoteKustomizeImages, promotionMessage } from "./edits.js"; // prettier-ignore
@@ -43,17 +44,34 @@ export interface PromoteOutcome {
 
 export const isUrl = (repo: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/]+@[^:]+:/.test(repo);
 
-async function readIfExists(file: string): Promise<string | undefined> {
-  return fs.readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
+/**
+ * The text of `name` in the working tree, or undefined when it does not exist. The file is read
+ * and later rewritten, so it must be a regular file reached through no symlink at all: a link in
+ * the repository (`app/values-prod.yaml -> ~/.ssh/config`, `app -> /etc`) would otherwise let a
+ * hostile repository make promote read or overwrite a file outside the clone — or, inside it, edit
+ * a file other than the one it names and commits.
+ */
+async function readIfExists(dir: string, name: string): Promise<string | undefined> {
+  const root = await fs.realpath(dir);
+  if (!isInside(root, path.join(root, name))) throw new Error(`${name} is outside the repository`);
+  const file = path.join(dir, name);
+  const real = await fs.realpath(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
     throw error;
   });
+  if (real === undefined) return undefined;
+  if (real !== path.join(root, name) || !(await fs.lstat(file)).isFile()) {
+    throw new Error(
+      `${name} is a symlink or passes through one; promote edits only regular files of the repository`,
+    );
+  }
+  return fs.readFile(real, "utf8");
 }
 
 /** The first of `names` (relative to `dir`) that exists, with its text. */
 async function firstFile(dir: string, names: string[]): Promise<{ name: string; text: string } | undefined> {
   for (const name of names) {
-    const text = await readIfExists(path.join(dir, name));
+    const text = await readIfExists(dir, name);
     if (text !== undefined) return { name, text };
   }
   return undefined;

@@ -47,3 +47,16 @@ export async function makeBadInputTree(): Promise<{ tmp: string; repo: string; o
   });
   return { tmp, repo, outside };
 }
+
+/**
+ * Runs `body` with a symlink in place, then removes it: the renderer refuses a tree holding any
+ * link that leads out, so a link left behind would fail every later render of the shared tree.
+ */
+export async function withSymlink(target: string, link: string, body: () => Promise<void>): Promise<void> {
+  await fs.symlink(target, link);
+  try {
+    await body();
+  } finally {
+    await fs.rm(link, { force: true });
+  }
+}

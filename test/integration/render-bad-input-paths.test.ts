@@ -7,7 +7,7 @@ import type { ApplicationSource } from "../../src/model/application.js";
 import type { ErrorReason } from "../../src/engine/errors.js";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RenderLimits, RendererOptions } from "../../src/engine/render/index.js";
-import { cm, makeBadInputTree, rejectsWithRenderError, write } from "../helpers/render.js";
+import { cm, makeBadInputTree, rejectsWithRenderError, withSymlink, write } from "../helpers/render.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 
 let tmp = "";
@@ -43,33 +43,35 @@ describe("app path", () => {
     renderFails({ path: "/etc" }, "PathOutsideRepository", /spec\.source\.path "\/etc" is absolute/));
   test("missing path", () =>
     renderFails({ path: "nope" }, "PathNotFound", /spec\.source\.path "nope" does not exist/));
-  test("symlink leaving the repository", async () => {
-    await fs.symlink(outside, path.join(repo, "escape"));
-    await renderFails(
-      { path: "escape" },
-      "PathOutsideRepository",
-      /spec\.source\.path "escape" leaves the repository through a symlink/,
-    );
-  });
+  test("symlink leaving the repository", () =>
+    withSymlink(outside, path.join(repo, "escape"), () =>
+      renderFails(
+        { path: "escape" },
+        "PathOutsideRepository",
+        /spec\.source\.path "escape" leaves the repository through a symlink/,
+      ),
+    ));
 });
 
 describe("directory mode", () => {
   test("symlinked file pointing outside", async () => {
     await write(repo, { "linkfile/cm.yaml": cm("inside") });
-    await fs.symlink(path.join(outside, "secret.yaml"), path.join(repo, "linkfile/leak.yaml"));
-    await renderFails(
-      { path: "linkfile" },
-      "PathOutsideRepository",
-      /linkfile\/leak\.yaml is a symlink to a file outside/,
+    await withSymlink(path.join(outside, "secret.yaml"), path.join(repo, "linkfile/leak.yaml"), () =>
+      renderFails(
+        { path: "linkfile" },
+        "PathOutsideRepository",
+        /linkfile\/leak\.yaml is a symlink that leaves the repository/,
+      ),
     );
   });
   test("symlinked directory pointing outside, recursive", async () => {
     await write(repo, { "linkdir/cm.yaml": cm("inside") });
-    await fs.symlink(outside, path.join(repo, "linkdir/sub"));
-    await renderFails(
-      { path: "linkdir", directory: { recurse: true } },
-      "PathOutsideRepository",
-      /linkdir\/sub is a symlinked directory/,
+    await withSymlink(outside, path.join(repo, "linkdir/sub"), () =>
+      renderFails(
+        { path: "linkdir", directory: { recurse: true } },
+        "PathOutsideRepository",
+        /linkdir\/sub is a symlink that leaves the repository/,
+      ),
     );
   });
   test("YAML alias bomb", async () => {

@@ -10,6 +10,7 @@ import { applySetters, ImageError, renderCommitMessage } from "../../engine/imag
 import type { RepoCredentials } from "../../engine/source/credentials.js";
 import { withGitCredentials } from "../../engine/source/gitauth.js";
 import { git, GitCommandError } from "../../engine/source/gitcli.js";
+import { isInside } from "../../engine/render/paths.js";
 import { parseRepoUrl } from "../../engine/source/url.js";
 
 export interface GitUpdateRequest {
@@ -42,7 +43,11 @@ export interface GitUpdateResult {
 
 const REJECTED = /\[rejected\]|non-fast-forward|fetch first|failed to update ref|stale info|cannot lock ref/i;
 
-/** Regular YAML files under `dir` (no symlinks, no .git), relative paths sorted. */
+/**
+ * Regular YAML files under `dir` (no symlinks, no .git), relative paths sorted. Dirent types are
+ * lstat's, so a linked file or folder below `dir` is neither read nor written through; `dir`
+ * itself is resolved by scanFolder.
+ */
 async function yamlFiles(root: string, dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
@@ -54,7 +59,13 @@ async function yamlFiles(root: string, dir: string): Promise<string[]> {
   return out.sort();
 }
 
-function confinedPath(root: string, sub: string): string {
+/**
+ * The folder to scan: `spec.update.path` confined lexically, then resolved through any symlink in
+ * the clone (`deploy -> /etc`, `deploy -> ../..`) and refused if it leaves it — the run reads and
+ * rewrites every YAML file below, with the controller's rights. Undefined when it does not exist.
+ * Both are real paths, so the relative file paths are those git knows.
+ */
+async function scanFolder(clone: string, sub: string): Promise<{ root: string; dir: string } | undefined> {
   const clean = path.posix.normalize(sub || ".");
   if (clean.startsWith("/") || clean === ".." || clean.startsWith("../")) {
     throw new ImageError(
@@ -62,7 +73,17 @@ function confinedPath(root: string, sub: string): string {
       `spec.update.path "${sub}" must be relative and stay inside the repository`,
     );
   }
-  return path.join(root, clean);
+  const root = await fs.realpath(clone);
+  const dir = await fs.realpath(path.join(root, clean)).catch(() => undefined);
+  if (dir === undefined) return undefined;
+  if (
+    !isInside(root, dir) ||
+    dir === path.join(root, ".git") ||
+    dir.startsWith(path.join(root, ".git") + path.sep)
+  ) {
+    throw new ImageError("InvalidSpec", `spec.update.path "${sub}" leaves the repository through a symlink`);
+  }
+  return (await fs.stat(dir)).isDirectory() ? { root, dir } : undefined;
 }
 
 async function remoteHeads(
@@ -116,11 +137,10 @@ export async function runGitUpdate(request: GitUpdateRequest): Promise<GitUpdate
 
         const files: FileChanges[] = [];
         const problems: (SetterProblem & { file: string })[] = [];
-        const scanRoot = confinedPath(dir, request.path);
-        const exists = await fs.stat(scanRoot).then((s) => s.isDirectory(), () => false); // prettier-ignore
-        if (!exists) throw new ImageError("InvalidSpec", `spec.update.path "${request.path}" is not a folder on ${baseBranch}`); // prettier-ignore
-        for (const file of await yamlFiles(dir, scanRoot)) {
-          const full = path.join(dir, file);
+        const scan = await scanFolder(dir, request.path);
+        if (!scan) throw new ImageError("InvalidSpec", `spec.update.path "${request.path}" is not a folder on ${baseBranch}`); // prettier-ignore
+        for (const file of await yamlFiles(scan.root, scan.dir)) {
+          const full = path.join(scan.root, file);
           const before = await fs.readFile(full, "utf8");
           const result = applySetters(before, request.choose);
           problems.push(...result.problems.map((p) => ({ ...p, file })));

@@ -50,7 +50,8 @@ async function walk(root: string): Promise<{ directories: string[]; files: strin
   const visit = async (rel: string) => {
     for (const entry of await fs.readdir(path.join(root, rel), { withFileTypes: true })) {
       const child = rel ? `${rel}/${entry.name}` : entry.name;
-      // Symlinks are neither followed nor listed: a generator stays inside the repository.
+      // Symlinks are neither followed nor listed, and only listed files are read: a generator stays
+      // inside the repository whatever its links point to (render/tree-links.ts refuses them for renders).
       if (entry.isDirectory()) {
         if (entry.name === ".git") continue;
         directories.push(child);

@@ -8,7 +8,11 @@
 // A tree is extracted under a temporary name, made read-only and renamed into place, so
 // `<root>/<commit>` existing always means "complete". Removal renames it away first for the same
 // reason. Symlinks are extracted as they are, including ones pointing outside the tree: refusing
-// them is the render stage's job (it confines every path it reads to the repository root).
+// them is the render stage's job, where the reads happen and in whatever process renders. Before
+// every render it resolves every link of the whole tree and refuses the tree if one may lead out
+// (render/tree-links.ts). The tree being read-only is what lets the renderer remember that verdict
+// once per tree instead of walking it again for each app at this commit. Tether's other readers of
+// a tree (the ApplicationSet Git generators) list only regular files and real folders.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";

@@ -8,6 +8,7 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import { SourceError } from "../../src/engine/errors.js";
 import { createRepositoryCache } from "../../src/engine/source/index.js";
+import { git } from "../../src/engine/source/gitcli.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";
@@ -115,4 +116,35 @@ test("a tree is only given for a full commit id that the application's own repos
   await held.release();
   await wsMine.remove();
   await wsTheirs.remove();
+});
+
+test("a crafted tree with a file below a symlink (`a -> /outside`, `a/b`) cannot write outside: the extraction fails", async () => {
+  // Git's own tools never make such a tree (a name with a slash beside a symlink of the same
+  // prefix), but a hostile push can: objects written with `--literally` are not checked by a server
+  // without receive.fsckObjects. GNU tar extracts a link leading out as a placeholder file first, so
+  // `a/b` cannot go through it; the tree fails to extract and nothing is written outside.
+  const victim = path.join(tmp, "victim");
+  await fs.mkdir(victim);
+  const url = await server.createRepository("crafted");
+  const ws = await GitWorkspace.clone(url);
+  await ws.commitAndPush({ "README.md": "x\n" }, "first");
+  const author = { GIT_AUTHOR_NAME: "Mallory", GIT_AUTHOR_EMAIL: "m@example.com", GIT_COMMITTER_NAME: "Mallory", GIT_COMMITTER_EMAIL: "m@example.com" }; // prettier-ignore
+  const run = (args: string[], input?: Buffer) => git(args, { cwd: ws.dir, env: author, ...(input ? { input } : {}) }); // prettier-ignore
+  const blob = (await run(["hash-object", "-w", "--stdin"], Buffer.from("pwned\n"))).trim();
+  const link = (await run(["hash-object", "-w", "--stdin"], Buffer.from(victim))).trim();
+  const entry = (mode: string, name: string, id: string) => Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(id, "hex")]); // prettier-ignore
+  const tree = (await run(["hash-object", "-t", "tree", "-w", "--literally", "--stdin"], Buffer.concat([entry("120000", "a", link), entry("100644", "a/b", blob)]))).trim(); // prettier-ignore
+  const commit = (await run(["commit-tree", tree, "-p", "HEAD", "-m", "crafted"])).trim();
+  await run(["push", "--quiet", "origin", `${commit}:refs/heads/main`]);
+
+  const cache = createRepositoryCache({ cacheDir: path.join(tmp, "cache-crafted"), timeoutMs: 20_000, treeLingerMs: 0 }); // prettier-ignore
+  assert.equal((await cache.resolve(url, "main")).commit, commit);
+  await assert.rejects(cache.acquireTree(url, commit), (error: unknown) => {
+    assert.ok(error instanceof SourceError);
+    assert.equal(error.reason, "GitCommandFailed");
+    assert.match(error.message, /extracting/);
+    return true;
+  });
+  assert.deepEqual(await fs.readdir(victim), [], "nothing written outside the tree");
+  await ws.remove();
 });

@@ -12,8 +12,9 @@
 //
 // What is refused (PathOutsideRepository, naming the link's repository-relative path and never the
 // target, whose meaning the message must not help probe):
-// - an absolute target: its meaning depends on where Tether extracted the tree, never on the
-//   repository (/proc, /dev, /etc, a cache folder holding credentials...);
+// - an absolute target (/proc, /dev, /etc, a cache folder holding credentials...), unless it names
+//   a path below the tree's own real path (which a working tree may hold; in a commit it cannot
+//   mean anything else, the extraction folder being Tether's choice);
 // - a target that climbs above the root with `..`, counted as the kernel does (`..` after a link
 //   to a folder is the parent of the folder linked to, not of the link);
 // - a dangling link whose target, completed lexically, would be outside: the tree is read-only and
@@ -54,7 +55,12 @@ const split = (rel: string) => (rel === "" ? [] : rel.split("/"));
  * The first link (in path order) whose final target may leave the tree, or undefined when every
  * link stays inside. Pure: `entries` is the whole tree as listed by `listTree`.
  */
-export function findEscapingLink(entries: ReadonlyMap<string, TreeEntry>): EscapingLink | undefined {
+export function findEscapingLink(
+  entries: ReadonlyMap<string, TreeEntry>,
+  /** The tree's absolute real path: an absolute target naming a path below it is followed. */
+  root?: string,
+): EscapingLink | undefined {
+  const rootParts = root === undefined ? undefined : root.split("/").filter((p) => p !== "");
   const resolved = new Map<string, Resolution>();
   const resolving = new Set<string>();
 
@@ -74,9 +80,17 @@ export function findEscapingLink(entries: ReadonlyMap<string, TreeEntry>): Escap
 
   /** Follows `target` from the folder `from` as the kernel would. */
   const walkPath = (from: readonly string[], target: string, depth: number): Resolution => {
-    if (target.startsWith("/")) return { ok: false, reason: "absolute" };
-    const parts = target.split("/");
+    let parts = target.split("/");
     let cur = [...from];
+    if (target.startsWith("/")) {
+      // Inside only when it names the tree's own real path, component by component (no `.`/`..`
+      // on the way: those are refused rather than interpreted outside the tree).
+      const named = parts.filter((p) => p !== "");
+      const under = rootParts !== undefined && rootParts.every((p, i) => named[i] === p);
+      if (!under) return { ok: false, reason: "absolute" };
+      parts = named.slice(rootParts.length);
+      cur = [];
+    }
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i] as string;
       if (part === "" || part === ".") continue;
@@ -142,8 +156,10 @@ export function findEscapingLink(entries: ReadonlyMap<string, TreeEntry>): Escap
 }
 
 /**
- * Every entry below `root` (one readdir per folder, one readlink per link). A `.git` entry is
- * recorded but not entered. `onFolder` runs per folder (the render deadline).
+ * Every entry below `root` (one readdir per folder, one readlink per link). A `.git` folder is
+ * entered too: a working tree's holds no links, and one in an extracted tree can only come from a
+ * crafted commit, whose links out a tool could still reach by naming the path directly.
+ * `onFolder` runs per folder (the render deadline).
  */
 export async function listTree(
   root: string,
@@ -156,13 +172,12 @@ export async function listTree(
     const folders: string[] = [];
     for (const dirent of dirents) {
       const child = rel === "" ? dirent.name : `${rel}/${dirent.name}`;
-      if (dirent.name === ".git") entries.set(child, { kind: "git" });
-      else if (dirent.isSymbolicLink())
+      if (dirent.isSymbolicLink())
         entries.set(child, { kind: "link", target: await fs.readlink(path.join(root, child)) });
       else if (dirent.isDirectory()) {
-        entries.set(child, { kind: "dir" });
+        entries.set(child, { kind: dirent.name === ".git" ? "git" : "dir" });
         folders.push(child);
-      } else entries.set(child, { kind: "file" });
+      } else entries.set(child, { kind: dirent.name === ".git" ? "git" : "file" });
     }
     for (const folder of folders) await visit(folder);
   };
@@ -188,7 +203,7 @@ export function escapingLinkError(escape: EscapingLink): RenderError {
 
 /** Refuses the tree at `realRoot` (already realpath'd) if any symlink in it may lead out. */
 export async function assertTreeConfined(realRoot: string, onFolder?: () => void): Promise<void> {
-  const escape = findEscapingLink(await listTree(realRoot, onFolder));
+  const escape = findEscapingLink(await listTree(realRoot, onFolder), realRoot);
   if (escape) throw escapingLinkError(escape);
 }
 
@@ -206,7 +221,7 @@ export function createTreeGuard(capacity = 256): (realRoot: string, onFolder?: (
     const key = stat.mode & 0o222 ? undefined : `${realRoot}\0${stat.dev}:${stat.ino}`;
     let verdict = key === undefined ? undefined : verdicts.get(key);
     if (verdict === undefined) {
-      verdict = findEscapingLink(await listTree(realRoot, onFolder)) ?? "confined";
+      verdict = findEscapingLink(await listTree(realRoot, onFolder), realRoot) ?? "confined";
       if (key !== undefined) verdicts.set(key, verdict);
     }
     if (verdict !== "confined") throw escapingLinkError(verdict);

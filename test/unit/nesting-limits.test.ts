@@ -8,6 +8,7 @@ import { parseJson } from "../../src/api/validate.js";
 import { WebhookError } from "../../src/api/webhooks/errors.js";
 import { parseJsonObject } from "../../src/api/webhooks/json.js";
 import { gitFileParams } from "../../src/engine/appset/git.js";
+import { applySetters } from "../../src/engine/images/setters.js";
 import { RenderError } from "../../src/engine/errors.js";
 import { MAX_NESTING_DEPTH, valueNestingProblem, yamlNestingProblem } from "../../src/engine/nesting.js";
 import { parseManifests } from "../../src/engine/render/manifests.js";
@@ -213,6 +214,15 @@ describe("parseYamlBounded (kustomization, ApplicationSet git files, policy pack
       () => gitFileParams([{ path: "envs/x.json", content: deepJsonObject(DEEP) }], generator, "spec.generators[0].git"), // prettier-ignore
       /envs\/x\.json: not valid JSON or YAML: line 1: nesting deeper than 200 levels at a\.a/,
     );
+  });
+
+  test("image automation: a repository file nested too deep, or with a bad line, is a problem on its line", () => {
+    const marker = ' # {"$imagepolicy": "apps:app"}';
+    const deep = applySetters(`image: x:1${marker}\nv: ${deepFlowSeq(DEEP)}\n`, () => undefined);
+    assert.deepEqual(deep.problems, [{ line: 2, message: "nesting deeper than 200 levels at v[0][0][0][0][0][0][0]…(189 more)…[0][0][0]" }]); // prettier-ignore
+    const duplicate = applySetters(`a: 1\n---\nimage: x:1${marker}\nb: 1\nb: 2\n`, () => undefined);
+    assert.equal(duplicate.problems[0]?.line, 5);
+    assert.match(duplicate.problems[0]?.message ?? "", /not valid YAML: duplicate key "b"/);
   });
 
   test("a kubeconfig nested too deep names the file and line", () => {

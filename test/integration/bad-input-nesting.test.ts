@@ -97,6 +97,10 @@ describe("bad input: nesting depth and YAML error lines", () => {
     const synced = await call("POST", `/api/v1/applications/${fx.appNs}/ok/sync`, `{"resources":${deepFlowSeq(DEEP)}}`); // prettier-ignore
     assert.equal(synced.status, 400);
 
+    // Wide instead of deep: the body limit (1 MiB) answers before any parsing.
+    const wide = await call("POST", "/api/v1/applications", JSON.stringify({ spec: { items: new Array(600_000).fill(0) } })); // prettier-ignore
+    assert.equal(wide.status, 413);
+
     // A signed webhook payload nested 10,000 deep: refused after the signature, by name.
     const payload = Buffer.from(`{"ref":"refs/heads/main","repository":${deepJsonObject(DEEP)}}`);
     const signature = `sha256=${createHmac("sha256", SECRET).update(payload).digest("hex")}`;

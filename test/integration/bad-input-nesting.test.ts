@@ -29,7 +29,7 @@ describe("bad input: nesting depth and YAML error lines", () => {
       method,
       ...(body === undefined ? {} : { body, headers: { "content-type": "application/json", ...headers } }),
     });
-    return { status: response.status, body: (await response.json()) as unknown };
+    return { status: response.status, body: await response.json() };
   };
   const appSpec = (path: string) => ({
     source: { repoURL: url, targetRevision: "main", path },

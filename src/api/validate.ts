@@ -5,17 +5,25 @@ import type { Application } from "../model/application.js";
 import { API_VERSION } from "../model/application.js";
 import type { KnownCluster } from "../model/validate.js";
 import { validateApplication } from "../model/validate.js";
+import { nestingMessage, parseJsonBounded } from "../engine/nesting.js";
 import { fieldOf, HttpError } from "./errors.js";
 import { ApplicationWriteSchema } from "./types.js";
 
-/** Parses JSON text; malformed → 400. */
+/**
+ * Parses a request body's JSON text (its size is bounded by the server's bodyLimit); malformed → 400.
+ * Nesting deeper than the engine's limit is a 400 naming where: beyond it, validation, the
+ * apiserver client's JSON.stringify and the diff would overflow the stack (a 502 naming nothing).
+ */
 export function parseJson(text: string): unknown {
   if (text.trim() === "") return {};
+  let parsed: ReturnType<typeof parseJsonBounded>;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = parseJsonBounded(text);
   } catch (error) {
     throw new HttpError(400, `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
   }
+  if (parsed.problem) throw new HttpError(400, `request body: ${nestingMessage(parsed.problem)}`, parsed.problem.path); // prettier-ignore
+  return parsed.value;
 }
 
 /** zod validation; the first issue becomes a 422 naming its path. */

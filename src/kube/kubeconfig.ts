@@ -9,7 +9,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { parse } from "yaml";
+import { parseYamlBounded, YamlInputError } from "../engine/yaml-input.js";
 
 export interface KubeCluster {
   readonly name: string;
@@ -72,7 +72,15 @@ const absolute = (dir: string | undefined, file: string | undefined) =>
 
 /** Pure: kubeconfig YAML → data. Relative file paths are resolved against `dir` (the file's folder). */
 export function parseKubeConfig(source: string, where: string, dir?: string): KubeConfigData {
-  const doc = (parse(source) ?? {}) as Entry;
+  let parsed: unknown;
+  try {
+    parsed = parseYamlBounded(source);
+  } catch (error) {
+    if (error instanceof YamlInputError)
+      throw new Error(`${where}:${error.line}: ${error.detail}`, { cause: error });
+    throw error;
+  }
+  const doc = (parsed ?? {}) as Entry;
   if (typeof doc !== "object" || Array.isArray(doc)) throw new Error(`${where}: not a kubeconfig mapping`);
   const clusters = entries(doc["clusters"], "clusters", where).map((e, i): KubeCluster => {
     const c = (e["cluster"] ?? {}) as Entry;

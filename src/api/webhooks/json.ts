@@ -1,5 +1,6 @@
 // Reading a forge's JSON payload defensively: every field is checked for the type we rely on, and
 // a missing or wrong one is a 400 that names the field by its dotted path.
+import { nestingMessage, parseJsonBounded } from "../../engine/nesting.js";
 import { WebhookError } from "./errors.js";
 
 export type JsonObject = Record<string, unknown>;
@@ -9,12 +10,16 @@ export function isObject(value: unknown): value is JsonObject {
 }
 
 export function parseJsonObject(body: Buffer | string, what: string): JsonObject {
-  let value: unknown;
+  let parsed: ReturnType<typeof parseJsonBounded>;
   try {
-    value = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
+    parsed = parseJsonBounded(typeof body === "string" ? body : body.toString("utf8"));
   } catch (error) {
     throw new WebhookError(400, `${what}: the body is not valid JSON`, { cause: error });
   }
+  // No forge nests a payload anywhere near the limit; a body that does is refused before any
+  // code walks it.
+  if (parsed.problem) throw new WebhookError(400, `${what}: the body has ${nestingMessage(parsed.problem)}`);
+  const value = parsed.value;
   if (!isObject(value)) throw new WebhookError(400, `${what}: the body is not a JSON object`);
   return value;
 }

@@ -2,8 +2,8 @@
 // exclusions), and JSON/YAML files matched by globs whose keys become parameters. Pure: the caller
 // lists the tree and reads the files.
 import { minimatch } from "minimatch";
-import { parse } from "yaml";
 import type { GitGenerator } from "../../model/applicationset.js";
+import { parseYamlBounded } from "../yaml-input.js";
 import { ApplicationSetError } from "./errors.js";
 import type { Params } from "./params.js";
 import { flattenParams, pathParams } from "./params.js";
@@ -44,7 +44,7 @@ export function gitFileParams(
   for (const file of files) {
     let parsed: unknown;
     try {
-      parsed = parse(file.content, { maxAliasCount: 100 });
+      parsed = parseYamlBounded(file.content, { maxAliasCount: 100 });
     } catch (error) {
       throw new ApplicationSetError("GeneratorError", where, `${file.path}: not valid JSON or YAML: ${(error as Error).message}`); // prettier-ignore
     }

@@ -5,8 +5,9 @@
 // Byte-preserving: the YAML is parsed only to locate each marked scalar (its source range); the new
 // value is spliced into the original text there, so comments, quoting, indentation, key order and
 // every other byte stay as they were. Pure: text in, text and a change list out.
-import type { Node, Scalar } from "yaml";
-import { LineCounter, parseAllDocuments, visit } from "yaml";
+import type { Document, Node, Scalar } from "yaml";
+import { composeBounded, documentProblem, YamlInputError } from "../yaml-input.js";
+import { LineCounter, visit } from "yaml";
 
 export type SetterField = "image" | "tag" | "name";
 
@@ -114,15 +115,22 @@ export function applySetters(
   choose: (ref: PolicyRef) => PolicyChoice | undefined,
 ): SetterResult {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, keepSourceTokens: false });
   const edits: Edit[] = [];
   const changes: SetterChange[] = [];
   const problems: SetterProblem[] = [];
   const policies = new Set<string>();
-  if (!Array.isArray(docs)) return { text, changes, problems, policies: [] };
+  // A repository file: nesting bounded before composing, errors on their own line (yaml-input.ts).
+  let docs: Document.Parsed[];
+  try {
+    docs = composeBounded(text, { keepSourceTokens: false }, lines);
+  } catch (error) {
+    if (!(error instanceof YamlInputError)) throw error;
+    return { text, changes, problems: [{ line: error.line, message: error.detail }], policies: [] };
+  }
   for (const doc of docs) {
-    if (doc.errors.length > 0) {
-      problems.push({ line: 1, message: `not valid YAML: ${doc.errors[0]?.message ?? ""}` });
+    const problem = documentProblem(doc, lines);
+    if (problem) {
+      problems.push({ line: problem.line, message: `not valid YAML: ${problem.detail}` });
       continue;
     }
     visit(doc, {

@@ -6,7 +6,7 @@
 // compile, an id defined twice) is kept with an `error` naming its source, its id and CEL's message,
 // so a project that selects it fails closed under deny instead of silently losing the rule.
 // Problems that belong to no rule (unreadable YAML, an entry without an id) go to `errors`.
-import YAML from "yaml";
+import { parseYamlBounded } from "../yaml-input.js";
 import type { CelEnvironment, CelProgram } from "../cel/index.js";
 import { BUILTIN_RULES } from "./pack.js";
 
@@ -92,7 +92,7 @@ function entriesOf(source: RuleSource, errors: string[]): { raw: unknown; where:
   if (source.kind === "yaml") {
     if (source.text.trim() === "") return [];
     try {
-      list = YAML.parse(source.text);
+      list = parseYamlBounded(source.text);
     } catch (error) {
       errors.push(`${source.source}: invalid YAML: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`); // prettier-ignore
       return [];

@@ -5,9 +5,9 @@ import path from "node:path";
 import { minimatch } from "minimatch";
 import type { DirectorySource } from "../../model/application.js";
 import { RenderError } from "../errors.js";
-import { manifestsFromValue, parseManifests } from "./manifests.js";
+import { assertManifestNesting, manifestsFromValue, parseManifests } from "./manifests.js";
 import type { ParsedManifest } from "./manifests.js";
-import { decryptSopsFile, hasSopsMetadata } from "./sops/decrypt.js";
+import { decryptSopsFile, hasSopsMetadata, mightBeSops } from "./sops/decrypt.js";
 import type { SopsKeys } from "./sops/keys.js";
 import { sortDirectoryOutput } from "./order.js";
 import { isInside, repoRelative } from "./paths.js";
@@ -89,6 +89,8 @@ async function fileManifests(
   sourceFile: string,
   keys: SopsKeys | undefined,
 ): Promise<ParsedManifest[]> {
+  // The SOPS reader composes and walks the document recursively: bound its depth first.
+  if (mightBeSops(text)) assertManifestNesting(text, sourceFile);
   const decrypted = await decryptSopsFile(text, sourceFile, keys, ctx.limits);
   if (decrypted) return decrypted.flatMap(({ value, line }) => manifestsFromValue(value, sourceFile, line));
   const parsed = parseManifests(text, sourceFile, ctx.limits);

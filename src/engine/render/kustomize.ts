@@ -4,9 +4,9 @@
 // PATH (no git) and a dead-end proxy stay in place as a backstop.
 import fs from "node:fs/promises";
 import path from "node:path";
-import { parse } from "yaml";
 import type { KustomizeSource } from "../../model/application.js";
 import { RenderError } from "../errors.js";
+import { parseYamlBounded, YamlInputError } from "../yaml-input.js";
 import type { RenderContext } from "./context.js";
 import { KUSTOMIZATION_FILES } from "./detect.js";
 import {
@@ -65,11 +65,12 @@ async function checkKustomizationTree(
   const text = await ctx.readRepositoryFile(file, shown);
   let kustomization: unknown;
   try {
-    kustomization = parse(text, { maxAliasCount: ctx.limits.maxAliasCount });
+    kustomization = parseYamlBounded(text, { maxAliasCount: ctx.limits.maxAliasCount });
   } catch (error) {
-    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+    if (error instanceof ReferenceError && /excessive alias count/i.test(error.message)) {
       throw new RenderError("LimitExceeded", `${shown}: YAML aliases expand beyond the limit`);
     }
+    if (error instanceof YamlInputError) throw new RenderError("KustomizeFailed", `${shown}:${error.line}: invalid YAML: ${error.detail}`); // prettier-ignore
     throw new RenderError("KustomizeFailed", `${shown}: invalid YAML: ${String(error)}`);
   }
   const dirRel = repoRelative(ctx.realRoot, dir);

@@ -4,9 +4,16 @@
 // YAML 1.1 on purpose: Kubernetes tools (kubectl, Helm, Argo CD) read YAML with go-yaml's 1.1
 // rules, so `defaultMode: 0644` is octal 420 and `yes` is a boolean there; 1.2 would silently
 // render different objects from the same file.
-import { isMap, isSeq, LineCounter, parseAllDocuments } from "yaml";
-import type { Node } from "yaml";
+//
+// Depth and duplicate keys are checked by ../yaml-input.ts (bounded nesting before the composer
+// recurses, duplicate keys in linear time), and the composed value's depth again here (aliases can
+// build depth the text does not show). Errors carry the line of the problem itself, not of its
+// document.
+import { isMap, isSeq, LineCounter } from "yaml";
+import type { Document, Node } from "yaml";
 import { RenderError } from "../errors.js";
+import { nestingMessage, valueNestingProblem, yamlNestingProblem } from "../nesting.js";
+import { composeBounded, documentProblem, YamlInputError } from "../yaml-input.js";
 import type { KubeObject } from "./types.js";
 
 export interface ParsedManifest {
@@ -70,6 +77,8 @@ export function manifestsFromValue(
   docLine: number,
   itemLine: (index: number) => number = () => docLine,
 ): ParsedManifest[] {
+  const deep = valueNestingProblem(value);
+  if (deep) throw invalid(sourceFile, docLine, nestingMessage(deep));
   if (isPlainObject(value) && isListObject(value)) {
     return (value.items as unknown[]).map((item, i) => {
       const line = itemLine(i);
@@ -83,25 +92,36 @@ export function manifestsFromValue(
   return [{ object: value as KubeObject, line: docLine }];
 }
 
+/**
+ * Refuses text that nests too deep, naming file, line and path, for parsers other than
+ * parseManifests (which checks as it parses) to call before they compose it: SOPS decryption.
+ */
+export function assertManifestNesting(text: string, sourceFile: string): void {
+  const deep = yamlNestingProblem(text);
+  if (deep) throw invalid(sourceFile, deep.line, nestingMessage(deep));
+}
+
 /** Parses every document of `text`; empty documents are skipped, Lists expanded. */
 export function parseManifests(text: string, sourceFile: string, options: ParseOptions): ParsedManifest[] {
   const counter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: counter, version: "1.1", prettyErrors: false });
-  // A stream that is not YAML at all comes back as an EmptyStream with nothing to report.
-  if (!Array.isArray(docs)) return [];
+  let docs: Document.Parsed[];
+  try {
+    docs = composeBounded(text, { version: "1.1" }, counter);
+  } catch (error) {
+    if (error instanceof YamlInputError) throw invalid(sourceFile, error.line, error.detail);
+    throw error;
+  }
   const out: ParsedManifest[] = [];
   for (const doc of docs) {
     const docLine = lineOf(counter, doc.contents, lineOf(counter, doc as unknown as Node, 1));
-    const error = doc.errors[0];
-    if (error) {
-      const line = error.linePos?.[0]?.line ?? docLine;
-      throw invalid(sourceFile, line, `invalid YAML: ${error.message.split("\n")[0] ?? ""}`);
-    }
+    const problem = documentProblem(doc, counter);
+    if (problem) throw invalid(sourceFile, problem.line, `invalid YAML: ${problem.detail}`);
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: options.maxAliasCount });
     } catch (error) {
-      if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      // Only the bomb: an alias without its anchor is a ReferenceError too, and plain invalid YAML.
+      if (error instanceof ReferenceError && /excessive alias count/i.test(error.message)) {
         throw new RenderError(
           "LimitExceeded",
           `${sourceFile}:${docLine}: YAML aliases expand beyond the limit (maxAliasCount ${options.maxAliasCount})`,

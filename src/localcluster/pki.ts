@@ -97,3 +97,40 @@ export async function createPki(dir: string, serviceIP: string): Promise<Cluster
   await openssl(["pkey", "-in", serviceAccount.key, "-pubout", "-out", serviceAccount.pub]);
   return { dir, ca, serving, admin, controllerManager, scheduler, serviceAccount };
 }
+
+/** Where createPki puts each file of the PKI in `dir`. */
+function pkiFiles(dir: string): ClusterPki {
+  const pair = (name: string) => ({
+    cert: path.join(dir, `${name}.crt`),
+    key: path.join(dir, `${name}.key`),
+  });
+  return {
+    dir,
+    ca: pair("ca"),
+    serving: pair("serving"),
+    admin: pair("admin"),
+    controllerManager: pair("kube-controller-manager"),
+    scheduler: pair("kube-scheduler"),
+    serviceAccount: { key: path.join(dir, "sa.key"), pub: path.join(dir, "sa.pub") },
+  };
+}
+
+/**
+ * The PKI already in `dir` when every file of it is there (a resumed cluster keeps its CA, so
+ * kubeconfigs stay valid, and its ServiceAccount key, so issued tokens do); otherwise a fresh one.
+ */
+export async function loadOrCreatePki(dir: string, serviceIP: string): Promise<ClusterPki> {
+  const existing = pkiFiles(dir);
+  const files = [
+    existing.ca,
+    existing.serving,
+    existing.admin,
+    existing.controllerManager,
+    existing.scheduler,
+  ]
+    .flatMap((p) => [p.cert, p.key])
+    .concat(existing.serviceAccount.key, existing.serviceAccount.pub);
+  const checks = await Promise.allSettled(files.map((file) => fs.access(file)));
+  const complete = checks.every((check) => check.status === "fulfilled");
+  return complete ? existing : createPki(dir, serviceIP);
+}

@@ -142,6 +142,16 @@ async function up(args: string[]): Promise<number> {
     gitPort: gitPort ?? lastGitPort,
     nodeCount,
     log,
+  }).catch(async (error: unknown) => {
+    // A kept cluster that no longer starts (corrupt data, a newer Kubernetes) must not trap the user.
+    const [kept] = await Promise.allSettled([fs.access(path.join(instanceRoot(id), "data", "etcd"))]);
+    if (kept.status === "rejected" || values.purge) throw error;
+    const flag = id === DEFAULT_INSTANCE ? "" : ` --instance ${id}`;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${message}\n(the kept cluster is in ${instanceRoot(id)}: \`tether local up${flag} --purge\` starts an empty one)`,
+      { cause: error },
+    );
   });
   const info: LocalInfo = {
     pid: process.pid,

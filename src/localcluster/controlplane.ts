@@ -12,16 +12,11 @@ import { KWOK_STAGES_FILE } from "./components.js";
 import { answers200 } from "./health.js";
 import type { InstanceDirs } from "./instance.js";
 import {
-  InstanceInUseError,
   checkInstanceId,
+  claimInstance,
   cleanupStaleInstances,
   instanceDirs,
   markerEnv,
-  ownerIsAlive,
-  readOwner,
-  startWatchdog,
-  stopInstanceProcesses,
-  writeOwner,
 } from "./instance.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { kwokNode, nodeIsReady } from "./nodes.js";
@@ -113,25 +108,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const id = checkInstanceId(options.id ?? `cp-${process.pid}-${randomBytes(3).toString("hex")}`);
   const dirs = instanceDirs(runDir, id);
   const keep = options.keepData ?? false;
-  const previous = await readOwner(dirs.root);
-  if (previous && previous.pid !== process.pid && ownerIsAlive(previous)) {
-    throw new InstanceInUseError(
-      `local cluster "${id}" is already running (pid ${previous.pid}, ${dirs.root})`,
-    );
-  }
   const apiserverPort = options.apiserverPort
     ? await claimPort(options.apiserverPort, "kube-apiserver")
     : await freePort();
-  // Leftovers of an earlier run of this instance (its owner and watchdog both died) must be gone
-  // before anything reuses or deletes their data.
-  const leftovers = await stopInstanceProcesses(dirs.root);
+  const { owner, resumed, leftovers } = await claimInstance(dirs, { keep, purge: options.purge ?? false });
   if (leftovers.length > 0) log(`stopped ${leftovers.length} leftover process(es) of local cluster ${id}`);
-  const [etcdData] = await Promise.allSettled([fs.access(path.join(dirs.data, "etcd"))]);
-  const resumed = keep && !options.purge && etcdData.status === "fulfilled";
-  if (!resumed) await fs.rm(dirs.root, { recursive: true, force: true });
-  const owner = await writeOwner(dirs, keep);
-  // Before any component starts: from here on, nothing we start can outlive this process.
-  startWatchdog(dirs, owner);
   const env = { ...process.env, ...markerEnv(dirs, owner) };
   log(
     resumed

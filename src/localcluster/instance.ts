@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { isProcessAlive } from "./lock.js";
+import { isProcessAlive, withFileLock } from "./lock.js";
 import type { PidRecord } from "./process.js";
 import { signalGroup } from "./process.js";
 import type { MarkedProcess } from "./procscan.js";
@@ -223,6 +223,43 @@ process.stdin.on("close", () => {
   }, 100);
 });
 `;
+
+export interface ClaimedInstance {
+  readonly owner: OwnerRecord;
+  /** The instance's data was kept from an earlier run and is used again. */
+  readonly resumed: boolean;
+  /** Processes of an earlier run (its owner and watchdog both died) that were stopped first. */
+  readonly leftovers: readonly MarkedProcess[];
+}
+
+/**
+ * Takes an instance for this process: refuses one whose owner still runs, stops leftovers of an
+ * earlier run before anything reuses or deletes their data, resumes the data (`keep` and not
+ * `purge`) or clears it, records this process as the owner and starts its watchdog, all before any
+ * component starts. Under a lock, so two starts of one id cannot both take it.
+ */
+export async function claimInstance(
+  dirs: InstanceDirs,
+  options: { readonly keep: boolean; readonly purge: boolean },
+): Promise<ClaimedInstance> {
+  const runDir = path.dirname(dirs.root);
+  const lock = path.join(path.dirname(runDir), "locks", `instance-${path.basename(dirs.root)}.lock`);
+  return withFileLock(lock, { timeoutMs: 60_000 }, async () => {
+    const previous = await readOwner(dirs.root);
+    if (previous && previous.pid !== process.pid && ownerIsAlive(previous)) {
+      throw new InstanceInUseError(
+        `local cluster "${path.basename(dirs.root)}" is already running (pid ${previous.pid}, ${dirs.root})`,
+      );
+    }
+    const leftovers = await stopInstanceProcesses(dirs.root);
+    const [etcdData] = await Promise.allSettled([fs.access(path.join(dirs.data, "etcd"))]);
+    const resumed = options.keep && !options.purge && etcdData.status === "fulfilled";
+    if (!resumed) await fs.rm(dirs.root, { recursive: true, force: true });
+    const owner = await writeOwner(dirs, options.keep);
+    startWatchdog(dirs, owner);
+    return { owner, resumed, leftovers };
+  });
+}
 
 /** How long the watchdog lets components handle SIGTERM before SIGKILL. */
 export const WATCHDOG_GRACE_MS = 10_000;

@@ -1,6 +1,6 @@
 // Child process for the "owner killed" tests: registers a local-cluster instance the way
 // startControlPlane does (owner record, watchdog, marked components), starts a real etcd, prints
-// what it started as one JSON line, then idles until the test kills it.
+// what it started as one JSON line (etcd and a component that ignores SIGTERM), then idles until the test kills it.
 //   orphan-owner.ts RUN_DIR ID ETCD_BINARY [keep]
 import path from "node:path";
 import { freePort } from "../../src/localcluster/ports.js";
@@ -28,5 +28,15 @@ const etcd = await ManagedProcess.start({
   pidDir: dirs.pids,
   env: { ...process.env, ...markerEnv(dirs, owner) },
 });
-process.stdout.write(JSON.stringify({ root: dirs.root, etcd: etcd.pid, watchdog, client }) + "\n");
+// A component that ignores SIGTERM (as a hung one would): only SIGKILL ends it.
+const stubborn = await ManagedProcess.start({
+  name: "stubborn",
+  binary: process.execPath,
+  args: ["-e", 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'],
+  logFile: path.join(dirs.logs, "stubborn.log"),
+  pidDir: dirs.pids,
+  env: { ...process.env, ...markerEnv(dirs, owner) },
+});
+const started = { root: dirs.root, etcd: etcd.pid, stubborn: stubborn.pid, watchdog, client };
+process.stdout.write(JSON.stringify(started) + "\n");
 setInterval(() => undefined, 60_000);

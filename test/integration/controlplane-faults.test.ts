@@ -29,6 +29,7 @@ const orphanOwner = path.join(path.dirname(fileURLToPath(import.meta.url)), "../
 interface Orphan {
   root: string;
   etcd: number;
+  stubborn: number;
   watchdog: number;
   client: number;
 }
@@ -123,6 +124,10 @@ describe("local control plane faults", () => {
     await waitFor("etcd to be stopped by the watchdog", () => !isProcessAlive(started.etcd), {
       timeoutMs: 30_000,
     });
+    // The grace period (10 s) and the SIGKILL wait (10 s) bound this.
+    await waitFor("the SIGTERM-ignoring component to be SIGKILLed", () => !isProcessAlive(started.stubborn), {
+      timeoutMs: 30_000,
+    });
     await waitFor("watchdog exited", () => !isProcessAlive(started.watchdog), { timeoutMs: 10_000 });
     await fs.access(path.join(started.root, "data", "etcd"));
     assert.deepEqual(
@@ -146,6 +151,7 @@ describe("local control plane faults", () => {
 
     await cleanupStaleInstances(runDir);
     assert.equal(isProcessAlive(started.etcd), false, "etcd stopped");
+    assert.equal(isProcessAlive(started.stubborn), false, "the SIGTERM-ignoring component stopped");
     assert.deepEqual(await fs.readdir(runDir), []);
   });
 

@@ -7,6 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { errorStatus } from "../../src/kube/client.js";
@@ -204,6 +205,20 @@ describe("tether local up: killed every way, no process is left and the next sta
     owner = undefined;
     assert.deepEqual(await processesOf(root), []);
     await fs.access(path.join(root, "data", "etcd"));
+
+    // Without --git-port a resumed cluster takes its old Git port back: its apps name it in repoURL.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(Number(new URL(gitUrl).port), "127.0.0.1", resolve));
+    try {
+      const busy = await localCommand(["up", "--bare", "--instance", id]);
+      assert.equal(busy.code, 1, busy.output);
+      assert.match(
+        busy.output,
+        new RegExp(`for the Git server \\(the kept cluster's apps use ${gitUrl}; pass --git-port`),
+      );
+    } finally {
+      blocker.close();
+    }
   });
 
   test("`local up --purge` starts an empty cluster; `local down` stops it and deletes its state", async () => {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { freePort } from "../../src/localcluster/ports.js";
 import { instanceDirs, markerEnv, startWatchdog, writeOwner } from "../../src/localcluster/instance.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
+import { waitFor } from "../../src/localcluster/wait.js";
 
 const [runDir, id, etcdBinary, keep] = process.argv.slice(2);
 if (!runDir || !id || !etcdBinary) throw new Error("usage: orphan-owner.ts RUN_DIR ID ETCD_BINARY [keep]");
@@ -32,11 +33,19 @@ const etcd = await ManagedProcess.start({
 const stubborn = await ManagedProcess.start({
   name: "stubborn",
   binary: process.execPath,
-  args: ["-e", 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'],
+  args: [
+    "-e",
+    'process.on("SIGTERM", () => {}); console.log("ignoring SIGTERM"); setInterval(() => {}, 1000)',
+  ],
   logFile: path.join(dirs.logs, "stubborn.log"),
   pidDir: dirs.pids,
   env: { ...process.env, ...markerEnv(dirs, owner) },
 });
+await waitFor(
+  "the stubborn component to ignore SIGTERM",
+  async () => (await stubborn.lastLogLines(1)) === "ignoring SIGTERM",
+  { timeoutMs: 30_000 },
+);
 const started = { root: dirs.root, etcd: etcd.pid, stubborn: stubborn.pid, watchdog, client };
 process.stdout.write(JSON.stringify(started) + "\n");
 setInterval(() => undefined, 60_000);

@@ -113,6 +113,10 @@ describe("local control plane faults", () => {
     await waitFor("etcd to be stopped by the watchdog", () => !isProcessAlive(started.etcd), {
       timeoutMs: 30_000,
     });
+    // The grace period (10 s) and the SIGKILL wait (10 s) bound this.
+    await waitFor("the SIGTERM-ignoring component to be SIGKILLed", () => !isProcessAlive(started.stubborn), {
+      timeoutMs: 30_000,
+    });
     await waitFor("instance folder removed", () => gone(started.root), { timeoutMs: 10_000 });
     await waitFor("watchdog exited", () => !isProcessAlive(started.watchdog), { timeoutMs: 10_000 });
   });

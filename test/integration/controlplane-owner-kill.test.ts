@@ -1,12 +1,15 @@
 // Issue 17, item 4: `tether local up` killed every way (a crash, SIGKILL, a signal to its process
 // group as Ctrl-C, `kill` or a closed terminal send it) leaves no process behind, and the next
 // `tether local up` resumes the same cluster: objects in etcd and the Git server's repositories.
-// It runs the real CLI with its own instance id and ports, never the default "local" or 8080.
+// It runs the real CLI with its own instance id and ports, never the default "local" or 8080, and its
+// own $TETHER_CACHE (the built binaries linked in), so no other run's clean-up ever sees its instance.
+// The link also puts a symlink in every binary's path, which the clean-up must not depend on.
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
+import os from "node:os";
 import net from "node:net";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -31,7 +34,11 @@ interface Owner {
 }
 
 /** Starts `tether local up --bare` in its own process group; resolves once it says it is up. */
-async function localUp(args: string[], crash: "exception" | "rejection" = "exception"): Promise<Owner> {
+async function localUp(
+  cache: string,
+  args: string[],
+  crash: "exception" | "rejection" = "exception",
+): Promise<Owner> {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", "--import", crashOnSignal, cli, "local", "up", "--bare", ...args],
@@ -39,7 +46,7 @@ async function localUp(args: string[], crash: "exception" | "rejection" = "excep
       cwd: repoRoot,
       detached: true, // its own process group, as a terminal gives `npm start`
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, TETHER_TEST_CRASH: crash },
+      env: { ...process.env, TETHER_CACHE: cache, TETHER_TEST_CRASH: crash },
     },
   );
   let output = "";
@@ -57,16 +64,23 @@ async function localUp(args: string[], crash: "exception" | "rejection" = "excep
   return { child, exited, output: () => output };
 }
 
-/** Runs a `tether local …` command to completion. */
-async function localCommand(args: string[]): Promise<{ code: number | null; output: string }> {
+/** Runs a `tether local …` command to completion; one still running after `timeoutMs` is killed. */
+async function localCommand(
+  cache: string,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", cli, "local", ...args], {
     cwd: repoRoot,
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TETHER_CACHE: cache },
   });
   let output = "";
   child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.kill("SIGTERM"), timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  clearTimeout(timer);
   return { code, output };
 }
 
@@ -93,8 +107,9 @@ async function processesOf(root: string): Promise<string[]> {
 
 describe("tether local up: killed every way, no process is left and the next start resumes the cluster", () => {
   const id = `killtest-${randomBytes(3).toString("hex")}`;
-  const root = instanceDirs(path.join(cacheRoot(), "run"), id).root;
-  const kubeconfig = path.join(root, "kubeconfig");
+  let cache: string;
+  let root: string;
+  let kubeconfig: string;
   let ports: string[];
   let gitUrl: string;
   let pushed: string | undefined;
@@ -103,6 +118,10 @@ describe("tether local up: killed every way, no process is left and the next sta
 
   before(async () => {
     await ensureComponents(CONTROL_PLANE);
+    cache = await fs.mkdtemp(path.join(os.tmpdir(), "tether-killtest-"));
+    await fs.symlink(path.join(cacheRoot(), "bin"), path.join(cache, "bin"));
+    root = instanceDirs(path.join(cache, "run"), id).root;
+    kubeconfig = path.join(root, "kubeconfig");
     const [apiserver, gitPort] = [await freePort(), await freePort()];
     ports = ["--instance", id, "--port", String(apiserver), "--git-port", String(gitPort)];
     gitUrl = `http://127.0.0.1:${gitPort}`;
@@ -110,7 +129,8 @@ describe("tether local up: killed every way, no process is left and the next sta
 
   after(async () => {
     if (owner?.child.exitCode === null) owner.child.kill("SIGKILL");
-    await localCommand(["down", "--instance", id]);
+    await localCommand(cache, ["down", "--instance", id]);
+    await fs.rm(cache, { recursive: true, force: true }); // removes the link, not the binaries
   });
 
   /** Checks the cluster kept what earlier runs wrote, then writes one more object named `step`. */
@@ -164,7 +184,7 @@ describe("tether local up: killed every way, no process is left and the next sta
   }
 
   test("first start: a new cluster; a ConfigMap and a Git repository get content", async () => {
-    owner = await localUp(ports);
+    owner = await localUp(cache, ports);
     assert.match(owner.output(), /Created local cluster "killtest-/);
     await git(["init", "--quiet", "--bare", "--initial-branch=main", path.join(root, "git", "probe.git")]);
     const ws = await GitWorkspace.clone(`${gitUrl}/probe.git`);
@@ -187,18 +207,18 @@ describe("tether local up: killed every way, no process is left and the next sta
       kill(owner);
       await expectNothingLeft(how);
       const next = kills[index + 1];
-      owner = await localUp(ports, next?.[2]);
+      owner = await localUp(cache, ports, next?.[2]);
       assert.match(owner.output(), /Resumed local cluster "killtest-/);
       await checkResumedAndWrite(`step-${index + 1}`);
     });
   }
 
   test("a second `local up` of a running instance is refused; `local down --keep` stops and keeps it", async () => {
-    assert.ok(owner);
-    const second = await localCommand(["up", "--bare", ...ports]);
+    assert.ok(owner?.child.exitCode === null && owner.child.signalCode === null, "the last start still runs");
+    const second = await localCommand(cache, ["up", "--bare", ...ports]);
     assert.equal(second.code, 1, second.output);
     assert.match(second.output, /local cluster "killtest-\w+" is already running \(pid \d+\)/);
-    const down = await localCommand(["down", "--keep", "--instance", id]);
+    const down = await localCommand(cache, ["down", "--keep", "--instance", id]);
     assert.equal(down.code, 0, down.output);
     assert.match(down.output, /kept its state in /);
     await owner.exited;
@@ -210,7 +230,7 @@ describe("tether local up: killed every way, no process is left and the next sta
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(Number(new URL(gitUrl).port), "127.0.0.1", resolve));
     try {
-      const busy = await localCommand(["up", "--bare", "--instance", id]);
+      const busy = await localCommand(cache, ["up", "--bare", "--instance", id]);
       assert.equal(busy.code, 1, busy.output);
       assert.match(
         busy.output,
@@ -222,7 +242,7 @@ describe("tether local up: killed every way, no process is left and the next sta
   });
 
   test("`local up --purge` starts an empty cluster; `local down` stops it and deletes its state", async () => {
-    owner = await localUp([...ports, "--purge"]);
+    owner = await localUp(cache, [...ports, "--purge"]);
     assert.match(owner.output(), /Created local cluster "killtest-/);
     const { core } = typedKubeClients(kubeconfig);
     const first = created[0] ?? assert.fail("no ConfigMap was created");
@@ -233,7 +253,7 @@ describe("tether local up: killed every way, no process is left and the next sta
         return true;
       },
     );
-    const down = await localCommand(["down", "--instance", id]);
+    const down = await localCommand(cache, ["down", "--instance", id]);
     assert.equal(down.code, 0, down.output);
     assert.match(down.output, /deleted local cluster "killtest-/);
     await owner.exited;

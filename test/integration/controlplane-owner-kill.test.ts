@@ -105,6 +105,20 @@ async function processesOf(root: string): Promise<string[]> {
   return found;
 }
 
+/** Waits (bounded by the watchdog's 10 s grace + 10 s SIGKILL wait, plus margin) until none is left. */
+async function noProcessLeft(root: string, after: string): Promise<void> {
+  await waitFor(
+    `no process of ${root} left after ${after}`,
+    async () => (await processesOf(root)).length === 0,
+    {
+      timeoutMs: 45_000,
+      maxIntervalMs: 250,
+    },
+  ).catch(async (error: Error) => {
+    assert.fail(`${error.message}; still running:\n${(await processesOf(root)).join("\n")}`);
+  });
+}
+
 describe("tether local up: killed every way, no process is left and the next start resumes the cluster", () => {
   const id = `killtest-${randomBytes(3).toString("hex")}`;
   let cache: string;
@@ -168,17 +182,7 @@ describe("tether local up: killed every way, no process is left and the next sta
         maxIntervalMs: 250,
       },
     );
-    // The watchdog's grace (10 s) + SIGKILL wait (10 s) bound this; the rest is a loaded machine's margin.
-    await waitFor(
-      `no process of ${root} left after ${how}`,
-      async () => (await processesOf(root)).length === 0,
-      {
-        timeoutMs: 45_000,
-        maxIntervalMs: 250,
-      },
-    ).catch(async (error: Error) => {
-      assert.fail(`${error.message}; still running:\n${(await processesOf(root)).join("\n")}`);
-    });
+    await noProcessLeft(root, how);
     await fs.access(path.join(root, "data", "etcd")); // the cluster's data is kept
     owner = undefined;
   }
@@ -223,7 +227,7 @@ describe("tether local up: killed every way, no process is left and the next sta
     assert.match(down.output, /kept its state in /);
     await owner.exited;
     owner = undefined;
-    assert.deepEqual(await processesOf(root), []);
+    await noProcessLeft(root, "the stop");
     await fs.access(path.join(root, "data", "etcd"));
 
     // Without --git-port a resumed cluster takes its old Git port back: its apps name it in repoURL.
@@ -239,6 +243,24 @@ describe("tether local up: killed every way, no process is left and the next sta
     } finally {
       blocker.close();
     }
+  });
+
+  test("a kept cluster that no longer starts (corrupt etcd data) fails naming --purge, and deletes nothing", async () => {
+    const db = path.join(root, "data", "etcd", "member", "snap", "db");
+    await fs.writeFile(db, "not a bbolt database");
+    const broken = await localCommand(cache, ["up", "--bare", ...ports]);
+    assert.equal(broken.code, 1, broken.output);
+    assert.match(broken.output, /etcd exited/);
+    assert.match(
+      broken.output,
+      /the kept cluster is in .*killtest-\w+: `tether local up --instance killtest-\w+ --purge` starts an empty one/,
+    );
+    assert.equal(
+      await fs.readFile(db, "utf8"),
+      "not a bbolt database",
+      "the data is left for the user to decide",
+    );
+    await noProcessLeft(root, "the stop");
   });
 
   test("`local up --purge` starts an empty cluster; `local down` stops it and deletes its state", async () => {
@@ -258,7 +280,7 @@ describe("tether local up: killed every way, no process is left and the next sta
     assert.match(down.output, /deleted local cluster "killtest-/);
     await owner.exited;
     owner = undefined;
-    assert.deepEqual(await processesOf(root), []);
+    await noProcessLeft(root, "the stop");
     await assert.rejects(fs.access(root), "the instance folder is gone");
   });
 });

@@ -304,7 +304,9 @@ async function status(args: string[]): Promise<number> {
   if (!info) {
     const [kept] = await Promise.allSettled([fs.access(path.join(instanceRoot(id), "data", "etcd"))]);
     const resume = kept.status === "fulfilled" ? `; its state is kept in ${instanceRoot(id)}` : "";
-    process.stdout.write(`not running${resume} (start it with \`npm start\` or \`tether local up\`)\n`);
+    const start =
+      id === DEFAULT_INSTANCE ? "`npm start` or `tether local up`" : `\`tether local up --instance ${id}\``;
+    process.stdout.write(`not running${resume} (start it with ${start})\n`);
     return 1;
   }
   let ready = "unknown";

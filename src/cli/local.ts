@@ -6,9 +6,17 @@ import { ensureComponents } from "../localcluster/binaries.js";
 import { ALL_COMPONENTS } from "../localcluster/components.js";
 import { cacheRoot } from "../localcluster/cachedir.js";
 import { startLocalEnvironment } from "../localcluster/environment.js";
-import { instanceDirs, readOwner } from "../localcluster/instance.js";
-import { isProcessAlive } from "../localcluster/lock.js";
+import type { ControlPlane } from "../localcluster/controlplane.js";
+import type { OwnerRecord } from "../localcluster/instance.js";
+import {
+  checkInstanceId,
+  instanceDirs,
+  ownerIsAlive,
+  readOwner,
+  stopInstanceProcesses,
+} from "../localcluster/instance.js";
 import { probe } from "../localcluster/health.js";
+import { claimPort } from "../localcluster/ports.js";
 import { waitFor } from "../localcluster/wait.js";
 import { kubeClients, loadKubeConfig } from "../kube/client.js";
 import { DEMO_NAMESPACE, SYSTEM_NAMESPACE } from "../localcluster/demo.js";
@@ -18,7 +26,8 @@ import type { Application } from "../model/application.js";
 import { UsageError } from "./errors.js";
 import { shutdownSignal } from "./signals.js";
 
-const LOCAL_ID = "local";
+/** The CLI's cluster; `--instance` or TETHER_LOCAL_INSTANCE names another (tests, a second cluster). */
+const DEFAULT_INSTANCE = "local";
 const stamp = () => new Date().toISOString().slice(11, 19);
 const log = (line: string) => process.stderr.write(`[${stamp()}] ${line}\n`);
 
@@ -29,17 +38,57 @@ interface LocalInfo {
   readonly server?: string;
 }
 
-function infoFile(): string {
-  return path.join(instanceDirs(path.join(cacheRoot(), "run"), LOCAL_ID).root, "local.json");
+function instanceId(value: string | undefined): string {
+  const id = value ?? process.env["TETHER_LOCAL_INSTANCE"] ?? DEFAULT_INSTANCE;
+  try {
+    return checkInstanceId(id);
+  } catch (error) {
+    throw new UsageError(`--instance: ${(error as Error).message}`);
+  }
 }
 
-async function readInfo(): Promise<LocalInfo | undefined> {
+function instanceRoot(id: string): string {
+  return instanceDirs(path.join(cacheRoot(), "run"), id).root;
+}
+
+function infoFile(id: string): string {
+  return path.join(instanceRoot(id), "local.json");
+}
+
+/** The owner of a running instance, or undefined if none runs. */
+async function runningOwner(id: string): Promise<OwnerRecord | undefined> {
+  const owner = await readOwner(instanceRoot(id));
+  return owner && ownerIsAlive(owner) ? owner : undefined;
+}
+
+/** What the last run of the instance wrote, whether or not it still runs. */
+async function readLastInfo(id: string): Promise<LocalInfo | undefined> {
   try {
-    const info = JSON.parse(await fs.readFile(infoFile(), "utf8")) as LocalInfo;
-    return isProcessAlive(info.pid) ? info : undefined;
+    return JSON.parse(await fs.readFile(infoFile(id), "utf8")) as LocalInfo;
   } catch {
     return undefined;
   }
+}
+
+async function readInfo(id: string): Promise<LocalInfo | undefined> {
+  return (await runningOwner(id)) ? readLastInfo(id) : undefined;
+}
+
+/** The port of a URL the last run wrote, or undefined. */
+function lastPort(url: string | undefined): number | undefined {
+  if (!url) return undefined;
+  try {
+    const port = Number(new URL(url).port);
+    return port > 0 ? port : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `port` if it can be bound now, else undefined (a free one is picked). */
+async function freeOr(port: number | undefined): Promise<number | undefined> {
+  if (port === undefined) return undefined;
+  return claimPort(port, "kube-apiserver").catch(() => undefined);
 }
 
 function portOption(value: string | undefined, name: string): number | undefined {
@@ -59,23 +108,50 @@ async function up(args: string[]): Promise<number> {
       "git-port": { type: "string" },
       // Only the control plane and Git server: no CRDs, controller or demo.
       bare: { type: "boolean", default: false },
+      instance: { type: "string" },
+      // Delete the kept cluster (etcd, Git repositories) and start an empty one.
+      purge: { type: "boolean", default: false },
     },
   });
-  const running = await readInfo();
+  const id = instanceId(values.instance);
+  const running = await runningOwner(id);
   if (running)
     throw new Error(
-      `a local environment is already running (pid ${running.pid}); see \`tether local status\``,
+      `local cluster "${id}" is already running (pid ${running.pid}); see \`tether local status\``,
     );
   const nodeCount = Number(values.nodes);
   if (!Number.isInteger(nodeCount) || nodeCount < 1)
     throw new Error(`--nodes: "${values.nodes}" is not a positive integer`);
   const started = performance.now();
+  // A resumed cluster keeps its ports unless told otherwise: its Applications name the Git server
+  // by URL (port included), and kubeconfigs copied elsewhere name the apiserver.
+  const last = values.purge ? undefined : await readLastInfo(id);
+  const apiserverPort = portOption(values.port ?? process.env["TETHER_APISERVER_PORT"], "--port");
+  const gitPort = portOption(values["git-port"] ?? process.env["TETHER_GIT_PORT"], "--git-port");
+  const lastGitPort = gitPort === undefined ? lastPort(last?.gitUrl) : undefined;
+  if (lastGitPort !== undefined) {
+    const purpose = `the Git server (the kept cluster's apps use ${last?.gitUrl ?? ""}; pass --git-port to choose another)`;
+    await claimPort(lastGitPort, purpose);
+  }
+  const lastApiserverPort = apiserverPort === undefined ? lastPort(last?.server) : undefined;
   const environment = await startLocalEnvironment({
-    id: LOCAL_ID,
-    apiserverPort: portOption(values.port ?? process.env["TETHER_APISERVER_PORT"], "--port"),
-    gitPort: portOption(values["git-port"] ?? process.env["TETHER_GIT_PORT"], "--git-port"),
+    id,
+    keepData: true,
+    purge: values.purge,
+    apiserverPort: apiserverPort ?? (await freeOr(lastApiserverPort)),
+    gitPort: gitPort ?? lastGitPort,
     nodeCount,
     log,
+  }).catch(async (error: unknown) => {
+    // A kept cluster that no longer starts (corrupt data, a newer Kubernetes) must not trap the user.
+    const [kept] = await Promise.allSettled([fs.access(path.join(instanceRoot(id), "data", "etcd"))]);
+    if (kept.status === "rejected" || values.purge) throw error;
+    const flag = id === DEFAULT_INSTANCE ? "" : ` --instance ${id}`;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(
+      `${message}\n(the kept cluster is in ${instanceRoot(id)}: \`tether local up${flag} --purge\` starts an empty one)`,
+      { cause: error },
+    );
   });
   const info: LocalInfo = {
     pid: process.pid,
@@ -83,7 +159,7 @@ async function up(args: string[]): Promise<number> {
     gitUrl: environment.git.url,
     server: environment.controlPlane?.server,
   };
-  if (environment.controlPlane) await fs.writeFile(infoFile(), JSON.stringify(info));
+  if (environment.controlPlane) await fs.writeFile(infoFile(id), JSON.stringify(info));
   let product: Product | undefined;
   try {
     if (!values.bare) {
@@ -111,6 +187,8 @@ async function up(args: string[]): Promise<number> {
       "  kubectl get nodes",
       ...(product ? demoInstructions(product.demoRepoUrl) : []),
       "",
+      ...(environment.controlPlane ? stateInstructions(id, environment.controlPlane) : []),
+      "",
       "Press Ctrl-C to stop everything.",
       "",
     ].join("\n"),
@@ -121,6 +199,17 @@ async function up(args: string[]): Promise<number> {
   await environment.stop();
   log("stopped");
   return 0;
+}
+
+function stateInstructions(id: string, controlPlane: ControlPlane): string[] {
+  const flag = id === DEFAULT_INSTANCE ? "" : ` --instance ${id}`;
+  return [
+    "",
+    `${controlPlane.resumed ? "Resumed" : "Created"} local cluster "${id}"; its state (etcd, Git repositories) is kept in`,
+    `  ${controlPlane.dirs.root}`,
+    `Stopping (Ctrl-C) or a crash keeps it: the next \`tether local up${flag}\` resumes it.`,
+    `\`tether local down${flag}\` stops it and deletes it; \`tether local up${flag} --purge\` starts empty.`,
+  ];
 }
 
 function apiInstructions(product: Product): string[] {
@@ -168,23 +257,56 @@ function demoInstructions(repoUrl: string): string[] {
   ];
 }
 
-async function down(): Promise<number> {
-  const root = instanceDirs(path.join(cacheRoot(), "run"), LOCAL_ID).root;
-  const owner = await readOwner(root);
-  if (!owner || !isProcessAlive(owner.pid)) {
-    process.stdout.write("no local environment is running\n");
+/**
+ * Stops the instance's `local up` (SIGTERM; it stops its components in order), stops anything of the
+ * instance still running (a crashed run whose watchdog died too), then deletes its state unless --keep.
+ */
+async function down(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { instance: { type: "string" }, keep: { type: "boolean", default: false } },
+  });
+  const id = instanceId(values.instance);
+  const root = instanceRoot(id);
+  const owner = await runningOwner(id);
+  if (owner) {
+    process.kill(owner.pid, "SIGTERM");
+    const gone = () => !ownerIsAlive(owner);
+    try {
+      await waitFor(`pid ${owner.pid} to stop`, gone, { timeoutMs: 60_000 });
+    } catch {
+      // A stop that hangs: its watchdog (and the sweep below) stops the components.
+      log(`pid ${owner.pid} did not stop within 60 s: killing it`);
+      process.kill(owner.pid, "SIGKILL");
+      await waitFor(`pid ${owner.pid} to die`, gone, { timeoutMs: 10_000 });
+    }
+    process.stdout.write(`stopped local cluster "${id}" (pid ${owner.pid})\n`);
+  }
+  const leftovers = await stopInstanceProcesses(root);
+  if (leftovers.length > 0) {
+    process.stdout.write(`stopped ${leftovers.length} leftover process(es) of local cluster "${id}"\n`);
+  }
+  const [present] = await Promise.allSettled([fs.access(root)]);
+  if (values.keep || present.status === "rejected") {
+    if (!owner && leftovers.length === 0) process.stdout.write(`local cluster "${id}" is not running\n`);
+    if (values.keep && present.status === "fulfilled") process.stdout.write(`kept its state in ${root}\n`);
     return 0;
   }
-  process.kill(owner.pid, "SIGTERM");
-  await waitFor(`pid ${owner.pid} to stop`, () => !isProcessAlive(owner.pid), { timeoutMs: 60_000 });
-  process.stdout.write(`stopped the local environment (pid ${owner.pid})\n`);
+  await fs.rm(root, { recursive: true, force: true });
+  process.stdout.write(`deleted local cluster "${id}" (${root})\n`);
   return 0;
 }
 
-async function status(): Promise<number> {
-  const info = await readInfo();
+async function status(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { instance: { type: "string" } } });
+  const id = instanceId(values.instance);
+  const info = await readInfo(id);
   if (!info) {
-    process.stdout.write("not running (start it with `npm start` or `tether local up`)\n");
+    const [kept] = await Promise.allSettled([fs.access(path.join(instanceRoot(id), "data", "etcd"))]);
+    const resume = kept.status === "fulfilled" ? `; its state is kept in ${instanceRoot(id)}` : "";
+    const start =
+      id === DEFAULT_INSTANCE ? "`npm start` or `tether local up`" : `\`tether local up --instance ${id}\``;
+    process.stdout.write(`not running${resume} (start it with ${start})\n`);
     return 1;
   }
   let ready = "unknown";
@@ -220,9 +342,9 @@ export async function localCommand(args: string[]): Promise<number> {
     case "up":
       return up(rest);
     case "down":
-      return down();
+      return down(rest);
     case "status":
-      return status();
+      return status(rest);
     case "build":
       return build();
     default:

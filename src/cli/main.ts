@@ -8,8 +8,9 @@ const USAGE = `Usage: tether <command>
 
 Commands:
   local up       Start a local control plane (etcd, kube-apiserver, controller-manager, scheduler,
-                 kwok fake nodes) and a Git server; stays in the foreground until Ctrl-C.
-  local down     Stop a running \`tether local up\`.
+                 kwok fake nodes) and a Git server; stays in the foreground until Ctrl-C. Resumes the
+                 kept cluster (Ctrl-C or a crash keeps it); --purge starts an empty one.
+  local down     Stop a running \`tether local up\` and delete the kept cluster (--keep: only stop).
   local status   Show whether the local environment runs and how to reach it.
   local build    Build and cache the control-plane, helm and kustomize binaries.
   controller     Run the GitOps controller until SIGINT/SIGTERM (\`tether controller --help\` for flags).

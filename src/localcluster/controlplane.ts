@@ -11,11 +11,17 @@ import type { ComponentName } from "./components.js";
 import { KWOK_STAGES_FILE } from "./components.js";
 import { answers200 } from "./health.js";
 import type { InstanceDirs } from "./instance.js";
-import { cleanupStaleInstances, instanceDirs, startWatchdog, writeOwner } from "./instance.js";
+import {
+  checkInstanceId,
+  claimInstance,
+  cleanupStaleInstances,
+  instanceDirs,
+  markerEnv,
+} from "./instance.js";
 import { writeKubeconfig } from "./kubeconfig.js";
 import { kwokNode, nodeIsReady } from "./nodes.js";
 import type { ClusterPki } from "./pki.js";
-import { createPki } from "./pki.js";
+import { loadOrCreatePki } from "./pki.js";
 import { claimPort, freePort } from "./ports.js";
 import { ManagedProcess, signalGroup } from "./process.js";
 import { waitFor } from "./wait.js";
@@ -28,8 +34,18 @@ const POD_CIDR = "10.244.0.1/16";
 
 export interface ControlPlaneOptions {
   readonly binaries: ControlPlaneBinaries;
-  /** Instance id under $TETHER_CACHE/run; random by default. A fixed id ("local") replaces a stale one. */
+  /**
+   * Instance id under $TETHER_CACHE/run; random by default. A fixed id ("local") replaces a stale
+   * instance of that id, or resumes it with `keepData`.
+   */
   readonly id?: string;
+  /**
+   * Keep the instance's data (etcd, PKI, Git repositories) when this process stops or dies, and
+   * resume it at the next start with the same id. Off for test runs: their instance is removed.
+   */
+  readonly keepData?: boolean;
+  /** With `keepData`: delete the instance's existing data first and start an empty cluster. */
+  readonly purge?: boolean;
   readonly cacheDir?: string;
   /** Fixed apiserver port; a free one by default. */
   readonly apiserverPort?: number;
@@ -47,7 +63,9 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   readonly pki: ClusterPki;
   readonly nodeNames: readonly string[];
-  /** Stops every process (reverse start order) and removes the instance folder. */
+  /** True when this start resumed an existing cluster's data (see ControlPlaneOptions.keepData). */
+  readonly resumed: boolean;
+  /** Stops every process (reverse start order) and removes the instance folder unless keepData. */
   stop(): Promise<void>;
   /**
    * Fault injection for tests: stops a component (SIGTERM) and starts it again with the same
@@ -87,19 +105,25 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const timeoutMs = options.readyTimeoutMs ?? 120_000;
   const runDir = path.join(options.cacheDir ?? cacheRoot(), "run");
   await cleanupStaleInstances(runDir, log);
-  const id = options.id ?? `cp-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const id = checkInstanceId(options.id ?? `cp-${process.pid}-${randomBytes(3).toString("hex")}`);
   const dirs = instanceDirs(runDir, id);
+  const keep = options.keepData ?? false;
   const apiserverPort = options.apiserverPort
     ? await claimPort(options.apiserverPort, "kube-apiserver")
     : await freePort();
-  await fs.rm(dirs.root, { recursive: true, force: true });
-  await writeOwner(dirs);
-  startWatchdog(dirs);
+  const { owner, resumed, leftovers } = await claimInstance(dirs, { keep, purge: options.purge ?? false });
+  if (leftovers.length > 0) log(`stopped ${leftovers.length} leftover process(es) of local cluster ${id}`);
+  const env = { ...process.env, ...markerEnv(dirs, owner) };
+  log(
+    resumed
+      ? `resuming local cluster ${id} from ${dirs.root}`
+      : `creating local cluster ${id} in ${dirs.root}`,
+  );
 
   const started: ManagedProcess[] = [];
   const stop = async () => {
     for (const proc of started.reverse()) await proc.stop();
-    await fs.rm(dirs.root, { recursive: true, force: true });
+    if (!keep) await fs.rm(dirs.root, { recursive: true, force: true });
   };
   // How each component was launched and how its health is checked, for restart().
   const specs = new Map<string, { binary: string; args: string[]; healthy?: () => Promise<void> }>();
@@ -110,6 +134,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       args,
       logFile: path.join(dirs.logs, `${name}.log`),
       pidDir: dirs.pids,
+      env,
     });
     started.push(proc);
     specs.set(name, { binary, args });
@@ -136,7 +161,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const [etcdClient, etcdPeer, kcmPort, schedulerPort, kwokPort] = await Promise.all(
       Array.from({ length: 5 }, () => freePort()),
     );
-    const pki = await createPki(path.join(dirs.root, "pki"), SERVICE_IP);
+    const pki = await loadOrCreatePki(path.join(dirs.root, "pki"), SERVICE_IP);
     const server = `https://127.0.0.1:${apiserverPort}`;
     const tls = { ca: pki.ca.cert, client: pki.admin };
 
@@ -229,7 +254,13 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
     const clients = typedKubeClients(kubeconfigPath);
     const nodeNames = Array.from({ length: options.nodeCount ?? 1 }, (_, i) => `kwok-node-${i}`);
-    for (const name of nodeNames) await clients.core.createNode({ body: kwokNode(name) });
+    for (const name of nodeNames) {
+      try {
+        await clients.core.createNode({ body: kwokNode(name) });
+      } catch (error) {
+        if (errorStatus(error) !== 409) throw error; // a resumed cluster has its nodes already
+      }
+    }
     log(`waiting for ${nodeNames.length} kwok node(s) to be Ready`);
     for (const name of nodeNames) {
       await awaitHealthy(
@@ -251,7 +282,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       }
     }, timeoutMs); // prettier-ignore
     log(`control plane ready at ${server}`);
-    return { id, dirs, server, kubeconfigPath, pki, nodeNames, stop, restart, signal };
+    return { id, dirs, server, kubeconfigPath, pki, nodeNames, resumed, stop, restart, signal };
   } catch (error) {
     await stop();
     throw error;

@@ -13,6 +13,10 @@ import { startGitServer } from "./gitserver.js";
 export interface LocalEnvironmentOptions {
   /** Instance id (`local` for the CLI, random for test runs). */
   readonly id?: string;
+  /** Keep the cluster and Git repositories when this process ends; resume them next time (the CLI). */
+  readonly keepData?: boolean;
+  /** With keepData: start from an empty cluster, deleting the kept one. */
+  readonly purge?: boolean;
   readonly cacheDir?: string;
   readonly apiserverPort?: number;
   readonly gitPort?: number;
@@ -49,6 +53,8 @@ export async function startLocalEnvironment(
     controlPlane = await startControlPlane({
       binaries,
       id: options.id,
+      keepData: options.keepData,
+      purge: options.purge,
       cacheDir: options.cacheDir,
       apiserverPort: options.apiserverPort,
       nodeCount: options.nodeCount,
@@ -56,6 +62,7 @@ export async function startLocalEnvironment(
     });
     kubeconfigPath = controlPlane.kubeconfigPath;
   }
+  // Inside the instance folder: the repositories live and die with the cluster whose apps use them.
   const gitRoot = controlPlane
     ? path.join(controlPlane.dirs.root, "git")
     : await fs.mkdtemp(path.join(os.tmpdir(), "tether-git-"));

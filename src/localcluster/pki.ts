@@ -70,6 +70,23 @@ export async function createPki(dir: string, serviceIP: string): Promise<Cluster
     "-subj", "/CN=tether-local-ca", "-addext", "basicConstraints=critical,CA:TRUE",
     "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
   ]); // prettier-ignore
+  const leaves = await signLeaves(dir, ca, serviceIP);
+  const serviceAccount = { key: path.join(dir, "sa.key"), pub: path.join(dir, "sa.pub") };
+  await openssl([
+    "genpkey",
+    "-algorithm",
+    "EC",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-out",
+    serviceAccount.key,
+  ]);
+  await openssl(["pkey", "-in", serviceAccount.key, "-pubout", "-out", serviceAccount.pub]);
+  return { dir, ca, ...leaves, serviceAccount };
+}
+
+/** Signs the apiserver's serving certificate and the client certificates (valid 365 days). */
+async function signLeaves(dir: string, ca: CertPair, serviceIP: string) {
   const sans = [
     "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc",
     "DNS:kubernetes.default.svc.cluster.local", "IP:127.0.0.1", `IP:${serviceIP}`,
@@ -84,16 +101,59 @@ export async function createPki(dir: string, serviceIP: string): Promise<Cluster
     signedPair(dir, ca, "kube-controller-manager", "/CN=system:kube-controller-manager", CLIENT),
     signedPair(dir, ca, "kube-scheduler", "/CN=system:kube-scheduler", CLIENT),
   ]);
-  const serviceAccount = { key: path.join(dir, "sa.key"), pub: path.join(dir, "sa.pub") };
-  await openssl([
-    "genpkey",
-    "-algorithm",
-    "EC",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-out",
-    serviceAccount.key,
-  ]);
-  await openssl(["pkey", "-in", serviceAccount.key, "-pubout", "-out", serviceAccount.pub]);
-  return { dir, ca, serving, admin, controllerManager, scheduler, serviceAccount };
+  return { serving, admin, controllerManager, scheduler };
+}
+
+/** True if `cert` is still valid a week from now. */
+async function validForAWeek(cert: string): Promise<boolean> {
+  try {
+    await run("openssl", ["x509", "-checkend", String(7 * 24 * 3600), "-noout", "-in", cert], {
+      timeout: 30_000,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Where createPki puts each file of the PKI in `dir`. */
+function pkiFiles(dir: string): ClusterPki {
+  const pair = (name: string) => ({
+    cert: path.join(dir, `${name}.crt`),
+    key: path.join(dir, `${name}.key`),
+  });
+  return {
+    dir,
+    ca: pair("ca"),
+    serving: pair("serving"),
+    admin: pair("admin"),
+    controllerManager: pair("kube-controller-manager"),
+    scheduler: pair("kube-scheduler"),
+    serviceAccount: { key: path.join(dir, "sa.key"), pub: path.join(dir, "sa.pub") },
+  };
+}
+
+/**
+ * The PKI already in `dir` when every file of it is there (a resumed cluster keeps its CA, so
+ * kubeconfigs stay valid, and its ServiceAccount key, so issued tokens do); otherwise a fresh one.
+ */
+export async function loadOrCreatePki(dir: string, serviceIP: string): Promise<ClusterPki> {
+  const existing = pkiFiles(dir);
+  const files = [
+    existing.ca,
+    existing.serving,
+    existing.admin,
+    existing.controllerManager,
+    existing.scheduler,
+  ]
+    .flatMap((p) => [p.cert, p.key])
+    .concat(existing.serviceAccount.key, existing.serviceAccount.pub);
+  const checks = await Promise.allSettled(files.map((file) => fs.access(file)));
+  if (!checks.every((check) => check.status === "fulfilled")) return createPki(dir, serviceIP);
+  // A kept cluster can outlive its leaf certificates (365 days); the CA (10 years) and the
+  // ServiceAccount key stay, so kubeconfigs are rewritten anyway and issued tokens stay valid.
+  const leaves = [existing.serving, existing.admin, existing.controllerManager, existing.scheduler];
+  if ((await Promise.all(leaves.map((pair) => validForAWeek(pair.cert)))).every(Boolean)) return existing;
+  if (!(await validForAWeek(existing.ca.cert))) return createPki(dir, serviceIP);
+  return { ...existing, ...(await signLeaves(dir, existing.ca, serviceIP)) };
 }

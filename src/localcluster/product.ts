@@ -100,7 +100,11 @@ export async function startProduct(
     const count = controller.refreshRepository(environment.git.repositoryUrl(repository));
     if (count > 0) options.log(`push to ${repository}.git: refreshing ${count} application(s)`);
   });
-  await resources.apply(demoApplication(demoRepoUrl), { force: true });
+  // Created once: a resumed cluster keeps the demo app as the user left it.
+  const demo = demoApplication(demoRepoUrl);
+  if (!(await resources.read({ ...demo, name: demo.metadata.name, namespace: demo.metadata.namespace }))) {
+    await resources.apply(demo, { force: true });
+  }
 
   let api: ApiServer;
   let adminPassword: string | undefined;

@@ -4,11 +4,11 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { mapLimit } from "../engine/concurrency.js";
 import { isTetherError } from "../engine/errors.js";
-import { pruneCandidates } from "../engine/prune/candidates.js";
+import { pruneCandidates, refusedDeletions } from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
 import type { RenderedObject, Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
-import { removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
+import { findCondition, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import { decideSync } from "../engine/status/syncdecision.js";
 import { isSelected } from "../engine/status/syncrequest.js";
@@ -72,6 +72,8 @@ export interface ReconcilerDeps {
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
+/** Condition: objects carrying this app's marks that its project refuses (kept, never deleted). */
+export const DELETION_NOT_PERMITTED = "DeletionNotPermitted";
 const OPERATION_RECHECK_MS = 2_000;
 const COMPARE_CONCURRENCY = 16;
 
@@ -263,7 +265,16 @@ export class Reconciler {
     const notHooks = candidates.filter(
       (o) => o.metadata?.annotations?.[HOOK_OPERATION_ANNOTATION] === undefined,
     );
-    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: notHooks }); // prettier-ignore
+    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: notHooks, project: { name: projectName(app), project: admission.project, placement: admission.placement } }); // prettier-ignore
+    // Marked objects outside the project are kept: say so once (a forged mark is an attack signal).
+    const refused = refusedDeletions(decisions);
+    if (refused) {
+      status.conditions = setCondition(status.conditions, { type: DELETION_NOT_PERMITTED, status: "True", reason: "NotPermittedByProject", message: refused }, now); // prettier-ignore
+      if (findCondition(previous.conditions, DELETION_NOT_PERMITTED)?.message !== refused)
+        deps.events.record(app, "Warning", DELETION_NOT_PERMITTED, refused);
+    } else {
+      status.conditions = removeCondition(status.conditions, DELETION_NOT_PERMITTED);
+    }
     const automated = app.spec.syncPolicy?.automated;
     const emptyRenderGuard = desired.length === 0 && !automated?.allowEmpty;
 

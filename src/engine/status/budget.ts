@@ -137,6 +137,8 @@ const shrinkers: readonly ((s: ApplicationStatus) => ApplicationStatus | undefin
   // The source copied into the remaining history entry (inline Helm values can be large).
   (s) => (s.history?.some((h) => h.source) ? { ...s, history: s.history?.map(({ source: _s, ...h }): HistoryEntry => h) } : undefined), // prettier-ignore
   (s) => (s.policyViolations?.length ? { ...s, policyViolations: [] } : undefined),
+  // A copy of the spec's source (read by nothing but people); the spec itself holds it.
+  (s) => (s.sync?.comparedTo ? { ...s, sync: { status: s.sync.status, revision: s.sync.revision } } : undefined), // prettier-ignore
 ];
 
 /**
@@ -145,11 +147,13 @@ const shrinkers: readonly ((s: ApplicationStatus) => ApplicationStatus | undefin
  */
 export function fitStatus(status: ApplicationStatus, budget = STATUS_BUDGET_BYTES): ApplicationStatus {
   let fitted = capStatusText(status);
+  let size = statusBytes(fitted);
   for (const shrink of shrinkers) {
-    while (statusBytes(fitted) > budget) {
+    while (size > budget) {
       const smaller = shrink(fitted);
       if (!smaller) break;
       fitted = smaller;
+      size = statusBytes(fitted);
     }
   }
   return fitted;

@@ -9,7 +9,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { pruneOrder } from "../engine/apply/order.js";
 import { checkAdmission, placementOf } from "../engine/policy/project.js";
-import { NOT_PERMITTED, pruneCandidates } from "../engine/prune/candidates.js";
+import { BEING_DELETED, NOT_PERMITTED, REFUSED_LISTED, pruneCandidates } from "../engine/prune/candidates.js";
 import type { KubeObject } from "../engine/prune/ownership.js";
 import type { Application } from "../model/application.js";
 import { CASCADE_FINALIZER } from "../kube/constants.js";
@@ -67,7 +67,7 @@ export async function finalizeApplication(
   const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: [], live: cluster.watches.ownedBy(key), project: { name, project, placement }, purpose: "cascade" }); // prettier-ignore
   const deletions = decisions.filter((d) => d.action === "delete").map((d) => d.object);
   // Objects already being deleted (a finalizer of theirs holding them) are waited for.
-  const deleting = decisions.filter((d) => d.action === "keep" && d.reason.startsWith("being deleted")); // prettier-ignore
+  const deleting = decisions.filter((d) => d.action === "keep" && d.reason.startsWith(BEING_DELETED)); // prettier-ignore
   for (const object of pruneOrder(deletions as (KubernetesObject & KubeObject)[])) {
     await cluster.resources.remove({
       apiVersion: object.apiVersion ?? "",
@@ -80,7 +80,8 @@ export async function finalizeApplication(
   // Namespaces and Delete=false are kept by design; a project refusal is news (perhaps an attack).
   const kept = decisions.filter((d) => d.reason.startsWith(NOT_PERMITTED));
   if (kept.length > 0) {
-    const text = `${kept.length} resource(s) not deleted: ${kept.map((d) => `${describe(d.object)}: ${d.reason}`).join("; ")}`; // prettier-ignore
+    const more = kept.length > REFUSED_LISTED ? `; and ${kept.length - REFUSED_LISTED} more` : "";
+    const text = `${kept.length} resource(s) not deleted: ${kept.slice(0, REFUSED_LISTED).map((d) => `${describe(d.object)}: ${d.reason}`).join("; ")}${more}`; // prettier-ignore
     deps.events.record(app, "Warning", "ResourcesKept", text);
   }
   deps.events.record(app, "Normal", "ResourcesDeleted", kept.length > 0 ? "the application's other resources were deleted" : "all resources of the application were deleted"); // prettier-ignore

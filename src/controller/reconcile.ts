@@ -4,7 +4,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { mapLimit } from "../engine/concurrency.js";
 import { isTetherError } from "../engine/errors.js";
-import { pruneCandidates, refusedDeletions } from "../engine/prune/candidates.js";
+import { pruneCandidates, refusedDeletions, reportedDecisions } from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
 import type { RenderedObject, Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
@@ -457,7 +457,7 @@ export class Reconciler {
       syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
-    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions, results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
+    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions: reportedDecisions(decisions), results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
     status.conditions = healthCheckCondition(status.conditions, [...(deps.health?.errors ?? []), ...healthErrors], now); // prettier-ignore
 
     status = {

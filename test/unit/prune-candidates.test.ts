@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { pruneCandidates, refusedDeletions } from "../../src/engine/prune/candidates.js";
+import { pruneCandidates, refusedDeletions, reportedDecisions } from "../../src/engine/prune/candidates.js";
 import { defaultProjectSpec } from "../../src/model/appproject.js";
 import { placementOf } from "../../src/engine/policy/project.js";
 import type { KubeObject } from "../../src/engine/prune/ownership.js";
@@ -88,4 +88,25 @@ test("refused deletions: one line naming each object the project refuses, none w
   assert.equal(decisions[0]?.action, "keep");
   assert.equal(refusedDeletions(decisions), '1 object(s) carry this application\'s marks but are outside its project, so they are never pruned or deleted: ConfigMap team-b-prod/victim (not permitted by project "team-a": namespace team-b-prod is not permitted by spec.destinations)'); // prettier-ignore
   assert.equal(refusedDeletions(pruneCandidates({ app, installationId: install, desired: [], live: [victim], project })), undefined); // prettier-ignore
+});
+
+test("forged marks on many objects: all kept, only the first 20 named in status and messages", () => {
+  const narrow = {
+    ...everything,
+    spec: { ...everything.spec, destinations: [{ server: "*", namespace: "web" }] },
+  };
+  const forged = Array.from({ length: 500 }, (_, i) => withOwnershipMarks(obj("ConfigMap", `f${i}`, { namespace: "team-b-prod" }), app, install)); // prettier-ignore
+  const mine = withOwnershipMarks(obj("ConfigMap", "mine"), app, install);
+  const decisions = pruneCandidates({ app, installationId: install, desired: [], live: [...forged, mine], project: { ...project, name: "team-a", project: narrow } }); // prettier-ignore
+  assert.equal(decisions.filter((d) => d.action === "delete").length, 1);
+  assert.equal(decisions.filter((d) => d.action === "keep").length, 500);
+  assert.equal(reportedDecisions(decisions).length, 21);
+  assert.match(refusedDeletions(decisions) ?? "", /^500 object\(s\) .*; and 480 more$/);
+});
+
+test("cascade: Delete=false and Namespaces are kept before anything else (never waited for while being deleted)", () => {
+  const pinned = withOwnershipMarks(obj("ConfigMap", "pinned", { annotations: { "tether.dev/sync-options": "Delete=false" } }), app, install); // prettier-ignore
+  (pinned.metadata as Record<string, unknown>)["deletionTimestamp"] = "2026-11-24T09:00:00Z";
+  const [decision] = pruneCandidates({ app, installationId: install, desired: [], live: [pinned], project, purpose: "cascade" }); // prettier-ignore
+  assert.equal(decision?.reason, "annotated Delete=false");
 });

@@ -46,6 +46,10 @@ export interface PruneInput {
 
 /** The prefix of every reason that names a project refusal (the API and tests look for it). */
 export const NOT_PERMITTED = "not permitted by project";
+/** The prefix of the reason for an object someone already deletes (a cascade delete waits for it). */
+export const BEING_DELETED = "being deleted";
+/** Refused objects named one by one in status and messages; more are counted. */
+export const REFUSED_LISTED = 20;
 
 /** Why the project refuses the deletion of `object`, or undefined when it allows it. */
 export function deletionRefused(scope: ProjectScope, object: KubeObject): string | undefined {
@@ -59,6 +63,13 @@ export function deletionRefused(scope: ProjectScope, object: KubeObject): string
 function keepReason(input: PruneInput, object: KubeObject): string | undefined {
   const refused = deletionRefused(input.project, object);
   if (refused) return refused;
+  const options = resourceSyncOptions(object);
+  if (input.purpose === "cascade") {
+    if (options.has("Delete=false")) return "annotated Delete=false";
+    if (object.kind === "Namespace") return "a Namespace is never deleted with its application";
+  } else if (options.has("Prune=false")) {
+    return "annotated Prune=false";
+  }
   const deleting =
     (object.metadata as { deletionTimestamp?: string; finalizers?: string[] } | undefined) ?? {};
   if (deleting.deletionTimestamp) {
@@ -67,16 +78,13 @@ function keepReason(input: PruneInput, object: KubeObject): string | undefined {
     const held = deleting.finalizers?.length
       ? `; waiting on finalizers: ${deleting.finalizers.join(", ")}`
       : "";
-    return `being deleted since ${deleting.deletionTimestamp}${held}`;
+    return `${BEING_DELETED} since ${deleting.deletionTimestamp}${held}`;
   }
-  const options = resourceSyncOptions(object);
-  if (input.purpose === "cascade") {
-    if (options.has("Delete=false")) return "annotated Delete=false";
-    if (object.kind === "Namespace") return "a Namespace is never deleted with its application";
-    return undefined;
-  }
-  if (options.has("Prune=false")) return "annotated Prune=false";
-  if (!input.pruneFoundations && (object.kind === "Namespace" || object.kind === "CustomResourceDefinition"))
+  if (
+    input.purpose !== "cascade" &&
+    !input.pruneFoundations &&
+    (object.kind === "Namespace" || object.kind === "CustomResourceDefinition")
+  )
     return `${object.kind} is never pruned unless asked`;
   return undefined;
 }
@@ -98,13 +106,29 @@ export function pruneCandidates(input: PruneInput): PruneDecision[] {
   return decisions;
 }
 
-/** The objects kept because the project refuses them, in one line for a condition and an Event. */
+const isRefused = (d: PruneDecision) => d.action === "keep" && d.reason.startsWith(NOT_PERMITTED);
+
+/**
+ * The objects kept because the project refuses them, in one line for a condition and an Event. At
+ * most REFUSED_LISTED are named: whoever forges marks should not decide how long the message is.
+ */
 export function refusedDeletions(decisions: readonly PruneDecision[]): string | undefined {
-  const refused = decisions.filter((d) => d.action === "keep" && d.reason.startsWith(NOT_PERMITTED));
+  const refused = decisions.filter(isRefused);
   if (refused.length === 0) return undefined;
-  const named = refused.map((d) => {
+  const named = refused.slice(0, REFUSED_LISTED).map((d) => {
     const m = d.object.metadata ?? {};
     return `${d.object.kind ?? ""} ${m.namespace ? `${m.namespace}/` : ""}${m.name ?? ""} (${d.reason})`;
   });
-  return `${refused.length} object(s) carry this application's marks but are outside its project, so they are never pruned or deleted: ${named.join("; ")}`; // prettier-ignore
+  const more = refused.length > REFUSED_LISTED ? `; and ${refused.length - REFUSED_LISTED} more` : "";
+  return `${refused.length} object(s) carry this application's marks but are outside its project, so they are never pruned or deleted: ${named.join("; ")}${more}`; // prettier-ignore
+}
+
+/**
+ * The decisions as status.resources lists them: refused objects beyond the first REFUSED_LISTED
+ * are left out (still never deleted, and counted in refusedDeletions), so forged marks on many
+ * objects cannot grow the app's status without bound.
+ */
+export function reportedDecisions(decisions: readonly PruneDecision[]): PruneDecision[] {
+  let refused = 0;
+  return decisions.filter((d) => !isRefused(d) || ++refused <= REFUSED_LISTED);
 }

@@ -152,7 +152,7 @@ export class Reconciler {
       ...previous,
       reconciledAt: now.toISOString(),
       observedGeneration: app.metadata.generation,
-      // Set only by a failed write (statusWriteFailed below): the next write that succeeds clears it.
+      // Set only by a refused write (see writeStatus below): the next write that succeeds clears it.
       conditions: removeCondition(previous.conditions, STATUS_WRITE_FAILED),
     };
 

@@ -317,7 +317,9 @@ export class Reconciler {
 
     // ── Policy gate, step 2 of 2 (src/controller/policy.ts): rendered kinds, sync windows and
     // dependsOn. A closed gate takes the sync out of the decision: nothing is applied or pruned.
-    const projectGate = policyGate({ key, app, admission, desired, apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
+    // Hooks too: a hook is created (and a same-named live object deleted by BeforeHookCreation)
+    // exactly where it says, so it must lie inside the project like every other object.
+    const projectGate = policyGate({ key, app, admission, desired: planned.map((p) => p.desired), apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
     status.conditions = projectGate.conditions;
 
     // ── Policy gate, rules (src/controller/policygate.ts): every rendered object (hooks too), as it

@@ -86,4 +86,22 @@ describe("controller: prune and cascade delete stay inside the project", () => {
     assert.equal((await readCm("settings", web)).metadata?.deletionTimestamp, undefined, "nothing deleted");
     assert.ok((await fx.readApp("orphaned")).metadata.finalizers?.includes("tether.dev/resources-finalizer"));
   });
+
+  test("a hook outside the project is refused: never created there, and BeforeHookCreation never deletes the victim", async () => {
+    const project = uniqueName("team-a");
+    await clients().custom.createNamespacedCustomObject({ ...PROJECTS, namespace: fx.systemNamespace, body: { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: project }, spec: { sourceNamespaces: [fx.appNs], sourceRepos: ["*"], destinations: [{ server: IN_CLUSTER, namespace: "team-a-*" }] } } }); // prettier-ignore
+    const web = await fx.namespace("team-a-hook");
+    const victimNs = await fx.namespace("team-b-prod");
+    await clients().core.createNamespacedConfigMap({ namespace: victimNs, body: { metadata: { name: "victim-config" }, data: { secret: "team-b" } } }); // prettier-ignore
+    const hook = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: victim-config\n  namespace: ${victimNs}\n  annotations:\n    tether.dev/hook: PreSync\n    tether.dev/hook-delete-policy: BeforeHookCreation\ndata:\n  secret: team-a-was-here\n`; // prettier-ignore
+    const { url } = await fx.repository("prune-proj-hook", { "app/settings.yaml": configMap("settings", { a: "1" }), "app/hook.yaml": hook }); // prettier-ignore
+    await fx.createApp("hooked", { project, source: { repoURL: url, targetRevision: "main", path: "app" }, destination: { server: IN_CLUSTER, namespace: web }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
+    const app = await fx.waitApp("hooked", "ProjectViolation", (a) => condition(a, "ProjectViolation") !== undefined, 60_000); // prettier-ignore
+    assert.match(condition(app, "ProjectViolation")?.message ?? "", new RegExp(`ConfigMap ${victimNs}/victim-config: namespace ${victimNs} is not permitted by spec.destinations`)); // prettier-ignore
+    assert.equal(app.status?.operationState, undefined, "no sync ran");
+    const victim = await readCm("victim-config", victimNs);
+    assert.equal(victim.data?.["secret"], "team-b");
+    assert.equal(victim.metadata?.deletionTimestamp, undefined);
+    assert.ok(await isGone(() => readCm("settings", web)), "nothing applied while the gate is closed");
+  });
 });

@@ -4,11 +4,12 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { mapLimit } from "../engine/concurrency.js";
 import { isTetherError } from "../engine/errors.js";
-import { pruneCandidates } from "../engine/prune/candidates.js";
+import { pruneCandidates, refusedDeletions, reportedDecisions } from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
 import type { RenderedObject, Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
-import { removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
+import { ITEM_MESSAGE_BYTES, fitRevisionInfo, fitStatus, truncateText } from "../engine/status/budget.js";
+import { findCondition, removeCondition, setCondition, statusesEqual } from "../engine/status/conditions.js";
 import { parseSyncOptions } from "../engine/status/syncoptions.js";
 import { decideSync } from "../engine/status/syncdecision.js";
 import { isSelected } from "../engine/status/syncrequest.js";
@@ -23,7 +24,8 @@ import type { Application, ApplicationStatus, OperationState } from "../model/ap
 import { validateApplication } from "../model/validate.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { KnownCluster } from "../model/validate.js";
-import type { ApplicationStore } from "./applications.js";
+import { appKeyOf, type ApplicationStore } from "./applications.js";
+import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ClusterLookup, ClusterTarget } from "./clusters.js";
 import type { ObjectComparison } from "./compare.js";
 import { decryptionKeys } from "./decryption.js";
@@ -72,6 +74,10 @@ export interface ReconcilerDeps {
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
+/** Condition: the last status write was refused (the status shown is older than the app's state). */
+export const STATUS_WRITE_FAILED = "StatusWriteFailed";
+/** Condition: objects carrying this app's marks that its project refuses (kept, never deleted). */
+export const DELETION_NOT_PERMITTED = "DeletionNotPermitted";
 const OPERATION_RECHECK_MS = 2_000;
 const COMPARE_CONCURRENCY = 16;
 
@@ -146,6 +152,8 @@ export class Reconciler {
       ...previous,
       reconciledAt: now.toISOString(),
       observedGeneration: app.metadata.generation,
+      // Set only by a refused write (see writeStatus below): the next write that succeeds clears it.
+      conditions: removeCondition(previous.conditions, STATUS_WRITE_FAILED),
     };
 
     const { options: syncOptions, errors: optionErrors } = parseSyncOptions(app.spec?.syncPolicy);
@@ -263,7 +271,16 @@ export class Reconciler {
     const notHooks = candidates.filter(
       (o) => o.metadata?.annotations?.[HOOK_OPERATION_ANNOTATION] === undefined,
     );
-    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: notHooks }); // prettier-ignore
+    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: notHooks, project: { name: projectName(app), project: admission.project, placement: admission.placement } }); // prettier-ignore
+    // Marked objects outside the project are kept: say so once (a forged mark is an attack signal).
+    const refused = refusedDeletions(decisions);
+    if (refused) {
+      status.conditions = setCondition(status.conditions, { type: DELETION_NOT_PERMITTED, status: "True", reason: "NotPermittedByProject", message: refused }, now); // prettier-ignore
+      if (findCondition(previous.conditions, DELETION_NOT_PERMITTED)?.message !== refused)
+        deps.events.record(app, "Warning", DELETION_NOT_PERMITTED, refused);
+    } else {
+      status.conditions = removeCondition(status.conditions, DELETION_NOT_PERMITTED);
+    }
     const automated = app.spec.syncPolicy?.automated;
     const emptyRenderGuard = desired.length === 0 && !automated?.allowEmpty;
 
@@ -300,7 +317,9 @@ export class Reconciler {
 
     // ── Policy gate, step 2 of 2 (src/controller/policy.ts): rendered kinds, sync windows and
     // dependsOn. A closed gate takes the sync out of the decision: nothing is applied or pruned.
-    const projectGate = policyGate({ key, app, admission, desired, apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
+    // Hooks too: a hook is created (and a same-named live object deleted by BeforeHookCreation)
+    // exactly where it says, so it must lie inside the project like every other object.
+    const projectGate = policyGate({ key, app, admission, desired: planned.map((p) => p.desired), apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
     status.conditions = projectGate.conditions;
 
     // ── Policy gate, rules (src/controller/policygate.ts): every rendered object (hooks too), as it
@@ -348,6 +367,8 @@ export class Reconciler {
       status.conditions = removeCondition(status.conditions, "SyncError");
     }
 
+    // Commit author and message as status keeps them (capped: Git's text can be any size).
+    const revisionInfo = fitRevisionInfo({ revision: revision.commit, author: revision.author, date: revision.date, message: revision.message }); // prettier-ignore
     let results: ChangeSetEntry[] = [];
     let operationRunning = false;
     /** This reconcile recorded SyncSucceeded or DriftCorrected: "now Synced" is already said. */
@@ -366,7 +387,7 @@ export class Reconciler {
         if (superseded) deps.events.record(app, "Normal", "SyncSuperseded", `sync of ${superseded.revision.slice(0, 7)} stopped (${superseded.step ?? "running"}): ${revision.commit.slice(0, 7)} is newer`); // prettier-ignore
         // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
         status.operationState = op;
-        current = await deps.apps.writeStatus(current, status);
+        current = await this.writeStatus(current, status);
       }
       // Automatic syncs prune per the policy; a manual sync prunes when it asks to (like Argo CD's
       // sync dialog), defaulting to the policy; a rollback follows the policy.
@@ -379,7 +400,7 @@ export class Reconciler {
           health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
           persist: async (o) => {
             status = { ...status, operationState: o };
-            current = await deps.apps.writeStatus(current, status);
+            current = await this.writeStatus(current, status);
           },
         },
         {
@@ -410,7 +431,7 @@ export class Reconciler {
         const outcome = recordOperation({
           status, previous, results: (progress.op.results ?? []).map(fromOperationResult), source, initiatedBy: op.initiatedBy, retryCount, startedAt: op.startedAt, finishedAt: deps.clock(), keepSyncError: emptyRenderBlocked,
           failure: progress.outcome === "Failed" ? progress.message : undefined, carried: { id: op.id, hooks: progress.op.hooks },
-          revision: { revision: revision.commit, author: revision.author, date: revision.date, message: revision.message },
+          revision: revisionInfo,
         }); // prettier-ignore
         status = outcome.status;
         if (outcome.phase === "Failed") {
@@ -438,7 +459,7 @@ export class Reconciler {
       syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
-    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions, results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
+    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions: reportedDecisions(decisions), results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
     status.conditions = healthCheckCondition(status.conditions, [...(deps.health?.errors ?? []), ...healthErrors], now); // prettier-ignore
 
     status = {
@@ -447,12 +468,7 @@ export class Reconciler {
       health,
       resources,
       sourceType,
-      revisionInfo: {
-        revision: revision.commit,
-        author: revision.author,
-        date: revision.date,
-        message: revision.message,
-      },
+      revisionInfo,
     };
     this.recordTransitions(app, previous, status, syncAnnounced);
     // A failed sync with retries left is looked at again when its backoff (from its finish) is over.
@@ -515,6 +531,32 @@ export class Reconciler {
   }
 
   /**
+   * Every status write of a reconcile. The status is fitted first (engine/status/budget.ts). A
+   * write the apiserver refuses for another reason than a conflict (too large, an admission policy,
+   * a validation error) would otherwise fail silently on every retry while the app shows an old
+   * state: it becomes a StatusWriteFailed condition, written in a small second write (the stored
+   * status plus that condition), and a Warning Event; the error is rethrown, so the queue retries
+   * with its exponential backoff rather than at once.
+   */
+  private async writeStatus(app: Application, status: ApplicationStatus): Promise<Application> {
+    try {
+      return await this.deps.apps.writeStatus(app, fitStatus(status));
+    } catch (error) {
+      if (errorStatus(error) === 409) throw error;
+      const code = errorStatus(error);
+      const text = truncateText(`status could not be written${code ? ` (HTTP ${code})` : ""}: ${errorMessage(error)}`, ITEM_MESSAGE_BYTES); // prettier-ignore
+      const stored = app.status ?? {};
+      if (findCondition(stored.conditions, STATUS_WRITE_FAILED)?.message !== text)
+        this.deps.events.record(app, "Warning", STATUS_WRITE_FAILED, text);
+      const conditions = setCondition(stored.conditions, { type: STATUS_WRITE_FAILED, status: "True", reason: "WriteRejected", message: text }, this.deps.clock()); // prettier-ignore
+      await this.deps.apps.writeStatus(app, fitStatus({ ...stored, conditions })).catch((second: unknown) => {
+        this.deps.log(`${appKeyOf(app)}: the StatusWriteFailed condition could not be written either: ${message(second)}`); // prettier-ignore
+      });
+      throw new Error(`${appKeyOf(app)}: ${text}`, { cause: error });
+    }
+  }
+
+  /**
    * Writes the status if it changed, then removes the request annotations this reconcile handled.
    * Both writes carry the resourceVersion of the app as this reconcile last wrote it: if the user
    * changed anything since (even re-setting the same request annotation), the write conflicts and
@@ -530,8 +572,11 @@ export class Reconciler {
     let current = app;
     // A quiet reconcile writes nothing; one that answers a user's request (refresh, sync) records
     // reconciledAt even when nothing else changed, so they can see it was looked at.
-    if (!statusesEqual(previous, status) || handledRequests.length > 0)
-      current = await this.deps.apps.writeStatus(current, status);
+    // Compared as it would be written (texts capped, within the budget): a status that only fits
+    // when trimmed must not look changed on every reconcile.
+    const fitted = statusesEqual(previous, status) ? status : fitStatus(status);
+    if (!statusesEqual(previous, fitted) || handledRequests.length > 0)
+      current = await this.writeStatus(current, fitted);
     if (handledRequests.length > 0) await this.deps.apps.removeAnnotations(current, handledRequests);
     return result;
   }

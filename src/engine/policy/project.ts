@@ -157,9 +157,37 @@ export interface RenderedRef {
 }
 
 /**
- * What needs the render: each object's kind (cluster-scoped kinds must be whitelisted; namespaced
- * ones must not be blacklisted) and each namespaced object's namespace (a permitted destination).
+ * Why the project refuses to let its apps manage this object, or undefined when it may: the kind
+ * (cluster-scoped kinds must be whitelisted; namespaced ones must not be blacklisted) and, for a
+ * namespaced object, its namespace as a destination on the app's cluster. The one judgement of an
+ * object shared by the render check below, prune and cascade delete (src/engine/prune).
  */
+export function objectNotPermitted(
+  project: AppProject,
+  placement: Placement,
+  o: RenderedRef,
+): { reason: ProjectViolationReason; detail: string } | undefined {
+  const namespaced = o.namespace !== undefined;
+  const kind = kindPermitted(project, { group: o.group, kind: o.kind, namespaced });
+  if (!kind.permitted) {
+    const why = kind.field.endsWith("Whitelist") ? "is not in" : "is denied by";
+    return { reason: "ResourceNotPermitted", detail: `${namespaced ? "namespaced" : "cluster-scoped"} kind ${o.group || "core"}/${o.kind} ${why} ${kind.field}` }; // prettier-ignore
+  }
+  if (
+    namespaced &&
+    !destinationPermitted(project.spec?.destinations, { ...placement, namespace: o.namespace ?? "" })
+  ) {
+    return { reason: "DestinationNotPermitted", detail: `namespace ${o.namespace} is not permitted by spec.destinations` }; // prettier-ignore
+  }
+  return undefined;
+}
+
+/** `group/Kind namespace/name`, as violations name an object. */
+export function describeRef(o: RenderedRef): string {
+  return `${o.group ? `${o.group}/` : ""}${o.kind} ${o.namespace !== undefined ? `${o.namespace}/` : ""}${o.name}`;
+}
+
+/** What needs the render: every rendered object judged by objectNotPermitted. */
 export function checkResources(input: {
   readonly projectName: string;
   readonly project: AppProject;
@@ -167,19 +195,8 @@ export function checkResources(input: {
   readonly objects: readonly RenderedRef[];
 }): ProjectViolation[] {
   const { projectName, project, placement } = input;
-  const violations: ProjectViolation[] = [];
-  for (const o of input.objects) {
-    const namespaced = o.namespace !== undefined;
-    const what = `${o.group ? `${o.group}/` : ""}${o.kind} ${namespaced ? `${o.namespace}/` : ""}${o.name}`;
-    const kind = kindPermitted(project, { group: o.group, kind: o.kind, namespaced });
-    if (!kind.permitted) {
-      const why = kind.field.endsWith("Whitelist") ? "is not in" : "is denied by";
-      violations.push({ reason: "ResourceNotPermitted", message: `project "${projectName}": ${what}: ${namespaced ? "namespaced" : "cluster-scoped"} kind ${o.group || "core"}/${o.kind} ${why} ${kind.field}` }); // prettier-ignore
-    } else if (namespaced && o.namespace !== placement.namespace) {
-      if (!destinationPermitted(project.spec?.destinations, { ...placement, namespace: o.namespace ?? "" })) {
-        violations.push({ reason: "DestinationNotPermitted", message: `project "${projectName}": ${what}: namespace ${o.namespace} is not permitted by spec.destinations` }); // prettier-ignore
-      }
-    }
-  }
-  return violations;
+  return input.objects.flatMap((o) => {
+    const refused = objectNotPermitted(project, placement, o);
+    return refused ? [{ reason: refused.reason, message: `project "${projectName}": ${describeRef(o)}: ${refused.detail}` }] : []; // prettier-ignore
+  });
 }

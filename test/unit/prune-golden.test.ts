@@ -1,0 +1,45 @@
+// Golden fixtures for prune and cascade-delete decisions: every folder under testdata/prune holds
+// an input.yaml (the app, its project's spec or null, its destination, what it rendered and what is
+// live with the marks each object carries) and expected.yaml (one decision per candidate).
+// UPDATE_GOLDEN=1 rewrites expected.yaml from the current results; review the diff before keeping it.
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import YAML from "yaml";
+import type { AppProject, AppProjectSpec } from "../../src/model/appproject.js";
+import { placementOf } from "../../src/engine/policy/project.js";
+import { pruneCandidates } from "../../src/engine/prune/candidates.js";
+import type { KubeObject } from "../../src/engine/prune/ownership.js";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/prune");
+const update = process.env.UPDATE_GOLDEN === "1";
+const cases = fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort(); // prettier-ignore
+
+interface Input {
+  app: string;
+  installationId: string;
+  purpose: "prune" | "cascade";
+  pruneFoundations: boolean;
+  project: AppProjectSpec | null;
+  destination: { server?: string; name?: string; namespace?: string };
+  desired: KubeObject[];
+  live: KubeObject[];
+}
+
+test("there are golden prune cases", () => assert.ok(cases.length >= 12, `only ${cases.length} cases`));
+
+for (const name of cases) {
+  test(`prune golden: ${name}`, () => {
+    const dir = path.join(root, name);
+    const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as Input;
+    const project: AppProject | undefined = input.project ? { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "team-a" }, spec: input.project } : undefined; // prettier-ignore
+    const placement = placementOf(input.destination, "apps");
+    const decisions = pruneCandidates({ app: input.app, installationId: input.installationId, desired: input.desired, live: input.live, purpose: input.purpose, pruneFoundations: input.pruneFoundations, project: { name: "team-a", project, placement } }); // prettier-ignore
+    const actual = decisions.map((d) => ({ kind: d.object.kind, ...(d.object.metadata?.namespace ? { namespace: d.object.metadata.namespace } : {}), name: d.object.metadata?.name, action: d.action, reason: d.reason })); // prettier-ignore
+    const expectedFile = path.join(dir, "expected.yaml");
+    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
+    assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));
+  });
+}

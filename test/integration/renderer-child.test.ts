@@ -141,7 +141,8 @@ describe("the child renderer holds no credentials", () => {
       const isolated = await service.renderer.render(input(root, source)).then(dump, (e: Error) => e);
       if (typeof isolated === "string") assert.doesNotMatch(isolated, /c2VjcmV0LWNhbmFyeS1rZXk=/);
       else {
-        assert.ok(isolated instanceof RenderError, String(isolated));
+        // helm fails (HelmFailed); Tether's own reader fails with the I/O error, as it would in-process.
+        assert.ok(isolated instanceof Error, String(isolated));
         assert.match(isolated.message, /permission denied|EACCES/i);
         assert.doesNotMatch(isolated.message, /c2VjcmV0LWNhbmFyeS1rZXk=/);
       }

@@ -193,10 +193,12 @@ export async function createRendererChild(options: RendererChildOptions): Promis
             resolve(socketPath);
           }
         });
-        child.once("exit", () => {
+        child.once("exit", (code: number | null, signal: NodeJS.Signals | null) => {
           clearTimeout(timer);
+          const how =
+            running.exit ?? (signal ? `was killed by ${signal}` : `ended with exit code ${String(code)}`);
           const tail = stderr.trim().split("\n").slice(-3).join("; ");
-          reject(new RenderError("RendererUnavailable", `the renderer process could not start (it ${running.exit ?? "ended"})${tail ? `: ${tail}` : ""}`)); // prettier-ignore
+          reject(new RenderError("RendererUnavailable", `the renderer process could not start (it ${how})${tail ? `: ${tail}` : ""}`)); // prettier-ignore
         });
       }),
     };
@@ -208,9 +210,16 @@ export async function createRendererChild(options: RendererChildOptions): Promis
       for (const line of chunk.split("\n")) if (line.trim()) log(`renderer: ${line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, "")}`); // prettier-ignore
     });
     child.stdin?.on("error", () => undefined); // EPIPE once it has gone
-    child.once("error", (error) => log(`renderer: cannot start ${process.execPath}: ${error.message}`));
+    // A spawn that fails (no such binary, a folder it may not enter) has no 'exit' event.
+    child.once("error", (error) => {
+      log(`renderer: cannot start ${process.execPath}: ${error.message}`);
+      if (running.exit !== undefined) return;
+      running.exit = `could not be started (${error.message})`;
+      running.exitedAt = Date.now();
+      child.emit("exit", null, null);
+    });
     child.once("exit", (code, signal) => {
-      running.exit = signal ? `was killed by ${signal}` : `ended with exit code ${String(code)}`;
+      running.exit ??= signal ? `was killed by ${signal}` : `ended with exit code ${String(code)}`;
       running.exitedAt = Date.now();
       if (!stopped) log(`renderer process ${child.pid ?? "?"} ${running.exit}; a new one starts at the next render`); // prettier-ignore
     });

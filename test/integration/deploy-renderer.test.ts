@@ -198,8 +198,10 @@ describe("deploy/: the renderer and controller containers, started as the manife
     const tmp = pod.hostPath(controllerSpec, "/tmp");
     // The manifest's args and env; the emulated kubelet's credentials (a kubeconfig, not the token
     // volume) and this test's namespaces.
+    const [command, ...controllerArgs] = pod.args(controllerSpec);
+    assert.equal(command, "controller");
     const controller = runController(
-      [...pod.args(controllerSpec), "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNamespace, "--poll-interval", "3s"], // prettier-ignore
+      [...controllerArgs, "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNamespace, "--poll-interval", "3s"], // prettier-ignore
       {
         env: {
           ...pod.env(controllerSpec),

@@ -178,9 +178,10 @@ describe("renders through the socket", () => {
 
   test("a killed renderer fails the render in flight with RendererUnavailable; the next render starts a new one", async (t) => {
     // A helm that hangs, so the render is surely in flight when its renderer is killed.
-    const marks = path.join(tmp, "marks");
-    await fs.mkdir(marks, { mode: 0o777 });
+    // Where the fake helm (run as nobody) leaves its pid: not in this test's 0700 folder.
+    const marks = await fs.mkdtemp(path.join(os.tmpdir(), "tether-renderer-marks-"));
     await fs.chmod(marks, 0o777);
+    t.after(() => fs.rm(marks, { recursive: true, force: true }));
     const slowHelm = path.join(tmp, "slow-helm");
     await fs.writeFile(slowHelm, `#!/bin/sh\necho $$ > ${marks}/pid\nexec /bin/sleep 300\n`, { mode: 0o755 });
     const slow = await startRenderService("child", { ...tools, helmBinary: slowHelm, log: (line) => lines.push(line) }); // prettier-ignore
@@ -189,7 +190,7 @@ describe("renders through the socket", () => {
     await write(root, { "chart/Chart.yaml": chart("slow"), "chart/templates/cm.yaml": cm("slow"), "ok/cm.yaml": cm("after") }); // prettier-ignore
     const inFlight = slow.renderer.render(input(root, { repoURL: "x", path: "chart" }));
     inFlight.catch(() => undefined);
-    const helmPid = Number(await waitFor("the slow helm to run", () => fs.readFile(path.join(marks, "pid"), "utf8").catch(() => undefined), { timeoutMs: 60_000 })); // prettier-ignore
+    const helmPid = Number(await waitFor("the slow helm to run", () => fs.readFile(path.join(marks, "pid"), "utf8").catch(() => undefined), { timeoutMs: 60_000, abort: inFlight.then(() => new Error("the render ended"), (e: Error) => e) })); // prettier-ignore
     t.after(() => void (() => { try { process.kill(-helmPid, "SIGKILL"); } catch { /* gone */ } })()); // prettier-ignore
     const first = slow.pid?.();
     assert.ok(first);
@@ -210,5 +211,26 @@ describe("renders through the socket", () => {
       lines.some((l) => l.includes(`renderer process ${first} was killed by SIGKILL`)),
       lines.join("\n"),
     );
+  });
+});
+
+describe("the child renderer's workspace", () => {
+  test("is removed at stop, and a killed controller's is removed by the next one", async (t) => {
+    const parentDir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-renderer-parent-"));
+    t.after(() => fs.rm(parentDir, { recursive: true, force: true }));
+    // A workspace whose controller is gone (a pid that has exited), and one of a live controller.
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }); // prettier-ignore
+    const owners: [string, string][] = [
+      ["tether-renderer-dead", gone.stdout],
+      ["tether-renderer-live", String(process.pid)],
+    ];
+    for (const [name, pid] of owners) {
+      await write(path.join(parentDir, name), { "owner.pid": `${pid}\n`, "trees/c/app/cm.yaml": cm("old") });
+      await fs.chmod(path.join(parentDir, name, "trees/c/app"), 0o555);
+    }
+    const child = await startRenderService("child", { ...tools, log: (line) => lines.push(line), parentDir }); // prettier-ignore
+    assert.deepEqual((await fs.readdir(parentDir)).sort(), ["tether-renderer-live", path.basename(path.dirname(child.treesDir ?? ""))].sort()); // prettier-ignore
+    await child.stop();
+    assert.deepEqual(await fs.readdir(parentDir), ["tether-renderer-live"]);
   });
 });

@@ -121,9 +121,38 @@ async function removeWorkspace(root: string): Promise<void> {
   await fs.rm(root, { recursive: true, force: true });
 }
 
+const WORKSPACE_PREFIX = "tether-renderer-";
+const OWNER_FILE = "owner.pid";
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM"; // exists, not ours to signal
+  }
+}
+
+/** Workspaces of controllers that were killed (their trees and links would stay forever). */
+async function removeOrphanedWorkspaces(parent: string, log: (line: string) => void): Promise<void> {
+  for (const name of await fs.readdir(parent).catch(() => [])) {
+    if (!name.startsWith(WORKSPACE_PREFIX)) continue;
+    const dir = path.join(parent, name);
+    const owner = Number(await fs.readFile(path.join(dir, OWNER_FILE), "utf8").catch(() => "NaN"));
+    if (!Number.isSafeInteger(owner) || owner <= 0) continue; // not ours, or being created
+    if (processExists(owner)) continue;
+    await removeWorkspace(dir).catch((error: unknown) =>
+      log(`removing the orphaned ${dir}: ${String(error)}`),
+    );
+  }
+}
+
 export async function createRendererChild(options: RendererChildOptions): Promise<RendererChild> {
   const { log } = options;
-  const root = await fs.mkdtemp(path.join(options.parentDir ?? os.tmpdir(), "tether-renderer-"));
+  const parent = options.parentDir ?? os.tmpdir();
+  await removeOrphanedWorkspaces(parent, log);
+  const root = await fs.mkdtemp(path.join(parent, WORKSPACE_PREFIX));
+  await fs.writeFile(path.join(root, OWNER_FILE), `${process.pid}\n`);
   const dirs = {
     trees: path.join(root, "trees"),
     run: path.join(root, "run"),

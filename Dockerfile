@@ -51,7 +51,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist/ dist/
 COPY --from=tools /out/helm /out/kustomize /usr/local/bin/
-# Found on PATH by `tether controller` (see deploy/deployment.yaml, which sets the same).
+# Found on PATH by `tether renderer` (see deploy/deployment.yaml, which sets the same).
 ENV TETHER_HELM=helm TETHER_KUSTOMIZE=kustomize TETHER_CACHE=/var/cache/tether
 # The image's unprivileged `node` user (uid 1000); the Deployment also enforces runAsNonRoot.
 USER 1000:1000

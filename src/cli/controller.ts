@@ -2,7 +2,6 @@
 // cleanly (exit 0). In-cluster it uses its ServiceAccount (no --kubeconfig); next to a cluster it
 // uses a kubeconfig. Every log line goes to stderr with an ISO timestamp, one line per event.
 import { shutdownSignal } from "./signals.js";
-import { constants } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import fs from "node:fs/promises";
@@ -11,9 +10,13 @@ import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
 import { startController } from "../controller/controller.js";
 import { loadKubeConfig } from "../kube/client.js";
-import { ensureComponent } from "../localcluster/binaries.js";
 import { cacheRoot } from "../localcluster/cachedir.js";
 import { UsageError } from "./errors.js";
+import type { ExplicitBinary } from "./toolbinaries.js";
+import { explicitBinary, toolBinary } from "./toolbinaries.js";
+
+export type { ExplicitBinary } from "./toolbinaries.js";
+export { resolveBinary } from "./toolbinaries.js";
 
 export const CONTROLLER_USAGE = `Usage: tether controller [flags]
 
@@ -28,6 +31,8 @@ Flags:
   --kustomize PATH         kustomize binary (default: $TETHER_KUSTOMIZE, else built into the local cache)
   --metrics-port PORT      serve Prometheus metrics on http://HOST:PORT/metrics (default: off)
   --metrics-host HOST      address the metrics server listens on (default: 0.0.0.0)
+  --renderer-socket PATH   render through \`tether renderer --socket PATH\` (in a pod: the renderer
+                           container); default: a child renderer without credentials (uid nobody as root)
 `;
 
 export interface ControllerFlags {
@@ -43,11 +48,8 @@ export interface ControllerFlags {
   /** Serve /metrics on this port; off when unset. */
   readonly metricsPort?: number;
   readonly metricsHost: string;
-}
-
-export interface ExplicitBinary {
-  readonly value: string;
-  readonly from: string;
+  /** A running `tether renderer`'s socket; unset: the controller starts its own child renderer. */
+  readonly rendererSocket?: string;
 }
 
 /** One line per event on stderr, with a full UTC timestamp (what `kubectl logs` users grep for). */
@@ -125,17 +127,6 @@ function namespaceName(flag: string, value: string | undefined): string | undefi
   return value;
 }
 
-function explicitBinary(
-  flag: string,
-  value: string | undefined,
-  variable: string,
-  env: NodeJS.ProcessEnv,
-): ExplicitBinary | undefined {
-  if (value !== undefined) return { value, from: flag };
-  const fromEnv = env[variable];
-  return fromEnv ? { value: fromEnv, from: `$${variable}` } : undefined;
-}
-
 export function parseControllerFlags(args: readonly string[], env: NodeJS.ProcessEnv): ControllerFlags {
   let values;
   try {
@@ -154,13 +145,21 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
         kustomize: { type: "string" },
         "metrics-port": { type: "string" },
         "metrics-host": { type: "string", default: "0.0.0.0" },
+        "renderer-socket": { type: "string" },
       },
     }));
   } catch (error) {
     // node:util's messages name the flag ("Unknown option '--foo'", "Option '--workers <value>' argument missing").
     throw new UsageError(`controller: ${error instanceof Error ? error.message : String(error)}`);
   }
-  for (const flag of ["kubeconfig", "cache-dir", "helm", "kustomize", "metrics-host"] as const) {
+  for (const flag of [
+    "kubeconfig",
+    "cache-dir",
+    "helm",
+    "kustomize",
+    "metrics-host",
+    "renderer-socket",
+  ] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag}: must not be empty`);
   }
   return {
@@ -175,44 +174,9 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
     metricsPort:
       values["metrics-port"] === undefined ? undefined : port("--metrics-port", values["metrics-port"]),
     metricsHost: values["metrics-host"],
+    rendererSocket:
+      values["renderer-socket"] === undefined ? undefined : path.resolve(values["renderer-socket"]),
   };
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await fs.access(file, constants.X_OK);
-    return (await fs.stat(file)).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * An explicit binary: a path (made absolute) or a bare name looked up on PATH, which is how a
- * container image names the tools it ships (`TETHER_HELM=helm`). Checked now, so a wrong path fails
- * at startup instead of as a RenderError on the first Helm app.
- */
-export async function resolveBinary(what: string, value: string, env: NodeJS.ProcessEnv): Promise<string> {
-  if (value.includes("/")) {
-    const file = path.resolve(value);
-    if (await isExecutable(file)) return file;
-    throw new UsageError(`${what}: "${value}" is not an executable file`);
-  }
-  for (const dir of (env["PATH"] ?? "").split(path.delimiter).filter(Boolean)) {
-    const file = path.join(dir, value);
-    if (await isExecutable(file)) return file;
-  }
-  throw new UsageError(`${what}: "${value}" was not found on PATH`);
-}
-
-async function toolBinary(
-  name: "helm" | "kustomize",
-  explicit: ExplicitBinary | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<string> {
-  if (explicit) return resolveBinary(explicit.from, explicit.value, env);
-  // No path given: the pinned build from the local cache (built with Go on first use).
-  return ensureComponent(name, { log });
 }
 
 export async function controllerCommand(args: readonly string[]): Promise<number> {
@@ -237,12 +201,14 @@ export async function controllerCommand(args: readonly string[]): Promise<number
     throw new Error("no Kubernetes configuration found (set --kubeconfig or $KUBECONFIG, or run in a Pod)");
   }
   // Checked after the cheap ones: without a path this may build the tools with Go (first run only).
-  const helmBinary = await toolBinary("helm", flags.helm, env);
-  const kustomizeBinary = await toolBinary("kustomize", flags.kustomize, env);
+  // With a renderer socket the tools run in the renderer: their names only enter the render cache key.
+  const helmBinary = flags.rendererSocket ? (flags.helm?.value ?? "helm") : await toolBinary("helm", flags.helm, env); // prettier-ignore
+  const kustomizeBinary = flags.rendererSocket ? (flags.kustomize?.value ?? "kustomize") : await toolBinary("kustomize", flags.kustomize, env); // prettier-ignore
   await fs.mkdir(flags.cacheDir, { recursive: true });
   log(
     `starting: server ${config.getCurrentCluster()?.server ?? "?"}, applications in ${flags.namespace ?? "all namespaces"}, ` +
-      `system namespace ${flags.systemNamespace}, cache ${flags.cacheDir}, helm ${helmBinary}, kustomize ${kustomizeBinary}`,
+      `system namespace ${flags.systemNamespace}, cache ${flags.cacheDir}, helm ${helmBinary}, kustomize ${kustomizeBinary}, ` +
+      `renderer ${flags.rendererSocket ?? "child process"}`,
   );
   const registry = new Registry();
   const controller = await startController({
@@ -253,6 +219,7 @@ export async function controllerCommand(args: readonly string[]): Promise<number
     cacheDir: flags.cacheDir,
     helmBinary,
     kustomizeBinary,
+    rendering: flags.rendererSocket ? { socket: flags.rendererSocket } : "child",
     pollIntervalMs: flags.pollIntervalMs,
     workers: flags.workers,
     log,

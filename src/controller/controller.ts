@@ -6,7 +6,8 @@ import type { KubeConfig } from "../kube/connection.js";
 import { Registry } from "prom-client";
 import type { ControllerMetrics } from "../api/metrics.js";
 import { registerControllerMetrics } from "../api/metrics.js";
-import { createRenderer } from "../engine/render/index.js";
+import type { RenderPlacement, RenderService } from "../engine/render/remote/index.js";
+import { startRenderService } from "../engine/render/remote/index.js";
 import type { SecretLike } from "../engine/source/index.js";
 import type { GitRunner } from "../engine/source/index.js";
 import { createRepositoryCache, normalizeRepoUrl, SECRET_TYPE_LABEL } from "../engine/source/index.js";
@@ -48,6 +49,11 @@ export interface ControllerOptions {
   readonly cacheDir: string;
   readonly helmBinary: string;
   readonly kustomizeBinary: string;
+  /**
+   * Where uncached renders run: by default a child `tether renderer` without credentials; in a pod
+   * the renderer container's socket (docs/security.md, "The renderer holds no credentials").
+   */
+  readonly rendering?: RenderPlacement;
   readonly pollIntervalMs?: number;
   readonly workers?: number;
   readonly gitTimeoutMs?: number;
@@ -87,6 +93,8 @@ export interface Controller {
   readonly notifier: Notifier;
   /** The image automation loops, when enabled and their CRDs are installed. */
   readonly images?: ImageAutomation;
+  /** Where renders run (the child renderer's pid, for tests). */
+  readonly rendering: RenderService;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
   refreshRepository(repoURL: string): number;
   /** Refreshes these apps (`namespace/name`) now: Git is asked again, whatever the poll interval. */
@@ -182,15 +190,19 @@ export async function startController(options: ControllerOptions): Promise<Contr
     queueDepth: () => workQueue.depth,
     listApps: () => apps.list(),
   });
+  const rendering = await startRenderService(options.rendering ?? "child", {
+    helmBinary: options.helmBinary,
+    kustomizeBinary: options.kustomizeBinary,
+    log,
+  });
+  const renderer = rendering.renderer;
   const source = createRepositoryCache({
     git: timedGit(metrics),
     cacheDir: options.cacheDir,
     timeoutMs: options.gitTimeoutMs,
     credentials: repositorySecrets(clients, systemNamespace),
-  });
-  const renderer = createRenderer({
-    helmBinary: options.helmBinary,
-    kustomizeBinary: options.kustomizeBinary,
+    // A child renderer reads trees from its workspace, the one folder of the controller it can reach.
+    treesDir: rendering.treesDir,
   });
   const comparer = new Comparer(resources);
   const clock = () => new Date();
@@ -415,6 +427,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metrics,
     notifier,
     images,
+    rendering,
     desiredOf(ref) {
       return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
     },
@@ -444,6 +457,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       watches.stop();
       // Trees kept for the next app at their commit are of no use to a stopped controller.
       await source.releaseIdleTrees().catch((error: unknown) => log(`removing idle trees: ${String(error)}`));
+      await rendering.stop();
       // Never waits on a notification target: what is queued or in flight is dropped.
       notifier.stop();
     },

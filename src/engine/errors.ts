@@ -24,6 +24,7 @@ export type ErrorReason =
   | "RemoteBaseRefused"
   | "HelmFailed"
   | "DecryptionFailed"
+  | "RendererUnavailable"
   // apply / prune / spec
   | "ApplyFailed"
   | "PruneFailed"

@@ -15,11 +15,13 @@ export interface ControllerProcess {
   kill(): Promise<void>;
 }
 
-export function runController(args: string[]): ControllerProcess {
+/** `env`: the whole environment (default: this process's). */
+export function runController(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): ControllerProcess {
   const argv = ["--import", "tsx", "src/cli/main.ts", "controller", ...args];
   const child: ChildProcess = spawn(process.execPath, argv, {
     cwd: repoRoot,
     stdio: ["ignore", "ignore", "pipe"],
+    env: options.env ?? process.env,
   });
   let log = "";
   child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));

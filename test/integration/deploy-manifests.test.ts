@@ -1,15 +1,18 @@
 // `kubectl apply -k deploy/` is valid: kustomize renders every manifest in deploy/, the apiserver
 // accepts each object (server-side apply, dry run), and the Deployment is the hardened one the
-// docs promise, with arguments `tether controller` itself accepts.
+// docs promise, with arguments `tether controller` and `tether renderer` themselves accept, and a
+// renderer container that holds no credential.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
-import type { KubernetesObject, V1Deployment } from "@kubernetes/client-node";
+import type { KubernetesObject, V1Container, V1Deployment } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { parseControllerFlags } from "../../src/cli/controller.js";
+import { parseRendererFlags } from "../../src/cli/renderer.js";
+import { heldCredentials } from "../../src/engine/render/remote/credentials.js";
 import { collectionPath, ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { repoRoot } from "../../src/localcluster/components.js";
@@ -74,23 +77,85 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   // The Deployment: hardened, one replica, the cache on an emptyDir, flags the CLI accepts.
   const deployment = objects.find((o) => o.kind === "Deployment") as V1Deployment;
   const pod = deployment.spec?.template.spec;
-  const container = pod?.containers[0];
+  assert.deepEqual(
+    pod?.containers.map((c) => c.name),
+    ["controller", "renderer"],
+  );
+  const container = pod?.containers.find((c) => c.name === "controller");
+  const renderer = pod?.containers.find((c) => c.name === "renderer");
   assert.equal(deployment.spec?.replicas, 1);
   assert.equal(pod?.serviceAccountName, "tether-controller");
   assert.equal(pod?.securityContext?.runAsNonRoot, true);
-  assert.equal(container?.image, "tether:0.1.0");
-  assert.equal(container?.securityContext?.readOnlyRootFilesystem, true);
-  assert.equal(container?.securityContext?.allowPrivilegeEscalation, false);
-  assert.ok(container?.resources?.requests?.["memory"] && container.resources.limits?.["memory"]);
+  for (const c of [container, renderer]) {
+    assert.equal(c?.image, "tether:0.1.0");
+    assert.equal(c?.securityContext?.readOnlyRootFilesystem, true, `${c?.name}: read-only root`);
+    assert.equal(c?.securityContext?.allowPrivilegeEscalation, false, `${c?.name}: no escalation`);
+    assert.deepEqual(c?.securityContext?.capabilities?.drop, ["ALL"], `${c?.name}: no capabilities`);
+    assert.ok(c?.resources?.requests?.["memory"] && c.resources.limits?.["memory"], `${c?.name}: memory`);
+  }
   const [command, ...args] = container?.args ?? [];
   assert.equal(command, "controller");
   const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? ""]));
   const flags = parseControllerFlags(args, env);
   assert.equal(flags.systemNamespace, "tether-system");
-  assert.deepEqual(flags.helm, { value: "helm", from: "$TETHER_HELM" });
   const emptyDirs = new Set((pod?.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name));
-  const mounted = (dir: string) =>
-    container?.volumeMounts?.some((m) => m.mountPath === dir && emptyDirs.has(m.name)) ?? false;
-  assert.ok(mounted(flags.cacheDir), `--cache-dir ${flags.cacheDir} is an emptyDir mount`);
-  assert.ok(mounted("/tmp"), "/tmp is writable (render temp folders)");
+  const mountOf = (c: V1Container | undefined, dir: string) =>
+    c?.volumeMounts?.find((m) => m.mountPath === dir);
+  const mounted = (c: V1Container | undefined, dir: string) => emptyDirs.has(mountOf(c, dir)?.name ?? "");
+  assert.ok(mounted(container, flags.cacheDir), `--cache-dir ${flags.cacheDir} is an emptyDir mount`);
+  assert.ok(mounted(container, "/tmp"), "/tmp is writable (Git askpass helpers)");
+
+  // The renderer: `tether renderer` flags, its tools on PATH, its own writable /tmp.
+  const [rendererCommand, ...rendererArgs] = renderer?.args ?? [];
+  assert.equal(rendererCommand, "renderer");
+  const rendererEnv = Object.fromEntries((renderer?.env ?? []).map((e) => [e.name, e.value ?? ""]));
+  const rendererFlags = parseRendererFlags(rendererArgs, rendererEnv);
+  assert.deepEqual(rendererFlags.helm, { value: "helm", from: "$TETHER_HELM" });
+  assert.deepEqual(rendererFlags.kustomize, { value: "kustomize", from: "$TETHER_KUSTOMIZE" });
+  assert.equal(rendererFlags.exitWithParent, false);
+  assert.ok(mounted(renderer, "/tmp"), "the renderer's /tmp is writable (render temp folders)");
+  assert.notEqual(
+    mountOf(renderer, "/tmp")?.name,
+    mountOf(container, "/tmp")?.name,
+    "the containers share no /tmp",
+  );
+
+  // The two meet at a socket on an emptyDir both mount, and at the trees, mounted at the same path
+  // (a tree's path means the same in both), read-only for the renderer.
+  assert.equal(
+    rendererFlags.socket,
+    flags.rendererSocket,
+    "the controller connects to the renderer's socket",
+  );
+  const socketDir = path.dirname(rendererFlags.socket);
+  assert.ok(mounted(renderer, socketDir) && mountOf(renderer, socketDir)?.name === mountOf(container, socketDir)?.name, `${socketDir} is one emptyDir in both`); // prettier-ignore
+  const trees = path.join(flags.cacheDir, "trees");
+  assert.ok(mounted(container, trees) && mountOf(renderer, trees)?.name === mountOf(container, trees)?.name, `${trees} is one emptyDir in both`); // prettier-ignore
+  assert.equal(mountOf(renderer, trees)?.readOnly, true, "the renderer reads the trees only");
+  assert.ok(!renderer?.volumeMounts?.some((m) => m.name === mountOf(container, flags.cacheDir)?.name), "the renderer has no access to the Git mirrors"); // prettier-ignore
+
+  // No credential in the renderer: no automounted token, none mounted, none in its environment,
+  // and another uid than the controller.
+  assert.equal(pod?.automountServiceAccountToken, false, "no token is mounted into every container");
+  const tokenDir = "/var/run/secrets/kubernetes.io/serviceaccount";
+  assert.ok(!renderer?.volumeMounts?.some((m) => m.mountPath.startsWith("/var/run/secrets")), "the renderer mounts no secrets"); // prettier-ignore
+  assert.ok(!renderer?.envFrom && !(renderer?.env ?? []).some((e) => e.valueFrom), "the renderer's environment holds only literals"); // prettier-ignore
+  assert.deepEqual(
+    await heldCredentials(rendererEnv),
+    [],
+    "the renderer's environment passes its own credential check",
+  );
+  assert.notEqual(renderer?.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser, container?.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser, "another uid"); // prettier-ignore
+  for (const v of pod?.volumes ?? []) {
+    if (v.secret || v.projected?.sources?.some((s) => s.secret || s.serviceAccountToken))
+      assert.ok(!renderer?.volumeMounts?.some((m) => m.name === v.name), `volume ${v.name} is not mounted into the renderer`); // prettier-ignore
+  }
+
+  // The controller gets exactly what automounting would give it (in-cluster config reads these).
+  const tokenMount = mountOf(container, tokenDir);
+  assert.equal(tokenMount?.readOnly, true);
+  const projected = pod?.volumes?.find((v) => v.name === tokenMount?.name)?.projected?.sources ?? [];
+  assert.equal(projected.find((s) => s.serviceAccountToken)?.serviceAccountToken?.path, "token");
+  assert.deepEqual(projected.find((s) => s.configMap)?.configMap, { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] }); // prettier-ignore
+  assert.deepEqual(projected.find((s) => s.downwardAPI)?.downwardAPI?.items, [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }]); // prettier-ignore
 });

@@ -1,7 +1,7 @@
 // Public API of the render stage: `createRenderer(options).render(input)` → `{ type, objects }`
 // or a RenderError (see ../errors.ts for the reason codes).
-export { createRenderer } from "./renderer.js";
-export type { Renderer } from "./renderer.js";
+export { createRenderer, localRenderBackend } from "./renderer.js";
+export type { RenderBackend, Renderer } from "./renderer.js";
 export { DEFAULT_LIMITS } from "./types.js";
 export type {
   KubeObject,

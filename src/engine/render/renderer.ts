@@ -27,6 +27,13 @@ export interface Renderer {
   readonly stats: Readonly<RenderStats>;
 }
 
+/**
+ * Does one uncached render and counts its work (tools run, files read) into `stats`. The local
+ * one runs in this process; a remote one asks a renderer process that holds no credentials
+ * (./remote/), while the cache stays with the caller so a cache hit costs no round trip.
+ */
+export type RenderBackend = (input: RenderInput, stats: RenderStats) => Promise<RenderResult>;
+
 const DEFAULT_CACHE_ENTRIES = 2_000;
 
 /** Freezes a cached result so one caller mutating it cannot change what the next caller gets. */
@@ -110,22 +117,34 @@ function refuseEncryptedToolOutput(result: RenderResult): RenderResult {
   return result;
 }
 
-export function createRenderer(options: RendererOptions): Renderer {
+/** Renders in this process: what `tether renderer` runs for each request. */
+export function localRenderBackend(options: RendererOptions): RenderBackend {
+  const limits = resolveLimits(options.limits);
+  // Remembers the trees already proven closed, so a tree is walked once, not once per render.
+  const guardTree = createTreeGuard();
+  return async (input, stats) => {
+    const ctx = new RenderContext(await realRepositoryRoot(input.repoRoot), limits, stats);
+    try {
+      return refuseEncryptedToolOutput(await renderUncached(options, input, ctx, guardTree));
+    } finally {
+      await ctx.dispose();
+    }
+  };
+}
+
+export function createRenderer(
+  options: RendererOptions,
+  backend: RenderBackend = localRenderBackend(options),
+): Renderer {
   const limits = resolveLimits(options.limits);
   const cache = new LruCache<string, RenderResult>(options.cacheEntries ?? DEFAULT_CACHE_ENTRIES);
   // Concurrent renders of the same key share one run instead of racing to do the same work.
   const inFlight = new Map<string, Promise<RenderResult>>();
   const stats: RenderStats = { renders: 0, cacheHits: 0, toolInvocations: 0, filesRead: 0 };
-  const guardTree = createTreeGuard();
 
   async function run(input: RenderInput): Promise<RenderResult> {
     stats.renders++;
-    const ctx = new RenderContext(await realRepositoryRoot(input.repoRoot), limits, stats);
-    try {
-      return deepFreeze(refuseEncryptedToolOutput(await renderUncached(options, input, ctx, guardTree)));
-    } finally {
-      await ctx.dispose();
-    }
+    return deepFreeze(await backend(input, stats));
   }
 
   // Only Helm output depends on the app's name and namespace (release name, --namespace); every

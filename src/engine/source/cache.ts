@@ -42,6 +42,8 @@ export interface RepositoryCacheOptions {
   readonly git?: GitRunner;
   /** How long an extracted tree no one holds is kept for the next app at that commit; default 10 s. */
   readonly treeLingerMs?: number;
+  /** Where trees go instead of `<cacheDir>/trees/`: a folder a separate renderer process can read. */
+  readonly treesDir?: string;
 }
 
 export interface ResolvedRevision extends CommitInfo {
@@ -85,7 +87,8 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
   const run = options.git ?? systemGit;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const reposDir = path.join(path.resolve(options.cacheDir), "repos");
-  const trees = new TreeStore(path.join(path.resolve(options.cacheDir), "trees"), { lingerMs: options.treeLingerMs ?? 10_000 }); // prettier-ignore
+  const treesDir = options.treesDir ?? path.join(path.resolve(options.cacheDir), "trees");
+  const trees = new TreeStore(path.resolve(treesDir), { lingerMs: options.treeLingerMs ?? 10_000 });
   const mutex = new KeyedMutex();
   // Per mirror: the ls-remote fingerprint the mirror was last successfully fetched at.
   const fetchedAt = new Map<string, string>();

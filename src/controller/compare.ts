@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { CompareResult, JsonObject } from "../engine/diff/index.js";
-import { compareObject, respectIgnoredFields } from "../engine/diff/index.js";
+import { compareObject, maskDecryptedValues, respectIgnoredFields } from "../engine/diff/index.js";
 import type { IgnoreDifference } from "../model/application.js";
 import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
@@ -114,7 +114,7 @@ export class Comparer {
         else error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`; // prettier-ignore
       }
     }
-    const result = slim(
+    const compared = slim(
       compareObject({
         desired: desired.object as unknown as JsonObject,
         predicted: predicted as unknown as JsonObject | undefined,
@@ -122,6 +122,11 @@ export class Comparer {
         ignoreDifferences: input.ignoreDifferences,
       }),
     );
+    // The prediction is what the diff view shows: decrypted content of any kind shows no value.
+    const result =
+      desired.sensitive && compared.predicted
+        ? { ...compared, predicted: maskDecryptedValues(compared.predicted) }
+        : compared;
     // Not cached when rejected: what the apiserver accepts can change (a CRD updated) while the object does not.
     if (!error && !rejected) this.cache.set(cacheKey, { fingerprint, result });
     return { desired, live, result, error };

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from "yaml";
 import type { Document, Node } from "yaml";
-import { leafValues, redactMessage, valueForms } from "../../../kube/redact.js";
+import { REDACTED, leafValues, redactMessage, valueForms } from "../../../kube/redact.js";
 import { RenderError } from "../../errors.js";
 import type { ParsedManifest } from "../manifests.js";
 import { manifestsFromValue } from "../manifests.js";
@@ -204,10 +204,16 @@ export function decryptedManifests(
     } catch (error) {
       if (!(error instanceof RenderError)) throw error;
       const leaves = leafValues(value);
-      let message = redactMessage(error.message, valueForms(leaves));
-      // Short values too, in the one form these checks quote them: `(424242)`, `(true)`.
-      for (const leaf of leaves) message = message.split(`(${leaf})`).join("(redacted)");
-      for (const leaf of leaves) message = message.split(`(${JSON.stringify(leaf)})`).join("(redacted)");
+      // Short values too, in the form these checks quote them: `(424242)`, `(true)`, `("x")`.
+      let message = error.message;
+      for (const leaf of leaves) {
+        message = message
+          .split(`(${leaf})`)
+          .join(REDACTED)
+          .split(`(${JSON.stringify(leaf)})`)
+          .join(REDACTED);
+      }
+      message = redactMessage(message, valueForms(leaves));
       throw new RenderError(error.reason, message);
     }
   });

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { CompareResult, JsonObject } from "../engine/diff/index.js";
-import { compareObject, respectIgnoredFields } from "../engine/diff/index.js";
+import { compareObject, maskDecryptedValues, respectIgnoredFields } from "../engine/diff/index.js";
 import type { IgnoreDifference } from "../model/application.js";
 import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
@@ -105,7 +105,7 @@ export class Comparer {
         this.dryRuns += 1;
         // force: the dry-run shows the values Tether would set even where another manager holds
         // the field (kubectl scale); whether the real apply may force is decided at sync time.
-        predicted = await this.resources.apply(desired.object, { dryRun: true, force: true });
+        predicted = await this.resources.apply(desired.object, { dryRun: true, force: true, sensitive: desired.sensitive }); // prettier-ignore
       } catch (e) {
         // The apiserver refusing the object (an invalid field) is not a failure to compare: the
         // object is OutOfSync and the sync reports the apiserver's message (SyncError).
@@ -114,7 +114,7 @@ export class Comparer {
         else error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`; // prettier-ignore
       }
     }
-    const result = slim(
+    const compared = slim(
       compareObject({
         desired: desired.object as unknown as JsonObject,
         predicted: predicted as unknown as JsonObject | undefined,
@@ -122,6 +122,11 @@ export class Comparer {
         ignoreDifferences: input.ignoreDifferences,
       }),
     );
+    // The prediction is what the diff view shows: decrypted content of any kind shows no value.
+    const result =
+      desired.sensitive && compared.predicted
+        ? { ...compared, predicted: maskDecryptedValues(compared.predicted) }
+        : compared;
     // Not cached when rejected: what the apiserver accepts can change (a CRD updated) while the object does not.
     if (!error && !rejected) this.cache.set(cacheKey, { fingerprint, result });
     return { desired, live, result, error };

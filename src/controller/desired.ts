@@ -17,6 +17,8 @@ export interface DesiredObject {
   readonly namespace?: string;
   readonly name: string;
   readonly sourceFile: string;
+  /** SOPS-decrypted content: apiserver errors about it lose every value, as for a Secret. */
+  readonly sensitive?: boolean;
 }
 
 /** Scope of kinds whose CRD is in the same render (the server cannot know them yet). */
@@ -41,7 +43,7 @@ export async function prepareDesired(input: {
   const crdScopes = scopesFromRenderedCrds(input.rendered);
   const seen = new Map<string, string>();
   const out: DesiredObject[] = [];
-  for (const { object: raw, sourceFile } of input.rendered) {
+  for (const { object: raw, sourceFile, decrypted } of input.rendered) {
     const apiVersion = raw.apiVersion;
     const kind = raw.kind;
     let namespaced: boolean;
@@ -75,7 +77,7 @@ export async function prepareDesired(input: {
       );
     }
     seen.set(key, sourceFile);
-    out.push({ key, object, apiVersion, kind, namespace: ns, name, sourceFile });
+    out.push({ key, object, apiVersion, kind, namespace: ns, name, sourceFile, ...(decrypted ? { sensitive: true } : {}) }); // prettier-ignore
   }
   return out;
 }

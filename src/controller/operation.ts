@@ -222,7 +222,7 @@ class OperationRun {
     }
     try {
       const object = { ...d.object, metadata: { ...d.object.metadata, annotations: { ...d.object.metadata?.annotations, [HOOK_OPERATION_ANNOTATION]: this.op.id ?? "" } } }; // prettier-ignore
-      const created = await resources.apply(object, { force: true });
+      const created = await resources.apply(object, { force: true, sensitive: d.sensitive });
       this.setHook({ ref, phase, status: "Running" });
       this.note([entryOf(d, live ? "configured" : "created", `${phase} hook started`, created)]);
       // Objects without a lifecycle (a ConfigMap as a hook) are done at once.

@@ -35,6 +35,7 @@ import { finalizeApplication } from "./finalize.js";
 import { type HealthSource, healthCheckCondition } from "./healthconfig.js";
 import type { QueueResult } from "./queue.js";
 import type { RevisionResolver } from "./revisions.js";
+import { mustResolveFresh } from "./revisions.js";
 import { SelfHealGuard } from "./selfheal.js";
 import type { ChangeSetEntry } from "./sync.js";
 import { PRUNE_OFF } from "./sync.js";
@@ -218,7 +219,9 @@ export class Reconciler {
       revision = await deps.revisions.resolve(
         source.repoURL,
         rolledBack ? rolledBack.revision : source.targetRevision,
-        requests.lookAtGit || forced,
+        requests.lookAtGit ||
+          forced ||
+          mustResolveFresh({ previous, generation: app.metadata.generation, source }),
       );
       const decryption = await decryptionKeys(deps.localResources, app);
       const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name, decryption }; // prettier-ignore

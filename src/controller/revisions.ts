@@ -6,6 +6,28 @@
 // waits for the next call, which every refresh arriving meanwhile shares. A storm of webhooks thus
 // costs at most one listing in flight and one queued per revision, and none misses its push.
 import type { RepositoryCache, ResolvedRevision } from "../engine/source/index.js";
+import type { ApplicationSource, ApplicationStatus } from "../model/application.js";
+
+/**
+ * Whether an app must see Git as it is now instead of an answer cached for another app within the
+ * poll interval: its spec changed since the last reconcile (a new app has no observed generation
+ * at all), or it has not yet been compared at the revision its source names (a changed repoURL,
+ * targetRevision, path or chart, or every attempt so far failed). Without this an app created
+ * right after a push resolves the branch to the commit before the push and reports "path does
+ * not exist" until the next poll. Once compared, the app follows Git at the poll interval again.
+ */
+export function mustResolveFresh(input: {
+  readonly previous: ApplicationStatus;
+  readonly generation: number | undefined;
+  readonly source: ApplicationSource;
+}): boolean {
+  const { previous, generation, source } = input;
+  if (previous.observedGeneration === undefined || previous.observedGeneration !== generation) return true;
+  const compared = previous.sync?.comparedTo;
+  if (!compared) return true;
+  const identity = (s: ApplicationSource) => [s.repoURL, s.targetRevision ?? "", s.path ?? "", s.chart ?? ""];
+  return identity(compared).some((part, i) => part !== identity(source)[i]);
+}
 
 export class RevisionResolver {
   private readonly resolved = new Map<string, { at: number; value: ResolvedRevision }>();

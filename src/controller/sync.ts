@@ -52,8 +52,9 @@ async function applyOne(
   live: KubernetesObject | undefined,
   force: boolean,
 ): Promise<KubernetesObject> {
+  const { sensitive } = desired;
   try {
-    return await resources.apply(desired.object, { force });
+    return await resources.apply(desired.object, { force, sensitive });
   } catch (error) {
     if (errorStatus(error) !== 409 || force) throw error;
     const managers = conflictingManagers(errorMessage(error));
@@ -69,7 +70,7 @@ async function applyOne(
         `${describe(desired)}: fields are owned by ${who} (server-side apply); set syncOptions Force=true to take them over. ${errorMessage(error)}`,
       );
     }
-    return resources.apply(desired.object, { force: true });
+    return resources.apply(desired.object, { force: true, sensitive });
   }
 }
 
@@ -122,7 +123,7 @@ export async function applyObjects(
         const entry = entryOf(desired);
         try {
           const applied = usesReplace(desired, options)
-            ? await resources.replace(desired.object)
+            ? await resources.replace(desired.object, { sensitive: desired.sensitive })
             : await applyOne(resources, desired, liveOf(desired), options.force);
           if (desired.kind === "CustomResourceDefinition") await waitEstablished(resources, desired.name);
           return { ...entry, action: exists ? "configured" : "created", applied };

@@ -5,6 +5,7 @@
 import type { KubeConfig } from "./connection.js";
 import http from "node:http";
 import https from "node:https";
+import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "./redact.js";
 
 export class ApiError extends Error {
   override readonly name = "ApiError";
@@ -30,6 +31,30 @@ export interface RawRequest {
   readonly timeoutMs?: number;
   /** The answer is text (`/readyz`), returned as is. */
   readonly text?: boolean;
+  /**
+   * The body is SOPS-decrypted content: errors lose every value, as for a Secret (which is
+   * recognized without this, by its path or its body).
+   */
+  readonly sensitive?: boolean;
+}
+
+/**
+ * How an error about this request is told: the apiserver's message, or for a Secret or decrypted
+ * content the message and body without any value (./redact.ts). Every error of every request
+ * passes here, so no caller can forget it.
+ */
+function apiError(req: RawRequest, status: number, text: string): ApiError {
+  let message = text.slice(0, 2000);
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? message;
+  } catch {
+    // not a Status object: keep the text
+  }
+  if (!req.sensitive && !isSecretRequest(req.path, req.body)) {
+    return new ApiError(status, `${req.method} ${req.path}: ${status} ${message}`, text);
+  }
+  const values = sensitiveValues(req.body, req.sensitive);
+  return new ApiError(status, `${req.method} ${req.path}: ${status} ${redactMessage(message, values)}`, redactStatusBody(text, values)); // prettier-ignore
 }
 
 export class RawClient {
@@ -70,18 +95,13 @@ export class RawClient {
             if (req.text) return resolve(text as T);
             try {
               resolve((text ? JSON.parse(text) : undefined) as T);
-            } catch (error) {
-              reject(error instanceof Error ? error : new Error(String(error)));
+            } catch {
+              // Not the parser's message: it quotes the text it choked on (a Secret's data).
+              reject(new Error(`${req.method} ${req.path}: the answer is not JSON`));
             }
             return;
           }
-          let message = text.slice(0, 2000);
-          try {
-            message = (JSON.parse(text) as { message?: string }).message ?? message;
-          } catch {
-            // not a Status object: keep the text
-          }
-          reject(new ApiError(status, `${req.method} ${req.path}: ${status} ${message}`, text));
+          reject(apiError(req, status, text));
         });
       });
       request.setTimeout(req.timeoutMs ?? 60_000, () =>

@@ -84,10 +84,13 @@ export class ResourceClient {
     return `${collectionPath(info, ref.namespace)}/${encodeURIComponent(ref.name)}`;
   }
 
-  /** Server-side apply with Tether's field manager. `dryRun` returns what the server would store. */
+  /**
+   * Server-side apply with Tether's field manager. `dryRun` returns what the server would store.
+   * `sensitive`: the object is decrypted content, so errors show none of its values (./redact.ts).
+   */
   async apply<T extends KubernetesObject>(
     object: T,
-    options: { dryRun?: boolean; force?: boolean } = {},
+    options: { dryRun?: boolean; force?: boolean; sensitive?: boolean } = {},
   ): Promise<T> {
     const ref = {
       apiVersion: object.apiVersion ?? "",
@@ -105,6 +108,7 @@ export class ResourceClient {
       },
       contentType: "application/apply-patch+yaml",
       body: object,
+      sensitive: options.sensitive,
     });
   }
 
@@ -114,7 +118,7 @@ export class ResourceClient {
    * or whose owner wants every field reset. A concurrent write makes the PUT conflict (409) rather
    * than silently overwrite it; the sync reports that and the next one retries.
    */
-  async replace<T extends KubernetesObject>(object: T): Promise<T> {
+  async replace<T extends KubernetesObject>(object: T, options: { sensitive?: boolean } = {}): Promise<T> {
     const ref = {
       apiVersion: object.apiVersion ?? "",
       kind: object.kind ?? "",
@@ -129,6 +133,7 @@ export class ResourceClient {
         path: collectionPath(info, ref.namespace),
         query: { fieldManager: FIELD_MANAGER },
         body: object,
+        sensitive: options.sensitive,
       });
     }
     const body = {
@@ -140,6 +145,7 @@ export class ResourceClient {
       path: await this.objectPath(ref),
       query: { fieldManager: FIELD_MANAGER },
       body,
+      sensitive: options.sensitive,
     });
   }
 

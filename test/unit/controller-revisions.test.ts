@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { RepositoryCache, ResolvedRevision } from "../../src/engine/source/index.js";
-import { RevisionResolver } from "../../src/controller/revisions.js";
+import { RevisionResolver, mustResolveFresh } from "../../src/controller/revisions.js";
 
 function scriptedSource() {
   const calls: { options: unknown; answer: (commit: string) => void }[] = [];
@@ -62,4 +62,28 @@ test("a plain resolve joins the call in flight; a cached answer serves until it 
   assert.equal(calls.length, 2, "too old: asked again");
   calls[1]?.answer("c2");
   assert.equal((await c).commit, "c2");
+});
+
+test("mustResolveFresh: a new app, a new spec or a source never compared resolve afresh; a compared one does not", () => {
+  const source = { repoURL: "https://git.example/r.git", targetRevision: "main", path: "app" };
+  const compared = { observedGeneration: 3, sync: { status: "Synced" as const, comparedTo: { ...source } } };
+  assert.equal(mustResolveFresh({ previous: {}, generation: 1, source }), true, "a new app");
+  assert.equal(
+    mustResolveFresh({ previous: compared, generation: 3, source }),
+    false,
+    "compared at this spec",
+  );
+  assert.equal(mustResolveFresh({ previous: compared, generation: 4, source }), true, "a new generation");
+  for (const change of [
+    { path: "other" },
+    { targetRevision: "dev" },
+    { repoURL: "https://git.example/s.git" },
+    { chart: "c" },
+  ]) {
+    assert.equal(mustResolveFresh({ previous: compared, generation: 3, source: { ...source, ...change } }), true, JSON.stringify(change)); // prettier-ignore
+  }
+  const failedSoFar = { observedGeneration: 1 };
+  assert.equal(mustResolveFresh({ previous: failedSoFar, generation: 1, source }), true, "never compared");
+  const unset = { observedGeneration: 1, sync: { status: "Synced" as const, comparedTo: { repoURL: source.repoURL, path: "app" } } }; // prettier-ignore
+  assert.equal(mustResolveFresh({ previous: unset, generation: 1, source: { repoURL: source.repoURL, targetRevision: "", path: "app" } }), false, "unset and empty targetRevision are the same"); // prettier-ignore
 });

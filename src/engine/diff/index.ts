@@ -30,7 +30,7 @@ export {
   type OwnedField,
 } from "./fieldsV1.js";
 export { respectIgnoredFields } from "./respectIgnored.js";
-export { maskSecretValues } from "./secretMask.js";
+export { maskDecryptedValues, maskSecretValues } from "./secretMask.js";
 export { removeWebhookMutations } from "./webhookMutations.js";
 export { yamlDiff, type YamlDiffOptions } from "./yamlDiff.js";
 export type { JsonObject, JsonValue, KubeObject } from "./json.js";

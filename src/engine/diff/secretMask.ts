@@ -33,3 +33,24 @@ export function maskSecretValues(
   }
   return [maskedA, maskedB];
 }
+
+function maskLeaves(value: JsonObject[string]): JsonObject[string] {
+  if (Array.isArray(value)) return value.map(maskLeaves);
+  if (isJsonObject(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskLeaves(v)]));
+  return value === null ? null : SAME;
+}
+
+/**
+ * A copy of a SOPS-decrypted object (any kind) with every value outside apiVersion, kind and
+ * metadata masked: which fields were encrypted is no longer known, so all count as secret. Keys
+ * and list lengths stay, so the diff view still shows the object's shape.
+ */
+export function maskDecryptedValues(obj: JsonObject): JsonObject {
+  return Object.fromEntries(
+    Object.entries(obj).map(([k, v]) => [
+      k,
+      ["apiVersion", "kind", "metadata"].includes(k) ? v : maskLeaves(v),
+    ]),
+  );
+}

@@ -5,9 +5,9 @@ import path from "node:path";
 import { minimatch } from "minimatch";
 import type { DirectorySource } from "../../model/application.js";
 import { RenderError } from "../errors.js";
-import { assertManifestNesting, manifestsFromValue, parseManifests } from "./manifests.js";
+import { assertManifestNesting, parseManifests } from "./manifests.js";
 import type { ParsedManifest } from "./manifests.js";
-import { decryptSopsFile, hasSopsMetadata, mightBeSops } from "./sops/decrypt.js";
+import { decryptSopsFile, decryptedManifests, hasSopsMetadata, mightBeSops } from "./sops/decrypt.js";
 import type { SopsKeys } from "./sops/keys.js";
 import { sortDirectoryOutput } from "./order.js";
 import { isInside, repoRelative } from "./paths.js";
@@ -88,11 +88,11 @@ async function fileManifests(
   text: string,
   sourceFile: string,
   keys: SopsKeys | undefined,
-): Promise<ParsedManifest[]> {
+): Promise<(ParsedManifest & { decrypted?: boolean })[]> {
   // The SOPS reader composes and walks the document recursively: bound its depth first.
   if (mightBeSops(text)) assertManifestNesting(text, sourceFile);
   const decrypted = await decryptSopsFile(text, sourceFile, keys, ctx.limits);
-  if (decrypted) return decrypted.flatMap(({ value, line }) => manifestsFromValue(value, sourceFile, line));
+  if (decrypted) return decryptedManifests(decrypted, sourceFile);
   const parsed = parseManifests(text, sourceFile, ctx.limits);
   const sealed = parsed.find((p) => hasSopsMetadata(p.object));
   if (sealed) {
@@ -117,7 +117,9 @@ export async function renderDirectory(
     const text = await ctx.readRepositoryFile(file, sourceFile);
     const parsed = await fileManifests(ctx, text, sourceFile, keys);
     ctx.addDocuments(parsed.length, sourceFile);
-    for (const { object, line } of parsed) objects.push({ object, sourceFile, line });
+    for (const { object, line, decrypted } of parsed) {
+      objects.push({ object, sourceFile, line, ...(decrypted ? { decrypted } : {}) });
+    }
   }
   return sortDirectoryOutput(objects);
 }

@@ -20,6 +20,8 @@ export interface RenderedObject {
   sourceFile: string;
   /** 1-based line of the document (directory mode only: tool output has no useful lines). */
   line?: number;
+  /** Decrypted from a SOPS file: no message may quote its values (src/kube/redact.ts). */
+  decrypted?: boolean;
 }
 
 export interface RenderResult {

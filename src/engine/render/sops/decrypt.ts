@@ -6,7 +6,10 @@
 import { createHash } from "node:crypto";
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from "yaml";
 import type { Document, Node } from "yaml";
+import { REDACTED, leafValues, redactMessage, valueForms } from "../../../kube/redact.js";
 import { RenderError } from "../../errors.js";
+import type { ParsedManifest } from "../manifests.js";
+import { manifestsFromValue } from "../manifests.js";
 import { SopsValueError, decryptValue, macAdditionalData, plainLeaf } from "./cipher.js";
 import type { SopsKeys } from "./keys.js";
 import { unwrapDataKey } from "./keys.js";
@@ -183,4 +186,35 @@ export async function decryptSopsFile(
     throw fail(sourceFile, "MAC mismatch: the file was changed after it was encrypted");
   }
   return out;
+}
+
+/**
+ * The objects of decrypted documents, marked `decrypted` so that no apiserver error about them
+ * quotes a value. A document that is not a Kubernetes object is refused by the same checks as a
+ * plain file, minus any value the refusal would quote (e.g. a non-string metadata.name): any
+ * field may have been encrypted, so every value of the document counts as secret.
+ */
+export function decryptedManifests(
+  docs: readonly DecryptedDocument[],
+  sourceFile: string,
+): (ParsedManifest & { decrypted: true })[] {
+  return docs.flatMap(({ value, line }) => {
+    try {
+      return manifestsFromValue(value, sourceFile, line).map((m) => ({ ...m, decrypted: true as const }));
+    } catch (error) {
+      if (!(error instanceof RenderError)) throw error;
+      const leaves = leafValues(value);
+      // Short values too, in the form these checks quote them: `(424242)`, `(true)`, `("x")`.
+      let message = error.message;
+      for (const leaf of leaves) {
+        message = message
+          .split(`(${leaf})`)
+          .join(REDACTED)
+          .split(`(${JSON.stringify(leaf)})`)
+          .join(REDACTED);
+      }
+      message = redactMessage(message, valueForms(leaves));
+      throw new RenderError(error.reason, message);
+    }
+  });
 }

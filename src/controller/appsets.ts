@@ -136,14 +136,18 @@ export class ApplicationSetController {
     let count = 0;
     for (const object of this.informer.list()) {
       const set = object as unknown as ApplicationSet;
-      if (!JSON.stringify(set.spec?.generators ?? []).includes('"repoURL"')) continue;
-      const urls = [...JSON.stringify(set.spec.generators).matchAll(/"repoURL":"([^"]*)"/g)].map(
-        (m) => m[1] ?? "",
-      );
-      if (!urls.some(matches)) continue;
-      this.fresh.add(appKeyOf(set));
-      this.queue.add(appKeyOf(set));
-      count += 1;
+      try {
+        const text = JSON.stringify(set.spec?.generators ?? []);
+        // JSON.parse of each match undoes the string escaping (a URL holding `\"` or `\u…`).
+        const urls = [...text.matchAll(/"repoURL":("(?:[^"\\]|\\.)*")/g)].map((m) => JSON.parse(m[1] ?? '""') as string); // prettier-ignore
+        if (!urls.some(matches)) continue;
+        this.fresh.add(appKeyOf(set));
+        this.queue.add(appKeyOf(set));
+        count += 1;
+      } catch (error) {
+        // A set of the wrong shape (stored under an older CRD) stops no other set's refresh.
+        this.options.log(`applicationset ${appKeyOf(set)}: push refresh skipped: ${errorMessage(error)}`);
+      }
     }
     return count;
   }

@@ -10,7 +10,8 @@ import type { RenderPlacement, RenderService } from "../engine/render/remote/ind
 import { startRenderService } from "../engine/render/remote/index.js";
 import type { SecretLike } from "../engine/source/index.js";
 import type { GitRunner } from "../engine/source/index.js";
-import { createRepositoryCache, normalizeRepoUrl, SECRET_TYPE_LABEL } from "../engine/source/index.js";
+import { createRepositoryCache, SECRET_TYPE_LABEL } from "../engine/source/index.js";
+import { tryCanonicalRepoUrl } from "../engine/source/url.js";
 import { systemGit } from "../engine/source/mirror.js";
 import type { KubeClients } from "../kube/client.js";
 import { errorStatus, kubeClients } from "../kube/client.js";
@@ -176,6 +177,28 @@ const SYNC_RESULT: Readonly<Record<string, string>> = {
   DriftCorrected: "drift-corrected",
 };
 
+/**
+ * Runs `visit` for each app key, containing what one app's malformed spec throws (an object stored
+ * under an older, looser CRD can hold anything): it is logged with the app's name and the loop goes
+ * on, so one app can never stop the others or end the process. The reconcile reports the spec on
+ * the app itself.
+ */
+export function eachApp(
+  keys: Iterable<string>,
+  what: string,
+  log: (line: string) => void,
+  visit: (key: string) => void,
+): void {
+  // prettier-ignore
+  for (const key of keys) {
+    try {
+      visit(key);
+    } catch (error) {
+      log(`${what}: application ${key} skipped: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}
+
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const log = options.log ?? (() => undefined);
   const debug = process.env["TETHER_DEBUG"] === "1";
@@ -263,7 +286,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
         notifier.end(key);
       }
     },
-    onError: (key, error) => log(`reconcile ${key} failed (will retry): ${error instanceof Error ? error.message : String(error)}`), // prettier-ignore
+    onError: (key, error) => {
+      const why = error instanceof Error ? error.message : String(error);
+      log(`reconcile ${key} failed (will retry): ${why}`);
+      // Seen on the app too, not only in the log: a failure nothing else reports (a spec of a shape
+      // no check foresaw) is a Warning Event on that app; the others go on.
+      const app = apps.get(key);
+      if (app?.metadata?.name) eachApp([key], "reconcile failure event", log, () => events.record(app, "Warning", "ReconcileFailed", why.slice(0, 1024))); // prettier-ignore
+    },
   });
   // Leading and trailing: the first event of a quiet app is acted on at once (drift is corrected
   // without waiting); further events within the window collapse into one run after it.
@@ -285,14 +315,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     namespace: systemNamespace,
     makeWatches: (config, clusterResources) => watchesOf(config, clusterResources, config.getCurrentCluster()?.server ?? ""), // prettier-ignore
     onClusterChanged: (cluster) => {
-      for (const key of apps.keys()) {
+      eachApp(apps.keys(), "cluster change", log, (key) => {
         const app = apps.get(key);
-        if (!app) continue;
+        if (!app) return;
         const found = clusters.lookup(app.spec?.destination);
         const d = app.spec?.destination;
         const names = found.ok ? found.cluster.server === cluster.server : d?.server?.replace(/\/+$/, "") === cluster.server || d?.name === cluster.name; // prettier-ignore
         if (names) workQueue.add(key);
-      }
+      });
     },
     checkIntervalMs: options.clusterCheckIntervalMs,
     clock,
@@ -303,8 +333,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),
     onObserved: (key, app) => {
-      dependents.observed(key, app);
-      appsets.appObserved(app ?? apps.get(key));
+      eachApp([key], "dependsOn index", log, () => dependents.observed(key, app));
+      eachApp([key], "applicationset owner", log, () => appsets.appObserved(app ?? apps.get(key)));
     },
     onError: (error) => log(`watch applications: ${String(error)}`),
   });
@@ -314,10 +344,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     config: options.config,
     namespace: systemNamespace,
     onChange: (name) => {
-      for (const key of apps.keys()) {
+      eachApp(apps.keys(), `project ${name} changed`, log, (key) => {
         const app = apps.get(key);
         if (app && projectName(app) === name) workQueue.add(key);
-      }
+      });
     },
     onError: (error) => log(`watch appprojects: ${String(error)}`),
   });
@@ -326,10 +356,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     namespace: systemNamespace,
     log,
     onChange: (kinds) => {
-      for (const key of apps.keys()) {
+      eachApp(apps.keys(), "health rules changed", log, (key) => {
         const resources = apps.get(key)?.status?.resources ?? [];
         if (kinds === "*" || resources.some((r) => kinds.has(`${r.group}/${r.kind}`))) workQueue.add(key);
-      }
+      });
     },
   });
   await health.start(options.config, clients);
@@ -361,10 +391,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     namespace: systemNamespace,
     log,
     onChange: () => {
-      for (const key of apps.keys()) {
+      eachApp(apps.keys(), "policy rules changed", log, (key) => {
         const app = apps.get(key);
         if (app && projects.get(projectName(app))?.spec?.policy) workQueue.add(key);
-      }
+      });
     },
   });
   await policies.start(options.config, clients);
@@ -408,11 +438,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
   await appsets.start();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   const refreshApps = (keys: readonly string[]) => {
-    for (const key of keys) {
-      if (!apps.get(key)) continue;
+    eachApp(keys, "refresh", log, (key) => {
+      if (!apps.get(key)) return;
       reconciler.requestRefresh(key);
       workQueue.add(key);
-    }
+    });
   };
   return {
     installationId,
@@ -436,13 +466,20 @@ export async function startController(options: ControllerOptions): Promise<Contr
       return apps.list();
     },
     refreshRepository(repoURL: string) {
-      const wanted = normalizeRepoUrl(repoURL);
-      const keys = apps.keys().filter((key) => {
-        const url = apps.get(key)?.spec?.source?.repoURL;
-        return url !== undefined && url !== "" && normalizeRepoUrl(url) === wanted;
+      // Compared in the one canonical form (the mirror's key); an app whose repoURL Tether refuses
+      // (a space, dot segments, not a string) matches no push and stops no other app's refresh.
+      const wanted = tryCanonicalRepoUrl(repoURL);
+      if (wanted === undefined) {
+        log(`refresh of repository ${JSON.stringify(String(repoURL).slice(0, 200))} ignored: not a repository URL Tether accepts`); // prettier-ignore
+        return 0;
+      }
+      const sameRepository = (url: unknown) => tryCanonicalRepoUrl(url) === wanted;
+      const keys: string[] = [];
+      eachApp(apps.keys(), "push refresh", log, (key) => {
+        if (sameRepository(apps.get(key)?.spec?.source?.repoURL)) keys.push(key);
       });
       refreshApps(keys);
-      return keys.length + appsets.refreshRepository((url) => normalizeRepoUrl(url) === wanted);
+      return keys.length + appsets.refreshRepository(sameRepository);
     },
     async stop() {
       apps.stop();

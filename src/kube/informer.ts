@@ -120,6 +120,20 @@ export class Informer {
     else this.cache.delete(key);
   }
 
+  /**
+   * Hands one event to the handler. What a handler throws for one object (a malformed object stored
+   * under an older, looser CRD) is reported through onError and never stops the other objects, the
+   * watch, or the process.
+   */
+  private emit(type: InformerEventType, object: KubernetesObject): void {
+    try {
+      this.options.onEvent(type, object);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      this.options.onError?.(new Error(`handling ${type} of ${keyOf(object)}: ${why}`));
+    }
+  }
+
   private async relist(): Promise<void> {
     const { items, resourceVersion } = await this.options.list();
     this.relists += 1;
@@ -129,15 +143,15 @@ export class Informer {
       seen.add(key);
       const previous = this.cache.get(key);
       this.put(key, item);
-      if (!previous) this.options.onEvent("ADDED", item);
+      if (!previous) this.emit("ADDED", item);
       else if (previous.metadata?.resourceVersion !== item.metadata?.resourceVersion) {
-        this.options.onEvent("MODIFIED", item);
+        this.emit("MODIFIED", item);
       }
     }
     for (const [key, item] of this.cache) {
       if (seen.has(key)) continue;
       this.put(key, undefined);
-      this.options.onEvent("DELETED", item);
+      this.emit("DELETED", item);
     }
     this.resourceVersion = resourceVersion;
   }
@@ -153,7 +167,7 @@ export class Informer {
     if (type === "BOOKMARK") return;
     const key = keyOf(object);
     this.put(key, type === "DELETED" ? undefined : object);
-    if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") this.options.onEvent(type, object);
+    if (type === "ADDED" || type === "MODIFIED" || type === "DELETED") this.emit(type, object);
     this.backoffMs = 0;
   }
 

@@ -14,6 +14,8 @@ export interface GitServerOptions {
   readonly port?: number;
   readonly host?: string;
   readonly auth?: { readonly username: string; readonly password: string };
+  /** Where a failing push listener is reported (stderr by default). */
+  readonly log?: (line: string) => void;
 }
 
 export interface GitServer {
@@ -156,7 +158,17 @@ export async function startGitServer(options: GitServerOptions): Promise<GitServ
     const pathname = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
     const pushed = /^\/(.+)\.git\/git-receive-pack$/.exec(pathname)?.[1];
     serveWithHttpBackend(root, req, res, options.auth?.username, (code) => {
-      if (code === 0 && pushed) for (const listener of pushListeners) listener(pushed);
+      if (code !== 0 || !pushed) return;
+      for (const listener of pushListeners) {
+        // One listener's failure neither skips the others nor escapes into the server (a crash).
+        try {
+          listener(pushed);
+        } catch (error) {
+          (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+            `git server: push listener for ${pushed}.git failed: ${String(error)}`,
+          );
+        }
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {

@@ -96,9 +96,15 @@ export async function startProduct(
     pollIntervalMs: 60_000,
     log: options.log,
   });
+  // Runs in the Git server's request handling: whatever it throws is logged here, never left to end
+  // the process (issue 17: one app's bad repoURL once ended controller, API and Git server alike).
   const unsubscribe = environment.git.onPush((repository) => {
-    const count = controller.refreshRepository(environment.git.repositoryUrl(repository));
-    if (count > 0) options.log(`push to ${repository}.git: refreshing ${count} application(s)`);
+    try {
+      const count = controller.refreshRepository(environment.git.repositoryUrl(repository));
+      if (count > 0) options.log(`push to ${repository}.git: refreshing ${count} application(s)`);
+    } catch (error) {
+      options.log(`push to ${repository}.git: refresh failed: ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
+    }
   });
   // Created once: a resumed cluster keeps the demo app as the user left it.
   const demo = demoApplication(demoRepoUrl);

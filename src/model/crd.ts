@@ -2,6 +2,7 @@
 // deploy/crds/; test/unit/crd.test.ts checks the file is current and that every schema field is a
 // field of the TypeScript types in application.ts / appproject.ts (and the other way round).
 import { GROUP, VERSION } from "./application.js";
+import { lineRules, nameRules, repoPathRules, repoPatternRules, repoUrlRules, serverRules } from "./rules.js";
 
 export type Schema = Record<string, unknown>;
 
@@ -29,92 +30,100 @@ export const obj = (properties: Record<string, Schema>, extra: Schema = {}): Sch
   ...extra,
 });
 
-const source = obj(
-  {
-    repoURL: {
-      ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"),
-      minLength: 1,
-    },
-    targetRevision: str(
-      "Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`",
-    ),
-    path: str("Folder inside the repository"),
-    chart: str("Chart name in a Helm repository"),
-    type: { type: "string", enum: ["Directory", "Kustomize", "Helm"] },
-    directory: obj({ recurse: bool(), include: str(), exclude: str() }),
-    kustomize: obj({
-      buildOptions: strings(),
-      namePrefix: str(),
-      nameSuffix: str(),
-      namespace: str(),
-      images: strings(),
-      commonLabels: stringMap(),
-      commonAnnotations: stringMap(),
-    }),
-    helm: obj({
-      releaseName: str(),
-      valueFiles: strings(),
-      values: str("Inline values (YAML)"),
-      parameters: {
-        type: "array",
-        items: obj({ name: str(), value: str(), forceString: bool() }, { required: ["name", "value"] }),
-      },
-      includeCRDs: bool(),
-      skipCrds: bool(),
-    }),
-  },
-  { required: ["repoURL"] },
-);
-
-const spec = obj(
-  {
-    source,
-    destination: obj({ server: str(), name: str(), namespace: str() }),
-    project: str("AppProject in Tether's system namespace; empty: default"),
-    dependsOn: {
-      type: "array",
-      description: "Applications that must be Synced and Healthy before this one syncs",
-      items: obj({ name: { ...str(), minLength: 1 }, namespace: str() }, { required: ["name"] }),
-    },
-    syncPolicy: obj({
-      automated: obj({ prune: bool(), selfHeal: bool(), allowEmpty: bool() }),
-      syncOptions: strings(
-        "e.g. CreateNamespace=true, PruneLast=true, ServerSideApply=true, ApplyOutOfSyncOnly=true",
-      ),
-      retry: obj({
-        limit: int(),
-        backoff: obj({ duration: str(), factor: int(), maxDuration: str() }),
+/**
+ * An Application's spec. `strict`: with the validation rules of model/rules.ts; an ApplicationSet's
+ * template is not strict (its fields hold `{{parameters}}`), the Applications it writes are.
+ */
+function applicationSpec(strict: boolean): Schema {
+  const rule = (schema: Schema, apply: (s: Schema) => Schema) => (strict ? apply(schema) : schema);
+  const source = obj(
+    {
+      repoURL: rule({ ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"), minLength: 1 }, repoUrlRules), // prettier-ignore
+      targetRevision: rule(str("Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`"), (s) => lineRules(s, 1024)), // prettier-ignore
+      path: rule(str("Folder inside the repository"), repoPathRules),
+      chart: str("Chart name in a Helm repository"),
+      type: { type: "string", enum: ["Directory", "Kustomize", "Helm"] },
+      directory: obj({ recurse: bool(), include: str(), exclude: str() }),
+      kustomize: obj({
+        buildOptions: strings(),
+        namePrefix: str(),
+        nameSuffix: str(),
+        namespace: str(),
+        images: strings(),
+        commonLabels: stringMap(),
+        commonAnnotations: stringMap(),
       }),
-    }),
-    decryption: obj(
-      {
-        provider: { type: "string", enum: ["sops"] },
-        secretRef: obj({ name: { ...str(), minLength: 1 } }, { required: ["name"] }),
-      },
-      {
-        required: ["provider", "secretRef"],
-        description:
-          "Decrypt SOPS-encrypted manifests with the age identities (data entries ending .agekey) of a Secret in the Application's namespace",
-      },
-    ),
-    ignoreDifferences: {
-      type: "array",
-      items: obj(
-        {
-          group: str(),
-          kind: str(),
-          name: str(),
-          namespace: str(),
-          jsonPointers: strings(),
-          jqPathExpressions: strings(),
-          managedFieldsManagers: strings(),
+      helm: obj({
+        releaseName: str(),
+        valueFiles: strings(),
+        values: str("Inline values (YAML)"),
+        parameters: {
+          type: "array",
+          items: obj({ name: str(), value: str(), forceString: bool() }, { required: ["name", "value"] }),
         },
-        { required: ["kind"] },
-      ),
+        includeCRDs: bool(),
+        skipCrds: bool(),
+      }),
     },
-  },
-  { required: ["source", "destination"] },
-);
+    { required: ["repoURL"] },
+  );
+
+  return obj(
+    {
+      source,
+      destination: obj({
+        server: rule(str(), serverRules),
+        name: rule(str(), serverRules),
+        namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })),
+      }),
+      project: rule(str("AppProject in Tether's system namespace; empty: default"), (s) => nameRules(s, { empty: true })), // prettier-ignore
+      dependsOn: {
+        type: "array",
+        description: "Applications that must be Synced and Healthy before this one syncs",
+        items: obj({ name: rule({ ...str(), minLength: 1 }, nameRules), namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })) }, { required: ["name"] }), // prettier-ignore
+      },
+      syncPolicy: obj({
+        automated: obj({ prune: bool(), selfHeal: bool(), allowEmpty: bool() }),
+        syncOptions: strings(
+          "e.g. CreateNamespace=true, PruneLast=true, ServerSideApply=true, ApplyOutOfSyncOnly=true",
+        ),
+        retry: obj({
+          limit: int(),
+          backoff: obj({ duration: str(), factor: int(), maxDuration: str() }),
+        }),
+      }),
+      decryption: obj(
+        {
+          provider: { type: "string", enum: ["sops"] },
+          secretRef: obj({ name: { ...str(), minLength: 1 } }, { required: ["name"] }),
+        },
+        {
+          required: ["provider", "secretRef"],
+          description:
+            "Decrypt SOPS-encrypted manifests with the age identities (data entries ending .agekey) of a Secret in the Application's namespace",
+        },
+      ),
+      ignoreDifferences: {
+        type: "array",
+        items: obj(
+          {
+            group: str(),
+            kind: str(),
+            name: str(),
+            namespace: str(),
+            jsonPointers: strings(),
+            jqPathExpressions: strings(),
+            managedFieldsManagers: strings(),
+          },
+          { required: ["kind"] },
+        ),
+      },
+    },
+    { required: ["source", "destination"] },
+  );
+}
+
+const spec = applicationSpec(true);
 
 /** The schema of `spec`; exported for the type-sync test. */
 export const applicationSpecSchema = spec;
@@ -177,7 +186,12 @@ const groupKinds = (description: string): Schema => ({
 const projectSpec = obj({
   description: str(),
   sourceNamespaces: strings("Globs of namespaces whose Applications may use the project (`!` denies)"),
-  sourceRepos: strings("Globs of repository URLs the apps may use (`!` in front denies); empty: none"),
+  sourceRepos: {
+    type: "array",
+    description: "Globs of repository URLs the apps may use (`!` in front denies); empty: none",
+    maxItems: 1000,
+    items: repoPatternRules(str()),
+  },
   destinations: {
     type: "array",
     description: "Globs of server, cluster name and namespace the apps may deploy to (`!` denies)",
@@ -361,7 +375,7 @@ const listGenerator = obj(
 const clustersGenerator = obj({ selector: labelSelector, values: stringMap(), template: generatorTemplate });
 const gitGenerator = obj(
   {
-    repoURL: { ...str(), minLength: 1 },
+    repoURL: repoPatternRules({ ...str(), minLength: 1 }),
     revision: str("Branch, tag or commit (default HEAD)"),
     directories: {
       type: "array",
@@ -410,7 +424,7 @@ const applicationSetSpec = obj(
   {
     goTemplate: bool("Must be false: Tether substitutes {{parameters}} and never executes templates"),
     generators: { type: "array", items: generator },
-    template: obj({ metadata: templateMeta(true), spec }, { required: ["metadata", "spec"] }),
+    template: obj({ metadata: templateMeta(true), spec: applicationSpec(false) }, { required: ["metadata", "spec"] }), // prettier-ignore
     syncPolicy: obj({
       preserveResourcesOnDeletion: bool(
         "Generated Applications carry no cascade finalizer: deleting them leaves their resources",

@@ -4,6 +4,7 @@ import type { Schema } from "./crd.js";
 import { bool, obj, str, strings } from "./crd.js";
 import type { ImageKind } from "./images.js";
 import { IMAGE_KINDS } from "./images.js";
+import { lineRules, repoPathRules, repoUrlRules } from "./rules.js";
 
 const duration = (what: string): Schema => ({
   ...str(`${what}, Go-style duration (e.g. 30s, 5m, 1h)`),
@@ -42,7 +43,10 @@ export const imagePolicySpecSchema = obj(
 
 export const imageUpdateAutomationSpecSchema = obj(
   {
-    sourceRef: obj({ url: { ...str("Git repository URL"), minLength: 1 }, branch: str() }, { required: ["url"] }), // prettier-ignore
+    sourceRef: obj(
+      { url: repoUrlRules(str("Git repository URL")), branch: lineRules(str(), 255) },
+      { required: ["url"] },
+    ),
     interval: duration("Time between runs"),
     git: obj(
       {
@@ -58,7 +62,7 @@ export const imageUpdateAutomationSpecSchema = obj(
       },
       { required: ["commit"] },
     ),
-    update: obj({ path: str(), strategy: { type: "string", enum: ["Setters"] } }),
+    update: obj({ path: repoPathRules(str()), strategy: { type: "string", enum: ["Setters"] } }),
     suspend: bool(),
   },
   { required: ["sourceRef", "git"] },

@@ -1,8 +1,11 @@
 // Checks of an Application beyond what the CRD schema can say. Each message names the field.
 import type { Application } from "./application.js";
+import { redactUrl } from "../engine/source/gitcli.js";
+import { repoUrlProblem } from "../engine/source/url.js";
 import { validateBackoff } from "../engine/status/retry.js";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const IN_CLUSTER = new Set(["", "https://kubernetes.default.svc", "https://kubernetes.default.svc:443"]);
 
 /** A registered cluster (a cluster Secret) besides in-cluster. */
@@ -18,7 +21,7 @@ export interface ValidateOptions {
   readonly clusters?: readonly KnownCluster[];
 }
 
-const trimServer = (s: string) => s.trim().replace(/\/+$/, "");
+const trimServer = (s: unknown) => String(s).trim().replace(/\/+$/, "");
 
 /** The destination's problem with the registered clusters, naming the field; undefined when fine. */
 export function destinationProblem(
@@ -46,18 +49,75 @@ export function destinationProblem(
   return undefined;
 }
 
+const CONTROL = /[\p{Cc}\p{Cf}]/u;
+
+/** A value for a message: cut, quoted, control characters escaped (JSON), never a password. */
+function shown(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(redactUrl(value.slice(0, 200))) : `(a ${typeof value})`;
+}
+
+/** Why `path` is not a folder inside the repository (same rules as the CRD's), or undefined. */
+export function repoPathProblem(path: unknown): string | undefined {
+  if (path === undefined) return undefined;
+  if (typeof path !== "string") return "must be a string";
+  if (path.length > 4096) return "must be at most 4096 characters";
+  // Spaces are allowed (a folder may have one); line breaks and invisible characters are not.
+  if (CONTROL.test(path)) return "must not contain control characters";
+  if (path.includes("\\")) return "must not contain a backslash";
+  if (path.startsWith("/") || path.split("/").includes("..")) {
+    return "must be relative and stay inside the repository";
+  }
+  return undefined;
+}
+
+const isObject = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value); // prettier-ignore
+
+/**
+ * Every problem of the app's spec, each naming its field. Total: an app stored under an older,
+ * looser CRD (a string for `source`, a number for `path`) gets messages, never an exception.
+ */
 export function validateApplication(app: Application, options: ValidateOptions = {}): string[] {
+  const where = `Application ${app.metadata?.namespace ?? ""}/${app.metadata?.name ?? ""}`;
+  const spec: unknown = app.spec;
+  if (!isObject(spec)) return [`${where}: spec must be an object`];
+  for (const field of ["source", "destination"] as const) {
+    const value: unknown = (spec as Record<string, unknown>)[field];
+    if (value !== undefined && !isObject(value)) return [`${where}: spec.${field} must be an object`];
+  }
+  try {
+    return specProblems(app, where, options);
+  } catch (error) {
+    return [`${where}: spec has the wrong shape (${error instanceof Error ? error.message : String(error)})`];
+  }
+}
+
+function specProblems(app: Application, where: string, options: ValidateOptions): string[] {
   const errors: string[] = [];
-  const where = `Application ${app.metadata.namespace ?? ""}/${app.metadata.name}`;
   const spec = app.spec as Partial<Application["spec"]> | undefined;
   const source = spec?.source;
   if (!source || typeof source.repoURL !== "string" || source.repoURL.trim() === "") {
     errors.push(`${where}: spec.source.repoURL is required`);
+  } else {
+    // The source stage's own parser: what is admitted here is exactly what it would fetch.
+    const problem = repoUrlProblem(source.repoURL, source.chart === undefined ? "git" : "any");
+    if (problem) errors.push(`${where}: spec.source.repoURL ${shown(source.repoURL)}: ${problem}`);
   }
-  if (source?.path !== undefined && (source.path.startsWith("/") || source.path.split("/").includes(".."))) {
-    errors.push(
-      `${where}: spec.source.path "${source.path}" must be relative and stay inside the repository`,
-    );
+  const pathProblem = repoPathProblem(source?.path);
+  if (pathProblem) errors.push(`${where}: spec.source.path ${shown(source?.path)} ${pathProblem}`);
+  const revision: unknown = source?.targetRevision;
+  if (
+    revision !== undefined &&
+    (typeof revision !== "string" || revision.length > 1024 || CONTROL.test(revision))
+  ) {
+    errors.push(`${where}: spec.source.targetRevision must be one line of at most 1024 characters`);
+  }
+  const project: unknown = spec?.project;
+  if (
+    project !== undefined &&
+    project !== "" &&
+    (typeof project !== "string" || !DNS_SUBDOMAIN.test(project))
+  ) {
+    errors.push(`${where}: spec.project ${shown(project)} is not a valid AppProject name`);
   }
   const destination = spec?.destination;
   if (!destination) errors.push(`${where}: spec.destination is required`);

@@ -81,3 +81,20 @@ test("the choice does not depend on the order of the list", () => {
   assert.equal(pickCredentials("https://h.example/org/x", twins)?.secretName, "tether/a");
   assert.equal(pickCredentials("https://h.example/org/x", [...twins].reverse())?.secretName, "tether/a");
 });
+
+test("credentials follow the canonical identity: dot segments get none, other spellings get the same", () => {
+  for (const url of [
+    "https://git.example.com/org/../team/x.git",
+    "https://git.example.com/org/%2e%2e/team/x.git",
+    "https://git.example.com/org/%252e%252e/team/x.git",
+    "https://git.example.com/org\\..\\team/x.git",
+    "https://git.example.com/org/app.git/../../team/x",
+  ]) {
+    assert.equal(pickCredentials(url, secrets), undefined, url);
+  }
+  assert.equal(pickCredentials("HTTPS://bot@Git.Example.com:443//org//app.git/", secrets)?.secretName, "tether/app"); // prettier-ignore
+  assert.equal(pickCredentials("ssh://git@git.example.com:22/org/x.git", secrets)?.secretName, "tether/ssh");
+  // A prefix Secret whose own URL holds dot segments is ignored, never widened.
+  const sneaky = [secret("sneaky", "repo-creds", { url: "https://git.example.com/org/..", password: "x" })];
+  assert.equal(pickCredentials("https://git.example.com/team/x.git", sneaky), undefined);
+});

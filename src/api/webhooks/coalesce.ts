@@ -5,7 +5,7 @@
 //
 // A key is due `quietMs` after its last add (trailing debounce), but never later than `maxDelayMs`
 // after its first add, so a steady stream of pushes cannot postpone a refresh forever.
-import { normalizeRepoUrl } from "../../engine/source/index.js";
+import { tryCanonicalRepoUrl } from "../../engine/source/url.js";
 import type { PushEvent } from "./types.js";
 
 export interface CoalescerOptions {
@@ -67,11 +67,7 @@ export class RefreshCoalescer {
 /** `normalized-repo@ref` of a push, to coalesce by repository and ref rather than by app. */
 export function pushKey(event: PushEvent): string {
   const first = event.repoURLs[0] ?? "";
-  let repo = first;
-  try {
-    repo = normalizeRepoUrl(first).toLowerCase();
-  } catch {
-    // Keep the raw URL: the key only has to be stable.
-  }
+  // A URL Tether refuses keeps its raw spelling: the key only has to be stable.
+  const repo = tryCanonicalRepoUrl(first)?.toLowerCase() ?? first;
   return `${repo}@${event.ref}`;
 }

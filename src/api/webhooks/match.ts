@@ -3,9 +3,9 @@
 // needless refresh costs one reconcile, a missed one leaves the cluster behind until the next poll.
 // An app is refreshed when all three hold:
 //
-// 1. Repository: the app's `spec.source.repoURL` and one of the payload's URLs normalize equal
-//    (normalizeRepoUrl: scheme/host case, credentials, default port, trailing `/` and `.git`, scp-like
-//    ssh ≡ ssh://). The path is compared case-insensitively as well, because GitHub, GitLab, Gitea and
+// 1. Repository: the app's `spec.source.repoURL` and one of the payload's URLs have the same
+//    canonical form (canonicalRepoUrl: scheme/host case, credentials, default port, `//`, trailing `/`
+//    and `.git`, scp-like ssh ≡ ssh://; URLs with dot segments match nothing). The path is compared case-insensitively as well, because GitHub, GitLab, Gitea and
 //    Bitbucket all treat `Org/Repo` and `org/repo` as one repository. Helm-repository apps (`chart`)
 //    never match: their repoURL is not a Git repository.
 // 2. Revision (`spec.source.targetRevision`, same precedence as planRevision in engine/source):
@@ -28,7 +28,7 @@
 //    repository watches the whole repository.
 import path from "node:path";
 import semver from "semver";
-import { normalizeRepoUrl } from "../../engine/source/index.js";
+import { tryCanonicalRepoUrl } from "../../engine/source/url.js";
 import { tagVersion } from "../../engine/source/revision.js";
 import type { Application } from "../../model/application.js";
 import type { PushEvent } from "./types.js";
@@ -46,18 +46,16 @@ export interface AppRefresh {
 const COMMIT_ID = /^[0-9a-f]{7,64}$/i;
 
 /**
- * Repository identity for matching, or undefined for a URL Tether would refuse anyway. Memoized:
- * every delivery checks every app, and a thousand apps share a handful of URLs.
+ * Repository identity for matching: the canonical form of engine/source/url.ts (the one every
+ * comparison of repositories uses), lowercased here because forges treat paths case-insensitively.
+ * Undefined for a URL Tether refuses anyway (dot segments, whitespace, …): such a URL matches nothing.
+ * Memoized: every delivery checks every app, and a thousand apps share a handful of URLs.
  */
 const identities = new Map<string, string | undefined>();
-function repoIdentity(url: string): string | undefined {
+function repoIdentity(url: unknown): string | undefined {
+  if (typeof url !== "string") return undefined;
   if (identities.has(url)) return identities.get(url);
-  let identity: string | undefined;
-  try {
-    identity = normalizeRepoUrl(url).toLowerCase();
-  } catch {
-    identity = undefined;
-  }
+  const identity = tryCanonicalRepoUrl(url)?.toLowerCase();
   if (identities.size >= 10_000) identities.clear();
   identities.set(url, identity);
   return identity;
@@ -145,20 +143,30 @@ export function appsToRefresh(event: PushEvent, apps: readonly Application[]): A
   }
   const refreshes: AppRefresh[] = [];
   for (const app of apps) {
-    const source = app.spec.source;
-    if (source.chart !== undefined) continue;
-    const identity = repoIdentity(source.repoURL);
-    const url = identity === undefined ? undefined : pushed.get(identity);
-    if (url === undefined) continue;
-    const revision = revisionMatch(event, source.targetRevision);
-    if (revision === undefined) continue;
-    const paths = pathMatch(event, app);
-    if (paths === undefined) continue;
-    refreshes.push({
-      app,
-      key: appKey(app),
-      reason: `push to ${event.ref} of ${url}: ${revision}; ${paths}`,
-    });
+    const refresh = appRefresh(event, pushed, app);
+    if (refresh) refreshes.push(refresh);
   }
   return refreshes;
+}
+
+/**
+ * One app against the push. An app whose spec has the wrong shape (stored under an older, looser
+ * CRD: no source, a number for a path, …) never matches and never stops the others from matching:
+ * the controller reports its spec on the app itself.
+ */
+function appRefresh(event: PushEvent, pushed: Map<string, string>, app: Application): AppRefresh | undefined {
+  try {
+    const source = app.spec.source;
+    if (source.chart !== undefined) return undefined;
+    const identity = repoIdentity(source.repoURL);
+    const url = identity === undefined ? undefined : pushed.get(identity);
+    if (url === undefined) return undefined;
+    const revision = revisionMatch(event, source.targetRevision);
+    if (revision === undefined) return undefined;
+    const paths = pathMatch(event, app);
+    if (paths === undefined) return undefined;
+    return { app, key: appKey(app), reason: `push to ${event.ref} of ${url}: ${revision}; ${paths}` };
+  } catch {
+    return undefined;
+  }
 }

@@ -200,8 +200,14 @@ export class ImageAutomation {
 
   private queueDependents(kind: "ImagePolicy" | "ImageUpdateAutomation", match: (o: never) => boolean): void {
     const store = kind === "ImagePolicy" ? this.policies : this.automations;
-    for (const object of store.list())
-      if (match(object as never)) this.queue.add(`${kind}:${objectKey(object)}`);
+    for (const object of store.list()) {
+      // One object of the wrong shape (stored under an older CRD) stops no other from being queued.
+      try {
+        if (match(object as never)) this.queue.add(`${kind}:${objectKey(object)}`);
+      } catch (error) {
+        this.log(`${kind} ${objectKey(object)}: skipped: ${errorMessage(error)}`);
+      }
+    }
   }
 
   // ---- ImagePolicy ----------------------------------------------------------------------------

@@ -101,7 +101,7 @@ async function remoteHeads(
 }
 
 export async function runGitUpdate(request: GitUpdateRequest): Promise<GitUpdateResult> {
-  const repo = parseRepoUrl(request.url);
+  const repo = parseRepoUrl(request.url, false, "spec.sourceRef.url");
   const where = `${repo.fetchUrl} branch ${request.pushBranch}`;
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-image-update-"));
   const timeoutMs = request.timeoutMs;

@@ -82,35 +82,44 @@ export class Notifier {
     const current = this.options.current(key);
     if (!current) this.dedupe.forget(key);
     for (const recorded of list ?? []) {
-      const app = current ?? recorded.app;
-      const trigger = TRIGGER_OF_REASON[recorded.reason];
-      if (trigger) this.counts.events += 1;
-      const fresh = this.dedupe.observe(key, recorded.reason, revisionOf(app, trigger));
-      if (!fresh) {
-        if (trigger) this.counts.suppressed += 1;
-        continue;
+      // One transition that cannot be rendered (an app of a shape no template foresaw) is logged;
+      // the transitions after it are still delivered.
+      try {
+        this.deliver(key, current ?? recorded.app, recorded);
+      } catch (error) {
+        this.options.log(`notifications: ${key}: ${recorded.reason} skipped: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`); // prettier-ignore
       }
-      const values = templateValues(app, fresh, recorded.message);
-      const labels = app.metadata.labels ?? {};
-      const annotations = app.metadata.annotations ?? {};
-      // Serialized: messages leave in the order their transitions happened.
-      this.work = this.work
-        .then(async () => {
-          const { config, targets } = await this.options.source.load();
-          const template = config.templates[fresh] ?? DEFAULT_TEMPLATES[fresh];
-          for (const name of targetsFor(config, fresh, { labels, annotations })) {
-            const target = targets.get(name);
-            if (!target) continue;
-            const body = JSON.stringify(buildPayload(target.type, template, values, this.options.clock()));
-            this.counts.queued += 1;
-            this.options.queue.enqueue({ target: name, url: target.url, headers: target.headers, body, timeoutMs: target.timeoutMs, maxAttempts: target.maxAttempts, what: `${fresh} ${key}` }); // prettier-ignore
-          }
-        })
-        .catch(
-          (error: unknown) =>
-          this.options.log(`notifications: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`), // prettier-ignore
-        );
     }
+  }
+
+  private deliver(key: string, app: Application, recorded: { reason: string; message: string }): void {
+    const trigger = TRIGGER_OF_REASON[recorded.reason];
+    if (trigger) this.counts.events += 1;
+    const fresh = this.dedupe.observe(key, recorded.reason, revisionOf(app, trigger));
+    if (!fresh) {
+      if (trigger) this.counts.suppressed += 1;
+      return;
+    }
+    const values = templateValues(app, fresh, recorded.message);
+    const labels = app.metadata.labels ?? {};
+    const annotations = app.metadata.annotations ?? {};
+    // Serialized: messages leave in the order their transitions happened.
+    this.work = this.work
+      .then(async () => {
+        const { config, targets } = await this.options.source.load();
+        const template = config.templates[fresh] ?? DEFAULT_TEMPLATES[fresh];
+        for (const name of targetsFor(config, fresh, { labels, annotations })) {
+          const target = targets.get(name);
+          if (!target) continue;
+          const body = JSON.stringify(buildPayload(target.type, template, values, this.options.clock()));
+          this.counts.queued += 1;
+          this.options.queue.enqueue({ target: name, url: target.url, headers: target.headers, body, timeoutMs: target.timeoutMs, maxAttempts: target.maxAttempts, what: `${fresh} ${key}` }); // prettier-ignore
+        }
+      })
+      .catch(
+        (error: unknown) =>
+          this.options.log(`notifications: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`), // prettier-ignore
+      );
   }
 
   /** Resolves when every transition so far is queued and every queued message has finished. */

@@ -3,6 +3,8 @@
 // renders? Pure: the project, the app's placement and the rendered objects are plain values. Every
 // violation names the project, the project field that refuses, and the app field or object at fault.
 import type { AppProject, GroupKind, ProjectDestination } from "../../model/appproject.js";
+import { redactUrl } from "../source/gitcli.js";
+import { canonicalRepoPattern, repoUrlProblem, tryCanonicalRepoUrl } from "../source/url.js";
 import { allowedByPatterns, globMatch, isDenyPattern, patternMatches } from "./glob.js";
 import { validateSyncWindows } from "./syncwindows.js";
 
@@ -48,12 +50,33 @@ export function placementOf(
   };
 }
 
-/** Repository URLs compare without a trailing `/` or `.git`, as Git itself treats them. */
-function normalizeRepo(url: string): string {
-  return url
-    .trim()
-    .replace(/\/+$/, "")
-    .replace(/\.git$/, "");
+/**
+ * Whether the project's `sourceRepos` let the app use `repoURL`. Both sides are in the one canonical
+ * form of engine/source/url.ts, so `…/probe/../demo.git`, `…/probe/%2e%2e/demo` (refused outright),
+ * `HTTPS://Host:443//org/x.git/` and `git@host:org/x` are each judged as the repository git would
+ * fetch. A deny (`!`) pattern also ignores case: most forges treat `Org/Secret` and `org/secret` as
+ * one repository, and a deny must not be dodged by spelling.
+ */
+export function repoPermitted(
+  patterns: readonly string[] | undefined,
+  repoURL: string,
+): { permitted: true } | { permitted: false; why?: string } {
+  const problem = repoUrlProblem(repoURL);
+  if (problem !== undefined) return { permitted: false, why: problem };
+  const url = tryCanonicalRepoUrl(repoURL) ?? "";
+  const list = patterns ?? [];
+  for (const p of list.filter(isDenyPattern)) {
+    if (globMatch(canonicalRepoPattern(p.slice(1)).toLowerCase(), url.toLowerCase())) return { permitted: false }; // prettier-ignore
+  }
+  const allowed = list.some((p) => !isDenyPattern(p) && globMatch(canonicalRepoPattern(p), url));
+  return allowed ? { permitted: true } : { permitted: false };
+}
+
+/** `sourceRepos` deny patterns Tether cannot read as a URL would deny nothing: the project is refused. */
+function sourceRepoProblems(patterns: readonly string[] | undefined): string[] {
+  return (patterns ?? [])
+    .filter((p) => isDenyPattern(p) && p !== "!*" && !/^[a-z][a-z0-9+.-]*:\/\//.test(canonicalRepoPattern(p.slice(1)))) // prettier-ignore
+    .map((p) => `spec.sourceRepos "${p}": a deny pattern must be a repository URL or glob (scheme://host/path or git@host:path)`); // prettier-ignore
 }
 
 function destinationMatches(rule: ProjectDestination, where: Placement): boolean {
@@ -106,7 +129,10 @@ export function kindPermitted(
 
 /** What in the project itself cannot be used (each message names the field). */
 export function validateProject(project: AppProject): string[] {
-  return validateSyncWindows(project.spec?.syncWindows);
+  return [
+    ...sourceRepoProblems(project.spec?.sourceRepos),
+    ...validateSyncWindows(project.spec?.syncWindows),
+  ];
 }
 
 /**
@@ -134,9 +160,13 @@ export function checkAdmission(input: {
   if (app.namespace !== input.systemNamespace && !allowedByPatterns(spec.sourceNamespaces, app.namespace)) {
     violations.push({ reason: "SourceNamespaceNotPermitted", message: `${where}: Applications in namespace ${app.namespace} are not permitted by spec.sourceNamespaces [${(spec.sourceNamespaces ?? []).join(", ")}]` }); // prettier-ignore
   }
-  const repos = (spec.sourceRepos ?? []).map((p) => (isDenyPattern(p) ? `!${normalizeRepo(p.slice(1))}` : normalizeRepo(p))); // prettier-ignore
-  if (!allowedByPatterns(repos, normalizeRepo(app.repoURL))) {
-    violations.push({ reason: "SourceNotPermitted", message: `${where}: spec.source.repoURL ${app.repoURL} is not permitted by spec.sourceRepos [${(spec.sourceRepos ?? []).join(", ")}]` }); // prettier-ignore
+  const repo = repoPermitted(spec.sourceRepos, app.repoURL);
+  if (!repo.permitted) {
+    // A refused URL may hold anything (controls, a password): shown cut, quoted and redacted.
+    const message = repo.why
+      ? `${where}: spec.source.repoURL ${JSON.stringify(redactUrl(String(app.repoURL).slice(0, 200)))} is not a valid repository URL: ${repo.why}` // prettier-ignore
+      : `${where}: spec.source.repoURL ${app.repoURL} is not permitted by spec.sourceRepos [${(spec.sourceRepos ?? []).join(", ")}]`; // prettier-ignore
+    violations.push({ reason: "SourceNotPermitted", message });
   }
   if (!destinationPermitted(spec.destinations, placement)) {
     violations.push({ reason: "DestinationNotPermitted", message: `${where}: destination ${describePlacement(placement)} (spec.destination) is not permitted by spec.destinations` }); // prettier-ignore

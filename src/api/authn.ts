@@ -33,6 +33,7 @@ import type {
   Action,
   AppRef,
   AuthDeps,
+  AuthRequest,
   Clock,
   Policy,
   RandomBytes,
@@ -65,6 +66,7 @@ import {
   MemoryRevocationStore,
   MIN_SESSION_KEY_BYTES,
   parsePolicyConfigMap,
+  readSessionCookie,
   sessionCookie,
   storeErrorStatus,
 } from "./auth/index.js";
@@ -88,6 +90,12 @@ export interface RequestAuth {
   via: "api-token" | "session-bearer" | "session-cookie";
   session?: SessionPayload;
   can(action: Action, app: AppRef): boolean;
+  /**
+   * The same credentials checked again now, with the RBAC policy of now: undefined once they no
+   * longer pass (revoked token, logged-out session, password changed, expired). Long-lived
+   * responses (the event stream) call it, so they end when the credential does.
+   */
+  recheck(): Promise<RequestAuth | undefined>;
 }
 
 declare module "hono" {
@@ -102,6 +110,13 @@ export interface ApiAuth {
   routes(app: OpenAPIHono): void;
   /** The initial admin password while its Secret exists (Argo CD style: read, never deleted here). */
   initialAdminPassword(): Promise<string | undefined>;
+  /**
+   * The caller of a route outside /api/v1 that serves more to a known caller (/metrics): undefined
+   * without credentials, "invalid" for credentials that do not pass.
+   */
+  identify(c: Context): Promise<RequestAuth | undefined | "invalid">;
+  /** `listener` runs whenever this process revokes credentials (logout, token revoked, password changed). */
+  onRevoked(listener: () => void): () => void;
 }
 
 export interface ApiAuthOptions {
@@ -295,37 +310,54 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
       // Sessions issued since the last change may be dated up to its cut-off (see startSession): a
       // change within that same second must cut after them too, so never before the old cut-off.
       adminMtime = Math.max(mtime, adminCutoff() ?? mtime, adminMtime ?? mtime);
+      revoked();
     },
+    credentialsRevoked: () => revoked(),
     clientIp,
     log,
   };
+
+  type Checked = { ok: true; auth: RequestAuth } | { ok: false; status: 401 | 403 };
+  const authenticate = async (request: AuthRequest): Promise<Checked> => {
+    await refreshAdminMtime();
+    const result = await authenticateRequest(request, deps);
+    if (!result.ok) return { ok: false, status: result.status };
+    const current = await policy();
+    return {
+      ok: true,
+      auth: {
+        subject: result.subject,
+        via: result.via,
+        ...(result.via !== "api-token" ? { session: result.session } : {}),
+        can: (action, app) => can(current, result.subject, action, app),
+        recheck: async () => {
+          // A read (no CSRF token needed): the question is only whether the credential still holds.
+          const again = await authenticate({ ...request, method: "GET" });
+          return again.ok ? again.auth : undefined;
+        },
+      },
+    };
+  };
+  const requestOf = (c: Context): AuthRequest => ({
+    method: c.req.method,
+    authorization: c.req.header("authorization"),
+    cookie: c.req.header("cookie"),
+    csrfToken: c.req.header(CSRF_HEADER),
+  });
+  const revokedListeners = new Set<() => void>();
+  const revoked = () => revokedListeners.forEach((listener) => listener());
 
   const middleware: MiddlewareHandler = async (c, next) => {
     // Logging in needs no credential (it is rate-limited instead), nor do the SSO login routes.
     if (c.req.method === "POST" && c.req.path === SESSION_PATH) return next();
     if (c.req.method === "GET" && PUBLIC_GET_ROUTES.has(c.req.path)) return next();
-    await refreshAdminMtime();
-    const result = await authenticateRequest(
-      {
-        method: c.req.method,
-        authorization: c.req.header("authorization"),
-        cookie: c.req.header("cookie"),
-        csrfToken: c.req.header(CSRF_HEADER),
-      },
-      deps,
-    );
+    const result = await authenticate(requestOf(c));
     if (!result.ok) {
       return result.status === 401
         ? unauthorized(c, 401, "authentication required")
         : unauthorized(c, 403, `missing or invalid ${CSRF_HEADER} header`);
     }
-    const current = await policy();
-    c.set("tetherAuth", {
-      subject: result.subject,
-      via: result.via,
-      ...(result.via !== "api-token" ? { session: result.session } : {}),
-      can: (action, app) => can(current, result.subject, action, app),
-    });
+    c.set("tetherAuth", result.auth);
     await next();
   };
 
@@ -368,6 +400,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
       if (!auth) throw new HttpError(401, "authentication required");
       if (!auth.session) throw new HttpError(400, "an API token is not a session: revoke the token instead");
       await revocations.revoke(auth.session.sid, auth.session.exp);
+      revoked();
       c.header("Set-Cookie", clearSessionCookie({ secure }));
       return c.json({ loggedOut: auth.subject.user });
     });
@@ -382,6 +415,16 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     routes,
     async initialAdminPassword() {
       return (await store.read(INITIAL_ADMIN_PASSWORD_SECRET))?.data.password;
+    },
+    async identify(c) {
+      const request = requestOf(c);
+      if (request.authorization === undefined && readSessionCookie(request.cookie, secure) === undefined) return undefined; // prettier-ignore
+      const result = await authenticate({ ...request, method: "GET" });
+      return result.ok ? result.auth : "invalid";
+    },
+    onRevoked(listener) {
+      revokedListeners.add(listener);
+      return () => revokedListeners.delete(listener);
     },
   };
 }

@@ -72,6 +72,9 @@ export function clusterViewsOf(secrets: readonly V1Secret[]): ClusterView[] {
 export interface ClusterClients {
   readonly clients: KubeClients;
   readonly resources: ResourceClient;
+  /** The cluster's API server URL and name, both filled in (a project may match either). */
+  readonly server: string;
+  readonly name: string;
 }
 
 export class ClusterSource {
@@ -91,7 +94,8 @@ export class ClusterSource {
     const name = destination?.name ?? "";
     const localServer = [IN_CLUSTER_SERVER, `${IN_CLUSTER_SERVER}:443`, ...(this.options.localServers ?? []).map(normalizeServer)].includes(server); // prettier-ignore
     if ((!server || localServer) && (!name || name === IN_CLUSTER_NAME)) {
-      return { clients: this.clients, resources: this.options.resources ?? new ResourceClient(this.clients) };
+      const resources = this.options.resources ?? new ResourceClient(this.clients);
+      return { clients: this.clients, resources, server: IN_CLUSTER_SERVER, name: IN_CLUSTER_NAME };
     }
     for (const secret of await this.secrets()) {
       const parsed = parseClusterSecret(secret);
@@ -100,7 +104,7 @@ export class ClusterSource {
       let found = this.remote.get(key);
       if (!found) {
         const clients = kubeClients(kubeConfigForCluster(parsed.cluster));
-        found = { clients, resources: new ResourceClient(clients) };
+        found = { clients, resources: new ResourceClient(clients), server: parsed.cluster.server, name: parsed.cluster.name }; // prettier-ignore
         this.remote.set(key, found);
       }
       return found;

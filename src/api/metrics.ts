@@ -95,6 +95,35 @@ export function registerAppStatusMetrics(
   });
 }
 
+/** One label's value in a sample line, unescaped (the exposition format escapes \\, \" and \n). */
+const LABEL = /([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
+const unescapeLabel = (value: string) => value.replace(/\\(.)/g, (_, c: string) => (c === "n" ? "\n" : c));
+
+/**
+ * The exposition text without the series of apps the caller may not see. A series is an app's
+ * when it carries both a `namespace` and a `name` label (tether_app_info, the sync and health
+ * gauges, tether_sync_total, and any per-app metric added later): no per-app metric can slip out
+ * by being forgotten in a list. HELP/TYPE lines name no app and stay. Pure.
+ */
+export function withoutHiddenApps(
+  text: string,
+  visible: (namespace: string, name: string) => boolean,
+): string {
+  return text
+    .split("\n")
+    .filter((line) => {
+      if (line.startsWith("#")) return true;
+      const open = line.indexOf("{");
+      if (open < 0) return true;
+      const labels = new Map<string, string>();
+      for (const match of line.slice(open).matchAll(LABEL)) labels.set(match[1] ?? "", unescapeLabel(match[2] ?? "")); // prettier-ignore
+      const namespace = labels.get("namespace");
+      const name = labels.get("name");
+      return namespace === undefined || name === undefined || visible(namespace, name);
+    })
+    .join("\n");
+}
+
 /** What the controller records; created on an injected registry (the API's, in local mode). */
 export interface ControllerMetrics {
   /** Seconds per reconcile by result (ok|error). Per-app labels stay off: histograms multiply series. */

@@ -22,6 +22,7 @@ import {
   ErrorBodySchema,
   EventViewSchema,
   HistoryEntrySchema,
+  DeleteResponseSchema,
   ResourceTreeSchema,
   RollbackRequestSchema,
   SyncRequestSchema,
@@ -54,7 +55,7 @@ export function documentRoutes(app: OpenAPIHono): void {
   add("post", "/api/v1/applications", "Create an application", { request: body(ApplicationWriteSchema), responses: { 201: json(ApplicationDetailSchema) } }); // prettier-ignore
   add("get", A, "Get an application", { request: { params: appParams }, responses: { 200: json(ApplicationDetailSchema) } }); // prettier-ignore
   add("put", A, "Update an application", { request: { params: appParams, ...body(ApplicationWriteSchema) }, responses: { 200: json(ApplicationDetailSchema) } }); // prettier-ignore
-  add("delete", A, "Delete an application", { request: { params: appParams, query: z.object({ cascade: z.enum(["true", "false"]).optional() }) }, responses: { 202: { description: "Deletion requested" } } }); // prettier-ignore
+  add("delete", A, "Delete an application", { request: { params: appParams, query: z.object({ cascade: z.enum(["true", "false"]).optional() }) }, responses: { 200: json(DeleteResponseSchema, "Deleted: the application is gone"), 202: json(DeleteResponseSchema, "Deleting: the cascade (or another finalizer) is still at work") } }); // prettier-ignore
   add("post", `${A}/refresh`, "Refresh (re-read Git)", { request: { params: appParams, query: z.object({ type: z.enum(["normal", "hard"]).optional() }) }, responses: { 202: json(ActionResponseSchema) } }); // prettier-ignore
   add("post", `${A}/sync`, "Sync, or preview with dryRun", { request: { params: appParams, ...body(SyncRequestSchema) }, responses: { 200: json(DiffResponseSchema, "dryRun: the diff"), 202: json(ActionResponseSchema) } }); // prettier-ignore
   add("post", `${A}/rollback`, "Roll back to a history entry, or cancel", { request: { params: appParams, ...body(RollbackRequestSchema) }, responses: { 202: json(ActionResponseSchema) } }); // prettier-ignore

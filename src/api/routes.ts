@@ -11,14 +11,16 @@ import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kub
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
 import type { KnownCluster } from "../model/validate.js";
-import type { ClusterClients } from "./clusters.js";
 import type { Action } from "./auth/rbac.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
+import type { LiveReads } from "./live.js";
+import { metadataWrite } from "./requests.js";
 import type { ApplicationStore } from "./store.js";
 import { podsOf, TreeBuilder } from "./tree.js";
 import type {
   ActionResponse,
+  DeleteResponse,
   DiffResponse,
   EventView,
   ResourceDiff,
@@ -39,8 +41,11 @@ export interface RouteDeps {
   localServers: readonly string[];
   /** The clusters of cluster Secrets, which a destination may name besides in-cluster. */
   knownClusters: () => Promise<readonly KnownCluster[]>;
-  /** The clients of the app's destination cluster: its live objects, tree and logs are read there. */
-  clusterOf: (app: Application) => Promise<ClusterClients>;
+  /**
+   * The app's live reads, limited to what its project permits (LiveScopeSource.of): every live
+   * object behind the detail, diff, tree and logs is read through it, on the app's destination cluster.
+   */
+  liveOf: (app: Application) => Promise<LiveReads>;
   desired?: DesiredSource;
 }
 
@@ -77,6 +82,30 @@ async function authorized(c: Context, store: ApplicationStore, action: Action): 
   return application;
 }
 
+/**
+ * The labels and annotations an API write stores (requests.ts): 403 naming the field for a request
+ * annotation whose right the caller lacks (in the app's current and new project), or for a change
+ * to Tether's own marks.
+ */
+function checkedWrite(
+  c: Context,
+  current: Application | undefined,
+  input: Application,
+): { labels: Record<string, string>; annotations: Record<string, string> } {
+  const write = metadataWrite(current?.metadata, input.metadata);
+  const mark = write.marks[0];
+  if (mark) throw new HttpError(403, `${mark} is written by Tether only and cannot be set or changed through the API`, mark); // prettier-ignore
+  const auth = c.get("tetherAuth");
+  const refs = [appRef(input), ...(current ? [appRef(current)] : [])];
+  for (const { key, right } of write.requests) {
+    if (auth && !refs.every((ref) => auth.can(right, ref))) {
+      const ref = appRef(input);
+      throw new HttpError(403, `${auth.subject.user} may not ${right} application ${ref.namespace}/${ref.name}: annotation ${key} asks for a ${right === "get" ? "refresh" : right}`, `metadata.annotations.${key}`); // prettier-ignore
+    }
+  }
+  return { labels: write.labels, annotations: write.annotations };
+}
+
 function params(c: Context): { namespace: string; name: string } {
   return { namespace: c.req.param("namespace") ?? "", name: c.req.param("name") ?? "" };
 }
@@ -108,10 +137,11 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     if (auth && !auth.can("create", appRef(input))) {
       throw new HttpError(403, `${auth.subject.user} may not create application ${input.metadata.namespace}/${input.metadata.name} in project ${appRef(input).project}`); // prettier-ignore
     }
-    return c.json(detailOf(await store.create(input)), 201);
+    const write = checkedWrite(c, undefined, input);
+    return c.json(detailOf(await store.create({ ...input, metadata: { ...input.metadata, ...write } })), 201);
   });
 
-  app.get(APP, async (c) => c.json(detailOf(await authorized(c, store, "get"))));
+  app.get(APP, async (c) => c.json(await scopedDetailOf(deps, await authorized(c, store, "get"))));
 
   app.put(APP, async (c) => {
     const { namespace, name } = params(c);
@@ -119,13 +149,15 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     if (input.metadata.name !== name || input.metadata.namespace !== namespace) {
       throw new HttpError(422, `metadata.name/namespace must match the URL (${namespace}/${name})`, "metadata.name"); // prettier-ignore
     }
-    await authorized(c, store, "update");
+    const current = await authorized(c, store, "update");
     // Moving it to another project needs `update` there too.
     const auth = c.get("tetherAuth");
     if (auth && !auth.can("update", appRef(input))) {
       throw new HttpError(403, `${auth.subject.user} may not update application ${namespace}/${name} in project ${appRef(input).project}`); // prettier-ignore
     }
-    return c.json(detailOf(await store.replace(input)));
+    const write = checkedWrite(c, current, input);
+    const replaced = await store.replace({ ...input, metadata: { ...input.metadata, ...write } }, current);
+    return c.json(await scopedDetailOf(deps, replaced));
   });
 
   app.delete(APP, async (c) => {
@@ -135,8 +167,10 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
       throw new HttpError(400, `cascade must be true or false, not "${cascade}"`, "cascade");
     }
     await authorized(c, store, "delete");
-    await store.remove(namespace, name, cascade !== "false");
-    return c.json({ deleted: `${namespace}/${name}`, cascade: cascade !== "false" }, 202);
+    // The answer says what is true now: 200 gone, 202 still being deleted (a finalizer at work).
+    const state = await store.remove(namespace, name, cascade !== "false");
+    const body: DeleteResponse = { deleted: `${namespace}/${name}`, cascade: cascade !== "false", state };
+    return c.json(body, state === "Deleted" ? 200 : 202);
   });
 
   app.post(`${APP}/refresh`, async (c) => {
@@ -167,8 +201,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
 
   app.get(`${APP}/resource-tree`, async (c) => {
     const application = await authorized(c, store, "get");
-    const cluster = await deps.clusterOf(application);
-    const nodes = await new TreeBuilder(cluster.clients, cluster.resources).build(application);
+    const nodes = await new TreeBuilder(await deps.liveOf(application)).build(application);
     return c.json({ nodes });
   });
 
@@ -214,23 +247,23 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     if (!Number.isInteger(tailLines) || tailLines < 1 || tailLines > 10_000) {
       throw new HttpError(400, "tailLines must be an integer from 1 to 10000", "tailLines");
     }
-    const cluster = await deps.clusterOf(application);
-    const tree = await new TreeBuilder(cluster.clients, cluster.resources).build(application);
+    // Only a pod of the app's tree, which holds only what its project permits (the same 403 for a
+    // pod elsewhere and a pod that does not exist: no existence oracle).
+    const live = await deps.liveOf(application);
+    const tree = await new TreeBuilder(live).build(application);
     const pods = [...podsOf(tree)].filter((p) => p.endsWith(`/${pod}`) && (!podNamespace || p === `${podNamespace}/${pod}`)); // prettier-ignore
     const found = pods[0];
     if (!found) throw new HttpError(403, `pod ${pod} is not part of application ${namespace}/${name}`, "pod");
     const container = c.req.query("container");
+    const podNs = found.slice(0, found.indexOf("/"));
+    let text: string;
     try {
-      const text = await cluster.clients.core.readNamespacedPodLog({
-        name: pod,
-        namespace: found.slice(0, found.indexOf("/")),
-        tailLines,
-        ...(container ? { container } : {}),
-      });
-      return c.text(text);
+      text = await live.podLog({ namespace: podNs, name: pod, tailLines, ...(container ? { container } : {}) }); // prettier-ignore
     } catch (error) {
+      if (error instanceof HttpError) throw error;
       throw new HttpError(502, `logs of pod ${pod}: ${errorMessage(error)}`);
     }
+    return c.text(text);
   });
 }
 
@@ -260,41 +293,57 @@ export function rollbackAnnotationValue(application: Application, request: Rollb
   return String(request.id);
 }
 
-/** Per-resource diff from status plus the live object, normalized and with Secret values redacted. */
+/**
+ * The detail view with what the app's project refuses withheld (see detailOf): deciding needs only
+ * discovery and the project, never a read of the objects. Exported for the CLI's kubeconfig mode.
+ */
+export async function scopedDetailOf(
+  deps: Pick<RouteDeps, "liveOf">,
+  application: Application,
+): Promise<ReturnType<typeof detailOf>> {
+  const resources = application.status?.resources ?? [];
+  if (resources.length === 0) return detailOf(application);
+  const live = await deps.liveOf(application);
+  const decisions = new Map(
+    await Promise.all(resources.map(async (r) => [r, await live.decide(r)] as const)),
+  );
+  return detailOf(application, (r) => {
+    const decision = decisions.get(r);
+    return decision && !decision.permitted ? decision.message : undefined;
+  });
+}
+
+/**
+ * Per-resource diff from status plus the live object, normalized and with Secret values redacted.
+ * An object the app's project refuses is listed (whatever its status, so the list itself says
+ * nothing about it) with "not permitted", and neither side of it is shown.
+ */
 export async function diffOf(
-  deps: Pick<RouteDeps, "store" | "clusterOf" | "desired">,
+  deps: Pick<RouteDeps, "store" | "liveOf" | "desired">,
   namespace: string,
   name: string,
 ): Promise<DiffResponse> {
   const application = await deps.store.get(namespace, name);
-  const cluster = await deps.clusterOf(application);
+  const live = await deps.liveOf(application);
   const resources: ResourceDiff[] = [];
   for (const r of application.status?.resources ?? []) {
-    if (r.status !== "OutOfSync") continue;
-    const version = r.version ?? "v1";
-    const apiVersion = r.group ? `${r.group}/${version}` : version;
-    let liveYaml: string | undefined;
-    try {
-      const live = await cluster.resources.read({
-        apiVersion,
-        kind: r.kind,
-        namespace: r.namespace,
-        name: r.name,
-      });
-      if (live) {
-        const [masked] = maskSecretValues(normalizeForDiff(live as unknown as JsonObject), undefined);
-        liveYaml = stringify(masked);
-      }
-    } catch {
-      liveYaml = undefined;
+    const ref = { group: r.group, kind: r.kind, ...(r.namespace ? { namespace: r.namespace } : {}), name: r.name }; // prettier-ignore
+    const decision = await live.decide(r);
+    if (!decision.permitted) {
+      resources.push({ ...ref, status: "Unknown", fields: [], message: decision.message, permitted: false });
+      continue;
     }
+    if (r.status !== "OutOfSync") continue;
+    const read = await live.managed(r);
+    if (read.state === "refused") {
+      resources.push({ ...ref, status: "Unknown", fields: [], message: read.message, permitted: false });
+      continue;
+    }
+    const liveYaml = read.state === "live" ? stringify(maskedSecret(normalizeForDiff(read.object as unknown as JsonObject))) : undefined; // prettier-ignore
     const desired = deps.desired?.({ group: r.group, kind: r.kind, namespace: r.namespace, name: r.name });
-    const [maskedDesired] = desired ? maskSecretValues(desired, undefined) : [undefined];
+    const maskedDesired = desired ? maskedSecret(desired) : undefined;
     resources.push({
-      group: r.group,
-      kind: r.kind,
-      ...(r.namespace ? { namespace: r.namespace } : {}),
-      name: r.name,
+      ...ref,
       status: r.status,
       fields: r.diff ?? [],
       ...(liveYaml !== undefined ? { liveYaml } : {}),
@@ -307,4 +356,9 @@ export async function diffOf(
     resources,
     note: deps.desired ? DIFF_NOTE : DIFF_NOTE_LIVE_ONLY,
   };
+}
+
+/** One Secret masked on its own (every value hidden): the only way an object leaves for a diff view. */
+function maskedSecret(object: JsonObject): JsonObject {
+  return maskSecretValues(object, undefined)[0] ?? object;
 }

@@ -4,7 +4,8 @@
 // Authentication goes in ONE place: the `auth` option (authn.ts: createApiAuth) brings a middleware
 // run before every /api/v1/* route (the data and action routes) and the /api/v1/session routes; the
 // handlers authorize per application through `authorize` (routes.ts). /api/webhook authenticates by forge signature instead; /healthz,
-// /metrics and /api/openapi.json stay open (put /metrics behind auth too if it must be). Every other
+// /metrics and /api/openapi.json stay open, but /metrics names an app only to a caller whose
+// credentials may `get` it (publicAppMetrics: to anyone). Every other
 // GET path serves the built web UI (static.ts): its files, or index.html for its routes.
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
@@ -19,9 +20,10 @@ import { ResourceClient } from "../kube/resources.js";
 import type { ApiAuth } from "./authn.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
-import { createApiMetrics } from "./metrics.js";
+import { createApiMetrics, withoutHiddenApps } from "./metrics.js";
 import { documentRoutes, OPENAPI_CONFIG, OPENAPI_PATH } from "./openapi.js";
 import { ClusterSource, registerClusterRoutes } from "./clusters.js";
+import { LiveScopeSource } from "./live.js";
 import { registerApplicationRoutes } from "./routes.js";
 import { type InProcessController, webhookTargets } from "./appindex.js";
 import { ApplicationStore } from "./store.js";
@@ -38,7 +40,10 @@ export interface ApiOptions {
   clients: KubeClients;
   /** The Applications namespace served; every namespace when unset. */
   namespace?: string;
-  /** Tether's system namespace, where cluster Secrets live (tether-system by default). */
+  /**
+   * Tether's system namespace, where cluster Secrets and AppProjects live (tether-system by
+   * default): an app's live objects are read only as far as its AppProject there permits.
+   */
   systemNamespace?: string;
   webhookSecrets?: WebhookSecrets;
   /** Webhook burst coalescing; quietMs 0 refreshes within the request. Default 500 ms / 5 s. */
@@ -48,6 +53,13 @@ export interface ApiOptions {
    * with every right: only for tests of non-auth behaviour, never for a listening product.
    */
   auth: ApiAuth | false;
+  /**
+   * Per-app series (app name, project, sync, health) on /metrics for callers without credentials.
+   * Off by default: with auth on, only a caller with credentials gets them, for the apps it may
+   * `get`. Turn on where /metrics is reachable by the operators' scraper only (Argo CD's and
+   * Flux's controllers serve theirs so, on a port of their own).
+   */
+  publicAppMetrics?: boolean;
   /** The metrics registry (pass one to also register controller metrics on it); a fresh one by default. */
   registry?: Registry;
   /** API servers besides kubernetes.default.svc that mean "this cluster" (validateApplication). */
@@ -55,6 +67,11 @@ export interface ApiOptions {
   /** Aborting ends every open event stream and the webhook timer. */
   signal?: AbortSignal;
   heartbeatMs?: number;
+  /**
+   * How often an open event stream checks its credential again (default 5 s); a revocation in this
+   * process is seen at once, this bounds the delay for one on another replica or an expiry.
+   */
+  streamRecheckMs?: number;
   /** Monotonic milliseconds for webhook coalescing. */
   now?: () => number;
   log?: (line: string) => void;
@@ -124,9 +141,19 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   app.notFound((c) => c.json(new HttpError(404, `no route ${c.req.method} ${c.req.path}`).body(), 404));
 
   app.get("/healthz", (c) => c.text("ok"));
-  app.get("/metrics", async (c) =>
-    c.body(await metrics.registry.metrics(), 200, { "content-type": metrics.registry.contentType }),
-  );
+  // Per-app series name apps: shown to a caller with credentials only for the apps they may `get`
+  // (RBAC, as the list), to an anonymous scraper only with publicAppMetrics; the rest is for all.
+  app.get("/metrics", async (c) => {
+    let text = await metrics.registry.metrics();
+    if (options.auth && !options.publicAppMetrics) {
+      const auth = await options.auth.identify(c);
+      if (auth === "invalid") return c.json(new HttpError(401, "authentication required").body(), 401, { "WWW-Authenticate": 'Bearer realm="tether"' }); // prettier-ignore
+      const visible = new Set<string>();
+      if (auth) for (const a of await store.list()) if (auth.can("get", appRef(a))) visible.add(`${a.metadata.namespace ?? ""}/${a.metadata.name}`); // prettier-ignore
+      text = withoutHiddenApps(text, (namespace, name) => visible.has(`${namespace}/${name}`));
+    }
+    return c.body(text, 200, { "content-type": metrics.registry.contentType });
+  });
   app.post("/api/webhook", async (c) =>
     c.json(
       await handleWebhook({
@@ -145,19 +172,28 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     options.auth.routes(app);
   }
 
-  app.get("/api/v1/stream", (c) =>
-    applicationStream(c, {
+  const apiAuth = options.auth;
+  app.get("/api/v1/stream", (c) => {
+    const caller = c.get("tetherAuth");
+    return applicationStream(c, {
       clients,
       resources,
       ...(options.namespace ? { namespace: options.namespace } : {}),
       heartbeatMs: options.heartbeatMs ?? 15_000,
       closing,
-      // Only what the caller may `get`, exactly as the list (no auth: everything).
-      filter: (application) => c.get("tetherAuth")?.can("get", appRef(application)) ?? !options.auth,
-    }),
-  );
-  const clusters = new ClusterSource(clients, options.systemNamespace ?? "tether-system", { localServers: options.localServers ?? [], resources }); // prettier-ignore
-  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], desired: options.desired, knownClusters: () => clusters.known(), clusterOf: (a) => clusters.clientsFor(a.spec?.destination) }); // prettier-ignore
+      // Only what the caller may `get`, exactly as the list (no auth: everything), by the rights of
+      // the stream's last credential check: it ends when the credential is revoked (stream.ts).
+      visible: (application, auth) => (apiAuth ? (auth?.can("get", appRef(application)) ?? false) : true),
+      ...(apiAuth && caller
+        ? { auth: { current: caller, onRevoked: (listener) => apiAuth.onRevoked(listener), recheckMs: options.streamRecheckMs ?? 5_000 } } // prettier-ignore
+        : {}),
+    });
+  });
+  const systemNamespace = options.systemNamespace ?? "tether-system";
+  const clusters = new ClusterSource(clients, systemNamespace, { localServers: options.localServers ?? [], resources }); // prettier-ignore
+  // Live reads for an app are limited to what its project permits (live.ts, scope.ts).
+  const live = new LiveScopeSource({ clients, systemNamespace, localServers: options.localServers ?? [], clusterOf: (a) => clusters.clientsFor(a.spec?.destination) }); // prettier-ignore
+  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], desired: options.desired, knownClusters: () => clusters.known(), liveOf: (a) => live.of(a) }); // prettier-ignore
   registerClusterRoutes(app, clusters);
 
   documentRoutes(app);

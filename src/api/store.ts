@@ -66,10 +66,13 @@ export class ApplicationStore {
     }
   }
 
-  /** Replaces spec, labels and annotations; keeps status, finalizers and the controller's request annotations. */
-  async replace(app: Application): Promise<Application> {
+  /**
+   * Replaces spec, labels and annotations; keeps status and finalizers. `current` is the object the
+   * caller already read (and decided the labels and annotations from: requests.ts), else read here.
+   */
+  async replace(app: Application, current?: Application): Promise<Application> {
     const namespace = app.metadata.namespace ?? "";
-    const current = await this.get(namespace, app.metadata.name);
+    current ??= await this.get(namespace, app.metadata.name);
     const body: Application = {
       ...current,
       metadata: {
@@ -116,14 +119,25 @@ export class ApplicationStore {
     return this.patchMetadata(namespace, name, { annotations });
   }
 
-  /** Deletes the app; `cascade` decides first whether its resources go with it (the finalizer). */
-  async remove(namespace: string, name: string, cascade: boolean): Promise<void> {
+  /**
+   * Deletes the app; `cascade` decides first whether its resources go with it (the finalizer).
+   * Answers what is true afterwards: `Deleted` (gone) or `Deleting` (a finalizer still holds it). An
+   * app already being deleted is not deleted again: switching its cascade off (the way out of a
+   * stuck cascade) removes it at once; switching cascade on is refused (a deleting object takes no
+   * new finalizer).
+   */
+  async remove(namespace: string, name: string, cascade: boolean): Promise<"Deleted" | "Deleting"> {
+    let deleting = false;
     // The finalizer edit is guarded by resourceVersion; the controller writes the app's status all the
     // time, so a conflict means "read again and redo the edit" (client-go's RetryOnConflict).
     for (let attempt = 1; ; attempt++) {
       const app = await this.get(namespace, name);
+      deleting = app.metadata.deletionTimestamp !== undefined;
       const finalizers = app.metadata.finalizers ?? [];
       if (cascade === finalizers.includes(CASCADE_FINALIZER)) break;
+      if (cascade && deleting) {
+        throw new HttpError(409, `application ${namespace}/${name} is already being deleted without cascade: its resources are kept; cascade cannot be turned on now`, "cascade"); // prettier-ignore
+      }
       const next = cascade
         ? [...finalizers, CASCADE_FINALIZER]
         : finalizers.filter((f) => f !== CASCADE_FINALIZER);
@@ -134,14 +148,29 @@ export class ApplicationStore {
         });
         break;
       } catch (error) {
+        // Gone between the read and the patch (e.g. its last finalizer went): what was asked for.
+        if (error instanceof HttpError && error.status === 404) return "Deleted";
         if (!(error instanceof HttpError && error.status === 409) || attempt >= 5) throw error;
       }
     }
+    if (!deleting) {
+      try {
+        await this.clients.custom.deleteNamespacedCustomObject({ ...base, namespace, name });
+      } catch (error) {
+        // It existed a moment ago (read above): gone is what the caller asked for, not "not found".
+        if (errorStatus(error) !== 404) throw fromKube(error);
+      }
+    }
+    return (await this.exists(namespace, name)) ? "Deleting" : "Deleted";
+  }
+
+  private async exists(namespace: string, name: string): Promise<boolean> {
     try {
-      await this.clients.custom.deleteNamespacedCustomObject({ ...base, namespace, name });
+      await this.get(namespace, name);
+      return true;
     } catch (error) {
-      if (errorStatus(error) === 404) throw new HttpError(404, `application ${namespace}/${name} not found`);
-      throw fromKube(error);
+      if (error instanceof HttpError && error.status === 404) return false;
+      throw error;
     }
   }
 }

@@ -1,13 +1,12 @@
 // The resource tree of an app: what its status lists as managed, plus the children found live by
 // ownerReferences (Deployment → ReplicaSet → Pod, StatefulSet/DaemonSet/Job → Pod, CronJob → Job),
-// each with the health the engine computes from the live object.
+// each with the health the engine computes from the live object. Only what the app's project
+// permits is read (LiveReads): a refused object is a node with "not permitted" and no children.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { KubeClients } from "../kube/client.js";
-import type { ResourceClient } from "../kube/resources.js";
-import { collectionPath } from "../kube/resources.js";
 import { resourceHealth } from "../engine/health/index.js";
 import type { KubeObject } from "../engine/health/index.js";
 import type { Application, ResourceStatus } from "../model/application.js";
+import type { LiveReads } from "./live.js";
 import type { ResourceNode } from "./types.js";
 
 /** Kinds whose children the tree looks up live; keyed `group/kind`. */
@@ -49,36 +48,15 @@ function nodeOf(
 }
 
 export class TreeBuilder {
-  private readonly listed = new Map<string, Promise<KubernetesObject[]>>();
-
-  constructor(
-    private readonly clients: KubeClients,
-    private readonly resources: ResourceClient,
-  ) {}
-
-  /** One list per (kind, namespace) per tree, shared by every parent that asks. */
-  private listIn(apiVersion: string, kind: string, namespace: string): Promise<KubernetesObject[]> {
-    const key = `${apiVersion}/${kind}/${namespace}`;
-    let found = this.listed.get(key);
-    if (!found) {
-      found = this.resources.info(apiVersion, kind).then(async (info) => {
-        const list = await this.clients.raw.request<{ items: KubernetesObject[] }>({
-          method: "GET",
-          path: collectionPath(info, namespace),
-        });
-        return list.items.map((item) => ({ ...item, apiVersion, kind }));
-      });
-      this.listed.set(key, found);
-    }
-    return found;
-  }
+  /** Every read goes through `live`: refused objects are named, never read; children only in permitted namespaces. */
+  constructor(private readonly live: LiveReads) {}
 
   private async children(node: ResourceNode, depth: number): Promise<ResourceNode[]> {
     const kinds = CHILD_KINDS[`${node.group}/${node.kind}`];
     if (!kinds || !node.uid || !node.namespace || depth >= MAX_DEPTH) return [];
     const result: ResourceNode[] = [];
     for (const child of kinds) {
-      const items = await this.listIn(child.apiVersion, child.kind, node.namespace);
+      const items = await this.live.listIn(child.apiVersion, child.kind, node.namespace);
       for (const item of items) {
         if (!item.metadata?.ownerReferences?.some((ref) => ref.uid === node.uid)) continue;
         const childNode = nodeOf(item, { ...groupOf(child.apiVersion), kind: child.kind, name: "" });
@@ -91,22 +69,17 @@ export class TreeBuilder {
 
   private async managedNode(resource: ResourceStatus): Promise<ResourceNode> {
     const version = resource.version ?? "v1";
-    const apiVersion = resource.group ? `${resource.group}/${version}` : version;
     const fallback = { group: resource.group, version, kind: resource.kind, name: resource.name, ...(resource.namespace ? { namespace: resource.namespace } : {}) }; // prettier-ignore
-    let live: KubernetesObject | undefined;
-    try {
-      live = await this.resources.read({
-        apiVersion,
-        kind: resource.kind,
-        namespace: resource.namespace,
-        name: resource.name,
-      });
-    } catch {
-      live = undefined; // an unknown kind or a failed read shows as Missing rather than failing the tree
+    const read = await this.live.managed(resource);
+    if (read.state === "refused") {
+      // Named only: its sync and health are the controller's view of an object this app may not see.
+      return { ...fallback, health: { status: "Unknown", message: read.message }, sync: "Unknown", permitted: false, children: [] }; // prettier-ignore
     }
-    const node: ResourceNode = live
-      ? nodeOf(live, fallback)
-      : { ...fallback, health: resourceHealth(undefined), children: [] };
+    // An unknown kind or a failed read shows as Missing rather than failing the tree.
+    const node: ResourceNode =
+      read.state === "live"
+        ? nodeOf(read.object, fallback)
+        : { ...fallback, health: resourceHealth(undefined), children: [] };
     node.sync = resource.status;
     node.children = await this.children(node, 1);
     return node;

@@ -65,6 +65,8 @@ export const ResourceStatusSchema = z
     health: HealthStatusSchema.optional(),
     message: z.string().optional(),
     diff: z.array(z.string()).optional(),
+    /** false: the app's project refuses this object; its sync, health and diff are withheld (message says why). */
+    permitted: z.literal(false).optional(),
   })
   .openapi("ResourceStatus");
 
@@ -193,6 +195,12 @@ export const ActionResponseSchema = z
   .openapi("ActionResponse");
 export type ActionResponse = z.infer<typeof ActionResponseSchema>;
 
+/** DELETE of an application: `Deleted` (gone, 200) or `Deleting` (a finalizer is at work, 202). */
+export const DeleteResponseSchema = z
+  .object({ deleted: z.string(), cascade: z.boolean(), state: z.enum(["Deleted", "Deleting"]) })
+  .openapi("DeleteResponse");
+export type DeleteResponse = z.infer<typeof DeleteResponseSchema>;
+
 export const ResourceDiffSchema = z
   .object({
     group: z.string(),
@@ -207,6 +215,8 @@ export const ResourceDiffSchema = z
     /** What a sync would make the object (the controller's last dry-run), normalized the same way. */
     desiredYaml: z.string().optional(),
     message: z.string().optional(),
+    /** false: the app's project refuses this object: named only, never read (message says why). */
+    permitted: z.literal(false).optional(),
   })
   .openapi("ResourceDiff");
 export type ResourceDiff = z.infer<typeof ResourceDiffSchema>;
@@ -226,6 +236,8 @@ export interface ResourceNode {
   health: { status: z.infer<typeof HealthStatusCode>; message?: string };
   /** Sync status for resources the app manages; undefined for children found live. */
   sync?: z.infer<typeof SyncStatusCode>;
+  /** false: the app's project refuses this object, so it is named only, never read (health.message says why). */
+  permitted?: false;
   children: ResourceNode[];
 }
 export const ResourceNodeSchema: z.ZodType<ResourceNode> = z
@@ -239,6 +251,7 @@ export const ResourceNodeSchema: z.ZodType<ResourceNode> = z
       uid: z.string().optional(),
       health: HealthStatusSchema,
       sync: SyncStatusCode.optional(),
+      permitted: z.literal(false).optional(),
       children: z.array(ResourceNodeSchema),
     }),
   )

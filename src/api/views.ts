@@ -1,5 +1,5 @@
 // Application → API views (summary, detail). Pure.
-import type { Application } from "../model/application.js";
+import type { Application, ResourceStatus } from "../model/application.js";
 import type { ApplicationDetail, ApplicationSummary } from "./types.js";
 
 export function summaryOf(app: Application): ApplicationSummary {
@@ -32,8 +32,22 @@ function destinationOf(d: {
   };
 }
 
-export function detailOf(app: Application): ApplicationDetail {
+/**
+ * The detail view. `refusedOf` names the resources the app's project refuses (LiveReads.decide):
+ * those keep their name, but the sync, health and diff the controller computed from the live object
+ * are withheld, so the API never answers what an object outside the project looks like.
+ */
+export function detailOf(
+  app: Application,
+  refusedOf: (resource: ResourceStatus) => string | undefined = () => undefined,
+): ApplicationDetail {
   const status = app.status ?? {};
+  const resources = (status.resources ?? []).map((r) => {
+    const refused = refusedOf(r);
+    if (refused === undefined) return r;
+    const { health: _health, diff: _diff, ...named } = r;
+    return { ...named, status: "Unknown" as const, message: refused, permitted: false as const };
+  });
   return {
     ...summaryOf(app),
     ...(app.metadata.uid ? { uid: app.metadata.uid } : {}),
@@ -41,7 +55,7 @@ export function detailOf(app: Application): ApplicationDetail {
     ...(app.metadata.annotations ? { annotations: app.metadata.annotations } : {}),
     spec: app.spec as unknown as Record<string, unknown>,
     conditions: status.conditions ?? [],
-    resources: status.resources ?? [],
+    resources,
     history: (status.history ?? []).map((entry) => {
       // The source each entry deployed stays in the CRD; the view keeps the commit facts.
       const { source: _source, ...rest } = entry;

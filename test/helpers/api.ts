@@ -35,6 +35,66 @@ export interface AuthApiFixture {
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
+/** One request to an API server; the body is parsed when the answer is JSON (`text` keeps it raw). */
+export async function callApi(
+  baseUrl: string,
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: unknown } = {},
+): Promise<Reply> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    redirect: "manual",
+    headers: {
+      ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...init.headers,
+    },
+    ...(init.body !== undefined ? { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) } : {}), // prettier-ignore
+  });
+  const text = await response.text();
+  const json = (response.headers.get("content-type") ?? "").includes("json");
+  return { status: response.status, headers: response.headers, body: json ? (JSON.parse(text) as unknown) : text, text }; // prettier-ignore
+}
+
+/**
+ * Reads an event stream until `until` holds for the text so far (or it ends); returns that text.
+ * `signal` aborts it from outside. The stream is closed on return.
+ */
+export async function readStream(
+  baseUrl: string,
+  headers: Record<string, string>,
+  until: (text: string) => boolean,
+  timeoutMs = 20_000,
+): Promise<{ text: string; ended: boolean; status: number }> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let text = "";
+  let ended = false;
+  let status = 0;
+  try {
+    const response = await fetch(`${baseUrl}/api/v1/stream`, { headers, signal: abort.signal });
+    status = response.status;
+    if (!response.body) return { text: await response.text(), ended: true, status };
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    while (!until(text)) {
+      const { done, value } = await reader.read();
+      if (done) {
+        ended = true;
+        break;
+      }
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel().catch(() => undefined);
+  } catch (error) {
+    if (!abort.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  return { text, ended, status };
+}
+
 export async function startAuthApi(
   prefix: string,
   policy: string,
@@ -80,24 +140,8 @@ export async function startAuthApi(
     appNs,
     auth,
     api,
-    async call(
-      method: string,
-      path: string,
-      init: { headers?: Record<string, string>; body?: unknown } = {},
-    ) {
-      const response = await fetch(`${api.url}${path}`, {
-        method,
-        redirect: "manual",
-        headers: {
-          ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
-          ...init.headers,
-        },
-        ...(init.body !== undefined ? { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) } : {}), // prettier-ignore
-      });
-      const text = await response.text();
-      const json = (response.headers.get("content-type") ?? "").includes("json");
-      return { status: response.status, headers: response.headers, body: json ? (JSON.parse(text) as unknown) : text, text }; // prettier-ignore
-    },
+    call: (method: string, path: string, init?: { headers?: Record<string, string>; body?: unknown }) =>
+      callApi(api.url, method, path, init),
     async sessionKey() {
       const secret = await core.readNamespacedSecret({ name: SERVER_KEYS_SECRET, namespace: systemNs });
       // The Secret's value is the base64 text of the key (SecretStore keeps strings).

@@ -58,7 +58,7 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     }));
     ns = await fx.namespace("api-dest");
     // auth: false — these tests cover the API's non-auth behaviour; api-auth.test.ts covers auth.
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, heartbeatMs: 200, auth: false, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
+    api = await startApiServer({ clients: clients(), namespace: fx.appNs, systemNamespace: fx.systemNamespace, heartbeatMs: 200, auth: false, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
     // "web" is manual (the API's sync drives it); "cfg" syncs itself.
     await fx.createApp("web", { source: { repoURL: url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: ns } }); // prettier-ignore
     await fx.createApp("cfg", { source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
@@ -156,8 +156,10 @@ describe("api: applications, actions, tree, stream, metrics", () => {
       (await call("GET", appPath("cascaded"))).status === 404 &&
       (await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns2 }).then(() => false, () => true)), { timeoutMs: 30_000 }); // prettier-ignore
 
-    const deleted = await call("DELETE", appPath("made", "?cascade=false"));
-    assert.equal(deleted.status, 202);
+    // Without cascade nothing holds it: gone at once, and the answer says so.
+    const deleted = await call<{ state: string }>("DELETE", appPath("made", "?cascade=false"));
+    assert.equal(deleted.status, 200);
+    assert.equal(deleted.body.state, "Deleted");
     await waitFor("made to be gone", async () => (await call("GET", appPath("made"))).status === 404, { timeoutMs: 30_000 }); // prettier-ignore
   });
 

@@ -96,7 +96,12 @@ describe("cli: tether login and tether app", () => {
     dest = await fx.namespace("cli-dest");
     const auth = await createApiAuth({ clients: clients(), namespace: systemNs });
     password = (await auth.initialAdminPassword()) ?? "";
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, auth });
+    api = await startApiServer({
+      clients: clients(),
+      namespace: fx.appNs,
+      systemNamespace: fx.systemNamespace,
+      auth,
+    });
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-cli-"));
     configFile = path.join(tmp, "tether", "config.json");
   });

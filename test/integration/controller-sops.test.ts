@@ -44,7 +44,13 @@ describe("controller: SOPS-encrypted Secrets", () => {
       "app/db.yaml": await encrypt(secretManifest(CANARY), key),
       "app/settings.yaml": configMap("settings", { level: "1" }),
     }));
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, heartbeatMs: 200, auth: false });
+    api = await startApiServer({
+      clients: clients(),
+      namespace: fx.appNs,
+      systemNamespace: fx.systemNamespace,
+      heartbeatMs: 200,
+      auth: false,
+    });
   });
   after(async () => {
     await api?.close();

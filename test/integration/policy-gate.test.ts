@@ -55,7 +55,12 @@ describe("policy gate", () => {
   before(async () => {
     fx = await startControllerFixture("gate");
     systemNs = fx.systemNamespace;
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, auth: false });
+    api = await startApiServer({
+      clients: clients(),
+      namespace: fx.appNs,
+      systemNamespace: fx.systemNamespace,
+      auth: false,
+    });
   });
   after(async () => {
     await api?.close();

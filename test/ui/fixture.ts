@@ -44,7 +44,13 @@ export async function startUiFixture(prefix: string): Promise<UiFixture> {
   const systemNs = await fx.namespace(`${prefix}-system`);
   const auth = await createApiAuth({ clients: clients(), namespace: systemNs });
   const password = (await auth.initialAdminPassword()) ?? "";
-  const api = await startApiServer({ clients: clients(), namespace: fx.appNs, auth, heartbeatMs: 2_000 });
+  const api = await startApiServer({
+    clients: clients(),
+    namespace: fx.appNs,
+    systemNamespace: fx.systemNamespace,
+    auth,
+    heartbeatMs: 2_000,
+  });
   const browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, baseURL: api.url });
   const page = await context.newPage();

@@ -5,7 +5,8 @@
 // do is what their kubeconfig may do (Kubernetes RBAC instead of Tether's).
 import { ClusterSource } from "../../api/clusters.js";
 import { fromKube, HttpError } from "../../api/errors.js";
-import { diffOf, rollbackAnnotationValue, syncAnnotationValue } from "../../api/routes.js";
+import { LiveScopeSource } from "../../api/live.js";
+import { diffOf, rollbackAnnotationValue, scopedDetailOf, syncAnnotationValue } from "../../api/routes.js";
 import { ApplicationStore } from "../../api/store.js";
 import { TreeBuilder } from "../../api/tree.js";
 import type { ApplicationWrite, SyncRequest } from "../../api/types.js";
@@ -44,6 +45,8 @@ export class KubeBackend implements Backend {
   private readonly store: ApplicationStore;
   private readonly contextNamespace: string | undefined;
   private readonly clusterSource: ClusterSource;
+  /** The API's own project limits on live reads, so both modes show the same. */
+  private readonly live: LiveScopeSource;
 
   constructor(options: KubeBackendOptions) {
     const config = loadKubeConfig(options.kubeconfig);
@@ -52,7 +55,9 @@ export class KubeBackend implements Backend {
     this.store = new ApplicationStore(this.clients, options.namespace);
     // The kubeconfig's own server is in-cluster, as for the controller.
     const localServers = [config.getCurrentCluster()?.server ?? ""].filter(Boolean);
-    this.clusterSource = new ClusterSource(this.clients, options.systemNamespace ?? "tether-system", { localServers, resources: this.resources }); // prettier-ignore
+    const systemNamespace = options.systemNamespace ?? "tether-system";
+    this.clusterSource = new ClusterSource(this.clients, systemNamespace, { localServers, resources: this.resources }); // prettier-ignore
+    this.live = new LiveScopeSource({ clients: this.clients, systemNamespace, localServers, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) }); // prettier-ignore
     this.contextNamespace = options.namespace ?? config.contextNamespace;
     this.description = `kubeconfig context ${config.getCurrentContext() || "(none)"}`;
   }
@@ -64,7 +69,7 @@ export class KubeBackend implements Backend {
   }
 
   get(ref: AppRef) {
-    return answer(async () => detailOf(await this.store.get(ref.namespace, ref.name)));
+    return answer(async () => scopedDetailOf(this.scoped(), await this.store.get(ref.namespace, ref.name)));
   }
 
   create(body: ApplicationWrite) {
@@ -77,7 +82,9 @@ export class KubeBackend implements Backend {
   }
 
   remove(ref: AppRef, cascade: boolean) {
-    return answer(() => this.store.remove(ref.namespace, ref.name, cascade));
+    return answer(async () => {
+      await this.store.remove(ref.namespace, ref.name, cascade);
+    });
   }
 
   refresh(ref: AppRef, hard: boolean) {
@@ -88,7 +95,7 @@ export class KubeBackend implements Backend {
 
   sync(ref: AppRef, request: SyncRequest) {
     return answer(async () => {
-      if (request.dryRun) return diffOf({ store: this.store, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) }, ref.namespace, ref.name); // prettier-ignore
+      if (request.dryRun) return diffOf({ store: this.store, ...this.scoped() }, ref.namespace, ref.name);
       await this.store.get(ref.namespace, ref.name); // not found, said plainly (a merge patch would say less)
       await this.store.annotate(ref.namespace, ref.name, { [SYNC_ANNOTATION]: syncAnnotationValue(request) });
       return undefined;
@@ -107,21 +114,18 @@ export class KubeBackend implements Backend {
   }
 
   diff(ref: AppRef) {
-    return answer(() =>
-      diffOf(
-        { store: this.store, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) },
-        ref.namespace,
-        ref.name,
-      ),
-    );
+    return answer(() => diffOf({ store: this.store, ...this.scoped() }, ref.namespace, ref.name));
   }
 
   tree(ref: AppRef) {
     return answer(async () => {
       const app = await this.store.get(ref.namespace, ref.name);
-      const cluster = await this.clusterSource.clientsFor(app.spec?.destination);
-      return new TreeBuilder(cluster.clients, cluster.resources).build(app);
+      return new TreeBuilder(await this.live.of(app)).build(app);
     });
+  }
+
+  private scoped() {
+    return { liveOf: (a: Parameters<LiveScopeSource["of"]>[0]) => this.live.of(a) };
   }
 
   clusters() {

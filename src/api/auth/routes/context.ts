@@ -27,6 +27,8 @@ export interface AuthRouteContext {
   startSession(c: Context, user: string, groups?: readonly string[]): Promise<LoginBody>;
   /** Tells the server the admin password changed at `mtime` (ms): older sessions stop at once. */
   adminPasswordChanged(mtime: number): void;
+  /** Tells the server credentials were revoked (an API token): open event streams re-check theirs. */
+  credentialsRevoked(): void;
   clientIp(c: Context): string;
   log(line: string): void;
 }

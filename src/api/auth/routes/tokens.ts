@@ -99,6 +99,7 @@ export function registerTokenRoutes(app: OpenAPIHono, ctx: AuthRouteContext): vo
       seen = records.find((r) => r.id === id && (all || r.owner === auth.subject.user));
       return seen && seen.revokedAt === undefined ? revokeApiToken(seen, ctx.now) : undefined;
     });
+    if (written) ctx.credentialsRevoked();
     // Someone else's token is as absent as a token that never existed.
     const result = written ?? seen;
     if (!result) throw new HttpError(404, `API token ${id} not found`);

@@ -54,6 +54,10 @@ describe("bad input: nesting depth and YAML error lines", () => {
         "---\n",
       ),
       "ok/cm.yaml": configMap("fine", { v: "1" }),
+      // Helm reads values files itself (Tether does not parse them): its error must keep the line.
+      "chart/Chart.yaml": "apiVersion: v2\nname: chart\nversion: 0.1.0\n",
+      "chart/templates/cm.yaml": configMap("from-chart", { v: "{{ .Values.v }}" }),
+      "chart/values-bad.yaml": "v: 1\nw: 2\nx: [1\ny: 3\n",
     }));
     ns = await fx.namespace("nesting-dest");
     api = await startApiServer({ auth: false, clients: clients(), namespace: fx.appNs, webhookSecrets: { github: SECRET }, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
@@ -71,6 +75,11 @@ describe("bad input: nesting depth and YAML error lines", () => {
     );
     await renderRefused("deep-json", /deep-json\/deep\.json:1: nesting deeper than 200 levels at metadata\.annotations\.a\.a/); // prettier-ignore
     await renderRefused("dup", /dup\/multi\.yaml:21: invalid YAML: duplicate key "v"/);
+    await fx.createApp("values", { ...appSpec("chart"), source: { repoURL: url, targetRevision: "main", path: "chart", helm: { valueFiles: ["values-bad.yaml"] } } }); // prettier-ignore
+    await fx.waitApp("values", "HelmFailed naming the values file and line", (a) => {
+      const problem = condition(a, "ComparisonError");
+      return problem?.reason === "HelmFailed" && /values-bad\.yaml.*line 3/.test(problem.message ?? "");
+    });
     const ok = await fx.waitApp("ok", "Synced", (a) => a.status?.sync?.status === "Synced");
     assert.equal(condition(ok, "ComparisonError"), undefined);
     await clients().core.readNamespacedConfigMap({ name: "fine", namespace: ns });

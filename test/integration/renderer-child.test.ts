@@ -201,6 +201,11 @@ describe("renders through the socket", () => {
       /renderer.*the render is tried again at the next reconcile/,
     );
 
+    // The next reconcile's render comes after the old process is gone (a render sent while the
+    // kernel is still tearing it down fails the same way and is retried at the next reconcile).
+    await waitFor("the killed renderer's exit to be seen", () => slow.pid?.() === undefined, {
+      timeoutMs: 30_000,
+    });
     const next = await slow.renderer.render(input(root, { repoURL: "x", path: "ok" }));
     assert.deepEqual(
       next.objects.map((o) => o.object.metadata["name"]),

@@ -94,7 +94,9 @@ export async function createRendererChild(options: RendererChildOptions): Promis
   const { root, dirs } = await createWorkspace(options.parentDir ?? os.tmpdir(), log);
   const entry = cliEntry();
   const loaders = loaderArgs(process.execArgv, process.cwd());
-  const loaderFiles = loaders.filter((a) => !a.startsWith("-")).map((a) => (a.startsWith("file:") ? fileURLToPath(a) : a)); // prettier-ignore
+  const loaderFiles = loaders
+    .filter((a) => !a.startsWith("-"))
+    .map((a) => (a.startsWith("file:") ? fileURLToPath(a) : a));
   let uid: number | undefined;
   let helm = options.helmBinary;
   let kustomize = options.kustomizeBinary;
@@ -112,11 +114,24 @@ export async function createRendererChild(options: RendererChildOptions): Promis
       helm = await exposeBinary(options.helmBinary, path.join(dirs.bin, "helm"));
       kustomize = await exposeBinary(options.kustomizeBinary, path.join(dirs.bin, "kustomize"));
     } else {
-      log(`renderer: runs as root, not as uid ${RENDERER_UID}: ${unreachable.join(", ")} cannot be read by other users (move Tether or Node out of a private folder such as /root)`); // prettier-ignore
+      log(
+        `renderer: runs as root, not as uid ${RENDERER_UID}: ${unreachable.join(", ")} cannot be read by other users (move Tether or Node out of a private folder such as /root)`,
+      );
     }
   }
   const socketPath = path.join(dirs.run, "renderer.sock");
-  const args = [...loaders, entry, "renderer", "--socket", socketPath, "--helm", helm, "--kustomize", kustomize, "--exit-with-parent"]; // prettier-ignore
+  const args = [
+    ...loaders,
+    entry,
+    "renderer",
+    "--socket",
+    socketPath,
+    "--helm",
+    helm,
+    "--kustomize",
+    kustomize,
+    "--exit-with-parent",
+  ];
   // The whole environment, spelled out: nothing of the controller's is inherited.
   const env = {
     PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -143,7 +158,12 @@ export async function createRendererChild(options: RendererChildOptions): Promis
       ready: new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => {
           child.kill("SIGKILL");
-          reject(new RenderError("RendererUnavailable", `the renderer process did not start within ${START_TIMEOUT_MS} ms`)); // prettier-ignore
+          reject(
+            new RenderError(
+              "RendererUnavailable",
+              `the renderer process did not start within ${START_TIMEOUT_MS} ms`,
+            ),
+          );
         }, START_TIMEOUT_MS);
         child.stdout?.setEncoding("utf8");
         child.stdout?.on("data", (chunk: string) => {
@@ -159,7 +179,12 @@ export async function createRendererChild(options: RendererChildOptions): Promis
           const how =
             running.exit ?? (signal ? `was killed by ${signal}` : `ended with exit code ${String(code)}`);
           const tail = stderr.trim().split("\n").slice(-3).join("; ");
-          reject(new RenderError("RendererUnavailable", `the renderer process could not start (it ${how})${tail ? `: ${tail}` : ""}`)); // prettier-ignore
+          reject(
+            new RenderError(
+              "RendererUnavailable",
+              `the renderer process could not start (it ${how})${tail ? `: ${tail}` : ""}`,
+            ),
+          );
         });
       }),
     };
@@ -168,7 +193,8 @@ export async function createRendererChild(options: RendererChildOptions): Promis
     child.stderr?.on("data", (chunk: string) => {
       stderr = (stderr + chunk).slice(-8192);
       // Its lines carry their own timestamp; the controller's log adds one.
-      for (const line of chunk.split("\n")) if (line.trim()) log(`renderer: ${line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, "")}`); // prettier-ignore
+      for (const line of chunk.split("\n"))
+        if (line.trim()) log(`renderer: ${line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, "")}`);
     });
     child.stdin?.on("error", () => undefined); // EPIPE once it has gone
     // A spawn that fails (no such binary, a folder it may not enter) has no 'exit' event.
@@ -182,7 +208,8 @@ export async function createRendererChild(options: RendererChildOptions): Promis
     child.once("exit", (code, signal) => {
       running.exit ??= signal ? `was killed by ${signal}` : `ended with exit code ${String(code)}`;
       running.exitedAt = Date.now();
-      if (!stopped) log(`renderer process ${child.pid ?? "?"} ${running.exit}; a new one starts at the next render`); // prettier-ignore
+      if (!stopped)
+        log(`renderer process ${child.pid ?? "?"} ${running.exit}; a new one starts at the next render`);
     });
     return running;
   }
@@ -190,7 +217,10 @@ export async function createRendererChild(options: RendererChildOptions): Promis
   async function socket(): Promise<string> {
     if (stopped) throw new RenderError("RendererUnavailable", "the controller is stopping");
     // A renderer that died after starting is replaced at once; one that could not start, not in a loop.
-    const failedStartRecently = current?.started === false && current.exitedAt !== undefined && Date.now() - current.exitedAt < RETRY_START_MS; // prettier-ignore
+    const failedStartRecently =
+      current?.started === false &&
+      current.exitedAt !== undefined &&
+      Date.now() - current.exitedAt < RETRY_START_MS;
     if (!current || (current.exit !== undefined && !failedStartRecently)) current = start();
     return current.ready;
   }
@@ -237,7 +267,7 @@ export async function createRendererChild(options: RendererChildOptions): Promis
         await exited;
         clearTimeout(kill);
       }
-      await removeWorkspace(root).catch((error: unknown) => log(`removing ${root}: ${String(error)}`)); // prettier-ignore
+      await removeWorkspace(root).catch((error: unknown) => log(`removing ${root}: ${String(error)}`));
     },
   };
 }

@@ -202,8 +202,12 @@ export async function controllerCommand(args: readonly string[]): Promise<number
   }
   // Checked after the cheap ones: without a path this may build the tools with Go (first run only).
   // With a renderer socket the tools run in the renderer: their names only enter the render cache key.
-  const helmBinary = flags.rendererSocket ? (flags.helm?.value ?? "helm") : await toolBinary("helm", flags.helm, env); // prettier-ignore
-  const kustomizeBinary = flags.rendererSocket ? (flags.kustomize?.value ?? "kustomize") : await toolBinary("kustomize", flags.kustomize, env); // prettier-ignore
+  const helmBinary = flags.rendererSocket
+    ? (flags.helm?.value ?? "helm")
+    : await toolBinary("helm", flags.helm, env);
+  const kustomizeBinary = flags.rendererSocket
+    ? (flags.kustomize?.value ?? "kustomize")
+    : await toolBinary("kustomize", flags.kustomize, env);
   await fs.mkdir(flags.cacheDir, { recursive: true });
   log(
     `starting: server ${config.getCurrentCluster()?.server ?? "?"}, applications in ${flags.namespace ?? "all namespaces"}, ` +

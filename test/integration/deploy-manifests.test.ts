@@ -128,27 +128,50 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
     "the controller connects to the renderer's socket",
   );
   const socketDir = path.dirname(rendererFlags.socket);
-  assert.ok(mounted(renderer, socketDir) && mountOf(renderer, socketDir)?.name === mountOf(container, socketDir)?.name, `${socketDir} is one emptyDir in both`); // prettier-ignore
+  assert.ok(
+    mounted(renderer, socketDir) &&
+      mountOf(renderer, socketDir)?.name === mountOf(container, socketDir)?.name,
+    `${socketDir} is one emptyDir in both`,
+  );
   const trees = path.join(flags.cacheDir, "trees");
-  assert.ok(mounted(container, trees) && mountOf(renderer, trees)?.name === mountOf(container, trees)?.name, `${trees} is one emptyDir in both`); // prettier-ignore
+  assert.ok(
+    mounted(container, trees) && mountOf(renderer, trees)?.name === mountOf(container, trees)?.name,
+    `${trees} is one emptyDir in both`,
+  );
   assert.equal(mountOf(renderer, trees)?.readOnly, true, "the renderer reads the trees only");
-  assert.ok(!renderer?.volumeMounts?.some((m) => m.name === mountOf(container, flags.cacheDir)?.name), "the renderer has no access to the Git mirrors"); // prettier-ignore
+  assert.ok(
+    !renderer?.volumeMounts?.some((m) => m.name === mountOf(container, flags.cacheDir)?.name),
+    "the renderer has no access to the Git mirrors",
+  );
 
   // No credential in the renderer: no automounted token, none mounted, none in its environment,
   // and another uid than the controller.
   assert.equal(pod?.automountServiceAccountToken, false, "no token is mounted into every container");
   const tokenDir = "/var/run/secrets/kubernetes.io/serviceaccount";
-  assert.ok(!renderer?.volumeMounts?.some((m) => m.mountPath.startsWith("/var/run/secrets")), "the renderer mounts no secrets"); // prettier-ignore
-  assert.ok(!renderer?.envFrom && !(renderer?.env ?? []).some((e) => e.valueFrom), "the renderer's environment holds only literals"); // prettier-ignore
+  assert.ok(
+    !renderer?.volumeMounts?.some((m) => m.mountPath.startsWith("/var/run/secrets")),
+    "the renderer mounts no secrets",
+  );
+  assert.ok(
+    !renderer?.envFrom && !(renderer?.env ?? []).some((e) => e.valueFrom),
+    "the renderer's environment holds only literals",
+  );
   assert.deepEqual(
     await heldCredentials(rendererEnv),
     [],
     "the renderer's environment passes its own credential check",
   );
-  assert.notEqual(renderer?.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser, container?.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser, "another uid"); // prettier-ignore
+  assert.notEqual(
+    renderer?.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser,
+    container?.securityContext?.runAsUser ?? pod?.securityContext?.runAsUser,
+    "another uid",
+  );
   for (const v of pod?.volumes ?? []) {
     if (v.secret || v.projected?.sources?.some((s) => s.secret || s.serviceAccountToken))
-      assert.ok(!renderer?.volumeMounts?.some((m) => m.name === v.name), `volume ${v.name} is not mounted into the renderer`); // prettier-ignore
+      assert.ok(
+        !renderer?.volumeMounts?.some((m) => m.name === v.name),
+        `volume ${v.name} is not mounted into the renderer`,
+      );
   }
 
   // The controller gets exactly what automounting would give it (in-cluster config reads these).
@@ -156,6 +179,11 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   assert.equal(tokenMount?.readOnly, true);
   const projected = pod?.volumes?.find((v) => v.name === tokenMount?.name)?.projected?.sources ?? [];
   assert.equal(projected.find((s) => s.serviceAccountToken)?.serviceAccountToken?.path, "token");
-  assert.deepEqual(projected.find((s) => s.configMap)?.configMap, { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] }); // prettier-ignore
-  assert.deepEqual(projected.find((s) => s.downwardAPI)?.downwardAPI?.items, [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }]); // prettier-ignore
+  assert.deepEqual(projected.find((s) => s.configMap)?.configMap, {
+    name: "kube-root-ca.crt",
+    items: [{ key: "ca.crt", path: "ca.crt" }],
+  });
+  assert.deepEqual(projected.find((s) => s.downwardAPI)?.downwardAPI?.items, [
+    { path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } },
+  ]);
 });

@@ -45,7 +45,9 @@ class EmulatedPod {
 
   /** The host path of `p` as `container` sees it: under its deepest mount containing it. */
   hostPath(container: V1Container, p: string): string {
-    const mounts = (container.volumeMounts ?? []).filter((m) => p === m.mountPath || p.startsWith(`${m.mountPath}/`)); // prettier-ignore
+    const mounts = (container.volumeMounts ?? []).filter(
+      (m) => p === m.mountPath || p.startsWith(`${m.mountPath}/`),
+    );
     const deepest = mounts.sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
     return deepest ? path.join(this.volume(deepest.name), path.relative(deepest.mountPath, p)) : p;
   }
@@ -55,7 +57,10 @@ class EmulatedPod {
   }
 
   env(container: V1Container): Record<string, string> {
-    assert.ok(!container.envFrom && !(container.env ?? []).some((e) => e.valueFrom), `${container.name}: literal env only`); // prettier-ignore
+    assert.ok(
+      !container.envFrom && !(container.env ?? []).some((e) => e.valueFrom),
+      `${container.name}: literal env only`,
+    );
     return Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ""]));
   }
 
@@ -68,7 +73,9 @@ class EmulatedPod {
     }
     for (const container of this.containers) {
       for (const inner of container.volumeMounts ?? []) {
-        const outer = (container.volumeMounts ?? []).filter((m) => m !== inner && inner.mountPath.startsWith(`${m.mountPath}/`)); // prettier-ignore
+        const outer = (container.volumeMounts ?? []).filter(
+          (m) => m !== inner && inner.mountPath.startsWith(`${m.mountPath}/`),
+        );
         if (outer.length === 0) continue;
         const at = this.hostPath({ ...container, volumeMounts: outer }, inner.mountPath);
         if (!(await fs.lstat(at).catch(() => undefined))) await fs.symlink(this.volume(inner.name), at);
@@ -87,11 +94,14 @@ function startProcess(
   args: string[],
   options: { env: Record<string, string>; cwd: string; uid?: number; gid?: number },
 ): Started {
-  // prettier-ignore
-  const child = spawn(process.execPath, [...loaderArgs(["--import", "tsx"], repoRoot), path.join(repoRoot, "src/cli/main.ts"), ...args], { // prettier-ignore
-    ...options,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...loaderArgs(["--import", "tsx"], repoRoot), path.join(repoRoot, "src/cli/main.ts"), ...args],
+    {
+      ...options,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   let log = "";
   child.stdout?.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
   child.stderr?.on("data", (chunk: Buffer) => (log += chunk.toString("utf8")));
@@ -115,7 +125,9 @@ describe("deploy/: the renderer and controller containers, started as the manife
     const kustomize = await ensureComponent("kustomize");
     const helm = await ensureComponent("helm");
     const { stdout } = await run(kustomize, ["build", path.join(repoRoot, "deploy")]);
-    const deployment = parseAllDocuments(stdout).map((d) => d.toJS() as V1Deployment).find((o) => o.kind === "Deployment"); // prettier-ignore
+    const deployment = parseAllDocuments(stdout)
+      .map((d) => d.toJS() as V1Deployment)
+      .find((o) => o.kind === "Deployment");
     const spec = deployment?.spec?.template.spec;
     assert.ok(spec, "deploy/ has the Deployment");
     const byName = (name: string) => spec.containers.find((c) => c.name === name);
@@ -151,7 +163,7 @@ describe("deploy/: the renderer and controller containers, started as the manife
       {
         "chart/Chart.yaml": chart("podchart"),
         "chart/values.yaml": "greeting: hello from helm\n",
-        "chart/templates/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-chart\ndata:\n  greeting: {{ .Values.greeting | quote }}\n`, // prettier-ignore
+        "chart/templates/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-chart\ndata:\n  greeting: {{ .Values.greeting | quote }}\n`,
         "plain/cm.yaml": cm("plain"),
       },
       "a chart and a directory",
@@ -176,13 +188,21 @@ describe("deploy/: the renderer and controller containers, started as the manife
   };
 
   test("the controller syncs a Helm chart and a directory rendered by the renderer container", async (t) => {
-    const renderer = startProcess(pod.args(rendererSpec), { env: rendererEnv(), cwd: pod.hostPath(rendererSpec, "/tmp"), ...rendererUid }); // prettier-ignore
+    const renderer = startProcess(pod.args(rendererSpec), {
+      env: rendererEnv(),
+      cwd: pod.hostPath(rendererSpec, "/tmp"),
+      ...rendererUid,
+    });
     t.after(async () => {
       renderer.child.kill("SIGTERM");
       await renderer.exited;
     });
-    const died = (what: string, p: Promise<number | null>, log: () => string) => p.then((code) => new Error(`${what} exited (${code}):\n${log()}`)); // prettier-ignore
-    await waitFor("the renderer listens", () => /^listening on /m.test(renderer.log()), { timeoutMs: 60_000, abort: died("the renderer", renderer.exited, renderer.log) }); // prettier-ignore
+    const died = (what: string, p: Promise<number | null>, log: () => string) =>
+      p.then((code) => new Error(`${what} exited (${code}):\n${log()}`));
+    await waitFor("the renderer listens", () => /^listening on /m.test(renderer.log()), {
+      timeoutMs: 60_000,
+      abort: died("the renderer", renderer.exited, renderer.log),
+    });
     if (rendererUid.uid !== undefined) {
       const status = await fs.readFile(`/proc/${renderer.child.pid ?? 0}/status`, "utf8");
       assert.match(
@@ -201,7 +221,17 @@ describe("deploy/: the renderer and controller containers, started as the manife
     const [command, ...controllerArgs] = pod.args(controllerSpec);
     assert.equal(command, "controller");
     const controller = runController(
-      [...controllerArgs, "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNamespace, "--poll-interval", "3s"], // prettier-ignore
+      [
+        ...controllerArgs,
+        "--kubeconfig",
+        testEnv.kubeconfig,
+        "--namespace",
+        appNs,
+        "--system-namespace",
+        systemNamespace,
+        "--poll-interval",
+        "3s",
+      ],
       {
         env: {
           ...pod.env(controllerSpec),
@@ -233,12 +263,22 @@ describe("deploy/: the renderer and controller containers, started as the manife
     }
     const abort = Promise.race([controller.died, died("the renderer", renderer.exited, renderer.log)]);
     for (const name of ["chart", "plain"]) {
-      await waitFor(`${name} Synced`, async () => {
-        const app = (await clients().custom.getNamespacedCustomObject({ ...GROUP, namespace: appNs, name })) as Application; // prettier-ignore
-        return app.status?.sync?.status === "Synced" && app.status.health?.status === "Healthy";
-      }, { timeoutMs: 120_000, abort }).catch((error: Error) => {
-        throw new Error(`${error.message}\ncontroller:\n${controller.stderr()}\nrenderer:\n${renderer.log()}`);
-      }); // prettier-ignore
+      await waitFor(
+        `${name} Synced`,
+        async () => {
+          const app = (await clients().custom.getNamespacedCustomObject({
+            ...GROUP,
+            namespace: appNs,
+            name,
+          })) as Application;
+          return app.status?.sync?.status === "Synced" && app.status.health?.status === "Healthy";
+        },
+        { timeoutMs: 120_000, abort },
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message}\ncontroller:\n${controller.stderr()}\nrenderer:\n${renderer.log()}`,
+        );
+      });
     }
     const chartMap = await clients().core.readNamespacedConfigMap({
       name: "chart-chart",
@@ -259,9 +299,18 @@ describe("deploy/: the renderer and controller containers, started as the manife
     const args = pod.args(rendererSpec).map((a) => (a.endsWith(".sock") ? `${a}.refused` : a));
     const extras: Record<string, string>[] = [{ KUBECONFIG: testEnv.kubeconfig }, { GITHUB_TOKEN: "ghp_x" }];
     for (const extra of extras) {
-      const refused = startProcess(args, { env: { ...rendererEnv(), ...extra }, cwd: pod.hostPath(rendererSpec, "/tmp"), ...rendererUid }); // prettier-ignore
+      const refused = startProcess(args, {
+        env: { ...rendererEnv(), ...extra },
+        cwd: pod.hostPath(rendererSpec, "/tmp"),
+        ...rendererUid,
+      });
       assert.equal(await refused.exited, 1, refused.log());
-      assert.match(refused.log(), new RegExp(`refusing to render with cluster credentials at hand \\(environment variable ${Object.keys(extra)[0]}\\)`)); // prettier-ignore
+      assert.match(
+        refused.log(),
+        new RegExp(
+          `refusing to render with cluster credentials at hand \\(environment variable ${Object.keys(extra)[0]}\\)`,
+        ),
+      );
       assert.doesNotMatch(refused.log(), /listening on/);
     }
   });

@@ -48,12 +48,19 @@ async function tree(name: string, files: Record<string, string>): Promise<string
 /** Uid, gid and supplementary groups of a process (each a list of ids), from /proc. */
 async function identity(pid: number): Promise<{ uid: string[]; gid: string[]; groups: string[] }> {
   const status = (await fs.readFile(`/proc/${pid}/status`, "utf8")).split("\n");
-  const ids = (name: string) => (status.find((l) => l.startsWith(`${name}:`)) ?? "").slice(name.length + 1).trim().split(/\s+/).filter(Boolean); // prettier-ignore
+  const ids = (name: string) =>
+    (status.find((l) => l.startsWith(`${name}:`)) ?? "")
+      .slice(name.length + 1)
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean);
   return { uid: ids("Uid"), gid: ids("Gid"), groups: ids("Groups") };
 }
 
 async function rendererPid(): Promise<number> {
-  await service.renderer.render(input(await tree(`warm-${Date.now()}`, { "ok/cm.yaml": cm("warm") }), { repoURL: "x", path: "ok" })); // prettier-ignore
+  await service.renderer.render(
+    input(await tree(`warm-${Date.now()}`, { "ok/cm.yaml": cm("warm") }), { repoURL: "x", path: "ok" }),
+  );
   const pid = service.pid?.();
   assert.ok(pid, "a renderer process runs");
   return pid;
@@ -66,7 +73,11 @@ before(async () => {
   const secretDir = path.join(tmp, "controller-state");
   await fs.mkdir(secretDir, { mode: 0o700 });
   credential = path.join(secretDir, "kubeconfig");
-  await fs.writeFile(credential, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\ndata:\n  kubeconfig: "${CANARY}"\n`, { mode: 0o600 }); // prettier-ignore
+  await fs.writeFile(
+    credential,
+    `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\ndata:\n  kubeconfig: "${CANARY}"\n`,
+    { mode: 0o600 },
+  );
   // The controller's environment holds credentials; none may reach the renderer.
   process.env["KUBECONFIG"] = credential;
   process.env["TETHER_TEST_TOKEN"] = ENV_CANARY;
@@ -110,8 +121,18 @@ describe("the child renderer holds no credentials", () => {
       for (const file of process.argv.slice(1)) {
         try { fs.readFileSync(file); console.log("READ " + file); } catch (e) { console.log(e.code + " " + file); }
       }`;
-    const files = [credential, `/proc/${process.pid}/environ`, `/proc/${process.pid}/mem`, path.join(os.homedir(), ".kube/config")]; // prettier-ignore
-    const run = spawnSync(process.execPath, ["-e", probe, ...files], { uid: RENDERER_UID, gid: RENDERER_UID, encoding: "utf8", cwd: "/" }); // prettier-ignore
+    const files = [
+      credential,
+      `/proc/${process.pid}/environ`,
+      `/proc/${process.pid}/mem`,
+      path.join(os.homedir(), ".kube/config"),
+    ];
+    const run = spawnSync(process.execPath, ["-e", probe, ...files], {
+      uid: RENDERER_UID,
+      gid: RENDERER_UID,
+      encoding: "utf8",
+      cwd: "/",
+    });
     assert.equal(run.status, 0, run.stderr);
     assert.doesNotMatch(run.stdout, /^READ /m, run.stdout);
     assert.match(run.stdout, new RegExp(`^EACCES ${credential}$`, "m"));
@@ -126,7 +147,7 @@ describe("the child renderer holds no credentials", () => {
           ? { "app/cm.yaml": cm("ok") }
           : {
               "app/Chart.yaml": chart("hostile"),
-              "app/templates/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hostile\ndata:\n  files: {{ .Files.Get "stolen/kubeconfig" | quote }}\n  glob: {{ (.Files.Glob "stolen/*").AsConfig | quote }}\n`, // prettier-ignore
+              "app/templates/cm.yaml": `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hostile\ndata:\n  files: {{ .Files.Get "stolen/kubeconfig" | quote }}\n  glob: {{ (.Files.Glob "stolen/*").AsConfig | quote }}\n`,
             };
       const root = await tree(`hostile-${kind}`, files);
       const link = path.join(root, "app", kind === "directory" ? "stolen.yaml" : "stolen/kubeconfig");
@@ -135,8 +156,14 @@ describe("the child renderer holds no credentials", () => {
       await fs.link(credential, link);
       const source = { repoURL: "x", path: "app" };
 
-      const inProcess = await createRenderer(tools).render(input(root, source)).then(dump, (e: Error) => e.message); // prettier-ignore
-      assert.match(inProcess, /c2VjcmV0LWNhbmFyeS1rZXk=/, "rendered by the controller's own uid, the file leaks: the input is real"); // prettier-ignore
+      const inProcess = await createRenderer(tools)
+        .render(input(root, source))
+        .then(dump, (e: Error) => e.message);
+      assert.match(
+        inProcess,
+        /c2VjcmV0LWNhbmFyeS1rZXk=/,
+        "rendered by the controller's own uid, the file leaks: the input is real",
+      );
 
       const isolated = await service.renderer.render(input(root, source)).then(dump, (e: Error) => e);
       if (typeof isolated === "string") assert.doesNotMatch(isolated, /c2VjcmV0LWNhbmFyeS1rZXk=/);
@@ -152,17 +179,28 @@ describe("the child renderer holds no credentials", () => {
 
 describe("renders through the socket", () => {
   test("a render error keeps its reason and message", async () => {
-    const root = await tree("errors", { "bad/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n", "ok/cm.yaml": cm("ok") }); // prettier-ignore
+    const root = await tree("errors", {
+      "bad/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [\n",
+      "ok/cm.yaml": cm("ok"),
+    });
     for (const [where, reason] of [
       ["nope", "PathNotFound"],
       ["bad", "InvalidManifest"],
       ["../x", "PathOutsideRepository"],
     ] as const) {
-      // prettier-ignore
-      const local = await createRenderer(tools).render(input(root, { repoURL: "x", path: where })).then(() => undefined, (e: RenderError) => e); // prettier-ignore
+      const local = await createRenderer(tools)
+        .render(input(root, { repoURL: "x", path: where }))
+        .then(
+          () => undefined,
+          (e: RenderError) => e,
+        );
       assert.ok(local instanceof RenderError, `in-process render of ${where} fails`);
       assert.equal(local.reason, reason);
-      await rejectsWithRenderError(service.renderer.render(input(root, { repoURL: "x", path: where })), reason, new RegExp(`^${local.message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`)); // prettier-ignore
+      await rejectsWithRenderError(
+        service.renderer.render(input(root, { repoURL: "x", path: where })),
+        reason,
+        new RegExp(`^${local.message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`),
+      );
     }
     const ok = await service.renderer.render(input(root, { repoURL: "x", path: "ok" }));
     assert.deepEqual(
@@ -173,7 +211,11 @@ describe("renders through the socket", () => {
       Object.isFrozen(ok.objects[0]?.object),
       "a remote result is frozen in the cache like a local one",
     );
-    assert.equal(service.renderer.cached({ ...input(root, { repoURL: "x", path: "ok" }) }), ok, "cached on the controller side"); // prettier-ignore
+    assert.equal(
+      service.renderer.cached({ ...input(root, { repoURL: "x", path: "ok" }) }),
+      ok,
+      "cached on the controller side",
+    );
   });
 
   test("a killed renderer fails the render in flight with RendererUnavailable; the next render starts a new one", async (t) => {
@@ -184,14 +226,43 @@ describe("renders through the socket", () => {
     t.after(() => fs.rm(marks, { recursive: true, force: true }));
     const slowHelm = path.join(tmp, "slow-helm");
     await fs.writeFile(slowHelm, `#!/bin/sh\necho $$ > ${marks}/pid\nexec /bin/sleep 300\n`, { mode: 0o755 });
-    const slow = await startRenderService("child", { ...tools, helmBinary: slowHelm, log: (line) => lines.push(line) }); // prettier-ignore
+    const slow = await startRenderService("child", {
+      ...tools,
+      helmBinary: slowHelm,
+      log: (line) => lines.push(line),
+    });
     t.after(() => slow.stop());
     const root = path.join(slow.treesDir ?? tmp, "slow");
-    await write(root, { "chart/Chart.yaml": chart("slow"), "chart/templates/cm.yaml": cm("slow"), "ok/cm.yaml": cm("after") }); // prettier-ignore
+    await write(root, {
+      "chart/Chart.yaml": chart("slow"),
+      "chart/templates/cm.yaml": cm("slow"),
+      "ok/cm.yaml": cm("after"),
+    });
     const inFlight = slow.renderer.render(input(root, { repoURL: "x", path: "chart" }));
     inFlight.catch(() => undefined);
-    const helmPid = Number(await waitFor("the slow helm to run", () => fs.readFile(path.join(marks, "pid"), "utf8").catch(() => undefined), { timeoutMs: 60_000, abort: inFlight.then(() => new Error("the render ended"), (e: Error) => e) })); // prettier-ignore
-    t.after(() => void (() => { try { process.kill(-helmPid, "SIGKILL"); } catch { /* gone */ } })()); // prettier-ignore
+    const helmPid = Number(
+      await waitFor(
+        "the slow helm to run",
+        () => fs.readFile(path.join(marks, "pid"), "utf8").catch(() => undefined),
+        {
+          timeoutMs: 60_000,
+          abort: inFlight.then(
+            () => new Error("the render ended"),
+            (e: Error) => e,
+          ),
+        },
+      ),
+    );
+    t.after(
+      () =>
+        void (() => {
+          try {
+            process.kill(-helmPid, "SIGKILL");
+          } catch {
+            /* gone */
+          }
+        })(),
+    );
     const first = slow.pid?.();
     assert.ok(first);
     process.kill(first, "SIGKILL");
@@ -201,6 +272,11 @@ describe("renders through the socket", () => {
       /renderer.*the render is tried again at the next reconcile/,
     );
 
+    // The next reconcile's render comes after the old process is gone (a render sent while the
+    // kernel is still tearing it down fails the same way and is retried at the next reconcile).
+    await waitFor("the killed renderer's exit to be seen", () => slow.pid?.() === undefined, {
+      timeoutMs: 30_000,
+    });
     const next = await slow.renderer.render(input(root, { repoURL: "x", path: "ok" }));
     assert.deepEqual(
       next.objects.map((o) => o.object.metadata["name"]),
@@ -219,7 +295,9 @@ describe("the child renderer's workspace", () => {
     const parentDir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-renderer-parent-"));
     t.after(() => fs.rm(parentDir, { recursive: true, force: true }));
     // A workspace whose controller is gone (a pid that has exited), and one of a live controller.
-    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }); // prettier-ignore
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    });
     const owners: [string, string][] = [
       ["tether-renderer-dead", gone.stdout],
       ["tether-renderer-live", String(process.pid)],
@@ -228,8 +306,11 @@ describe("the child renderer's workspace", () => {
       await write(path.join(parentDir, name), { "owner.pid": `${pid}\n`, "trees/c/app/cm.yaml": cm("old") });
       await fs.chmod(path.join(parentDir, name, "trees/c/app"), 0o555);
     }
-    const child = await startRenderService("child", { ...tools, log: (line) => lines.push(line), parentDir }); // prettier-ignore
-    assert.deepEqual((await fs.readdir(parentDir)).sort(), ["tether-renderer-live", path.basename(path.dirname(child.treesDir ?? ""))].sort()); // prettier-ignore
+    const child = await startRenderService("child", { ...tools, log: (line) => lines.push(line), parentDir });
+    assert.deepEqual(
+      (await fs.readdir(parentDir)).sort(),
+      ["tether-renderer-live", path.basename(path.dirname(child.treesDir ?? ""))].sort(),
+    );
     await child.stop();
     assert.deepEqual(await fs.readdir(parentDir), ["tether-renderer-live"]);
   });

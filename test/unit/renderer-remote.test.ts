@@ -24,11 +24,19 @@ const malformed = (reply: unknown, message: RegExp) =>
 
 describe("renderer replies", () => {
   test("a result, with the work done", () => {
-    const reply = { ok: true, result: { type: "Directory", objects: [{ object, sourceFile: "a.yaml", line: 1 }] }, work }; // prettier-ignore
+    const reply = {
+      ok: true,
+      result: { type: "Directory", objects: [{ object, sourceFile: "a.yaml", line: 1 }] },
+      work,
+    };
     assert.deepEqual(decodeReply(reply), { work, outcome: reply.result });
   });
   test("a render error keeps its reason and message; a plain failure stays a plain Error", () => {
-    const { outcome } = decodeReply({ ok: false, error: { reason: "HelmFailed", message: "helm template failed: x" }, work }); // prettier-ignore
+    const { outcome } = decodeReply({
+      ok: false,
+      error: { reason: "HelmFailed", message: "helm template failed: x" },
+      work,
+    });
     assert.ok(outcome instanceof RenderError);
     assert.equal(outcome.reason, "HelmFailed");
     assert.equal(outcome.message, "helm template failed: x");
@@ -47,8 +55,20 @@ describe("renderer replies", () => {
     malformed({ ok: true, result: { type: "Shell", objects: [] } }, /unknown source type/);
     malformed({ ok: true, result: { type: "Helm", objects: {} } }, /objects is not a list/);
     malformed({ ok: true, result: { type: "Helm", objects: [{ object }] } }, /objects\[0\]/);
-    malformed({ ok: true, result: { type: "Helm", objects: [{ object: { kind: "X", metadata: {} }, sourceFile: "t" }] } }, /not a Kubernetes object/); // prettier-ignore
-    malformed({ ok: true, result: { type: "Helm", objects: [{ object: { ...object, metadata: "x" }, sourceFile: "t" }] } }, /not a Kubernetes object/); // prettier-ignore
+    malformed(
+      {
+        ok: true,
+        result: { type: "Helm", objects: [{ object: { kind: "X", metadata: {} }, sourceFile: "t" }] },
+      },
+      /not a Kubernetes object/,
+    );
+    malformed(
+      {
+        ok: true,
+        result: { type: "Helm", objects: [{ object: { ...object, metadata: "x" }, sourceFile: "t" }] },
+      },
+      /not a Kubernetes object/,
+    );
     malformed(
       { ok: true, result: { type: "Helm", objects: [{ object, sourceFile: "t", line: "1" }] } },
       /line/,
@@ -58,7 +78,11 @@ describe("renderer replies", () => {
     malformed({ ok: false, error: { reason: "HelmFailed" } }, /without a message/);
   });
   test("work counts that are not counts are ignored", () => {
-    const reply = { ok: true, result: { type: "Directory", objects: [] }, work: { toolInvocations: -1, filesRead: 1e300 } }; // prettier-ignore
+    const reply = {
+      ok: true,
+      result: { type: "Directory", objects: [] },
+      work: { toolInvocations: -1, filesRead: 1e300 },
+    };
     assert.deepEqual(decodeReply(reply).work, { toolInvocations: 0, filesRead: 0 });
   });
 });
@@ -66,7 +90,18 @@ describe("renderer replies", () => {
 describe("the child renderer's command line", () => {
   test("loaders become absolute (the child starts in its own folder)", () => {
     const cwd = process.cwd();
-    const args = loaderArgs(["--import", "tsx", "--max-old-space-size=100", "--require=./x.cjs", "--inspect", "--import", "file:///a/b.mjs"], cwd); // prettier-ignore
+    const args = loaderArgs(
+      [
+        "--import",
+        "tsx",
+        "--max-old-space-size=100",
+        "--require=./x.cjs",
+        "--inspect",
+        "--import",
+        "file:///a/b.mjs",
+      ],
+      cwd,
+    );
     assert.equal(args.length, 5);
     assert.equal(args[0], "--import");
     assert.match(args[1] ?? "", /^file:\/\/.*node_modules\/tsx\//);
@@ -85,7 +120,16 @@ describe("the child renderer's command line", () => {
     assert.throws(() => parseRendererFlags(["--socket", "s", "--kubeconfig", "k"], {}), UsageError);
   });
   test("credentials in the environment are found by name", async () => {
-    const held = await heldCredentials({ KUBECONFIG: "/k", GITHUB_TOKEN: "t", DB_PASSWORD: "p", SOPS_AGE_KEY: "k", AWS_SECRET_ACCESS_KEY: "s", PATH: "/bin", HOME: "/h", TETHER_HELM: "helm" }); // prettier-ignore
+    const held = await heldCredentials({
+      KUBECONFIG: "/k",
+      GITHUB_TOKEN: "t",
+      DB_PASSWORD: "p",
+      SOPS_AGE_KEY: "k",
+      AWS_SECRET_ACCESS_KEY: "s",
+      PATH: "/bin",
+      HOME: "/h",
+      TETHER_HELM: "helm",
+    });
     assert.deepEqual(held.filter((h) => h.startsWith("environment")).sort(), [
       "environment variable AWS_SECRET_ACCESS_KEY",
       "environment variable DB_PASSWORD",

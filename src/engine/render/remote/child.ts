@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 import { RenderError } from "../../errors.js";
 import type { RenderBackend } from "../renderer.js";
 import { neverReached, remoteRenderBackend } from "./client.js";
+import { createWorkspace, exposeBinary, reachableByOthers, removeWorkspace } from "./workspace.js";
 
 /** `nobody`/`nogroup`: owns no file of the controller. */
 export const RENDERER_UID = 65534;
@@ -88,81 +89,14 @@ export function loaderArgs(execArgv: readonly string[], cwd: string): string[] {
   return out;
 }
 
-/** Whether a user that is neither owner nor group could reach `file` (every folder o+x, file o+r). */
-async function reachableByOthers(file: string): Promise<boolean> {
-  try {
-    if (!((await fs.stat(file)).mode & 0o004)) return false;
-    for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
-      if (!((await fs.stat(dir)).mode & 0o001)) return false;
-      if (dir === path.dirname(dir)) return true;
-    }
-  } catch {
-    return false;
-  }
-}
-
-/** A hard link when on the same filesystem (free), else a copy: a path the renderer may execute. */
-async function exposeBinary(source: string, target: string): Promise<string> {
-  await fs.link(source, target).catch(async () => {
-    await fs.copyFile(source, target);
-  });
-  await fs.chmod(target, 0o755);
-  return target;
-}
-
-/** Trees are read-only folders: a non-root owner must make them writable to remove them. */
-async function removeWorkspace(root: string): Promise<void> {
-  const writable = async (dir: string): Promise<void> => {
-    await fs.chmod(dir, 0o700).catch(() => undefined);
-    for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => []))
-      if (entry.isDirectory()) await writable(path.join(dir, entry.name));
-  };
-  if (process.getuid?.() !== 0) await writable(root);
-  await fs.rm(root, { recursive: true, force: true });
-}
-
-const WORKSPACE_PREFIX = "tether-renderer-";
-const OWNER_FILE = "owner.pid";
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"; // exists, not ours to signal
-  }
-}
-
-/** Workspaces of controllers that were killed (their trees and links would stay forever). */
-async function removeOrphanedWorkspaces(parent: string, log: (line: string) => void): Promise<void> {
-  for (const name of await fs.readdir(parent).catch(() => [])) {
-    if (!name.startsWith(WORKSPACE_PREFIX)) continue;
-    const dir = path.join(parent, name);
-    const owner = Number(await fs.readFile(path.join(dir, OWNER_FILE), "utf8").catch(() => "NaN"));
-    if (!Number.isSafeInteger(owner) || owner <= 0) continue; // not ours, or being created
-    if (processExists(owner)) continue;
-    await removeWorkspace(dir).catch((error: unknown) =>
-      log(`removing the orphaned ${dir}: ${String(error)}`),
-    );
-  }
-}
-
 export async function createRendererChild(options: RendererChildOptions): Promise<RendererChild> {
   const { log } = options;
-  const parent = options.parentDir ?? os.tmpdir();
-  await removeOrphanedWorkspaces(parent, log);
-  const root = await fs.mkdtemp(path.join(parent, WORKSPACE_PREFIX));
-  await fs.writeFile(path.join(root, OWNER_FILE), `${process.pid}\n`);
-  const dirs = {
-    trees: path.join(root, "trees"),
-    run: path.join(root, "run"),
-    tmp: path.join(root, "tmp"),
-    bin: path.join(root, "bin"),
-  };
-  for (const dir of Object.values(dirs)) await fs.mkdir(dir, { mode: 0o700 });
+  const { root, dirs } = await createWorkspace(options.parentDir ?? os.tmpdir(), log);
   const entry = cliEntry();
   const loaders = loaderArgs(process.execArgv, process.cwd());
-  const loaderFiles = loaders.filter((a) => !a.startsWith("-")).map((a) => (a.startsWith("file:") ? fileURLToPath(a) : a)); // prettier-ignore
+  const loaderFiles = loaders
+    .filter((a) => !a.startsWith("-"))
+    .map((a) => (a.startsWith("file:") ? fileURLToPath(a) : a));
   let uid: number | undefined;
   let helm = options.helmBinary;
   let kustomize = options.kustomizeBinary;
@@ -180,11 +114,24 @@ export async function createRendererChild(options: RendererChildOptions): Promis
       helm = await exposeBinary(options.helmBinary, path.join(dirs.bin, "helm"));
       kustomize = await exposeBinary(options.kustomizeBinary, path.join(dirs.bin, "kustomize"));
     } else {
-      log(`renderer: runs as root, not as uid ${RENDERER_UID}: ${unreachable.join(", ")} cannot be read by other users (move Tether or Node out of a private folder such as /root)`); // prettier-ignore
+      log(
+        `renderer: runs as root, not as uid ${RENDERER_UID}: ${unreachable.join(", ")} cannot be read by other users (move Tether or Node out of a private folder such as /root)`,
+      );
     }
   }
   const socketPath = path.join(dirs.run, "renderer.sock");
-  const args = [...loaders, entry, "renderer", "--socket", socketPath, "--helm", helm, "--kustomize", kustomize, "--exit-with-parent"]; // prettier-ignore
+  const args = [
+    ...loaders,
+    entry,
+    "renderer",
+    "--socket",
+    socketPath,
+    "--helm",
+    helm,
+    "--kustomize",
+    kustomize,
+    "--exit-with-parent",
+  ];
   // The whole environment, spelled out: nothing of the controller's is inherited.
   const env = {
     PATH: "/usr/local/bin:/usr/bin:/bin",
@@ -211,7 +158,12 @@ export async function createRendererChild(options: RendererChildOptions): Promis
       ready: new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => {
           child.kill("SIGKILL");
-          reject(new RenderError("RendererUnavailable", `the renderer process did not start within ${START_TIMEOUT_MS} ms`)); // prettier-ignore
+          reject(
+            new RenderError(
+              "RendererUnavailable",
+              `the renderer process did not start within ${START_TIMEOUT_MS} ms`,
+            ),
+          );
         }, START_TIMEOUT_MS);
         child.stdout?.setEncoding("utf8");
         child.stdout?.on("data", (chunk: string) => {
@@ -227,7 +179,12 @@ export async function createRendererChild(options: RendererChildOptions): Promis
           const how =
             running.exit ?? (signal ? `was killed by ${signal}` : `ended with exit code ${String(code)}`);
           const tail = stderr.trim().split("\n").slice(-3).join("; ");
-          reject(new RenderError("RendererUnavailable", `the renderer process could not start (it ${how})${tail ? `: ${tail}` : ""}`)); // prettier-ignore
+          reject(
+            new RenderError(
+              "RendererUnavailable",
+              `the renderer process could not start (it ${how})${tail ? `: ${tail}` : ""}`,
+            ),
+          );
         });
       }),
     };
@@ -236,7 +193,8 @@ export async function createRendererChild(options: RendererChildOptions): Promis
     child.stderr?.on("data", (chunk: string) => {
       stderr = (stderr + chunk).slice(-8192);
       // Its lines carry their own timestamp; the controller's log adds one.
-      for (const line of chunk.split("\n")) if (line.trim()) log(`renderer: ${line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, "")}`); // prettier-ignore
+      for (const line of chunk.split("\n"))
+        if (line.trim()) log(`renderer: ${line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z /, "")}`);
     });
     child.stdin?.on("error", () => undefined); // EPIPE once it has gone
     // A spawn that fails (no such binary, a folder it may not enter) has no 'exit' event.
@@ -250,7 +208,8 @@ export async function createRendererChild(options: RendererChildOptions): Promis
     child.once("exit", (code, signal) => {
       running.exit ??= signal ? `was killed by ${signal}` : `ended with exit code ${String(code)}`;
       running.exitedAt = Date.now();
-      if (!stopped) log(`renderer process ${child.pid ?? "?"} ${running.exit}; a new one starts at the next render`); // prettier-ignore
+      if (!stopped)
+        log(`renderer process ${child.pid ?? "?"} ${running.exit}; a new one starts at the next render`);
     });
     return running;
   }
@@ -258,7 +217,10 @@ export async function createRendererChild(options: RendererChildOptions): Promis
   async function socket(): Promise<string> {
     if (stopped) throw new RenderError("RendererUnavailable", "the controller is stopping");
     // A renderer that died after starting is replaced at once; one that could not start, not in a loop.
-    const failedStartRecently = current?.started === false && current.exitedAt !== undefined && Date.now() - current.exitedAt < RETRY_START_MS; // prettier-ignore
+    const failedStartRecently =
+      current?.started === false &&
+      current.exitedAt !== undefined &&
+      Date.now() - current.exitedAt < RETRY_START_MS;
     if (!current || (current.exit !== undefined && !failedStartRecently)) current = start();
     return current.ready;
   }
@@ -305,7 +267,7 @@ export async function createRendererChild(options: RendererChildOptions): Promis
         await exited;
         clearTimeout(kill);
       }
-      await removeWorkspace(root).catch((error: unknown) => log(`removing ${root}: ${String(error)}`)); // prettier-ignore
+      await removeWorkspace(root).catch((error: unknown) => log(`removing ${root}: ${String(error)}`));
     },
   };
 }

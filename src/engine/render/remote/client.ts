@@ -82,7 +82,10 @@ export function remoteRenderBackend(options: RemoteRendererOptions): RenderBacke
   return async (input: RenderInput, stats) => {
     const body = JSON.stringify({ input });
     if (Buffer.byteLength(body) > MAX_REQUEST_BYTES)
-      throw new RenderError("LimitExceeded", `the render request (source spec and values) exceeds ${MAX_REQUEST_BYTES} bytes`); // prettier-ignore
+      throw new RenderError(
+        "LimitExceeded",
+        `the render request (source spec and values) exceeds ${MAX_REQUEST_BYTES} bytes`,
+      );
     const socketPath = await options.socket();
     let reply: { status: number; text: string };
     try {
@@ -95,7 +98,10 @@ export function remoteRenderBackend(options: RemoteRendererOptions): RenderBacke
     try {
       parsed = JSON.parse(reply.text);
     } catch {
-      throw new RenderError("RendererUnavailable", `the renderer answered HTTP ${reply.status} with a reply that is not JSON`); // prettier-ignore
+      throw new RenderError(
+        "RendererUnavailable",
+        `the renderer answered HTTP ${reply.status} with a reply that is not JSON`,
+      );
     }
     const { work, outcome } = decodeReply(parsed);
     stats.toolInvocations += work.toolInvocations;

@@ -23,7 +23,10 @@ export async function heldCredentials(env: NodeJS.ProcessEnv): Promise<string[]>
     .filter((name) => CREDENTIAL_VARIABLE.test(name))
     .map((name) => `environment variable ${name}`);
   for (const file of TOKEN_FILES) {
-    const readable = await fs.access(file, constants.R_OK).then(() => true, () => false); // prettier-ignore
+    const readable = await fs.access(file, constants.R_OK).then(
+      () => true,
+      () => false,
+    );
     if (readable) held.push(`readable token file ${file}`);
   }
   return held;

@@ -66,7 +66,6 @@ function checkObjects(objects: unknown): RenderResult["objects"] {
       typeof object["kind"] !== "string" ||
       !isRecord(object["metadata"])
     )
-      // prettier-ignore
       throw broken(`objects[${i}].object is not a Kubernetes object`);
     if (entry["line"] !== undefined && typeof entry["line"] !== "number") throw broken(`objects[${i}].line`);
   });
@@ -88,7 +87,9 @@ export function decodeReply(reply: unknown): { work: RenderWork; outcome: Render
     const reason = error["reason"];
     if (reason === undefined) return { work, outcome: new Error(error["message"]) };
     if (typeof reason !== "string" || !RENDER_REASONS.has(reason))
-      throw broken(`unknown reason ${typeof reason === "string" ? JSON.stringify(reason.slice(0, 64)) : typeof reason}`); // prettier-ignore
+      throw broken(
+        `unknown reason ${typeof reason === "string" ? JSON.stringify(reason.slice(0, 64)) : typeof reason}`,
+      );
     return { work, outcome: new RenderError(reason as ErrorReason, error["message"]) };
   }
   const result = reply["result"];

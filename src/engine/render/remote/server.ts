@@ -85,7 +85,9 @@ export async function serveRenderer(options: {
   const { socketPath, backend, log } = options;
   const server = http.createServer((req, res) => {
     const reply = (status: number, body: unknown) =>
-      res.writeHead(status, { "content-type": "application/json", connection: "close" }).end(JSON.stringify(body)); // prettier-ignore
+      res
+        .writeHead(status, { "content-type": "application/json", connection: "close" })
+        .end(JSON.stringify(body));
     if (req.method !== "POST" || req.url !== RENDER_PATH) {
       reply(404, { ok: false, error: { message: `no route ${req.method ?? ""} ${req.url ?? ""}` } });
       return;

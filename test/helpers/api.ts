@@ -157,3 +157,31 @@ export async function startAuthApi(
     },
   });
 }
+
+/** An open event stream: its text so far, and a promise that settles when the server ends it. */
+export interface OpenStream {
+  text(): string;
+  readonly ended: Promise<void>;
+  close(): void;
+}
+
+export async function openStream(baseUrl: string, headers: Record<string, string>): Promise<OpenStream> {
+  const abort = new AbortController();
+  const response = await fetch(`${baseUrl}/api/v1/stream`, { headers, signal: abort.signal });
+  if (response.status !== 200 || !response.body) throw new Error(`stream: ${response.status} ${await response.text()}`); // prettier-ignore
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const ended = (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        text += decoder.decode(value, { stream: true });
+      }
+    } catch (error) {
+      if (!abort.signal.aborted) throw error;
+    }
+  })();
+  return { text: () => text, ended, close: () => abort.abort() };
+}

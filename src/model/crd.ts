@@ -189,7 +189,7 @@ const projectSpec = obj({
   sourceRepos: {
     type: "array",
     description: "Globs of repository URLs the apps may use (`!` in front denies); empty: none",
-    maxItems: 1000,
+    maxItems: 256,
     items: repoPatternRules(str()),
   },
   destinations: {
@@ -373,25 +373,32 @@ const listGenerator = obj(
   { required: ["elements"] },
 );
 const clustersGenerator = obj({ selector: labelSelector, values: stringMap(), template: generatorTemplate });
-const gitGenerator = obj(
-  {
-    repoURL: repoPatternRules({ ...str(), minLength: 1 }),
-    revision: str("Branch, tag or commit (default HEAD)"),
-    directories: {
-      type: "array",
-      items: obj({ path: str("Glob over directory paths"), exclude: bool() }, { required: ["path"] }),
+/**
+ * `strict`: the URL rules of model/rules.ts. Only on top-level generators: CEL's cost budget does not
+ * reach into nested generator lists; a nested URL is refused by the source stage when it is used.
+ */
+const gitGenerator = (strict: boolean) =>
+  obj(
+    {
+      repoURL: strict
+        ? repoPatternRules({ ...str(), minLength: 1 })
+        : { ...str(), minLength: 1, maxLength: 2048 },
+      revision: str("Branch, tag or commit (default HEAD)"),
+      directories: {
+        type: "array",
+        items: obj({ path: str("Glob over directory paths"), exclude: bool() }, { required: ["path"] }),
+      },
+      files: {
+        type: "array",
+        items: obj({ path: str("Glob over JSON/YAML file paths") }, { required: ["path"] }),
+      },
+      pathParamPrefix: str(),
+      values: stringMap(),
+      requeueAfterSeconds: int(),
+      template: generatorTemplate,
     },
-    files: {
-      type: "array",
-      items: obj({ path: str("Glob over JSON/YAML file paths") }, { required: ["path"] }),
-    },
-    pathParamPrefix: str(),
-    values: stringMap(),
-    requeueAfterSeconds: int(),
-    template: generatorTemplate,
-  },
-  { required: ["repoURL"] },
-);
+    { required: ["repoURL"] },
+  );
 const opaqueGenerators: Schema = {
   type: "array",
   items: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
@@ -399,7 +406,7 @@ const opaqueGenerators: Schema = {
 const nestedGenerator = obj({
   list: listGenerator,
   clusters: clustersGenerator,
-  git: gitGenerator,
+  git: gitGenerator(false),
   matrix: obj({ generators: opaqueGenerators, template: generatorTemplate }, { required: ["generators"] }),
   merge: obj(
     { mergeKeys: strings(), generators: opaqueGenerators, template: generatorTemplate },
@@ -407,11 +414,11 @@ const nestedGenerator = obj({
   ),
   selector: labelSelector,
 });
-const nestedGenerators: Schema = { type: "array", items: nestedGenerator };
+const nestedGenerators: Schema = { type: "array", items: nestedGenerator, maxItems: 16 };
 const generator = obj({
   list: listGenerator,
   clusters: clustersGenerator,
-  git: gitGenerator,
+  git: gitGenerator(true),
   matrix: obj({ generators: nestedGenerators, template: generatorTemplate }, { required: ["generators"] }),
   merge: obj(
     { mergeKeys: strings(), generators: nestedGenerators, template: generatorTemplate },
@@ -423,7 +430,7 @@ const generator = obj({
 const applicationSetSpec = obj(
   {
     goTemplate: bool("Must be false: Tether substitutes {{parameters}} and never executes templates"),
-    generators: { type: "array", items: generator },
+    generators: { type: "array", items: generator, maxItems: 32 },
     template: obj({ metadata: templateMeta(true), spec: applicationSpec(false) }, { required: ["metadata", "spec"] }), // prettier-ignore
     syncPolicy: obj({
       preserveResourcesOnDeletion: bool(

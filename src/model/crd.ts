@@ -38,8 +38,14 @@ function applicationSpec(strict: boolean): Schema {
   const rule = (schema: Schema, apply: (s: Schema) => Schema) => (strict ? apply(schema) : schema);
   const source = obj(
     {
-      repoURL: rule({ ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"), minLength: 1 }, repoUrlRules), // prettier-ignore
-      targetRevision: rule(str("Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`"), (s) => lineRules(s, 1024)), // prettier-ignore
+      repoURL: rule(
+        { ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"), minLength: 1 },
+        repoUrlRules,
+      ),
+      targetRevision: rule(
+        str("Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`"),
+        (s) => lineRules(s, 1024),
+      ),
       path: rule(str("Folder inside the repository"), repoPathRules),
       chart: str("Chart name in a Helm repository"),
       type: { type: "string", enum: ["Directory", "Kustomize", "Helm"] },
@@ -76,11 +82,19 @@ function applicationSpec(strict: boolean): Schema {
         name: rule(str(), serverRules),
         namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })),
       }),
-      project: rule(str("AppProject in Tether's system namespace; empty: default"), (s) => nameRules(s, { empty: true })), // prettier-ignore
+      project: rule(str("AppProject in Tether's system namespace; empty: default"), (s) =>
+        nameRules(s, { empty: true }),
+      ),
       dependsOn: {
         type: "array",
         description: "Applications that must be Synced and Healthy before this one syncs",
-        items: obj({ name: rule({ ...str(), minLength: 1 }, nameRules), namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })) }, { required: ["name"] }), // prettier-ignore
+        items: obj(
+          {
+            name: rule({ ...str(), minLength: 1 }, nameRules),
+            namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })),
+          },
+          { required: ["name"] },
+        ),
       },
       syncPolicy: obj({
         automated: obj({ prune: bool(), selfHeal: bool(), allowEmpty: bool() }),
@@ -431,7 +445,10 @@ const applicationSetSpec = obj(
   {
     goTemplate: bool("Must be false: Tether substitutes {{parameters}} and never executes templates"),
     generators: { type: "array", items: generator, maxItems: 32 },
-    template: obj({ metadata: templateMeta(true), spec: applicationSpec(false) }, { required: ["metadata", "spec"] }), // prettier-ignore
+    template: obj(
+      { metadata: templateMeta(true), spec: applicationSpec(false) },
+      { required: ["metadata", "spec"] },
+    ),
     syncPolicy: obj({
       preserveResourcesOnDeletion: bool(
         "Generated Applications carry no cascade finalizer: deleting them leaves their resources",

@@ -43,7 +43,7 @@ const NO_ENCODED_SEPARATOR: Rule = {
   message: "must not %-encode '%', '/' or '\\'",
 };
 const REPO_SCHEME: Rule = {
-  rule: String.raw`self.lowerAscii().matches('^(https?|ssh|git|file|oci)://[^/]') || self.lowerAscii().startsWith('file:///') || (self.matches('^([A-Za-z0-9._~-]+@)?[A-Za-z0-9._-]+:[^/]') && !self.contains('://'))`, // prettier-ignore
+  rule: String.raw`self.lowerAscii().matches('^(https?|ssh|git|file|oci)://[^/]') || self.lowerAscii().startsWith('file:///') || (self.matches('^([A-Za-z0-9._~-]+@)?[A-Za-z0-9._-]+:[^/]') && !self.contains('://'))`,
   message: "must be an https://, http://, ssh://, git://, file:// or oci:// URL or git@host:path",
 };
 const NO_QUERY: Rule = {

@@ -70,7 +70,8 @@ export function repoPathProblem(path: unknown): string | undefined {
   return undefined;
 }
 
-const isObject = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value); // prettier-ignore
+const isObject = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * Every problem of the app's spec, each naming its field. Total: an app stored under an older,

@@ -139,7 +139,9 @@ export class ApplicationSetController {
       try {
         const text = JSON.stringify(set.spec?.generators ?? []);
         // JSON.parse of each match undoes the string escaping (a URL holding `\"` or `\u…`).
-        const urls = [...text.matchAll(/"repoURL":("(?:[^"\\]|\\.)*")/g)].map((m) => JSON.parse(m[1] ?? '""') as string); // prettier-ignore
+        const urls = [...text.matchAll(/"repoURL":("(?:[^"\\]|\\.)*")/g)].map(
+          (m) => JSON.parse(m[1] ?? '""') as string,
+        );
         if (!urls.some(matches)) continue;
         this.fresh.add(appKeyOf(set));
         this.queue.add(appKeyOf(set));

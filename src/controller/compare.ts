@@ -37,6 +37,22 @@ export interface ObjectComparison {
   readonly result: ComparisonResult;
   /** Set when the dry-run failed for a reason other than the apiserver refusing the object (422). */
   readonly error?: string;
+  /** Why the project refuses the object: it was not read, so nothing about its live state is known. */
+  readonly notPermitted?: string;
+}
+
+/**
+ * The comparison of an object the app's project refuses. Its live copy is never read or dry-run:
+ * it belongs to another tenant, and a verdict (Synced, a diff path, a health, an owner) computed
+ * from it would let the author of the manifest probe its content from the app's status.
+ */
+export function notPermittedComparison(desired: DesiredObject, why: string): ObjectComparison {
+  return {
+    desired,
+    live: undefined,
+    result: { status: "OutOfSync", created: false, fields: [], basis: "manifest" },
+    notPermitted: why,
+  };
 }
 
 interface CacheEntry {

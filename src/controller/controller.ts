@@ -189,7 +189,6 @@ export function eachApp(
   log: (line: string) => void,
   visit: (key: string) => void,
 ): void {
-  // prettier-ignore
   for (const key of keys) {
     try {
       visit(key);
@@ -292,7 +291,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
       // Seen on the app too, not only in the log: a failure nothing else reports (a spec of a shape
       // no check foresaw) is a Warning Event on that app; the others go on.
       const app = apps.get(key);
-      if (app?.metadata?.name) eachApp([key], "reconcile failure event", log, () => events.record(app, "Warning", "ReconcileFailed", why.slice(0, 1024))); // prettier-ignore
+      if (app?.metadata?.name)
+        eachApp([key], "reconcile failure event", log, () =>
+          events.record(app, "Warning", "ReconcileFailed", why.slice(0, 1024)),
+        );
     },
   });
   // Leading and trailing: the first event of a quiet app is acted on at once (drift is corrected
@@ -470,7 +472,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
       // (a space, dot segments, not a string) matches no push and stops no other app's refresh.
       const wanted = tryCanonicalRepoUrl(repoURL);
       if (wanted === undefined) {
-        log(`refresh of repository ${JSON.stringify(String(repoURL).slice(0, 200))} ignored: not a repository URL Tether accepts`); // prettier-ignore
+        log(
+          `refresh of repository ${JSON.stringify(String(repoURL).slice(0, 200))} ignored: not a repository URL Tether accepts`,
+        );
         return 0;
       }
       const sameRepository = (url: unknown) => tryCanonicalRepoUrl(url) === wanted;

@@ -4,7 +4,12 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { mapLimit } from "../engine/concurrency.js";
 import { isTetherError } from "../engine/errors.js";
-import { pruneCandidates, refusedDeletions, reportedDecisions } from "../engine/prune/candidates.js";
+import {
+  NOT_PERMITTED,
+  pruneCandidates,
+  refusedDeletions,
+  reportedDecisions,
+} from "../engine/prune/candidates.js";
 import { groupOf, trackedApp } from "../engine/prune/ownership.js";
 import type { RenderedObject, Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
@@ -22,12 +27,13 @@ import { builtinHealth, type KubeObject } from "../engine/health/index.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
 import { validateApplication } from "../model/validate.js";
+import { objectNotPermitted } from "../engine/policy/project.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { KnownCluster } from "../model/validate.js";
 import { appKeyOf, type ApplicationStore } from "./applications.js";
 import { errorMessage, errorStatus } from "../kube/client.js";
 import type { ClusterLookup, ClusterTarget } from "./clusters.js";
-import type { ObjectComparison } from "./compare.js";
+import { notPermittedComparison, type ObjectComparison } from "./compare.js";
 import { decryptionKeys } from "./decryption.js";
 import { prepareDesired, type DesiredObject } from "./desired.js";
 import type { EventRecorder } from "./events.js";
@@ -259,6 +265,11 @@ export class Reconciler {
 
     // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
     let comparisons: ObjectComparison[] = await mapLimit(desired, COMPARE_CONCURRENCY, async (d) => {
+      const ref = { group: groupOf(d.apiVersion), kind: d.kind, namespace: d.namespace, name: d.name };
+      const refused = objectNotPermitted(admission.project, admission.placement, ref);
+      if (refused) {
+        return notPermittedComparison(d, `${NOT_PERMITTED} "${projectName(app)}": ${refused.detail}`);
+      }
       const live = cluster.watches.get(d);
       return cluster.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences }); // prettier-ignore
     });

@@ -24,6 +24,11 @@ export function resourceStatuses(input: {
   const evaluate = input.health ?? builtinHealth;
   const healthErrors = new Set<string>();
   const resources: ResourceStatus[] = input.comparisons.map((c) => {
+    if (c.notPermitted !== undefined) {
+      const { desired: d } = c;
+      const ref = { kind: d.kind, namespace: d.namespace, name: d.name };
+      return { ...splitApiVersion(d.apiVersion), ...ref, status: "Unknown", message: c.notPermitted };
+    }
     const owner = input.claimedBy(c);
     const detail = owner
       ? { message: `managed by application ${owner}` }

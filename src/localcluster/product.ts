@@ -19,6 +19,7 @@ import { ensureComponents } from "./binaries.js";
 import { repoRoot } from "./components.js";
 import { DEMO_REPOSITORY, SYSTEM_NAMESPACE, demoApplication, helloDeployment, helloService } from "./demo.js";
 import type { LocalEnvironment } from "./environment.js";
+import type { GitServer } from "./gitserver.js";
 import { GitWorkspace } from "./gitrepo.js";
 import { waitFor } from "./wait.js";
 
@@ -48,6 +49,29 @@ export function apiPort(value = process.env["TETHER_API_PORT"]): number {
 }
 
 /** Applies every CRD in deploy/crds and waits until each is Established. */
+/**
+ * Every push to the local Git server refreshes the apps (and ApplicationSets) of that repository, as
+ * a forge's webhook would. Runs in the Git server's request handling: whatever it throws is logged
+ * here, never left to end the process (issue 17: one app's bad repoURL once ended controller, API
+ * and Git server alike). Returns the unsubscribe function.
+ */
+export function refreshOnPush(
+  server: Pick<GitServer, "onPush" | "repositoryUrl">,
+  controller: Pick<Controller, "refreshRepository">,
+  log: (line: string) => void,
+): () => void {
+  return server.onPush((repository) => {
+    try {
+      const count = controller.refreshRepository(server.repositoryUrl(repository));
+      if (count > 0) log(`push to ${repository}.git: refreshing ${count} application(s)`);
+    } catch (error) {
+      log(
+        `push to ${repository}.git: refresh failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  });
+}
+
 export async function installCrds(resources: ResourceClient): Promise<void> {
   const dir = path.join(repoRoot, "deploy/crds");
   for (const file of (await fs.readdir(dir)).sort()) {
@@ -96,16 +120,7 @@ export async function startProduct(
     pollIntervalMs: 60_000,
     log: options.log,
   });
-  // Runs in the Git server's request handling: whatever it throws is logged here, never left to end
-  // the process (issue 17: one app's bad repoURL once ended controller, API and Git server alike).
-  const unsubscribe = environment.git.onPush((repository) => {
-    try {
-      const count = controller.refreshRepository(environment.git.repositoryUrl(repository));
-      if (count > 0) options.log(`push to ${repository}.git: refreshing ${count} application(s)`);
-    } catch (error) {
-      options.log(`push to ${repository}.git: refresh failed: ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
-    }
-  });
+  const unsubscribe = refreshOnPush(environment.git, controller, options.log);
   // Created once: a resumed cluster keeps the demo app as the user left it.
   const demo = demoApplication(demoRepoUrl);
   if (!(await resources.read({ ...demo, name: demo.metadata.name, namespace: demo.metadata.namespace }))) {

@@ -38,8 +38,14 @@ function applicationSpec(strict: boolean): Schema {
   const rule = (schema: Schema, apply: (s: Schema) => Schema) => (strict ? apply(schema) : schema);
   const source = obj(
     {
-      repoURL: rule({ ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"), minLength: 1 }, repoUrlRules), // prettier-ignore
-      targetRevision: rule(str("Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`"), (s) => lineRules(s, 1024)), // prettier-ignore
+      repoURL: rule(
+        { ...str("Git URL (https, http, ssh, git, file) or Helm repository (https, oci://)"), minLength: 1 },
+        repoUrlRules,
+      ),
+      targetRevision: rule(
+        str("Branch, tag, commit SHA, HEAD, or a semver range over tags; a chart version with `chart`"),
+        (s) => lineRules(s, 1024),
+      ),
       path: rule(str("Folder inside the repository"), repoPathRules),
       chart: str("Chart name in a Helm repository"),
       type: { type: "string", enum: ["Directory", "Kustomize", "Helm"] },
@@ -76,11 +82,19 @@ function applicationSpec(strict: boolean): Schema {
         name: rule(str(), serverRules),
         namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })),
       }),
-      project: rule(str("AppProject in Tether's system namespace; empty: default"), (s) => nameRules(s, { empty: true })), // prettier-ignore
+      project: rule(str("AppProject in Tether's system namespace; empty: default"), (s) =>
+        nameRules(s, { empty: true }),
+      ),
       dependsOn: {
         type: "array",
         description: "Applications that must be Synced and Healthy before this one syncs",
-        items: obj({ name: rule({ ...str(), minLength: 1 }, nameRules), namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })) }, { required: ["name"] }), // prettier-ignore
+        items: obj(
+          {
+            name: rule({ ...str(), minLength: 1 }, nameRules),
+            namespace: rule(str(), (s) => nameRules(s, { empty: true, label: true })),
+          },
+          { required: ["name"] },
+        ),
       },
       syncPolicy: obj({
         automated: obj({ prune: bool(), selfHeal: bool(), allowEmpty: bool() }),
@@ -189,7 +203,7 @@ const projectSpec = obj({
   sourceRepos: {
     type: "array",
     description: "Globs of repository URLs the apps may use (`!` in front denies); empty: none",
-    maxItems: 1000,
+    maxItems: 256,
     items: repoPatternRules(str()),
   },
   destinations: {
@@ -373,25 +387,32 @@ const listGenerator = obj(
   { required: ["elements"] },
 );
 const clustersGenerator = obj({ selector: labelSelector, values: stringMap(), template: generatorTemplate });
-const gitGenerator = obj(
-  {
-    repoURL: repoPatternRules({ ...str(), minLength: 1 }),
-    revision: str("Branch, tag or commit (default HEAD)"),
-    directories: {
-      type: "array",
-      items: obj({ path: str("Glob over directory paths"), exclude: bool() }, { required: ["path"] }),
+/**
+ * `strict`: the URL rules of model/rules.ts. Only on top-level generators: CEL's cost budget does not
+ * reach into nested generator lists; a nested URL is refused by the source stage when it is used.
+ */
+const gitGenerator = (strict: boolean) =>
+  obj(
+    {
+      repoURL: strict
+        ? repoPatternRules({ ...str(), minLength: 1 })
+        : { ...str(), minLength: 1, maxLength: 2048 },
+      revision: str("Branch, tag or commit (default HEAD)"),
+      directories: {
+        type: "array",
+        items: obj({ path: str("Glob over directory paths"), exclude: bool() }, { required: ["path"] }),
+      },
+      files: {
+        type: "array",
+        items: obj({ path: str("Glob over JSON/YAML file paths") }, { required: ["path"] }),
+      },
+      pathParamPrefix: str(),
+      values: stringMap(),
+      requeueAfterSeconds: int(),
+      template: generatorTemplate,
     },
-    files: {
-      type: "array",
-      items: obj({ path: str("Glob over JSON/YAML file paths") }, { required: ["path"] }),
-    },
-    pathParamPrefix: str(),
-    values: stringMap(),
-    requeueAfterSeconds: int(),
-    template: generatorTemplate,
-  },
-  { required: ["repoURL"] },
-);
+    { required: ["repoURL"] },
+  );
 const opaqueGenerators: Schema = {
   type: "array",
   items: { type: "object", "x-kubernetes-preserve-unknown-fields": true },
@@ -399,7 +420,7 @@ const opaqueGenerators: Schema = {
 const nestedGenerator = obj({
   list: listGenerator,
   clusters: clustersGenerator,
-  git: gitGenerator,
+  git: gitGenerator(false),
   matrix: obj({ generators: opaqueGenerators, template: generatorTemplate }, { required: ["generators"] }),
   merge: obj(
     { mergeKeys: strings(), generators: opaqueGenerators, template: generatorTemplate },
@@ -407,11 +428,11 @@ const nestedGenerator = obj({
   ),
   selector: labelSelector,
 });
-const nestedGenerators: Schema = { type: "array", items: nestedGenerator };
+const nestedGenerators: Schema = { type: "array", items: nestedGenerator, maxItems: 16 };
 const generator = obj({
   list: listGenerator,
   clusters: clustersGenerator,
-  git: gitGenerator,
+  git: gitGenerator(true),
   matrix: obj({ generators: nestedGenerators, template: generatorTemplate }, { required: ["generators"] }),
   merge: obj(
     { mergeKeys: strings(), generators: nestedGenerators, template: generatorTemplate },
@@ -423,8 +444,11 @@ const generator = obj({
 const applicationSetSpec = obj(
   {
     goTemplate: bool("Must be false: Tether substitutes {{parameters}} and never executes templates"),
-    generators: { type: "array", items: generator },
-    template: obj({ metadata: templateMeta(true), spec: applicationSpec(false) }, { required: ["metadata", "spec"] }), // prettier-ignore
+    generators: { type: "array", items: generator, maxItems: 32 },
+    template: obj(
+      { metadata: templateMeta(true), spec: applicationSpec(false) },
+      { required: ["metadata", "spec"] },
+    ),
     syncPolicy: obj({
       preserveResourcesOnDeletion: bool(
         "Generated Applications carry no cascade finalizer: deleting them leaves their resources",

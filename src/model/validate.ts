@@ -70,7 +70,8 @@ export function repoPathProblem(path: unknown): string | undefined {
   return undefined;
 }
 
-const isObject = (value: unknown): boolean => typeof value === "object" && value !== null && !Array.isArray(value); // prettier-ignore
+const isObject = (value: unknown): boolean =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * Every problem of the app's spec, each naming its field. Total: an app stored under an older,
@@ -140,8 +141,10 @@ function specProblems(app: Application, where: string, options: ValidateOptions)
     if (!decryption.secretRef?.name) errors.push(`${where}: spec.decryption.secretRef.name is required`);
   }
   const retry = spec?.syncPolicy?.retry;
-  if (retry?.limit !== undefined && retry.limit < 0)
-    errors.push(`${where}: spec.syncPolicy.retry.limit must be >= 0`);
+  if (retry?.limit !== undefined && !(Number.isInteger(retry.limit) && retry.limit >= 0))
+    errors.push(`${where}: spec.syncPolicy.retry.limit must be an integer >= 0`);
+  if (retry?.backoff !== undefined && !isObject(retry.backoff))
+    errors.push(`${where}: spec.syncPolicy.retry.backoff must be an object`);
   errors.push(...validateBackoff(retry?.backoff).map((e) => `${where}: ${e}`));
   return errors;
 }

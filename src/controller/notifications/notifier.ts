@@ -87,7 +87,9 @@ export class Notifier {
       try {
         this.deliver(key, current ?? recorded.app, recorded);
       } catch (error) {
-        this.options.log(`notifications: ${key}: ${recorded.reason} skipped: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`); // prettier-ignore
+        this.options.log(
+          `notifications: ${key}: ${recorded.reason} skipped: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`,
+        );
       }
     }
   }

@@ -66,7 +66,8 @@ export function repoPermitted(
   const url = tryCanonicalRepoUrl(repoURL) ?? "";
   const list = patterns ?? [];
   for (const p of list.filter(isDenyPattern)) {
-    if (globMatch(canonicalRepoPattern(p.slice(1)).toLowerCase(), url.toLowerCase())) return { permitted: false }; // prettier-ignore
+    if (globMatch(canonicalRepoPattern(p.slice(1)).toLowerCase(), url.toLowerCase()))
+      return { permitted: false };
   }
   const allowed = list.some((p) => !isDenyPattern(p) && globMatch(canonicalRepoPattern(p), url));
   return allowed ? { permitted: true } : { permitted: false };
@@ -75,8 +76,14 @@ export function repoPermitted(
 /** `sourceRepos` deny patterns Tether cannot read as a URL would deny nothing: the project is refused. */
 function sourceRepoProblems(patterns: readonly string[] | undefined): string[] {
   return (patterns ?? [])
-    .filter((p) => isDenyPattern(p) && p !== "!*" && !/^[a-z][a-z0-9+.-]*:\/\//.test(canonicalRepoPattern(p.slice(1)))) // prettier-ignore
-    .map((p) => `spec.sourceRepos "${p}": a deny pattern must be a repository URL or glob (scheme://host/path or git@host:path)`); // prettier-ignore
+    .filter(
+      (p) =>
+        isDenyPattern(p) && p !== "!*" && !/^[a-z][a-z0-9+.-]*:\/\//.test(canonicalRepoPattern(p.slice(1))),
+    )
+    .map(
+      (p) =>
+        `spec.sourceRepos "${p}": a deny pattern must be a repository URL or glob (scheme://host/path or git@host:path)`,
+    );
 }
 
 function destinationMatches(rule: ProjectDestination, where: Placement): boolean {
@@ -164,8 +171,8 @@ export function checkAdmission(input: {
   if (!repo.permitted) {
     // A refused URL may hold anything (controls, a password): shown cut, quoted and redacted.
     const message = repo.why
-      ? `${where}: spec.source.repoURL ${JSON.stringify(redactUrl(String(app.repoURL).slice(0, 200)))} is not a valid repository URL: ${repo.why}` // prettier-ignore
-      : `${where}: spec.source.repoURL ${app.repoURL} is not permitted by spec.sourceRepos [${(spec.sourceRepos ?? []).join(", ")}]`; // prettier-ignore
+      ? `${where}: spec.source.repoURL ${JSON.stringify(redactUrl(String(app.repoURL).slice(0, 200)))} is not a valid repository URL: ${repo.why}`
+      : `${where}: spec.source.repoURL ${app.repoURL} is not permitted by spec.sourceRepos [${(spec.sourceRepos ?? []).join(", ")}]`;
     violations.push({ reason: "SourceNotPermitted", message });
   }
   if (!destinationPermitted(spec.destinations, placement)) {

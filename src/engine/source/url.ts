@@ -31,7 +31,13 @@ export interface RepoUrl {
 export const MAX_REPO_URL_LENGTH = 2048;
 
 const GIT_SCHEMES: ReadonlySet<string> = new Set(["https", "http", "ssh", "git", "file"]);
-const DEFAULT_PORTS: Readonly<Record<string, number>> = { https: 443, http: 80, ssh: 22, git: 9418, oci: 443 }; // prettier-ignore
+const DEFAULT_PORTS: Readonly<Record<string, number>> = {
+  https: 443,
+  http: 80,
+  ssh: 22,
+  git: 9418,
+  oci: 443,
+};
 const SCHEME_URL = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)(\/.*)?$/;
 // scp-like `user@host:path`: git's rule is "a colon before the first slash, and no `://`".
 const SCP_LIKE = /^(?:([^@/:]+)@)?([^/:[\]]+|\[[0-9A-Fa-f:.]+\]):(?!\/\/)(.*)$/;
@@ -59,7 +65,9 @@ function canonicalPath(raw: string): string {
   if (raw.includes("?") || raw.includes("#")) refuse("a repository URL has no query (?) or fragment (#)");
   if (/%(?![0-9A-Fa-f]{2})/.test(raw)) refuse("the path has a malformed %-encoding");
   if (REFUSED_ENCODING.test(raw)) {
-    refuse("the path percent-encodes a separator, a '%' (double encoding), whitespace or a control character"); // prettier-ignore
+    refuse(
+      "the path percent-encodes a separator, a '%' (double encoding), whitespace or a control character",
+    );
   }
   let decoded: string;
   try {
@@ -70,7 +78,7 @@ function canonicalPath(raw: string): string {
   if (INVISIBLE.test(decoded)) refuse("the path contains whitespace or control characters");
   const segments = decoded.split("/");
   if (segments.some((s) => s === "." || s === "..")) {
-    refuse("the path contains a '.' or '..' segment (written or %-encoded); write the repository's own path"); // prettier-ignore
+    refuse("the path contains a '.' or '..' segment (written or %-encoded); write the repository's own path");
   }
   // `//` collapses (servers do); each segment is re-encoded the one canonical way.
   const kept = segments.filter((s, i) => s !== "" || i === 0);
@@ -158,7 +166,14 @@ function parseSchemeUrl(m: RegExpExecArray, emptyPath: boolean): Parsed {
     const host = (m[2] ?? "").toLowerCase();
     if ((host !== "" && host !== "localhost") || rawPath === "")
       refuse("a file:// URL must be file:///absolute/path");
-    return { protocol: "file", user: "", host: "", port: undefined, path: canonicalPath(rawPath).replace(/\/+$/, ""), scpLike: false }; // prettier-ignore
+    return {
+      protocol: "file",
+      user: "",
+      host: "",
+      port: undefined,
+      path: canonicalPath(rawPath).replace(/\/+$/, ""),
+      scpLike: false,
+    };
   }
   const authority = splitAuthority(m[2] ?? "");
   const host = canonicalHost(authority.host);
@@ -220,8 +235,12 @@ const SUPPORTED = "supported: https://, http://, ssh://, git@host:path, git://, 
 
 function sourceError(raw: unknown, why: string, field: string, supported = SUPPORTED): SourceError {
   // Cut, and invisible characters spelled out, so the message shows what is wrong with the URL.
-  const visible = (text: string) => text.replace(new RegExp(INVISIBLE.source, "gu"), (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`); // prettier-ignore
-  const shown = typeof raw === "string" ? `"${visible(redactUrl(raw.slice(0, 200)))}${raw.length > 200 ? "…" : ""}"` : `(a ${typeof raw})`; // prettier-ignore
+  const visible = (text: string) =>
+    text.replace(new RegExp(INVISIBLE.source, "gu"), (c) => `\\u{${(c.codePointAt(0) ?? 0).toString(16)}}`);
+  const shown =
+    typeof raw === "string"
+      ? `"${visible(redactUrl(raw.slice(0, 200)))}${raw.length > 200 ? "…" : ""}"`
+      : `(a ${typeof raw})`;
   return new SourceError("UnsupportedURL", `${field} ${shown}: ${why} (${supported})`);
 }
 
@@ -270,7 +289,8 @@ export function normalizeRepoUrlPrefix(raw: string): string {
 export function repoUrlProblem(raw: unknown, kind: "git" | "any" = "any"): string | undefined {
   try {
     const parsed = parseAny(raw, kind === "any");
-    if (kind === "git" && parsed.protocol === "oci") refuse("oci:// is a Helm chart registry, not a Git repository"); // prettier-ignore
+    if (kind === "git" && parsed.protocol === "oci")
+      refuse("oci:// is a Helm chart registry, not a Git repository");
     return undefined;
   } catch (error) {
     if (error instanceof UrlProblem) return error.message;

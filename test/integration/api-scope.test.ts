@@ -221,6 +221,19 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
     assert.deepEqual(hello?.children, [], "demo's ReplicaSets and Pods are not listed");
     assert.equal(hello?.uid, undefined);
     assert.match(hello?.health.message ?? "", /^not permitted: /);
+
+    // The controller never read them either: the Application itself (what `kubectl get` shows a
+    // tenant) holds no verdict, health, diff or owner computed from another tenant's live object.
+    const stored = await fx.readApp("attack");
+    assertNoCanary("the Application object", JSON.stringify(stored));
+    assert.ok(!JSON.stringify(stored.status?.conditions ?? []).includes("is managed by application"));
+    for (const name of refusedNames) {
+      const r = stored.status?.resources?.find((x) => x.name === name);
+      assert.equal(r?.status, "Unknown", `${name} in status: ${JSON.stringify(r)}`);
+      assert.equal(r?.health, undefined);
+      assert.equal(r?.diff, undefined);
+      assert.match(r?.message ?? "", /^not permitted by project "team-a": /);
+    }
   });
 
   test("positive control: bob reads his own objects; alice cannot see bob's app at all", async () => {

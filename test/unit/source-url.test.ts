@@ -35,6 +35,9 @@ test("ssh URLs: ssh:// and scp-like forms of one repository normalize alike; the
   assert.equal(parseRepoUrl("ssh://git@host:2222/x.git").fetchUrl, "ssh://git@host:2222/x.git");
   assert.equal(parseRepoUrl("ssh://git@host:2222/x.git").normalized, "ssh://host:2222/x");
   assert.equal(parseRepoUrl("git@github.com:org/repo.git").protocol, "ssh");
+  // An absolute scp-like path (from the server's root) reaches git as written, not from the home.
+  assert.equal(parseRepoUrl("git@host:/srv/git/x.git").fetchUrl, "git@host:/srv/git/x.git");
+  assert.equal(normalizeRepoUrl("git@host:/srv/git/x.git"), "ssh://host/srv/git/x");
 });
 
 test("git:// and file:// are accepted; a file path with dot segments is refused like any other", () => {

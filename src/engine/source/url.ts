@@ -155,6 +155,8 @@ interface Parsed {
   /** Canonical path, trailing slashes dropped, `.git` as written. */
   readonly path: string;
   readonly scpLike: boolean;
+  /** scp-like `host:/abs/path` (from the root) rather than `host:path` (from the login's home). */
+  readonly scpAbsolute?: boolean;
 }
 
 /** `emptyPath`: a credentials prefix or a Helm repository may stop at the host; a Git URL may not. */
@@ -200,7 +202,8 @@ function parseScpLike(text: string): Parsed | undefined {
   // forge, so they share a mirror and match the same credentials (Argo CD does the same).
   const path = canonicalPath(rawPath.startsWith("/") ? rawPath : `/${rawPath}`).replace(/\/+$/, "");
   if (trimRepoPath(path) === "") refuse("the repository path is missing");
-  return { protocol: "ssh", user, host, port: undefined, path, scpLike: true };
+  const scpAbsolute = rawPath.startsWith("/");
+  return { protocol: "ssh", user, host, port: undefined, path, scpLike: true, scpAbsolute };
 }
 
 function parseAny(raw: unknown, emptyPath: boolean): Parsed {
@@ -226,7 +229,9 @@ function identityOf(p: Parsed): string {
 }
 
 function fetchUrlOf(p: Parsed): string {
-  if (p.scpLike) return `${p.user ? `${p.user}@` : ""}${p.host}:${p.path.replace(/^\//, "")}`;
+  // Identity treats both scp-like forms alike (forges do), but git must get the path as written.
+  const scpPath = p.scpAbsolute ? p.path : p.path.replace(/^\//, "");
+  if (p.scpLike) return `${p.user ? `${p.user}@` : ""}${p.host}:${scpPath}`;
   const port = p.port === undefined ? "" : `:${p.port}`;
   return `${p.protocol}://${p.user ? `${p.user}@` : ""}${p.host}${port}${p.path}`;
 }

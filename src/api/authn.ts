@@ -418,7 +418,8 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     },
     async identify(c) {
       const request = requestOf(c);
-      if (request.authorization === undefined && readSessionCookie(request.cookie, secure) === undefined) return undefined; // prettier-ignore
+      if (request.authorization === undefined && readSessionCookie(request.cookie, secure) === undefined)
+        return undefined;
       const result = await authenticate({ ...request, method: "GET" });
       return result.ok ? result.auth : "invalid";
     },

@@ -104,7 +104,12 @@ export class ClusterSource {
       let found = this.remote.get(key);
       if (!found) {
         const clients = kubeClients(kubeConfigForCluster(parsed.cluster));
-        found = { clients, resources: new ResourceClient(clients), server: parsed.cluster.server, name: parsed.cluster.name }; // prettier-ignore
+        found = {
+          clients,
+          resources: new ResourceClient(clients),
+          server: parsed.cluster.server,
+          name: parsed.cluster.name,
+        };
         this.remote.set(key, found);
       }
       return found;

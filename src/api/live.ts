@@ -23,7 +23,8 @@ export type ManagedRead =
   /** Not found, of a kind the server does not know, or a read that failed (said in `message`). */
   | { readonly state: "missing"; readonly message?: string };
 
-const apiVersionOf = (r: { group: string; version?: string }) => (r.group ? `${r.group}/${r.version ?? "v1"}` : (r.version ?? "v1")); // prettier-ignore
+const apiVersionOf = (r: { group: string; version?: string }) =>
+  r.group ? `${r.group}/${r.version ?? "v1"}` : (r.version ?? "v1");
 
 export class LiveReads {
   private readonly listed = new Map<string, Promise<KubernetesObject[]>>();
@@ -36,7 +37,8 @@ export class LiveReads {
 
   /** May the API read this status entry? Discovery decides whether its kind is namespaced. */
   async decide(r: ResourceRef): Promise<ScopeDecision> {
-    if (this.scope.refusedAll || !this.cluster) return this.scope.object({ ...r, namespaced: r.namespace !== undefined }); // prettier-ignore
+    if (this.scope.refusedAll || !this.cluster)
+      return this.scope.object({ ...r, namespaced: r.namespace !== undefined });
     let namespaced: boolean;
     try {
       namespaced = (await this.cluster.resources.info(apiVersionOf(r), r.kind)).namespaced;
@@ -44,7 +46,13 @@ export class LiveReads {
       // An unknown kind cannot be read anyway; judge it as its entry declares it.
       namespaced = r.namespace !== undefined;
     }
-    return this.scope.object({ group: r.group, kind: r.kind, name: r.name, namespaced, ...(r.namespace !== undefined ? { namespace: r.namespace } : {}) }); // prettier-ignore
+    return this.scope.object({
+      group: r.group,
+      kind: r.kind,
+      name: r.name,
+      namespaced,
+      ...(r.namespace !== undefined ? { namespace: r.namespace } : {}),
+    });
   }
 
   /** The live object of a status entry, or why it is not shown. */
@@ -54,7 +62,12 @@ export class LiveReads {
     if (!this.cluster) return { state: "missing" };
     const apiVersion = apiVersionOf(r);
     try {
-      const object = await this.cluster.resources.read({ apiVersion, kind: r.kind, namespace: r.namespace, name: r.name }); // prettier-ignore
+      const object = await this.cluster.resources.read({
+        apiVersion,
+        kind: r.kind,
+        namespace: r.namespace,
+        name: r.name,
+      });
       // The kind and version read, whatever the body says: masking and health key on them.
       return object
         ? { state: "live", object: { ...object, apiVersion, kind: r.kind } }
@@ -72,7 +85,10 @@ export class LiveReads {
     let found = this.listed.get(key);
     if (!found) {
       found = cluster.resources.info(apiVersion, kind).then(async (info) => {
-        const list = await cluster.clients.raw.request<{ items: KubernetesObject[] }>({ method: "GET", path: collectionPath(info, namespace) }); // prettier-ignore
+        const list = await cluster.clients.raw.request<{ items: KubernetesObject[] }>({
+          method: "GET",
+          path: collectionPath(info, namespace),
+        });
         return list.items.map((item) => ({ ...item, apiVersion, kind }));
       });
       this.listed.set(key, found);
@@ -114,7 +130,13 @@ export class LiveScopeSource {
 
   async project(name: string): Promise<AppProject | undefined> {
     try {
-      const object = await this.options.clients.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.options.systemNamespace, plural: "appprojects", name }); // prettier-ignore
+      const object = await this.options.clients.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: this.options.systemNamespace,
+        plural: "appprojects",
+        name,
+      });
       return { ...(object as AppProject), apiVersion: API_VERSION, kind: "AppProject" };
     } catch (error) {
       if (errorStatus(error) === 404) return undefined;
@@ -135,7 +157,12 @@ export class LiveScopeSource {
       project = await this.project(projectName);
     } catch (error) {
       // Fail closed: without the project nothing can be judged, so nothing is read.
-      return new LiveReads(refuseAll(`project "${projectName}" cannot be read: ${error instanceof Error ? error.message : String(error)}`), undefined); // prettier-ignore
+      return new LiveReads(
+        refuseAll(
+          `project "${projectName}" cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+        undefined,
+      );
     }
     const destination = { ...app.spec?.destination, server: cluster.server, name: cluster.name };
     const placement = placementOf(
@@ -143,7 +170,13 @@ export class LiveScopeSource {
       app.metadata.namespace || "default",
       this.options.localServers,
     );
-    const scope = liveScopeOf({ app, projectName, project, placement, systemNamespace: this.options.systemNamespace }); // prettier-ignore
+    const scope = liveScopeOf({
+      app,
+      projectName,
+      project,
+      placement,
+      systemNamespace: this.options.systemNamespace,
+    });
     return new LiveReads(scope, scope.refusedAll ? undefined : cluster);
   }
 }

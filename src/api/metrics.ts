@@ -116,7 +116,8 @@ export function withoutHiddenApps(
       const open = line.indexOf("{");
       if (open < 0) return true;
       const labels = new Map<string, string>();
-      for (const match of line.slice(open).matchAll(LABEL)) labels.set(match[1] ?? "", unescapeLabel(match[2] ?? "")); // prettier-ignore
+      for (const match of line.slice(open).matchAll(LABEL))
+        labels.set(match[1] ?? "", unescapeLabel(match[2] ?? ""));
       const namespace = labels.get("namespace");
       const name = labels.get("name");
       return namespace === undefined || name === undefined || visible(namespace, name);

@@ -4,7 +4,13 @@
 // Tether's own marks (the tracking annotation, the managed and ApplicationSet labels) decide what
 // owns an Application — the parent app that prunes it, the ApplicationSet that deletes it — so
 // they are never changed through the API. Pure.
-import { MANAGED_LABEL, REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION, TRACKING_ANNOTATION } from "../kube/constants.js"; // prettier-ignore
+import {
+  MANAGED_LABEL,
+  REFRESH_ANNOTATION,
+  ROLLBACK_ANNOTATION,
+  SYNC_ANNOTATION,
+  TRACKING_ANNOTATION,
+} from "../kube/constants.js";
 import { APPSET_LABEL } from "../model/applicationset.js";
 import type { Action } from "./auth/rbac.js";
 

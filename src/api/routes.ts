@@ -94,13 +94,22 @@ function checkedWrite(
 ): { labels: Record<string, string>; annotations: Record<string, string> } {
   const write = metadataWrite(current?.metadata, input.metadata);
   const mark = write.marks[0];
-  if (mark) throw new HttpError(403, `${mark} is written by Tether only and cannot be set or changed through the API`, mark); // prettier-ignore
+  if (mark)
+    throw new HttpError(
+      403,
+      `${mark} is written by Tether only and cannot be set or changed through the API`,
+      mark,
+    );
   const auth = c.get("tetherAuth");
   const refs = [appRef(input), ...(current ? [appRef(current)] : [])];
   for (const { key, right } of write.requests) {
     if (auth && !refs.every((ref) => auth.can(right, ref))) {
       const ref = appRef(input);
-      throw new HttpError(403, `${auth.subject.user} may not ${right} application ${ref.namespace}/${ref.name}: annotation ${key} asks for a ${right === "get" ? "refresh" : right}`, `metadata.annotations.${key}`); // prettier-ignore
+      throw new HttpError(
+        403,
+        `${auth.subject.user} may not ${right} application ${ref.namespace}/${ref.name}: annotation ${key} asks for a ${right === "get" ? "refresh" : right}`,
+        `metadata.annotations.${key}`,
+      );
     }
   }
   return { labels: write.labels, annotations: write.annotations };
@@ -258,7 +267,12 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     const podNs = found.slice(0, found.indexOf("/"));
     let text: string;
     try {
-      text = await live.podLog({ namespace: podNs, name: pod, tailLines, ...(container ? { container } : {}) }); // prettier-ignore
+      text = await live.podLog({
+        namespace: podNs,
+        name: pod,
+        tailLines,
+        ...(container ? { container } : {}),
+      });
     } catch (error) {
       if (error instanceof HttpError) throw error;
       throw new HttpError(502, `logs of pod ${pod}: ${errorMessage(error)}`);
@@ -327,7 +341,12 @@ export async function diffOf(
   const live = await deps.liveOf(application);
   const resources: ResourceDiff[] = [];
   for (const r of application.status?.resources ?? []) {
-    const ref = { group: r.group, kind: r.kind, ...(r.namespace ? { namespace: r.namespace } : {}), name: r.name }; // prettier-ignore
+    const ref = {
+      group: r.group,
+      kind: r.kind,
+      ...(r.namespace ? { namespace: r.namespace } : {}),
+      name: r.name,
+    };
     const decision = await live.decide(r);
     if (!decision.permitted) {
       resources.push({ ...ref, status: "Unknown", fields: [], message: decision.message, permitted: false });
@@ -339,7 +358,10 @@ export async function diffOf(
       resources.push({ ...ref, status: "Unknown", fields: [], message: read.message, permitted: false });
       continue;
     }
-    const liveYaml = read.state === "live" ? stringify(maskedSecret(normalizeForDiff(read.object as unknown as JsonObject))) : undefined; // prettier-ignore
+    const liveYaml =
+      read.state === "live"
+        ? stringify(maskedSecret(normalizeForDiff(read.object as unknown as JsonObject)))
+        : undefined;
     const desired = deps.desired?.({ group: r.group, kind: r.kind, namespace: r.namespace, name: r.name });
     const maskedDesired = desired ? maskedSecret(desired) : undefined;
     resources.push({

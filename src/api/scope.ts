@@ -11,7 +11,8 @@ import { checkAdmission, checkResources, destinationPermitted } from "../engine/
 
 export const NOT_PERMITTED = "not permitted";
 
-export type ScopeDecision = { readonly permitted: true } | { readonly permitted: false; readonly message: string }; // prettier-ignore
+export type ScopeDecision =
+  { readonly permitted: true } | { readonly permitted: false; readonly message: string };
 
 export interface ScopedRef {
   readonly group: string;
@@ -31,7 +32,10 @@ export interface LiveScope {
   namespace(namespace: string): boolean;
 }
 
-const refused = (message: string): ScopeDecision => ({ permitted: false, message: `${NOT_PERMITTED}: ${message}` }); // prettier-ignore
+const refused = (message: string): ScopeDecision => ({
+  permitted: false,
+  message: `${NOT_PERMITTED}: ${message}`,
+});
 
 /** A scope that reads nothing, saying why (the project cannot be read, the cluster is unknown…). */
 export function refuseAll(reason: string): LiveScope {
@@ -58,7 +62,11 @@ export function liveScopeOf(input: {
     project,
     placement,
     systemNamespace: input.systemNamespace,
-    app: { name: app.metadata.name, namespace: app.metadata.namespace ?? "", repoURL: app.spec?.source?.repoURL ?? "" }, // prettier-ignore
+    app: {
+      name: app.metadata.name,
+      namespace: app.metadata.namespace ?? "",
+      repoURL: app.spec?.source?.repoURL ?? "",
+    },
   });
   if (!project || admission.length > 0) {
     return refuseAll(admission.map((v) => v.message).join("; ") || `project "${projectName}" does not exist`);
@@ -67,12 +75,20 @@ export function liveScopeOf(input: {
     namespace !== "" && destinationPermitted(project.spec?.destinations, { ...placement, namespace });
   return {
     object(ref) {
-      if (ref.namespaced && !ref.namespace) return refused(`${ref.kind} ${ref.name} is namespaced but names no namespace`); // prettier-ignore
-      const object = { group: ref.group, kind: ref.kind, name: ref.name, ...(ref.namespaced ? { namespace: ref.namespace } : {}) }; // prettier-ignore
+      if (ref.namespaced && !ref.namespace)
+        return refused(`${ref.kind} ${ref.name} is namespaced but names no namespace`);
+      const object = {
+        group: ref.group,
+        kind: ref.kind,
+        name: ref.name,
+        ...(ref.namespaced ? { namespace: ref.namespace } : {}),
+      };
       const violations = checkResources({ projectName, project, placement, objects: [object] });
       if (violations.length > 0) return refused(violations.map((v) => v.message).join("; "));
       // checkResources leaves the destination namespace to admission, which passed above.
-      return ref.namespaced && !namespacePermitted(ref.namespace ?? "") ? refused(`namespace ${ref.namespace} is not permitted by spec.destinations`) : { permitted: true }; // prettier-ignore
+      return ref.namespaced && !namespacePermitted(ref.namespace ?? "")
+        ? refused(`namespace ${ref.namespace} is not permitted by spec.destinations`)
+        : { permitted: true };
     },
     namespace: namespacePermitted,
   };

@@ -147,9 +147,14 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     let text = await metrics.registry.metrics();
     if (options.auth && !options.publicAppMetrics) {
       const auth = await options.auth.identify(c);
-      if (auth === "invalid") return c.json(new HttpError(401, "authentication required").body(), 401, { "WWW-Authenticate": 'Bearer realm="tether"' }); // prettier-ignore
+      if (auth === "invalid")
+        return c.json(new HttpError(401, "authentication required").body(), 401, {
+          "WWW-Authenticate": 'Bearer realm="tether"',
+        });
       const visible = new Set<string>();
-      if (auth) for (const a of await store.list()) if (auth.can("get", appRef(a))) visible.add(`${a.metadata.namespace ?? ""}/${a.metadata.name}`); // prettier-ignore
+      if (auth)
+        for (const a of await store.list())
+          if (auth.can("get", appRef(a))) visible.add(`${a.metadata.namespace ?? ""}/${a.metadata.name}`);
       text = withoutHiddenApps(text, (namespace, name) => visible.has(`${namespace}/${name}`));
     }
     return c.body(text, 200, { "content-type": metrics.registry.contentType });
@@ -185,15 +190,37 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       // the stream's last credential check: it ends when the credential is revoked (stream.ts).
       visible: (application, auth) => (apiAuth ? (auth?.can("get", appRef(application)) ?? false) : true),
       ...(apiAuth && caller
-        ? { auth: { current: caller, onRevoked: (listener) => apiAuth.onRevoked(listener), recheckMs: options.streamRecheckMs ?? 5_000 } } // prettier-ignore
+        ? {
+            auth: {
+              current: caller,
+              onRevoked: (listener) => apiAuth.onRevoked(listener),
+              recheckMs: options.streamRecheckMs ?? 5_000,
+            },
+          }
         : {}),
     });
   });
   const systemNamespace = options.systemNamespace ?? "tether-system";
-  const clusters = new ClusterSource(clients, systemNamespace, { localServers: options.localServers ?? [], resources }); // prettier-ignore
+  const clusters = new ClusterSource(clients, systemNamespace, {
+    localServers: options.localServers ?? [],
+    resources,
+  });
   // Live reads for an app are limited to what its project permits (live.ts, scope.ts).
-  const live = new LiveScopeSource({ clients, systemNamespace, localServers: options.localServers ?? [], clusterOf: (a) => clusters.clientsFor(a.spec?.destination) }); // prettier-ignore
-  registerApplicationRoutes(app, { clients, resources, store, localServers: options.localServers ?? [], desired: options.desired, knownClusters: () => clusters.known(), liveOf: (a) => live.of(a) }); // prettier-ignore
+  const live = new LiveScopeSource({
+    clients,
+    systemNamespace,
+    localServers: options.localServers ?? [],
+    clusterOf: (a) => clusters.clientsFor(a.spec?.destination),
+  });
+  registerApplicationRoutes(app, {
+    clients,
+    resources,
+    store,
+    localServers: options.localServers ?? [],
+    desired: options.desired,
+    knownClusters: () => clusters.known(),
+    liveOf: (a) => live.of(a),
+  });
   registerClusterRoutes(app, clusters);
 
   documentRoutes(app);

@@ -136,7 +136,11 @@ export class ApplicationStore {
       const finalizers = app.metadata.finalizers ?? [];
       if (cascade === finalizers.includes(CASCADE_FINALIZER)) break;
       if (cascade && deleting) {
-        throw new HttpError(409, `application ${namespace}/${name} is already being deleted without cascade: its resources are kept; cascade cannot be turned on now`, "cascade"); // prettier-ignore
+        throw new HttpError(
+          409,
+          `application ${namespace}/${name} is already being deleted without cascade: its resources are kept; cascade cannot be turned on now`,
+          "cascade",
+        );
       }
       const next = cascade
         ? [...finalizers, CASCADE_FINALIZER]

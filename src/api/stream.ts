@@ -104,7 +104,7 @@ export function applicationStream(c: Context, options: StreamOptions): Response 
             data: JSON.stringify({
               message: "the credential of this stream was revoked or has expired: log in again",
             }),
-          }) // prettier-ignore
+          })
           .catch(() => undefined);
       }
     } finally {

@@ -73,7 +73,13 @@ export class TreeBuilder {
     const read = await this.live.managed(resource);
     if (read.state === "refused") {
       // Named only: its sync and health are the controller's view of an object this app may not see.
-      return { ...fallback, health: { status: "Unknown", message: read.message }, sync: "Unknown", permitted: false, children: [] }; // prettier-ignore
+      return {
+        ...fallback,
+        health: { status: "Unknown", message: read.message },
+        sync: "Unknown",
+        permitted: false,
+        children: [],
+      };
     }
     // An unknown kind or a failed read shows as Missing rather than failing the tree.
     const node: ResourceNode =

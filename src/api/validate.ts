@@ -22,7 +22,8 @@ export function parseJson(text: string): unknown {
   } catch (error) {
     throw new HttpError(400, `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
   }
-  if (parsed.problem) throw new HttpError(400, `request body: ${nestingMessage(parsed.problem)}`, parsed.problem.path); // prettier-ignore
+  if (parsed.problem)
+    throw new HttpError(400, `request body: ${nestingMessage(parsed.problem)}`, parsed.problem.path);
   return parsed.value;
 }
 

@@ -121,7 +121,11 @@ export class Comparer {
         this.dryRuns += 1;
         // force: the dry-run shows the values Tether would set even where another manager holds
         // the field (kubectl scale); whether the real apply may force is decided at sync time.
-        predicted = await this.resources.apply(desired.object, { dryRun: true, force: true, sensitive: desired.sensitive }); // prettier-ignore
+        predicted = await this.resources.apply(desired.object, {
+          dryRun: true,
+          force: true,
+          sensitive: desired.sensitive,
+        });
       } catch (e) {
         // The apiserver refusing the object (an invalid field) is not a failure to compare: the
         // object is OutOfSync and the sync reports the apiserver's message (SyncError).

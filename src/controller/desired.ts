@@ -77,7 +77,16 @@ export async function prepareDesired(input: {
       );
     }
     seen.set(key, sourceFile);
-    out.push({ key, object, apiVersion, kind, namespace: ns, name, sourceFile, ...(decrypted ? { sensitive: true } : {}) }); // prettier-ignore
+    out.push({
+      key,
+      object,
+      apiVersion,
+      kind,
+      namespace: ns,
+      name,
+      sourceFile,
+      ...(decrypted ? { sensitive: true } : {}),
+    });
   }
   return out;
 }

@@ -47,12 +47,20 @@ export async function finalizeApplication(
   const name = projectName(app);
   const project = deps.projects.get(name);
   const appNamespace = app.metadata.namespace ?? "";
-  const placement = placementOf({ ...app.spec.destination, server: cluster.server, name: cluster.name }, appNamespace || "default", deps.localServers); // prettier-ignore
-  const refused =
-    checkAdmission({ projectName: name, project, placement, systemNamespace: deps.projects.namespace, app: { name: app.metadata.name, namespace: appNamespace, repoURL: app.spec.source.repoURL } }) // prettier-ignore
-      .filter((v) => v.reason === "ProjectNotFound" || v.reason === "SourceNamespaceNotPermitted");
+  const placement = placementOf(
+    { ...app.spec.destination, server: cluster.server, name: cluster.name },
+    appNamespace || "default",
+    deps.localServers,
+  );
+  const refused = checkAdmission({
+    projectName: name,
+    project,
+    placement,
+    systemNamespace: deps.projects.namespace,
+    app: { name: app.metadata.name, namespace: appNamespace, repoURL: app.spec.source.repoURL },
+  }).filter((v) => v.reason === "ProjectNotFound" || v.reason === "SourceNamespaceNotPermitted");
   if (refused.length > 0) {
-    const text = `nothing is deleted: ${refused.map((v) => v.message).join("; ")}; fix the project, or delete the application with cascade=false (remove the finalizer ${CASCADE_FINALIZER}) to leave its resources`; // prettier-ignore
+    const text = `nothing is deleted: ${refused.map((v) => v.message).join("; ")}; fix the project, or delete the application with cascade=false (remove the finalizer ${CASCADE_FINALIZER}) to leave its resources`;
     deps.events.record(app, "Warning", "DeletionBlocked", text);
     return { requeueAfterMs: CLUSTER_RETRY_MS };
   }
@@ -64,10 +72,17 @@ export async function finalizeApplication(
     kinds.set(`${apiVersion}/${r.kind}`, { apiVersion, kind: r.kind });
   }
   await cluster.watches.track(key, [...kinds.values()]);
-  const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: [], live: cluster.watches.ownedBy(key), project: { name, project, placement }, purpose: "cascade" }); // prettier-ignore
+  const decisions = pruneCandidates({
+    app: key,
+    installationId: deps.installationId,
+    desired: [],
+    live: cluster.watches.ownedBy(key),
+    project: { name, project, placement },
+    purpose: "cascade",
+  });
   const deletions = decisions.filter((d) => d.action === "delete").map((d) => d.object);
   // Objects already being deleted (a finalizer of theirs holding them) are waited for.
-  const deleting = decisions.filter((d) => d.action === "keep" && d.reason.startsWith(BEING_DELETED)); // prettier-ignore
+  const deleting = decisions.filter((d) => d.action === "keep" && d.reason.startsWith(BEING_DELETED));
   for (const object of pruneOrder(deletions as (KubernetesObject & KubeObject)[])) {
     await cluster.resources.remove({
       apiVersion: object.apiVersion ?? "",
@@ -81,10 +96,20 @@ export async function finalizeApplication(
   const kept = decisions.filter((d) => d.reason.startsWith(NOT_PERMITTED));
   if (kept.length > 0) {
     const more = kept.length > REFUSED_LISTED ? `; and ${kept.length - REFUSED_LISTED} more` : "";
-    const text = `${kept.length} resource(s) not deleted: ${kept.slice(0, REFUSED_LISTED).map((d) => `${describe(d.object)}: ${d.reason}`).join("; ")}${more}`; // prettier-ignore
+    const text = `${kept.length} resource(s) not deleted: ${kept
+      .slice(0, REFUSED_LISTED)
+      .map((d) => `${describe(d.object)}: ${d.reason}`)
+      .join("; ")}${more}`;
     deps.events.record(app, "Warning", "ResourcesKept", text);
   }
-  deps.events.record(app, "Normal", "ResourcesDeleted", kept.length > 0 ? "the application's other resources were deleted" : "all resources of the application were deleted"); // prettier-ignore
+  deps.events.record(
+    app,
+    "Normal",
+    "ResourcesDeleted",
+    kept.length > 0
+      ? "the application's other resources were deleted"
+      : "all resources of the application were deleted",
+  );
   await deps.apps.removeFinalizer(app, CASCADE_FINALIZER);
   deps.releaseApp(key);
   return {};

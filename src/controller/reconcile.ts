@@ -285,11 +285,21 @@ export class Reconciler {
     const notHooks = candidates.filter(
       (o) => o.metadata?.annotations?.[HOOK_OPERATION_ANNOTATION] === undefined,
     );
-    const decisions = pruneCandidates({ app: key, installationId: deps.installationId, desired: desired.map((d) => d.object), live: notHooks, project: { name: projectName(app), project: admission.project, placement: admission.placement } }); // prettier-ignore
+    const decisions = pruneCandidates({
+      app: key,
+      installationId: deps.installationId,
+      desired: desired.map((d) => d.object),
+      live: notHooks,
+      project: { name: projectName(app), project: admission.project, placement: admission.placement },
+    });
     // Marked objects outside the project are kept: say so once (a forged mark is an attack signal).
     const refused = refusedDeletions(decisions);
     if (refused) {
-      status.conditions = setCondition(status.conditions, { type: DELETION_NOT_PERMITTED, status: "True", reason: "NotPermittedByProject", message: refused }, now); // prettier-ignore
+      status.conditions = setCondition(
+        status.conditions,
+        { type: DELETION_NOT_PERMITTED, status: "True", reason: "NotPermittedByProject", message: refused },
+        now,
+      );
       if (findCondition(previous.conditions, DELETION_NOT_PERMITTED)?.message !== refused)
         deps.events.record(app, "Warning", DELETION_NOT_PERMITTED, refused);
     } else {
@@ -333,7 +343,17 @@ export class Reconciler {
     // dependsOn. A closed gate takes the sync out of the decision: nothing is applied or pruned.
     // Hooks too: a hook is created (and a same-named live object deleted by BeforeHookCreation)
     // exactly where it says, so it must lie inside the project like every other object.
-    const projectGate = policyGate({ key, app, admission, desired: planned.map((p) => p.desired), apps: deps.apps, manualRequested: syncRequested, conditions: status.conditions, now, record }); // prettier-ignore
+    const projectGate = policyGate({
+      key,
+      app,
+      admission,
+      desired: planned.map((p) => p.desired),
+      apps: deps.apps,
+      manualRequested: syncRequested,
+      conditions: status.conditions,
+      now,
+      record,
+    });
     status.conditions = projectGate.conditions;
 
     // ── Policy gate, rules (src/controller/policygate.ts): every rendered object (hooks too), as it
@@ -382,7 +402,12 @@ export class Reconciler {
     }
 
     // Commit author and message as status keeps them (capped: Git's text can be any size).
-    const revisionInfo = fitRevisionInfo({ revision: revision.commit, author: revision.author, date: revision.date, message: revision.message }); // prettier-ignore
+    const revisionInfo = fitRevisionInfo({
+      revision: revision.commit,
+      author: revision.author,
+      date: revision.date,
+      message: revision.message,
+    });
     let results: ChangeSetEntry[] = [];
     let operationRunning = false;
     /** This reconcile recorded SyncSucceeded or DriftCorrected: "now Synced" is already said. */
@@ -473,7 +498,13 @@ export class Reconciler {
       syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
     }
 
-    const { resources, health, healthErrors } = resourceStatuses({ comparisons, decisions: reportedDecisions(decisions), results, claimedBy, health: deps.health?.evaluate }); // prettier-ignore
+    const { resources, health, healthErrors } = resourceStatuses({
+      comparisons,
+      decisions: reportedDecisions(decisions),
+      results,
+      claimedBy,
+      health: deps.health?.evaluate,
+    });
     status.conditions = healthCheckCondition(status.conditions, [...(deps.health?.errors ?? []), ...healthErrors], now); // prettier-ignore
 
     status = {
@@ -558,13 +589,22 @@ export class Reconciler {
     } catch (error) {
       if (errorStatus(error) === 409) throw error;
       const code = errorStatus(error);
-      const text = truncateText(`status could not be written${code ? ` (HTTP ${code})` : ""}: ${errorMessage(error)}`, ITEM_MESSAGE_BYTES); // prettier-ignore
+      const text = truncateText(
+        `status could not be written${code ? ` (HTTP ${code})` : ""}: ${errorMessage(error)}`,
+        ITEM_MESSAGE_BYTES,
+      );
       const stored = app.status ?? {};
       if (findCondition(stored.conditions, STATUS_WRITE_FAILED)?.message !== text)
         this.deps.events.record(app, "Warning", STATUS_WRITE_FAILED, text);
-      const conditions = setCondition(stored.conditions, { type: STATUS_WRITE_FAILED, status: "True", reason: "WriteRejected", message: text }, this.deps.clock()); // prettier-ignore
+      const conditions = setCondition(
+        stored.conditions,
+        { type: STATUS_WRITE_FAILED, status: "True", reason: "WriteRejected", message: text },
+        this.deps.clock(),
+      );
       await this.deps.apps.writeStatus(app, fitStatus({ ...stored, conditions })).catch((second: unknown) => {
-        this.deps.log(`${appKeyOf(app)}: the StatusWriteFailed condition could not be written either: ${message(second)}`); // prettier-ignore
+        this.deps.log(
+          `${appKeyOf(app)}: the StatusWriteFailed condition could not be written either: ${message(second)}`,
+        );
       });
       throw new Error(`${appKeyOf(app)}: ${text}`, { cause: error });
     }

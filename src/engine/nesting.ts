@@ -41,7 +41,7 @@ export function formatPath(segments: readonly (string | number)[]): string {
   const shown =
     segments.length <= HEAD + TAIL
       ? segments.map(segment).join("")
-      : `${segments.slice(0, HEAD).map(segment).join("")}…(${segments.length - HEAD - TAIL} more)…${segments.slice(-TAIL).map(segment).join("")}`; // prettier-ignore
+      : `${segments.slice(0, HEAD).map(segment).join("")}…(${segments.length - HEAD - TAIL} more)…${segments.slice(-TAIL).map(segment).join("")}`;
   const path = shown.startsWith(".") ? shown.slice(1) : shown;
   return path === "" ? "(the document itself)" : path;
 }

@@ -58,7 +58,10 @@ export function documentProblem(doc: Document.Parsed, counter: LineCounter): Yam
   const duplicate = doc.contents ? duplicateKey(doc) : undefined;
   if (duplicate) {
     const shown = duplicate.key.length > 60 ? `${duplicate.key.slice(0, 60)}…` : duplicate.key;
-    return new YamlInputError(counter.linePos(duplicate.offset).line, `duplicate key ${JSON.stringify(shown)} (map keys must be unique)`); // prettier-ignore
+    return new YamlInputError(
+      counter.linePos(duplicate.offset).line,
+      `duplicate key ${JSON.stringify(shown)} (map keys must be unique)`,
+    );
   }
   return undefined;
 }
@@ -88,7 +91,11 @@ export function parseYamlBounded(text: string, options: YamlOptions = {}): unkno
   const docs = composeBounded(text, options, counter);
   const [doc, extra] = docs;
   if (!doc) return null;
-  if (extra) throw new YamlInputError(counter.linePos(extra.range[0]).line, "a second YAML document where one is expected"); // prettier-ignore
+  if (extra)
+    throw new YamlInputError(
+      counter.linePos(extra.range[0]).line,
+      "a second YAML document where one is expected",
+    );
   const problem = documentProblem(doc, counter);
   if (problem) throw problem;
   const value: unknown = doc.toJS(options);

@@ -54,7 +54,11 @@ function apiError(req: RawRequest, status: number, text: string): ApiError {
     return new ApiError(status, `${req.method} ${req.path}: ${status} ${message}`, text);
   }
   const values = sensitiveValues(req.body, req.sensitive);
-  return new ApiError(status, `${req.method} ${req.path}: ${status} ${redactMessage(message, values)}`, redactStatusBody(text, values)); // prettier-ignore
+  return new ApiError(
+    status,
+    `${req.method} ${req.path}: ${status} ${redactMessage(message, values)}`,
+    redactStatusBody(text, values),
+  );
 }
 
 export class RawClient {

@@ -56,8 +56,16 @@ export class KubeBackend implements Backend {
     // The kubeconfig's own server is in-cluster, as for the controller.
     const localServers = [config.getCurrentCluster()?.server ?? ""].filter(Boolean);
     const systemNamespace = options.systemNamespace ?? "tether-system";
-    this.clusterSource = new ClusterSource(this.clients, systemNamespace, { localServers, resources: this.resources }); // prettier-ignore
-    this.live = new LiveScopeSource({ clients: this.clients, systemNamespace, localServers, clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination) }); // prettier-ignore
+    this.clusterSource = new ClusterSource(this.clients, systemNamespace, {
+      localServers,
+      resources: this.resources,
+    });
+    this.live = new LiveScopeSource({
+      clients: this.clients,
+      systemNamespace,
+      localServers,
+      clusterOf: (a) => this.clusterSource.clientsFor(a.spec?.destination),
+    });
     this.contextNamespace = options.namespace ?? config.contextNamespace;
     this.description = `kubeconfig context ${config.getCurrentContext() || "(none)"}`;
   }

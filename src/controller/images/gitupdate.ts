@@ -138,7 +138,11 @@ export async function runGitUpdate(request: GitUpdateRequest): Promise<GitUpdate
         const files: FileChanges[] = [];
         const problems: (SetterProblem & { file: string })[] = [];
         const scan = await scanFolder(dir, request.path);
-        if (!scan) throw new ImageError("InvalidSpec", `spec.update.path "${request.path}" is not a folder on ${baseBranch}`); // prettier-ignore
+        if (!scan)
+          throw new ImageError(
+            "InvalidSpec",
+            `spec.update.path "${request.path}" is not a folder on ${baseBranch}`,
+          );
         for (const file of await yamlFiles(scan.root, scan.dir)) {
           const full = path.join(scan.root, file);
           const before = await fs.readFile(full, "utf8");

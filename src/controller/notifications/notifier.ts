@@ -115,7 +115,15 @@ export class Notifier {
           if (!target) continue;
           const body = JSON.stringify(buildPayload(target.type, template, values, this.options.clock()));
           this.counts.queued += 1;
-          this.options.queue.enqueue({ target: name, url: target.url, headers: target.headers, body, timeoutMs: target.timeoutMs, maxAttempts: target.maxAttempts, what: `${fresh} ${key}` }); // prettier-ignore
+          this.options.queue.enqueue({
+            target: name,
+            url: target.url,
+            headers: target.headers,
+            body,
+            timeoutMs: target.timeoutMs,
+            maxAttempts: target.maxAttempts,
+            what: `${fresh} ${key}`,
+          });
         }
       })
       .catch(

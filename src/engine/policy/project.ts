@@ -208,13 +208,19 @@ export function objectNotPermitted(
   const kind = kindPermitted(project, { group: o.group, kind: o.kind, namespaced });
   if (!kind.permitted) {
     const why = kind.field.endsWith("Whitelist") ? "is not in" : "is denied by";
-    return { reason: "ResourceNotPermitted", detail: `${namespaced ? "namespaced" : "cluster-scoped"} kind ${o.group || "core"}/${o.kind} ${why} ${kind.field}` }; // prettier-ignore
+    return {
+      reason: "ResourceNotPermitted",
+      detail: `${namespaced ? "namespaced" : "cluster-scoped"} kind ${o.group || "core"}/${o.kind} ${why} ${kind.field}`,
+    };
   }
   if (
     namespaced &&
     !destinationPermitted(project.spec?.destinations, { ...placement, namespace: o.namespace ?? "" })
   ) {
-    return { reason: "DestinationNotPermitted", detail: `namespace ${o.namespace} is not permitted by spec.destinations` }; // prettier-ignore
+    return {
+      reason: "DestinationNotPermitted",
+      detail: `namespace ${o.namespace} is not permitted by spec.destinations`,
+    };
   }
   return undefined;
 }
@@ -234,6 +240,13 @@ export function checkResources(input: {
   const { projectName, project, placement } = input;
   return input.objects.flatMap((o) => {
     const refused = objectNotPermitted(project, placement, o);
-    return refused ? [{ reason: refused.reason, message: `project "${projectName}": ${describeRef(o)}: ${refused.detail}` }] : []; // prettier-ignore
+    return refused
+      ? [
+          {
+            reason: refused.reason,
+            message: `project "${projectName}": ${describeRef(o)}: ${refused.detail}`,
+          },
+        ]
+      : [];
   });
 }

@@ -55,7 +55,12 @@ export const REFUSED_LISTED = 20;
 export function deletionRefused(scope: ProjectScope, object: KubeObject): string | undefined {
   if (!scope.project) return `${NOT_PERMITTED} "${scope.name}": the project does not exist`;
   const m = object.metadata ?? {};
-  const ref = { group: groupOf(object.apiVersion), kind: object.kind ?? "", namespace: m.namespace, name: m.name ?? "" }; // prettier-ignore
+  const ref = {
+    group: groupOf(object.apiVersion),
+    kind: object.kind ?? "",
+    namespace: m.namespace,
+    name: m.name ?? "",
+  };
   const refused = objectNotPermitted(scope.project, scope.placement, ref);
   return refused ? `${NOT_PERMITTED} "${scope.name}": ${refused.detail}` : undefined;
 }
@@ -101,7 +106,7 @@ export function pruneCandidates(input: PruneInput): PruneDecision[] {
     if (!isOwnedBy(object, input.app, input.installationId)) continue;
     const reason = keepReason(input, object);
     const gone = input.purpose === "cascade" ? "the application is deleted" : "no longer in Git";
-    decisions.push(reason ? { object, action: "keep", reason } : { object, action: "delete", reason: gone }); // prettier-ignore
+    decisions.push(reason ? { object, action: "keep", reason } : { object, action: "delete", reason: gone });
   }
   return decisions;
 }
@@ -120,7 +125,7 @@ export function refusedDeletions(decisions: readonly PruneDecision[]): string | 
     return `${d.object.kind ?? ""} ${m.namespace ? `${m.namespace}/` : ""}${m.name ?? ""} (${d.reason})`;
   });
   const more = refused.length > REFUSED_LISTED ? `; and ${refused.length - REFUSED_LISTED} more` : "";
-  return `${refused.length} object(s) carry this application's marks but are outside its project, so they are never pruned or deleted: ${named.join("; ")}${more}`; // prettier-ignore
+  return `${refused.length} object(s) carry this application's marks but are outside its project, so they are never pruned or deleted: ${named.join("; ")}${more}`;
 }
 
 /**

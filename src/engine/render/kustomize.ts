@@ -70,7 +70,8 @@ async function checkKustomizationTree(
     if (error instanceof ReferenceError && /excessive alias count/i.test(error.message)) {
       throw new RenderError("LimitExceeded", `${shown}: YAML aliases expand beyond the limit`);
     }
-    if (error instanceof YamlInputError) throw new RenderError("KustomizeFailed", `${shown}:${error.line}: invalid YAML: ${error.detail}`); // prettier-ignore
+    if (error instanceof YamlInputError)
+      throw new RenderError("KustomizeFailed", `${shown}:${error.line}: invalid YAML: ${error.detail}`);
     throw new RenderError("KustomizeFailed", `${shown}: invalid YAML: ${String(error)}`);
   }
   const dirRel = repoRelative(ctx.realRoot, dir);

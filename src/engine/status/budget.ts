@@ -87,9 +87,15 @@ function fitCondition(c: Condition): Condition {
 
 function fitResource(r: ResourceStatus): ResourceStatus {
   const message = cap(r.message, ITEM_MESSAGE_BYTES);
-  const health = r.health?.message !== undefined ? { ...r.health, message: cap(r.health.message, ITEM_MESSAGE_BYTES) } : r.health; // prettier-ignore
+  const health =
+    r.health?.message !== undefined
+      ? { ...r.health, message: cap(r.health.message, ITEM_MESSAGE_BYTES) }
+      : r.health;
   const diff = r.diff?.map((p) => truncateText(p, PATH_BYTES));
-  const same = message === r.message && health?.message === r.health?.message && (diff ?? []).every((p, i) => p === r.diff?.[i]); // prettier-ignore
+  const same =
+    message === r.message &&
+    health?.message === r.health?.message &&
+    (diff ?? []).every((p, i) => p === r.diff?.[i]);
   return same ? r : { ...r, message, health, diff };
 }
 
@@ -118,8 +124,17 @@ export function capStatusText(status: ApplicationStatus): ApplicationStatus {
     ...(op ? { operationState: fitOperation(op) } : {}),
     ...(history ? { history: history.map((h) => fitRevisionInfo(h)) } : {}),
     ...(revisionInfo ? { revisionInfo: fitRevisionInfo(revisionInfo) } : {}),
-    ...(health?.message !== undefined ? { health: { ...health, message: cap(health.message, MESSAGE_BYTES) } } : {}), // prettier-ignore
-    ...(violations ? { policyViolations: violations.map((v) => ({ ...v, message: truncateText(v.message, ITEM_MESSAGE_BYTES) })) } : {}), // prettier-ignore
+    ...(health?.message !== undefined
+      ? { health: { ...health, message: cap(health.message, MESSAGE_BYTES) } }
+      : {}),
+    ...(violations
+      ? {
+          policyViolations: violations.map((v) => ({
+            ...v,
+            message: truncateText(v.message, ITEM_MESSAGE_BYTES),
+          })),
+        }
+      : {}),
   };
 }
 
@@ -132,13 +147,23 @@ const shrinkers: readonly ((s: ApplicationStatus) => ApplicationStatus | undefin
   // Old history first (one at a time): the newest entry is what the app is at.
   (s) => ((s.history?.length ?? 0) > 1 ? { ...s, history: (s.history ?? []).slice(1) } : undefined),
   // The last operation's per-object results: its message and phase stay.
-  (s) => (s.operationState?.results?.length ? { ...s, operationState: { ...s.operationState, results: [] } } : undefined), // prettier-ignore
-  (s) => (s.resources?.some((r) => r.diff) ? { ...s, resources: s.resources?.map(({ diff: _d, ...r }) => r) } : undefined), // prettier-ignore
+  (s) =>
+    s.operationState?.results?.length
+      ? { ...s, operationState: { ...s.operationState, results: [] } }
+      : undefined,
+  (s) =>
+    s.resources?.some((r) => r.diff)
+      ? { ...s, resources: s.resources?.map(({ diff: _d, ...r }) => r) }
+      : undefined,
   // The source copied into the remaining history entry (inline Helm values can be large).
-  (s) => (s.history?.some((h) => h.source) ? { ...s, history: s.history?.map(({ source: _s, ...h }): HistoryEntry => h) } : undefined), // prettier-ignore
+  (s) =>
+    s.history?.some((h) => h.source)
+      ? { ...s, history: s.history?.map(({ source: _s, ...h }): HistoryEntry => h) }
+      : undefined,
   (s) => (s.policyViolations?.length ? { ...s, policyViolations: [] } : undefined),
   // A copy of the spec's source (read by nothing but people); the spec itself holds it.
-  (s) => (s.sync?.comparedTo ? { ...s, sync: { status: s.sync.status, revision: s.sync.revision } } : undefined), // prettier-ignore
+  (s) =>
+    s.sync?.comparedTo ? { ...s, sync: { status: s.sync.status, revision: s.sync.revision } } : undefined,
 ];
 
 /**

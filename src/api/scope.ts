@@ -7,7 +7,12 @@
 import type { AppProject } from "../model/appproject.js";
 import type { Application } from "../model/application.js";
 import type { Placement } from "../engine/policy/project.js";
-import { checkAdmission, checkResources, destinationPermitted } from "../engine/policy/project.js";
+import {
+  checkAdmission,
+  describeRef,
+  destinationPermitted,
+  objectNotPermitted,
+} from "../engine/policy/project.js";
 
 export const NOT_PERMITTED = "not permitted";
 
@@ -83,12 +88,10 @@ export function liveScopeOf(input: {
         name: ref.name,
         ...(ref.namespaced ? { namespace: ref.namespace } : {}),
       };
-      const violations = checkResources({ projectName, project, placement, objects: [object] });
-      if (violations.length > 0) return refused(violations.map((v) => v.message).join("; "));
-      // checkResources leaves the destination namespace to admission, which passed above.
-      return ref.namespaced && !namespacePermitted(ref.namespace ?? "")
-        ? refused(`namespace ${ref.namespace} is not permitted by spec.destinations`)
-        : { permitted: true };
+      // The controller's own judgement of an object (kind lists, then its namespace as a destination).
+      const refusal = objectNotPermitted(project, placement, object);
+      if (!refusal) return { permitted: true };
+      return refused(`project "${projectName}": ${describeRef(object)}: ${refusal.detail}`);
     },
     namespace: namespacePermitted,
   };

@@ -82,22 +82,34 @@ export function composeBounded(text: string, options: YamlOptions, counter: Line
 }
 
 /**
+ * `YAML.parseDocument` for one untrusted document, bounded (see the header), for callers that edit
+ * or walk the nodes; undefined for a text without a document. Throws like parseYamlBounded.
+ */
+export function parseDocumentBounded(
+  text: string,
+  options: YamlOptions = {},
+  counter = new LineCounter(),
+): Document.Parsed | undefined {
+  const [doc, extra] = composeBounded(text, options, counter);
+  if (extra)
+    throw new YamlInputError(
+      counter.linePos(extra.range[0]).line,
+      "a second YAML document where one is expected",
+    );
+  const problem = doc && documentProblem(doc, counter);
+  if (problem) throw problem;
+  return doc;
+}
+
+/**
  * `YAML.parse` for one untrusted document, bounded (see the header). Throws YamlInputError
  * (`line 12: nesting deeper than 200 levels at a.b…`, `line 3: duplicate key "x" …`, a syntax
  * error with its line), or the library's ReferenceError when aliases exceed maxAliasCount.
  */
 export function parseYamlBounded(text: string, options: YamlOptions = {}): unknown {
   const counter = new LineCounter();
-  const docs = composeBounded(text, options, counter);
-  const [doc, extra] = docs;
+  const doc = parseDocumentBounded(text, options, counter);
   if (!doc) return null;
-  if (extra)
-    throw new YamlInputError(
-      counter.linePos(extra.range[0]).line,
-      "a second YAML document where one is expected",
-    );
-  const problem = documentProblem(doc, counter);
-  if (problem) throw problem;
   const value: unknown = doc.toJS(options);
   const aliased = valueNestingProblem(value);
   if (aliased) throw new YamlInputError(counter.linePos(doc.range[0]).line, nestingMessage(aliased));

@@ -2,8 +2,9 @@
 // values files) from one environment's file to the next. Byte-preserving: the YAML is parsed only
 // to find each scalar's source range, and the new value is spliced in there, so comments, quoting,
 // key order and every other byte of the target file stay as they were.
-import type { Document, Scalar } from "yaml";
-import { isMap, isScalar, isSeq, parseDocument } from "yaml";
+import type { Scalar } from "yaml";
+import { Document, isMap, isScalar, isSeq } from "yaml";
+import { parseDocumentBounded, YamlInputError } from "../engine/yaml-input.js";
 
 export interface PromotedValue {
   /** The target file, relative to the repository root. */
@@ -58,10 +59,14 @@ function applySplices(text: string, splices: readonly Splice[]): string {
   return out;
 }
 
+/** A repository file, bounded (yaml-input.ts): a 100,000-key mapping must not block the event loop. */
 function parse(text: string, file: string): Document {
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new Error(`${file}: not valid YAML: ${doc.errors[0]?.message ?? ""}`);
-  return doc;
+  try {
+    return parseDocumentBounded(text) ?? new Document(null);
+  } catch (error) {
+    if (error instanceof YamlInputError) throw new Error(`${file}: not valid YAML: ${error.message}`);
+    throw error;
+  }
 }
 
 /** One splice of scalar `node` to `value`, or the reason it cannot be made. */

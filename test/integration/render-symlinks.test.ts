@@ -232,6 +232,25 @@ describe("render: every symlink in the repository must resolve inside it", () =>
     assert.match(condition(selfApp, "ComparisonError")?.message ?? "", /contains it/);
   });
 
+  test("helm: a cycle of folder links, each to a plain folder elsewhere (chart/a -> ../b, b/m -> ../chart)", async () => {
+    // helm's chart loader follows folder links: chart/a/m/a/m/… is endless, though neither link
+    // points to a folder that contains it. Refused before helm runs, naming a link, not a target.
+    const { url } = await repository(
+      "cycle",
+      {
+        "chart/Chart.yaml": chartYaml("cycle"),
+        "chart/templates/cm.yaml": configMap("cycle", { a: "1" }),
+        "b/x.txt": "x\n",
+      },
+      { "chart/a": "../b", "b/m": "../chart" },
+    );
+    await createApp("cycle", url, { path: "chart" });
+    const app = await refused("cycle", /b\/m/);
+    const message = condition(app, "ComparisonError")?.message ?? "";
+    assert.match(message, /cycle of folder symlinks/);
+    assert.ok(!message.includes("../chart"), "the target is not named");
+  });
+
   test("ApplicationSet Git files generator: links are neither listed nor read", async () => {
     const sets = appSets(fx);
     const { url } = await repository(

@@ -48,3 +48,21 @@ test("promote: the commit message names app, environments and values, with trail
   const message = promotionMessage("web", "staging", "prod", [{ file: "web/overlays/prod/kustomization.yaml", key: "images[web].newTag", from: "1.0", to: "1.1" }]); // prettier-ignore
   assert.equal(message, "promote web from staging to prod: 1.1\n\n- web/overlays/prod/kustomization.yaml: images[web].newTag 1.0 -> 1.1\n\nTether-Promotion: staging->prod\nTether-App: web\n"); // prettier-ignore
 });
+
+test("promote: a 50,000-key values file is read in linear time; a duplicate key is refused at its line", () => {
+  // The yaml library's own duplicate-key check is quadratic (minutes for this file).
+  const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}: v\n`).join("");
+  const to = `${keys}image:\n  tag: v0\n`;
+  const files = { from: "values-staging.yaml", to: "values-prod.yaml" };
+  const result = promoteHelmValues("image:\n  tag: v1\n", to, ["image.tag"], files);
+  assert.equal(result.text, `${keys}image:\n  tag: v1\n`);
+  // k0..k49999 on lines 1..50000, the repeat on line 50001.
+  assert.throws(
+    () => promoteHelmValues("image:\n  tag: v1\n", `${keys}k17: again\n`, ["image.tag"], files),
+    /^Error: values-prod\.yaml: not valid YAML: line 50001: duplicate key "k17"/,
+  );
+  assert.throws(
+    () => promoteKustomizeImages(`a: 1\n---\nb: 2\n`, "images: []\n", files),
+    /values-staging\.yaml: not valid YAML: line 2: a second YAML document/,
+  );
+});

@@ -122,6 +122,35 @@ describe("links that may leave are refused, naming the link", () => {
       reason: "contains-itself",
     });
   });
+  test("a cycle of two folder links, neither pointing to its own ancestor", () => {
+    assert.deepEqual(escape("a/x", "b/y", "a/l -> ../b", "b/m -> ../a"), {
+      link: "a/l",
+      reason: "folder-cycle",
+    });
+  });
+  test("a cycle of three folder links, deep inside and through a chain of links", () => {
+    const found = escape("p/q/l1 -> ../../r", "r/s/l2 -> ../../t", "t/l3 -> via", "t/via -> ../p/q/..");
+    assert.deepEqual(found, { link: "p/q/l1", reason: "folder-cycle" });
+  });
+  test("a diamond of folder links without a cycle passes", () => {
+    assert.equal(
+      escape("lib/Chart.yaml", "x/lib -> ../lib", "y/lib -> ../lib", "app/x -> ../x", "app/y -> ../y"),
+      undefined,
+    );
+  });
+  test("the link named is one of the cycle, never a link that only leads to it", () => {
+    const found = escape("entry/in -> ../a", "a/l -> ../b", "b/m -> ../a");
+    assert.deepEqual(found, { link: "a/l", reason: "folder-cycle" });
+  });
+  test("many folder links sharing one target, with and without a cycle", () => {
+    // 5 000 links into one folder of 5 000 links: n² edges if each link listed the links below
+    // its target; the graph has one node per entry instead.
+    const specs = ["target/x"];
+    for (let i = 0; i < 5_000; i++) specs.push(`target/t${i} -> ../leaf`, `from/f${i} -> ../target`);
+    specs.push("leaf/x");
+    assert.equal(escape(...specs), undefined);
+    assert.equal(escape(...specs, "leaf/back -> ../from")?.reason, "folder-cycle");
+  });
   test("thousands of chained links resolve in one pass: lookups grow with the tree, not its square", () => {
     // Chains of 20 links (each link resolved once, memoized), 20 000 links in all.
     const specs = ["base/x"];

@@ -3,6 +3,9 @@
 // render error keeps its reason; the child's loader flags resolve outside the controller's cwd; the
 // renderer's flags and its self-check for credentials.
 import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
 import { parseRendererFlags } from "../../src/cli/renderer.js";
@@ -10,7 +13,9 @@ import { UsageError } from "../../src/cli/errors.js";
 import { RenderError } from "../../src/engine/errors.js";
 import { loaderArgs } from "../../src/engine/render/remote/child.js";
 import { heldCredentials } from "../../src/engine/render/remote/credentials.js";
-import { decodeReply } from "../../src/engine/render/remote/protocol.js";
+import { remoteRenderBackend } from "../../src/engine/render/remote/client.js";
+import { decodeReply, readReply } from "../../src/engine/render/remote/protocol.js";
+import type { RenderInput } from "../../src/engine/render/types.js";
 
 const work = { toolInvocations: 2, filesRead: 3 };
 const object = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a" } };
@@ -84,6 +89,77 @@ describe("renderer replies", () => {
       work: { toolInvocations: -1, filesRead: 1e300 },
     };
     assert.deepEqual(decodeReply(reply).work, { toolInvocations: 0, filesRead: 0 });
+  });
+});
+
+/** `inner` wrapped in `depth` one-key objects, as JSON text built without recursion. */
+const nestedJson = (depth: number, inner = "1") => `${'{"a":'.repeat(depth)}${inner}${"}".repeat(depth)}`;
+
+/** A well-formed success reply whose one object nests `depth` deep (what deepFreeze would recurse). */
+const deepResult = (depth: number) =>
+  `{"ok":true,"result":{"type":"Helm","objects":[{"sourceFile":"t","object":${nestedJson(depth)}}]}}`;
+
+describe("reply text (readReply): nesting is bounded before anything walks the reply", () => {
+  const unavailable = (fn: () => unknown, message: RegExp) =>
+    assert.throws(fn, (error: unknown) => {
+      assert.ok(error instanceof RenderError, String(error));
+      assert.equal(error.reason, "RendererUnavailable");
+      assert.match(error.message, message);
+      return true;
+    });
+  test("a reply nested 100,000 deep is a named malformed reply, not a stack overflow", () => {
+    unavailable(
+      () => readReply(nestedJson(100_000), 200),
+      /^the renderer sent a malformed reply: nesting deeper than \d+ levels at a\.a\.a/,
+    );
+    // Deep inside an object that is otherwise well formed: the path names where.
+    const deepObject = deepResult(5_000);
+    unavailable(
+      () => readReply(deepObject, 200),
+      /nesting deeper than \d+ levels at result\.objects\[0\]\.object\.a/,
+    );
+    const deepList = `{"ok":false,"error":{"message":"x","reason":${"[".repeat(50_000)}${"]".repeat(50_000)}}}`;
+    unavailable(() => readReply(deepList, 200), /nesting deeper than \d+ levels at error\.reason\[0\]/);
+  });
+  test("an object as deep as the manifest parser allows still crosses the socket", () => {
+    const deep = JSON.parse(nestedJson(199)) as Record<string, unknown>;
+    const reply = {
+      ok: true,
+      result: { type: "Helm", objects: [{ sourceFile: "t", object: { ...object, spec: deep } }] },
+      work,
+    };
+    assert.deepEqual(readReply(JSON.stringify(reply), 200), { work, outcome: reply.result });
+  });
+  test("a reply that is not JSON names the HTTP status", () => {
+    unavailable(
+      () => readReply("<html>", 502),
+      /^the renderer answered HTTP 502 with a reply that is not JSON$/,
+    );
+  });
+  test("through the socket: a hostile renderer's deep reply fails the render by name", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "renderer-remote-"));
+    const socket = path.join(dir, "r.sock");
+    const server = http.createServer((_req, res) => res.end(deepResult(100_000)));
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const backend = remoteRenderBackend({ socket: () => socket, replyTimeoutMs: 30_000 });
+      const input = {
+        repoRoot: dir,
+        commit: "c",
+        source: { repoURL: "r", path: "." },
+        namespace: "n",
+      } as RenderInput;
+      const stats = { renders: 0, cacheHits: 0, toolInvocations: 0, filesRead: 0 };
+      await assert.rejects(backend(input, stats), (error: unknown) => {
+        assert.ok(error instanceof RenderError, String(error));
+        assert.equal(error.reason, "RendererUnavailable");
+        assert.match(error.message, /malformed reply: nesting deeper than/);
+        return true;
+      });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -66,3 +66,43 @@ test("sops golden: a file that is not SOPS is left to the plain parser", async (
   assert.equal(await decryptSopsFile("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "x.yaml", undefined, limits), undefined); // prettier-ignore
   assert.equal(await decryptSopsFile("kind: X\nmetadata: {name: x}\nspec: {sops: {mac: x}}\n", "x.yaml", undefined, limits), undefined); // prettier-ignore
 });
+
+/** secret.enc.yaml with a top-level mapping of `count` keys before it (line 1 is `wide:`). */
+const wide = (count: number, extra = "") =>
+  `wide:\n${Array.from({ length: count }, (_, i) => `  k${i}: v\n`).join("")}${extra}${read("secret.enc.yaml")}`;
+
+test("sops: a wide SOPS-looking file (50,000 keys) is read whole and reaches the key check", async () => {
+  // The yaml library's own duplicate-key check is quadratic: minutes for this file. Bounded, it
+  // is read in one linear pass and the next check speaks.
+  await assert.rejects(decryptSopsFile(wide(50_000), "wide.yaml", undefined, limits), (error: unknown) => {
+    assert.ok(error instanceof RenderError);
+    assert.equal(error.reason, "DecryptionFailed");
+    assert.match(error.message, /^wide\.yaml: cannot decrypt SOPS file: .*sets no spec\.decryption/);
+    return true;
+  });
+});
+
+test("sops: a duplicate key in a wide SOPS file is refused at its line, before any key is used", async () => {
+  // Line 1 `wide:`, k0..k49999 on lines 2..50001, the repeat on line 50002.
+  const text = wide(50_000, "  k25000: again\n");
+  await assert.rejects(decryptSopsFile(text, "dup.yaml", await testKeys(), limits), (error: unknown) => {
+    assert.ok(error instanceof RenderError);
+    assert.equal(error.reason, "InvalidManifest");
+    assert.equal(
+      error.message,
+      'dup.yaml:50002: invalid YAML: duplicate key "k25000" (map keys must be unique)',
+    );
+    return true;
+  });
+});
+
+test("sops: nesting too deep is refused at its line before the composer recurses", async () => {
+  const text = `${read("secret.enc.yaml")}deep: ${"[".repeat(10_000)}${"]".repeat(10_000)}\n`;
+  const line = read("secret.enc.yaml").split("\n").length;
+  await assert.rejects(decryptSopsFile(text, "deep.yaml", await testKeys(), limits), (error: unknown) => {
+    assert.ok(error instanceof RenderError);
+    assert.equal(error.reason, "InvalidManifest");
+    assert.match(error.message, new RegExp(`^deep\\.yaml:${line}: nesting deeper than`));
+    return true;
+  });
+});

@@ -5,9 +5,9 @@ import path from "node:path";
 import { minimatch } from "minimatch";
 import type { DirectorySource } from "../../model/application.js";
 import { RenderError } from "../errors.js";
-import { assertManifestNesting, parseManifests } from "./manifests.js";
+import { parseManifests } from "./manifests.js";
 import type { ParsedManifest } from "./manifests.js";
-import { decryptSopsFile, decryptedManifests, hasSopsMetadata, mightBeSops } from "./sops/decrypt.js";
+import { decryptSopsFile, decryptedManifests, hasSopsMetadata } from "./sops/decrypt.js";
 import type { SopsKeys } from "./sops/keys.js";
 import { sortDirectoryOutput } from "./order.js";
 import { isInside, repoRelative } from "./paths.js";
@@ -89,8 +89,7 @@ async function fileManifests(
   sourceFile: string,
   keys: SopsKeys | undefined,
 ): Promise<(ParsedManifest & { decrypted?: boolean })[]> {
-  // The SOPS reader composes and walks the document recursively: bound its depth first.
-  if (mightBeSops(text)) assertManifestNesting(text, sourceFile);
+  // The SOPS reader bounds depth and duplicate keys itself (composeBounded), in one parse.
   const decrypted = await decryptSopsFile(text, sourceFile, keys, ctx.limits);
   if (decrypted) return decryptedManifests(decrypted, sourceFile);
   const parsed = parseManifests(text, sourceFile, ctx.limits);

@@ -12,7 +12,7 @@
 import { isMap, isSeq, LineCounter } from "yaml";
 import type { Document, Node } from "yaml";
 import { RenderError } from "../errors.js";
-import { nestingMessage, valueNestingProblem, yamlNestingProblem } from "../nesting.js";
+import { nestingMessage, valueNestingProblem } from "../nesting.js";
 import { composeBounded, documentProblem, YamlInputError } from "../yaml-input.js";
 import type { KubeObject } from "./types.js";
 
@@ -66,6 +66,7 @@ function lineOf(counter: LineCounter, node: Node | null | undefined, fallback: n
 function invalid(sourceFile: string, line: number, what: string): RenderError {
   return new RenderError("InvalidManifest", `${sourceFile}:${line}: ${what}`);
 }
+export { invalid as invalidManifest };
 
 /**
  * The Kubernetes objects of one parsed document (a `*List` expanded), or an InvalidManifest error.
@@ -90,15 +91,6 @@ export function manifestsFromValue(
   const problem = kubeObjectProblem(value);
   if (problem) throw invalid(sourceFile, docLine, `document is not a Kubernetes object: it ${problem}`);
   return [{ object: value as KubeObject, line: docLine }];
-}
-
-/**
- * Refuses text that nests too deep, naming file, line and path, for parsers other than
- * parseManifests (which checks as it parses) to call before they compose it: SOPS decryption.
- */
-export function assertManifestNesting(text: string, sourceFile: string): void {
-  const deep = yamlNestingProblem(text);
-  if (deep) throw invalid(sourceFile, deep.line, nestingMessage(deep));
 }
 
 /** Parses every document of `text`; empty documents are skipped, Lists expanded. */

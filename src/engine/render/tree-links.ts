@@ -23,7 +23,9 @@
 // - a path through `.git` (a working tree rendered in tests or by the CLI holds its config there);
 // - a loop, or a chain longer than the kernel follows (40): tools fail on them in different ways;
 // - a link to a folder that contains it (`self -> .`): an endless tree for a walker that follows
-//   folder links (helm's chart loader does) — a render would only end at its time limit.
+//   folder links (helm's chart loader does) — a render would only end at its time limit;
+// - more generally, any cycle among folder links (`a/l -> ../b` with `b/m -> ../a`: each target
+//   is a plain folder, yet `a/l/m/l/m/…` never ends). See findFolderLinkCycle.
 import fs from "node:fs/promises";
 import path from "node:path";
 import { RenderError } from "../errors.js";
@@ -33,7 +35,7 @@ import { LruCache } from "./lru-cache.js";
 export type TreeEntry =
   { readonly kind: "dir" | "file" | "git" } | { readonly kind: "link"; readonly target: string };
 
-export type EscapeReason = "absolute" | "above-root" | "git" | "loop" | "contains-itself";
+export type EscapeReason = "absolute" | "above-root" | "git" | "loop" | "contains-itself" | "folder-cycle";
 
 export interface EscapingLink {
   /** Repository-relative path of the link refused. */
@@ -147,10 +149,78 @@ export function findEscapingLink(
   };
 
   const links = [...entries].filter(([, e]) => e.kind === "link").map(([p]) => p);
+  const folderTargets = new Map<string, string>();
   for (const link of links.sort()) {
     // Each link's own verdict, from depth 0: a refusal names the link that leads out.
     const result = resolved.get(link) ?? resolveLink(link, 0);
     if (!result.ok) return { link, reason: result.reason };
+    if (result.kind === "dir") folderTargets.set(link, result.path);
+  }
+  const cycle = findFolderLinkCycle(entries, folderTargets);
+  return cycle === undefined ? undefined : { link: cycle, reason: "folder-cycle" };
+}
+
+const parentOf = (rel: string) => {
+  const slash = rel.lastIndexOf("/");
+  return slash < 0 ? "" : rel.slice(0, slash);
+};
+
+/**
+ * A folder link on a cycle of folder links, or undefined. A walker that follows folder links sees,
+ * below a link L, the tree of L's target folder, so every folder link inside that folder; a cycle
+ * of "L leads to L'" is an endless tree. The graph is the tree itself plus one edge per folder link:
+ * folder -> each subfolder and folder link directly in it, folder link -> its target folder. The
+ * plain folder tree has no cycle, so any cycle passes through a link, and the graph has one node
+ * per folder or link: linear in the tree, however many links share a target. Iterative DFS (a
+ * repository may nest folders far deeper than the stack allows recursion); the link named is the
+ * first, in path order, of the cycle found — a repository-relative link path, never a target.
+ */
+export function findFolderLinkCycle(
+  entries: ReadonlyMap<string, TreeEntry>,
+  /** Every folder link (repository-relative path) and the real folder it resolves to. */
+  folderTargets: ReadonlyMap<string, string>,
+): string | undefined {
+  if (folderTargets.size === 0) return undefined;
+  const children = new Map<string, string[]>();
+  for (const [rel, entry] of entries) {
+    if (rel === "") continue;
+    if (entry.kind !== "dir" && !folderTargets.has(rel)) continue;
+    const parent = parentOf(rel);
+    const list = children.get(parent);
+    if (list) list.push(rel);
+    else children.set(parent, [rel]);
+  }
+  const next = (node: string): readonly string[] => {
+    const target = folderTargets.get(node);
+    if (target !== undefined) return [target];
+    return children.get(node) ?? [];
+  };
+  const ON_PATH = 1;
+  const DONE = 2;
+  const state = new Map<string, number>();
+  for (const start of [...folderTargets.keys()].sort()) {
+    if (state.has(start)) continue;
+    const stack: { node: string; edges: readonly string[]; index: number }[] = [];
+    state.set(start, ON_PATH);
+    stack.push({ node: start, edges: next(start), index: 0 });
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as (typeof stack)[number];
+      const edge = top.edges[top.index++];
+      if (edge === undefined) {
+        state.set(top.node, DONE);
+        stack.pop();
+        continue;
+      }
+      const seen = state.get(edge);
+      if (seen === DONE) continue;
+      if (seen === ON_PATH) {
+        const from = stack.findIndex((frame) => frame.node === edge);
+        const onCycle = stack.slice(from).map((frame) => frame.node);
+        return onCycle.filter((node) => folderTargets.has(node)).sort()[0];
+      }
+      state.set(edge, ON_PATH);
+      stack.push({ node: edge, edges: next(edge), index: 0 });
+    }
   }
   return undefined;
 }
@@ -191,6 +261,7 @@ const WHY: Record<EscapeReason, string> = {
   git: "points into .git",
   loop: `is part of a symlink loop (or a chain of more than ${MAX_LINK_DEPTH} links)`,
   "contains-itself": "points to a folder that contains it (an endless tree)",
+  "folder-cycle": "is part of a cycle of folder symlinks (an endless tree)",
 };
 
 /** The RenderError for a refused link: its path and why, never where it points. */

@@ -7,7 +7,7 @@ import http from "node:http";
 import { RenderError } from "../../errors.js";
 import type { RenderBackend } from "../renderer.js";
 import type { RenderInput } from "../types.js";
-import { decodeReply, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, RENDER_PATH } from "./protocol.js";
+import { MAX_REPLY_BYTES, MAX_REQUEST_BYTES, readReply, RENDER_PATH } from "./protocol.js";
 
 export interface RemoteRendererOptions {
   /** The socket to use (a spawned renderer resolves once it listens). */
@@ -94,16 +94,7 @@ export function remoteRenderBackend(options: RemoteRendererOptions): RenderBacke
       if (error instanceof RenderError) throw error;
       throw unavailable(socketPath, error as NodeJS.ErrnoException, options.explain?.());
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(reply.text);
-    } catch {
-      throw new RenderError(
-        "RendererUnavailable",
-        `the renderer answered HTTP ${reply.status} with a reply that is not JSON`,
-      );
-    }
-    const { work, outcome } = decodeReply(parsed);
+    const { work, outcome } = readReply(reply.text, reply.status);
     stats.toolInvocations += work.toolInvocations;
     stats.filesRead += work.filesRead;
     if (outcome instanceof Error) throw outcome;

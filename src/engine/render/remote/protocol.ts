@@ -5,6 +5,7 @@
 // crash and never an empty render).
 import type { ErrorReason } from "../../errors.js";
 import { RenderError } from "../../errors.js";
+import { MAX_NESTING_DEPTH, nestingMessage, parseJsonBounded } from "../../nesting.js";
 import type { RenderInput, RenderResult, RenderStats } from "../types.js";
 
 export const RENDER_PATH = "/render";
@@ -29,6 +30,13 @@ export type RenderReply =
       readonly error: { readonly reason?: ErrorReason; readonly message: string };
       readonly work: RenderWork;
     };
+
+/**
+ * How deep a reply may nest: rendered objects are bounded by the manifest parser's limit, and the
+ * reply wraps each in a few levels (`result.objects[i].object`). Deeper can only come from a
+ * renderer that is not Tether's any more, and would overflow the stack in deepFreeze (renderer.ts).
+ */
+const MAX_REPLY_NESTING = MAX_NESTING_DEPTH + 8;
 
 /** Reasons a renderer may answer with; anything else is reported as a broken reply. */
 const RENDER_REASONS: ReadonlySet<string> = new Set<ErrorReason>([
@@ -98,4 +106,22 @@ export function decodeReply(reply: unknown): { work: RenderWork; outcome: Render
     throw broken("unknown source type");
   const type = result["type"] as RenderResult["type"];
   return { work, outcome: { type, objects: checkObjects(result["objects"]) } };
+}
+
+/**
+ * The reply's text (HTTP `status`) as decodeReply's value: parsed by parseJsonBounded, so a reply
+ * nested 100,000 deep is a named RenderError, not a stack overflow in whatever walks it next.
+ */
+export function readReply(text: string, status: number): ReturnType<typeof decodeReply> {
+  let parsed: ReturnType<typeof parseJsonBounded>;
+  try {
+    parsed = parseJsonBounded(text, MAX_REPLY_NESTING);
+  } catch {
+    throw new RenderError(
+      "RendererUnavailable",
+      `the renderer answered HTTP ${status} with a reply that is not JSON`,
+    );
+  }
+  if (parsed.problem) throw broken(nestingMessage(parsed.problem, MAX_REPLY_NESTING));
+  return decodeReply(parsed.value);
 }

@@ -4,12 +4,13 @@
 // tree exactly as sops does and refuse the file when it differs. Nothing is written anywhere;
 // errors name the file and, for one value, its path — never a value.
 import { createHash } from "node:crypto";
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseAllDocuments } from "yaml";
+import { LineCounter, isAlias, isMap, isScalar, isSeq } from "yaml";
 import type { Document, Node } from "yaml";
 import { REDACTED, leafValues, redactMessage, valueForms } from "../../../kube/redact.js";
 import { RenderError } from "../../errors.js";
+import { composeBounded, documentProblem, YamlInputError } from "../../yaml-input.js";
 import type { ParsedManifest } from "../manifests.js";
-import { manifestsFromValue } from "../manifests.js";
+import { invalidManifest, manifestsFromValue } from "../manifests.js";
 import { SopsValueError, decryptValue, macAdditionalData, plainLeaf } from "./cipher.js";
 import type { SopsKeys } from "./keys.js";
 import { unwrapDataKey } from "./keys.js";
@@ -125,12 +126,25 @@ export async function decryptSopsFile(
   if (!mightBeSops(text)) return undefined;
   const counter = new LineCounter();
   // go-yaml v3 (what sops reads with) resolves scalars like YAML 1.2's core schema; the MAC
-  // depends on it (`yes` is the string "yes", not True).
-  const docs = parseAllDocuments(text, { lineCounter: counter, version: "1.2", intAsBigInt: true });
-  if (!Array.isArray(docs) || docs.length === 0) return undefined;
+  // depends on it (`yes` is the string "yes", not True). Bounded: nesting checked before the
+  // composer (and walk() below) recurse, duplicate keys in linear time — any file with a column-0
+  // `sops:` line comes here, so a 100,000-key mapping must not block the event loop.
+  let docs: Document.Parsed[];
+  try {
+    docs = composeBounded(text, { version: "1.2", intAsBigInt: true }, counter);
+  } catch (error) {
+    if (error instanceof YamlInputError) throw invalidManifest(sourceFile, error.line, error.detail);
+    throw error;
+  }
+  if (docs.length === 0) return undefined;
   if (docs.some((d) => d.errors.length > 0)) return undefined; // the plain parser reports it
   const first = docs[0]?.contents;
   if (!isMap(first) || !first.has(SOPS_KEY)) return undefined;
+  // A SOPS file is read here only: its duplicate keys are reported here (go-yaml refuses them too).
+  for (const doc of docs) {
+    const problem = documentProblem(doc, counter);
+    if (problem) throw invalidManifest(sourceFile, problem.line, `invalid YAML: ${problem.detail}`);
+  }
 
   let meta: SopsMetadata;
   try {

@@ -42,8 +42,11 @@ const NO_ENCODED_SEPARATOR: Rule = {
   rule: String.raw`!self.matches('%(25|2[fF]|5[cC])')`,
   message: "must not %-encode '%', '/' or '\\'",
 };
+// scp-like `user@host:path` as engine/source/url.ts reads it: a Unicode or bracketed IPv6 host, and
+// a path relative to the login's home or absolute (`host:/srv/x.git`), but never `host://`, a
+// transport helper (`ext::`) or a leading `-` (git would read it as an option).
 const REPO_SCHEME: Rule = {
-  rule: String.raw`self.lowerAscii().matches('^(https?|ssh|git|file|oci)://[^/]') || self.lowerAscii().startsWith('file:///') || (self.matches('^([A-Za-z0-9._~-]+@)?[A-Za-z0-9._-]+:[^/]') && !self.contains('://'))`,
+  rule: String.raw`self.lowerAscii().matches('^(https?|ssh|git|file|oci)://[^/]') || self.lowerAscii().startsWith('file:///') || (self.matches('^([A-Za-z0-9._~-]+@)?([\\p{L}\\p{N}\\p{M}._-]+|\\[[0-9A-Fa-f:.]+\\]):/?[^/]') && !self.matches('^(-|[A-Za-z][A-Za-z0-9+.-]*::)'))`,
   message: "must be an https://, http://, ssh://, git://, file:// or oci:// URL or git@host:path",
 };
 const NO_QUERY: Rule = {

@@ -18,10 +18,12 @@ import { refreshOnPush } from "../../src/localcluster/product.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { applicationCrd, applicationSetCrd, appProjectCrd } from "../../src/model/crd.js";
+import { repoUrlProblem } from "../../src/engine/source/url.js";
 import { imageCrd } from "../../src/model/imagecrds.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { APP_GROUP, condition, configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients, installCrds } from "../helpers/environment.js";
+import { REPO_URL_VERDICTS } from "../helpers/repo-url-table.js";
 
 const GROUP = { group: "tether.dev", version: "v1alpha1" } as const;
 type Body = Record<string, unknown>;
@@ -30,6 +32,20 @@ type Body = Record<string, unknown>;
 async function refusal(plural: string, namespace: string, body: Body): Promise<string | undefined> {
   try {
     await clients().custom.createNamespacedCustomObject({ ...GROUP, plural, namespace, body });
+    return undefined;
+  } catch (error) {
+    const e = error as { code?: number; body?: unknown; message?: string };
+    const text = typeof e.body === "string" ? e.body : JSON.stringify(e.body ?? e.message ?? "");
+    if (e.code !== 422) throw new Error(`expected 422, got ${e.code}: ${text}`);
+    return text;
+  }
+}
+
+/** Like `refusal`, as a server-side dry run: the CRD's rules judge the object and nothing is stored. */
+async function dryRunRefusal(plural: string, namespace: string, body: Body): Promise<string | undefined> {
+  try {
+    const path = `/apis/${GROUP.group}/${GROUP.version}/namespaces/${namespace}/${plural}`;
+    await clients().raw.request({ method: "POST", path, query: { dryRun: "All" }, body });
     return undefined;
   } catch (error) {
     const e = error as { code?: number; body?: unknown; message?: string };
@@ -160,6 +176,37 @@ describe("bad input: repository identity, validation at the door, containment in
       const helm = app("ok-helm", { source: { repoURL: "oci://ghcr.io/org/charts", chart: "x", targetRevision: ">=1.0.0 <2.0.0" }, destination: {} }); // prettier-ignore
       assert.equal(await refusal("applications", fx.appNs, helm), undefined);
       await fx.deleteApp("ok-helm");
+    });
+
+    test("the code's repoUrlProblem and the CRD rule give every URL of the shared table the same verdict", async () => {
+      const disagreements: string[] = [];
+      for (const [i, [repoURL, accepted]] of REPO_URL_VERDICTS.entries()) {
+        const code = repoUrlProblem(repoURL);
+        const door = await dryRunRefusal(
+          "applications",
+          fx.appNs,
+          app(`table-${i}`, { source: { repoURL }, destination: { server: IN_CLUSTER, namespace: dest } }),
+        );
+        const automation = await dryRunRefusal("imageupdateautomations", fx.appNs, {
+          apiVersion: "tether.dev/v1alpha1",
+          kind: "ImageUpdateAutomation",
+          metadata: { name: `table-${i}` },
+          spec: {
+            sourceRef: { url: repoURL },
+            git: { commit: { author: { name: "a", email: "a@b" } } },
+            update: { path: "x" },
+          },
+        });
+        for (const [who, problem] of [
+          ["repoUrlProblem", code],
+          ["Application CRD", door],
+          ["ImageUpdateAutomation CRD", automation],
+        ] as const) {
+          if ((problem === undefined) !== accepted)
+            disagreements.push(`${repoURL}: ${who} ${problem ?? "accepts"}`);
+        }
+      }
+      assert.deepEqual(disagreements, []);
     });
 
     test("AppProject, ApplicationSet and ImageUpdateAutomation refuse dot segments and control characters", async () => {

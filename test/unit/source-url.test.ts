@@ -8,8 +8,12 @@ import {
   normalizeRepoUrl,
   parseRepoUrl,
   repoUrlProblem,
+  tryCanonicalRepoPattern,
   tryCanonicalRepoUrl,
 } from "../../src/engine/source/url.js";
+import { globMatch } from "../../src/engine/policy/glob.js";
+import { repoPermitted } from "../../src/engine/policy/project.js";
+import { REPO_URL_VERDICTS } from "../helpers/repo-url-table.js";
 
 test("normalization lowercases scheme and host and drops credentials, default port, / and .git", () => {
   const same = [
@@ -226,4 +230,73 @@ test("sourceRepos patterns are brought to the same form; glob characters survive
     ["https://GitHub.com/Org/Repo.git", "https://github.com/Org/Repo"],
   ];
   for (const [pattern, canonical] of cases) assert.equal(canonicalRepoPattern(pattern), canonical, pattern);
+});
+
+test("the shared URL table: repoUrlProblem gives each URL its verdict (the CRD rule is checked on a real apiserver)", () => {
+  for (const [url, accepted] of REPO_URL_VERDICTS) {
+    assert.equal(repoUrlProblem(url) === undefined, accepted, `${url}: ${repoUrlProblem(url) ?? "accepted"}`);
+  }
+});
+
+test("scp-like absolute paths and bracketed IPv6 hosts: accepted, fetched as written, one identity with ssh://", () => {
+  assert.equal(parseRepoUrl("git@host:/srv/x.git").fetchUrl, "git@host:/srv/x.git");
+  assert.equal(parseRepoUrl("git@[0:0::1]:org/x.git").fetchUrl, "git@[::1]:org/x.git");
+  assert.equal(canonicalRepoUrl("git@[::1]:org/x.git"), canonicalRepoUrl("ssh://git@[::1]/org/x"));
+  assert.equal(canonicalRepoUrl("git@host:/srv/x.git"), canonicalRepoUrl("ssh://host/srv/x"));
+});
+
+test("sourceRepos patterns get the URL's canonical form: IDN, %XX, non-ASCII, IPv4/IPv6, held globs", () => {
+  const cases: [pattern: string, url: string][] = [
+    ["https://bücher.example/*", "https://BÜCHER.example/org/x.git"],
+    ["https://xn--bcher-kva.example/*", "https://bücher.example/org/x.git"],
+    ["https://*.bücher.example/*", "https://git.bücher.example/org/x.git"],
+    ["https://host/équipe/*", "https://host/%C3%A9quipe/x.git"],
+    ["https://host/%c3%a9quipe/*", "https://host/équipe/x.git"],
+    ["https://host/caf%41*", "https://host/cafA.git"],
+    ["https://[0:0::1]/org/*", "https://[::1]/org/x.git"],
+    ["git@[::1]:org/*", "ssh://git@[0::1]/org/x"],
+    ["https://0x7f.1/*", "https://127.0.0.1/x.git"],
+    ["https://10.0.*/x", "https://10.0.0.1/x.git"],
+    ["git@host:/srv/*", "ssh://host/srv/x.git"],
+    ["https://host:443/org/x?", "https://host/org/x1.git"],
+  ];
+  for (const [pattern, url] of cases) {
+    assert.ok(globMatch(canonicalRepoPattern(pattern), canonicalRepoUrl(url)), `${pattern} ~ ${url}`);
+  }
+  // A glob inside a Unicode label, a pattern holding the placeholder symbols, a dot segment: unreadable.
+  for (const pattern of [
+    "https://bü*.example/x",
+    "https://h/\u2603*",
+    "https://h/%E2%98%83*",
+    "https://h/*/../x",
+  ]) {
+    assert.equal(tryCanonicalRepoPattern(pattern), undefined, pattern);
+  }
+});
+
+test("a deny written in any spelling of the URL refuses it; an unreadable deny refuses the project", () => {
+  const denies: [deny: string, url: string][] = [
+    ["!https://bücher.example/*", "https://xn--bcher-kva.example/org/x.git"],
+    ["!https://host/équipe/*", "https://host/%C3%A9quipe/x.git"],
+    ["!https://host/%C3%A9quipe/*", "https://host/équipe/x.git"],
+    ["!https://host/caf%41/*", "https://host/cafA/x.git"],
+    ["!https://[0:0::1]/*", "https://[::1]/x.git"],
+    ["!git@[::1]:secret*", "ssh://[::1]/secret.git"],
+  ];
+  for (const [deny, url] of denies) {
+    assert.deepEqual(repoPermitted(["*", deny], url), { permitted: false }, `${deny} vs ${url}`);
+    assert.deepEqual(
+      repoPermitted([deny.slice(1)], url),
+      { permitted: true },
+      `${deny.slice(1)} allows ${url}`,
+    );
+  }
+});
+
+test("canonicalization of a URL or pattern is memoized and gives the same answer twice", () => {
+  for (let i = 0; i < 3; i++) {
+    assert.equal(canonicalRepoUrl("HTTPS://Bücher.example:443/x.git/"), "https://xn--bcher-kva.example/x");
+    assert.equal(canonicalRepoPattern("https://Bücher.example/*"), "https://xn--bcher-kva.example/*");
+    assert.match(repoUrlProblem("http://host/a/../b") ?? "", /segment/);
+  }
 });

@@ -4,7 +4,12 @@
 // violation names the project, the project field that refuses, and the app field or object at fault.
 import type { AppProject, GroupKind, ProjectDestination } from "../../model/appproject.js";
 import { redactUrl } from "../source/gitcli.js";
-import { canonicalRepoPattern, repoUrlProblem, tryCanonicalRepoUrl } from "../source/url.js";
+import {
+  canonicalRepoPattern,
+  repoUrlProblem,
+  tryCanonicalRepoPattern,
+  tryCanonicalRepoUrl,
+} from "../source/url.js";
 import { allowedByPatterns, globMatch, isDenyPattern, patternMatches } from "./glob.js";
 import { validateSyncWindows } from "./syncwindows.js";
 
@@ -78,7 +83,9 @@ function sourceRepoProblems(patterns: readonly string[] | undefined): string[] {
   return (patterns ?? [])
     .filter(
       (p) =>
-        isDenyPattern(p) && p !== "!*" && !/^[a-z][a-z0-9+.-]*:\/\//.test(canonicalRepoPattern(p.slice(1))),
+        isDenyPattern(p) &&
+        p !== "!*" &&
+        !/^[a-z][a-z0-9+.-]*:\/\//.test(tryCanonicalRepoPattern(p.slice(1)) ?? ""),
     )
     .map(
       (p) =>

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { domainToASCII } from "node:url";
 import { SourceError } from "../errors.js";
+import { LruCache } from "../render/lru-cache.js";
 import { redactUrl } from "./gitcli.js";
 
 export type RepoProtocol = "https" | "http" | "ssh" | "git" | "file" | "oci";
@@ -102,6 +103,7 @@ function trimRepoPath(repoPath: string): string {
 /** The canonical host: lowercase, IDN as punycode, IPv4/IPv6 in their one spelling, no trailing dot. */
 function canonicalHost(raw: string): string {
   if (raw === "") refuse("the host name is missing");
+  if (HELD_GLOB.test(raw)) return globHost(raw);
   if (raw.startsWith("-")) refuse("the host name must not start with '-'");
   let host: string;
   if (raw.startsWith("[")) {
@@ -125,6 +127,28 @@ function canonicalHost(raw: string): string {
   host = host.replace(/\.$/, "");
   if (!/^[a-z0-9_](?:[a-z0-9._-]*)$/.test(host) || host.includes("..")) refuse("the host name is invalid");
   return host;
+}
+
+/**
+ * A host pattern holding glob characters (`*.example.com`): each label without a glob gets the same
+ * IDN → punycode as a host; a label with a glob must be ASCII (a glob inside a Unicode label cannot
+ * be compared with its punycode), so it is lowercased, and anything else is refused.
+ */
+function globHost(raw: string): string {
+  const labels = raw.replace(/\.$/, "").split(".");
+  const canonical = labels.map((label) => {
+    if (!HELD_GLOB.test(label)) {
+      // A suffix label keeps `10` in `10.0.*` a label (alone, WHATWG would read it as 0.0.0.10).
+      const ascii = label === "" ? "" : domainToASCII(`${label}.invalid`).replace(/\.invalid$/, "");
+      if (ascii === "" || !/^[a-z0-9_-]+$/.test(ascii)) refuse("the host name is invalid");
+      return ascii;
+    }
+    if (!new RegExp(`^[A-Za-z0-9_${HELD_STAR}${HELD_QUESTION}-]+$`).test(label)) {
+      refuse("a host label with a glob must be ASCII letters, digits, '-' or '_'");
+    }
+    return label.toLowerCase();
+  });
+  return canonical.join(".");
 }
 
 function canonicalPort(raw: string | undefined, scheme: string): number | undefined {
@@ -206,8 +230,28 @@ function parseScpLike(text: string): Parsed | undefined {
   return { protocol: "ssh", user, host, port: undefined, path, scpLike: true, scpAbsolute };
 }
 
+// Every push, poll and admission compares each app's URL with each project pattern: the parse of a
+// string is memoized (refusals too), bounded so hostile input cannot grow it.
+const parsedCache = new LruCache<string, Parsed | UrlProblem>(4096);
+
 function parseAny(raw: unknown, emptyPath: boolean): Parsed {
   if (typeof raw !== "string") refuse("the URL must be a string");
+  const key = `${emptyPath ? "p" : "u"}${raw}`;
+  let outcome = parsedCache.get(key);
+  if (outcome === undefined) {
+    try {
+      outcome = parseUncached(raw, emptyPath);
+    } catch (error) {
+      if (!(error instanceof UrlProblem)) throw error;
+      outcome = error;
+    }
+    parsedCache.set(key, outcome);
+  }
+  if (outcome instanceof UrlProblem) throw outcome;
+  return outcome;
+}
+
+function parseUncached(raw: string, emptyPath: boolean): Parsed {
   if (raw === "") refuse("the URL is empty");
   if (raw.length > MAX_REPO_URL_LENGTH) refuse(`the URL is longer than ${MAX_REPO_URL_LENGTH} characters`);
   if (INVISIBLE.test(raw)) refuse("the URL contains whitespace or control characters");
@@ -313,31 +357,57 @@ export function tryCanonicalRepoUrl(raw: unknown): string | undefined {
   }
 }
 
+// Glob characters of a `sourceRepos` pattern are held as these while the pattern goes through the
+// URL parser, so a pattern gets exactly the canonical form (IDN, %XX, IPv6, port, `.git`) of a URL
+// written the same way. Symbols a host name or path may not otherwise need; a pattern that holds them
+// itself is unreadable (it could not be told from a glob).
+const HELD_STAR = "\u2603";
+const HELD_QUESTION = "\u2604";
+const HELD_GLOB = new RegExp(`[${HELD_STAR}${HELD_QUESTION}]`);
+const HELD_ENCODED = { star: encodeURIComponent(HELD_STAR), question: encodeURIComponent(HELD_QUESTION) };
+const patternCache = new LruCache<string, string | null>(1024);
+
 /**
- * A project `sourceRepos` glob in the same canonical form as the URLs it is matched against: scheme
- * and host lowercased, user info and default port dropped, `//` collapsed, no trailing `/` or
- * `.git`, scp-like written as ssh://. `*` and `?` are glob characters (never a query). A pattern that
- * cannot be read as a URL is kept as written: it then matches no canonical URL (an allow that
- * allows nothing; deny patterns are checked by the caller to be readable).
+ * A project `sourceRepos` glob in the same canonical form as the URLs it is matched against (the
+ * same parser: scheme and host lowercased, IDN as punycode, IPv4/IPv6 canonical, user info and
+ * default port dropped, path %-encoded the one way, `//` collapsed, no trailing `/` or `.git`,
+ * scp-like written as ssh://). `*` and `?` are glob characters (never a query). Undefined for a
+ * pattern that cannot be read as a URL.
+ */
+export function tryCanonicalRepoPattern(pattern: string): string | undefined {
+  if (pattern === "*") return pattern;
+  if (pattern.length > MAX_REPO_URL_LENGTH) return undefined;
+  const cached = patternCache.get(pattern);
+  if (cached !== undefined) return cached ?? undefined;
+  const canonical = canonicalPatternUncached(pattern);
+  patternCache.set(pattern, canonical ?? null);
+  return canonical;
+}
+
+function canonicalPatternUncached(pattern: string): string | undefined {
+  if (!/[*?]/.test(pattern)) return tryCanonicalRepoUrl(pattern);
+  const encodedHeld = new RegExp(`${HELD_ENCODED.star}|${HELD_ENCODED.question}`, "i");
+  if (HELD_GLOB.test(pattern) || encodedHeld.test(pattern)) return undefined;
+  const held = pattern.replace(/\*/g, HELD_STAR).replace(/\?/g, HELD_QUESTION);
+  let parsed: Parsed;
+  try {
+    parsed = parseUncached(held, true);
+  } catch (error) {
+    if (error instanceof UrlProblem) return undefined;
+    throw error;
+  }
+  return identityOf(parsed)
+    .replace(new RegExp(`${HELD_ENCODED.star}|${HELD_STAR}`, "g"), "*")
+    .replace(new RegExp(`${HELD_ENCODED.question}|${HELD_QUESTION}`, "g"), "?");
+}
+
+/**
+ * tryCanonicalRepoPattern, or the pattern as written when it cannot be read as a URL: it then
+ * matches no canonical URL (an allow that allows nothing; deny patterns are checked by the caller to
+ * be readable).
  */
 export function canonicalRepoPattern(pattern: string): string {
-  if (pattern === "*" || pattern.length > MAX_REPO_URL_LENGTH) return pattern;
-  if (!/[*?]/.test(pattern)) return tryCanonicalRepoUrl(pattern) ?? pattern;
-  let text = pattern;
-  const scp = /^(?:[^@/:]+@)?([^/:]+):(?!\/\/)(.*)$/.exec(text);
-  if (!/^[A-Za-z*][A-Za-z0-9+.*-]*:\/\//.test(text) && scp) {
-    text = `ssh://${scp[1] ?? ""}${(scp[2] ?? "").startsWith("/") ? "" : "/"}${scp[2] ?? ""}`;
-  }
-  const m = /^([^:/]+):\/\/([^/]*)(\/.*)?$/.exec(text);
-  if (!m) return pattern;
-  const scheme = (m[1] ?? "").toLowerCase();
-  const authority = m[2] ?? "";
-  const hostPort = authority.slice(authority.lastIndexOf("@") + 1).toLowerCase();
-  const portMatch = /^(.*):(\d{1,5})$/.exec(hostPort);
-  const defaultPort = portMatch && Number(portMatch[2]) === DEFAULT_PORTS[scheme];
-  const host = (defaultPort ? (portMatch[1] ?? "") : hostPort).replace(/\.$/, "");
-  const path = trimRepoPath((m[3] ?? "").replace(/\/{2,}/g, "/"));
-  return `${scheme}://${host}${path}`;
+  return tryCanonicalRepoPattern(pattern) ?? pattern;
 }
 
 /** Short, filesystem-safe name of a repository's mirror: the first 16 hex of sha256(normalized URL). */

@@ -63,21 +63,16 @@ describe("helmTemplateArgs", () => {
     });
     assert.deepEqual(args, [
       "template",
+      "--namespace=prod",
+      "--include-crds",
+      "--values=/repo/charts/web/a.yaml",
+      "--values=/repo/b.yaml",
+      "--values=/tmp/inline.yaml",
+      "--set=image.tag=1.2",
+      "--set-string=port=80",
+      "--",
       "shop",
       "/repo/charts/web",
-      "--namespace",
-      "prod",
-      "--include-crds",
-      "--values",
-      "/repo/charts/web/a.yaml",
-      "--values",
-      "/repo/b.yaml",
-      "--values",
-      "/tmp/inline.yaml",
-      "--set",
-      "image.tag=1.2",
-      "--set-string",
-      "port=80",
     ]);
   });
   test("repository and OCI flags", () => {
@@ -88,8 +83,8 @@ describe("helmTemplateArgs", () => {
         chart: "redis",
         location: { kind: "repository", repoURL: "https://c", chart: "redis", version: "1.0.0" },
         plainHttp: true,
-      }).slice(5),
-      ["--skip-crds", "--repo", "https://c", "--version", "1.0.0"],
+      }).slice(2, -3),
+      ["--skip-crds", "--repo=https://c", "--version=1.0.0"],
     );
     assert.deepEqual(
       helmTemplateArgs({
@@ -97,9 +92,50 @@ describe("helmTemplateArgs", () => {
         chart: "oci://r/c/redis",
         location: { kind: "oci", ref: "oci://r/c/redis", version: "2.0.0" },
         plainHttp: true,
-      }).slice(5),
-      ["--skip-crds", "--version", "2.0.0", "--plain-http"],
+      }).slice(2, -3),
+      ["--skip-crds", "--version=2.0.0", "--plain-http"],
     );
+  });
+  test("no user value becomes a flag of its own: release names, value files and --set (issue 17)", () => {
+    const base = {
+      chart: "/repo/c",
+      location: { kind: "path" } as const,
+      namespace: "n",
+      valueFiles: [],
+      parameters: [],
+      includeCRDs: false,
+      plainHttp: false,
+    };
+    for (const releaseName of [
+      "--post-renderer=/repo/c/evil.sh",
+      "--set-file=leak=/etc/passwd",
+      "-f/etc/passwd",
+      "Upper",
+      "a".repeat(54),
+      "a b",
+      "",
+    ]) {
+      assert.throws(
+        () => helmTemplateArgs({ ...base, releaseName }),
+        /spec\.source\.helm\.releaseName .* not a valid release name/,
+        releaseName,
+      );
+    }
+    assert.throws(
+      () => helmTemplateArgs({ ...base, releaseName: "r", valueFiles: ["/repo/c/x.yaml,/etc/passwd"] }),
+      /spec\.source\.helm\.valueFiles\[0\] contains a comma/,
+    );
+    assert.throws(
+      () => helmTemplateArgs({ ...base, releaseName: "r", parameters: [{ name: "a,b", value: "1" }] }),
+      /parameters\[0\]\.name contains/,
+    );
+    const args = helmTemplateArgs({
+      ...base,
+      releaseName: "r",
+      parameters: [{ name: "leak", value: "x,leak2=y\\" }],
+    });
+    assert.ok(args.includes("--set=leak=x\\,leak2=y\\\\"), args.join(" "));
+    assert.deepEqual(args.slice(-3), ["--", "r", "/repo/c"]);
   });
   test("multi-line parameters are refused", () => {
     assert.throws(

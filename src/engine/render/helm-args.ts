@@ -55,23 +55,53 @@ export interface HelmTemplateArgs {
   plainHttp: boolean;
 }
 
+// Helm's own rule for release names (helm/pkg/chartutil ValidateReleaseName): DNS-1123, ≤ 53.
+const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function refuse(field: string, why: string): never {
+  throw new RenderError("HelmFailed", `${field} ${why}`);
+}
+
+/**
+ * `--set` reads `a=1,b=2` as two assignments and `\` as an escape (helm's strvals), so a value is
+ * escaped to stay one literal value: a value of `x,leak=y` must not set a second key.
+ */
+const escapeSetValue = (value: string) => value.replace(/[\\,]/g, (c) => `\\${c}`);
+
+/**
+ * Every user-controlled string reaches helm as the value of a `--flag=value` argument or as a
+ * positional after `--`, never as an argument of its own that helm could read as a flag: a
+ * release name `--post-renderer=./x.sh` or `--set-file=k=/etc/passwd` once ran a repository's
+ * script and read host files (issue 17).
+ */
 export function helmTemplateArgs(a: HelmTemplateArgs): string[] {
-  const args = ["template", a.releaseName, a.chart, "--namespace", a.namespace];
+  if (a.releaseName.length > 53 || !RELEASE_NAME.test(a.releaseName)) {
+    refuse(
+      "spec.source.helm.releaseName",
+      `${JSON.stringify(a.releaseName.slice(0, 80))} is not a valid release name (lowercase letters, digits, '-' and '.', at most 53 characters)`,
+    );
+  }
+  const args = ["template", `--namespace=${a.namespace}`];
   args.push(a.includeCRDs ? "--include-crds" : "--skip-crds");
-  if (a.location.kind === "repository") args.push("--repo", a.location.repoURL);
-  if (a.location.kind !== "path" && a.location.version) args.push("--version", a.location.version);
+  if (a.location.kind === "repository") args.push(`--repo=${a.location.repoURL}`);
+  if (a.location.kind !== "path" && a.location.version) args.push(`--version=${a.location.version}`);
   if (a.location.kind === "oci" && a.plainHttp) args.push("--plain-http");
-  for (const file of a.valueFiles) args.push("--values", file);
-  if (a.inlineValuesFile) args.push("--values", a.inlineValuesFile);
-  a.parameters.forEach((p, i) => {
-    if (!p.name || /[\n\r]/.test(p.name) || /[\n\r]/.test(p.value)) {
-      throw new RenderError(
-        "HelmFailed",
-        `spec.source.helm.parameters[${i}] has an empty or multi-line name or value`,
-      );
-    }
-    args.push(p.forceString ? "--set-string" : "--set", `${p.name}=${p.value}`);
+  // `--values` is a list flag that helm splits on commas: `a.yaml,/etc/passwd` would be two files.
+  a.valueFiles.forEach((file, i) => {
+    if (file.includes(",")) refuse(`spec.source.helm.valueFiles[${i}]`, "contains a comma");
+    args.push(`--values=${file}`);
   });
+  if (a.inlineValuesFile) args.push(`--values=${a.inlineValuesFile}`);
+  a.parameters.forEach((p, i) => {
+    const field = `spec.source.helm.parameters[${i}]`;
+    if (!p.name || /[\n\r]/.test(p.name) || /[\n\r]/.test(p.value)) {
+      refuse(field, "has an empty or multi-line name or value");
+    }
+    if (/[,=\\]/.test(p.name)) refuse(`${field}.name`, "contains ',', '=' or '\\'");
+    const flag = p.forceString ? "--set-string" : "--set";
+    args.push(`${flag}=${p.name}=${escapeSetValue(p.value)}`);
+  });
+  args.push("--", a.releaseName, a.chart);
   return args;
 }
 

@@ -31,8 +31,32 @@ export function maskSecretValues(
       if (Object.hasOwn(valuesB, key)) valuesB[key] = changed ? CHANGED : SAME;
     }
   }
+  // Anything else a manifest may hold — `stringData` written as one string, `data` as a list, a
+  // string where `immutable`'s boolean belongs, an unknown field — is a value too: masked whole.
+  for (const field of new Set([...Object.keys(maskedA ?? {}), ...Object.keys(maskedB ?? {})])) {
+    const shown = (o: JsonObject | undefined) => SECRET_SHAPE[field]?.(o?.[field]) ?? false;
+    if (shown(maskedA) && shown(maskedB)) continue;
+    const changed = !jsonEqual(maskedA?.[field], maskedB?.[field]);
+    if (maskedA && Object.hasOwn(maskedA, field)) maskedA[field] = maskLeaves(maskedA[field] ?? null);
+    if (maskedB && Object.hasOwn(maskedB, field)) {
+      maskedB[field] = changed ? CHANGED : maskLeaves(maskedB[field] ?? null);
+    }
+  }
   return [maskedA, maskedB];
 }
+
+type Shape = (value: JsonObject[string] | undefined) => boolean;
+const isMap: Shape = (v) => v === undefined || isJsonObject(v);
+/** The fields of a Secret that may be shown as they are, when they have the shape they should. */
+const SECRET_SHAPE: Record<string, Shape> = {
+  apiVersion: () => true,
+  kind: () => true,
+  metadata: () => true,
+  type: (v) => v === undefined || typeof v === "string",
+  immutable: (v) => v === undefined || typeof v === "boolean",
+  data: isMap,
+  stringData: isMap,
+};
 
 function maskLeaves(value: JsonObject[string]): JsonObject[string] {
   if (Array.isArray(value)) return value.map(maskLeaves);

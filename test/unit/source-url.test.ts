@@ -300,3 +300,10 @@ test("canonicalization of a URL or pattern is memoized and gives the same answer
     assert.match(repoUrlProblem("http://host/a/../b") ?? "", /segment/);
   }
 });
+
+test("an IPv4-mapped IPv6 host is the IPv4 host itself (issue 17: a deny of 127.0.0.1 was passed)", () => {
+  for (const host of ["[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "[0:0:0:0:0:ffff:127.0.0.1]"]) {
+    assert.equal(normalizeRepoUrl(`http://${host}:8080/s9.git`), "http://127.0.0.1:8080/s9", host);
+  }
+  assert.equal(normalizeRepoUrl("http://[::1]:8080/s9.git"), "http://[::1]:8080/s9");
+});

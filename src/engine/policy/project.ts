@@ -74,7 +74,16 @@ export function repoPermitted(
     if (globMatch(canonicalRepoPattern(p.slice(1)).toLowerCase(), url.toLowerCase()))
       return { permitted: false };
   }
-  const allowed = list.some((p) => !isDenyPattern(p) && globMatch(canonicalRepoPattern(p), url));
+  // A file:// URL reads the controller's own disk (the local Git server's repositories behind its
+  // authentication, any other repository there): only a pattern that names file:// itself admits
+  // one, never a glob such as the default project's "*".
+  const local = url.startsWith("file://");
+  const allowed = list.some(
+    (p) =>
+      !isDenyPattern(p) &&
+      (!local || p.toLowerCase().startsWith("file://")) &&
+      globMatch(canonicalRepoPattern(p), url),
+  );
   return allowed ? { permitted: true } : { permitted: false };
 }
 

@@ -113,6 +113,13 @@ function canonicalHost(raw: string): string {
     } catch {
       refuse("the IPv6 address is invalid");
     }
+    // An IPv4-mapped address ([::ffff:127.0.0.1], which WHATWG writes [::ffff:7f00:1]) is the IPv4
+    // host itself: one identity, or a deny of 127.0.0.1 is passed by naming it the other way.
+    const mapped = /^\[::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})\]$/.exec(host);
+    if (mapped) {
+      const [hi, lo] = [parseInt(mapped[1] ?? "0", 16), parseInt(mapped[2] ?? "0", 16)];
+      return [hi >> 8, hi & 255, lo >> 8, lo & 255].join(".");
+    }
     return host;
   }
   if (!/^[\p{L}\p{N}\p{M}._-]+$/u.test(raw)) refuse("the host name is invalid");

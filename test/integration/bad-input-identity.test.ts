@@ -17,6 +17,7 @@ import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import { refreshOnPush } from "../../src/localcluster/product.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
+import { startLocalEnvironment, type LocalEnvironment } from "../../src/localcluster/environment.js";
 import { applicationCrd, applicationSetCrd, appProjectCrd } from "../../src/model/crd.js";
 import { repoUrlProblem } from "../../src/engine/source/url.js";
 import { imageCrd } from "../../src/model/imagecrds.js";
@@ -82,6 +83,17 @@ describe("bad input: repository identity, validation at the door, containment in
     destination: { server: IN_CLUSTER, namespace: dest },
   });
 
+  // This file installs a looser CRD for a moment, to store what the schema now refuses. Updating a
+  // CRD re-initializes that resource's storage, and every other client then gets 429 "storage is
+  // (re)initializing" for a while: so this file runs against a control plane of its own, never the
+  // run's shared one (CI saw another file's request fail in that window).
+  let own: LocalEnvironment | undefined;
+  before(async () => {
+    own = await startLocalEnvironment({ log: () => undefined });
+    process.env["TETHER_TEST_KUBECONFIG"] = own.kubeconfigPath;
+    process.env["TETHER_TEST_GIT_URL"] = own.git.url;
+    process.env["TETHER_TEST_GIT_ROOT"] = own.gitRoot;
+  });
   before(async () => {
     fx = await startControllerFixture("bad-identity", {
       notifications: {
@@ -100,8 +112,8 @@ describe("bad input: repository identity, validation at the door, containment in
     await fx.repository("probe", { "cfg/cm.yaml": configMap("probe", { a: "1" }) });
   });
   after(async () => {
-    await installCrds();
     await fx?.stop();
+    await own?.stop();
   });
 
   describe("validation at the door (CEL rules on the real apiserver)", () => {

@@ -139,6 +139,11 @@ function redactLine(line: string): string {
       return `cannot unmarshal ${type} into ${into}`;
     },
   );
+  // encoding/json syntax errors quote one character of the input: `invalid character 'C' looking
+  // for beginning of value` (a dockerconfigjson Secret's first decoded byte, hostile testing), and
+  // `in literal true (expecting 'r')` tells the next one.
+  out = out.replace(/invalid character '(?:\\.|[^'\\])*?'/g, `invalid character ${REDACTED}`);
+  out = out.replace(/ in literal \w+ \(expecting '(?:\\.|[^'\\])*?'\)/g, " in a literal");
   // json-iterator: `error found in #10 byte of ...|"pin":4242|..., bigger context ...|…|...`.
   out = out.replace(/(error found in #\d+ byte of) .*$/, `$1 the request ${REDACTED}`);
   out = out.replace(/(but found) .*?(, error found|$)/, `$1 ${REDACTED}$2`);

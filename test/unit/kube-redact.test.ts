@@ -57,6 +57,15 @@ test("JSON decoding errors lose the quoted input", () => {
   assert.match(out, /^v1\.Secret\.StringData: ReadString: expects " or n, but found \(redacted\), error found in #10 byte of the request/); // prettier-ignore
 });
 
+test("encoding/json syntax errors lose the character they quote (a dockerconfigjson's first byte)", () => {
+  const message = `Secret "pull" is invalid: data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": invalid character 'C' looking for beginning of value`; // prettier-ignore
+  const out = redactMessage(message);
+  assert.ok(!out.includes("'C'"), out);
+  assert.match(out, /data\[\.dockerconfigjson\]: Invalid value: .*invalid character \(redacted\) looking for beginning of value$/); // prettier-ignore
+  assert.equal(redactMessage(`invalid character '\\'' after object key`), "invalid character (redacted) after object key"); // prettier-ignore
+  assert.equal(redactMessage("invalid character 'x' in literal true (expecting 'r')"), "invalid character (redacted) in a literal"); // prettier-ignore
+});
+
 test("the object's own values are scrubbed wherever they remain: plain, escaped, base64, decoded, per line", () => {
   const secret = {
     apiVersion: "v1",

@@ -107,7 +107,7 @@ describe("helm HTTP repository", () => {
     const before = requests.length;
     assert.equal(await renderer.render(input), result, "second render is served from the cache");
     assert.equal(requests.length, before, "no request for a cached render");
-    assert.equal(renderer.stats.toolInvocations, 1);
+    assert.equal(renderer.stats.toolInvocations, 2, "helm pull, then helm template of the pulled folder");
   });
 
   test("a version that does not exist fails with HelmFailed", async () => {

@@ -106,6 +106,24 @@ export function helmTemplateArgs(a: HelmTemplateArgs): string[] {
 }
 
 /**
+ * `helm pull` of a chart from a Helm repository or an OCI registry, unpacked into `into`: the
+ * render then templates that folder, once the schemas in it are checked (helm-schema-scan.ts) —
+ * `helm template` of a remote chart would load what its schema refers to before anyone could look.
+ */
+export function helmPullArgs(
+  location: Exclude<ChartLocation, { kind: "path" }>,
+  into: string,
+  plainHttp: boolean,
+): string[] {
+  const args = ["pull", "--untar", `--untardir=${into}`];
+  if (location.kind === "repository") args.push(`--repo=${location.repoURL}`);
+  if (location.version) args.push(`--version=${location.version}`);
+  if (location.kind === "oci" && plainHttp) args.push("--plain-http");
+  args.push("--", location.kind === "oci" ? location.ref : location.chart);
+  return args;
+}
+
+/**
  * Splits `helm template` output into (source, text) chunks. Helm prints every manifest as
  * `---\n# Source: <chart>/templates/x.yaml\n…`, and a document separator is always at column 0
  * (block scalars are indented), so splitting on `---` lines is exact.

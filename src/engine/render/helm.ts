@@ -1,13 +1,21 @@
 // Helm mode: `helm template` with the real binary, for a chart in Git, in a Helm HTTP repository
-// or in an OCI registry. Value files must be inside the repository; helm runs with a private
-// HELM_*_HOME, no repositories or registry logins, and a dead-end proxy for every host except
-// the chart repository the source names.
+// or in an OCI registry (pulled first, so its schemas are checked before helm loads them). Value
+// files must be inside the repository; helm runs with a private HELM_*_HOME, no repositories or
+// registry logins, and a dead-end proxy for every host (but the chart's repository for the pull).
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { ApplicationSource } from "../../model/application.js";
 import { RenderError } from "../errors.js";
 import type { RenderContext } from "./context.js";
-import { chartFileInRepository, chartLocation, helmTemplateArgs, splitHelmOutput } from "./helm-args.js";
+import type { ChartLocation } from "./helm-args.js";
+import {
+  chartFileInRepository,
+  chartLocation,
+  helmPullArgs,
+  helmTemplateArgs,
+  splitHelmOutput,
+} from "./helm-args.js";
+import { assertChartSchemasConfined } from "./helm-schema-scan.js";
 import { parseManifests } from "./manifests.js";
 import { sortToolOutput } from "./order.js";
 import { confineRelativePath, resolveInRepository } from "./paths.js";
@@ -65,11 +73,16 @@ export async function renderHelm(
     inlineValuesFile = path.join(home, "inline-values.yaml");
     await fs.writeFile(inlineValuesFile, source.helm.values);
   }
-  const chart = location.kind === "path" ? appDir : location.kind === "oci" ? location.ref : location.chart;
+  const remote =
+    location.kind === "path" ? undefined : location.kind === "oci" ? location.ref : location.chart;
+  const label =
+    remote === undefined ? `helm template ${appPath === "" ? "." : appPath}` : `helm template ${remote}`;
+  const chart = location.kind === "path" ? appDir : await pullChart(ctx, location, home, tools);
   const args = helmTemplateArgs({
     releaseName: source.helm?.releaseName ?? input.appName ?? "release",
     chart,
-    location,
+    // A pulled chart is a folder now: template needs no repository and no network.
+    location: { kind: "path" },
     namespace: input.namespace,
     valueFiles,
     inlineValuesFile,
@@ -77,14 +90,9 @@ export async function renderHelm(
     includeCRDs: source.helm?.skipCrds ? false : (source.helm?.includeCRDs ?? true),
     plainHttp: tools.ociPlainHttp,
   });
-  const reachable =
-    location.kind === "path" ? [] : [new URL(source.repoURL.replace(/^oci:/, "https:")).hostname];
-  const env = toolEnvironment(home, { noProxy: reachable, extra: tools.env });
-  const label =
-    location.kind === "path" ? `helm template ${appPath === "" ? "." : appPath}` : `helm template ${chart}`;
   const output = await ctx.runTool(tools.helmBinary, args, {
     cwd: home,
-    env,
+    env: toolEnvironment(home, { noProxy: [], extra: tools.env }),
     label,
     failureReason: "HelmFailed",
   });
@@ -97,4 +105,37 @@ export async function renderHelm(
     for (const { object } of parsed) objects.push({ object, sourceFile });
   }
   return sortToolOutput(objects);
+}
+
+/**
+ * Pulls a chart from its Helm repository or OCI registry into `home` (the only host it may reach
+ * is the one the source names) and checks its schemas; returns the chart's folder.
+ */
+async function pullChart(
+  ctx: RenderContext,
+  location: Exclude<ChartLocation, { kind: "path" }>,
+  home: string,
+  tools: HelmTools,
+): Promise<string> {
+  const ref = location.kind === "oci" ? location.ref : location.chart;
+  const into = path.join(home, "pulled");
+  await fs.mkdir(into);
+  const host = new URL((location.kind === "oci" ? location.ref : location.repoURL).replace(/^oci:/, "https:")).hostname; // prettier-ignore
+  await ctx.runTool(tools.helmBinary, helmPullArgs(location, into, tools.ociPlainHttp), {
+    cwd: home,
+    env: toolEnvironment(home, { noProxy: [host], extra: tools.env }),
+    label: `helm pull ${ref}`,
+    failureReason: "HelmFailed",
+  });
+  const folders = (await fs.readdir(into, { withFileTypes: true })).filter((d) => d.isDirectory());
+  const [folder] = folders;
+  if (!folder || folders.length > 1) {
+    throw new RenderError(
+      "HelmFailed",
+      `helm pull ${ref}: expected one chart folder, found ${folders.length}`,
+    );
+  }
+  const chart = path.join(into, folder.name);
+  await assertChartSchemasConfined(chart, (rel) => `${ref} ${folder.name}/${rel}`, () => ctx.checkDeadline(`checking ${ref}'s schemas`)); // prettier-ignore
+  return chart;
 }

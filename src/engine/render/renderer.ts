@@ -12,6 +12,8 @@ import { renderKustomize } from "./kustomize.js";
 import { LruCache } from "./lru-cache.js";
 import { confineRelativePath, resolveInRepository } from "./paths.js";
 import { hasSopsMetadata } from "./sops/decrypt.js";
+import { createChartSchemaGuard } from "./helm-schema-scan.js";
+import { kustomizeBuildArgs } from "./kustomize-refs.js";
 import { createTreeGuard } from "./tree-links.js";
 import { resolveLimits } from "./types.js";
 import type { RenderInput, RenderResult, RendererOptions, RenderStats } from "./types.js";
@@ -57,7 +59,7 @@ async function renderUncached(
   options: RendererOptions,
   input: RenderInput,
   ctx: RenderContext,
-  guardTree: ReturnType<typeof createTreeGuard>,
+  guards: { tree: ReturnType<typeof createTreeGuard>; schemas: ReturnType<typeof createChartSchemaGuard> },
 ): Promise<RenderResult> {
   const { source } = input;
   const appPath = confineRelativePath("spec.source.path", source.path ?? "");
@@ -72,8 +74,14 @@ async function renderUncached(
   // The whole tree, not only the app's folder: a chart, a kustomize base, a value file or a SOPS
   // file anywhere in the repository may reach any other folder of it (tree-links.ts). After the
   // app path's own check, so a bad spec.source.path is still reported by its field.
-  await guardTree(ctx.realRoot, () => ctx.checkDeadline("checking the repository's symlinks"));
+  await guards.tree(ctx.realRoot, () => ctx.checkDeadline("checking the repository's symlinks"));
   const type = detectSourceType(source, source.chart ? [] : await fs.readdir(appDir));
+  // Helm loads what a chart's values.schema.json refers to, from the host or the network: every
+  // schema a render of a chart in Git may reach is checked first (helm-schema-scan.ts).
+  const checkingSchemas = () => ctx.checkDeadline("checking the charts' schemas");
+  if (type === "Helm" && !source.chart) await guards.schemas(appDir, appPath, checkingSchemas);
+  if (type === "Kustomize" && kustomizeBuildArgs(source.kustomize?.buildOptions).includes("--enable-helm"))
+    await guards.schemas(ctx.realRoot, "", checkingSchemas);
   switch (type) {
     case "Directory":
       return { type, objects: await renderDirectory(ctx, appDir, source.directory, input.decryption) };
@@ -121,11 +129,11 @@ function refuseEncryptedToolOutput(result: RenderResult): RenderResult {
 export function localRenderBackend(options: RendererOptions): RenderBackend {
   const limits = resolveLimits(options.limits);
   // Remembers the trees already proven closed, so a tree is walked once, not once per render.
-  const guardTree = createTreeGuard();
+  const guards = { tree: createTreeGuard(), schemas: createChartSchemaGuard() };
   return async (input, stats) => {
     const ctx = new RenderContext(await realRepositoryRoot(input.repoRoot), limits, stats);
     try {
-      return refuseEncryptedToolOutput(await renderUncached(options, input, ctx, guardTree));
+      return refuseEncryptedToolOutput(await renderUncached(options, input, ctx, guards));
     } finally {
       await ctx.dispose();
     }

@@ -30,7 +30,8 @@ function describe(secretName: string, data: Record<string, string> | undefined) 
   const reading = webhookSecretsFromData(secretName, data);
   const summary = data
     ? `webhook: Secret ${secretName}: verifying ${reading.verified.join(", ") || "no forge"}`
-    : `webhook: no Secret ${secretName}: deliveries are accepted without verification (a push only triggers a refresh); create it with keys github, gitlab, gitea, bitbucket to verify them`; // prettier-ignore
+    : `webhook: no Secret ${secretName}: deliveries are accepted without verification ` +
+      `(a push only triggers a refresh); create it with keys github, gitlab, gitea, bitbucket to verify them`;
   return { secrets: reading.secrets, lines: [summary, ...reading.problems.map((p) => `webhook: ${p}`)] };
 }
 
@@ -62,7 +63,10 @@ export async function watchWebhookSecrets(options: {
     path,
     fieldSelector,
     list: async () => {
-      const list = await clients.raw.request<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>({ method: "GET", path, query: { fieldSelector } }); // prettier-ignore
+      const list = await clients.raw.request<{
+        items: KubernetesObject[];
+        metadata?: { resourceVersion?: string };
+      }>({ method: "GET", path, query: { fieldSelector } });
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
     },
     onEvent: () => apply(informer.get(namespace, WEBHOOK_SECRET)),
@@ -73,7 +77,9 @@ export async function watchWebhookSecrets(options: {
     await informer.start();
   } catch (error) {
     informer.stop();
-    throw new Error(`reading Secret ${secretName} (the webhook secrets): ${errorMessage(error)}`, { cause: error }); // prettier-ignore
+    throw new Error(`reading Secret ${secretName} (the webhook secrets): ${errorMessage(error)}`, {
+      cause: error,
+    });
   }
   apply(informer.get(namespace, WEBHOOK_SECRET));
   return { current: () => secrets, stop: () => informer.stop() };

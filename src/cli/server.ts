@@ -124,7 +124,9 @@ export async function readTlsKeyPair(tls: { certFile: string; keyFile: string })
     createSecureContext(pair);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`--tls-cert ${tls.certFile}, --tls-key ${tls.keyFile}: not a PEM certificate and its private key: ${reason}`); // prettier-ignore
+    throw new Error(
+      `--tls-cert ${tls.certFile}, --tls-key ${tls.keyFile}: not a PEM certificate and its private key: ${reason}`,
+    );
   }
   return pair;
 }

@@ -10,8 +10,10 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
+import { stringify } from "yaml";
 import type { ApplicationSummary, WebhookResponse } from "../../src/api/types.js";
-import { errorStatus } from "../../src/kube/client.js";
+import { watchWebhookSecrets } from "../../src/api/webhooksecrets.js";
+import { errorStatus, kubeClients, loadKubeConfig } from "../../src/kube/client.js";
 import { createPki } from "../../src/localcluster/pki.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
@@ -26,12 +28,17 @@ const ROTATED_SECRET = "rotated-webhook-secret";
 
 async function createNamespace(prefix: string): Promise<string> {
   const name = uniqueName(prefix);
-  await clients().core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/test": "true" } } } });
+  await clients().core.createNamespace({
+    body: { metadata: { name, labels: { "tether.dev/test": "true" } } },
+  });
   return name;
 }
 
 async function deleteNamespace(name: string | undefined): Promise<void> {
-  if (name) await clients().core.deleteNamespace({ name }).catch(() => undefined);
+  if (name)
+    await clients()
+      .core.deleteNamespace({ name })
+      .catch(() => undefined);
 }
 
 /** The initial admin password: Secret tether-initial-admin, or its older name. */
@@ -52,13 +59,17 @@ async function pushPayload(): Promise<Buffer> {
   const payload = JSON.parse(await fs.readFile("testdata/webhooks/github-push.json", "utf8")) as {
     repository: Record<string, unknown>;
   };
-  for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) payload.repository[key] = REPO_URL; // prettier-ignore
+  for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"])
+    payload.repository[key] = REPO_URL;
   return Buffer.from(JSON.stringify(payload));
 }
 
 async function githubHeaders(body: Buffer, secret: string | undefined): Promise<Record<string, string>> {
-  const headers = JSON.parse(await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8")) as Record<string, string>; // prettier-ignore
-  if (secret) headers["X-Hub-Signature-256"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`; // prettier-ignore
+  const headers = JSON.parse(
+    await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8"),
+  ) as Record<string, string>;
+  if (secret)
+    headers["X-Hub-Signature-256"] = `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
   return headers;
 }
 
@@ -84,11 +95,19 @@ describe("tether server (a child process, as in its Pod)", () => {
 
   const deliver = async (secret: string | undefined) => {
     const body = await pushPayload();
-    const response = await fetch(`${server?.url}/api/webhook`, { method: "POST", body, headers: await githubHeaders(body, secret) }); // prettier-ignore
+    const response = await fetch(`${server?.url}/api/webhook`, {
+      method: "POST",
+      body,
+      headers: await githubHeaders(body, secret),
+    });
     return { status: response.status, body: (await response.json()) as WebhookResponse };
   };
   const refreshAnnotation = async () => {
-    const app = (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name: "frontend" })) as Application; // prettier-ignore
+    const app = (await clients().custom.getNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: appNs,
+      name: "frontend",
+    })) as Application;
     return app.metadata.annotations?.["tether.dev/refresh"];
   };
 
@@ -107,7 +126,10 @@ describe("tether server (a child process, as in its Pod)", () => {
         apiVersion: "tether.dev/v1alpha1",
         kind: "Application",
         metadata: { name: "frontend", namespace: appNs },
-        spec: { source: { repoURL: REPO_URL, targetRevision: "main", path: "apps/frontend" }, destination: { server: IN_CLUSTER, namespace: "default" } }, // prettier-ignore
+        spec: {
+          source: { repoURL: REPO_URL, targetRevision: "main", path: "apps/frontend" },
+          destination: { server: IN_CLUSTER, namespace: "default" },
+        },
       },
     });
     server = await startServerProcess([
@@ -152,22 +174,35 @@ describe("tether server (a child process, as in its Pod)", () => {
       [`${appNs}/frontend`],
     );
     // The server has no controller: the refresh is asked for through the annotation (coalesced).
-    await waitFor("the refresh annotation on frontend", async () => (await refreshAnnotation()) === "normal", { timeoutMs: 10_000 }); // prettier-ignore
+    await waitFor(
+      "the refresh annotation on frontend",
+      async () => (await refreshAnnotation()) === "normal",
+      { timeoutMs: 10_000 },
+    );
   });
 
   test("webhook: a changed Secret applies without a restart; an empty key is named, the others still work", async () => {
     await clients().core.replaceNamespacedSecret({
       name: "tether-webhook",
       namespace: systemNs,
-      body: { metadata: { name: "tether-webhook" }, data: secretData({ github: ROTATED_SECRET, gitlab: "" }) },
+      body: {
+        metadata: { name: "tether-webhook" },
+        data: secretData({ github: ROTATED_SECRET, gitlab: "" }),
+      },
     });
     // The watch brings the change: wait until the rotated secret is the one verified.
-    await waitFor("the rotated webhook secret to be in force", async () => (await deliver(ROTATED_SECRET)).status === 200, { timeoutMs: 15_000 }); // prettier-ignore
+    await waitFor(
+      "the rotated webhook secret to be in force",
+      async () => (await deliver(ROTATED_SECRET)).status === 200,
+      { timeoutMs: 15_000 },
+    );
     assert.equal((await deliver(FIRST_SECRET)).status, 401);
     assert.equal((await deliver(undefined)).status, 401);
     assert.match(
       server?.stderr() ?? "",
-      new RegExp(`Secret ${systemNs}/tether-webhook: key gitlab is empty; gitlab deliveries are not verified`),
+      new RegExp(
+        `Secret ${systemNs}/tether-webhook: key gitlab is empty; gitlab deliveries are not verified`,
+      ),
     );
     // One line per state, not one per watch event or delivery.
     assert.equal((server?.stderr() ?? "").split("key gitlab is empty").length - 1, 1);
@@ -199,7 +234,8 @@ describe("tether server (a child process, as in its Pod)", () => {
     assert.match(log, /SIGTERM: stopping/);
     assert.match(log, /\bstopped\n/);
     // Every line is timestamped, as `tether controller`'s.
-    for (const line of log.trimEnd().split("\n")) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
+    for (const line of log.trimEnd().split("\n"))
+      assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z /);
     assert.ok(!log.includes(password), "the server logged the initial admin password");
   });
 });
@@ -211,12 +247,22 @@ function httpsRequest(
   options: { method?: string; body?: string; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = https.request(url, { method: options.method ?? "GET", ca, headers: options.headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") })); // prettier-ignore
-      response.on("error", reject);
-    });
+    const request = https.request(
+      url,
+      { method: options.method ?? "GET", ca, headers: options.headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        response.on("error", reject);
+      },
+    );
     request.on("error", reject);
     request.end(options.body);
   });
@@ -290,10 +336,73 @@ describe("tether server: mistakes in how it is called", () => {
     assert.match(badPort.stderr, /--port: "70000" is not a port number/);
   });
 
-  test("an unreadable certificate exits 1 naming the file", async () => {
+  test("an unreadable certificate, or a key of another certificate, exits 1 naming the files", async () => {
     const missing = path.join(os.tmpdir(), `tether-no-such-cert-${process.pid}.pem`);
-    const result = await runServerToExit(["--tls-cert", missing, "--tls-key", missing]);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, new RegExp(`--tls-cert: cannot read ${missing}: .*ENOENT`));
+    const unreadable = await runServerToExit(["--tls-cert", missing, "--tls-key", missing]);
+    assert.equal(unreadable.code, 1, unreadable.stderr);
+    assert.match(unreadable.stderr, new RegExp(`--tls-cert: cannot read ${missing}: .*ENOENT`));
+
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-server-badpair-"));
+    try {
+      const pki = await createPki(dir, "10.0.0.1");
+      const mismatched = await runServerToExit(["--tls-cert", pki.serving.cert, "--tls-key", pki.admin.key]);
+      assert.equal(mismatched.code, 1, mismatched.stderr);
+      assert.ok(
+        mismatched.stderr.includes(
+          `--tls-cert ${pki.serving.cert}, --tls-key ${pki.admin.key}: not a PEM certificate and its private key`,
+        ),
+        mismatched.stderr,
+      );
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("webhook secrets that cannot be read", () => {
+  let namespace: string | undefined;
+  let dir: string | undefined;
+  after(async () => {
+    await deleteNamespace(namespace);
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  test("a server whose credentials may not read Secret tether-webhook fails to start, naming it", async () => {
+    // A ServiceAccount bound to nothing: every Secret read is forbidden.
+    namespace = await createNamespace("server-norbac");
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-server-norbac-"));
+    const admin = clients();
+    await admin.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name: "nobody" } } });
+    const minted = await admin.core.createNamespacedServiceAccountToken({
+      name: "nobody",
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: 600 } },
+    });
+    const cluster = admin.config.getCurrentCluster();
+    assert.ok(cluster && minted.status?.token);
+    const ca = cluster.caData ?? (await fs.readFile(cluster.caFile ?? "")).toString("base64");
+    const kubeconfig = path.join(dir, "nobody.kubeconfig");
+    await fs.writeFile(
+      kubeconfig,
+      stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: "test", cluster: { server: cluster.server, "certificate-authority-data": ca } }],
+        users: [{ name: "nobody", user: { token: minted.status.token } }],
+        contexts: [{ name: "test", context: { cluster: "test", user: "nobody" } }],
+        "current-context": "test",
+      }),
+      { mode: 0o600 },
+    );
+    const lines: string[] = [];
+    await assert.rejects(
+      watchWebhookSecrets({
+        clients: kubeClients(loadKubeConfig(kubeconfig)),
+        namespace,
+        log: (l) => lines.push(l),
+      }),
+      new RegExp(`reading Secret ${namespace}/tether-webhook \\(the webhook secrets\\): .*forbidden`),
+    );
+    assert.deepEqual(lines, [], "nothing said about verification: the server does not start");
   });
 });

@@ -6,7 +6,10 @@ import { UsageError } from "../../src/cli/errors.js";
 import { parseServerFlags } from "../../src/cli/server.js";
 
 const usage = (args: string[], flag: RegExp) =>
-  assert.throws(() => parseServerFlags(args), (error: unknown) => error instanceof UsageError && flag.test(error.message)); // prettier-ignore
+  assert.throws(
+    () => parseServerFlags(args),
+    (error: unknown) => error instanceof UsageError && flag.test(error.message),
+  );
 
 describe("tether server flags", () => {
   test("defaults", () => {

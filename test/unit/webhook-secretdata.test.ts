@@ -12,7 +12,12 @@ describe("webhook secrets from Secret data", () => {
   });
 
   test("every forge's key is used exactly as written", () => {
-    const reading = webhookSecretsFromData(NAME, { github: "gh s3cret ", gitlab: "gl", gitea: "gt", bitbucket: "bb" }); // prettier-ignore
+    const reading = webhookSecretsFromData(NAME, {
+      github: "gh s3cret ",
+      gitlab: "gl",
+      gitea: "gt",
+      bitbucket: "bb",
+    });
     assert.deepEqual(reading.secrets, { github: "gh s3cret ", gitlab: "gl", gitea: "gt", bitbucket: "bb" });
     assert.deepEqual(reading.verified, ["github", "gitlab", "gitea", "bitbucket"]);
     assert.deepEqual(reading.problems, []);

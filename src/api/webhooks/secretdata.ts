@@ -30,7 +30,9 @@ export function webhookSecretsFromData(
   const problems: string[] = [];
   for (const [key, value] of Object.entries(data ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     if (!isProvider(key)) {
-      problems.push(`Secret ${secretName}: key "${key}" is not a forge (${WEBHOOK_PROVIDERS.join(", ")}); ignored`); // prettier-ignore
+      problems.push(
+        `Secret ${secretName}: key "${key}" is not a forge (${WEBHOOK_PROVIDERS.join(", ")}); ignored`,
+      );
       continue;
     }
     if (value.trim() === "") {

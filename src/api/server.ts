@@ -8,6 +8,7 @@
 // credentials may `get` it (publicAppMetrics: to anyone). Every other
 // GET path serves the built web UI (static.ts): its files, or index.html for its routes.
 import type { AddressInfo } from "node:net";
+import https from "node:https";
 import { serve } from "@hono/node-server";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
@@ -45,7 +46,8 @@ export interface ApiOptions {
    * default): an app's live objects are read only as far as its AppProject there permits.
    */
   systemNamespace?: string;
-  webhookSecrets?: WebhookSecrets;
+  /** A function when the secrets can change while serving (Secret tether-webhook, watched). */
+  webhookSecrets?: WebhookSecrets | (() => WebhookSecrets);
   /** Webhook burst coalescing; quietMs 0 refreshes within the request. Default 500 ms / 5 s. */
   webhookCoalesce?: { quietMs: number; maxDelayMs: number };
   /**
@@ -164,7 +166,10 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       await handleWebhook({
         headers: c.req.header(),
         body: c.req.raw.body,
-        secrets: options.webhookSecrets ?? {},
+        secrets:
+          typeof options.webhookSecrets === "function"
+            ? options.webhookSecrets()
+            : (options.webhookSecrets ?? {}),
         ...webhook,
       }),
     ),
@@ -235,26 +240,42 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** PEM certificate (chain) and private key: the server answers HTTPS only. */
+export interface TlsKeyPair {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
 export async function startApiServer(
-  options: ApiOptions & { port?: number; host?: string },
+  options: ApiOptions & { port?: number; host?: string; tls?: TlsKeyPair },
 ): Promise<ApiServer> {
   const abort = new AbortController();
   options.signal?.addEventListener("abort", () => abort.abort(), { once: true });
   const app = createApi({ ...options, signal: abort.signal });
   const host = options.host ?? "127.0.0.1";
+  const { tls } = options;
+  // node:https instead of node:http when a key pair is given; everything else is the same server.
+  const secure = tls
+    ? { createServer: https.createServer, serverOptions: { cert: tls.cert, key: tls.key } }
+    : {};
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host, ...secure }, () =>
+      resolve(s),
+    );
     s.once("error", (error: NodeJS.ErrnoException) => {
-      abort.abort();
       reject(
         error.code === "EADDRINUSE"
           ? new Error(`API server: port ${options.port ?? 0} on ${host} is already in use`, { cause: error })
           : error,
       );
     });
+  }).catch((error: unknown) => {
+    // Also a key pair node:tls refuses (thrown while creating the server): stop what createApi started.
+    abort.abort();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const url = `${tls ? "https" : "http"}://${host.includes(":") ? `[${host}]` : host}:${port}`;
   return {
     url,
     async close() {

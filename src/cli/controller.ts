@@ -9,9 +9,11 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
 import { startController } from "../controller/controller.js";
-import { loadKubeConfig } from "../kube/client.js";
 import { cacheRoot } from "../localcluster/cachedir.js";
+import { commandKubeConfig } from "./kubeconfig.js";
 import { UsageError } from "./errors.js";
+import { namespaceName } from "./flags.js";
+import { timestampedLog } from "./log.js";
 import type { ExplicitBinary } from "./toolbinaries.js";
 import { explicitBinary, toolBinary } from "./toolbinaries.js";
 
@@ -52,8 +54,7 @@ export interface ControllerFlags {
   readonly rendererSocket?: string;
 }
 
-/** One line per event on stderr, with a full UTC timestamp (what `kubectl logs` users grep for). */
-const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const log = timestampedLog;
 
 const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
@@ -119,14 +120,6 @@ export async function startMetricsServer(
   };
 }
 
-// RFC 1123 label, the rule for namespace names.
-function namespaceName(flag: string, value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(value))
-    throw new UsageError(`${flag}: "${value}" is not a valid namespace name`);
-  return value;
-}
-
 export function parseControllerFlags(args: readonly string[], env: NodeJS.ProcessEnv): ControllerFlags {
   let values;
   try {
@@ -188,18 +181,7 @@ export async function controllerCommand(args: readonly string[]): Promise<number
   const flags = parseControllerFlags(args, env);
   // Listen before anything slow: a SIGTERM during startup must still end in a clean stop.
   const signal = shutdownSignal(log);
-  let config;
-  try {
-    config = loadKubeConfig(flags.kubeconfig);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    if (flags.kubeconfig) throw new UsageError(`--kubeconfig: cannot load ${flags.kubeconfig}: ${reason}`);
-    throw new Error(`cannot load the Kubernetes configuration: ${reason}`);
-  }
-  if (!config.getCurrentCluster()) {
-    if (flags.kubeconfig) throw new UsageError(`--kubeconfig: ${flags.kubeconfig} has no current cluster`);
-    throw new Error("no Kubernetes configuration found (set --kubeconfig or $KUBECONFIG, or run in a Pod)");
-  }
+  const config = commandKubeConfig(flags.kubeconfig);
   // Checked after the cheap ones: without a path this may build the tools with Go (first run only).
   // With a renderer socket the tools run in the renderer: their names only enter the render cache key.
   const helmBinary = flags.rendererSocket

@@ -14,6 +14,8 @@ Commands:
   local status   Show whether the local environment runs and how to reach it.
   local build    Build and cache the control-plane, helm and kustomize binaries.
   controller     Run the GitOps controller until SIGINT/SIGTERM (\`tether controller --help\` for flags).
+  server         Serve the API, web UI, webhooks and /metrics from the cluster's state, without a
+                 controller, until SIGINT/SIGTERM (\`tether server --help\` for flags).
   renderer       Serve renders on a Unix socket, without cluster credentials (\`tether renderer --help\`).
   login          Log in to an API server; keeps the session in the config file (\`tether login --help\`).
   app            Applications: list, get, diff, sync, refresh, history, rollback, wait, create, delete
@@ -31,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const [group, ...rest] = argv;
   if (group === "local") return (await import("./local.js")).localCommand(rest);
   if (group === "controller") return (await import("./controller.js")).controllerCommand(rest);
+  if (group === "server") return (await import("./server.js")).serverCommand(rest);
   if (group === "renderer") return (await import("./renderer.js")).rendererCommand(rest);
   if (group === "login") return (await import("./login.js")).loginCommand(rest);
   if (group === "app") return (await import("./app/command.js")).appCommand(rest);

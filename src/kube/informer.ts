@@ -13,6 +13,8 @@ export interface InformerOptions {
   /** Collection path, e.g. `/apis/apps/v1/deployments` (all namespaces). */
   readonly path: string;
   readonly labelSelector?: string;
+  /** e.g. `metadata.name=x`: one named object, which RBAC `resourceNames` can grant list/watch of. */
+  readonly fieldSelector?: string;
   /** Lists the collection: items plus the list's resourceVersion. */
   readonly list: () => Promise<{ items: KubernetesObject[]; resourceVersion: string }>;
   readonly onEvent: InformerHandler;
@@ -178,6 +180,7 @@ export class Informer {
       allowWatchBookmarks: true,
       resourceVersion: this.resourceVersion,
       labelSelector: this.options.labelSelector,
+      fieldSelector: this.options.fieldSelector,
       // The server ends each watch after this long; the informer resumes from its last resourceVersion.
       timeoutSeconds: this.options.watchTimeoutSeconds ?? 300 + Math.floor(Math.random() * 60),
     };

@@ -7,9 +7,8 @@ import os from "node:os";
 import path from "node:path";
 import { Registry } from "prom-client";
 import { parseAllDocuments } from "yaml";
-import { createApiAuth } from "../api/authn.js";
-import type { ApiServer } from "../api/server.js";
-import { startApiServer } from "../api/server.js";
+import type { RunningServer } from "../api/serve.js";
+import { startServer } from "../api/serve.js";
 import type { Controller } from "../controller/controller.js";
 import { startController } from "../controller/controller.js";
 import { git } from "../engine/source/gitcli.js";
@@ -127,25 +126,25 @@ export async function startProduct(
     await resources.apply(demo, { force: true });
   }
 
-  let api: ApiServer;
+  let api: RunningServer;
   let adminPassword: string | undefined;
   try {
-    const auth = await createApiAuth({ clients, namespace: SYSTEM_NAMESPACE, log: options.log });
-    adminPassword = await auth.initialAdminPassword();
     const port = apiPort();
-    const desired = (ref: Parameters<typeof controller.desiredOf>[0]) => controller.desiredOf(ref);
-    api = await startApiServer({
+    // The same serving path as `tether server`, plus what only a controller in this process gives.
+    api = await startServer({
       clients,
-      auth,
-      port,
+      systemNamespace: SYSTEM_NAMESPACE,
       host: "127.0.0.1",
+      port,
       registry,
-      desired,
-      controller: {
-        applications: () => controller.applications(),
-        refresh: (keys) => controller.refreshApps(keys),
-      },
       log: options.log,
+      inProcess: {
+        desired: (ref) => controller.desiredOf(ref),
+        controller: {
+          applications: () => controller.applications(),
+          refresh: (keys) => controller.refreshApps(keys),
+        },
+      },
     }).catch((error: unknown) => {
       const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
       throw new Error(
@@ -155,6 +154,8 @@ export async function startProduct(
         { cause: error },
       );
     });
+    // Local up is one user's machine: the password is printed for them (`tether server` never does).
+    adminPassword = await api.auth.initialAdminPassword();
   } catch (error) {
     unsubscribe();
     await controller.stop();

@@ -25,3 +25,5 @@ export type {
 export { ZERO_SHA } from "./types.js";
 export type { VerifyWebhookInput } from "./verify.js";
 export { MAX_WEBHOOK_BODY_BYTES, verifyWebhook } from "./verify.js";
+export type { WebhookSecretsReading } from "./secretdata.js";
+export { WEBHOOK_PROVIDERS, webhookSecretsFromData } from "./secretdata.js";

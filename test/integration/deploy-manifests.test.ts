@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
@@ -37,8 +38,13 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
     "ClusterRole/tether-controller",
     "ClusterRole/tether-controller-apply",
     "ClusterRole/tether-image-secrets",
+    "ClusterRole/tether-server",
+    "ClusterRole/tether-server-live",
+    "ClusterRole/tether-server-live-builtin",
     "ClusterRoleBinding/tether-controller",
     "ClusterRoleBinding/tether-controller-apply",
+    "ClusterRoleBinding/tether-server",
+    "ClusterRoleBinding/tether-server-live",
     "CustomResourceDefinition/applications.tether.dev",
     "CustomResourceDefinition/applicationsets.tether.dev",
     "CustomResourceDefinition/appprojects.tether.dev",
@@ -47,10 +53,18 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
     "CustomResourceDefinition/imageupdateautomations.tether.dev",
     "CustomResourceDefinition/policies.tether.dev",
     "Deployment/tether-controller",
+    "Deployment/tether-server",
     "Namespace/tether-system",
+    "NetworkPolicy/tether-controller",
+    "NetworkPolicy/tether-server",
+    "PodDisruptionBudget/tether-server",
     "Role/tether-controller",
+    "Role/tether-server",
     "RoleBinding/tether-controller",
+    "RoleBinding/tether-server",
+    "Service/tether-server",
     "ServiceAccount/tether-controller",
+    "ServiceAccount/tether-server",
   ]);
 
   // Dry run in a stand-in namespace: the objects are validated by the real apiserver (schemas,
@@ -75,7 +89,7 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   }
 
   // The Deployment: hardened, one replica, the cache on an emptyDir, flags the CLI accepts.
-  const deployment = objects.find((o) => o.kind === "Deployment") as V1Deployment;
+  const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata?.name === "tether-controller") as V1Deployment; // prettier-ignore
   const pod = deployment.spec?.template.spec;
   assert.deepEqual(
     pod?.containers.map((c) => c.name),
@@ -186,4 +200,99 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   assert.deepEqual(projected.find((s) => s.downwardAPI)?.downwardAPI?.items, [
     { path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } },
   ]);
+});
+
+test("deploy/: the server is a hardened, stateless Deployment behind its Service, PDB and NetworkPolicy", async () => {
+  const kustomize = await ensureComponent("kustomize");
+  const { stdout } = await run(kustomize, ["build", path.join(repoRoot, "deploy")]);
+  const objects = parseAllDocuments(stdout).map((d) => d.toJS() as KubernetesObject);
+  const named = <T>(kind: string, name: string) => {
+    const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
+    assert.ok(found, `${kind} ${name} is in deploy/`);
+    return found as T;
+  };
+  const deployment = named<V1Deployment>("Deployment", "tether-server");
+  const pod = deployment.spec?.template.spec;
+  const podLabels = deployment.spec?.template.metadata?.labels ?? {};
+  assert.equal(deployment.spec?.replicas, 2);
+  assert.equal(deployment.spec?.strategy?.type, "RollingUpdate");
+  assert.equal(pod?.serviceAccountName, "tether-server");
+  assert.equal(pod?.securityContext?.runAsNonRoot, true);
+  assert.equal(pod?.securityContext?.seccompProfile?.type, "RuntimeDefault");
+  assert.ok((pod?.terminationGracePeriodSeconds ?? 0) > 0, "a grace period for the SIGTERM stop");
+  assert.deepEqual(
+    pod?.containers.map((c) => c.name),
+    ["server"],
+  );
+  const server = pod?.containers[0];
+  assert.deepEqual(server?.args, ["server", "--system-namespace", "tether-system"]);
+  assert.equal(server?.image, "tether:0.1.0");
+  assert.deepEqual(server?.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
+  for (const probe of [server?.readinessProbe, server?.livenessProbe])
+    assert.deepEqual(probe?.httpGet, { path: "/healthz", port: "http" });
+  assert.equal(server?.securityContext?.readOnlyRootFilesystem, true);
+  assert.equal(server?.securityContext?.allowPrivilegeEscalation, false);
+  assert.deepEqual(server?.securityContext?.capabilities?.drop, ["ALL"]);
+  assert.ok(server?.resources?.requests?.["memory"] && server.resources.limits?.["memory"]);
+  const tmp = server?.volumeMounts?.find((m) => m.mountPath === "/tmp");
+  assert.ok(pod?.volumes?.find((v) => v.name === tmp?.name)?.emptyDir, "/tmp is an emptyDir");
+  // Only literal environment: NODE_OPTIONS (the server's settings are flags and cluster objects).
+  assert.deepEqual(
+    server?.env?.map((e) => e.name),
+    ["NODE_OPTIONS"],
+  );
+
+  // Every resource has requests and limits (the controller's containers too).
+  for (const d of objects.filter((o): o is V1Deployment => o.kind === "Deployment"))
+    for (const c of d.spec?.template.spec?.containers ?? [])
+      assert.ok(
+        c.resources?.requests && c.resources.limits,
+        `${d.metadata?.name}/${c.name}: requests and limits`,
+      );
+
+  // The Service, PDB and NetworkPolicy select the server's pods; the controller's policy its own.
+  const selects = (selector: Record<string, string> | undefined, labels: Record<string, string>) =>
+    Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v) &&
+    Object.keys(selector ?? {}).length > 0;
+  type Service = KubernetesObject & {
+    spec: { selector: Record<string, string>; ports: { port: number; targetPort: string }[] };
+  };
+  const service = named<Service>("Service", "tether-server");
+  assert.ok(selects(service.spec.selector, podLabels), "the Service selects the server's pods");
+  assert.deepEqual(
+    service.spec.ports.map((p) => [p.port, p.targetPort]),
+    [[80, "http"]],
+  );
+  type Pdb = KubernetesObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }; // prettier-ignore
+  const pdb = named<Pdb>("PodDisruptionBudget", "tether-server");
+  assert.equal(pdb.spec.minAvailable, 1);
+  assert.ok(selects(pdb.spec.selector.matchLabels, podLabels));
+  type Policy = KubernetesObject & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress?: { ports: { port: number }[] }[] } }; // prettier-ignore
+  const serverPolicy = named<Policy>("NetworkPolicy", "tether-server");
+  assert.ok(selects(serverPolicy.spec.podSelector.matchLabels, podLabels));
+  assert.deepEqual(serverPolicy.spec.policyTypes, ["Ingress"], "egress is not restricted");
+  assert.deepEqual(
+    serverPolicy.spec.ingress?.flatMap((i) => i.ports.map((p) => p.port)),
+    [8080],
+  );
+  const controllerPolicy = named<Policy>("NetworkPolicy", "tether-controller");
+  const controllerPod = named<V1Deployment>("Deployment", "tether-controller").spec?.template.metadata?.labels ?? {}; // prettier-ignore
+  assert.ok(selects(controllerPolicy.spec.podSelector.matchLabels, controllerPod));
+  assert.ok(!selects(controllerPolicy.spec.podSelector.matchLabels, podLabels), "not the server's pods");
+  assert.equal(controllerPolicy.spec.ingress, undefined, "no ingress to the controller");
+
+  // components/ingress: an Ingress to the Service's port, and Secure cookies behind its TLS.
+  const overlay = await fs.mkdtemp(path.join(os.tmpdir(), "tether-ingress-"));
+  try {
+    await fs.cp(path.join(repoRoot, "deploy"), path.join(overlay, "deploy"), { recursive: true });
+    await fs.writeFile(path.join(overlay, "kustomization.yaml"), "resources: [deploy]\ncomponents: [deploy/components/ingress]\n"); // prettier-ignore
+    const built = parseAllDocuments((await run(kustomize, ["build", overlay])).stdout).map((d) => d.toJS() as KubernetesObject); // prettier-ignore
+    type Ingress = KubernetesObject & { spec: { rules: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[] } }; // prettier-ignore
+    const ingress = built.find((o) => o.kind === "Ingress") as Ingress | undefined;
+    assert.deepEqual(ingress?.spec.rules[0]?.http.paths[0]?.backend.service, { name: "tether-server", port: { name: "http" } }); // prettier-ignore
+    const withIngress = built.find((o) => o.kind === "Deployment" && o.metadata?.name === "tether-server") as V1Deployment; // prettier-ignore
+    assert.deepEqual(withIngress.spec?.template.spec?.containers[0]?.args, ["server", "--system-namespace", "tether-system", "--secure-cookies"]); // prettier-ignore
+  } finally {
+    await fs.rm(overlay, { recursive: true, force: true });
+  }
 });

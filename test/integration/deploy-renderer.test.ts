@@ -127,7 +127,7 @@ describe("deploy/: the renderer and controller containers, started as the manife
     const { stdout } = await run(kustomize, ["build", path.join(repoRoot, "deploy")]);
     const deployment = parseAllDocuments(stdout)
       .map((d) => d.toJS() as V1Deployment)
-      .find((o) => o.kind === "Deployment");
+      .find((o) => o.kind === "Deployment" && o.metadata?.name === "tether-controller");
     const spec = deployment?.spec?.template.spec;
     assert.ok(spec, "deploy/ has the Deployment");
     const byName = (name: string) => spec.containers.find((c) => c.name === name);

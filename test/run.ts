@@ -4,7 +4,7 @@
 //   npm test                     all tests
 //   npm test -- --unit           pure unit tests only (no cluster)
 //   npm test -- <file|dir> …     only these
-// Before browser tests (test/ui) it builds the web UI (vite build, which prints the bundle size) and
+// Before browser tests (test/ui, and test/e2e whose in-cluster test opens the UI) it builds the web UI (vite build, which prints the bundle size) and
 // makes sure Debian's chromium is installed (scripts/ensure-chromium.ts).
 import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
@@ -66,7 +66,8 @@ async function main(): Promise<number> {
   const files = (await Promise.all(roots.map((t) => testFiles(path.resolve(root, t))))).flat();
   if (files.length === 0) throw new Error(`no test files under ${roots.join(", ")}`);
   const needsCluster = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
-  if (files.some((f) => f.includes(`${path.sep}test${path.sep}ui${path.sep}`))) {
+  const browser = [`${path.sep}test${path.sep}ui${path.sep}`, `${path.sep}test${path.sep}e2e${path.sep}`];
+  if (files.some((f) => browser.some((dir) => f.includes(dir)))) {
     log("building the web UI and checking chromium for the browser tests");
     await buildUi();
     ensureChromium(log);

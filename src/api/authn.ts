@@ -203,7 +203,8 @@ export async function mintApiToken(
   try {
     data = (await clients.core.readNamespacedConfigMap({ name: ACCOUNTS_CONFIGMAP, namespace })).data;
   } catch (error) {
-    if (errorStatus(error) !== 404) throw new Error(`reading ConfigMap ${namespace}/${ACCOUNTS_CONFIGMAP}: ${errorMessage(error)}`); // prettier-ignore
+    if (errorStatus(error) !== 404)
+      throw new Error(`reading ConfigMap ${namespace}/${ACCOUNTS_CONFIGMAP}: ${errorMessage(error)}`);
   }
   const config = parseAccountsConfigMap(data);
   const account = isLocalSubject(input.owner) && config.accounts.has(input.owner);
@@ -292,7 +293,10 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
   /** Sessions of `user` issued before this (ms) are invalid: logout everywhere, password change. */
   const cutoffOf = (user: string): number | undefined => {
     const shared = sessions.cutoff(user);
-    const times = [shared === undefined ? undefined : cutoffAfter(shared), isLocalSubject(user) ? accounts.passwordCutoff(user) : undefined]; // prettier-ignore
+    const times = [
+      shared === undefined ? undefined : cutoffAfter(shared),
+      isLocalSubject(user) ? accounts.passwordCutoff(user) : undefined,
+    ];
     const known = times.filter((t): t is number => t !== undefined);
     return known.length > 0 ? Math.max(...known) : undefined;
   };
@@ -306,7 +310,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     sessionsIssuedAfter: (s) => cutoffOf(s.sub),
   };
 
-  const startSession = async (c: Context, user: string, groups?: readonly string[]): Promise<LoginBody> => {
+  const startSession = (c: Context, user: string, groups?: readonly string[]): Promise<LoginBody> => {
     // Never dated before the user's cut-off (see account-state.ts), or the new session is refused.
     const cutoff = cutoffOf(user);
     const clock = cutoff === undefined ? now : () => Math.max(now(), cutoff);
@@ -318,12 +322,12 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     });
     c.header("Set-Cookie", sessionCookie(token, { secure, maxAgeSeconds: ttl }), { append: true });
     c.header("Cache-Control", "no-store");
-    return {
+    return Promise.resolve({
       user,
       token,
       csrfToken: csrfTokenFor(payload.sid, keys.csrf),
       expiresAt: new Date(payload.exp * 1000).toISOString(),
-    };
+    });
   };
   const readConfigMap = async (name: string): Promise<Record<string, string> | undefined> => {
     try {
@@ -460,7 +464,9 @@ async function startWatches(
     await Promise.all(watches.map((w) => w.start()));
   } catch (error) {
     for (const w of watches) w.stop();
-    throw new Error(`the API server needs get and watch on its state in namespace ${namespace}: ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
+    throw new Error(
+      `the API server needs get and watch on its state in namespace ${namespace}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return watches;
 }

@@ -40,7 +40,12 @@ interface Target {
 async function target(values: { server?: string | undefined; token?: string | undefined }): Promise<Target> {
   const file = configPath();
   const config = await readConfig(file);
-  const server = (values.server ?? (process.env["TETHER_SERVER"] || undefined) ?? config.server ?? DEFAULT_SERVER).replace(/\/+$/, ""); // prettier-ignore
+  const server = (
+    values.server ??
+    (process.env["TETHER_SERVER"] || undefined) ??
+    config.server ??
+    DEFAULT_SERVER
+  ).replace(/\/+$/, "");
   const saved = config.server?.replace(/\/+$/, "") === server ? config.token : undefined;
   const token = values.token ?? (process.env["TETHER_TOKEN"] || undefined) ?? saved;
   return { server, token, config, file };
@@ -64,7 +69,11 @@ async function updatePassword(args: string[]): Promise<number> {
   const http = new HttpBackend({ server: where.server, ...(where.token ? { token: where.token } : {}) });
   const me = (await http.request<{ user: string }>("GET", "/api/v1/session")).user;
   const account = values.account ?? me;
-  const currentPassword = await secret(values["current-password"], "--current-password", `Current password of ${me}: `); // prettier-ignore
+  const currentPassword = await secret(
+    values["current-password"],
+    "--current-password",
+    `Current password of ${me}: `,
+  );
   let newPassword = values["new-password"];
   if (newPassword === undefined) {
     newPassword = await secret(undefined, "--new-password", `New password for ${account}: `);
@@ -77,12 +86,23 @@ async function updatePassword(args: string[]): Promise<number> {
     const session = await http.request<LoginResponse>("PUT", "/api/v1/account/password", body);
     // The old session ended with the change: keep the new one where `tether login` keeps it.
     if (where.config.token === where.token && where.config.server?.replace(/\/+$/, "") === where.server) {
-      await writeConfig(where.file, { ...where.config, token: session.token, user: session.user, expiresAt: session.expiresAt }); // prettier-ignore
+      await writeConfig(where.file, {
+        ...where.config,
+        token: session.token,
+        user: session.user,
+        expiresAt: session.expiresAt,
+      });
     }
     process.stdout.write(`password of ${account} changed; its other sessions have ended\n`);
   } else {
-    const set = await http.request<AccountPasswordSet>("PUT", `/api/v1/accounts/${encodeURIComponent(account)}/password`, body); // prettier-ignore
-    process.stdout.write(`password of ${set.name} set at ${set.passwordMtime}; its earlier sessions have ended\n`); // prettier-ignore
+    const set = await http.request<AccountPasswordSet>(
+      "PUT",
+      `/api/v1/accounts/${encodeURIComponent(account)}/password`,
+      body,
+    );
+    process.stdout.write(
+      `password of ${set.name} set at ${set.passwordMtime}; its earlier sessions have ended\n`,
+    );
   }
   return 0;
 }
@@ -97,7 +117,13 @@ async function list(args: string[]): Promise<number> {
   if (output === "json") process.stdout.write(`${JSON.stringify(accounts, null, 2)}\n`);
   else if (output === "yaml") process.stdout.write((await import("yaml")).stringify(accounts));
   else {
-    const rows = accounts.items.map((a) => [a.name, String(a.enabled), a.capabilities.join(", "), a.passwordSet ? "yes" : "no", a.problem ?? ""]); // prettier-ignore
+    const rows = accounts.items.map((a) => [
+      a.name,
+      String(a.enabled),
+      a.capabilities.join(", "),
+      a.passwordSet ? "yes" : "no",
+      a.problem ?? "",
+    ]);
     process.stdout.write(table(["NAME", "ENABLED", "CAPABILITIES", "PASSWORD", "PROBLEM"], rows));
   }
   return 0;

@@ -31,7 +31,9 @@ export interface NamedObjectOptions {
 function dataOf(kind: NamedObjectKind, object: KubernetesObject): Record<string, string> {
   const raw = (object as { data?: Record<string, string> }).data ?? {};
   if (kind === "ConfigMap") return { ...raw };
-  return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")])); // prettier-ignore
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]),
+  );
 }
 
 export class WatchedNamedObject {
@@ -79,7 +81,7 @@ export class WatchedNamedObject {
         this.options.kind === "Secret"
           ? await clients.core.readNamespacedSecret({ namespace, name })
           : await clients.core.readNamespacedConfigMap({ namespace, name });
-      this.set(object as KubernetesObject);
+      this.set(object);
     } catch (error) {
       if (errorStatus(error) !== 404) throw new Error(`reading ${this.label}: ${errorMessage(error)}`);
       this.resourceVersion = "";

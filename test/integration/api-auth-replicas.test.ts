@@ -38,7 +38,11 @@ const NO_RECHECK = 600_000;
 interface Replica {
   auth: ApiAuth;
   api: ApiServer;
-  call(method: string, path: string, init?: { headers?: Record<string, string>; body?: unknown }): Promise<Reply>; // prettier-ignore
+  call(
+    method: string,
+    path: string,
+    init?: { headers?: Record<string, string>; body?: unknown },
+  ): Promise<Reply>;
   close(): Promise<void>;
 }
 
@@ -53,8 +57,18 @@ describe("api: two stateless replicas share auth state through the cluster", () 
   let configDir = "";
 
   const replica = async (): Promise<Replica> => {
-    const auth = await createApiAuth({ clients: clients(), namespace: fx.systemNs, cacheMs: 0, log: (l) => logs.push(l) }); // prettier-ignore
-    const api = await startApiServer({ clients: clients(), namespace: fx.appNs, auth, streamRecheckMs: NO_RECHECK }); // prettier-ignore
+    const auth = await createApiAuth({
+      clients: clients(),
+      namespace: fx.systemNs,
+      cacheMs: 0,
+      log: (l) => logs.push(l),
+    });
+    const api = await startApiServer({
+      clients: clients(),
+      namespace: fx.appNs,
+      auth,
+      streamRecheckMs: NO_RECHECK,
+    });
     return {
       auth,
       api,
@@ -75,7 +89,11 @@ describe("api: two stateless replicas share auth state through the cluster", () 
     const body = { metadata: { name: "tether-accounts", namespace: fx.systemNs }, data };
     try {
       const live = await core.readNamespacedConfigMap({ name: "tether-accounts", namespace: fx.systemNs });
-      await clients().raw.request({ method: "PUT", path: `/api/v1/namespaces/${fx.systemNs}/configmaps/tether-accounts`, body: { ...body, metadata: { ...body.metadata, resourceVersion: live.metadata?.resourceVersion } } }); // prettier-ignore
+      await clients().raw.request({
+        method: "PUT",
+        path: `/api/v1/namespaces/${fx.systemNs}/configmaps/tether-accounts`,
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: live.metadata?.resourceVersion } },
+      });
     } catch {
       await core.createNamespacedConfigMap({ namespace: fx.systemNs, body });
     }
@@ -83,13 +101,19 @@ describe("api: two stateless replicas share auth state through the cluster", () 
   const cli = (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     const env: NodeJS.ProcessEnv = { ...process.env, TETHER_CONFIG: path.join(configDir, "config.json") };
     for (const name of ["TETHER_SERVER", "TETHER_TOKEN", "KUBECONFIG"]) delete env[name];
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(repoRoot, "src/cli/main.ts"), ...args], { cwd: repoRoot, env }); // prettier-ignore
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", path.join(repoRoot, "src/cli/main.ts"), ...args],
+      { cwd: repoRoot, env },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.stdin.end();
-    return new Promise((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
+    return new Promise((resolve) =>
+      child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })),
+    );
   };
 
   before(async () => {
@@ -108,7 +132,10 @@ describe("api: two stateless replicas share auth state through the cluster", () 
   });
 
   test("the initial admin password is in Secret tether-initial-admin, works, and is never logged", async () => {
-    const secret = await clients().core.readNamespacedSecret({ name: INITIAL_ADMIN_PASSWORD_SECRET, namespace: fx.systemNs }); // prettier-ignore
+    const secret = await clients().core.readNamespacedSecret({
+      name: INITIAL_ADMIN_PASSWORD_SECRET,
+      namespace: fx.systemNs,
+    });
     assert.equal(INITIAL_ADMIN_PASSWORD_SECRET, "tether-initial-admin");
     assert.equal(Buffer.from(secret.data?.["password"] ?? "", "base64").toString("utf8"), adminPassword);
     assert.equal((await login(fx, "admin", adminPassword)).status, 200);
@@ -123,7 +150,11 @@ describe("api: two stateless replicas share auth state through the cluster", () 
     const stream = await openStream(b.api.url, bearer(token));
     try {
       assert.equal((await fx.call("DELETE", "/api/v1/session", { headers: bearer(token) })).status, 200);
-      await waitFor("B to refuse the session logged out on A", async () => (await status(b, token)) === 401, WATCH); // prettier-ignore
+      await waitFor(
+        "B to refuse the session logged out on A",
+        async () => (await status(b, token)) === 401,
+        WATCH,
+      );
       await stream.ended;
       assert.match(stream.text(), /event: revoked/);
     } finally {
@@ -136,7 +167,11 @@ describe("api: two stateless replicas share auth state through the cluster", () 
     const second = tokenOf(await login(b, "admin", adminPassword));
     const reply = await b.call("DELETE", "/api/v1/session?everywhere=true", { headers: bearer(second) });
     assert.equal(reply.status, 200);
-    await waitFor("A to refuse sessions issued before the cut-off", async () => (await status(fx, first)) === 401, WATCH); // prettier-ignore
+    await waitFor(
+      "A to refuse sessions issued before the cut-off",
+      async () => (await status(fx, first)) === 401,
+      WATCH,
+    );
     // A new login after the cut-off works on both.
     const fresh = tokenOf(await login(fx, "admin", adminPassword));
     assert.equal(await status(b, fresh), 200);
@@ -146,11 +181,18 @@ describe("api: two stateless replicas share auth state through the cluster", () 
     const old = tokenOf(await login(fx, "admin", adminPassword));
     const mine = tokenOf(await login(b, "admin", adminPassword));
     const fresh = "replica-admin-password-2";
-    const changed = await b.call("PUT", "/api/v1/account/password", { headers: bearer(mine), body: { currentPassword: adminPassword, newPassword: fresh } }); // prettier-ignore
+    const changed = await b.call("PUT", "/api/v1/account/password", {
+      headers: bearer(mine),
+      body: { currentPassword: adminPassword, newPassword: fresh },
+    });
     assert.equal(changed.status, 200, changed.text);
     adminPassword = fresh;
     const renewed = tokenOf(changed);
-    await waitFor("A to refuse the session older than the password change", async () => (await status(fx, old)) === 401, WATCH); // prettier-ignore
+    await waitFor(
+      "A to refuse the session older than the password change",
+      async () => (await status(fx, old)) === 401,
+      WATCH,
+    );
     assert.equal(await status(fx, renewed), 200);
 
     // Restart A: close it (server and watches) and start another on the same namespace.
@@ -170,37 +212,95 @@ describe("api: two stateless replicas share auth state through the cluster", () 
       "accounts.bob": "login, fly",
     });
     const admin = tokenOf(await login(b, "admin", adminPassword));
-    await waitFor("B to see the accounts", async () => {
-      const names = ((await b.call("GET", "/api/v1/accounts", { headers: bearer(admin) })).body as { items?: { name: string }[] }).items?.map((a) => a.name); // prettier-ignore
-      return names?.includes("alice") && names.includes("bob");
-    }, WATCH); // prettier-ignore
+    await waitFor(
+      "B to see the accounts",
+      async () => {
+        const names = (
+          (await b.call("GET", "/api/v1/accounts", { headers: bearer(admin) })).body as {
+            items?: { name: string }[];
+          }
+        ).items?.map((a) => a.name);
+        return names?.includes("alice") && names.includes("bob");
+      },
+      WATCH,
+    );
 
-    for (const [account, password] of [["alice", "alice-password-1"], ["carol", "carol-password-1"], ["ci", "ci-password-123"]]) { // prettier-ignore
-      const run = await cli(["account", "update-password", "--server", b.api.url, "--token", admin, "--account", account ?? "", "--current-password", adminPassword, "--new-password", password ?? ""]); // prettier-ignore
+    for (const [account, password] of [
+      ["alice", "alice-password-1"],
+      ["carol", "carol-password-1"],
+      ["ci", "ci-password-123"],
+    ]) {
+      const run = await cli([
+        "account",
+        "update-password",
+        "--server",
+        b.api.url,
+        "--token",
+        admin,
+        "--account",
+        account ?? "",
+        "--current-password",
+        adminPassword,
+        "--new-password",
+        password ?? "",
+      ]);
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, new RegExp(`password of ${account} set`));
     }
     const list = await cli(["account", "list", "--server", b.api.url, "--token", admin]);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /alice\s+true\s+apiKey, login\s+yes/);
-    assert.match(list.stdout, /bob\s+false\s+login\s+no\s+ConfigMap tether-accounts key accounts\.bob: unknown capabilities "fly"/); // prettier-ignore
+    assert.match(
+      list.stdout,
+      /bob\s+false\s+login\s+no\s+ConfigMap tether-accounts key accounts\.bob: unknown capabilities "fly"/,
+    );
 
     const alice = await login(b, "alice", "alice-password-1");
     assert.equal(alice.status, 200, alice.text);
     const aliceSession = tokenOf(alice);
     assert.equal(await status(a, aliceSession), 200);
-    const apps = (await b.call("GET", "/api/v1/applications", { headers: bearer(aliceSession) })).body as { items: { name: string }[] }; // prettier-ignore
-    assert.deepEqual(apps.items.map((a) => a.name), ["in-a"], "RBAC subject of a local account is its name");
-    const aliceToken = (await b.call("POST", "/api/v1/tokens", { headers: bearer(aliceSession), body: { description: "t" } })).body as { token: string }; // prettier-ignore
+    const apps = (await b.call("GET", "/api/v1/applications", { headers: bearer(aliceSession) })).body as {
+      items: { name: string }[];
+    };
+    assert.deepEqual(
+      apps.items.map((a) => a.name),
+      ["in-a"],
+      "RBAC subject of a local account is its name",
+    );
+    const aliceToken = (
+      await b.call("POST", "/api/v1/tokens", { headers: bearer(aliceSession), body: { description: "t" } })
+    ).body as { token: string };
     assert.equal(await status(a, aliceToken.token), 200);
 
     assert.equal((await login(b, "ci", "ci-password-123")).status, 401, "no login capability");
-    assert.equal((await b.call("POST", "/api/v1/tokens", { headers: bearer(admin), body: { owner: "carol", roles: ["a-viewer"] } })).status, 403, "no apiKey"); // prettier-ignore
-    const ciToken = (await b.call("POST", "/api/v1/tokens", { headers: bearer(admin), body: { owner: "ci", roles: ["a-viewer"] } })).body as { token: string }; // prettier-ignore
+    assert.equal(
+      (
+        await b.call("POST", "/api/v1/tokens", {
+          headers: bearer(admin),
+          body: { owner: "carol", roles: ["a-viewer"] },
+        })
+      ).status,
+      403,
+      "no apiKey",
+    );
+    const ciToken = (
+      await b.call("POST", "/api/v1/tokens", {
+        headers: bearer(admin),
+        body: { owner: "ci", roles: ["a-viewer"] },
+      })
+    ).body as { token: string };
     assert.equal(await status(a, ciToken.token), 200);
     assert.equal((await login(b, "bob", "anything-at-all")).status, 401);
-    assert.ok(logs.some((l) => /ConfigMap tether-accounts key accounts\.bob: unknown capabilities "fly"/.test(l)), "named in the log"); // prettier-ignore
+    assert.ok(
+      logs.some((l) => /ConfigMap tether-accounts key accounts\.bob: unknown capabilities "fly"/.test(l)),
+      "named in the log",
+    );
     const carol = tokenOf(await login(a, "carol", "carol-password-1"));
+    const bySomeone = await a.call("PUT", "/api/v1/accounts/alice/password", {
+      headers: bearer(carol),
+      body: { currentPassword: "carol-password-1", newPassword: "carol-sets-alice-1" },
+    });
+    assert.equal(bySomeone.status, 403, "only the admin role sets another's password");
 
     // Disable alice, remove ci: their sessions and tokens stop at once on both replicas; carol works.
     await setAccounts({
@@ -209,10 +309,19 @@ describe("api: two stateless replicas share auth state through the cluster", () 
       "accounts.carol": "login",
       "accounts.bob": "login, fly",
     });
-    for (const [what, replica, token] of [["alice's session on A", a, aliceSession], ["alice's session on B", b, aliceSession], ["alice's token on A", a, aliceToken.token], ["ci's token on B", b, ciToken.token]] as const) { // prettier-ignore
+    for (const [what, replica, token] of [
+      ["alice's session on A", a, aliceSession],
+      ["alice's session on B", b, aliceSession],
+      ["alice's token on A", a, aliceToken.token],
+      ["ci's token on B", b, ciToken.token],
+    ] as const) {
       await waitFor(`${what} to be refused`, async () => (await status(replica, token)) === 401, WATCH);
     }
-    assert.equal((await login(b, "alice", "alice-password-1")).status, 401, "a disabled account cannot log in");
+    assert.equal(
+      (await login(b, "alice", "alice-password-1")).status,
+      401,
+      "a disabled account cannot log in",
+    );
     assert.equal(await status(b, carol), 200, "the other accounts keep working");
   });
 
@@ -221,16 +330,33 @@ describe("api: two stateless replicas share auth state through the cluster", () 
     const { core, raw } = clients();
     const live = await core.readNamespacedSecret({ name: SESSIONS_SECRET, namespace: fx.systemNs });
     const data = { ...live.data, "revoked.x": Buffer.from("garbage").toString("base64") };
-    await raw.request({ method: "PUT", path: `/api/v1/namespaces/${fx.systemNs}/secrets/${SESSIONS_SECRET}`, body: { ...live, data } }); // prettier-ignore
-    await waitFor("the garbage entry in the log", () => logs.some((l) => l.includes(`Secret ${SESSIONS_SECRET} key revoked.x`)), WATCH); // prettier-ignore
+    await raw.request({
+      method: "PUT",
+      path: `/api/v1/namespaces/${fx.systemNs}/secrets/${SESSIONS_SECRET}`,
+      body: { ...live, data },
+    });
+    await waitFor(
+      "the garbage entry in the log",
+      () => logs.some((l) => l.includes(`Secret ${SESSIONS_SECRET} key revoked.x`)),
+      WATCH,
+    );
     assert.equal(await status(b, token), 200);
     // A logout still writes (and drops the garbage).
     assert.equal((await b.call("DELETE", "/api/v1/session", { headers: bearer(token) })).status, 200);
     await waitFor("A to refuse the logged-out session", async () => (await status(a, token)) === 401, WATCH);
 
     const admin = tokenOf(await login(b, "admin", adminPassword));
-    await raw.request({ method: "PUT", path: `/api/v1/namespaces/${fx.systemNs}/configmaps/${RBAC_CONFIGMAP}`, body: { metadata: { name: RBAC_CONFIGMAP, namespace: fx.systemNs }, data: { "policy.yaml": "roles: [oops" } } }); // prettier-ignore
+    await raw.request({
+      method: "PUT",
+      path: `/api/v1/namespaces/${fx.systemNs}/configmaps/${RBAC_CONFIGMAP}`,
+      body: {
+        metadata: { name: RBAC_CONFIGMAP, namespace: fx.systemNs },
+        data: { "policy.yaml": "roles: [oops" },
+      },
+    });
     assert.equal((await b.call("GET", "/api/v1/applications", { headers: bearer(admin) })).status, 200);
-    assert.ok(logs.some((l) => l.includes(`ConfigMap ${RBAC_CONFIGMAP} rejected, keeping the last good policy`)));
+    assert.ok(
+      logs.some((l) => l.includes(`ConfigMap ${RBAC_CONFIGMAP} rejected, keeping the last good policy`)),
+    );
   });
 });

@@ -23,7 +23,10 @@ test("accounts.<name> declares capabilities; admin is declared with login and ap
   assert.equal(accountAllows(config, "ci", "login").ok, false, "no login capability");
   assert.equal(accountAllows(config, "ci", "apiKey").ok, true);
   assert.match(String((accountAllows(config, "bob", "login") as { reason: string }).reason), /disabled/);
-  assert.match(String((accountAllows(config, "zed", "login") as { reason: string }).reason), /not declared in ConfigMap tether-accounts/); // prettier-ignore
+  assert.match(
+    String((accountAllows(config, "zed", "login") as { reason: string }).reason),
+    /not declared in ConfigMap tether-accounts/,
+  );
 });
 
 test("an absent ConfigMap: admin only; admin can be narrowed or disabled", () => {
@@ -45,7 +48,10 @@ test("bad entries name the ConfigMap and key; only that account is disabled, the
   });
   const issues = config.issues.join("\n");
   assert.match(issues, /ConfigMap tether-accounts key accounts\.bob: unknown capabilities "fly"/);
-  assert.match(issues, /ConfigMap tether-accounts key accounts\.carol\.enabled: must be "true" or "false", not "maybe"/); // prettier-ignore
+  assert.match(
+    issues,
+    /ConfigMap tether-accounts key accounts\.carol\.enabled: must be "true" or "false", not "maybe"/,
+  );
   assert.match(issues, /key accounts\.Bad Name: "Bad Name" is not a valid account name/);
   assert.match(issues, /key accounts\.ghost\.enabled: no account ghost is declared/);
   assert.match(issues, /key users\.dave: unknown key/);

@@ -22,7 +22,10 @@ test("revocations and cut-offs round-trip through the Secret's data", () => {
   let records = withRevocation(emptySessionRecords(), sid(1), { exp: sec + 60, user: "alice" }, prune);
   records = withCutoff(records, "sso:bob@example.com", NOW, prune);
   const data = serializeSessionRecords(records);
-  assert.ok(Object.keys(data).every((k) => /^[-._a-zA-Z0-9]{1,253}$/.test(k)), "valid Secret keys");
+  assert.ok(
+    Object.keys(data).every((k) => /^[-._a-zA-Z0-9]{1,253}$/.test(k)),
+    "valid Secret keys",
+  );
   const { records: back, issues } = parseSessionRecords(data);
   assert.deepEqual(issues, []);
   assert.deepEqual(back.revoked.get(sid(1)), { exp: sec + 60, user: "alice" });
@@ -67,11 +70,13 @@ test("writes prune expired revocations and cut-offs older than the session lifet
 test("past the limit the soonest-expiring revocations become cut-offs of their users (fail closed)", () => {
   let records = emptySessionRecords();
   const limits = { ...prune, maxRevocations: 3, maxCutoffs: 2 };
-  for (let i = 1; i <= 4; i++) records = withRevocation(records, sid(i), { exp: sec + i, user: `u${i}` }, limits);
+  for (let i = 1; i <= 4; i++)
+    records = withRevocation(records, sid(i), { exp: sec + i, user: `u${i}` }, limits);
   assert.deepEqual([...records.revoked.keys()].sort(), [sid(2), sid(3), sid(4)]);
   assert.equal(sessionCutoff(records, "u1"), NOW, "u1's revoked session is still refused");
   // More users overflowing than cut-offs allowed: one cut-off for everyone.
-  for (let i = 5; i <= 7; i++) records = withRevocation(records, sid(i), { exp: sec + i, user: `u${i}` }, limits);
+  for (let i = 5; i <= 7; i++)
+    records = withRevocation(records, sid(i), { exp: sec + i, user: `u${i}` }, limits);
   assert.ok(records.cutoffs.size <= 2, "folded into cutoff-all, then counting again");
   assert.equal(records.cutoffAll, NOW);
   assert.equal(sessionCutoff(records, "anyone"), NOW);

@@ -4,7 +4,13 @@
 // module only checks and sets passwords, always at the cost of one scrypt run so the response time
 // does not tell which accounts have a password.
 import type { BootstrapOptions, SecretStore } from "./admin.js";
-import { changeAdminPassword, checkLocalLogin, DUMMY_PASSWORD_HASH, LOCAL_ADMIN_USER, storeErrorStatus } from "./admin.js"; // prettier-ignore
+import {
+  changeAdminPassword,
+  checkLocalLogin,
+  DUMMY_PASSWORD_HASH,
+  LOCAL_ADMIN_USER,
+  storeErrorStatus,
+} from "./admin.js";
 import { ACCOUNTS_SECRET, passwordHashKey, passwordMtimeKey } from "./accounts.js";
 import { hashPassword, parsePasswordHash, verifyPassword } from "./password.js";
 
@@ -14,7 +20,6 @@ export async function checkAccountPassword(
   name: string,
   password: string,
 ): Promise<boolean> {
-  // prettier-ignore
   if (name === LOCAL_ADMIN_USER) return (await checkLocalLogin(store, name, password)).ok;
   const stored = (await store.read(ACCOUNTS_SECRET))?.data[passwordHashKey(name)];
   const usable = stored !== undefined && parsePasswordHash(stored) !== undefined;
@@ -28,7 +33,6 @@ export function hasPassword(
   accountsData: Readonly<Record<string, string>> | undefined,
   name: string,
 ): boolean {
-  // prettier-ignore
   const hash = name === LOCAL_ADMIN_USER ? adminData?.passwordHash : accountsData?.[passwordHashKey(name)];
   return hash !== undefined && parsePasswordHash(hash) !== undefined;
 }
@@ -52,7 +56,11 @@ export async function setAccountPassword(
   for (let attempt = 0; attempt < 5; attempt++) {
     const existing = await store.read(ACCOUNTS_SECRET);
     const passwordMtime = new Date(options.now()).toISOString();
-    const data = { ...(existing?.data ?? {}), [passwordHashKey(name)]: passwordHash, [passwordMtimeKey(name)]: passwordMtime }; // prettier-ignore
+    const data = {
+      ...(existing?.data ?? {}),
+      [passwordHashKey(name)]: passwordHash,
+      [passwordMtimeKey(name)]: passwordMtime,
+    };
     try {
       if (existing) await store.update(ACCOUNTS_SECRET, data, existing.resourceVersion);
       else await store.create(ACCOUNTS_SECRET, data);

@@ -62,14 +62,16 @@ export function parseAccountsConfigMap(data: Readonly<Record<string, string>> | 
     const isEnabled = key.endsWith(ENABLED_SUFFIX);
     const name = key.slice(PREFIX.length, isEnabled ? -ENABLED_SUFFIX.length : undefined);
     if (!ACCOUNT_NAME.test(name)) {
-      issues.push(`${where(key)}: "${name}" is not a valid account name (lowercase letters, digits, '-', '_'; at most 63)`); // prettier-ignore
+      issues.push(
+        `${where(key)}: "${name}" is not a valid account name (lowercase letters, digits, '-', '_'; at most 63)`,
+      );
       continue;
     }
     if (isEnabled) {
       const text = value.trim();
       if (text === "true" || text === "false") enabled.set(name, { value: text === "true" });
       else {
-        const problem = `${where(key)}: must be "true" or "false", not ${JSON.stringify(value)}; the account is disabled`; // prettier-ignore
+        const problem = `${where(key)}: must be "true" or "false", not ${JSON.stringify(value)}; the account is disabled`;
         issues.push(problem);
         enabled.set(name, { value: false, problem });
       }
@@ -77,7 +79,7 @@ export function parseAccountsConfigMap(data: Readonly<Record<string, string>> | 
     }
     const parsed = parseCapabilities(value);
     if (parsed.unknown.length > 0) {
-      const problem = `${where(key)}: unknown capabilities ${parsed.unknown.map((u) => JSON.stringify(u)).join(", ")} (known: ${CAPABILITIES.join(", ")}); the account is disabled`; // prettier-ignore
+      const problem = `${where(key)}: unknown capabilities ${parsed.unknown.map((u) => JSON.stringify(u)).join(", ")} (known: ${CAPABILITIES.join(", ")}); the account is disabled`;
       issues.push(problem);
       declared.set(name, { capabilities: parsed.capabilities, problem });
     } else declared.set(name, { capabilities: parsed.capabilities });
@@ -85,13 +87,15 @@ export function parseAccountsConfigMap(data: Readonly<Record<string, string>> | 
   if (!declared.has(LOCAL_ADMIN_USER))
     declared.set(LOCAL_ADMIN_USER, { capabilities: new Set(CAPABILITIES) });
   for (const name of enabled.keys()) {
-    if (!declared.has(name)) issues.push(`${where(`${PREFIX}${name}${ENABLED_SUFFIX}`)}: no account ${name} is declared (add accounts.${name})`); // prettier-ignore
+    if (!declared.has(name))
+      issues.push(
+        `${where(`${PREFIX}${name}${ENABLED_SUFFIX}`)}: no account ${name} is declared (add accounts.${name})`,
+      );
   }
   const accounts = new Map<string, Account>();
   for (const [name, { capabilities, problem: capsProblem }] of [...declared].sort((a, b) =>
     a[0].localeCompare(b[0]),
   )) {
-    // prettier-ignore
     const flag = enabled.get(name);
     const problem = capsProblem ?? flag?.problem;
     accounts.set(name, {
@@ -116,9 +120,11 @@ export function accountAllows(
   capability: Capability,
 ): { ok: true; account: Account } | { ok: false; reason: string } {
   const account = config.accounts.get(user);
-  if (!account) return { ok: false, reason: `account ${user} is not declared in ConfigMap ${ACCOUNTS_CONFIGMAP}` }; // prettier-ignore
+  if (!account)
+    return { ok: false, reason: `account ${user} is not declared in ConfigMap ${ACCOUNTS_CONFIGMAP}` };
   if (!account.enabled) return { ok: false, reason: account.problem ?? `account ${user} is disabled` };
-  if (!account.capabilities.has(capability)) return { ok: false, reason: `account ${user} lacks the ${capability} capability` }; // prettier-ignore
+  if (!account.capabilities.has(capability))
+    return { ok: false, reason: `account ${user} lacks the ${capability} capability` };
   return { ok: true, account };
 }
 
@@ -131,7 +137,6 @@ export function passwordMtimeOf(
   data: Readonly<Record<string, string>> | undefined,
   key: string,
 ): number | undefined {
-  // prettier-ignore
   const text = data?.[key];
   const ms = text ? Date.parse(text) : NaN;
   return Number.isNaN(ms) ? undefined : ms;

@@ -49,7 +49,9 @@ export function cutoffKey(user: string): string {
 function json(text: string): Record<string, unknown> | undefined {
   try {
     const value = JSON.parse(text) as unknown;
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined; // prettier-ignore
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -65,7 +67,8 @@ export function parseSessionRecords(data: Readonly<Record<string, string>> | und
 } {
   const records = emptySessionRecords();
   const issues: string[] = [];
-  const bad = (key: string, why: string) => issues.push(`Secret ${SESSIONS_SECRET} key ${key}: ${why} (ignored)`); // prettier-ignore
+  const bad = (key: string, why: string) =>
+    issues.push(`Secret ${SESSIONS_SECRET} key ${key}: ${why} (ignored)`);
   for (const [key, text] of Object.entries(data ?? {})) {
     const value = json(text);
     if (key === CUTOFF_ALL) {
@@ -75,13 +78,13 @@ export function parseSessionRecords(data: Readonly<Record<string, string>> | und
       const sid = key.slice(REVOKED_PREFIX.length);
       if (!SID_PATTERN.test(sid)) bad(key, "not a session id");
       else if (!validTime(value?.exp) || !validUser(value.user))
-        bad(key, 'expected {"exp": <seconds>, "user": "<name>"}'); // prettier-ignore
+        bad(key, 'expected {"exp": <seconds>, "user": "<name>"}');
       else records.revoked.set(sid, { exp: value.exp, user: value.user });
     } else if (key.startsWith(CUTOFF_PREFIX)) {
       if (!validTime(value?.before) || !validUser(value.user))
-        bad(key, 'expected {"user": "<name>", "before": <ms>}'); // prettier-ignore
+        bad(key, 'expected {"user": "<name>", "before": <ms>}');
       else if (cutoffKey(value.user) !== key)
-        bad(key, `does not match the hash of user ${JSON.stringify(value.user)}`); // prettier-ignore
+        bad(key, `does not match the hash of user ${JSON.stringify(value.user)}`);
       else records.cutoffs.set(value.user, Math.max(value.before, records.cutoffs.get(value.user) ?? 0));
     } else bad(key, `unknown key (expected ${REVOKED_PREFIX}<sid>, ${CUTOFF_PREFIX}<hash>, ${CUTOFF_ALL})`);
   }
@@ -90,7 +93,8 @@ export function parseSessionRecords(data: Readonly<Record<string, string>> | und
 
 export function serializeSessionRecords(records: SessionRecords): Record<string, string> {
   const data: Record<string, string> = {};
-  for (const [sid, r] of records.revoked) data[REVOKED_PREFIX + sid] = JSON.stringify({ exp: r.exp, user: r.user }); // prettier-ignore
+  for (const [sid, r] of records.revoked)
+    data[REVOKED_PREFIX + sid] = JSON.stringify({ exp: r.exp, user: r.user });
   for (const [user, before] of records.cutoffs) data[cutoffKey(user)] = JSON.stringify({ user, before });
   if (records.cutoffAll !== undefined) data[CUTOFF_ALL] = JSON.stringify({ before: records.cutoffAll });
   return data;
@@ -118,7 +122,8 @@ export function pruneSessionRecords(records: SessionRecords, options: PruneOptio
   const horizon = options.nowMs - options.sessionTtlSeconds * 1000;
   const revoked = new Map([...records.revoked].filter(([, r]) => r.exp > nowSeconds));
   const cutoffs = new Map([...records.cutoffs].filter(([, before]) => before > horizon));
-  let cutoffAll = records.cutoffAll !== undefined && records.cutoffAll > horizon ? records.cutoffAll : undefined; // prettier-ignore
+  let cutoffAll =
+    records.cutoffAll !== undefined && records.cutoffAll > horizon ? records.cutoffAll : undefined;
 
   const maxRevocations = options.maxRevocations ?? MAX_REVOCATIONS;
   if (revoked.size > maxRevocations) {
@@ -143,7 +148,6 @@ export function withRevocation(
   revocation: Revocation,
   options: PruneOptions,
 ): SessionRecords {
-  // prettier-ignore
   const revoked = new Map(records.revoked).set(sid, revocation);
   return pruneSessionRecords({ ...records, revoked }, options);
 }
@@ -155,7 +159,6 @@ export function withCutoff(
   beforeMs: number,
   options: PruneOptions,
 ): SessionRecords {
-  // prettier-ignore
   const cutoffs = new Map(records.cutoffs).set(user, Math.max(beforeMs, records.cutoffs.get(user) ?? 0));
   return pruneSessionRecords({ ...records, cutoffs }, options);
 }

@@ -80,7 +80,9 @@ export class ClusterSessionState implements RevocationStore {
   async revoke(sid: string, expiresAtSeconds: number, user = ""): Promise<void> {
     this.ownRevocations.revoke(sid, expiresAtSeconds);
     const prune = this.pruneOptions();
-    await this.write((records) => withRevocation(records, sid, { exp: expiresAtSeconds, user: user || "unknown" }, prune)); // prettier-ignore
+    await this.write((records) =>
+      withRevocation(records, sid, { exp: expiresAtSeconds, user: user || "unknown" }, prune),
+    );
     this.notify();
   }
 
@@ -110,6 +112,8 @@ export class ClusterSessionState implements RevocationStore {
         if (storeErrorStatus(error) !== 409) throw error;
       }
     }
-    throw new Error(`gave up after 8 conflicting writes to Secret ${this.options.namespace}/${SESSIONS_SECRET}`); // prettier-ignore
+    throw new Error(
+      `gave up after 8 conflicting writes to Secret ${this.options.namespace}/${SESSIONS_SECRET}`,
+    );
   }
 }

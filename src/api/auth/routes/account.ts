@@ -31,10 +31,16 @@ const ADMIN_ROLE = "admin";
 
 function checkNewPassword(fresh: string, current: string): void {
   if (fresh.length < MIN_PASSWORD_LENGTH || fresh.length > MAX_PASSWORD_LENGTH) {
-    throw new HttpError(422, `newPassword: must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`, "newPassword"); // prettier-ignore
+    throw new HttpError(
+      422,
+      `newPassword: must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`,
+      "newPassword",
+    );
   }
-  if (fresh.trim() !== fresh) throw new HttpError(422, "newPassword: must not start or end with whitespace", "newPassword"); // prettier-ignore
-  if (current === fresh) throw new HttpError(422, "newPassword: must differ from the current one", "newPassword"); // prettier-ignore
+  if (fresh.trim() !== fresh)
+    throw new HttpError(422, "newPassword: must not start or end with whitespace", "newPassword");
+  if (current === fresh)
+    throw new HttpError(422, "newPassword: must differ from the current one", "newPassword");
 }
 
 export function registerAccountRoutes(app: OpenAPIHono, ctx: AuthRouteContext): void {
@@ -44,7 +50,6 @@ export function registerAccountRoutes(app: OpenAPIHono, ctx: AuthRouteContext): 
     auth: RequestAuth,
     password: string,
   ): Promise<Response | undefined> => {
-    // prettier-ignore
     const user = auth.subject.user;
     if (!isLocalSubject(user)) throw new HttpError(403, `${user} has no local password (an SSO user)`);
     const attempt = { username: user, ip: ctx.clientIp(c) };
@@ -60,9 +65,13 @@ export function registerAccountRoutes(app: OpenAPIHono, ctx: AuthRouteContext): 
   const change = async (name: string, password: string): Promise<string> => {
     let passwordMtime: string;
     try {
-      ({ passwordMtime } = await setAccountPassword(ctx.store, name, password, { now: ctx.now, random: ctx.random })); // prettier-ignore
+      ({ passwordMtime } = await setAccountPassword(ctx.store, name, password, {
+        now: ctx.now,
+        random: ctx.random,
+      }));
     } catch (error) {
-      if ((error as { statusCode?: unknown }).statusCode === 409) throw new HttpError(409, "the password was changed concurrently: try again"); // prettier-ignore
+      if ((error as { statusCode?: unknown }).statusCode === 409)
+        throw new HttpError(409, "the password was changed concurrently: try again");
       throw error;
     }
     ctx.passwordChanged(name, Date.parse(passwordMtime));
@@ -75,7 +84,8 @@ export function registerAccountRoutes(app: OpenAPIHono, ctx: AuthRouteContext): 
     const auth = requireAuth(c);
     const user = auth.subject.user;
     if (!isLocalSubject(user)) throw new HttpError(403, `${user} has no local password (an SSO user)`);
-    if (!ctx.accounts.accounts().accounts.has(user)) throw new HttpError(403, `${user} is not a local account (ConfigMap ${ACCOUNTS_CONFIGMAP})`); // prettier-ignore
+    if (!ctx.accounts.accounts().accounts.has(user))
+      throw new HttpError(403, `${user} is not a local account (ConfigMap ${ACCOUNTS_CONFIGMAP})`);
     const request = parseBody(PasswordChangeRequestSchema, parseJson(await c.req.text()));
     checkNewPassword(request.newPassword, request.currentPassword);
     const refused = await confirmCaller(c, auth, request.currentPassword);
@@ -88,8 +98,13 @@ export function registerAccountRoutes(app: OpenAPIHono, ctx: AuthRouteContext): 
   app.put(`${ACCOUNTS_PATH}/:name/password`, async (c) => {
     const auth = requireAuth(c);
     const name = c.req.param("name");
-    if (name === auth.subject.user) throw new HttpError(422, `to change your own password use PUT ${PASSWORD_PATH}`, "name"); // prettier-ignore
-    if (!(await isAdmin(auth))) throw new HttpError(403, `${auth.subject.user} may not set other accounts' passwords (needs the ${ADMIN_ROLE} role)`); // prettier-ignore
+    if (name === auth.subject.user)
+      throw new HttpError(422, `to change your own password use PUT ${PASSWORD_PATH}`, "name");
+    if (!(await isAdmin(auth)))
+      throw new HttpError(
+        403,
+        `${auth.subject.user} may not set other accounts' passwords (needs the ${ADMIN_ROLE} role)`,
+      );
     if (!ACCOUNT_NAME.test(name) || !ctx.accounts.accounts().accounts.has(name)) {
       throw new HttpError(404, `account ${name} is not declared in ConfigMap ${ACCOUNTS_CONFIGMAP}`, "name");
     }

@@ -35,20 +35,22 @@ export function registerSessionRoutes(app: OpenAPIHono, ctx: AuthRouteContext): 
       throw new HttpError(400, "body must be JSON {username, password}");
     }
     const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown };
-    if (typeof username !== "string" || username === "") throw new HttpError(422, "username is required", "username"); // prettier-ignore
+    if (typeof username !== "string" || username === "")
+      throw new HttpError(422, "username is required", "username");
     if (typeof password !== "string") throw new HttpError(422, "password is required", "password");
     const attempt = { username, ip: ctx.clientIp(c) };
     const decision = ctx.limiter.check(attempt);
     if (!decision.allowed) return tooManyAttempts(c, decision.retryAfterMs, "logins");
     const allowed = ctx.accounts.allows(username, "login");
     // One scrypt run either way: the response time does not tell which accounts may log in.
-    const ok = allowed.ok
-      ? await checkAccountPassword(ctx.store, username, password)
-      : (await verifyPassword(password, DUMMY_PASSWORD_HASH)) && false;
+    let ok = false;
+    if (allowed.ok) ok = await checkAccountPassword(ctx.store, username, password);
+    else await verifyPassword(password, DUMMY_PASSWORD_HASH);
     if (!ok) {
       ctx.limiter.recordFailure(attempt);
       // The reason stays in the log: the client learns nothing about which accounts exist.
-      if (!allowed.ok && ctx.accounts.accounts().accounts.has(username)) ctx.log(`api: login of ${username} refused: ${allowed.reason}`); // prettier-ignore
+      if (!allowed.ok && ctx.accounts.accounts().accounts.has(username))
+        ctx.log(`api: login of ${username} refused: ${allowed.reason}`);
       return invalidLogin(c);
     }
     ctx.limiter.recordSuccess(attempt);
@@ -61,7 +63,12 @@ export function registerSessionRoutes(app: OpenAPIHono, ctx: AuthRouteContext): 
       user: auth.subject.user,
       groups: [...auth.subject.groups],
       via: auth.via,
-      ...(auth.session ? { csrfToken: csrfTokenFor(auth.session.sid, ctx.csrfKey), expiresAt: new Date(auth.session.exp * 1000).toISOString() } : {}), // prettier-ignore
+      ...(auth.session
+        ? {
+            csrfToken: csrfTokenFor(auth.session.sid, ctx.csrfKey),
+            expiresAt: new Date(auth.session.exp * 1000).toISOString(),
+          }
+        : {}),
     });
   });
 

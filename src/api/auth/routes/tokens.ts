@@ -66,7 +66,12 @@ export function registerTokenRoutes(app: OpenAPIHono, ctx: AuthRouteContext): vo
     const account = isLocalSubject(owner) && ctx.accounts.accounts().accounts.has(owner);
     if (account) {
       const allowed = ctx.accounts.allows(owner, "apiKey");
-      if (!allowed.ok) throw new HttpError(403, `no API token for ${owner}: ${allowed.reason} (ConfigMap ${ACCOUNTS_CONFIGMAP})`, "owner"); // prettier-ignore
+      if (!allowed.ok)
+        throw new HttpError(
+          403,
+          `no API token for ${owner}: ${allowed.reason} (ConfigMap ${ACCOUNTS_CONFIGMAP})`,
+          "owner",
+        );
     }
     const { token, record } = createApiToken({
       owner,

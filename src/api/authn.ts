@@ -36,8 +36,7 @@ import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { KubeClients } from "../kube/client.js";
 import { errorMessage, errorStatus } from "../kube/client.js";
-import type { NamedObjectKind } from "../kube/namedobject.js";
-import { WatchedNamedObject } from "../kube/namedobject.js";
+import { startNamedObjectWatches } from "../kube/namedobject.js";
 import { KubeSecretStore } from "../kube/secretstore.js";
 import type {
   Action,
@@ -48,7 +47,6 @@ import type {
   Policy,
   RandomBytes,
   RateLimitOptions,
-  SecretStore,
   SessionKeys,
   SessionPayload,
   Subject,
@@ -76,14 +74,13 @@ import {
   isLocalSubject,
   issueSession,
   LoginRateLimiter,
-  MIN_SESSION_KEY_BYTES,
+  serverKeys,
   parseAccountsConfigMap,
   parsePolicyConfigMap,
   readInitialPassword,
   readSessionCookie,
   sessionCookie,
   SESSIONS_SECRET,
-  storeErrorStatus,
 } from "./auth/index.js";
 import type { AuthRouteContext, LoginBody } from "./auth/routes/context.js";
 import { registerAccountRoutes } from "./auth/routes/account.js";
@@ -95,7 +92,7 @@ import { HttpError } from "./errors.js";
 export { SESSION_PATH } from "./auth/routes/session.js";
 
 export { API_TOKENS_SECRET, SecretApiTokenStore } from "./auth/index.js";
-export const SERVER_KEYS_SECRET = "tether-server-keys";
+export { SERVER_KEYS_SECRET } from "./auth/index.js";
 export const RBAC_CONFIGMAP = "tether-rbac";
 /** GET routes under /api/v1 that need no credential (the SSO login and what the login page needs). */
 const PUBLIC_GET_ROUTES = new Set(PUBLIC_OIDC_ROUTES);
@@ -155,38 +152,6 @@ export interface ApiAuthOptions {
   now?: Clock;
   random?: RandomBytes;
   log?: (line: string) => void;
-}
-
-/** Reads the session/CSRF keys, creating them once (a racing replica's 409 → use theirs). */
-async function serverKeys(
-  store: SecretStore,
-  random: RandomBytes,
-): Promise<{ session: Buffer; csrf: Buffer }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const existing = await store.read(SERVER_KEYS_SECRET);
-    const session = existing?.data.sessionKey;
-    const csrf = existing?.data.csrfKey;
-    if (session && csrf) {
-      const keys = { session: Buffer.from(session, "base64"), csrf: Buffer.from(csrf, "base64") };
-      if (keys.session.length < MIN_SESSION_KEY_BYTES || keys.csrf.length < MIN_SESSION_KEY_BYTES) {
-        throw new Error(`Secret ${SERVER_KEYS_SECRET}: sessionKey and csrfKey must be ${MIN_SESSION_KEY_BYTES}+ bytes (base64)`); // prettier-ignore
-      }
-      return keys;
-    }
-    const data = {
-      ...(existing?.data ?? {}),
-      sessionKey: session ?? random(32).toString("base64"),
-      csrfKey: csrf ?? random(32).toString("base64"),
-    };
-    try {
-      if (existing) await store.update(SERVER_KEYS_SECRET, data, existing.resourceVersion);
-      else await store.create(SERVER_KEYS_SECRET, data);
-    } catch (error) {
-      if (storeErrorStatus(error) === 409) continue;
-      throw error;
-    }
-  }
-  throw new Error(`gave up after 5 conflicting writes to Secret ${SERVER_KEYS_SECRET}`);
 }
 
 /**
@@ -267,12 +232,18 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
   const sessions = new ClusterSessionState({ store, namespace: ns, now, sessionTtlSeconds: ttl, log });
   sessions.onRevoked(revoked);
   const accounts = new AccountState(log, revoked);
-  const watches = await startWatches(options.clients, ns, log, [
+  // Without this state the server could not honour revocations or disabled accounts: it must not
+  // serve at all (fail closed), and says which object it could not read.
+  const watches = await startNamedObjectWatches(options.clients, ns, (m) => log(`api: ${m}`), [
     ["Secret", SESSIONS_SECRET, (data) => sessions.update(data)],
     ["ConfigMap", ACCOUNTS_CONFIGMAP, (data) => accounts.configMapChanged(data)],
     ["Secret", ACCOUNTS_SECRET, (data) => accounts.accountsSecretChanged(data)],
     ["Secret", ADMIN_SECRET, (data) => accounts.adminSecretChanged(data)],
-  ]);
+  ]).catch((error: unknown) => {
+    throw new Error(
+      `the API server needs get and watch on its state in namespace ${ns}: ${errorMessage(error)}`,
+    );
+  });
 
   let lastGoodPolicy: Policy = defaultPolicy();
   const policy = cached(options.cacheMs ?? 1_000, now, async () => {
@@ -443,30 +414,4 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
       return Promise.resolve();
     },
   };
-}
-
-/**
- * Starts one watch per object and waits for each first read. Any failure (e.g. the
- * ServiceAccount may not read the object) stops them all and throws: without this state the
- * server could not honour revocations or disabled accounts, so it must not serve (fail closed).
- */
-async function startWatches(
-  clients: KubeClients,
-  namespace: string,
-  log: (line: string) => void,
-  objects: [NamedObjectKind, string, (data: Readonly<Record<string, string>> | undefined) => void][],
-): Promise<WatchedNamedObject[]> {
-  const watches = objects.map(
-    ([kind, name, onChange]) =>
-      new WatchedNamedObject({ clients, kind, namespace, name, onChange, onError: (m) => log(`api: ${m}`) }),
-  );
-  try {
-    await Promise.all(watches.map((w) => w.start()));
-  } catch (error) {
-    for (const w of watches) w.stop();
-    throw new Error(
-      `the API server needs get and watch on its state in namespace ${namespace}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  return watches;
 }

@@ -152,3 +152,26 @@ export class WatchedNamedObject {
     this.retry.unref();
   }
 }
+
+/**
+ * Starts one watch per object and waits for each first read. If any first read fails (e.g. the
+ * ServiceAccount may not read the object) all are stopped and its error, naming the object, is
+ * thrown: callers rely on every one of them.
+ */
+export async function startNamedObjectWatches(
+  clients: KubeClients,
+  namespace: string,
+  onError: (message: string) => void,
+  objects: [NamedObjectKind, string, (data: Readonly<Record<string, string>> | undefined) => void][],
+): Promise<WatchedNamedObject[]> {
+  const watches = objects.map(
+    ([kind, name, onChange]) => new WatchedNamedObject({ clients, kind, namespace, name, onChange, onError }),
+  );
+  try {
+    await Promise.all(watches.map((w) => w.start()));
+  } catch (error) {
+    for (const w of watches) w.stop();
+    throw error;
+  }
+  return watches;
+}

@@ -8,6 +8,7 @@ export * from "./accounts.js";
 export * from "./account-passwords.js";
 export * from "./account-state.js";
 export * from "./sessions.js";
+export * from "./server-keys.js";
 export * from "./session-records.js";
 export * from "./session-state.js";
 export * from "./csrf.js";

@@ -100,6 +100,12 @@ export function apiMarkdown(doc: OpenApiDocumentLike): string {
     "`tether_…`), or the session cookie, which additionally needs the `X-CSRF-Token` header on",
     "state-changing methods. Errors have one shape, [ErrorBody](#errorbody).",
     "",
+    "Sessions belong to local accounts (`admin` and those declared in ConfigMap `tether-accounts` with the",
+    "`login` capability) or to SSO users (`sso:<name>`). All session state is in the cluster (Secret",
+    "`tether-sessions`, watched by every replica), so any replica accepts a session another issued, and a",
+    "logout, a password change or a disabled account counts on every replica within the watch delay. See",
+    "[security.md](security.md#authentication-srcapiauthnts-srcapiauth) for the objects involved.",
+    "",
     "## Routes",
     "",
   ];

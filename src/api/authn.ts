@@ -2,32 +2,41 @@
 // ./auth. `createApiAuth` converges the cluster state it needs and returns the `auth` option of
 // createApi/startApiServer: a middleware for every /api/v1/* route plus the session routes.
 //
-// Cluster state (all in the system namespace, through a SecretStore):
-//   Secret tether-admin / tether-initial-admin-password   bootstrapAdmin (admin.ts)
+// All state is in the cluster (system namespace), so 2+ replicas behave as one and a restart logs
+// nobody out. Read through a SecretStore, or kept current by a watch (no request per check):
+//   Secret tether-admin          the admin's passwordHash/passwordMtime (admin.ts)       watched
+//   Secret tether-initial-admin  the generated first admin password (admin.ts; the old name
+//                                tether-initial-admin-password is still read)
 //   Secret tether-server-keys    sessionKey, csrfKey: 32 random bytes each (base64), created once
+//   Secret tether-sessions       revocations and per-user cut-offs (session-records.ts)   watched
+//   ConfigMap tether-accounts    local accounts: accounts.<name>, accounts.<name>.enabled  watched
+//   Secret tether-accounts       <name>.passwordHash, <name>.passwordMtime                 watched
 //   Secret tether-api-tokens     one key per token id → JSON ApiTokenRecord (never the secret)
 //   ConfigMap tether-rbac        key policy.yaml (rbac-policy.ts); absent → defaultPolicy()
 //   ConfigMap tether-oidc        key oidc.config (oidc-config.ts); absent → SSO off
 //   Secret tether-oidc           the OIDC client secret (or another Secret named in oidc.config)
+// The watched objects need get+watch (list not needed: the watch names the object); if the first
+// read fails (e.g. forbidden) createApiAuth throws: serving without them would fail open.
 //
 // Routes:
-//   POST   /api/v1/session  {username, password} → {user, token, csrfToken, expiresAt} + cookie;
-//                           rate-limited per username and client address (429 + Retry-After)
-//   GET    /api/v1/session  who am I (+ csrfToken for a session)
-//   DELETE /api/v1/session  logout: revokes the session (in memory: one replica) and clears the cookie
-//   GET    /api/v1/auth/config, /api/v1/auth/oidc/login, /api/v1/auth/oidc/callback   (routes/oidc.ts)
-//   POST|GET /api/v1/tokens, DELETE /api/v1/tokens/{id}                                (routes/tokens.ts)
-//   PUT    /api/v1/account/password                                                   (routes/account.ts)
+//   POST|GET|DELETE /api/v1/session                          login, who am I, logout (routes/session.ts)
+//   GET /api/v1/auth/config, /api/v1/auth/oidc/login|callback SSO (routes/oidc.ts)
+//   POST|GET /api/v1/tokens, DELETE /api/v1/tokens/{id}      API tokens (routes/tokens.ts)
+//   PUT /api/v1/account/password, GET /api/v1/accounts,
+//   PUT /api/v1/accounts/{name}/password                     accounts (routes/account.ts)
 //
-// Every other /api/v1 route (all but the login ones: PUBLIC_ROUTES) needs a credential (401), a cookie session needs X-CSRF-Token on
-// state-changing methods (403), and the handlers ask `authorize` (routes.ts) per application.
-// Limits: revocations live in process memory (a restart forgets them; sessions still expire), and
-// local users other than admin are not supported by checkLocalLogin: give them API tokens.
+// Every other /api/v1 route (all but the login ones: PUBLIC_ROUTES) needs a credential (401), a
+// cookie session needs X-CSRF-Token on state-changing methods (403), and the handlers ask
+// `authorize` (routes.ts) per application. Per request, after the signature: the session is not
+// revoked, not older than its user's cut-off (password change, logout everywhere), and a local
+// account's session or token still belongs to a declared, enabled account with the capability.
+// Login rate limiting is per replica (ratelimit.ts says why).
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { KubeClients } from "../kube/client.js";
 import { errorMessage, errorStatus } from "../kube/client.js";
+import { startNamedObjectWatches } from "../kube/namedobject.js";
 import { KubeSecretStore } from "../kube/secretstore.js";
 import type {
   Action,
@@ -38,49 +47,53 @@ import type {
   Policy,
   RandomBytes,
   RateLimitOptions,
-  RevocationStore,
-  SecretStore,
   SessionKeys,
   SessionPayload,
   Subject,
 } from "./auth/index.js";
 import {
+  ACCOUNTS_CONFIGMAP,
+  accountAllows,
+  ACCOUNTS_SECRET,
   ADMIN_SECRET,
+  AccountState,
   authenticateRequest,
   bootstrapAdmin,
   can,
-  checkLocalLogin,
-  clearSessionCookie,
+  ClusterSessionState,
   createApiToken,
   CSRF_HEADER,
   SecretApiTokenStore,
   csrfTokenFor,
+  cutoffAfter,
   DEFAULT_SESSION_TTL_SECONDS,
   defaultPolicy,
   defaultRandomBytes,
   formatPolicyIssue,
   INITIAL_ADMIN_PASSWORD_SECRET,
+  isLocalSubject,
   issueSession,
-  LOCAL_ADMIN_USER,
   LoginRateLimiter,
-  MemoryRevocationStore,
-  MIN_SESSION_KEY_BYTES,
+  serverKeys,
+  parseAccountsConfigMap,
   parsePolicyConfigMap,
+  readInitialPassword,
   readSessionCookie,
   sessionCookie,
-  storeErrorStatus,
+  SESSIONS_SECRET,
 } from "./auth/index.js";
 import type { AuthRouteContext, LoginBody } from "./auth/routes/context.js";
-import { tooManyAttempts } from "./auth/routes/context.js";
 import { registerAccountRoutes } from "./auth/routes/account.js";
 import { PUBLIC_OIDC_ROUTES, registerOidcRoutes } from "./auth/routes/oidc.js";
+import { registerSessionRoutes, SESSION_PATH } from "./auth/routes/session.js";
 import { registerTokenRoutes } from "./auth/routes/tokens.js";
 import { HttpError } from "./errors.js";
 
+export { SESSION_PATH } from "./auth/routes/session.js";
+
 export { API_TOKENS_SECRET, SecretApiTokenStore } from "./auth/index.js";
-export const SERVER_KEYS_SECRET = "tether-server-keys";
+export { SERVER_KEYS_SECRET } from "./auth/index.js";
 export const RBAC_CONFIGMAP = "tether-rbac";
-export const SESSION_PATH = "/api/v1/session";
 /** GET routes under /api/v1 that need no credential (the SSO login and what the login page needs). */
 const PUBLIC_GET_ROUTES = new Set(PUBLIC_OIDC_ROUTES);
 
@@ -115,8 +128,13 @@ export interface ApiAuth {
    * without credentials, "invalid" for credentials that do not pass.
    */
   identify(c: Context): Promise<RequestAuth | undefined | "invalid">;
-  /** `listener` runs whenever this process revokes credentials (logout, token revoked, password changed). */
+  /**
+   * `listener` runs whenever credentials may have stopped passing: a revocation, cut-off, password
+   * change or account change made here or seen through the watches (made by another replica).
+   */
   onRevoked(listener: () => void): () => void;
+  /** Stops the watches (they never keep the process alive by themselves either). */
+  close?(): Promise<void>;
 }
 
 export interface ApiAuthOptions {
@@ -127,7 +145,7 @@ export interface ApiAuthOptions {
   secureCookies?: boolean;
   sessionTtlSeconds?: number;
   rateLimit?: Omit<RateLimitOptions, "now">;
-  /** How long the RBAC policy, the OIDC settings and the admin's passwordMtime are cached. Default 1 s. */
+  /** How long the RBAC policy and the OIDC settings are cached. Default 1 s. */
   cacheMs?: number;
   /** Per request to the OIDC provider. Default 10 s. */
   oidcTimeoutMs?: number;
@@ -136,48 +154,30 @@ export interface ApiAuthOptions {
   log?: (line: string) => void;
 }
 
-/** Reads the session/CSRF keys, creating them once (a racing replica's 409 → use theirs). */
-async function serverKeys(
-  store: SecretStore,
-  random: RandomBytes,
-): Promise<{ session: Buffer; csrf: Buffer }> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const existing = await store.read(SERVER_KEYS_SECRET);
-    const session = existing?.data.sessionKey;
-    const csrf = existing?.data.csrfKey;
-    if (session && csrf) {
-      const keys = { session: Buffer.from(session, "base64"), csrf: Buffer.from(csrf, "base64") };
-      if (keys.session.length < MIN_SESSION_KEY_BYTES || keys.csrf.length < MIN_SESSION_KEY_BYTES) {
-        throw new Error(`Secret ${SERVER_KEYS_SECRET}: sessionKey and csrfKey must be ${MIN_SESSION_KEY_BYTES}+ bytes (base64)`); // prettier-ignore
-      }
-      return keys;
-    }
-    const data = {
-      ...(existing?.data ?? {}),
-      sessionKey: session ?? random(32).toString("base64"),
-      csrfKey: csrf ?? random(32).toString("base64"),
-    };
-    try {
-      if (existing) await store.update(SERVER_KEYS_SECRET, data, existing.resourceVersion);
-      else await store.create(SERVER_KEYS_SECRET, data);
-    } catch (error) {
-      if (storeErrorStatus(error) === 409) continue;
-      throw error;
-    }
-  }
-  throw new Error(`gave up after 5 conflicting writes to Secret ${SERVER_KEYS_SECRET}`);
-}
-
 /**
  * Mints an API token for `owner` limited to `roles` and stores its record, without HTTP (operators'
- * tooling and tests; users have POST /api/v1/tokens). Returns the token (shown once).
+ * tooling and tests; users have POST /api/v1/tokens). Returns the token (shown once). A declared
+ * local account must be enabled and have the apiKey capability.
  */
 export async function mintApiToken(
   clients: KubeClients,
   namespace: string,
   input: { owner: string; roles: string[]; groups?: string[]; description?: string; ttlSeconds?: number; now?: Clock }, // prettier-ignore
 ): Promise<string> {
-  const { token, record } = createApiToken({ ...input, now: input.now ?? Date.now });
+  let data: Record<string, string> | undefined;
+  try {
+    data = (await clients.core.readNamespacedConfigMap({ name: ACCOUNTS_CONFIGMAP, namespace })).data;
+  } catch (error) {
+    if (errorStatus(error) !== 404)
+      throw new Error(`reading ConfigMap ${namespace}/${ACCOUNTS_CONFIGMAP}: ${errorMessage(error)}`);
+  }
+  const config = parseAccountsConfigMap(data);
+  const account = isLocalSubject(input.owner) && config.accounts.has(input.owner);
+  if (account) {
+    const allowed = accountAllows(config, input.owner, "apiKey");
+    if (!allowed.ok) throw new Error(`cannot mint an API token: ${allowed.reason}`);
+  }
+  const { token, record } = createApiToken({ ...input, account, now: input.now ?? Date.now });
   await new SecretApiTokenStore(new KubeSecretStore(clients, namespace)).put(record);
   return token;
 }
@@ -213,23 +213,43 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
   const log = options.log ?? (() => undefined);
   const secure = options.secureCookies ?? false;
   const ttl = options.sessionTtlSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
-  const store = new KubeSecretStore(options.clients, options.namespace);
+  const ns = options.namespace;
+  const store = new KubeSecretStore(options.clients, ns);
 
   const bootstrap = await bootstrapAdmin(store, { now, random });
   if (bootstrap.action === "created") {
-    log(`api: created the admin password (Secret ${options.namespace}/${INITIAL_ADMIN_PASSWORD_SECRET})`);
+    // The name of the Secret only: the password itself is never logged (an in-cluster server's
+    // log is read by more people than its Secrets).
+    log(`api: created the admin password (Secret ${ns}/${INITIAL_ADMIN_PASSWORD_SECRET})`);
   }
   const keys = await serverKeys(store, random);
   const sessionKeys: SessionKeys = { current: keys.session };
-  const revocations: RevocationStore = new MemoryRevocationStore(now);
   const limiter = new LoginRateLimiter({ now, ...options.rateLimit });
   const apiTokens = new SecretApiTokenStore(store);
+
+  const revokedListeners = new Set<() => void>();
+  const revoked = () => revokedListeners.forEach((listener) => listener());
+  const sessions = new ClusterSessionState({ store, namespace: ns, now, sessionTtlSeconds: ttl, log });
+  sessions.onRevoked(revoked);
+  const accounts = new AccountState(log, revoked);
+  // Without this state the server could not honour revocations or disabled accounts: it must not
+  // serve at all (fail closed), and says which object it could not read.
+  const watches = await startNamedObjectWatches(options.clients, ns, (m) => log(`api: ${m}`), [
+    ["Secret", SESSIONS_SECRET, (data) => sessions.update(data)],
+    ["ConfigMap", ACCOUNTS_CONFIGMAP, (data) => accounts.configMapChanged(data)],
+    ["Secret", ACCOUNTS_SECRET, (data) => accounts.accountsSecretChanged(data)],
+    ["Secret", ADMIN_SECRET, (data) => accounts.adminSecretChanged(data)],
+  ]).catch((error: unknown) => {
+    throw new Error(
+      `the API server needs get and watch on its state in namespace ${ns}: ${errorMessage(error)}`,
+    );
+  });
 
   let lastGoodPolicy: Policy = defaultPolicy();
   const policy = cached(options.cacheMs ?? 1_000, now, async () => {
     let data: Record<string, string> | undefined;
     try {
-      data = (await options.clients.core.readNamespacedConfigMap({ name: RBAC_CONFIGMAP, namespace: options.namespace })).data; // prettier-ignore
+      data = (await options.clients.core.readNamespacedConfigMap({ name: RBAC_CONFIGMAP, namespace: ns })).data; // prettier-ignore
     } catch (error) {
       if (errorStatus(error) === 404) return (lastGoodPolicy = defaultPolicy());
       log(`api: reading ConfigMap ${RBAC_CONFIGMAP}: ${errorMessage(error)}; keeping the last good policy`);
@@ -240,36 +260,31 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     log(`api: ConfigMap ${RBAC_CONFIGMAP} rejected, keeping the last good policy: ${parsed.issues.map(formatPolicyIssue).join("; ")}`); // prettier-ignore
     return lastGoodPolicy;
   });
-  // Sessions of the admin issued before its last password change are invalid. Session times are
-  // whole seconds, so the cut-off is the start of the second after the change: every session
-  // issued up to the change is refused, and admin sessions issued after it are dated no earlier
-  // than the cut-off (at most 1 s ahead, well inside the verifier's clock-skew allowance).
-  let adminMtime: number | undefined;
-  const refreshAdminMtime = cached(options.cacheMs ?? 1_000, now, async () => {
-    const mtime = (await store.read(ADMIN_SECRET))?.data.passwordMtime;
-    const ms = mtime ? Date.parse(mtime) : NaN;
-    // Never older than a change this replica just made (a read racing the write may be stale).
-    adminMtime = Number.isNaN(ms) ? adminMtime : Math.max(ms, adminMtime ?? ms);
-  });
-  const adminCutoff = () => (adminMtime === undefined ? undefined : (Math.floor(adminMtime / 1000) + 1) * 1000); // prettier-ignore
 
+  /** Sessions of `user` issued before this (ms) are invalid: logout everywhere, password change. */
+  const cutoffOf = (user: string): number | undefined => {
+    const shared = sessions.cutoff(user);
+    const times = [
+      shared === undefined ? undefined : cutoffAfter(shared),
+      isLocalSubject(user) ? accounts.passwordCutoff(user) : undefined,
+    ];
+    const known = times.filter((t): t is number => t !== undefined);
+    return known.length > 0 ? Math.max(...known) : undefined;
+  };
   const deps: AuthDeps = {
     now,
     sessionKeys,
     csrfKey: keys.csrf,
-    revocations,
+    revocations: sessions,
     apiTokens,
     secureCookies: secure,
-    sessionsIssuedAfter: (s) => (s.sub === LOCAL_ADMIN_USER ? adminCutoff() : undefined),
+    sessionsIssuedAfter: (s) => cutoffOf(s.sub),
   };
 
-  const startSession = async (c: Context, user: string, groups?: readonly string[]): Promise<LoginBody> => {
-    let clock = now;
-    if (user === LOCAL_ADMIN_USER) {
-      await refreshAdminMtime();
-      const cutoff = adminCutoff();
-      if (cutoff !== undefined) clock = () => Math.max(now(), cutoff);
-    }
+  const startSession = (c: Context, user: string, groups?: readonly string[]): Promise<LoginBody> => {
+    // Never dated before the user's cut-off (see account-state.ts), or the new session is refused.
+    const cutoff = cutoffOf(user);
+    const clock = cutoff === undefined ? now : () => Math.max(now(), cutoff);
     const { token, payload } = issueSession(user, sessionKeys.current, {
       now: clock,
       random,
@@ -278,40 +293,38 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     });
     c.header("Set-Cookie", sessionCookie(token, { secure, maxAgeSeconds: ttl }), { append: true });
     c.header("Cache-Control", "no-store");
-    return {
+    return Promise.resolve({
       user,
       token,
       csrfToken: csrfTokenFor(payload.sid, keys.csrf),
       expiresAt: new Date(payload.exp * 1000).toISOString(),
-    };
+    });
   };
   const readConfigMap = async (name: string): Promise<Record<string, string> | undefined> => {
     try {
-      return (await options.clients.core.readNamespacedConfigMap({ name, namespace: options.namespace })).data ?? {}; // prettier-ignore
+      return (await options.clients.core.readNamespacedConfigMap({ name, namespace: ns })).data ?? {};
     } catch (error) {
       if (errorStatus(error) === 404) return undefined;
-      throw new Error(`reading ConfigMap ${options.namespace}/${name}: ${errorMessage(error)}`);
+      throw new Error(`reading ConfigMap ${ns}/${name}: ${errorMessage(error)}`);
     }
   };
   const routeContext: AuthRouteContext = {
-    namespace: options.namespace,
+    namespace: ns,
     now,
     random,
     secure,
     store,
     apiTokens,
     limiter,
-    revocations,
+    revocations: sessions,
+    sessions,
+    accounts,
     sessionKeys,
+    csrfKey: keys.csrf,
     policy,
     readConfigMap,
     startSession,
-    adminPasswordChanged: (mtime) => {
-      // Sessions issued since the last change may be dated up to its cut-off (see startSession): a
-      // change within that same second must cut after them too, so never before the old cut-off.
-      adminMtime = Math.max(mtime, adminCutoff() ?? mtime, adminMtime ?? mtime);
-      revoked();
-    },
+    passwordChanged: (user, mtime) => accounts.passwordChanged(user, mtime),
     credentialsRevoked: () => revoked(),
     clientIp,
     log,
@@ -319,9 +332,24 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
 
   type Checked = { ok: true; auth: RequestAuth } | { ok: false; status: 401 | 403 };
   const authenticate = async (request: AuthRequest): Promise<Checked> => {
-    await refreshAdminMtime();
     const result = await authenticateRequest(request, deps);
     if (!result.ok) return { ok: false, status: result.status };
+    // A local account's credential holds only while the account does (checked from the watched
+    // ConfigMap, so disabling or removing it ends sessions and tokens at once).
+    const user = result.subject.user;
+    if (isLocalSubject(user)) {
+      if (result.via === "api-token") {
+        const record = await apiTokens.get(result.tokenId);
+        const declared = accounts.accounts().accounts.has(user);
+        // Undeclared owners without the account mark are token-only identities (see apitokens.ts).
+        if (
+          (declared || record?.account || accounts.hasPassword(user)) &&
+          !accounts.allows(user, "apiKey").ok
+        ) {
+          return { ok: false, status: 401 };
+        }
+      } else if (!accounts.allows(user, "login").ok) return { ok: false, status: 401 };
+    }
     const current = await policy();
     return {
       ok: true,
@@ -344,8 +372,6 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     cookie: c.req.header("cookie"),
     csrfToken: c.req.header(CSRF_HEADER),
   });
-  const revokedListeners = new Set<() => void>();
-  const revoked = () => revokedListeners.forEach((listener) => listener());
 
   const middleware: MiddlewareHandler = async (c, next) => {
     // Logging in needs no credential (it is rate-limited instead), nor do the SSO login routes.
@@ -362,49 +388,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
   };
 
   const routes = (app: OpenAPIHono) => {
-    app.post(SESSION_PATH, async (c) => {
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch {
-        throw new HttpError(400, "body must be JSON {username, password}");
-      }
-      const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown };
-      if (typeof username !== "string" || username === "") throw new HttpError(422, "username is required", "username"); // prettier-ignore
-      if (typeof password !== "string") throw new HttpError(422, "password is required", "password");
-      const attempt = { username, ip: clientIp(c) };
-      const decision = limiter.check(attempt);
-      if (!decision.allowed) return tooManyAttempts(c, decision.retryAfterMs, "logins");
-      const login = await checkLocalLogin(store, username, password);
-      if (!login.ok) {
-        limiter.recordFailure(attempt);
-        return unauthorized(c, 401, "invalid username or password");
-      }
-      limiter.recordSuccess(attempt);
-      return c.json(await startSession(c, login.user));
-    });
-
-    app.get(SESSION_PATH, (c) => {
-      const auth = c.get("tetherAuth");
-      if (!auth) throw new HttpError(401, "authentication required");
-      return c.json({
-        user: auth.subject.user,
-        groups: [...auth.subject.groups],
-        via: auth.via,
-        ...(auth.session ? { csrfToken: csrfTokenFor(auth.session.sid, keys.csrf), expiresAt: new Date(auth.session.exp * 1000).toISOString() } : {}), // prettier-ignore
-      });
-    });
-
-    app.delete(SESSION_PATH, async (c) => {
-      const auth = c.get("tetherAuth");
-      if (!auth) throw new HttpError(401, "authentication required");
-      if (!auth.session) throw new HttpError(400, "an API token is not a session: revoke the token instead");
-      await revocations.revoke(auth.session.sid, auth.session.exp);
-      revoked();
-      c.header("Set-Cookie", clearSessionCookie({ secure }));
-      return c.json({ loggedOut: auth.subject.user });
-    });
-
+    registerSessionRoutes(app, routeContext);
     registerOidcRoutes(app, routeContext, options.cacheMs ?? 1_000, options.oidcTimeoutMs);
     registerTokenRoutes(app, routeContext);
     registerAccountRoutes(app, routeContext);
@@ -413,9 +397,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
   return {
     middleware,
     routes,
-    async initialAdminPassword() {
-      return (await store.read(INITIAL_ADMIN_PASSWORD_SECRET))?.data.password;
-    },
+    initialAdminPassword: () => readInitialPassword(store),
     async identify(c) {
       const request = requestOf(c);
       if (request.authorization === undefined && readSessionCookie(request.cookie, secure) === undefined)
@@ -426,6 +408,10 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     onRevoked(listener) {
       revokedListeners.add(listener);
       return () => revokedListeners.delete(listener);
+    },
+    close() {
+      for (const watch of watches) watch.stop();
+      return Promise.resolve();
     },
   };
 }

@@ -325,6 +325,28 @@ export const PasswordChangeRequestSchema = z
   .openapi("PasswordChangeRequest");
 export type PasswordChangeRequest = z.infer<typeof PasswordChangeRequestSchema>;
 
+/** A local account (ConfigMap tether-accounts; admin is always there unless disabled). */
+export const AccountViewSchema = z
+  .object({
+    name: z.string(),
+    enabled: z.boolean(),
+    capabilities: z.array(z.enum(["login", "apiKey"])),
+    passwordSet: z.boolean(),
+    /** Why a bad entry in ConfigMap tether-accounts left the account disabled. */
+    problem: z.string().optional(),
+  })
+  .openapi("Account");
+export type AccountView = z.infer<typeof AccountViewSchema>;
+
+export const AccountListSchema = z.object({ items: z.array(AccountViewSchema) }).openapi("AccountList");
+export type AccountList = z.infer<typeof AccountListSchema>;
+
+/** Another account's password set by an admin: when it changed (its older sessions end then). */
+export const AccountPasswordSetSchema = z
+  .object({ name: z.string(), passwordMtime: z.string() })
+  .openapi("AccountPasswordSet");
+export type AccountPasswordSet = z.infer<typeof AccountPasswordSetSchema>;
+
 /** An API token as listed: never its secret nor the secret's hash. Times are ISO 8601. */
 export const ApiTokenViewSchema = z
   .object({

@@ -29,7 +29,7 @@ async function readAll(stream: NodeJS.ReadStream): Promise<string> {
 }
 
 /** Asks on the terminal without echoing what is typed. */
-function promptPassword(prompt: string): Promise<string> {
+export function promptPassword(prompt: string): Promise<string> {
   const input = process.stdin;
   process.stderr.write(prompt);
   return new Promise((resolve, reject) => {

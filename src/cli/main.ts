@@ -18,6 +18,7 @@ Commands:
                  controller, until SIGINT/SIGTERM (\`tether server --help\` for flags).
   renderer       Serve renders on a Unix socket, without cluster credentials (\`tether renderer --help\`).
   login          Log in to an API server; keeps the session in the config file (\`tether login --help\`).
+  account        Local accounts: update-password, list (\`tether account --help\`).
   app            Applications: list, get, diff, sync, refresh, history, rollback, wait, create, delete
                  (\`tether app --help\`), through the API server or, with --core, the kubeconfig.
   cluster list   Clusters Tether deploys to, with connection status and version (\`tether cluster --help\`).
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
   if (group === "server") return (await import("./server.js")).serverCommand(rest);
   if (group === "renderer") return (await import("./renderer.js")).rendererCommand(rest);
   if (group === "login") return (await import("./login.js")).loginCommand(rest);
+  if (group === "account") return (await import("./account.js")).accountCommand(rest);
   if (group === "app") return (await import("./app/command.js")).appCommand(rest);
   if (group === "cluster") return (await import("./cluster/command.js")).clusterCommand(rest);
   if (group === "import") return (await import("./import.js")).importCommand(rest);

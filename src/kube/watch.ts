@@ -25,6 +25,8 @@ export async function watch(
   query: Record<string, string | number | boolean | undefined>,
   onEvent: WatchHandler,
   done: (error: unknown) => void,
+  /** Unref the connection: a watch that must not keep the process alive by itself. */
+  options: { unref?: boolean } = {},
 ): Promise<AbortController> {
   const cluster = config.getCurrentCluster();
   if (!cluster) throw new Error("the kubeconfig has no current cluster");
@@ -34,7 +36,7 @@ export async function watch(
     if (value !== undefined && value !== "") url.searchParams.set(key, String(value));
   }
   const controller = new AbortController();
-  const options: https.RequestOptions = { method: "GET", headers: { accept: "application/json" }, signal: controller.signal }; // prettier-ignore
+  const requestOptions: https.RequestOptions = { method: "GET", headers: { accept: "application/json" }, signal: controller.signal }; // prettier-ignore
   let finished = false;
   const finish = (error: unknown) => {
     if (finished) return;
@@ -44,12 +46,12 @@ export async function watch(
   };
   controller.signal.addEventListener("abort", () => (finished = true), { once: true });
   try {
-    await config.applyToHTTPSOptions(options);
+    await config.applyToHTTPSOptions(requestOptions);
   } catch (error) {
     finish(error);
     return controller;
   }
-  const request = (url.protocol === "http:" ? http : https).request(url, options, (response) => {
+  const request = (url.protocol === "http:" ? http : https).request(url, requestOptions, (response) => {
     const status = response.statusCode ?? 0;
     if (status !== 200) {
       const chunks: Buffer[] = [];
@@ -84,6 +86,7 @@ export async function watch(
     response.on("aborted", () => finish(new Error(`watch ${collection}: connection aborted`)));
     lines.on("close", () => finish(undefined));
   });
+  if (options.unref) request.on("socket", (socket) => socket.unref());
   request.on("error", (error) => finish(error));
   request.end();
   return controller;

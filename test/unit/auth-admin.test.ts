@@ -10,6 +10,8 @@ import {
   checkLocalLogin,
   hashPassword,
   INITIAL_ADMIN_PASSWORD_SECRET,
+  LEGACY_INITIAL_ADMIN_PASSWORD_SECRET,
+  readInitialPassword,
   takeInitialPassword,
 } from "../../src/api/auth/index.js";
 
@@ -160,4 +162,21 @@ test("non-conflict store errors propagate", async () => {
   const store = new MemoryStore();
   store.create = () => Promise.reject(new StatusError(403));
   await assert.rejects(bootstrapAdmin(store, options), /status 403/);
+});
+
+test("the initial password Secret of an earlier version (tether-initial-admin-password) is still honoured", async () => {
+  assert.equal(INITIAL_ADMIN_PASSWORD_SECRET, "tether-initial-admin");
+  const store = new MemoryStore();
+  await store.create(LEGACY_INITIAL_ADMIN_PASSWORD_SECRET, { password: "from-the-old-version-1" });
+  // Crashed before hashing under the old version: the same password is hashed, no second one minted.
+  await bootstrapAdmin(store, options);
+  assert.equal(store.secrets.has(INITIAL_ADMIN_PASSWORD_SECRET), false, "not copied to the new name");
+  assert.equal(await readInitialPassword(store), "from-the-old-version-1");
+  assert.equal((await checkLocalLogin(store, "admin", "from-the-old-version-1")).ok, true);
+  // Both names are taken (deleted) together.
+  await store.create(INITIAL_ADMIN_PASSWORD_SECRET, { password: "from-the-old-version-1" });
+  assert.equal(await takeInitialPassword(store), "from-the-old-version-1");
+  assert.equal(store.secrets.has(INITIAL_ADMIN_PASSWORD_SECRET), false);
+  assert.equal(store.secrets.has(LEGACY_INITIAL_ADMIN_PASSWORD_SECRET), false);
+  assert.equal(await readInitialPassword(store), undefined);
 });

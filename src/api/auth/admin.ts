@@ -3,17 +3,24 @@
 // On every start `bootstrapAdmin` converges (level-triggered, safe to run any number of times and
 // from several replicas at once):
 //   - Secret `tether-admin` holds `passwordHash` (scrypt, see password.ts) and `passwordMtime`.
-//     It is the only credential the server checks.
-//   - Secret `tether-initial-admin-password` holds the generated plaintext under `password`, once.
-//     The user reads it (`kubectl get secret tether-initial-admin-password -o jsonpath=…`), logs in,
-//     changes the password and DELETES that Secret, exactly like Argo CD's initial admin secret.
+//     It is the only credential the server checks for the admin (other accounts: accounts.ts).
+//   - Secret `tether-initial-admin` holds the generated plaintext under `password`, once. The user
+//     reads it (`kubectl get secret tether-initial-admin -o jsonpath=…`), logs in, changes the
+//     password and DELETES that Secret, exactly like Argo CD's initial admin secret.
 //     `takeInitialPassword` reads-and-deletes it for `tether login`/`npm start` flows.
+//   - Earlier versions named it `tether-initial-admin-password`. We READ BOTH (the new name first)
+//     rather than migrate: copying a plaintext password into a second Secret would only widen where
+//     it lies, and both names disappear the same way (a password change or takeInitialPassword
+//     deletes both). A bootstrap that finds only the old Secret hashes its password, as before.
 //
 // Order matters for crash safety and races: the plaintext Secret is created first. If we crash
 // before the hash exists, the next start hashes the same plaintext instead of minting a second,
 // unknown password. Two replicas racing both `create`; the apiserver lets one win, the loser sees
 // 409, re-reads and converges on the winner's password. Clearing `passwordHash` from `tether-admin`
 // (as an operator) resets the admin password on the next start.
+//
+// The plaintext is never logged here, and callers must not log it either (an in-cluster server's
+// logs are read by more people than its Secrets).
 //
 // SecretStore is the only Kubernetes access: an adapter in src/kube maps it to core/v1 Secrets
 // (string values ↔ base64 `data`), in the controller's namespace, throwing errors that carry
@@ -24,7 +31,9 @@ import type { ScryptParams } from "./password.js";
 import { generatePassword, hashPassword, parsePasswordHash, verifyPassword } from "./password.js";
 
 export const ADMIN_SECRET = "tether-admin";
-export const INITIAL_ADMIN_PASSWORD_SECRET = "tether-initial-admin-password";
+export const INITIAL_ADMIN_PASSWORD_SECRET = "tether-initial-admin";
+/** The name earlier versions used; still read (see the header). */
+export const LEGACY_INITIAL_ADMIN_PASSWORD_SECRET = "tether-initial-admin-password";
 export const LOCAL_ADMIN_USER = "admin";
 
 export interface StoredSecret {
@@ -88,6 +97,8 @@ export async function bootstrapAdmin(
 
     const initial = await store.read(INITIAL_ADMIN_PASSWORD_SECRET);
     let password = initial?.data.password;
+    // An earlier version's Secret whose hash was never written: hash that password, not a new one.
+    if (!password) password = (await store.read(LEGACY_INITIAL_ADMIN_PASSWORD_SECRET))?.data.password;
     if (!password) {
       password = generatePassword(random);
       try {
@@ -119,32 +130,47 @@ export async function bootstrapAdmin(
   throw new AdminBootstrapError(`gave up after ${attempts} conflicting writes to ${ADMIN_SECRET}`);
 }
 
+/** The initial admin password while its Secret exists (the current name first, then the old one). */
+export async function readInitialPassword(store: SecretStore): Promise<string | undefined> {
+  for (const name of [INITIAL_ADMIN_PASSWORD_SECRET, LEGACY_INITIAL_ADMIN_PASSWORD_SECRET]) {
+    const password = (await store.read(name))?.data.password;
+    if (password) return password;
+  }
+  return undefined;
+}
+
 /**
- * Reads and deletes the initial password Secret (read-once). Undefined when it is gone, another
- * caller deleted it first, or bootstrap has not finished (deleting the plaintext before its hash
- * exists would lose the password if bootstrap then crashed). Requires `store.delete`.
+ * Reads and deletes the initial password Secret (read-once; both names, see the header).
+ * Undefined when it is gone, another caller deleted it first, or bootstrap has not finished
+ * (deleting the plaintext before its hash exists would lose the password if bootstrap then
+ * crashed). Requires `store.delete`.
  */
 export async function takeInitialPassword(store: SecretStore): Promise<string | undefined> {
   if (!store.delete) {
     throw new AdminBootstrapError("SecretStore.delete is required to take the initial password");
   }
   if (!(await store.read(ADMIN_SECRET))?.data.passwordHash) return undefined;
-  const secret = await store.read(INITIAL_ADMIN_PASSWORD_SECRET);
-  const password = secret?.data.password;
-  if (!secret || !password) return undefined;
-  try {
-    await store.delete(INITIAL_ADMIN_PASSWORD_SECRET, secret.resourceVersion);
-  } catch (error) {
-    const status = storeErrorStatus(error);
-    if (status === 404 || status === 409) return undefined;
-    throw error;
+  let taken: string | undefined;
+  for (const name of [INITIAL_ADMIN_PASSWORD_SECRET, LEGACY_INITIAL_ADMIN_PASSWORD_SECRET]) {
+    const secret = await store.read(name);
+    const password = secret?.data.password;
+    if (!secret || !password) continue;
+    try {
+      await store.delete(name, secret.resourceVersion);
+    } catch (error) {
+      const status = storeErrorStatus(error);
+      if (status === 404 || status === 409) continue;
+      throw error;
+    }
+    taken ??= password;
   }
-  return password;
+  return taken;
 }
 
 // A fixed well-formed hash verified when the username is wrong or no admin exists, so the
 // response time does not reveal which usernames exist. Its password is unguessable and unused.
-const DUMMY_HASH = "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+export const DUMMY_PASSWORD_HASH =
+  "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 
 export type LocalLoginResult =
   | { ok: true; user: string; passwordMtime: string | undefined }
@@ -163,7 +189,7 @@ export async function checkLocalLogin(
   const stored = admin?.data.passwordHash;
   const userMatches =
     username === LOCAL_ADMIN_USER && stored !== undefined && parsePasswordHash(stored) !== undefined;
-  const ok = await verifyPassword(password, userMatches && stored ? stored : DUMMY_HASH);
+  const ok = await verifyPassword(password, userMatches && stored ? stored : DUMMY_PASSWORD_HASH);
   if (!ok || !userMatches) return { ok: false, reason: "invalid-credentials" };
   return { ok: true, user: LOCAL_ADMIN_USER, passwordMtime: admin?.data.passwordMtime };
 }

@@ -27,6 +27,12 @@ export interface ApiTokenRecord {
   /** Milliseconds since the epoch; undefined = no expiry. */
   expiresAt?: number;
   revokedAt?: number;
+  /**
+   * The owner was a declared local account (ConfigMap tether-accounts) when the token was made: the
+   * token then stops once that account is removed, disabled or loses `apiKey`. Tokens without it
+   * act for names that are no account (token-only identities an admin created, as before accounts).
+   */
+  account?: boolean;
 }
 
 export interface ParsedApiToken {
@@ -56,6 +62,8 @@ export interface CreateApiTokenInput {
   roles: string[];
   description?: string;
   ttlSeconds?: number;
+  /** See ApiTokenRecord.account. */
+  account?: boolean;
   now: Clock;
   random?: RandomBytes;
 }
@@ -75,6 +83,7 @@ export function createApiToken(input: CreateApiTokenInput): { token: string; rec
     secretHash: hashSecret(secret).toString("hex"),
     createdAt,
     ...(input.ttlSeconds !== undefined ? { expiresAt: createdAt + input.ttlSeconds * 1000 } : {}),
+    ...(input.account ? { account: true } : {}),
   };
   return { token: `${API_TOKEN_PREFIX}${id}_${secret}`, record };
 }

@@ -12,6 +12,11 @@
 // the least recently touched are evicted. An attacker who can fill the table can evict their own
 // entry, which costs them ~maxEntries distinct failing keys per eviction — the bound is chosen so
 // that is slower than the lockout it escapes.
+//
+// The counters live in each replica's memory, not in the cluster: with N replicas behind a
+// Service, an attacker spreading guesses over them gets up to N times the attempts before a
+// lockout. Accepted (docs/security.md): sharing them would put a cluster write on every failed
+// login, which an attacker could then use to load the apiserver; scrypt keeps each guess costly.
 import { isIPv6 } from "node:net";
 import type { Clock } from "./constanttime.js";
 

@@ -3,11 +3,13 @@
 import type { Context } from "hono";
 import type { RequestAuth } from "../../authn.js";
 import { HttpError } from "../../errors.js";
+import type { AccountState } from "../account-state.js";
 import type { SecretStore } from "../admin.js";
 import type { SecretApiTokenStore } from "../apitoken-store.js";
 import type { Clock, RandomBytes } from "../constanttime.js";
 import type { LoginRateLimiter } from "../ratelimit.js";
 import type { Policy } from "../rbac.js";
+import type { ClusterSessionState } from "../session-state.js";
 import type { RevocationStore, SessionKeys } from "../sessions.js";
 
 export interface AuthRouteContext {
@@ -19,14 +21,20 @@ export interface AuthRouteContext {
   apiTokens: SecretApiTokenStore;
   limiter: LoginRateLimiter;
   revocations: RevocationStore;
+  /** Revocations and cut-offs in Secret tether-sessions, shared by every replica. */
+  sessions: ClusterSessionState;
+  /** The local accounts as the watches see them. */
+  accounts: AccountState;
   sessionKeys: SessionKeys;
+  csrfKey: Buffer;
   policy(): Promise<Policy>;
   /** Reads a ConfigMap's data in the system namespace (undefined when absent). */
   readConfigMap(name: string): Promise<Record<string, string> | undefined>;
   /** Issues a session (cookie set on `c`) and returns the login body. */
   startSession(c: Context, user: string, groups?: readonly string[]): Promise<LoginBody>;
-  /** Tells the server the admin password changed at `mtime` (ms): older sessions stop at once. */
-  adminPasswordChanged(mtime: number): void;
+  /** Tells the server `user`'s password changed at `mtime` (ms): older sessions stop here at once
+   * (other replicas when their watch of the Secret brings the change). */
+  passwordChanged(user: string, mtime: number): void;
   /** Tells the server credentials were revoked (an API token): open event streams re-check theirs. */
   credentialsRevoked(): void;
   clientIp(c: Context): string;

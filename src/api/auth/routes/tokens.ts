@@ -3,7 +3,8 @@
 //   GET    /api/v1/tokens        list (never the secret nor its hash)
 //   DELETE /api/v1/tokens/{id}   revoke; refused on the very next request (every check reads the Secret)
 //
-// Everyone manages their own tokens; a subject holding the `admin` role manages everyone's and may
+// A declared local account (ConfigMap tether-accounts) needs the apiKey capability; a name that is
+// no account (a robot an admin creates tokens for) needs none. Everyone manages their own tokens; a subject holding the `admin` role manages everyone's and may
 // create a token for another user. A token gets at most the creator's roles (all of them by
 // default) and acts as its owner restricted to those roles. Tokens are created from a login
 // session, not by another API token, so a leaked token cannot mint itself successors.
@@ -14,6 +15,7 @@ import { CreateApiTokenRequestSchema } from "../../types.js";
 import { parseBody, parseJson } from "../../validate.js";
 import type { ApiTokenRecord } from "../apitokens.js";
 import { createApiToken, revokeApiToken } from "../apitokens.js";
+import { ACCOUNTS_CONFIGMAP, isLocalSubject } from "../accounts.js";
 import { rolesOf } from "../rbac.js";
 import type { AuthRouteContext } from "./context.js";
 import { requireAuth } from "./context.js";
@@ -59,8 +61,21 @@ export function registerTokenRoutes(app: OpenAPIHono, ctx: AuthRouteContext): vo
     }
     if (roles.length === 0) throw new HttpError(422, "roles: a token needs at least one role", "roles");
     const owner = forOther ? (request.owner as string) : auth.subject.user;
+    // A declared local account gets tokens only with the apiKey capability (and while enabled);
+    // its tokens carry the mark that ends them when the account goes (apitokens.ts).
+    const account = isLocalSubject(owner) && ctx.accounts.accounts().accounts.has(owner);
+    if (account) {
+      const allowed = ctx.accounts.allows(owner, "apiKey");
+      if (!allowed.ok)
+        throw new HttpError(
+          403,
+          `no API token for ${owner}: ${allowed.reason} (ConfigMap ${ACCOUNTS_CONFIGMAP})`,
+          "owner",
+        );
+    }
     const { token, record } = createApiToken({
       owner,
+      account,
       groups: forOther ? [] : [...auth.subject.groups],
       roles: [...new Set(roles)],
       ...(request.description !== undefined ? { description: request.description } : {}),

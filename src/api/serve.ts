@@ -78,10 +78,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       async close() {
         await api.close();
         webhookSecrets.stop();
+        await auth.close?.();
       },
     };
   } catch (error) {
     webhookSecrets.stop();
+    await auth.close?.();
     throw error;
   }
 }

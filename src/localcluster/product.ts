@@ -28,7 +28,7 @@ export interface Product {
   /** The API server, e.g. http://127.0.0.1:8080 (auth on: log in as admin). */
   readonly apiUrl: string;
   /**
-   * The initial admin password, while Secret tether-initial-admin-password exists (as Argo CD:
+   * The initial admin password, while Secret tether-initial-admin exists (as Argo CD:
    * it stays readable there until deleted; undefined once the operator has deleted it).
    */
   readonly adminPassword: string | undefined;

@@ -158,87 +158,108 @@ describe("in-cluster: the chart's pods as processes, used only through tether se
     if (work) await fs.rm(work, { recursive: true, force: true });
   });
 
-  test("log in with tether-initial-admin, create, webhook, self-heal, rollback, see it in the UI", async () => {
-    const [a, b] = servers as [string, string];
-    const secret = await waitFor("Secret tether-initial-admin", async () =>
-      (await clients.core.readNamespacedSecret({ name: "tether-initial-admin", namespace: SYSTEM }).catch(() => undefined))?.data?.["password"], { timeoutMs: 30_000 }); // prettier-ignore
-    const password = Buffer.from(secret, "base64").toString("utf8");
-    for (const p of processes)
-      assert.ok(!p.log().includes(password), `${p.name} never logs the initial password`);
-
-    const login = await callApi(a, "POST", "/api/v1/session", { body: { username: "admin", password } });
-    assert.equal(login.status, 200, login.text);
-    const token = (login.body as { token: string }).token;
-    const auth = { authorization: `Bearer ${token}` };
-
-    // Created through replica B with the session made on replica A.
-    const created = await callApi(b, "POST", "/api/v1/applications", {
-      headers: auth,
-      body: {
-        apiVersion: "tether.dev/v1alpha1",
-        kind: "Application",
-        metadata: APP,
-        spec: {
-          project: "default",
-          source: { repoURL, targetRevision: "main", path: "hello" },
-          destination: { server: "https://kubernetes.default.svc", namespace: "demo" },
-          syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
-        },
-      },
-    });
-    assert.equal(created.status, 201, created.text);
-    await waitFor("2 replicas applied", async () => (await deploymentReplicas()) === 2, { timeoutMs: 60_000, abort: died() }); // prettier-ignore
-
-    // A commit announced by a GitHub webhook (signed with Secret tether-webhook) to replica B.
-    await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(5) }, "hello: 5 replicas");
-    const payload = JSON.parse(await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.json"), "utf8")) as { repository: Record<string, unknown> }; // prettier-ignore
-    for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) payload.repository[key] = repoURL; // prettier-ignore
-    const body = Buffer.from(JSON.stringify(payload));
-    const headers = JSON.parse(await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.headers.json"), "utf8")) as Record<string, string>; // prettier-ignore
-    const unsigned = await fetch(`${b}/api/webhook`, { method: "POST", body, headers: { ...headers, "X-Hub-Signature-256": "sha256=00" } }); // prettier-ignore
-    assert.equal(unsigned.status, 401, "a wrong signature is refused");
-    const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
-    const delivered = await fetch(`${b}/api/webhook`, { method: "POST", body, headers: { ...headers, "X-Hub-Signature-256": signature } }); // prettier-ignore
-    assert.equal(delivered.status, 200, await delivered.text());
-    // Well inside the controller's 60 s poll: the webhook did it.
-    await waitFor("5 replicas after the webhook", async () => (await deploymentReplicas()) === 5, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
-
-    // Drift: scaled by hand, repaired by self-heal.
-    await clients.apps.patchNamespacedDeploymentScale({
-      name: "hello",
-      namespace: "demo",
-      body: [{ op: "replace", path: "/spec/replicas", value: 1 }],
-    });
-    await waitFor("self-heal back to 5", async () => (await deploymentReplicas()) === 5, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
-
-    // Rollback to the first history entry, through replica A.
-    const listed = await callApi(a, "GET", `/api/v1/applications/${APP.namespace}/${APP.name}/history`, { headers: auth }); // prettier-ignore
-    const history = (listed.body as { items: { id: number; revision: string }[] }).items;
-    const first = history.find((h) => h.revision === firstCommit);
-    assert.ok(first, `the first commit's sync is in history: ${listed.text}`);
-    const rollback = await callApi(a, "POST", `/api/v1/applications/${APP.namespace}/${APP.name}/rollback`, { headers: auth, body: { id: first.id } }); // prettier-ignore
-    assert.equal(rollback.status, 202, rollback.text);
-    await waitFor("rolled back to 2", async () => (await deploymentReplicas()) === 2, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
-
-    // The web UI of replica B lists it.
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"], // prettier-ignore
-    });
+  /** On failure, what each component logged (its last lines), appended to the error. */
+  const withLogs = (body: () => Promise<void>) => async () => {
     try {
-      const page = await browser.newPage({ baseURL: b });
-      await page.goto("/");
-      await page.getByLabel("Username").fill("admin");
-      await page.getByLabel("Password").fill(password);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.getByRole("heading", { name: "Applications", level: 1 }).waitFor();
-      await page.getByRole("link", { name: APP.name, exact: true }).first().waitFor();
-    } finally {
-      await browser.close();
+      await body();
+    } catch (error) {
+      const logs = processes.map((p) => `--- ${p.name}\n${p.log().split("\n").slice(-60).join("\n")}`).join("\n"); // prettier-ignore
+      if (error instanceof Error) error.message += `\n${logs}`;
+      throw error;
     }
+  };
 
-    // Graceful stop, as on a rollout: every component exits 0 on SIGTERM.
-    const codes = await Promise.all(processes.map(async (p) => [p.name, await p.stop("SIGTERM")] as const));
-    for (const [name, code] of codes) assert.equal(code, 0, `${name} exits 0 on SIGTERM`);
-  });
+  test(
+    "log in with tether-initial-admin, create, webhook, self-heal, rollback, see it in the UI",
+    withLogs(async () => {
+      const [a, b] = servers as [string, string];
+      const secret = await waitFor("Secret tether-initial-admin", async () =>
+      (await clients.core.readNamespacedSecret({ name: "tether-initial-admin", namespace: SYSTEM }).catch(() => undefined))?.data?.["password"], { timeoutMs: 30_000 }); // prettier-ignore
+      const password = Buffer.from(secret, "base64").toString("utf8");
+      for (const p of processes)
+        assert.ok(!p.log().includes(password), `${p.name} never logs the initial password`);
+
+      const login = await callApi(a, "POST", "/api/v1/session", { body: { username: "admin", password } });
+      assert.equal(login.status, 200, login.text);
+      const token = (login.body as { token: string }).token;
+      const auth = { authorization: `Bearer ${token}` };
+
+      // Created through replica B with the session made on replica A.
+      const created = await callApi(b, "POST", "/api/v1/applications", {
+        headers: auth,
+        body: {
+          apiVersion: "tether.dev/v1alpha1",
+          kind: "Application",
+          metadata: APP,
+          spec: {
+            project: "default",
+            source: { repoURL, targetRevision: "main", path: "hello" },
+            destination: { server: "https://kubernetes.default.svc", namespace: "demo" },
+            syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["CreateNamespace=true"] },
+          },
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      await waitFor("2 replicas applied", async () => (await deploymentReplicas()) === 2, { timeoutMs: 60_000, abort: died() }); // prettier-ignore
+
+      // A commit announced by a GitHub webhook (signed with Secret tether-webhook) to replica B.
+      const fiveReplicas = await ws.commitAndPush(
+        { "hello/deployment.yaml": helloDeployment(5) },
+        "hello: 5 replicas",
+      );
+      const payload = JSON.parse(await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.json"), "utf8")) as { repository: Record<string, unknown>; commits: unknown[] }; // prettier-ignore
+      for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) payload.repository[key] = repoURL; // prettier-ignore
+      // What GitHub sends for this push: the file it changed (webhooks match apps by path too).
+      payload.commits = [{ id: fiveReplicas, added: [], removed: [], modified: ["hello/deployment.yaml"] }];
+      const body = Buffer.from(JSON.stringify(payload));
+      const headers = JSON.parse(await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.headers.json"), "utf8")) as Record<string, string>; // prettier-ignore
+      const unsigned = await fetch(`${b}/api/webhook`, { method: "POST", body, headers: { ...headers, "X-Hub-Signature-256": "sha256=00" } }); // prettier-ignore
+      assert.equal(unsigned.status, 401, "a wrong signature is refused");
+      const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
+      const delivered = await fetch(`${b}/api/webhook`, { method: "POST", body, headers: { ...headers, "X-Hub-Signature-256": signature } }); // prettier-ignore
+      const answer = await delivered.text();
+      assert.equal(delivered.status, 200, answer);
+      assert.match(answer, /"key":"tether-system\/hello"/, `the webhook refreshes the app: ${answer}`);
+      // Well inside the controller's 60 s poll: the webhook did it.
+      await waitFor("5 replicas after the webhook", async () => (await deploymentReplicas()) === 5, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
+
+      // Drift: scaled by hand, repaired by self-heal.
+      await clients.apps.patchNamespacedDeploymentScale({
+        name: "hello",
+        namespace: "demo",
+        body: [{ op: "replace", path: "/spec/replicas", value: 1 }],
+      });
+      await waitFor("self-heal back to 5", async () => (await deploymentReplicas()) === 5, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
+
+      // Rollback to the first history entry, through replica A.
+      const listed = await callApi(a, "GET", `/api/v1/applications/${APP.namespace}/${APP.name}/history`, { headers: auth }); // prettier-ignore
+      const history = (listed.body as { items: { id: number; revision: string }[] }).items;
+      const first = history.find((h) => h.revision === firstCommit);
+      assert.ok(first, `the first commit's sync is in history: ${listed.text}`);
+      const rollback = await callApi(a, "POST", `/api/v1/applications/${APP.namespace}/${APP.name}/rollback`, { headers: auth, body: { id: first.id } }); // prettier-ignore
+      assert.equal(rollback.status, 202, rollback.text);
+      await waitFor("rolled back to 2", async () => (await deploymentReplicas()) === 2, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
+
+      // The web UI of replica B lists it.
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"], // prettier-ignore
+      });
+      try {
+        const page = await browser.newPage({ baseURL: b });
+        await page.goto("/");
+        await page.getByLabel("Username").fill("admin");
+        await page.getByLabel("Password").fill(password);
+        await page.getByRole("button", { name: "Sign in" }).click();
+        await page.getByRole("heading", { name: "Applications", level: 1 }).waitFor();
+        await page.getByRole("link", { name: APP.name, exact: true }).first().waitFor();
+      } finally {
+        await browser.close();
+      }
+
+      // Graceful stop, as on a rollout: every component exits 0 on SIGTERM.
+      const codes = await Promise.all(processes.map(async (p) => [p.name, await p.stop("SIGTERM")] as const));
+      for (const [name, code] of codes) assert.equal(code, 0, `${name} exits 0 on SIGTERM`);
+    }),
+  );
 });

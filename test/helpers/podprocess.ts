@@ -22,7 +22,6 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import { loaderArgs } from "../../src/engine/render/remote/child.js";
 import { repoRoot } from "../../src/localcluster/components.js";
 
 export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
@@ -160,28 +159,34 @@ export function startPodContainer(pod: PodContext, containerName: string): PodPr
   const { automount } = podVolumes(spec);
   // Outer mounts first, so a nested mountPath lands inside its parent's volume, as the kubelet stacks them.
   const mounts = containerMounts(container, automount).sort((a, b) => a.mountPath.length - b.mountPath.length); // prettier-ignore
-  const script = mounts.flatMap((m) => {
-    const source = path.join(pod.root, m.name, m.subPath ?? "");
-    const lines = [`mkdir -p ${shellQuote(m.mountPath)}`, `mount --bind ${shellQuote(source)} ${shellQuote(m.mountPath)}`]; // prettier-ignore
-    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shellQuote(m.mountPath)}`);
-    return lines;
-  });
+  // Every source is reached through staging mounts made first — the volumes' folders, the image's
+  // content (this checkout as /app, the PATH folders): a container mounting a volume at /tmp would
+  // otherwise hide every later source under /tmp (a clone in a temp folder, say).
+  const stage = "/run/tether-pod";
+  const app = `${stage}/app`;
+  const bins = pod.imagePath.map((_, i) => `${stage}/bin${i}`);
+  const staged: [string, string][] = [[pod.root, `${stage}/volumes`], [repoRoot, app], ...pod.imagePath.map((dir, i): [string, string] => [dir, bins[i] ?? ""])]; // prettier-ignore
+  const script = staged.flatMap(([from, to]) => [`mkdir -p ${to}`, `mount --bind ${shellQuote(from)} ${to}`]);
+  script.push(
+    ...mounts.flatMap((m) => {
+      const source = path.join(stage, "volumes", m.name, m.subPath ?? "");
+      const lines = [`mkdir -p ${shellQuote(m.mountPath)}`, `mount --bind ${shellQuote(source)} ${shellQuote(m.mountPath)}`]; // prettier-ignore
+      if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shellQuote(m.mountPath)}`);
+      return lines;
+    }),
+  );
   const uid = container.securityContext?.runAsUser ?? spec.securityContext?.runAsUser;
   const gid = container.securityContext?.runAsGroup ?? spec.securityContext?.runAsGroup ?? uid;
   const fsGroup = spec.securityContext?.fsGroup;
-  const command = [
-    process.execPath,
-    ...loaderArgs(["--import", "tsx"], repoRoot),
-    path.join(repoRoot, "src/cli/main.ts"),
-    ...(container.args ?? []),
-  ];
+  // The image's entrypoint, `tether`: here the checkout's source through tsx, from /app.
+  const command = [process.execPath, "--import", "tsx", `${app}/src/cli/main.ts`, ...(container.args ?? [])];
   const drop =
     isRoot && uid !== undefined
       ? ["setpriv", `--reuid=${uid}`, `--regid=${gid ?? uid}`, fsGroup !== undefined ? `--groups=${fsGroup}` : "--clear-groups", "--"] // prettier-ignore
       : [];
-  script.push(`cd ${shellQuote(repoRoot)}`, `exec ${[...drop, ...command].map(shellQuote).join(" ")}`);
+  script.push(`cd ${app}`, `exec ${[...drop, ...command].map(shellQuote).join(" ")}`);
   const env: Record<string, string> = {
-    PATH: [...pod.imagePath, "/usr/local/bin", "/usr/bin", "/bin"].join(":"),
+    PATH: [...bins, "/usr/local/bin", "/usr/bin", "/bin"].join(":"),
     HOME: "/tmp",
     KUBERNETES_SERVICE_HOST: pod.apiserver.host,
     KUBERNETES_SERVICE_PORT: String(pod.apiserver.port),

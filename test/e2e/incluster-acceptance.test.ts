@@ -55,7 +55,7 @@ describe("in-cluster: the chart's pods as processes, used only through tether se
   let clients: ReturnType<typeof typedKubeClients>;
   let work: string;
   const processes: PodProcess[] = [];
-  let servers: string[] = [];
+  const servers: string[] = [];
   let ws: GitWorkspace;
   let repoURL = "";
   let firstCommit = "";

@@ -1,64 +1,67 @@
-// `tether bootstrap` against the real control plane and Git server. The control plane's nodes are
-// kwok fakes (no container runtime), so the controller Deployment could never run Tether's image:
-// bootstrap installs everything else (--no-controller-deployment) and the test runs `tether
-// controller` as a process next to the cluster, exactly as the Deployment would run it inside.
-// The system namespace is unique to the test (--system-namespace) so parallel runs never meet.
+// `tether bootstrap` against a real control plane and Git server of its own (it installs the chart's
+// cluster-wide objects — CRDs, ClusterRoles and their bindings — which would meet other files' in
+// the run's shared cluster). The control plane's nodes are kwok fakes (no container runtime), so
+// the controller Deployment could never run Tether's image: bootstrap is told to leave it out
+// (--no-controller-deployment: controller.enabled false in the first values.yaml) and the test
+// runs `tether controller` as a process next to the cluster, as the Deployment would inside.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { PatchStrategy } from "@kubernetes/client-node";
-import { installObjects } from "../../src/cli/bootstrap.js";
+import { parse as parseYaml } from "yaml";
+import { kubeClients, loadKubeConfig } from "../../src/kube/client.js";
 import { ResourceClient } from "../../src/kube/resources.js";
+import { typedKubeClients } from "../../src/kube/typed.js";
+import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { repoRoot } from "../../src/localcluster/components.js";
+import type { LocalEnvironment } from "../../src/localcluster/environment.js";
+import { startLocalEnvironment } from "../../src/localcluster/environment.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import type { GitServer } from "../../src/localcluster/gitserver.js";
-import { startGitServer } from "../../src/localcluster/gitserver.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { runController } from "../helpers/controllerprocess.js";
 import type { ControllerProcess } from "../helpers/controllerprocess.js";
 import { configMap } from "../helpers/app.js";
-import { clients, testEnv, testNamespace, uniqueName } from "../helpers/environment.js";
 
-const systemNamespace = uniqueName("bootstrap-system");
-let git: GitServer;
-let tmp: string;
+const systemNamespace = "tether-system";
+let env: LocalEnvironment;
 let controller: ControllerProcess | undefined;
 const workspaces: GitWorkspace[] = [];
+let clients: ReturnType<typeof typedKubeClients>;
+let resources: ResourceClient;
 
-function tether(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot, encoding: "utf8" }); // prettier-ignore
+/** The CLI as a child process, asynchronously: the Git server it pushes to runs in this process. */
+async function tether(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  const status = await new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { status, stdout, stderr };
 }
 
 before(async () => {
-  tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-bootstrap-"));
-  git = await startGitServer({ root: tmp });
+  env = await startLocalEnvironment({ log: () => undefined });
+  clients = typedKubeClients(env.kubeconfigPath);
+  resources = new ResourceClient(kubeClients(loadKubeConfig(env.kubeconfigPath)));
 });
 
 after(async () => {
   await controller?.stop();
   for (const ws of workspaces) await ws.remove();
-  await git.close();
-  const resources = new ResourceClient(clients());
-  const list = await resources.list("tether.dev/v1alpha1", "Application").catch(() => []);
-  for (const app of list.filter((a) => a.metadata?.namespace === systemNamespace)) {
-    await clients().objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: app.metadata?.name ?? "", namespace: systemNamespace, finalizers: null } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch).catch(() => undefined); // prettier-ignore
-  }
-  await clients()
-    .core.deleteNamespace({ name: systemNamespace })
-    .catch(() => undefined);
-  await fs.rm(tmp, { recursive: true, force: true });
+  await env?.stop();
 });
 
-const readApp = (name: string) => new ResourceClient(clients()).read({ apiVersion: "tether.dev/v1alpha1", kind: "Application", namespace: systemNamespace, name }) as Promise<Application | undefined>; // prettier-ignore
+const readApp = (name: string) => resources.read({ apiVersion: "tether.dev/v1alpha1", kind: "Application", namespace: systemNamespace, name }) as Promise<Application | undefined>; // prettier-ignore
 
-test("bootstrap installs Tether, is idempotent, and Git then manages Tether's configuration", async (t) => {
-  const dest = await testNamespace(t, "bootstrap-guestbook");
-  const configUrl = await git.createRepository("fleet");
+test("bootstrap installs Tether from its chart, commits it to Git, is idempotent, and a commit is an upgrade", async () => {
+  const helm = await ensureComponent("helm");
+  const dest = "guestbook";
+  const configUrl = await env.git.createRepository("fleet");
   const ws = await GitWorkspace.clone(configUrl);
   workspaces.push(ws);
   await ws.commitAndPush({
@@ -66,37 +69,74 @@ test("bootstrap installs Tether, is idempotent, and Git then manages Tether's co
     "apps/guestbook/ui.yaml": configMap("guestbook-ui", { replicas: "1" }),
   }, "cluster test: Tether config"); // prettier-ignore
 
-  const args = ["bootstrap", "--kubeconfig", testEnv.kubeconfig, "--repo", configUrl, "--path", "clusters/test", "--system-namespace", systemNamespace, "--no-controller-deployment"]; // prettier-ignore
-  const first = tether(args);
+  const args = ["bootstrap", "--kubeconfig", env.kubeconfigPath, "--repo", configUrl, "--path", "clusters/test", "--helm", helm, "--no-controller-deployment"]; // prettier-ignore
+  const first = await tether(args);
   assert.equal(first.status, 0, first.stderr);
-  assert.match(first.stdout, /created\s+Application .*\/tether-config/);
+  assert.match(first.stdout, /committed\s+clusters\/test\/tether \([0-9a-f]{7}\)/);
+  assert.match(first.stdout, /created\s+Application tether-system\/tether$/m);
+  assert.match(first.stdout, /created\s+Application tether-system\/tether-config$/m);
+  assert.match(first.stdout, /created\s+Deployment tether-system\/tether-server$/m);
+  assert.doesNotMatch(
+    first.stdout,
+    /Deployment tether-system\/tether-controller/,
+    "left out: the test runs it",
+  );
 
-  // Every object bootstrap manages, with its resourceVersion after the first run.
-  const resources = new ResourceClient(clients());
-  const objects: KubernetesObject[] = [...(await installObjects({ repo: "", path: "", revision: "", name: "", systemNamespace, controllerDeployment: false })), { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "tether-config", namespace: systemNamespace } }]; // prettier-ignore
-  const versions = async () =>
-    Promise.all(objects.map(async (o) => `${o.kind}/${o.metadata?.name}@${(await resources.read({ apiVersion: o.apiVersion ?? "", kind: o.kind ?? "", namespace: o.metadata?.namespace, name: o.metadata?.name ?? "" }))?.metadata?.resourceVersion}`)); // prettier-ignore
-  const before = await versions();
+  // Git holds the installation: the chart of this version, the cluster's values, Application tether.
+  const pulled = await GitWorkspace.clone(configUrl);
+  workspaces.push(pulled);
+  const read = (rel: string) => fs.readFile(path.join(pulled.dir, rel), "utf8");
+  assert.equal(await read("clusters/test/tether/chart/Chart.yaml"), await fs.readFile(path.join(repoRoot, "charts/tether/Chart.yaml"), "utf8")); // prettier-ignore
+  assert.deepEqual(parseYaml(await read("clusters/test/tether/values.yaml")), {
+    controller: { enabled: false },
+  });
+  const installApp = parseYaml(await read("clusters/test/tether.yaml")) as Application;
+  assert.equal(installApp.spec.source?.path, "clusters/test/tether/chart");
+  assert.deepEqual(installApp.spec.source?.helm?.valueFiles, ["../values.yaml"]);
+  const server = await clients.apps.readNamespacedDeployment({
+    name: "tether-server",
+    namespace: systemNamespace,
+  });
+  assert.equal(server.spec?.replicas, 2);
 
-  const second = tether(args);
+  // Again: no commit, nothing written.
+  const head = await pulled.head();
+  const objects: KubernetesObject[] = (
+    first.stdout.match(/^(?:created|configured|unchanged)\s+(\S+) (\S+)$/gm) ?? []
+  ).map((line) => {
+    const [, kind = "", ref = ""] = /^\S+\s+(\S+) (\S+)$/.exec(line) ?? [];
+    const [namespace, name] = ref.includes("/") ? ref.split("/") : [undefined, ref];
+    return { kind, metadata: { name, namespace } };
+  });
+  const second = await tether(args);
   assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stdout, /unchanged\s+clusters\/test\/tether in /);
   assert.match(second.stdout, new RegExp(`bootstrap: all ${objects.length} objects unchanged`));
   assert.doesNotMatch(second.stdout, /^(created|configured)/m);
-  assert.deepEqual(await versions(), before, "the second run wrote nothing");
+  const remoteHead = (await pulled.head()) && (await GitWorkspace.clone(configUrl).then(async (w) => { workspaces.push(w); return w.head(); })); // prettier-ignore
+  assert.equal(remoteHead, head, "the second run committed nothing");
 
-  controller = runController(["--kubeconfig", testEnv.kubeconfig, "--namespace", systemNamespace, "--system-namespace", systemNamespace, "--poll-interval", "60s"]); // prettier-ignore
+  controller = runController(["--kubeconfig", env.kubeconfigPath, "--system-namespace", systemNamespace, "--poll-interval", "60s"]); // prettier-ignore
   const synced = (name: string) => async () => {
     const app = await readApp(name);
     return app?.status?.sync?.status === "Synced" && app.status.health?.status === "Healthy"
       ? app
       : undefined;
   };
-  await waitFor("tether-config Synced and Healthy", synced("tether-config"), { timeoutMs: 60_000, abort: controller.died }); // prettier-ignore
-  const config = await clients().core.readNamespacedConfigMap({
+  const refresh = (name: string) => clients.objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name, namespace: systemNamespace, annotations: { "tether.dev/refresh": "normal" } } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch); // prettier-ignore
+  await waitFor("tether-config Synced and Healthy", synced("tether-config"), { timeoutMs: 90_000, abort: controller.died }); // prettier-ignore
+  await waitFor("tether (the installation) Synced", async () => (await readApp("tether"))?.status?.sync?.status === "Synced", { timeoutMs: 90_000, abort: controller.died }); // prettier-ignore
+  const config = await clients.core.readNamespacedConfigMap({
     name: "tether-config",
     namespace: systemNamespace,
   });
   assert.equal(config.metadata?.labels?.["tether.dev/managed"] !== undefined, true);
+
+  // A setting is a commit: three server replicas, live once Application tether syncs it.
+  const bump = await pulled.commitAndPush({ "clusters/test/tether/values.yaml": "controller:\n  enabled: false\nserver:\n  replicas: 3\n" }, "tether: 3 server replicas"); // prettier-ignore
+  await refresh("tether"); // what the forge's webhook does
+  await waitFor("tether-server at 3 replicas", async () => (await clients.apps.readNamespacedDeployment({ name: "tether-server", namespace: systemNamespace })).spec?.replicas === 3, { timeoutMs: 60_000, abort: controller.died }); // prettier-ignore
+  assert.equal((await readApp("tether"))?.status?.sync?.revision, bump);
 
   // A new Application pushed into clusters/test appears and syncs, like any change to an app.
   const guestbook = `apiVersion: tether.dev/v1alpha1
@@ -106,17 +146,13 @@ metadata:
 spec:
   source: { repoURL: ${configUrl}, targetRevision: main, path: apps/guestbook }
   destination: { server: https://kubernetes.default.svc, namespace: ${dest} }
-  syncPolicy: { automated: { prune: true } }
+  syncPolicy: { automated: { prune: true }, syncOptions: [CreateNamespace=true] }
 `;
-  const commit = await ws.commitAndPush(
-    { "clusters/test/guestbook.yaml": guestbook },
-    "cluster test: add guestbook",
-  );
-  // What a forge webhook does: ask for a refresh now instead of waiting for the poll.
-  await clients().objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "tether-config", namespace: systemNamespace, annotations: { "tether.dev/refresh": "normal" } } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch); // prettier-ignore
+  const commit = await pulled.commitAndPush({ "clusters/test/guestbook.yaml": guestbook }, "cluster test: add guestbook"); // prettier-ignore
+  await refresh("tether-config");
   const app = await waitFor("guestbook Synced and Healthy", synced("guestbook"), { timeoutMs: 60_000, abort: controller.died }); // prettier-ignore
   assert.equal(app.status?.sync?.revision, commit);
-  const ui = await clients().core.readNamespacedConfigMap({ name: "guestbook-ui", namespace: dest });
+  const ui = await clients.core.readNamespacedConfigMap({ name: "guestbook-ui", namespace: dest });
   assert.equal(ui.data?.["replicas"], "1");
   assert.equal((await readApp("tether-config"))?.status?.sync?.revision, commit);
 });

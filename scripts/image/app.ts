@@ -57,7 +57,13 @@ async function productionDependencies(repo: string, cacheDir: string, log: (line
   // The pruning rules above are part of the entry: changing this file makes a new one.
   hash.update(await fs.readFile(fileURLToPath(import.meta.url)));
   const entry = path.join(cacheDir, "node_modules", hash.digest("hex").slice(0, 16));
-  if (await fs.stat(path.join(entry, "node_modules")).then(() => true, () => false)) return entry; // prettier-ignore
+  if (
+    await fs.stat(path.join(entry, "node_modules")).then(
+      () => true,
+      () => false,
+    )
+  )
+    return entry;
   log("installing production dependencies (npm ci --omit=dev --ignore-scripts)");
   const temp = `${entry}.${process.pid}.partial`;
   await fs.rm(temp, { recursive: true, force: true });
@@ -80,18 +86,24 @@ async function productionDependencies(repo: string, cacheDir: string, log: (line
 
 /** Compiles Tether and fills `root` with the app layer's files. */
 export async function assembleApp(repo: string, cacheDir: string, root: string, log: (line: string) => void) {
-  // prettier-ignore
   const app = path.join(root, "app");
   await fs.mkdir(path.join(app, "bin"), { recursive: true });
   log("compiling (tsc -p tsconfig.build.json) and building the web UI (vite build)");
   const tsc = path.join(repo, "node_modules/typescript/bin/tsc");
-  await run(process.execPath, [tsc, "-p", "tsconfig.build.json", "--outDir", path.join(app, "dist"), "--sourceMap", "false"], { cwd: repo }); // prettier-ignore
+  await run(
+    process.execPath,
+    [tsc, "-p", "tsconfig.build.json", "--outDir", path.join(app, "dist"), "--sourceMap", "false"],
+    { cwd: repo },
+  );
   // `npm run build:ui`: vite writes dist/ui of the checkout (its config names it); copied from there.
   await run(process.execPath, [path.join(repo, "node_modules/vite/bin/vite.js"), "build"], { cwd: repo });
   await fs.cp(path.join(repo, "dist/ui"), path.join(app, "dist/ui"), { recursive: true });
 
   const deps = await productionDependencies(repo, cacheDir, log);
-  await fs.cp(path.join(deps, "node_modules"), path.join(app, "node_modules"), { recursive: true, verbatimSymlinks: true }); // prettier-ignore
+  await fs.cp(path.join(deps, "node_modules"), path.join(app, "node_modules"), {
+    recursive: true,
+    verbatimSymlinks: true,
+  });
   // package.json says "type": "module" (the compiled files are ESM) and holds the version.
   for (const file of ["package.json", "package-lock.json"]) {
     await fs.copyFile(path.join(repo, file), path.join(app, file));

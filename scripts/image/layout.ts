@@ -59,7 +59,6 @@ export function imageManifest(
   layers: readonly Layer[],
   annotations: Record<string, string>,
 ) {
-  // prettier-ignore
   return {
     schemaVersion: 2,
     mediaType: MEDIA_TYPES.manifest,
@@ -103,7 +102,10 @@ export async function writeLayout(
   const annotations = Object.fromEntries(
     Object.entries(settings.labels).filter(([key]) => key.startsWith("org.opencontainers.image.")),
   );
-  const manifest = blobOf(Buffer.from(JSON.stringify(imageManifest(config, layers, annotations))), MEDIA_TYPES.manifest); // prettier-ignore
+  const manifest = blobOf(
+    Buffer.from(JSON.stringify(imageManifest(config, layers, annotations))),
+    MEDIA_TYPES.manifest,
+  );
   for (const blob of [config, manifest]) await fs.writeFile(blobPath(temp, blob.digest), blob.content);
   const index = {
     schemaVersion: 2,

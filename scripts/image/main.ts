@@ -48,7 +48,10 @@ async function scriptsHash(): Promise<string> {
 const keyOf = (...parts: string[]) => createHash("sha256").update(parts.join("\n")).digest("hex");
 
 async function git(args: string[]): Promise<string | undefined> {
-  return run("git", args, { cwd: repo }).then((r) => r.stdout.trim() || undefined, () => undefined); // prettier-ignore
+  return run("git", args, { cwd: repo }).then(
+    (r) => r.stdout.trim() || undefined,
+    () => undefined,
+  );
 }
 
 async function fileSha256(file: string): Promise<string> {
@@ -77,25 +80,48 @@ async function main(argv: string[]): Promise<number> {
   const resolved = await downloadPackages(path.join(cacheDir, "apt"), ROOT_PACKAGES, log);
   const debs = prunedClosure(ROOT_PACKAGES, resolved);
   const pins = debs.map((deb) => `${deb.name}=${deb.version}`);
-  log(`${debs.length} Debian packages of ${resolved.length} resolved (the rest are skipped; see debian/closure.ts)`); // prettier-ignore
-  const debian = await cachedLayer(cacheDir, "debian", keyOf(scripts, ...pins), (root) => assembleRootfs(root, debs), { mtime, ...ROOTFS_TAR_OVERRIDES }); // prettier-ignore
+  log(
+    `${debs.length} Debian packages of ${resolved.length} resolved (the rest are skipped; see debian/closure.ts)`,
+  );
+  const debian = await cachedLayer(
+    cacheDir,
+    "debian",
+    keyOf(scripts, ...pins),
+    (root) => assembleRootfs(root, debs),
+    { mtime, ...ROOTFS_TAR_OVERRIDES },
+  );
 
   const release = await nodeRelease(NODE_VERSION, log);
-  const node = await cachedLayer(cacheDir, "node", keyOf(scripts, release.version, release.integrity), (root) => installNode(release, cacheDir, root, log), { mtime }); // prettier-ignore
+  const node = await cachedLayer(
+    cacheDir,
+    "node",
+    keyOf(scripts, release.version, release.integrity),
+    (root) => installNode(release, cacheDir, root, log),
+    { mtime },
+  );
 
   const tools = await ensureComponents(["helm", "kustomize"], { log });
   const toolsKey = keyOf(scripts, await fileSha256(tools.helm), await fileSha256(tools.kustomize));
-  const toolsLayer = await cachedLayer(cacheDir, "tools", toolsKey, async (root) => {
-    await fs.mkdir(path.join(root, "usr/local/bin"), { recursive: true });
-    for (const [name, file] of Object.entries(tools)) await fs.copyFile(file, path.join(root, "usr/local/bin", name)); // prettier-ignore
-  }, { mtime }); // prettier-ignore
+  const toolsLayer = await cachedLayer(
+    cacheDir,
+    "tools",
+    toolsKey,
+    async (root) => {
+      await fs.mkdir(path.join(root, "usr/local/bin"), { recursive: true });
+      for (const [name, file] of Object.entries(tools))
+        await fs.copyFile(file, path.join(root, "usr/local/bin", name));
+    },
+    { mtime },
+  );
 
   const appStaging = path.join(cacheDir, "staging", `app-${process.pid}`);
   await fs.rm(appStaging, { recursive: true, force: true });
   let app: Layer;
   try {
     await assembleApp(repo, cacheDir, appStaging, log);
-    app = await writeLayer("app", appStaging, path.join(cacheDir, "layers", "app-latest", "layer.tar.gz"), { mtime }); // prettier-ignore
+    app = await writeLayer("app", appStaging, path.join(cacheDir, "layers", "app-latest", "layer.tar.gz"), {
+      mtime,
+    });
   } finally {
     await fs.rm(appStaging, { recursive: true, force: true });
   }

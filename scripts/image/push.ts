@@ -1,10 +1,8 @@
 // Pushes an OCI layout's image to a registry with the distribution API over plain HTTP (meant for
 // a registry on localhost or a cluster-internal one): each blob is skipped when the registry
 // already has it (HEAD), else uploaded with POST + PUT ?digest=; the manifest goes last, by tag.
-import { readFile } from "node:fs/promises";
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
-import path from "node:path";
+import { readFile, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { withRetries } from "./download.js";
 import type { Descriptor } from "./layout.js";
@@ -21,7 +19,9 @@ export interface ImageReference {
 export function parseReference(reference: string): ImageReference {
   const match = /^([^/]+)\/([a-z0-9]+(?:[._/-][a-z0-9]+)*):([\w][\w.-]{0,127})$/.exec(reference);
   if (!match?.[1] || !match[2] || !match[3]) {
-    throw new Error(`--push ${reference}: expected REGISTRY/REPOSITORY:TAG, e.g. localhost:5000/tether:0.1.0`); // prettier-ignore
+    throw new Error(
+      `--push ${reference}: expected REGISTRY/REPOSITORY:TAG, e.g. localhost:5000/tether:0.1.0`,
+    );
   }
   return { registry: match[1], repository: match[2], tag: match[3] };
 }
@@ -38,14 +38,16 @@ async function pushBlob(
   digest: string,
   log: (line: string) => void,
 ) {
-  // prettier-ignore
   const head = await fetch(`${base}/v2/${repository}/blobs/${digest}`, { method: "HEAD" });
   if (head.ok) return false;
   await withRetries(
     `uploading ${digest}`,
     async () => {
       const what = `push ${repository} blob ${digest}`;
-      const started = await checked(await fetch(`${base}/v2/${repository}/blobs/uploads/`, { method: "POST" }), what); // prettier-ignore
+      const started = await checked(
+        await fetch(`${base}/v2/${repository}/blobs/uploads/`, { method: "POST" }),
+        what,
+      );
       const location = new URL(started.headers.get("location") ?? "", base);
       location.searchParams.set("digest", digest);
       const size = (await stat(file)).size;
@@ -55,7 +57,7 @@ async function pushBlob(
           body: Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>,
           headers: { "content-type": "application/octet-stream", "content-length": String(size) },
           duplex: "half",
-        } as RequestInit),
+        }),
         what,
       );
     },
@@ -76,7 +78,8 @@ export async function pushLayout(
   const parsed = JSON.parse(manifestBytes.toString("utf8")) as { config: Descriptor; layers: Descriptor[] };
   let uploaded = 0;
   for (const blob of [...parsed.layers, parsed.config]) {
-    if (await pushBlob(base, reference.repository, blobPath(layoutDir, blob.digest), blob.digest, log)) uploaded += 1; // prettier-ignore
+    if (await pushBlob(base, reference.repository, blobPath(layoutDir, blob.digest), blob.digest, log))
+      uploaded += 1;
   }
   const res = await checked(
     await fetch(`${base}/v2/${reference.repository}/manifests/${reference.tag}`, {
@@ -90,8 +93,8 @@ export async function pushLayout(
   if (digest !== manifest.digest) {
     throw new Error(`registry stored the manifest as ${digest}, expected ${manifest.digest}`);
   }
-  log(`pushed ${reference.registry}/${reference.repository}:${reference.tag} (${uploaded} new blobs of ${parsed.layers.length + 1}) ${digest}`); // prettier-ignore
+  log(
+    `pushed ${reference.registry}/${reference.repository}:${reference.tag} (${uploaded} new blobs of ${parsed.layers.length + 1}) ${digest}`,
+  );
   return digest;
 }
-
-export const layoutBlob = (dir: string, digest: string) => path.relative(dir, blobPath(dir, digest));

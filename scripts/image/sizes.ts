@@ -6,7 +6,8 @@ const mb = (bytes: number) => `${(bytes / 1_000_000).toFixed(1)} MB`;
 
 export function describeSizes(layers: readonly Layer[]): string {
   const rows = layers.map(
-    (layer) => `  ${layer.name.padEnd(8)} ${mb(layer.uncompressedSize).padStart(9)} ${mb(layer.size).padStart(9)}`, // prettier-ignore
+    (layer) =>
+      `  ${layer.name.padEnd(8)} ${mb(layer.uncompressedSize).padStart(9)} ${mb(layer.size).padStart(9)}`,
   );
   const total = (pick: (layer: Layer) => number) => layers.reduce((sum, layer) => sum + pick(layer), 0);
   const uncompressed = total((layer) => layer.uncompressedSize);

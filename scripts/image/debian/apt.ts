@@ -34,7 +34,6 @@ async function privateAptConfig(dir: string): Promise<string> {
     "etc/preferences.d",
     "etc/sources.list.d",
   ]) {
-    // prettier-ignore
     await fs.mkdir(path.join(dir, sub), { recursive: true });
   }
   const sources = SUITES.map(([uri, suite]) => `deb [signed-by=${KEYRING}] ${uri} ${suite} main`);
@@ -97,11 +96,14 @@ export async function downloadPackages(
   } catch (error) {
     const lists = await fs.readdir(path.join(aptDir, "lists"));
     if (!lists.some((name) => name.endsWith("_Packages") || name.includes("_Packages."))) throw error;
-    log(`apt-get update failed, using the package lists of an earlier build: ${(error as Error).message.split("\n")[0]}`); // prettier-ignore
+    log(
+      `apt-get update failed, using the package lists of an earlier build: ${(error as Error).message.split("\n")[0]}`,
+    );
   }
   const { stdout } = await apt(["install", "-s", "-q", ...roots]);
   const resolved = parseSimulation(stdout);
-  if (resolved.length === 0) throw new Error(`apt-get install -s ${roots.join(" ")} resolved no packages:\n${stdout}`); // prettier-ignore
+  if (resolved.length === 0)
+    throw new Error(`apt-get install -s ${roots.join(" ")} resolved no packages:\n${stdout}`);
   await apt(["install", "-q", "-y", "--download-only", ...roots]);
   const packages: DownloadedPackage[] = [];
   for (const pkg of resolved) {
@@ -113,7 +115,13 @@ export async function downloadPackages(
     }
     const depends = ["Pre-Depends", "Depends"].map((f) => fields.get(f) ?? "").filter((v) => v !== "");
     const provides = (fields.get("Provides") ?? "").split(",").map((p) => p.trim().split(/[\s(]/)[0] ?? "");
-    packages.push({ ...pkg, file, control, depends: depends.join(", "), provides: provides.filter((p) => p !== "") }); // prettier-ignore
+    packages.push({
+      ...pkg,
+      file,
+      control,
+      depends: depends.join(", "),
+      provides: provides.filter((p) => p !== ""),
+    });
   }
   return packages;
 }

@@ -37,7 +37,10 @@ const PASSWD = [
 const GROUP = ["root:x:0:", `${IMAGE_USER.name}:x:${IMAGE_USER.gid}:`, "nogroup:x:65534:"];
 
 async function exists(file: string): Promise<boolean> {
-  return fs.lstat(file).then(() => true, () => false); // prettier-ignore
+  return fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Keeps each package's copyright file (the licence notice) and drops the rest of /usr/share/doc. */

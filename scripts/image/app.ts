@@ -7,6 +7,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { removeOtherEntries } from "./layer.js";
 
 const run = promisify(execFile);
 
@@ -78,6 +79,7 @@ async function productionDependencies(repo: string, cacheDir: string, log: (line
     await prune(path.join(temp, "node_modules"));
     await fs.rm(entry, { recursive: true, force: true });
     await fs.rename(temp, entry);
+    await removeOtherEntries(path.dirname(entry), "", path.basename(entry));
   } finally {
     await fs.rm(temp, { recursive: true, force: true });
   }

@@ -73,6 +73,18 @@ async function sha256File(file: string): Promise<string> {
 }
 
 /**
+ * Removes a cache folder's older entries for the same thing (`prefix*` except `keep`), so the cache
+ * holds one generation per layer instead of one per change of inputs.
+ */
+export async function removeOtherEntries(dir: string, prefix: string, keep: string): Promise<void> {
+  for (const entry of await fs.readdir(dir)) {
+    if (entry.startsWith(prefix) && entry !== keep && !entry.includes(".partial")) {
+      await fs.rm(path.join(dir, entry), { recursive: true, force: true });
+    }
+  }
+}
+
+/**
  * The layer for `name` and input `key`, built by `populate` (which fills a staging directory) only
  * when the cache has no entry whose blob still matches its recorded digest.
  */
@@ -103,6 +115,7 @@ export async function cachedLayer(
     const tempRecord = `${recordFile}.${process.pid}.partial`;
     await fs.writeFile(tempRecord, `${JSON.stringify({ ...layer, key }, null, 2)}\n`);
     await fs.rename(tempRecord, recordFile);
+    await removeOtherEntries(path.dirname(entry), `${name}-`, path.basename(entry));
     return { layer, cached: false };
   } finally {
     await fs.rm(staging, { recursive: true, force: true });

@@ -27,6 +27,7 @@ Commands:
                  (\`tether bootstrap --help\`).
   promote        Carry image tags/values from one environment's overlay to the next as a Git commit;
                  \`promote history APP\` lists past promotions (\`tether promote --help\`).
+  --version      Print Tether's version.
 
 ${EXIT_CODES}`;
 
@@ -43,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
   if (group === "import") return (await import("./import.js")).importCommand(rest);
   if (group === "bootstrap") return (await import("./bootstrap.js")).bootstrapCommand(rest);
   if (group === "promote") return (await import("./promote.js")).promoteCommand(rest);
+  if (group === "--version" || group === "version") {
+    process.stdout.write(`tether ${(await import("./version.js")).tetherVersion()}\n`);
+    return 0;
+  }
   if (group === undefined || group === "help" || group === "--help" || group === "-h") {
     process.stdout.write(USAGE);
     return group === undefined ? 2 : 0;

@@ -110,6 +110,9 @@ export async function assembleApp(repo: string, cacheDir: string, root: string, 
   for (const file of ["package.json", "package-lock.json"]) {
     await fs.copyFile(path.join(repo, file), path.join(app, file));
   }
+  // `tether bootstrap` installs from the chart (and reads deploy/'s CRDs): /app is its repoRoot.
+  for (const dir of ["charts", "deploy"])
+    await fs.cp(path.join(repo, dir), path.join(app, dir), { recursive: true });
   await fs.copyFile(path.join(repo, "bin/tether.js"), path.join(app, "bin/tether.js"));
   await fs.chmod(path.join(app, "bin/tether.js"), 0o755);
 

@@ -46,7 +46,8 @@ async function git(args: readonly string[], options: { cwd?: string } = {}): Pro
     const { stdout } = await run("git", [...args], { cwd: options.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" }, maxBuffer: 64 * 1024 * 1024 }); // prettier-ignore
     return stdout;
   } catch (error) {
-    const stderr = redactUrl(String((error as { stderr?: unknown }).stderr ?? "")).trim();
+    const raw = (error as { stderr?: unknown }).stderr;
+    const stderr = redactUrl(typeof raw === "string" ? raw : "").trim();
     throw new Error(`git ${redactUrl(args.filter((a) => a !== "--quiet").slice(0, 3).join(" "))} failed: ${stderr.split("\n").slice(-3).join(" ") || String(error)}`); // prettier-ignore
   }
 }

@@ -238,8 +238,14 @@ describe("npm run image", () => {
           (await inImage([...config.config.Entrypoint, "renderer", "--help"])).stdout,
           /^Usage: tether renderer/,
         );
-        // MERGE(s18-server): enable once `tether server` is merged in:
-        // assert.match((await inImage([...config.config.Entrypoint, "server", "--help"])).stdout, /^Usage: tether server/);
+        assert.match(
+          (await inImage([...config.config.Entrypoint, "server", "--help"])).stdout,
+          /^Usage: tether server/,
+        );
+        assert.match(
+          (await inImage([...config.config.Entrypoint, "bootstrap", "--help"])).stdout,
+          /^Usage: tether bootstrap/,
+        );
       });
 
       test("git, ssh, helm and kustomize run", async () => {

@@ -214,8 +214,7 @@ function stateInstructions(id: string, controlPlane: ControlPlane): string[] {
 
 function apiInstructions(product: Product): string[] {
   const password =
-    product.adminPassword ??
-    `<changed; Secret ${SYSTEM_NAMESPACE}/tether-initial-admin was deleted>`;
+    product.adminPassword ?? `<changed; Secret ${SYSTEM_NAMESPACE}/tether-initial-admin was deleted>`;
   const login = JSON.stringify({ username: "admin", password: product.adminPassword ?? "<password>" });
   return [
     `  API:         ${product.apiUrl}  (user admin, password ${password})`,

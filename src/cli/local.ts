@@ -220,7 +220,7 @@ function apiInstructions(product: Product): string[] {
     `  API:         ${product.apiUrl}  (user admin, password ${password})`,
     "",
     "The API (log in, then list the applications):",
-    `  TOKEN=$(curl -s ${product.apiUrl}/api/v1/session -d '${login}' | sed -E 's/.*"token":"([^"]+)".*/\\1/')`,
+    `  TOKEN=$(curl -s ${product.apiUrl}/api/v1/session -H 'content-type: application/json' -d '${login}' | sed -E 's/.*"token":"([^"]+)".*/\\1/')`,
     `  curl -s -H "Authorization: Bearer $TOKEN" ${product.apiUrl}/api/v1/applications`,
   ];
 }

@@ -177,6 +177,31 @@ describe("api: two stateless replicas share auth state through the cluster", () 
     assert.equal(await status(b, fresh), 200);
   });
 
+  test("a burst of logouts on both replicas at once: each succeeds and is refused on the other replica", async () => {
+    // Hostile testing: 45 simultaneous logouts across 3 replicas exhausted the write retries (500)
+    // and left those sessions valid on the other replicas. Writes are batched per replica now.
+    const tokens = await Promise.all(Array.from({ length: 24 }, async (_, i) => tokenOf(await login(i % 2 ? b : fx, "admin", adminPassword)))); // prettier-ignore
+    const replies = await Promise.all(tokens.map((t, i) => (i % 2 ? fx : b).call("DELETE", "/api/v1/session", { headers: bearer(t) }))); // prettier-ignore
+    assert.deepEqual(replies.map((r) => r.status), tokens.map(() => 200), replies.map((r) => r.text).join("\n")); // prettier-ignore
+    for (const [i, token] of tokens.entries()) {
+      await waitFor(`logout ${i} refused on the other replica`, async () => (await status(i % 2 ? b : fx, token)) === 401, WATCH); // prettier-ignore
+    }
+  });
+
+  test("login refuses a body that is not application/json (login CSRF through a text/plain form)", async () => {
+    const reply = await fx.call("POST", "/api/v1/session", {
+      headers: {
+        "content-type": "text/plain",
+        origin: "https://evil.example",
+        "sec-fetch-site": "cross-site",
+      },
+      body: JSON.stringify({ username: "admin", password: adminPassword, z: "=" }),
+    });
+    assert.equal(reply.status, 400, reply.text);
+    assert.match(reply.text, /Content-Type: application\/json/);
+    assert.equal(reply.headers.get("set-cookie"), null, "no session cookie");
+  });
+
   test("a password change on B cuts off A's older sessions; a restarted A keeps the newer session", async () => {
     const old = tokenOf(await login(fx, "admin", adminPassword));
     const mine = tokenOf(await login(b, "admin", adminPassword));

@@ -33,7 +33,7 @@ test("revocations and cut-offs round-trip through the Secret's data", () => {
   assert.equal(sessionCutoff(back, "alice"), undefined);
 });
 
-test("garbage entries are ignored, each with an issue naming the Secret and key", () => {
+test("garbage entries are ignored (a named session stays revoked), each with an issue naming the Secret and key", () => {
   const { records, issues } = parseSessionRecords({
     [`revoked.${sid(1)}`]: "not json",
     "revoked.x": '{"exp": 1, "user": "a"}',
@@ -42,11 +42,15 @@ test("garbage entries are ignored, each with an issue naming the Secret and key"
     "cutoff-all": "{}",
     junk: "1",
   });
-  assert.deepEqual([...records.revoked.keys()], [sid(2)]);
+  // A readable session id with an unreadable value stays revoked (fail closed): the key names it.
+  assert.deepEqual([...records.revoked.keys()].sort(), [sid(1), sid(2)].sort());
+  assert.equal(records.revoked.get(sid(1))?.exp, Number.MAX_SAFE_INTEGER);
   assert.equal(records.cutoffs.size, 0, "a cut-off under another user's key is refused");
   assert.equal(records.cutoffAll, undefined);
   assert.equal(issues.length, 5);
-  for (const issue of issues) assert.match(issue, /^Secret tether-sessions key \S+: .*\(ignored\)$/);
+  for (const issue of issues)
+    assert.match(issue, /^Secret tether-sessions key \S+: .*\((ignored|the session stays revoked)\)$/);
+  assert.equal(issues.filter((i) => i.endsWith("(the session stays revoked)")).length, 1);
 });
 
 test("writes prune expired revocations and cut-offs older than the session lifetime", () => {

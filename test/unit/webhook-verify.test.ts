@@ -217,9 +217,9 @@ test("wrong GitLab token, missing signature, malformed signature → 401", () =>
   assert.equal(verifyWebhook({ headers: lower, body: gh, secrets: SECRETS }).verified, true);
 });
 
-test("no secret configured for the provider → accepted, verified: false", () => {
+test("no secret configured at all → accepted, verified: false", () => {
   const data = body("github-push");
-  const result = verifyWebhook({ headers: headers("github-push"), body: data, secrets: { gitlab: "other" } });
+  const result = verifyWebhook({ headers: headers("github-push"), body: data, secrets: {} });
   assert.deepEqual(result, {
     provider: "github",
     eventName: "push",
@@ -229,6 +229,22 @@ test("no secret configured for the provider → accepted, verified: false", () =
   assert.equal(
     verifyWebhook({ headers: headers("gitlab-push"), body: data, secrets: { gitlab: "" } }).verified,
     false,
+  );
+});
+
+test("a forge without a secret while another has one → 401 (no cross-forge bypass)", () => {
+  const data = body("github-push");
+  // A GitHub body sent as Gitea, Forgejo or Bitbucket to a GitHub-only setup, unsigned.
+  for (const extra of [{ "X-Gitea-Event": "push" }, { "X-Forgejo-Event": "push" }]) {
+    assert.throws(
+      () => verifyWebhook({ headers: { ...headers("github-push"), ...extra }, body: data, secrets: { github: "s3cret" } }), // prettier-ignore
+      (e: unknown) => e instanceof WebhookError && e.status === 401 && /no secret is configured for gitea \(there is one for github\)/.test(e.message), // prettier-ignore
+    );
+  }
+  assert.throws(
+    () =>
+      verifyWebhook({ headers: headers("github-push"), body: data, secrets: { gitlab: "other", gitea: "" } }),
+    (e: unknown) => e instanceof WebhookError && e.status === 401,
   );
 });
 

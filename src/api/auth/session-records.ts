@@ -14,8 +14,9 @@
 // cut-offs older than the session lifetime are pruned on every write; past MAX_REVOCATIONS the
 // soonest-expiring revocations become cut-offs for their users (fail closed: those users sign in
 // again, nobody's logout is forgotten); past MAX_CUTOFFS every cut-off folds into `cutoff-all`.
-// A record that does not parse is reported and ignored: an unreadable revocation cannot name the
-// session it meant, and refusing every session for one bad entry would let one typo lock out all.
+// A record that does not parse is reported and ignored — but a `revoked.<sid>` key with an
+// unreadable value still revokes that sid (fail closed): the key names the session. Refusing every
+// session for one bad entry would let one typo lock out all, so nothing else fails closed.
 import { createHash } from "node:crypto";
 
 export const SESSIONS_SECRET = "tether-sessions";
@@ -77,9 +78,13 @@ export function parseSessionRecords(data: Readonly<Record<string, string>> | und
     } else if (key.startsWith(REVOKED_PREFIX)) {
       const sid = key.slice(REVOKED_PREFIX.length);
       if (!SID_PATTERN.test(sid)) bad(key, "not a session id");
-      else if (!validTime(value?.exp) || !validUser(value.user))
-        bad(key, 'expected {"exp": <seconds>, "user": "<name>"}');
-      else records.revoked.set(sid, { exp: value.exp, user: value.user });
+      else if (!validTime(value?.exp) || !validUser(value.user)) {
+        // The key still names the session: it stays revoked (fail closed), with no expiry to prune
+        // it by; an unreadable value must not bring a logged-out session back (hostile testing).
+        const expected = 'expected {"exp": <seconds>, "user": "<name>"}';
+        issues.push(`Secret ${SESSIONS_SECRET} key ${key}: ${expected} (the session stays revoked)`);
+        records.revoked.set(sid, { exp: Number.MAX_SAFE_INTEGER, user: "unknown" });
+      } else records.revoked.set(sid, { exp: value.exp, user: value.user });
     } else if (key.startsWith(CUTOFF_PREFIX)) {
       if (!validTime(value?.before) || !validUser(value.user))
         bad(key, 'expected {"user": "<name>", "before": <ms>}');

@@ -7,7 +7,8 @@
 //   should stop reading at this size too; this check is the backstop for whatever buffer it hands us.
 // - No recognised event header → 400.
 // - Secret configured for the provider: a missing or wrong signature/token → 401.
-// - No secret configured (absent or empty string): accepted with `verified: false`, as Argo CD does.
+// - No secret configured for the provider while another provider has one → 401 (no cross-forge bypass).
+// - No secret configured at all (absent or empty strings): accepted with `verified: false`, as Argo CD does.
 //   That is safe only because a push merely *triggers a refresh*: Tether then reads Git itself and
 //   never trusts the payload's commit or files, so a forged delivery costs one reconcile. Anything
 //   that acts on payload content must require `verified`.
@@ -147,7 +148,22 @@ export function verifyWebhook({ headers, body, secrets }: VerifyWebhookInput): V
     ...(found.deliveryId ? { deliveryId: found.deliveryId } : {}),
   };
   const secret = secrets[found.provider];
-  if (secret === undefined || secret === "") return { ...base, verified: false };
+  if (secret === undefined || secret === "") {
+    // Once any forge has a secret, the operator has asked for signed deliveries: a delivery that
+    // names a forge without one is refused, or a GitHub-only setup would be bypassed by sending
+    // the same body with X-Gitea-Event (hostile testing).
+    const configured = Object.entries(secrets).filter(
+      ([, value]) => typeof value === "string" && value !== "",
+    );
+    if (configured.length > 0) {
+      const names = configured.map(([provider]) => provider).join(", ");
+      throw new WebhookError(
+        401,
+        `${found.provider} webhook: no secret is configured for ${found.provider} (there is one for ${names}); once any forge has a secret, deliveries of a forge without one are refused`,
+      );
+    }
+    return { ...base, verified: false };
+  }
 
   for (const name of found.signatureHeaders) {
     const value = header(headers, name);

@@ -28,6 +28,15 @@ function invalidLogin(c: Context): Response {
 
 export function registerSessionRoutes(app: OpenAPIHono, ctx: AuthRouteContext): void {
   app.post(SESSION_PATH, async (c) => {
+    // Login CSRF: a cross-site HTML form can post text/plain that parses as JSON and would sign the
+    // victim's browser into the attacker's account; application/json cannot be sent cross-site
+    // without a CORS preflight, which this server never grants (hostile testing).
+    const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+    if (type !== "application/json")
+      throw new HttpError(
+        400,
+        "log in with Content-Type: application/json and a JSON body {username, password}",
+      );
     let body: unknown;
     try {
       body = JSON.parse(await c.req.text());

@@ -182,8 +182,8 @@ export class Sharding {
         // claim) makes this conflict, and the queue retries with the news.
         await store.writeStatus(app, { ...app.status, controller: { replica: this.replicaId, claimedAt: new Date().toISOString() } }); // prettier-ignore
         this.confirmed.add(key);
-        if (decision.from)
-          this.deps.log(`sharding: took ${key} over from ${decision.from} (its Lease is not live)`);
+        const from = decision.from ? ` from ${decision.from} (its Lease is not live)` : "";
+        this.deps.log(`sharding: claimed ${key}${from}`);
         return { run: true };
       }
     }

@@ -8,7 +8,10 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
+import os from "node:os";
 import { startController } from "../controller/controller.js";
+import type { ShardingOptions } from "../controller/sharding/shard.js";
+import { replicaIdError, toReplicaId } from "../controller/sharding/members.js";
 import { cacheRoot } from "../localcluster/cachedir.js";
 import { commandKubeConfig } from "./kubeconfig.js";
 import { UsageError } from "./errors.js";
@@ -35,6 +38,12 @@ Flags:
   --metrics-host HOST      address the metrics server listens on (default: 0.0.0.0)
   --renderer-socket PATH   render through \`tether renderer --socket PATH\` (in a pod: the renderer
                            container); default: a child renderer without credentials (uid nobody as root)
+  --sharding on|off        share the apps with the other replicas through Leases (default: on; one
+                           replica holds every app); off: reconcile every app, take no claims
+  --shard-key app|cluster  spread apps one by one, or keep all apps of a destination cluster together (default: app)
+  --lease-duration DUR     member Lease duration: a replica that cannot renew stops applying before it
+                           ends, and its apps move after it (default: 15s)
+  --replica-id ID          this replica's member id (default: $POD_NAME, else hostname-pid)
 `;
 
 export interface ControllerFlags {
@@ -52,6 +61,8 @@ export interface ControllerFlags {
   readonly metricsHost: string;
   /** A running `tether renderer`'s socket; unset: the controller starts its own child renderer. */
   readonly rendererSocket?: string;
+  /** Lease-based sharding; undefined with --sharding off. */
+  readonly sharding?: ShardingOptions;
 }
 
 const log = timestampedLog;
@@ -139,6 +150,10 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
         "metrics-port": { type: "string" },
         "metrics-host": { type: "string", default: "0.0.0.0" },
         "renderer-socket": { type: "string" },
+        sharding: { type: "string", default: "on" },
+        "shard-key": { type: "string", default: "app" },
+        "lease-duration": { type: "string", default: "15s" },
+        "replica-id": { type: "string" },
       },
     }));
   } catch (error) {
@@ -156,6 +171,7 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
     if (values[flag] === "") throw new UsageError(`--${flag}: must not be empty`);
   }
   return {
+    sharding: shardingFlags(values, env),
     kubeconfig: values.kubeconfig,
     namespace: namespaceName("--namespace", values.namespace),
     systemNamespace: namespaceName("--system-namespace", values["system-namespace"]) ?? "tether-system",
@@ -170,6 +186,26 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
     rendererSocket:
       values["renderer-socket"] === undefined ? undefined : path.resolve(values["renderer-socket"]),
   };
+}
+
+function shardingFlags(
+  values: { sharding: string; "shard-key": string; "lease-duration": string; "replica-id"?: string },
+  env: NodeJS.ProcessEnv,
+): ShardingOptions | undefined {
+  if (values.sharding !== "on" && values.sharding !== "off")
+    throw new UsageError(`--sharding: "${values.sharding}" is not on or off`);
+  const keyMode = values["shard-key"];
+  if (keyMode !== "app" && keyMode !== "cluster")
+    throw new UsageError(`--shard-key: "${keyMode}" is not app or cluster`);
+  const leaseDurationMs = parseDuration("--lease-duration", values["lease-duration"]);
+  if (leaseDurationMs % 1000 !== 0)
+    throw new UsageError(`--lease-duration: "${values["lease-duration"]}" must be whole seconds (a Lease counts seconds)`); // prettier-ignore
+  const explicit = values["replica-id"];
+  const replicaId = explicit ?? toReplicaId(env["POD_NAME"] || `${os.hostname()}-${process.pid}`);
+  const invalid = replicaIdError(replicaId);
+  if (invalid) throw new UsageError(`--replica-id: ${invalid}`);
+  if (values.sharding === "off") return undefined;
+  return { replicaId, keyMode, leaseDurationMs };
 }
 
 export async function controllerCommand(args: readonly string[]): Promise<number> {
@@ -208,6 +244,7 @@ export async function controllerCommand(args: readonly string[]): Promise<number
     rendering: flags.rendererSocket ? { socket: flags.rendererSocket } : "child",
     pollIntervalMs: flags.pollIntervalMs,
     workers: flags.workers,
+    sharding: flags.sharding,
     log,
   });
   let metrics: MetricsServer | undefined;

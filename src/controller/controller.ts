@@ -35,6 +35,8 @@ import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
+import type { ShardingOptions } from "./sharding/shard.js";
+import { Sharding } from "./sharding/shard.js";
 import type { JsonObject } from "../engine/diff/index.js";
 
 /** Events on an app's objects within this window after the first are coalesced into one reconcile. */
@@ -72,6 +74,12 @@ export interface ControllerOptions {
     readonly baseBackoffMs?: number;
     readonly maxBackoffMs?: number;
   };
+  /**
+   * Several replicas sharing the apps (docs/architecture.md, "Sharding and fencing"): each holds a
+   * member Lease, reconciles the apps rendezvous hashing assigns it and applies only under the
+   * app's claim. Unset: this process reconciles every app (one in-process replica, tests).
+   */
+  readonly sharding?: ShardingOptions;
   /** Image update automation (ImageRepository, ImagePolicy, ImageUpdateAutomation); on by default. */
   readonly images?: { readonly enabled?: boolean } & Partial<Pick<ImageAutomationOptions, "beforePush" | "registryTimeoutMs">>; // prettier-ignore
 }
@@ -94,6 +102,8 @@ export interface Controller {
   readonly notifier: Notifier;
   /** The image automation loops, when enabled and their CRDs are installed. */
   readonly images?: ImageAutomation;
+  /** Lease-based sharding, when on. */
+  readonly sharding?: Sharding;
   /** Where renders run (the child renderer's pid, for tests). */
   readonly rendering: RenderService;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
@@ -269,6 +279,13 @@ export async function startController(options: ControllerOptions): Promise<Contr
     handler: async (key) => {
       const started = performance.now();
       const end = metrics.reconcileDuration.startTimer();
+      if (sharding) {
+        const gate = await sharding.gate(key);
+        if (!gate.run) {
+          if (debug) log(`not reconciling ${key}: ${gate.why}`);
+          return { requeueAfterMs: gate.requeueAfterMs };
+        }
+      }
       notifier.begin(key);
       try {
         const result = await reconciler.reconcile(key);
@@ -400,6 +417,21 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   });
   await policies.start(options.config, clients);
+  const sharding = options.sharding
+    ? new Sharding(
+        {
+          config: options.config,
+          clients,
+          namespace: systemNamespace,
+          apps: () => apps,
+          enqueue: (key) => workQueue.add(key),
+          released: (key) => clusters.releaseElsewhere(key),
+          registry,
+          log,
+        },
+        options.sharding,
+      )
+    : undefined;
   const reconciler = new Reconciler({
     apps,
     projects,
@@ -418,6 +450,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log,
     health,
     policies,
+    fence: sharding ? { resources: (r) => sharding.fencedResources(r), check: sharding.check } : undefined,
   });
   const appsets: ApplicationSetController = new ApplicationSetController({
     config: options.config,
@@ -430,6 +463,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clock,
     log,
   });
+  // Member first: an app is claimed only under a written Lease.
+  await sharding?.start();
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
   await projects.start();
@@ -459,6 +494,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     metrics,
     notifier,
     images,
+    sharding,
     rendering,
     desiredOf(ref) {
       return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
@@ -494,6 +530,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       policies.stop();
       workQueue.stop();
       await workQueue.idle();
+      // After the last reconcile ended: the Lease is released only once nothing is applied here.
+      await sharding?.stop();
       clusters.stop();
       watches.stop();
       // Trees kept for the next app at their commit are of no use to a stopped controller.

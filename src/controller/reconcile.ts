@@ -78,6 +78,13 @@ export interface ReconcilerDeps {
   readonly health?: HealthSource;
   /** Policy-gate rules (built-in pack + ConfigMap tether-policies + Policy objects); no policy gate when unset. */
   readonly policies?: Pick<PolicyRules, "current">;
+  /**
+   * Sharding's fence (src/controller/sharding/fence.ts): the client whose writes throw while this
+   * replica's Lease is stale. Every apply, replace and delete of a reconcile goes through it, and
+   * `check` (throws when fenced) runs before every status write: a fenced replica neither applies
+   * nor records results, so its successor resumes from the last step it persisted.
+   */
+  readonly fence?: { resources(resources: ResourceClient): ResourceClient; check(): void };
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
@@ -136,6 +143,19 @@ export class Reconciler {
     return desired;
   }
 
+  private fencedClient(resources: ResourceClient): ResourceClient {
+    return this.deps.fence ? this.deps.fence.resources(resources) : resources;
+  }
+
+  /** A lookup whose cluster writes are fenced (finalizing deletes objects too). */
+  private fencedLookup(lookup: ClusterLookup): ClusterLookup {
+    if (!lookup.ok) return lookup;
+    return {
+      ok: true,
+      cluster: { ...lookup.cluster, resources: this.fencedClient(lookup.cluster.resources) },
+    };
+  }
+
   /** The next reconcile of `key` bypasses the revision cache, like the refresh annotation. */
   requestRefresh(key: string): void {
     this.forcedRefresh.add(key);
@@ -150,7 +170,7 @@ export class Reconciler {
       return {};
     }
     if (app.metadata.deletionTimestamp)
-      return finalizeApplication(deps, key, app, () => deps.clusterFor(app));
+      return finalizeApplication(deps, key, app, () => this.fencedLookup(deps.clusterFor(app)));
     // The app as this reconcile last wrote it: every write is guarded by its resourceVersion.
     let current = app;
     const now = deps.clock();
@@ -434,7 +454,7 @@ export class Reconciler {
       const live = new Map(comparisons.map((c) => [c.desired.key, c.live]));
       const progress = await advanceOperation(
         {
-          resources: cluster.resources,
+          resources: this.fencedClient(cluster.resources),
           liveOf: (d) => cluster.watches.get(d),
           health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
           persist: async (o) => {
@@ -584,6 +604,7 @@ export class Reconciler {
    * with its exponential backoff rather than at once.
    */
   private async writeStatus(app: Application, status: ApplicationStatus): Promise<Application> {
+    this.deps.fence?.check();
     try {
       return await this.deps.apps.writeStatus(app, fitStatus(status));
     } catch (error) {

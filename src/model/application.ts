@@ -262,6 +262,11 @@ export interface ApplicationStatus {
   rollback?: RollbackState;
   /** What the policy gate found in the last render (every enforcement, audit included). */
   policyViolations?: PolicyViolation[];
+  /**
+   * The controller replica that holds this app (sharding): only it applies for the app. Taken and
+   * released by status writes guarded by resourceVersion (src/controller/sharding/claim.ts).
+   */
+  controller?: { replica: string; claimedAt?: string };
 }
 
 export interface Application {

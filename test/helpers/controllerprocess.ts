@@ -11,6 +11,8 @@ export interface ControllerProcess {
   running(): boolean;
   /** SIGTERM and the exit code (idempotent). */
   stop(): Promise<number | null>;
+  /** Sends a signal as is (SIGSTOP/SIGCONT: a replica frozen, as by a partition or a long GC pause). */
+  signal(signal: NodeJS.Signals): void;
   /** SIGKILL: no clean-up, no last status write — what a crashed or evicted controller leaves. */
   kill(): Promise<void>;
 }
@@ -35,6 +37,9 @@ export function runController(args: string[], options: { env?: NodeJS.ProcessEnv
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       return exited;
+    },
+    signal(signal) {
+      child.kill(signal);
     },
     async kill() {
       stopping = true;

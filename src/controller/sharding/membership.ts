@@ -1,0 +1,207 @@
+// This replica's member Lease (created, renewed every duration/3, released on a clean stop) and the
+// view of every member Lease in the system namespace (an informer). The view is judged by this
+// replica's monotonic clock (members.ts); a tick re-evaluates it, since a member expires without any
+// event.
+import type { KubernetesObject } from "@kubernetes/client-node";
+import type { KubeConfig } from "../../kube/connection.js";
+import type { KubeClients } from "../../kube/client.js";
+import { errorStatus } from "../../kube/client.js";
+import { Informer } from "../../kube/informer.js";
+import type { LeaseLike, MemberObservation } from "./members.js";
+import { liveMembers, MEMBER_LEASE_PREFIX, memberIdOf, observe } from "./members.js";
+
+export const MEMBER_LABEL = "tether.dev/controller-member";
+const LEASES = (ns: string) => `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
+
+interface Lease extends LeaseLike {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string; labels?: Record<string, string> };
+  spec?: {
+    holderIdentity?: string | null;
+    leaseDurationSeconds?: number | null;
+    renewTime?: string | null;
+    acquireTime?: string | null;
+  };
+}
+
+/** Kubernetes MicroTime: RFC 3339 with microseconds. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
+
+export interface MembershipOptions {
+  readonly config: KubeConfig;
+  readonly clients: KubeClients;
+  readonly namespace: string;
+  readonly replicaId: string;
+  readonly durationMs: number;
+  /** Renewals further apart than this (duration − margin: the fence deadline) start a new epoch. */
+  readonly fenceAfterMs: number;
+  /** Called when the live member set (as this replica sees it) changes, and when this replica's fence changes. */
+  readonly onChange: () => void;
+  /** A renewal that started a new epoch: the Lease had lapsed, so claims must be confirmed again. */
+  readonly onNewEpoch: () => void;
+  readonly log: (line: string) => void;
+  readonly now?: () => number;
+}
+
+export class Membership {
+  private readonly observations = new Map<string, MemberObservation>();
+  private readonly informer: Informer;
+  private readonly now: () => number;
+  private lease: Lease | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private lastLive = "";
+  /** Monotonic send time of the last renewal the apiserver accepted. */
+  lastRenewSentMs: number | undefined;
+
+  constructor(private readonly options: MembershipOptions) {
+    this.now = options.now ?? (() => performance.now());
+    const path = LEASES(options.namespace);
+    this.informer = new Informer({
+      config: options.config,
+      path,
+      labelSelector: `${MEMBER_LABEL}=true`,
+      list: async () => {
+        const list = await options.clients.raw.request<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>({ method: "GET", path, query: { labelSelector: `${MEMBER_LABEL}=true` } }); // prettier-ignore
+        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+      },
+      onEvent: (type, object) => this.seen(type, object),
+      onError: (error) => options.log(`watch member leases: ${String(error)}`),
+    });
+  }
+
+  get leaseName(): string {
+    return `${MEMBER_LEASE_PREFIX}${this.options.replicaId}`;
+  }
+
+  get renewEveryMs(): number {
+    return Math.max(200, Math.floor(this.options.durationMs / 3));
+  }
+
+  /** Writes this replica's Lease, then lists and watches the others. */
+  async start(): Promise<void> {
+    await this.renew();
+    await this.informer.start();
+    this.schedule();
+  }
+
+  /** The live members other than this one. */
+  others(): string[] {
+    const now = this.now();
+    return liveMembers(this.observations.values(), now).filter((id) => id !== this.options.replicaId);
+  }
+
+  /** Whether `id` is live as seen from here (this replica is live to itself). */
+  isLive(id: string): boolean {
+    if (id === this.options.replicaId) return true;
+    return this.others().includes(id);
+  }
+
+  private seen(type: "ADDED" | "MODIFIED" | "DELETED", lease: Lease): void {
+    const id = memberIdOf(lease);
+    if (id === undefined || id === this.options.replicaId) return;
+    const previous = this.observations.get(id);
+    if (type === "DELETED") {
+      // Released first (a clean stop): gone now. Deleted by someone else: this replica cannot know
+      // the member stopped applying, so it stays live until its last renewal expires.
+      if (!previous || previous.released) this.observations.delete(id);
+    } else {
+      const next = observe(previous, lease, this.now(), this.options.durationMs);
+      if (next) this.observations.set(id, next);
+    }
+    this.checkChange();
+  }
+
+  private checkChange(): void {
+    const now = this.now();
+    for (const [id, o] of this.observations)
+      if (now >= o.observedAtMs + o.durationMs * 2) this.observations.delete(id);
+    const live = this.others().join(",");
+    if (live === this.lastLive) return;
+    this.lastLive = live;
+    this.options.onChange();
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.renew()
+        .catch((error: unknown) => this.options.log(`renewing Lease ${this.leaseName}: ${String(error)}`))
+        .finally(() => {
+          this.checkChange();
+          this.schedule();
+        });
+    }, this.renewEveryMs);
+  }
+
+  private body(holder: string): Lease {
+    const now = new Date();
+    return {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: {
+        name: this.leaseName,
+        namespace: this.options.namespace,
+        labels: { [MEMBER_LABEL]: "true" },
+        resourceVersion: this.lease?.metadata?.resourceVersion,
+      },
+      spec: {
+        holderIdentity: holder,
+        leaseDurationSeconds: Math.ceil(this.options.durationMs / 1000),
+        acquireTime: this.lease?.spec?.acquireTime ?? microTime(now),
+        renewTime: microTime(now),
+      },
+    };
+  }
+
+  /** One renewal: PUT at the last version (a conflict re-reads), or create when it is missing. */
+  private async renew(): Promise<void> {
+    if (this.stopped) return;
+    const { raw } = this.options.clients;
+    const path = LEASES(this.options.namespace);
+    const sentAt = this.now();
+    try {
+      if (!this.lease) {
+        this.lease = await raw.request<Lease>({ method: "GET", path: `${path}/${this.leaseName}` });
+        // Ours from an earlier run with this id: take it over at its version.
+      }
+      this.lease = await raw.request<Lease>({ method: "PUT", path: `${path}/${this.leaseName}`, body: this.body(this.options.replicaId) }); // prettier-ignore
+    } catch (error) {
+      const status = errorStatus(error);
+      if (status === 404) {
+        this.lease = undefined;
+        this.lease = await raw.request<Lease>({ method: "POST", path, body: this.body(this.options.replicaId) }); // prettier-ignore
+      } else {
+        // 409: someone else wrote it (or our version is old): read it again for the next renewal.
+        if (status === 409) this.lease = undefined;
+        throw error;
+      }
+    }
+    const previous = this.lastRenewSentMs;
+    // A renewal after the fence deadline starts a new epoch: claims confirmed before it may have
+    // been taken over meanwhile, and this replica's cache of them may be stale.
+    if (previous === undefined || sentAt - previous >= this.options.fenceAfterMs) this.options.onNewEpoch();
+    this.lastRenewSentMs = Math.max(previous ?? sentAt, sentAt);
+  }
+
+  /**
+   * Clean handover, after this replica has stopped applying: the Lease is released (holder cleared),
+   * so the others take over at once, then deleted.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.informer.stop();
+    const { raw } = this.options.clients;
+    const path = `${LEASES(this.options.namespace)}/${this.leaseName}`;
+    try {
+      if (this.lease) await raw.request({ method: "PUT", path, body: { ...this.body(""), spec: { ...this.body("").spec, holderIdentity: "" } } }); // prettier-ignore
+      await raw.request({ method: "DELETE", path });
+    } catch (error) {
+      this.options.log(`releasing Lease ${this.leaseName}: ${String(error)}`);
+    }
+  }
+}

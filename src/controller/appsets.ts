@@ -49,6 +49,8 @@ export interface ApplicationSetControllerOptions {
   readonly clock: () => Date;
   readonly log: (line: string) => void;
   readonly workers?: number;
+  /** Throws when this replica may not write now (not the leader): checked before each reconcile. */
+  readonly check?: () => void;
 }
 
 /** The set an app belongs to (by its owner reference), as a queue key. */
@@ -71,7 +73,10 @@ export class ApplicationSetController {
     this.git = new GitListings(options.source, options.pollIntervalMs);
     this.queue = new WorkQueue({
       workers: options.workers ?? 2,
-      handler: (key) => this.reconcile(key),
+      handler: (key) => {
+        options.check?.();
+        return this.reconcile(key);
+      },
       onError: (key, error) =>
         options.log(`applicationset ${key} failed (will retry): ${errorMessage(error)}`),
     });

@@ -37,6 +37,7 @@ import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
 import type { ShardingOptions } from "./sharding/shard.js";
 import { Sharding } from "./sharding/shard.js";
+import { LeaderElection } from "./sharding/election.js";
 import type { JsonObject } from "../engine/diff/index.js";
 
 /** Events on an app's objects within this window after the first are coalesced into one reconcile. */
@@ -104,6 +105,8 @@ export interface Controller {
   readonly images?: ImageAutomation;
   /** Lease-based sharding, when on. */
   readonly sharding?: Sharding;
+  /** The leader Lease the singletons run under, when sharding is on. */
+  readonly election?: LeaderElection;
   /** Where renders run (the child renderer's pid, for tests). */
   readonly rendering: RenderService;
   /** Refreshes now every app whose source is `repoURL` (push webhooks); returns how many. */
@@ -353,7 +356,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     onChange: (key) => workQueue.add(key),
     onObserved: (key, app) => {
       eachApp([key], "dependsOn index", log, () => dependents.observed(key, app));
-      eachApp([key], "applicationset owner", log, () => appsets.appObserved(app ?? apps.get(key)));
+      eachApp([key], "applicationset owner", log, () => appsets?.appObserved(app ?? apps.get(key)));
     },
     onError: (error) => log(`watch applications: ${String(error)}`),
   });
@@ -392,7 +395,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
       log,
       gitTimeoutMs: options.gitTimeoutMs,
       registryTimeoutMs: options.images?.registryTimeoutMs,
-      beforePush: options.images?.beforePush,
+      // The leader pushes; a replica that lost the leader Lease mid-run commits but never pushes.
+      beforePush: async (automation, attempt) => {
+        election?.check();
+        await options.images?.beforePush?.(automation, attempt);
+      },
     });
     try {
       await automation.start();
@@ -452,17 +459,49 @@ export async function startController(options: ControllerOptions): Promise<Contr
     policies,
     fence: sharding ? { resources: (r) => sharding.fencedResources(r), check: sharding.check } : undefined,
   });
-  const appsets: ApplicationSetController = new ApplicationSetController({
-    config: options.config,
-    clients,
-    apps,
-    source,
-    systemNamespace,
-    namespace: options.applicationNamespace,
-    pollIntervalMs,
-    clock,
-    log,
-  });
+  // The singletons (ApplicationSet generation, image automation) run on one replica at a time: the
+  // holder of the leader Lease when sharding is on, else here. Notifications need no leader: they
+  // are sent by the replica that reconciles (claims) the app.
+  let appsets: ApplicationSetController | undefined;
+  let images: ImageAutomation | undefined;
+  const startSingletons = async () => {
+    const next = new ApplicationSetController({
+      config: options.config,
+      clients,
+      apps,
+      source,
+      systemNamespace,
+      namespace: options.applicationNamespace,
+      pollIntervalMs,
+      clock,
+      log,
+      check: election?.check,
+    });
+    appsets = next;
+    images = options.images?.enabled === false ? undefined : await startImageAutomation();
+    await next.start();
+    // Apps seen before it started: their sets look again (rolling sync, resource status).
+    eachApp(apps.keys(), "applicationset owner", log, (key) => next.appObserved(apps.get(key)));
+  };
+  const stopSingletons = async () => {
+    const [set, automation] = [appsets, images];
+    appsets = undefined;
+    images = undefined;
+    await set?.stop();
+    await automation?.stop();
+  };
+  const election = sharding
+    ? new LeaderElection({
+        clients,
+        namespace: systemNamespace,
+        replicaId: sharding.replicaId,
+        durationMs: sharding.durationMs,
+        fenceAfterMs: sharding.durationMs - sharding.marginMs,
+        onStartedLeading: startSingletons,
+        onStoppedLeading: stopSingletons,
+        log,
+      })
+    : undefined;
   // Member first: an app is claimed only under a written Lease.
   await sharding?.start();
   await projects.ensureDefault();
@@ -471,8 +510,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
   // Clusters before apps: no app is judged against a registry that does not know its cluster yet.
   await clusters.start();
   await apps.start();
-  const images = options.images?.enabled === false ? undefined : await startImageAutomation();
-  await appsets.start();
+  if (election) await election.start();
+  else await startSingletons();
   log(`controller started (installation ${installationId}, poll ${pollIntervalMs / 1000} s)`);
   const refreshApps = (keys: readonly string[]) => {
     eachApp(keys, "refresh", log, (key) => {
@@ -493,8 +532,11 @@ export async function startController(options: ControllerOptions): Promise<Contr
     registry,
     metrics,
     notifier,
-    images,
+    get images() {
+      return images;
+    },
     sharding,
+    election,
     rendering,
     desiredOf(ref) {
       return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
@@ -519,14 +561,15 @@ export async function startController(options: ControllerOptions): Promise<Contr
         if (sameRepository(apps.get(key)?.spec?.source?.repoURL)) keys.push(key);
       });
       refreshApps(keys);
-      return keys.length + appsets.refreshRepository(sameRepository);
+      return keys.length + (appsets?.refreshRepository(sameRepository) ?? 0);
     },
     async stop() {
       apps.stop();
-      await appsets.stop();
+      // The singletons stop first; then the leader Lease is released for the next replica.
+      if (election) await election.stop();
+      else await stopSingletons();
       projects.stop();
       health.stop();
-      await images?.stop();
       policies.stop();
       workQueue.stop();
       await workQueue.idle();

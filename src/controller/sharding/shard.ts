@@ -30,8 +30,8 @@ export class Sharding {
   readonly replicaId: string;
   readonly membership: Membership;
   private readonly keyMode: ShardKeyMode;
-  private readonly durationMs: number;
-  private readonly marginMs: number;
+  readonly durationMs: number;
+  readonly marginMs: number;
   /** Apps whose claim this replica confirmed by a write since its Lease last lapsed. */
   private readonly confirmed = new Set<string>();
   private readonly rebalances: Counter;

@@ -125,6 +125,8 @@ export const ApplicationDetailSchema = ApplicationSummarySchema.extend({
   history: z.array(HistoryEntrySchema),
   operationState: z.record(z.string(), z.unknown()).optional(),
   healthMessage: z.string().optional(),
+  /** The controller replica that holds the app (status.controller.replica), when sharding is on. */
+  replica: z.string().optional(),
   /** What the policy gate found in the last render, per object and rule; always sent by this server (optional for older ones). */
   policyViolations: z.array(PolicyViolationSchema).optional(),
 }).openapi("ApplicationDetail");

@@ -65,6 +65,7 @@ export function detailOf(
       ? { operationState: status.operationState as unknown as Record<string, unknown> }
       : {}),
     ...(status.health?.message ? { healthMessage: status.health.message } : {}),
+    ...(status.controller?.replica ? { replica: status.controller.replica } : {}),
     policyViolations: status.policyViolations ?? [],
   };
 }

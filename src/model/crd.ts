@@ -169,6 +169,7 @@ export function applicationCrd(): Schema {
             { name: "Health", type: "string", jsonPath: ".status.health.status" },
             { name: "Revision", type: "string", jsonPath: ".status.sync.revision" },
             { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
+            { name: "Replica", type: "string", jsonPath: ".status.controller.replica", priority: 1 },
             { name: "Repo", type: "string", jsonPath: ".spec.source.repoURL", priority: 1 },
             { name: "Path", type: "string", jsonPath: ".spec.source.path", priority: 1 },
           ],

@@ -109,6 +109,7 @@ describe("cli formatters", () => {
         sync: "OutOfSync",
         health: "Degraded",
         healthMessage: "rollout stuck",
+        replica: "tether-controller-7d9f-x2",
         operationState: { phase: "Failed", message: "apply failed" },
         conditions: [
           { type: "SyncError", status: "True", reason: "ApplyFailed", message: "Deployment nginx: denied", lastTransitionTime: "t" }, // prettier-ignore
@@ -124,6 +125,8 @@ describe("cli formatters", () => {
     assert.match(text, /^Sync:\s+OutOfSync at 0123456$/m);
     assert.match(text, /^Health:\s+Degraded: rollout stuck$/m);
     assert.match(text, /^Operation:\s+Failed: apply failed$/m);
+    assert.match(text, /^Controller:\s+replica tether-controller-7d9f-x2$/m);
+    assert.doesNotMatch(formatDetail(detail(), "table"), /^Controller:/m);
     assert.match(text, /^Condition:\s+SyncError \(ApplyFailed\): Deployment nginx: denied$/m);
     assert.doesNotMatch(text, /not shown/);
     assert.match(text, /^GROUP\s+KIND\s+NAMESPACE\s+NAME\s+SYNC\s+HEALTH$/m);

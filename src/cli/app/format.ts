@@ -96,6 +96,8 @@ export function formatDetail(app: ApplicationDetail, output: Output): string {
     fields.push(["Operation", `${operation.phase}${operation.message ? `: ${operation.message}` : ""}`]);
   }
   if (wide && app.reconciledAt) fields.push(["Reconciled", app.reconciledAt]);
+  // Which controller replica reconciles it (sharding): where to look for its logs.
+  if (app.replica) fields.push(["Controller", `replica ${app.replica}`]);
   for (const c of app.conditions) {
     if (c.status === "True") fields.push(["Condition", `${c.type} (${c.reason}): ${c.message}`]);
   }

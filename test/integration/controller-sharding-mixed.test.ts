@@ -1,0 +1,161 @@
+// Two replicas that disagree on the hashing (one `--shard-key app`, one `--shard-key cluster`) over
+// the same apps, started together: they both want some apps, and the per-app claim must still let
+// exactly one of them reconcile each app. The ids are chosen so that the cluster-keyed replica wants
+// every app (the destination is one cluster) and the app-keyed one about half: each app ends up
+// held by one replica, no app is ever claimed or reconciled by both (their logs), and every app has
+// one history entry (synced once, not twice).
+import assert from "node:assert/strict";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
+import type { GitServer } from "../../src/localcluster/gitserver.js";
+import { startGitServer } from "../../src/localcluster/gitserver.js";
+import { waitFor } from "../../src/localcluster/wait.js";
+import type { Application } from "../../src/model/application.js";
+import { assign, shardKey } from "../../src/controller/sharding/hash.js";
+import { APP_GROUP, configMap, IN_CLUSTER } from "../helpers/app.js";
+import type { ControllerProcess } from "../helpers/controllerprocess.js";
+import { runController } from "../helpers/controllerprocess.js";
+import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";
+
+const APPS = 10;
+const LEASE_MS = 3_000;
+
+describe("controller sharding: replicas with different shard keys never both hold an app", () => {
+  let git: GitServer;
+  let tmp: string;
+  let ws: GitWorkspace | undefined;
+  const namespaces: string[] = [];
+  const replicas = new Map<string, ControllerProcess>();
+
+  before(async () => {
+    await installCrds();
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-sharding-mixed-"));
+    git = await startGitServer({ root: path.join(tmp, "git") });
+  });
+  after(async () => {
+    for (const c of replicas.values()) await c.kill();
+    await git?.close();
+    await ws?.remove();
+    for (const name of namespaces)
+      await clients()
+        .core.deleteNamespace({ name })
+        .catch(() => undefined);
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  test("--shard-key app and --shard-key cluster over the same apps: one holder each, one sync each", async () => {
+    const appNs = uniqueName("mixed-apps");
+    const systemNs = uniqueName("mixed-system");
+    const target = uniqueName("mixed-target");
+    namespaces.push(appNs, systemNs, target);
+    for (const name of [appNs, target])
+      await clients().core.createNamespace({ body: { metadata: { name } } });
+    const url = await git.createRepository("mixed");
+    ws = await GitWorkspace.clone(url);
+    const files: Record<string, string> = {};
+    for (let i = 0; i < APPS; i++) files[`app-${i}/cm.yaml`] = configMap(`cm-${i}`, { v: "1" });
+    await ws.commitAndPush(files, "ten apps");
+    const apps: Application[] = [];
+    for (let i = 0; i < APPS; i++) {
+      const app = {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "Application",
+        metadata: { name: `app-${i}`, namespace: appNs },
+        spec: {
+          source: { repoURL: url, targetRevision: "main", path: `app-${i}` },
+          destination: { server: IN_CLUSTER, namespace: target },
+          syncPolicy: { automated: { prune: true } },
+        },
+      } as Application;
+      apps.push(app);
+      await clients().custom.createNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, body: app });
+    }
+    // Ids for which the cluster key goes to the cluster-keyed replica, and the app-keyed one wants
+    // some apps too: the two views overlap (both want those apps), which is what is tested.
+    const pick = () => {
+      for (let n = 0; n < 100; n++) {
+        const [byApp, byCluster] = [`app-keyed-${n}`, `cluster-keyed-${n}`];
+        const members = [byApp, byCluster];
+        const wantedByApp = apps.filter((a) => assign(shardKey(a, "app"), members) === byApp).length;
+        if (assign(shardKey(apps[0]!, "cluster"), members) === byCluster && wantedByApp >= 3) return { byApp, byCluster, contested: wantedByApp }; // prettier-ignore
+      }
+      throw new Error("no pair of ids found");
+    };
+    const { byApp, byCluster, contested } = pick();
+    const helm = await ensureComponent("helm");
+    const kustomize = await ensureComponent("kustomize");
+    const start = (id: string, key: "app" | "cluster") => {
+      const args = [
+        "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNs,
+        "--cache-dir", path.join(tmp, `cache-${id}`), "--poll-interval", "5s",
+        "--helm", helm, "--kustomize", kustomize,
+        "--replica-id", id, "--lease-duration", `${LEASE_MS / 1000}s`, "--shard-key", key,
+      ]; // prettier-ignore
+      const c = runController(args, { env: { ...process.env, TETHER_DEBUG: "1" } });
+      replicas.set(id, c);
+      return c;
+    };
+    const list = async () =>
+      ((await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as { items: Application[] }).items; // prettier-ignore
+    // Started together: both race for the contested apps.
+    const a = start(byApp, "app");
+    const c = start(byCluster, "cluster");
+    const holders = await waitFor(
+      `${APPS} apps Synced, each held by ${byApp} or ${byCluster}`,
+      async () => {
+        const items = await list();
+        const ok = items.length === APPS && items.every((x) => x.status?.sync?.status === "Synced" && [byApp, byCluster].includes(x.status.controller?.replica ?? "")); // prettier-ignore
+        return ok ? new Map(items.map((x) => [`${appNs}/${x.metadata.name}`, x.status?.controller?.replica ?? ""])) : undefined; // prettier-ignore
+      },
+      { timeoutMs: 90_000, maxIntervalMs: 250, abort: Promise.race([a.died, c.died]) },
+    );
+    // Both replicas have seen each other and judged every app at least once more since.
+    const bothMembers = (p: ControllerProcess) => p.stderr().includes(`→ ${[byApp, byCluster].sort().join(", ")}`) || p.stderr().includes(`members ${[byApp, byCluster].sort().join(", ")}`); // prettier-ignore
+    await waitFor("both replicas see two members", () => (bothMembers(a) && bothMembers(c)) || undefined, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "the replica not holding a contested app has been told to wait for it",
+      () => [a, c].some((p) => p.stderr().includes("held by live replica")) || undefined,
+      { timeoutMs: 30_000 },
+    );
+
+    // Each replica reconciles an app only between its own claim and its release (its log order),
+    // and the reconcile spans of the two replicas for one app never overlap (one clock: same host).
+    const spans = new Map<string, { by: string; from: number; to: number }[]>();
+    for (const [id, p] of [
+      [byApp, a],
+      [byCluster, c],
+    ] as const) {
+      const holding = new Set<string>();
+      for (const line of p.stderr().split("\n")) {
+        const claimed = / sharding: claimed (\S+)/.exec(line)?.[1];
+        const released = / sharding: released (\S+)/.exec(line)?.[1];
+        const run = / reconciled (\S+) in (\d+) ms/.exec(line);
+        if (claimed) holding.add(claimed);
+        if (released) holding.delete(released);
+        if (!run) continue;
+        const [, key = "", ms = "0"] = run;
+        assert.ok(holding.has(key), `${id} reconciled ${key} without holding its claim:\n${p.stderr()}`);
+        const to = Date.parse(line.slice(0, 24));
+        spans.set(key, [...(spans.get(key) ?? []), { by: id, from: to - Number(ms), to }]);
+      }
+    }
+    // 2 ms: the span's rounding; between one replica's last reconcile and the other's first there
+    // are a release and a claim written to the apiserver.
+    for (const [key, list] of spans)
+      for (const x of list)
+        for (const y of list)
+          if (x.by !== y.by && x.from + 2 < y.to && y.from + 2 < x.to)
+            assert.fail(`${key} reconciled by ${x.by} and ${y.by} at once: ${JSON.stringify([x, y])}`);
+    const handovers = [...spans.values()].filter((l) => new Set(l.map((x) => x.by)).size > 1).length;
+    for (const app of await list())
+      assert.equal(app.status?.history?.length, 1, `${app.metadata.name}: history ${JSON.stringify(app.status?.history)}`); // prettier-ignore
+    const counts = [byApp, byCluster].map(
+      (id) => `${id}: ${[...holders.values()].filter((h) => h === id).length}`,
+    );
+    process.stderr.write(`# mixed shard keys: ${contested} app(s) wanted by both; held ${counts.join(", ")}; ${handovers} handed over\n`); // prettier-ignore
+  });
+});

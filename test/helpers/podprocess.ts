@@ -18,6 +18,7 @@ import type {
   CoreV1Api,
   V1Container,
   V1Deployment,
+  V1EnvVar,
   V1PodSpec,
   V1Volume,
   V1VolumeMount,
@@ -154,8 +155,12 @@ export function startPodContainer(pod: PodContext, containerName: string): PodPr
   const container = spec.containers.find((c) => c.name === containerName);
   if (!container)
     throw new Error(`Deployment ${pod.deployment.metadata?.name}: no container ${containerName}`);
-  if (container.envFrom || (container.env ?? []).some((e) => e.valueFrom))
-    throw new Error(`${containerName}: only literal env is emulated`);
+  // The downward API's pod name (the controller's replica id) is the one reference emulated.
+  const podNameRef = (e: V1EnvVar) =>
+    e.valueFrom?.fieldRef?.fieldPath === "metadata.name" && Object.keys(e.valueFrom).length === 1;
+  if (container.envFrom || (container.env ?? []).some((e) => e.valueFrom && !podNameRef(e)))
+    throw new Error(`${containerName}: only literal env and the pod name are emulated`);
+  const podName = `${pod.deployment.metadata?.name ?? "pod"}-0`;
   const { automount } = podVolumes(spec);
   // Outer mounts first, so a nested mountPath lands inside its parent's volume, as the kubelet stacks them.
   const mounts = containerMounts(container, automount).sort((a, b) => a.mountPath.length - b.mountPath.length); // prettier-ignore
@@ -190,7 +195,7 @@ export function startPodContainer(pod: PodContext, containerName: string): PodPr
     HOME: "/tmp",
     KUBERNETES_SERVICE_HOST: pod.apiserver.host,
     KUBERNETES_SERVICE_PORT: String(pod.apiserver.port),
-    ...Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ""])),
+    ...Object.fromEntries((container.env ?? []).map((e) => [e.name, podNameRef(e) ? podName : (e.value ?? "")])), // prettier-ignore
   };
   // Root can make a mount namespace directly; anyone else through a user namespace (then the
   // process runs as the mapped root: the uid of the manifest is not reproduced).

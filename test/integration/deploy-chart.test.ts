@@ -144,6 +144,7 @@ describe("charts/tether", () => {
       /\/server': additional properties 'replicass' not allowed/,
     );
     await refused(["--set", "bogus=1"], /additional properties 'bogus' not allowed/);
+    await refused(["--set", "controller.replicas=0"], /\/controller\/replicas'/);
     await refused(["--set", "image.pullPolicy=Sometimes"], /\/image\/pullPolicy'/);
     await refused(["--set", "oidc.enabled=true"], /\/oidc\/issuer'/);
     await refused(["--set", "accounts.ci.capabilities={deploy}"], /\/accounts\/ci\/capabilities\/0'/);
@@ -154,6 +155,14 @@ describe("charts/tether", () => {
     const deploy = await kustomizeBuild();
     // The chart leaves the namespace to `helm install --create-namespace`.
     assert.deepEqual(manifestDrift(chart, deploy, ["Namespace tether-system"]), []);
+
+    // Two sharded controller replicas with a budget by default; one replica renders no budget (it
+    // would block every drain of its node).
+    assert.equal(find<V1Deployment>(chart, "Deployment tether-system/tether-controller").spec?.replicas, 2);
+    assert.ok(chart.some((o) => objectKey(o) === "PodDisruptionBudget tether-system/tether-controller"));
+    const single = await helmTemplate("tether-system", ["--set", "controller.replicas=1"]);
+    assert.equal(find<V1Deployment>(single, "Deployment tether-system/tether-controller").spec?.replicas, 1);
+    assert.ok(!single.some((o) => objectKey(o) === "PodDisruptionBudget tether-system/tether-controller"));
 
     // The CRDs are the same files, byte for byte.
     const files = async (dir: string) => (await fs.readdir(dir)).filter((f) => f.endsWith(".yaml")).sort();

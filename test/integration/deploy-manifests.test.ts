@@ -57,6 +57,7 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
     "Namespace/tether-system",
     "NetworkPolicy/tether-controller",
     "NetworkPolicy/tether-server",
+    "PodDisruptionBudget/tether-controller",
     "PodDisruptionBudget/tether-server",
     "Role/tether-controller",
     "Role/tether-server",
@@ -88,7 +89,8 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
       });
   }
 
-  // The Deployment: hardened, one replica, the cache on an emptyDir, flags the CLI accepts.
+  // The Deployment: hardened, two sharded replicas rolled one at a time, the cache on an emptyDir,
+  // flags the CLI accepts, the pod name as the replica id.
   const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata?.name === "tether-controller") as V1Deployment; // prettier-ignore
   const pod = deployment.spec?.template.spec;
   assert.deepEqual(
@@ -97,7 +99,16 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   );
   const container = pod?.containers.find((c) => c.name === "controller");
   const renderer = pod?.containers.find((c) => c.name === "renderer");
-  assert.equal(deployment.spec?.replicas, 1);
+  assert.equal(deployment.spec?.replicas, 2);
+  assert.deepEqual(deployment.spec?.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }); // prettier-ignore
+  assert.equal(
+    container?.env?.find((e) => e.name === "POD_NAME")?.valueFrom?.fieldRef?.fieldPath,
+    "metadata.name",
+  );
+  type ControllerPdb = KubernetesObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }; // prettier-ignore
+  const controllerPdb = objects.find((o) => o.kind === "PodDisruptionBudget" && o.metadata?.name === "tether-controller") as ControllerPdb; // prettier-ignore
+  assert.equal(controllerPdb.spec.minAvailable, 1);
+  assert.deepEqual(controllerPdb.spec.selector.matchLabels, deployment.spec?.selector.matchLabels);
   assert.equal(pod?.serviceAccountName, "tether-controller");
   assert.equal(pod?.securityContext?.runAsNonRoot, true);
   for (const c of [container, renderer]) {
@@ -112,6 +123,7 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   const env = Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value ?? ""]));
   const flags = parseControllerFlags(args, env);
   assert.equal(flags.systemNamespace, "tether-system");
+  assert.ok(flags.sharding, "sharding is on: the replicas share the apps");
   const emptyDirs = new Set((pod?.volumes ?? []).filter((v) => v.emptyDir).map((v) => v.name));
   const mountOf = (c: V1Container | undefined, dir: string) =>
     c?.volumeMounts?.find((m) => m.mountPath === dir);

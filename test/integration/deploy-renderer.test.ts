@@ -14,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import type { V1Container, V1Deployment } from "@kubernetes/client-node";
+import type { V1Container, V1Deployment, V1EnvVar } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { loaderArgs } from "../../src/engine/render/remote/child.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
@@ -56,12 +56,14 @@ class EmulatedPod {
     return (container.args ?? []).map((a) => (a.startsWith("/") ? this.hostPath(container, a) : a));
   }
 
-  env(container: V1Container): Record<string, string> {
+  /** Literal values, and the pod's name (the controller's replica id) as the downward API gives it. */
+  env(container: V1Container, podName = "tether-controller-emulated"): Record<string, string> {
+    const podNameRef = (e: V1EnvVar) => e.valueFrom?.fieldRef?.fieldPath === "metadata.name" && Object.keys(e.valueFrom).length === 1; // prettier-ignore
     assert.ok(
-      !container.envFrom && !(container.env ?? []).some((e) => e.valueFrom),
-      `${container.name}: literal env only`,
+      !container.envFrom && !(container.env ?? []).some((e) => e.valueFrom && !podNameRef(e)),
+      `${container.name}: literal env and the pod name only`,
     );
-    return Object.fromEntries((container.env ?? []).map((e) => [e.name, e.value ?? ""]));
+    return Object.fromEntries((container.env ?? []).map((e) => [e.name, podNameRef(e) ? podName : (e.value ?? "")])); // prettier-ignore
   }
 
   async create(volumes: readonly string[]): Promise<void> {

@@ -76,6 +76,8 @@ export interface ControllerProcessOptions {
   readonly metricsPort: number;
   /** "dist": the compiled CLI (what the image runs); "tsx": from source (~95 MiB more RSS for the transpiler). */
   readonly runtime: "dist" | "tsx";
+  /** More `tether controller` flags (the HA benchmark: --replica-id, --lease-duration). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface BenchControllerProcess {
@@ -91,6 +93,8 @@ export interface BenchControllerProcess {
   metrics(): Promise<string>;
   running(): boolean;
   stop(): Promise<void>;
+  /** SIGKILL: what a crashed or evicted replica leaves (no Lease released). */
+  kill(): Promise<void>;
 }
 
 export function startControllerProcess(options: ControllerProcessOptions): BenchControllerProcess {
@@ -102,6 +106,7 @@ export function startControllerProcess(options: ControllerProcessOptions): Bench
     "--poll-interval", options.pollInterval, "--workers", String(options.workers ?? 4),
     "--helm", options.helm, "--kustomize", options.kustomize,
     "--metrics-port", String(options.metricsPort), "--metrics-host", "127.0.0.1",
+    ...(options.extraArgs ?? []),
   ]; // prettier-ignore
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, argv, {
@@ -140,6 +145,10 @@ export function startControllerProcess(options: ControllerProcessOptions): Bench
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
     },
   };
 }

@@ -54,6 +54,16 @@ describe("benchmarks, quick mode", { concurrency: 2 }, () => {
     ]);
   });
 
+  test("ha", async () => {
+    const out = await runBench("ha", ["--quick"], 240_000);
+    assertLines(out, [
+      new RegExp(`1 replica\\s+first ready → all Synced ${NUMBER} ms`),
+      new RegExp(`3 replicas\\s+first ready → all Synced ${NUMBER} ms`),
+      new RegExp(`ratio 3 replicas / 1 replica \\(first ready → all Synced\\): ${NUMBER}`),
+      new RegExp(`failover after SIGKILL \\(lease 3 s\\)\\s+p50 ${NUMBER} ms`),
+    ]);
+  });
+
   test("large-app", async () => {
     const out = await runBench("large-app", ["--quick"], 240_000);
     assertLines(out, [

@@ -44,7 +44,7 @@ export interface PodProcess {
   readonly log: () => string;
   /** Resolves to an Error (with the log) when the process exits unexpectedly. */
   readonly died: Promise<Error>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<number | null>;
 }
 
 const podSpec = (d: V1Deployment): V1PodSpec => {
@@ -216,10 +216,20 @@ export function startPodContainer(pod: PodContext, containerName: string): PodPr
     name,
     log: () => log,
     died: exited.then((code) => new Error(stopping ? "stopped" : `${name} exited (${code}):\n${log}`)),
-    async stop(signal = "SIGTERM") {
+    /**
+     * `signal`, then SIGKILL after the grace period, as the kubelet does (a hung process must not
+     * hang the test: one that never ended once held a whole CI run). Resolves to the exit code
+     * (null when it had to be killed).
+     */
+    async stop(signal = "SIGTERM", graceMs = 30_000) {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -249,7 +249,8 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
   const policy = cached(options.cacheMs ?? 1_000, now, async () => {
     let data: Record<string, string> | undefined;
     try {
-      data = (await options.clients.core.readNamespacedConfigMap({ name: RBAC_CONFIGMAP, namespace: ns })).data; // prettier-ignore
+      data = (await options.clients.core.readNamespacedConfigMap({ name: RBAC_CONFIGMAP, namespace: ns }))
+        .data;
     } catch (error) {
       if (errorStatus(error) === 404) return (lastGoodPolicy = defaultPolicy());
       log(`api: reading ConfigMap ${RBAC_CONFIGMAP}: ${errorMessage(error)}; keeping the last good policy`);

@@ -43,12 +43,23 @@ const run = promisify(execFile);
 /** git as the user runs it; errors name the command (URLs without credentials) and git's reason. */
 async function git(args: readonly string[], options: { cwd?: string } = {}): Promise<string> {
   try {
-    const { stdout } = await run("git", [...args], { cwd: options.cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" }, maxBuffer: 64 * 1024 * 1024 }); // prettier-ignore
+    const { stdout } = await run("git", [...args], {
+      cwd: options.cwd,
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return stdout;
   } catch (error) {
     const raw = (error as { stderr?: unknown }).stderr;
     const stderr = redactUrl(typeof raw === "string" ? raw : "").trim();
-    throw new Error(`git ${redactUrl(args.filter((a) => a !== "--quiet").slice(0, 3).join(" "))} failed: ${stderr.split("\n").slice(-3).join(" ") || String(error)}`); // prettier-ignore
+    throw new Error(
+      `git ${redactUrl(
+        args
+          .filter((a) => a !== "--quiet")
+          .slice(0, 3)
+          .join(" "),
+      )} failed: ${stderr.split("\n").slice(-3).join(" ") || String(error)}`,
+    );
   }
 }
 
@@ -61,7 +72,11 @@ export function installApplication(options: Omit<InstallInGit, "chartDir" | "ini
   return {
     apiVersion: API_VERSION,
     kind: "Application",
-    metadata: { name: "tether", namespace: options.systemNamespace, labels: { "app.kubernetes.io/part-of": "tether" } }, // prettier-ignore
+    metadata: {
+      name: "tether",
+      namespace: options.systemNamespace,
+      labels: { "app.kubernetes.io/part-of": "tether" },
+    },
     spec: {
       project: "default",
       source: {
@@ -106,16 +121,33 @@ export async function commitInstall(options: InstallInGit): Promise<InstallCommi
     const existing = await fs.readFile(valuesFile, "utf8").catch(() => undefined);
     if (existing === undefined) await fs.writeFile(valuesFile, options.initialValues);
     const app = installApplication(options);
-    await fs.writeFile(path.join(folder, APP_FILE), `# Written by tether bootstrap: Tether installs and upgrades itself from ${options.path}/tether.\n${stringify(app)}`); // prettier-ignore
+    await fs.writeFile(
+      path.join(folder, APP_FILE),
+      `# Written by tether bootstrap: Tether installs and upgrades itself from ${options.path}/tether.\n${stringify(app)}`,
+    );
 
     await git(["add", "--all", "--", options.path], { cwd: dir });
     const changed = (await git(["status", "--porcelain", "--", options.path], { cwd: dir })).trim() !== "";
     let commit: string | undefined;
     if (changed) {
       // The user's identity when git has one; a plain one otherwise (a fresh CI machine).
-      const named = await git(["config", "user.email"], { cwd: dir }).then((v) => v.trim() !== "", () => false); // prettier-ignore
-      const identity = named ? [] : ["-c", "user.name=tether bootstrap", "-c", "user.email=bootstrap@tether.dev"]; // prettier-ignore
-      await git([...identity, "commit", "--quiet", "-m", `tether bootstrap: install Tether from ${options.path}/tether`], { cwd: dir }); // prettier-ignore
+      const named = await git(["config", "user.email"], { cwd: dir }).then(
+        (v) => v.trim() !== "",
+        () => false,
+      );
+      const identity = named
+        ? []
+        : ["-c", "user.name=tether bootstrap", "-c", "user.email=bootstrap@tether.dev"];
+      await git(
+        [
+          ...identity,
+          "commit",
+          "--quiet",
+          "-m",
+          `tether bootstrap: install Tether from ${options.path}/tether`,
+        ],
+        { cwd: dir },
+      );
       await git(["push", "--quiet", "origin", `HEAD:refs/heads/${options.revision}`], { cwd: dir });
       commit = (await git(["rev-parse", "HEAD"], { cwd: dir })).trim();
     }

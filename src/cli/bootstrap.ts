@@ -75,7 +75,15 @@ export async function renderInstall(
   valuesFile: string,
   namespace: string,
 ): Promise<Obj[]> {
-  const args = ["template", `--namespace=${namespace}`, "--include-crds", `--values=${valuesFile}`, "--", "tether", chartDir]; // prettier-ignore
+  const args = [
+    "template",
+    `--namespace=${namespace}`,
+    "--include-crds",
+    `--values=${valuesFile}`,
+    "--",
+    "tether",
+    chartDir,
+  ];
   const { stdout } = await promisify(execFile)(helm, args, { maxBuffer: 64 * 1024 * 1024 });
   const objects = parseAllDocuments(stdout)
     .map((d) => d.toJS() as Obj | null)
@@ -149,9 +157,18 @@ export async function bootstrap(
     initialValues: initialValues(options),
   });
   try {
-    log(installed.commit ? `committed  ${options.path}/tether (${installed.commit.slice(0, 7)}) to ${options.repo}` : `unchanged  ${options.path}/tether in ${options.repo}`); // prettier-ignore
+    log(
+      installed.commit
+        ? `committed  ${options.path}/tether (${installed.commit.slice(0, 7)}) to ${options.repo}`
+        : `unchanged  ${options.path}/tether in ${options.repo}`,
+    );
     const folder = path.join(installed.dir, options.path);
-    const objects = await renderInstall(options.helm, path.join(folder, CHART_FOLDER), path.join(folder, VALUES_FILE), options.systemNamespace); // prettier-ignore
+    const objects = await renderInstall(
+      options.helm,
+      path.join(folder, CHART_FOLDER),
+      path.join(folder, VALUES_FILE),
+      options.systemNamespace,
+    );
     const apps = [installApplication(options), selfApplication(options)] as unknown as Obj[];
     // As `helm install --create-namespace`: created when missing, never managed (the apiserver
     // adds fields to a Namespace after an apply, so a second apply would always "configure" it).
@@ -197,7 +214,8 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
   const clean = values.path.replace(/^\.\//, "").replace(/\/+$/, "");
   if (clean === "" || clean.startsWith("/") || clean.split("/").includes("..")) throw new UsageError(`--path "${values.path}" must be a folder inside the repository`); // prettier-ignore
   const revision = values.revision ?? "main";
-  if (!/^[A-Za-z0-9._/-]+$/.test(revision) || revision.startsWith("-")) throw new UsageError(`--revision "${revision}" is not a branch name`); // prettier-ignore
+  if (!/^[A-Za-z0-9._/-]+$/.test(revision) || revision.startsWith("-"))
+    throw new UsageError(`--revision "${revision}" is not a branch name`);
   const options: BootstrapOptions = {
     repo: values.repo,
     path: clean,
@@ -206,14 +224,20 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
     name: values.name ?? "tether-config",
     controllerDeployment: !values["no-controller-deployment"],
   };
-  const helm = await toolBinary("helm", explicitBinary("--helm", values.helm, "TETHER_HELM", process.env), process.env); // prettier-ignore
+  const helm = await toolBinary(
+    "helm",
+    explicitBinary("--helm", values.helm, "TETHER_HELM", process.env),
+    process.env,
+  );
   const resources = new ResourceClient(kubeClients(loadKubeConfig(values.kubeconfig)));
-  const { changes } = await bootstrap(resources, { ...options, helm }, (line) => process.stdout.write(`${line}\n`)); // prettier-ignore
+  const { changes } = await bootstrap(resources, { ...options, helm }, (line) =>
+    process.stdout.write(`${line}\n`),
+  );
   const count = (a: Action) => changes.filter((c) => c.action === a).length;
   process.stdout.write(
     count("created") + count("configured") === 0
       ? `bootstrap: all ${changes.length} objects unchanged\n`
-      : `bootstrap: ${count("created")} created, ${count("configured")} configured, ${count("unchanged")} unchanged; Application ${options.systemNamespace}/tether installs Tether from ${options.path}/tether, ${options.systemNamespace}/${options.name} syncs ${options.repo} ${options.path}@${options.revision}\n`, // prettier-ignore
+      : `bootstrap: ${count("created")} created, ${count("configured")} configured, ${count("unchanged")} unchanged; Application ${options.systemNamespace}/tether installs Tether from ${options.path}/tether, ${options.systemNamespace}/${options.name} syncs ${options.repo} ${options.path}@${options.revision}\n`,
   );
   return 0;
 }

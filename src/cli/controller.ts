@@ -199,7 +199,9 @@ function shardingFlags(
     throw new UsageError(`--shard-key: "${keyMode}" is not app or cluster`);
   const leaseDurationMs = parseDuration("--lease-duration", values["lease-duration"]);
   if (leaseDurationMs % 1000 !== 0)
-    throw new UsageError(`--lease-duration: "${values["lease-duration"]}" must be whole seconds (a Lease counts seconds)`); // prettier-ignore
+    throw new UsageError(
+      `--lease-duration: "${values["lease-duration"]}" must be whole seconds (a Lease counts seconds)`,
+    );
   const explicit = values["replica-id"];
   const replicaId = explicit ?? toReplicaId(env["POD_NAME"] || `${os.hostname()}-${process.pid}`);
   const invalid = replicaIdError(replicaId);

@@ -36,7 +36,11 @@ export async function watch(
     if (value !== undefined && value !== "") url.searchParams.set(key, String(value));
   }
   const controller = new AbortController();
-  const requestOptions: https.RequestOptions = { method: "GET", headers: { accept: "application/json" }, signal: controller.signal }; // prettier-ignore
+  const requestOptions: https.RequestOptions = {
+    method: "GET",
+    headers: { accept: "application/json" },
+    signal: controller.signal,
+  };
   let finished = false;
   const finish = (error: unknown) => {
     if (finished) return;

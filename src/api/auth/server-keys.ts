@@ -19,7 +19,9 @@ export async function serverKeys(
     if (session && csrf) {
       const keys = { session: Buffer.from(session, "base64"), csrf: Buffer.from(csrf, "base64") };
       if (keys.session.length < MIN_SESSION_KEY_BYTES || keys.csrf.length < MIN_SESSION_KEY_BYTES) {
-        throw new Error(`Secret ${SERVER_KEYS_SECRET}: sessionKey and csrfKey must be ${MIN_SESSION_KEY_BYTES}+ bytes (base64)`); // prettier-ignore
+        throw new Error(
+          `Secret ${SERVER_KEYS_SECRET}: sessionKey and csrfKey must be ${MIN_SESSION_KEY_BYTES}+ bytes (base64)`,
+        );
       }
       return keys;
     }

@@ -26,7 +26,8 @@ export function claimDecision(input: {
   readonly confirmed: boolean;
   readonly isLive: (replica: string) => boolean;
 }): ClaimDecision {
-  const holder = typeof input.claim?.replica === "string" && input.claim.replica ? input.claim.replica : undefined; // prettier-ignore
+  const holder =
+    typeof input.claim?.replica === "string" && input.claim.replica ? input.claim.replica : undefined;
   if (!input.assigned) return holder === input.me ? { kind: "release" } : { kind: "skip" };
   if (holder === input.me) return input.confirmed ? { kind: "held" } : { kind: "take" };
   if (holder === undefined) return { kind: "take" };

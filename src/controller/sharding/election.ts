@@ -43,7 +43,8 @@ export class LeaderElection {
   private transitions: Promise<void> = Promise.resolve();
   /** Throws FencedError unless this replica is the leader now (checked before singleton writes). */
   readonly check = () => {
-    if (!this.isLeader()) throw new FencedError(`replica ${this.options.replicaId} is not the leader (Lease ${LEADER_LEASE})`); // prettier-ignore
+    if (!this.isLeader())
+      throw new FencedError(`replica ${this.options.replicaId} is not the leader (Lease ${LEADER_LEASE})`);
   };
 
   constructor(private readonly options: LeaderElectionOptions) {
@@ -101,7 +102,11 @@ export class LeaderElection {
     return {
       apiVersion: "coordination.k8s.io/v1",
       kind: "Lease",
-      metadata: { name: LEADER_LEASE, namespace: this.options.namespace, resourceVersion: this.lease?.metadata?.resourceVersion }, // prettier-ignore
+      metadata: {
+        name: LEADER_LEASE,
+        namespace: this.options.namespace,
+        resourceVersion: this.lease?.metadata?.resourceVersion,
+      },
     };
   }
 
@@ -119,18 +124,31 @@ export class LeaderElection {
       }
       this.lease = lease;
       this.observation = observeLeader(this.observation, lease, this.now());
-      const step = leaderStep({ lease, observation: this.observation, me: this.options.replicaId, durationMs: this.options.durationMs, nowMs: this.now(), wallTime: microTime(new Date()) }); // prettier-ignore
+      const step = leaderStep({
+        lease,
+        observation: this.observation,
+        me: this.options.replicaId,
+        durationMs: this.options.durationMs,
+        nowMs: this.now(),
+        wallTime: microTime(new Date()),
+      });
       if (step.kind === "follow" || this.stopped) return;
       const body = { ...this.body(), spec: step.spec };
       this.lease =
         step.kind === "create"
-          ? await raw.request<LeaderLease>({ method: "POST", path: this.path, body: { ...body, metadata: { ...body.metadata, resourceVersion: undefined } } }) // prettier-ignore
+          ? await raw.request<LeaderLease>({
+              method: "POST",
+              path: this.path,
+              body: { ...body, metadata: { ...body.metadata, resourceVersion: undefined } },
+            })
           : await raw.request<LeaderLease>({ method: "PUT", path: `${this.path}/${LEADER_LEASE}`, body });
       this.observation = observeLeader(this.observation, this.lease, this.now());
       if (this.stopped) return;
       this.lastRenewSentMs = sentAt;
       if (step.kind === "create" || step.from !== undefined || !this.leading)
-        this.options.log(`leader: ${this.options.replicaId} holds Lease ${LEADER_LEASE}${step.kind === "write" && step.from ? ` (taken from ${step.from}: not renewed for its duration)` : ""}`); // prettier-ignore
+        this.options.log(
+          `leader: ${this.options.replicaId} holds Lease ${LEADER_LEASE}${step.kind === "write" && step.from ? ` (taken from ${step.from}: not renewed for its duration)` : ""}`,
+        );
     } catch (error) {
       // 409: another replica wrote it first; the next attempt reads its version.
       if (errorStatus(error) !== 409) this.options.log(`leader Lease ${LEADER_LEASE}: ${String(error)}`);

@@ -21,7 +21,7 @@ export function fenceReason(input: {
   if (lastRenewSentMs === undefined) return "its member Lease has not been written yet";
   const age = nowMs - lastRenewSentMs;
   if (age < durationMs - marginMs) return undefined;
-  return `its member Lease was last renewed ${(age / 1000).toFixed(1)} s ago (applies stop at ${((durationMs - marginMs) / 1000).toFixed(1)} s)`; // prettier-ignore
+  return `its member Lease was last renewed ${(age / 1000).toFixed(1)} s ago (applies stop at ${((durationMs - marginMs) / 1000).toFixed(1)} s)`;
 }
 
 const fencedClients = new WeakMap<ResourceClient, WeakMap<object, ResourceClient>>();

@@ -62,12 +62,25 @@ export function leaderStep(input: {
   const { lease, observation, me, durationMs, nowMs, wallTime } = input;
   const leaseDurationSeconds = Math.ceil(durationMs / 1000);
   if (!lease) {
-    return { kind: "create", spec: { holderIdentity: me, leaseDurationSeconds, acquireTime: wallTime, renewTime: wallTime, leaseTransitions: 0 } }; // prettier-ignore
+    return {
+      kind: "create",
+      spec: {
+        holderIdentity: me,
+        leaseDurationSeconds,
+        acquireTime: wallTime,
+        renewTime: wallTime,
+        leaseTransitions: 0,
+      },
+    };
   }
   const spec = lease.spec ?? {};
   const holder = spec.holderIdentity ?? "";
   const transitions = spec.leaseTransitions ?? 0;
-  if (holder === me) return { kind: "write", spec: { ...spec, holderIdentity: me, leaseDurationSeconds, renewTime: wallTime } }; // prettier-ignore
+  if (holder === me)
+    return {
+      kind: "write",
+      spec: { ...spec, holderIdentity: me, leaseDurationSeconds, renewTime: wallTime },
+    };
   if (holder !== "") {
     const seconds = spec.leaseDurationSeconds;
     const theirs = typeof seconds === "number" && seconds > 0 ? seconds * 1000 : durationMs;
@@ -76,7 +89,13 @@ export function leaderStep(input: {
   }
   return {
     kind: "write",
-    spec: { holderIdentity: me, leaseDurationSeconds, acquireTime: wallTime, renewTime: wallTime, leaseTransitions: transitions + 1 }, // prettier-ignore
+    spec: {
+      holderIdentity: me,
+      leaseDurationSeconds,
+      acquireTime: wallTime,
+      renewTime: wallTime,
+      leaseTransitions: transitions + 1,
+    },
     ...(holder ? { from: holder } : {}),
   };
 }

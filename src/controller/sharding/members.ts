@@ -67,7 +67,7 @@ export function liveMembers(observations: Iterable<MemberObservation>, nowMs: nu
 /** A Lease name needs a DNS-1123 subdomain; a replica id is kept to a DNS label so it fits both. */
 export function replicaIdError(id: string): string | undefined {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(id) || id.length > 63 - MEMBER_LEASE_PREFIX.length)
-    return `replica id "${id}" must be lowercase letters, digits and '-', at most ${63 - MEMBER_LEASE_PREFIX.length} characters`; // prettier-ignore
+    return `replica id "${id}" must be lowercase letters, digits and '-', at most ${63 - MEMBER_LEASE_PREFIX.length} characters`;
   return undefined;
 }
 

@@ -65,7 +65,10 @@ export class Membership {
       path,
       labelSelector: `${MEMBER_LABEL}=true`,
       list: async () => {
-        const list = await options.clients.raw.request<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>({ method: "GET", path, query: { labelSelector: `${MEMBER_LABEL}=true` } }); // prettier-ignore
+        const list = await options.clients.raw.request<{
+          items: KubernetesObject[];
+          metadata?: { resourceVersion?: string };
+        }>({ method: "GET", path, query: { labelSelector: `${MEMBER_LABEL}=true` } });
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
       },
       onEvent: (type, object) => this.seen(type, object),
@@ -168,12 +171,20 @@ export class Membership {
         this.lease = await raw.request<Lease>({ method: "GET", path: `${path}/${this.leaseName}` });
         // Ours from an earlier run with this id: take it over at its version.
       }
-      this.lease = await raw.request<Lease>({ method: "PUT", path: `${path}/${this.leaseName}`, body: this.body(this.options.replicaId) }); // prettier-ignore
+      this.lease = await raw.request<Lease>({
+        method: "PUT",
+        path: `${path}/${this.leaseName}`,
+        body: this.body(this.options.replicaId),
+      });
     } catch (error) {
       const status = errorStatus(error);
       if (status === 404) {
         this.lease = undefined;
-        this.lease = await raw.request<Lease>({ method: "POST", path, body: this.body(this.options.replicaId) }); // prettier-ignore
+        this.lease = await raw.request<Lease>({
+          method: "POST",
+          path,
+          body: this.body(this.options.replicaId),
+        });
       } else {
         // 409: someone else wrote it (or our version is old): read it again for the next renewal.
         if (status === 409) this.lease = undefined;
@@ -198,7 +209,12 @@ export class Membership {
     const { raw } = this.options.clients;
     const path = `${LEASES(this.options.namespace)}/${this.leaseName}`;
     try {
-      if (this.lease) await raw.request({ method: "PUT", path, body: { ...this.body(""), spec: { ...this.body("").spec, holderIdentity: "" } } }); // prettier-ignore
+      if (this.lease)
+        await raw.request({
+          method: "PUT",
+          path,
+          body: { ...this.body(""), spec: { ...this.body("").spec, holderIdentity: "" } },
+        });
       await raw.request({ method: "DELETE", path });
     } catch (error) {
       this.options.log(`releasing Lease ${this.leaseName}: ${String(error)}`);

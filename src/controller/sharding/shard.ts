@@ -39,7 +39,10 @@ export class Sharding {
   /** Throws FencedError while this replica's Lease is stale. */
   readonly check = () => {
     const why = this.fenced();
-    if (why) throw new FencedError(`replica ${this.replicaId} is fenced: ${why}; nothing is applied until it renews`); // prettier-ignore
+    if (why)
+      throw new FencedError(
+        `replica ${this.replicaId} is fenced: ${why}; nothing is applied until it renews`,
+      );
   };
 
   constructor(
@@ -95,7 +98,9 @@ export class Sharding {
   async start(): Promise<void> {
     await this.membership.start();
     this.members = this.liveSet();
-    this.deps.log(`sharding: replica ${this.replicaId}, key ${this.keyMode}, lease ${this.durationMs / 1000} s, members ${this.members.join(", ")}`); // prettier-ignore
+    this.deps.log(
+      `sharding: replica ${this.replicaId}, key ${this.keyMode}, lease ${this.durationMs / 1000} s, members ${this.members.join(", ")}`,
+    );
   }
 
   async stop(): Promise<void> {
@@ -104,7 +109,12 @@ export class Sharding {
 
   /** Why this replica must not apply now (its own Lease is stale), or undefined. */
   fenced(): string | undefined {
-    return fenceReason({ lastRenewSentMs: this.membership.lastRenewSentMs, durationMs: this.durationMs, marginMs: this.marginMs, nowMs: performance.now() }); // prettier-ignore
+    return fenceReason({
+      lastRenewSentMs: this.membership.lastRenewSentMs,
+      durationMs: this.durationMs,
+      marginMs: this.marginMs,
+      nowMs: performance.now(),
+    });
   }
 
   /** `resources` whose writes throw FencedError while this replica is fenced. */
@@ -180,7 +190,10 @@ export class Sharding {
       case "take": {
         // Written with the cached resourceVersion: a holder's write since (or another replica's
         // claim) makes this conflict, and the queue retries with the news.
-        await store.writeStatus(app, { ...app.status, controller: { replica: this.replicaId, claimedAt: new Date().toISOString() } }); // prettier-ignore
+        await store.writeStatus(app, {
+          ...app.status,
+          controller: { replica: this.replicaId, claimedAt: new Date().toISOString() },
+        });
         this.confirmed.add(key);
         const from = decision.from ? ` from ${decision.from} (its Lease is not live)` : "";
         this.deps.log(`sharding: claimed ${key}${from}`);

@@ -13,9 +13,11 @@ const KNOWN_META_SCHEMAS = new Set(
     "draft-07/schema",
     "draft/2019-09/schema",
     "draft/2020-12/schema",
-  ].flatMap(
-    // prettier-ignore
-    (p) => ["http", "https"].flatMap((scheme) => [`${scheme}://json-schema.org/${p}`, `${scheme}://json-schema.org/${p}#`]), // prettier-ignore
+  ].flatMap((p) =>
+    ["http", "https"].flatMap((scheme) => [
+      `${scheme}://json-schema.org/${p}`,
+      `${scheme}://json-schema.org/${p}#`,
+    ]),
   ),
 );
 
@@ -23,7 +25,14 @@ const KNOWN_META_SCHEMAS = new Set(
 const REFERENCE_KEYWORDS = ["$ref", "$dynamicRef", "$recursiveRef"] as const;
 
 /** Keywords whose value maps names to schemas: a property named `$ref` is a name, not a reference. */
-const NAME_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies"]); // prettier-ignore
+const NAME_MAPS = new Set([
+  "properties",
+  "patternProperties",
+  "$defs",
+  "definitions",
+  "dependentSchemas",
+  "dependencies",
+]);
 
 /** Deeper than any real schema; a deeper one is refused rather than walked. */
 const MAX_DEPTH = 200;
@@ -61,7 +70,7 @@ export function schemaReferenceProblem(schema: unknown): SchemaReferenceProblem 
       if (typeof ref !== "string" || !ref.startsWith("#")) {
         return {
           pointer: `${pointer}/${escapePointer(keyword)}`,
-          message: `${keyword} ${typeof ref === "string" ? show(ref) : "that is not a string"} refers outside the schema; only references inside it ("#…") are allowed`, // prettier-ignore
+          message: `${keyword} ${typeof ref === "string" ? show(ref) : "that is not a string"} refers outside the schema; only references inside it ("#…") are allowed`,
         };
       }
     }
@@ -69,7 +78,7 @@ export function schemaReferenceProblem(schema: unknown): SchemaReferenceProblem 
     if (meta !== undefined && (typeof meta !== "string" || !KNOWN_META_SCHEMAS.has(meta))) {
       return {
         pointer: `${pointer}/$schema`,
-        message: `$schema ${typeof meta === "string" ? show(meta) : "that is not a string"} is not a standard JSON Schema draft (draft-04 to 2020-12 at json-schema.org)`, // prettier-ignore
+        message: `$schema ${typeof meta === "string" ? show(meta) : "that is not a string"} is not a standard JSON Schema draft (draft-04 to 2020-12 at json-schema.org)`,
       };
     }
     for (const [key, child] of Object.entries(object)) {

@@ -45,7 +45,7 @@ export function* tarFiles(archive: Buffer): Generator<{ name: string; data: Buff
     if (header.every((b) => b === 0)) return;
     const sizeField = header.subarray(124, 136);
     // Base-256 sizes (first byte 0x80) are for files over 8 GiB: far over the archive cap anyway.
-    const size = (sizeField[0] ?? 0) & 0x80 ? Infinity : parseInt(cString(header, 124, 12).trim() || "0", 8); // prettier-ignore
+    const size = (sizeField[0] ?? 0) & 0x80 ? Infinity : parseInt(cString(header, 124, 12).trim() || "0", 8);
     const start = offset + 512;
     if (!Number.isFinite(size) || start + size > archive.length) return;
     const data = archive.subarray(start, start + size);
@@ -79,13 +79,20 @@ function refuseSchema(where: string, schema: Buffer): void {
 }
 
 function scanArchive(where: string, archive: Buffer, depth: number): void {
-  if (depth > MAX_ARCHIVE_NESTING) throw new RenderError("LimitExceeded", `${where}: charts nested deeper than ${MAX_ARCHIVE_NESTING} archives`); // prettier-ignore
+  if (depth > MAX_ARCHIVE_NESTING)
+    throw new RenderError(
+      "LimitExceeded",
+      `${where}: charts nested deeper than ${MAX_ARCHIVE_NESTING} archives`,
+    );
   let tar: Buffer;
   try {
     tar = gunzipSync(archive, { maxOutputLength: MAX_ARCHIVE_BYTES });
   } catch (error) {
     if ((error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
-      throw new RenderError("LimitExceeded", `${where}: the chart archive decompresses to more than ${MAX_ARCHIVE_BYTES} bytes`); // prettier-ignore
+      throw new RenderError(
+        "LimitExceeded",
+        `${where}: the chart archive decompresses to more than ${MAX_ARCHIVE_BYTES} bytes`,
+      );
     return; // Not gzip: Helm does not load it as a chart either.
   }
   for (const file of tarFiles(tar)) {

@@ -120,7 +120,8 @@ async function pullChart(
   const ref = location.kind === "oci" ? location.ref : location.chart;
   const into = path.join(home, "pulled");
   await fs.mkdir(into);
-  const host = new URL((location.kind === "oci" ? location.ref : location.repoURL).replace(/^oci:/, "https:")).hostname; // prettier-ignore
+  const host = new URL((location.kind === "oci" ? location.ref : location.repoURL).replace(/^oci:/, "https:"))
+    .hostname;
   await ctx.runTool(tools.helmBinary, helmPullArgs(location, into, tools.ociPlainHttp), {
     cwd: home,
     env: toolEnvironment(home, { noProxy: [host], extra: tools.env }),
@@ -136,6 +137,10 @@ async function pullChart(
     );
   }
   const chart = path.join(into, folder.name);
-  await assertChartSchemasConfined(chart, (rel) => `${ref} ${folder.name}/${rel}`, () => ctx.checkDeadline(`checking ${ref}'s schemas`)); // prettier-ignore
+  await assertChartSchemasConfined(
+    chart,
+    (rel) => `${ref} ${folder.name}/${rel}`,
+    () => ctx.checkDeadline(`checking ${ref}'s schemas`),
+  );
   return chart;
 }

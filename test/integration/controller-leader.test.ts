@@ -3,15 +3,9 @@
 // pushed by the leader); after SIGKILL of the leader the other replica takes the Lease within about
 // a lease duration and generates the apps of a changed set.
 import assert from "node:assert/strict";
-import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { git } from "../../src/engine/source/gitcli.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import type { GitServer } from "../../src/localcluster/gitserver.js";
-import { startGitServer } from "../../src/localcluster/gitserver.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ImagePolicy } from "../../src/model/images.js";
@@ -19,8 +13,9 @@ import { mergePatch } from "../../src/kube/apis.js";
 import { APP_GROUP, configMap, IN_CLUSTER } from "../helpers/app.js";
 import { APPSET_GROUP } from "../helpers/appset.js";
 import type { ControllerProcess } from "../helpers/controllerprocess.js";
-import { runController } from "../helpers/controllerprocess.js";
-import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";
+import { clients } from "../helpers/environment.js";
+import type { ReplicaFixture } from "../helpers/replicas.js";
+import { startReplicaFixture } from "../helpers/replicas.js";
 import type { TestRegistry } from "../helpers/registry.js";
 import { startTestRegistry } from "../helpers/registry.js";
 
@@ -45,41 +40,23 @@ spec:
 `;
 
 describe("controller leader Lease: singletons run on one replica", () => {
-  let gitServer: GitServer;
+  let fx: ReplicaFixture;
   let registry: TestRegistry;
-  let tmp: string;
-  let ws: GitWorkspace | undefined;
-  const namespaces: string[] = [];
-  const replicas = new Map<string, ControllerProcess>();
-
   before(async () => {
-    await installCrds();
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-leader-"));
-    gitServer = await startGitServer({ root: path.join(tmp, "git") });
-    registry = await startTestRegistry(path.join(tmp, "registry"));
+    fx = await startReplicaFixture("leader", { leaseMs: LEASE_MS });
+    registry = await startTestRegistry(path.join(fx.tmp, "registry"));
     await registry.pushImage("example/app", "1.2.3");
   });
   after(async () => {
-    for (const c of replicas.values()) await c.kill();
-    await gitServer?.close();
+    // The replicas first: they talk to the registry until they end.
+    for (const c of fx?.replicas.values() ?? []) await c.kill();
     await registry?.stop();
-    await ws?.remove();
-    for (const name of namespaces)
-      await clients()
-        .core.deleteNamespace({ name })
-        .catch(() => undefined);
-    await fs.rm(tmp, { recursive: true, force: true });
+    await fx?.stop();
   });
 
   test("only the leader generates and pushes; SIGKILL of the leader hands the Lease over", async () => {
-    const appNs = uniqueName("leader-apps");
-    const systemNs = uniqueName("leader-system");
-    const target = uniqueName("leader-target");
-    namespaces.push(appNs, systemNs, target);
-    for (const name of [appNs, target])
-      await clients().core.createNamespace({ body: { metadata: { name } } });
-    const url = await gitServer.createRepository("leader");
-    ws = await GitWorkspace.clone(url);
+    const { appNs, target, replicas } = fx;
+    const { url, ws } = await fx.repository("leader");
     await ws.commitAndPush(
       {
         "list/a/cm.yaml": configMap("list-a", { v: "a" }),
@@ -89,19 +66,7 @@ describe("controller leader Lease: singletons run on one replica", () => {
       },
       "sets and images",
     );
-    const helm = await ensureComponent("helm");
-    const kustomize = await ensureComponent("kustomize");
-    const start = (id: string) => {
-      const args = [
-        "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNs,
-        "--cache-dir", path.join(tmp, `cache-${id}`), "--poll-interval", "5s",
-        "--helm", helm, "--kustomize", kustomize,
-        "--replica-id", id, "--lease-duration", `${LEASE_MS / 1000}s`,
-      ]; // prettier-ignore
-      const c = runController(args);
-      replicas.set(id, c);
-      return c;
-    };
+    const start = (id: string) => fx.start(id);
     const leads = (c: ControllerProcess, id: string) => () =>
       c.stderr().includes(`leader: ${id} holds Lease tether-controller-leader`) || undefined;
     const setLines = (c: ControllerProcess) => c.stderr().split("\n").filter((l) => /applicationset \S+: (created|updated|deleted)/.test(l)); // prettier-ignore
@@ -148,7 +113,7 @@ describe("controller leader Lease: singletons run on one replica", () => {
       update: { path: "deploy", strategy: "Setters" },
     });
     await registry.pushImage("example/app", "1.3.0");
-    const bare = path.join(gitServer.root, "leader.git");
+    const bare = path.join(fx.git.root, "leader.git");
     const botCommits = async () =>
       (await git(["--git-dir", bare, "log", "--format=%an", "refs/heads/main"])).split("\n").filter((a) => a === "Tether Bot").length; // prettier-ignore
     await waitFor("the automation pushed 1.3.0", async () => ((await botCommits()) >= 1 ? true : undefined), { timeoutMs: 30_000 }); // prettier-ignore

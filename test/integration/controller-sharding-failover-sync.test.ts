@@ -4,59 +4,30 @@
 // same operation: the hook is not run again, waves 1 and 2 and the PostSync hook follow, one history
 // entry, one SyncStarted event.
 import assert from "node:assert/strict";
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { BatchV1Api } from "@kubernetes/client-node";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import type { GitServer } from "../../src/localcluster/gitserver.js";
-import { startGitServer } from "../../src/localcluster/gitserver.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { APP_GROUP, IN_CLUSTER } from "../helpers/app.js";
-import type { ControllerProcess } from "../helpers/controllerprocess.js";
-import { runController } from "../helpers/controllerprocess.js";
-import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";
+import { clients } from "../helpers/environment.js";
+import type { ReplicaFixture } from "../helpers/replicas.js";
+import { startReplicaFixture } from "../helpers/replicas.js";
 import { gate, gatedDeployment, job } from "../helpers/syncmanifests.js";
 
 const LEASE_MS = 3_000;
 
 describe("controller sharding: a multi-wave sync continues on another replica after SIGKILL", () => {
-  let git: GitServer;
-  let tmp: string;
-  let ws: GitWorkspace | undefined;
-  const namespaces: string[] = [];
-  const replicas = new Map<string, ControllerProcess>();
-
+  let fx: ReplicaFixture;
   before(async () => {
-    await installCrds();
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-shard-resume-"));
-    git = await startGitServer({ root: path.join(tmp, "git") });
+    fx = await startReplicaFixture("shard-resume", { leaseMs: LEASE_MS, pollInterval: "3s" });
   });
-  after(async () => {
-    for (const c of replicas.values()) await c.kill();
-    await git?.close();
-    await ws?.remove();
-    for (const name of namespaces)
-      await clients()
-        .core.deleteNamespace({ name })
-        .catch(() => undefined);
-    await fs.rm(tmp, { recursive: true, force: true });
-  });
+  after(() => fx?.stop());
 
   test("SIGKILL of the holder between waves: another replica finishes the same operation", async () => {
     const db = gate("shard-resume-db");
     try {
-      const appNs = uniqueName("shard-resume-apps");
-      const systemNs = uniqueName("shard-resume-system");
-      const target = uniqueName("shard-resume-target");
-      namespaces.push(appNs, systemNs, target);
-      for (const name of [appNs, target])
-        await clients().core.createNamespace({ body: { metadata: { name } } });
-      const url = await git.createRepository("shard-resume");
-      ws = await GitWorkspace.clone(url);
+      const { appNs, target, replicas } = fx;
+      const { url, ws } = await fx.repository("shard-resume");
       await ws.commitAndPush(
         {
           "app/migrate.yaml": job("migrate", { hook: "PreSync" }),
@@ -67,18 +38,7 @@ describe("controller sharding: a multi-wave sync continues on another replica af
         },
         "db, web, api in three waves, a migration and a smoke test",
       );
-      const helm = await ensureComponent("helm");
-      const kustomize = await ensureComponent("kustomize");
-      const start = (id: string) => {
-        const args = [
-          "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNs,
-          "--cache-dir", path.join(tmp, `cache-${id}`), "--poll-interval", "3s",
-          "--helm", helm, "--kustomize", kustomize,
-          "--replica-id", id, "--lease-duration", `${LEASE_MS / 1000}s`,
-        ]; // prettier-ignore
-        replicas.set(id, runController(args));
-      };
-      for (const id of ["r0", "r1", "r2"]) start(id);
+      for (const id of ["r0", "r1", "r2"]) fx.start(id);
       const died = () => Promise.race([...replicas.values()].map((c) => c.died));
       const readApp = async () =>
         (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name: "resume" })) as Application; // prettier-ignore

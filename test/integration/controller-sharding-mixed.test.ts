@@ -5,57 +5,29 @@
 // held by one replica, no app is ever claimed or reconciled by both (their logs), and every app has
 // one history entry (synced once, not twice).
 import assert from "node:assert/strict";
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import type { GitServer } from "../../src/localcluster/gitserver.js";
-import { startGitServer } from "../../src/localcluster/gitserver.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { assign, shardKey } from "../../src/controller/sharding/hash.js";
 import { APP_GROUP, configMap, IN_CLUSTER } from "../helpers/app.js";
 import type { ControllerProcess } from "../helpers/controllerprocess.js";
-import { runController } from "../helpers/controllerprocess.js";
-import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";
+import { clients } from "../helpers/environment.js";
+import type { ReplicaFixture } from "../helpers/replicas.js";
+import { startReplicaFixture } from "../helpers/replicas.js";
 
 const APPS = 10;
 const LEASE_MS = 3_000;
 
 describe("controller sharding: replicas with different shard keys never both hold an app", () => {
-  let git: GitServer;
-  let tmp: string;
-  let ws: GitWorkspace | undefined;
-  const namespaces: string[] = [];
-  const replicas = new Map<string, ControllerProcess>();
-
+  let fx: ReplicaFixture;
   before(async () => {
-    await installCrds();
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-sharding-mixed-"));
-    git = await startGitServer({ root: path.join(tmp, "git") });
+    fx = await startReplicaFixture("mixed", { leaseMs: LEASE_MS });
   });
-  after(async () => {
-    for (const c of replicas.values()) await c.kill();
-    await git?.close();
-    await ws?.remove();
-    for (const name of namespaces)
-      await clients()
-        .core.deleteNamespace({ name })
-        .catch(() => undefined);
-    await fs.rm(tmp, { recursive: true, force: true });
-  });
+  after(() => fx?.stop());
 
   test("--shard-key app and --shard-key cluster over the same apps: one holder each, one sync each", async () => {
-    const appNs = uniqueName("mixed-apps");
-    const systemNs = uniqueName("mixed-system");
-    const target = uniqueName("mixed-target");
-    namespaces.push(appNs, systemNs, target);
-    for (const name of [appNs, target])
-      await clients().core.createNamespace({ body: { metadata: { name } } });
-    const url = await git.createRepository("mixed");
-    ws = await GitWorkspace.clone(url);
+    const { appNs, target } = fx;
+    const { url, ws } = await fx.repository("mixed");
     const files: Record<string, string> = {};
     for (let i = 0; i < APPS; i++) files[`app-${i}/cm.yaml`] = configMap(`cm-${i}`, { v: "1" });
     await ws.commitAndPush(files, "ten apps");
@@ -86,21 +58,9 @@ describe("controller sharding: replicas with different shard keys never both hol
       throw new Error("no pair of ids found");
     };
     const { byApp, byCluster, contested } = pick();
-    const helm = await ensureComponent("helm");
-    const kustomize = await ensureComponent("kustomize");
-    const start = (id: string, key: "app" | "cluster") => {
-      const args = [
-        "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNs,
-        "--cache-dir", path.join(tmp, `cache-${id}`), "--poll-interval", "5s",
-        "--helm", helm, "--kustomize", kustomize,
-        "--replica-id", id, "--lease-duration", `${LEASE_MS / 1000}s`, "--shard-key", key,
-      ]; // prettier-ignore
-      const c = runController(args, { env: { ...process.env, TETHER_DEBUG: "1" } });
-      replicas.set(id, c);
-      return c;
-    };
-    const list = async () =>
-      ((await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as { items: Application[] }).items; // prettier-ignore
+    const start = (id: string, key: "app" | "cluster") =>
+      fx.start(id, { args: ["--shard-key", key], debug: true });
+    const list = () => fx.apps();
     // Started together: both race for the contested apps.
     const a = start(byApp, "app");
     const c = start(byCluster, "cluster");

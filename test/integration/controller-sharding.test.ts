@@ -5,21 +5,15 @@
 // them again; scaling 2 → 4 → 3 leaves no app without a holder longer than a lease duration.
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import type { GitServer } from "../../src/localcluster/gitserver.js";
-import { startGitServer } from "../../src/localcluster/gitserver.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { assign } from "../../src/controller/sharding/hash.js";
 import { mergePatch } from "../../src/kube/apis.js";
 import { APP_GROUP, configMap, IN_CLUSTER } from "../helpers/app.js";
-import type { ControllerProcess } from "../helpers/controllerprocess.js";
-import { runController } from "../helpers/controllerprocess.js";
-import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";
+import { clients } from "../helpers/environment.js";
+import type { ReplicaFixture } from "../helpers/replicas.js";
+import { startReplicaFixture } from "../helpers/replicas.js";
 
 const APPS = 12;
 // 5 s, not less: on a loaded 2-core machine a handover took 2.9 s of process time alone, and the
@@ -27,40 +21,15 @@ const APPS = 12;
 const LEASE_MS = 5_000;
 
 describe("controller sharding: replicas share apps through Leases, fenced", () => {
-  let git: GitServer;
-  let tmp: string;
-  let ws: GitWorkspace | undefined;
-  const namespaces: string[] = [];
-  const replicas = new Map<string, ControllerProcess>();
-
+  let fx: ReplicaFixture;
   before(async () => {
-    await installCrds();
-    tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-sharding-"));
-    git = await startGitServer({ root: path.join(tmp, "git") });
+    fx = await startReplicaFixture("shard", { leaseMs: LEASE_MS });
   });
-  after(async () => {
-    for (const c of replicas.values()) {
-      c.signal("SIGCONT");
-      await c.kill();
-    }
-    await git?.close();
-    await ws?.remove();
-    for (const name of namespaces)
-      await clients()
-        .core.deleteNamespace({ name })
-        .catch(() => undefined);
-    await fs.rm(tmp, { recursive: true, force: true });
-  });
+  after(() => fx?.stop());
 
   test("every app has one live holder; kill, freeze and scale move apps without overlap", async () => {
-    const appNs = uniqueName("shard-apps");
-    const systemNs = uniqueName("shard-system");
-    const target = uniqueName("shard-target");
-    namespaces.push(appNs, systemNs, target);
-    for (const name of [appNs, target])
-      await clients().core.createNamespace({ body: { metadata: { name } } });
-    const url = await git.createRepository("shards");
-    ws = await GitWorkspace.clone(url);
+    const { appNs, target, replicas } = fx;
+    const { url, ws } = await fx.repository("shards");
     const files: Record<string, string> = {};
     for (let i = 0; i < APPS; i++) files[`app-${i}/cm.yaml`] = configMap(`cm-${i}`, { v: "1" });
     await ws.commitAndPush(files, "twelve apps");
@@ -80,21 +49,8 @@ describe("controller sharding: replicas share apps through Leases, fenced", () =
         },
       });
     }
-    const helm = await ensureComponent("helm");
-    const kustomize = await ensureComponent("kustomize");
-    const start = (id: string) => {
-      const args = [
-        "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNs,
-        "--cache-dir", path.join(tmp, `cache-${id}`), "--poll-interval", "5s",
-        "--helm", helm, "--kustomize", kustomize,
-        "--replica-id", id, "--lease-duration", `${LEASE_MS / 1000}s`,
-      ]; // prettier-ignore
-      const c = runController(args, { env: { ...process.env, TETHER_DEBUG: "1" } });
-      replicas.set(id, c);
-      return c;
-    };
-    const list = async () =>
-      ((await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as { items: Application[] }).items; // prettier-ignore
+    const start = (id: string) => fx.start(id, { debug: true });
+    const list = () => fx.apps();
     const holders = (apps: Application[]) => new Map(apps.map((a) => [`${appNs}/${a.metadata.name}`, a.status?.controller?.replica])); // prettier-ignore
     /** Every app Synced and held by the replica rendezvous hashing gives it among `live`. */
     const settled = (live: string[], what: string) =>

@@ -112,7 +112,11 @@ describe("faults: the control plane under a running controller", () => {
         "a to v2, c removed",
       ),
     );
-    const app = await waitApp(name, "Synced at the commit pushed during the fault", (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === pushed && a.status.operationState?.phase === "Succeeded"); // prettier-ignore
+    // Converged means no error condition either: right after SIGCONT the apiserver's /readyz can
+    // still fail for etcd, and a reconcile then records ClusterUnreachable beside the Synced status it
+    // keeps, until the next one clears it (a fresh-clone run caught the first snapshot in between).
+    const errorCondition = (a: Application) => a.status?.conditions?.find((c) => c.status === "True" && /Error/.test(c.type)); // prettier-ignore
+    const app = await waitApp(name, "Synced at the commit pushed during the fault, no error condition", (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === pushed && a.status.operationState?.phase === "Succeeded" && !errorCondition(a)); // prettier-ignore
     const a = await kube.core.readNamespacedConfigMap({ name: "a", namespace: target });
     assert.equal(a.data?.["v"], "2", "a follows Git");
     assert.equal(a.metadata?.uid, uids.a, "a was updated in place, not recreated");
@@ -123,7 +127,7 @@ describe("faults: the control plane under a running controller", () => {
     const last = app.status?.history?.at(-1);
     assert.equal(last?.revision, pushed, "history names the commit deployed");
     assert.equal(last?.result, "Succeeded");
-    assert.equal(app.status?.conditions?.find((c) => c.status === "True" && /Error/.test(c.type)), undefined, "no error condition left over"); // prettier-ignore
+    assert.equal(errorCondition(app), undefined, "no error condition left over");
   }
 
   test("kube-apiserver restarted: the controller reconnects and applies what was pushed meanwhile", async () => {

@@ -15,6 +15,8 @@ if (!name || name === "list" || !names.includes(name)) {
   process.stderr.write(`usage: npm run bench -- <${names.join("|")}> [--quick] [flags]\n`);
   process.exit(name === "list" ? 0 : 2);
 }
-const child = spawn(process.execPath, ["--import", "tsx", path.join(here, name, "main.ts"), ...rest], { stdio: "inherit" }); // prettier-ignore
+const child = spawn(process.execPath, ["--import", "tsx", path.join(here, name, "main.ts"), ...rest], {
+  stdio: "inherit",
+});
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

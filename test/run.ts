@@ -34,7 +34,11 @@ function buildUi(): Promise<void> {
   const child = spawn(process.execPath, [vite, "build"], { stdio: "inherit", cwd: root });
   return new Promise((resolve, reject) => {
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`building the web UI failed (vite build exited with ${code})`)))); // prettier-ignore
+    child.on("exit", (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`building the web UI failed (vite build exited with ${code})`)),
+    );
   });
 }
 

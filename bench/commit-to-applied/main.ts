@@ -11,7 +11,14 @@ import { git } from "../../src/engine/source/gitcli.js";
 import { helloDeployment } from "../../src/localcluster/demo.js";
 import { benchArgs, runBench } from "../lib/run.js";
 import { formatCounts, formatSummary, goalLine, percentile } from "../lib/stats.js";
-import { controllerQuiet, DEMO_PATH, DEPLOYMENT, rolledOut, startTetherBench, syncedHealthy } from "../lib/tether.js"; // prettier-ignore
+import {
+  controllerQuiet,
+  DEMO_PATH,
+  DEPLOYMENT,
+  rolledOut,
+  startTetherBench,
+  syncedHealthy,
+} from "../lib/tether.js";
 
 const INITIAL_REPLICAS = 2;
 const BASELINE_ROUNDS = 30;
@@ -43,7 +50,13 @@ const elapsed = async (work: () => Promise<unknown>) => {
 runBench(async (run) => {
   const args = benchArgs(50, 10);
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
-  const bench = await startTetherBench({ run, apps: 1, replicas: INITIAL_REPLICAS, pollIntervalMs: 60_000, progress }); // prettier-ignore
+  const bench = await startTetherBench({
+    run,
+    apps: 1,
+    replicas: INITIAL_REPLICAS,
+    pollIntervalMs: 60_000,
+    progress,
+  });
   const { controller, deployments, applications, workspace } = bench;
   const app = bench.apps[0];
   if (!app) throw new Error("no app");
@@ -67,11 +80,23 @@ runBench(async (run) => {
     const replicas = i % 2 === 0 ? INITIAL_REPLICAS + 1 : INITIAL_REPLICAS;
     await workspace.write({ [`${DEMO_PATH}/deployment.yaml`]: helloDeployment(replicas) });
     let sha = "";
-    const commitMs = await elapsed(async () => (sha = await workspace.commit(`bench: hello to ${replicas} replicas (trial ${i + 1})`))); // prettier-ignore
+    const commitMs = await elapsed(
+      async () => (sha = await workspace.commit(`bench: hello to ${replicas} replicas (trial ${i + 1})`)),
+    );
     const g0 = deployments.get(app.namespace, DEPLOYMENT)?.metadata?.generation ?? 0;
     const opts = { timeoutMs: 60_000, signal: run.signal };
-    const applied = deployments.next(app.namespace, DEPLOYMENT, (d) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === replicas, { ...opts, what: `spec.replicas ${replicas}` }); // prettier-ignore
-    const revision = applications.next(bench.appNamespace, app.name, (a) => a.status?.sync?.revision === sha, { ...opts, what: `status.sync.revision ${sha.slice(0, 7)}` }); // prettier-ignore
+    const applied = deployments.next(
+      app.namespace,
+      DEPLOYMENT,
+      (d) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === replicas,
+      { ...opts, what: `spec.replicas ${replicas}` },
+    );
+    const revision = applications.next(
+      bench.appNamespace,
+      app.name,
+      (a) => a.status?.sync?.revision === sha,
+      { ...opts, what: `status.sync.revision ${sha.slice(0, 7)}` },
+    );
     const dry0 = controller.comparer.dryRuns;
     const q0 = controller.queue.processed;
     const started = performance.now();
@@ -81,10 +106,18 @@ runBench(async (run) => {
     const refreshed = performance.now();
     const appliedAt = (await applied).at;
     const revisionAt = (await revision).at;
-    await deployments.until(app.namespace, DEPLOYMENT, (d) => rolledOut(d, replicas), { ...opts, what: `rolled out at ${replicas}` }); // prettier-ignore
-    await applications.until(bench.appNamespace, app.name, (a) => syncedHealthy(a, sha), { ...opts, what: "Synced and Healthy at the commit" }); // prettier-ignore
+    await deployments.until(app.namespace, DEPLOYMENT, (d) => rolledOut(d, replicas), {
+      ...opts,
+      what: `rolled out at ${replicas}`,
+    });
+    await applications.until(bench.appNamespace, app.name, (a) => syncedHealthy(a, sha), {
+      ...opts,
+      what: "Synced and Healthy at the commit",
+    });
     await quiet();
-    const fetchMs = await elapsed(() => git(["fetch", "--quiet", "origin", "+refs/heads/*:refs/heads/*"], { cwd: scratch })); // prettier-ignore
+    const fetchMs = await elapsed(() =>
+      git(["fetch", "--quiet", "origin", "+refs/heads/*:refs/heads/*"], { cwd: scratch }),
+    );
     trials.push({
       replicas,
       commitMs,
@@ -96,14 +129,19 @@ runBench(async (run) => {
       dryRuns: controller.comparer.dryRuns - dry0,
       reconciles: controller.queue.processed - q0,
     });
-    if (args.verbose) progress(`trial ${i + 1}: → ${replicas}: applied ${(appliedAt - started).toFixed(1)} ms, revision ${(revisionAt - started).toFixed(1)} ms`); // prettier-ignore
+    if (args.verbose)
+      progress(
+        `trial ${i + 1}: → ${replicas}: applied ${(appliedAt - started).toFixed(1)} ms, revision ${(revisionAt - started).toFixed(1)} ms`,
+      );
   });
 
   const applied = trials.map((t) => t.appliedMs);
   const after = (f: (t: Trial) => number) => trials.map(f);
   console.log("");
   console.log(`commit → applied (push + refresh annotation, as a webhook; poll interval 60 s)`);
-  console.log(`trials: ${trials.length}${run.interrupted ? " (interrupted: partial)" : ""}, replicas alternating ${INITIAL_REPLICAS + 1}/${INITIAL_REPLICAS}`); // prettier-ignore
+  console.log(
+    `trials: ${trials.length}${run.interrupted ? " (interrupted: partial)" : ""}, replicas alternating ${INITIAL_REPLICAS + 1}/${INITIAL_REPLICAS}`,
+  );
   console.log(formatSummary("push start → spec.replicas (figure)", applied));
   console.log(
     formatSummary(
@@ -126,8 +164,18 @@ runBench(async (run) => {
       38,
     ),
   );
-  console.log(formatSummary("refresh PATCH done → spec.replicas", after((t) => t.appliedMs - t.refreshedMs))); // prettier-ignore
-  console.log(formatSummary("spec.replicas → status.sync.revision", after((t) => t.revisionMs - t.appliedMs))); // prettier-ignore
+  console.log(
+    formatSummary(
+      "refresh PATCH done → spec.replicas",
+      after((t) => t.appliedMs - t.refreshedMs),
+    ),
+  );
+  console.log(
+    formatSummary(
+      "spec.replicas → status.sync.revision",
+      after((t) => t.revisionMs - t.appliedMs),
+    ),
+  );
   console.log(
     formatSummary(
       "local git commit (not in the figure)",
@@ -171,6 +219,8 @@ runBench(async (run) => {
     after((t) => t.refreshedMs),
     50,
   );
-  console.log(`Tether's share of the p50 (after the push and the refresh PATCH): ${(p50 - refreshP50).toFixed(1)} ms`); // prettier-ignore
+  console.log(
+    `Tether's share of the p50 (after the push and the refresh PATCH): ${(p50 - refreshP50).toFixed(1)} ms`,
+  );
   if (args.verbose) process.stderr.write(bench.log.join("\n") + "\n");
 });

@@ -13,7 +13,14 @@ import type { KubeObject } from "../../src/engine/render/types.js";
 import { benchArgs, runBench } from "../lib/run.js";
 import { formatCounts, formatSummary, goalLine, percentile } from "../lib/stats.js";
 import type { TetherBench } from "../lib/tether.js";
-import { controllerQuiet, DEMO_PATH, DEPLOYMENT, rolledOut, startTetherBench, syncedHealthy } from "../lib/tether.js"; // prettier-ignore
+import {
+  controllerQuiet,
+  DEMO_PATH,
+  DEPLOYMENT,
+  rolledOut,
+  startTetherBench,
+  syncedHealthy,
+} from "../lib/tether.js";
 
 const GIT_REPLICAS = 2;
 const HEALS_PER_APP = 4;
@@ -48,7 +55,12 @@ async function baseline(
     app: `${bench.appNamespace}/${app.name}`,
     installationId: bench.controller.installationId,
     namespace: app.namespace,
-    rendered: [{ object: parse(helloDeployment(GIT_REPLICAS)) as KubeObject, sourceFile: `${DEMO_PATH}/deployment.yaml` }], // prettier-ignore
+    rendered: [
+      {
+        object: parse(helloDeployment(GIT_REPLICAS)) as KubeObject,
+        sourceFile: `${DEMO_PATH}/deployment.yaml`,
+      },
+    ],
     resources: bench.resources,
   });
   if (!desired) throw new Error("prepareDesired returned nothing");
@@ -72,7 +84,9 @@ async function baseline(
     namespace: app.namespace,
   });
   if (live.metadata?.resourceVersion !== rvBefore) {
-    console.log(`note: the baseline apply changed the Deployment (rv ${rvBefore} → ${live.metadata?.resourceVersion})`); // prettier-ignore
+    console.log(
+      `note: the baseline apply changed the Deployment (rv ${rvBefore} → ${live.metadata?.resourceVersion})`,
+    );
   }
   return { applyMs, dryRunMs, getMs };
 }
@@ -81,7 +95,13 @@ runBench(async (run) => {
   const args = benchArgs(50, 10);
   const appCount = Math.ceil(args.trials / HEALS_PER_APP);
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
-  const bench = await startTetherBench({ run, apps: appCount, replicas: GIT_REPLICAS, pollIntervalMs: 60_000, progress }); // prettier-ignore
+  const bench = await startTetherBench({
+    run,
+    apps: appCount,
+    replicas: GIT_REPLICAS,
+    pollIntervalMs: 60_000,
+    progress,
+  });
   const { controller, deployments } = bench;
   const quiet = () => controllerQuiet(controller, { quietMs: 300, timeoutMs: 30_000, signal: run.signal });
   await quiet();
@@ -98,8 +118,16 @@ runBench(async (run) => {
     const before = deployments.get(app.namespace, DEPLOYMENT);
     const g0 = before?.metadata?.generation ?? 0;
     const opts = { timeoutMs: 30_000, signal: run.signal };
-    const driftSeen = deployments.next(app.namespace, DEPLOYMENT, (d) => d.spec?.replicas === drift, { ...opts, what: "drift visible" }); // prettier-ignore
-    const reverted = deployments.next(app.namespace, DEPLOYMENT, (d: V1Deployment) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === GIT_REPLICAS, { ...opts, what: `spec.replicas back to ${GIT_REPLICAS}` }); // prettier-ignore
+    const driftSeen = deployments.next(app.namespace, DEPLOYMENT, (d) => d.spec?.replicas === drift, {
+      ...opts,
+      what: "drift visible",
+    });
+    const reverted = deployments.next(
+      app.namespace,
+      DEPLOYMENT,
+      (d: V1Deployment) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === GIT_REPLICAS,
+      { ...opts, what: `spec.replicas back to ${GIT_REPLICAS}` },
+    );
     const dry0 = controller.comparer.dryRuns;
     const q0 = controller.queue.processed;
     const sent = performance.now();
@@ -113,8 +141,15 @@ runBench(async (run) => {
     const back = await reverted;
     const dryRunsUntilReverted = controller.comparer.dryRuns - dry0;
     const reconcilesUntilReverted = controller.queue.processed - q0;
-    await deployments.until(app.namespace, DEPLOYMENT, (d) => rolledOut(d, GIT_REPLICAS), { ...opts, timeoutMs: 60_000, what: "rolled out again" }); // prettier-ignore
-    await bench.applications.until(bench.appNamespace, app.name, (a) => syncedHealthy(a), { ...opts, what: "Synced and Healthy again" }); // prettier-ignore
+    await deployments.until(app.namespace, DEPLOYMENT, (d) => rolledOut(d, GIT_REPLICAS), {
+      ...opts,
+      timeoutMs: 60_000,
+      what: "rolled out again",
+    });
+    await bench.applications.until(bench.appNamespace, app.name, (a) => syncedHealthy(a), {
+      ...opts,
+      what: "Synced and Healthy again",
+    });
     await quiet();
     trials.push({
       app: app.name,
@@ -127,15 +162,23 @@ runBench(async (run) => {
       dryRunsPerTrial: controller.comparer.dryRuns - dry0,
       reconcilesPerTrial: controller.queue.processed - q0,
     });
-    if (args.verbose) progress(`trial ${i + 1}: ${app.name} scale→${drift}: reverted in ${(back.at - sent).toFixed(1)} ms`); // prettier-ignore
+    if (args.verbose)
+      progress(`trial ${i + 1}: ${app.name} scale→${drift}: reverted in ${(back.at - sent).toFixed(1)} ms`);
   });
 
   const reverted = trials.map((t) => t.revertedMs);
   console.log("");
   console.log(`drift → reverted (kubectl scale of the demo Deployment; Git says ${GIT_REPLICAS} replicas)`);
-  console.log(`trials: ${trials.length}${run.interrupted ? " (interrupted: partial)" : ""}, apps: ${appCount}, DRIFT_DEBOUNCE_MS ${DRIFT_DEBOUNCE_MS} ms`); // prettier-ignore
+  console.log(
+    `trials: ${trials.length}${run.interrupted ? " (interrupted: partial)" : ""}, apps: ${appCount}, DRIFT_DEBOUNCE_MS ${DRIFT_DEBOUNCE_MS} ms`,
+  );
   console.log(formatSummary("scale sent → replicas back (figure)", reverted));
-  console.log(formatSummary("scale response → replicas back", trials.map((t) => t.revertedMs - t.scaleMs))); // prettier-ignore
+  console.log(
+    formatSummary(
+      "scale response → replicas back",
+      trials.map((t) => t.revertedMs - t.scaleMs),
+    ),
+  );
   console.log(
     formatSummary(
       "scale sent → scale response",
@@ -148,7 +191,12 @@ runBench(async (run) => {
       trials.map((t) => t.driftSeenMs),
     ),
   );
-  console.log(formatSummary("drift seen → replicas back", trials.map((t) => t.revertedMs - t.driftSeenMs))); // prettier-ignore
+  console.log(
+    formatSummary(
+      "drift seen → replicas back",
+      trials.map((t) => t.revertedMs - t.driftSeenMs),
+    ),
+  );
   console.log(
     formatCounts(
       "dry-runs until reverted",
@@ -187,6 +235,8 @@ runBench(async (run) => {
     ) +
     DRIFT_DEBOUNCE_MS +
     percentile(base.applyMs, 50);
-  console.log(`floor (drift seen + ${DRIFT_DEBOUNCE_MS} ms debounce + one apply, p50s): ${floor.toFixed(1)} ms; Tether's own share of the p50: ${(p50 - floor).toFixed(1)} ms`); // prettier-ignore
+  console.log(
+    `floor (drift seen + ${DRIFT_DEBOUNCE_MS} ms debounce + one apply, p50s): ${floor.toFixed(1)} ms; Tether's own share of the p50: ${(p50 - floor).toFixed(1)} ms`,
+  );
   if (args.verbose) process.stderr.write(bench.log.join("\n") + "\n");
 });

@@ -29,9 +29,19 @@ runBench(async (run) => {
     { apps: 1000, objects: 10, workers: 4, replicas: 3, trials: 5, lease: 15 },
     { apps: 30, trials: 2, lease: 3 },
   );
-  const { apps, objects, workers, replicas, trials, lease } = args.n as Record<"apps" | "objects" | "workers" | "replicas" | "trials" | "lease", number>; // prettier-ignore
+  const { apps, objects, workers, replicas, trials, lease } = args.n as Record<
+    "apps" | "objects" | "workers" | "replicas" | "trials" | "lease",
+    number
+  >;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
-  const fleet = await startFleet({ run, apps, objectsPerApp: objects, layout: "shared", runtime: args.runtime, progress }); // prettier-ignore
+  const fleet = await startFleet({
+    run,
+    apps,
+    objectsPerApp: objects,
+    layout: "shared",
+    runtime: args.runtime,
+    progress,
+  });
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-bench-ha-"));
   run.defer("remove the replicas' caches", () => fs.rm(tmp, { recursive: true, force: true }));
   const helm = await ensureComponent("helm");
@@ -59,10 +69,16 @@ runBench(async (run) => {
   const firstSync = async (count: number, prefix: string) => {
     progress(`first sync with ${count} replica(s): creating ${apps} Application(s)`);
     await fleet.createApplications();
-    const started = await Promise.all(Array.from({ length: count }, (_, i) => startReplica(`${prefix}-${i}`))); // prettier-ignore
+    const started = await Promise.all(
+      Array.from({ length: count }, (_, i) => startReplica(`${prefix}-${i}`)),
+    );
     const spawnedAt = Math.min(...started.map((p) => p.spawnedAt));
     const readyAt = Math.min(...(await Promise.all(started.map((p) => p.started))));
-    const doneAt = await fleet.waitAll(`first sync, ${count} replica(s)`, synced(fleet.initialCommit), 1_800_000); // prettier-ignore
+    const doneAt = await fleet.waitAll(
+      `first sync, ${count} replica(s)`,
+      synced(fleet.initialCommit),
+      1_800_000,
+    );
     const samples = await Promise.all(started.map((p) => p.sample()));
     const held = new Map<string, number>();
     for (const app of fleet.apps) {
@@ -97,7 +113,11 @@ runBench(async (run) => {
     const killedAt = performance.now();
     await live.get(victim)?.kill();
     live.delete(victim);
-    const doneAt = await fleet.waitAll(`apps of ${victim} taken over`, (a) => holder(a) !== undefined && holder(a) !== victim, 600_000); // prettier-ignore
+    const doneAt = await fleet.waitAll(
+      `apps of ${victim} taken over`,
+      (a) => holder(a) !== undefined && holder(a) !== victim,
+      600_000,
+    );
     failovers.push(doneAt - killedAt);
     // A new replica replaces it; the next trial starts once every app is with its assigned replica.
     const id = `ha-${next++}`;
@@ -110,11 +130,22 @@ runBench(async (run) => {
 
   console.log("");
   console.log(runtimeLine(args.runtime));
-  console.log(`machine: ${os.cpus().length} core(s) shared by the apiserver, etcd, every replica and this bench`); // prettier-ignore
-  console.log(`first sync: ${apps} apps × ${objects} ConfigMaps = ${apps * objects} objects, ${workers} workers per replica, lease ${lease} s`); // prettier-ignore
-  for (const [label, r] of [["1 replica", one], [`${replicas} replicas`, many]] as const)
-    console.log(`  ${label.padEnd(11)} first ready → all Synced ${r.fromReadyMs.toFixed(0)} ms, spawn → all Synced ${r.fromSpawnMs.toFixed(0)} ms, controller CPU ${r.cpuSeconds.toFixed(1)} s; held: ${r.held}`); // prettier-ignore
-  console.log(`  ratio ${replicas} replicas / 1 replica (first ready → all Synced): ${(many.fromReadyMs / one.fromReadyMs).toFixed(2)} (time; < 1 is faster)`); // prettier-ignore
+  console.log(
+    `machine: ${os.cpus().length} core(s) shared by the apiserver, etcd, every replica and this bench`,
+  );
+  console.log(
+    `first sync: ${apps} apps × ${objects} ConfigMaps = ${apps * objects} objects, ${workers} workers per replica, lease ${lease} s`,
+  );
+  for (const [label, r] of [
+    ["1 replica", one],
+    [`${replicas} replicas`, many],
+  ] as const)
+    console.log(
+      `  ${label.padEnd(11)} first ready → all Synced ${r.fromReadyMs.toFixed(0)} ms, spawn → all Synced ${r.fromSpawnMs.toFixed(0)} ms, controller CPU ${r.cpuSeconds.toFixed(1)} s; held: ${r.held}`,
+    );
+  console.log(
+    `  ratio ${replicas} replicas / 1 replica (first ready → all Synced): ${(many.fromReadyMs / one.fromReadyMs).toFixed(2)} (time; < 1 is faster)`,
+  );
   console.log(formatSummary(`failover after SIGKILL (lease ${lease} s)`, failovers));
 });
 
@@ -128,13 +159,21 @@ async function reset(
   progress("stopping the replica(s); deleting the Applications and their ConfigMaps");
   await Promise.all([...live.values()].map((p) => p.stop()));
   live.clear();
-  await fleet.clients.custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "applications", namespace: fleet.appNamespace }); // prettier-ignore
-  await waitFor("Applications deleted", () => fleet.count(() => true) === 0 || undefined, { timeoutMs: 300_000, intervalMs: 500 }); // prettier-ignore
-  await mapLimit(
-    fleet.apps,
-    16,
-    (app) =>
-    fleet.clients.core.deleteCollectionNamespacedConfigMap({ namespace: app.namespace, labelSelector: "bench=fleet" }), // prettier-ignore
+  await fleet.clients.custom.deleteCollectionNamespacedCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: "applications",
+    namespace: fleet.appNamespace,
+  });
+  await waitFor("Applications deleted", () => fleet.count(() => true) === 0 || undefined, {
+    timeoutMs: 300_000,
+    intervalMs: 500,
+  });
+  await mapLimit(fleet.apps, 16, (app) =>
+    fleet.clients.core.deleteCollectionNamespacedConfigMap({
+      namespace: app.namespace,
+      labelSelector: "bench=fleet",
+    }),
   );
   run.check();
 }

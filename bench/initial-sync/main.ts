@@ -13,7 +13,16 @@ runBench(async (run) => {
   const args = fleetArgs({ apps: 1000, objects: 10, workers: 4 }, { apps: 20 });
   const { apps, objects, workers } = args.n as { apps: number; objects: number; workers: number };
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
-  const result = await measureInitialSync({ run, runtime: args.runtime, apps, objectsPerApp: objects, workers, baselineConcurrency: [workers], timeoutMs: 1_800_000, progress }); // prettier-ignore
+  const result = await measureInitialSync({
+    run,
+    runtime: args.runtime,
+    apps,
+    objectsPerApp: objects,
+    workers,
+    baselineConcurrency: [workers],
+    timeoutMs: 1_800_000,
+    progress,
+  });
   const baseMs = result.baselineMs.get(workers) ?? NaN;
   const baseRate = rate(result.objects, baseMs);
   const tetherRate = rate(result.objects, result.tetherMs);
@@ -25,9 +34,17 @@ runBench(async (run) => {
   console.log(
     `raw SSA client (concurrency ${workers}):  ${baseMs.toFixed(0)} ms  ${baseRate.toFixed(1)} objects/s`,
   );
-  console.log(`tether (controller ready → all Synced): ${result.tetherMs.toFixed(0)} ms  ${tetherRate.toFixed(1)} objects/s`); // prettier-ignore
-  console.log(`tether (process spawn → all Synced):    ${result.tetherFromSpawnMs.toFixed(0)} ms  ${rate(result.objects, result.tetherFromSpawnMs).toFixed(1)} objects/s`); // prettier-ignore
-  console.log(`controller: ${result.reconciles} reconciles, peak RSS ${mib(result.peakRssBytes)}, CPU ${result.cpuSeconds.toFixed(1)} s`); // prettier-ignore
+  console.log(
+    `tether (controller ready → all Synced): ${result.tetherMs.toFixed(0)} ms  ${tetherRate.toFixed(1)} objects/s`,
+  );
+  console.log(
+    `tether (process spawn → all Synced):    ${result.tetherFromSpawnMs.toFixed(0)} ms  ${rate(result.objects, result.tetherFromSpawnMs).toFixed(1)} objects/s`,
+  );
+  console.log(
+    `controller: ${result.reconciles} reconciles, peak RSS ${mib(result.peakRssBytes)}, CPU ${result.cpuSeconds.toFixed(1)} s`,
+  );
   const ratio = tetherRate / baseRate;
-  console.log(`ratio tether/raw SSA: ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO}: ${ratio >= GOAL_RATIO ? "met" : "MISSED"})`); // prettier-ignore
+  console.log(
+    `ratio tether/raw SSA: ${ratio.toFixed(2)} (goal ≥ ${GOAL_RATIO}: ${ratio >= GOAL_RATIO ? "met" : "MISSED"})`,
+  );
 });

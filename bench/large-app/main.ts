@@ -14,16 +14,33 @@ runBench(async (run) => {
   const args = fleetArgs({ objects: 2000 }, { objects: 200 });
   const objects = args.n["objects"] ?? 0;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
-  const result = await measureInitialSync({ run, runtime: args.runtime, apps: 1, objectsPerApp: objects, workers: 4, baselineConcurrency: [1, 8], timeoutMs: 600_000, progress }); // prettier-ignore
+  const result = await measureInitialSync({
+    run,
+    runtime: args.runtime,
+    apps: 1,
+    objectsPerApp: objects,
+    workers: 4,
+    baselineConcurrency: [1, 8],
+    timeoutMs: 600_000,
+    progress,
+  });
   console.log("");
   console.log(runtimeLine(args.runtime));
   console.log(`one app of ${objects} ConfigMaps`);
   for (const [concurrency, ms] of result.baselineMs)
-    console.log(`raw SSA client (concurrency ${concurrency}):  ${ms.toFixed(0)} ms  ${rate(objects, ms).toFixed(1)} objects/s`); // prettier-ignore
-  console.log(`tether (controller ready → Synced):  ${result.tetherMs.toFixed(0)} ms  ${rate(objects, result.tetherMs).toFixed(1)} objects/s`); // prettier-ignore
+    console.log(
+      `raw SSA client (concurrency ${concurrency}):  ${ms.toFixed(0)} ms  ${rate(objects, ms).toFixed(1)} objects/s`,
+    );
+  console.log(
+    `tether (controller ready → Synced):  ${result.tetherMs.toFixed(0)} ms  ${rate(objects, result.tetherMs).toFixed(1)} objects/s`,
+  );
   console.log(`tether (process spawn → Synced):     ${result.tetherFromSpawnMs.toFixed(0)} ms`);
-  console.log(`controller: ${result.reconciles} reconciles, peak RSS ${mib(result.peakRssBytes)}, CPU ${result.cpuSeconds.toFixed(1)} s`); // prettier-ignore
+  console.log(
+    `controller: ${result.reconciles} reconciles, peak RSS ${mib(result.peakRssBytes)}, CPU ${result.cpuSeconds.toFixed(1)} s`,
+  );
   const sequential = result.baselineMs.get(1) ?? NaN;
   console.log(`ratio tether time / raw SSA sequential time: ${(result.tetherMs / sequential).toFixed(2)}`);
-  console.log(`goal time to Synced < ${GOAL_MS} ms: ${result.tetherMs.toFixed(0)} ms (${result.tetherMs < GOAL_MS ? "met" : "MISSED"})`); // prettier-ignore
+  console.log(
+    `goal time to Synced < ${GOAL_MS} ms: ${result.tetherMs.toFixed(0)} ms (${result.tetherMs < GOAL_MS ? "met" : "MISSED"})`,
+  );
 });

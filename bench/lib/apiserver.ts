@@ -12,7 +12,12 @@ function get(config: KubeConfig, path: string): Promise<string> {
   const server = config.getCurrentCluster()?.server;
   if (!server) throw new Error("kubeconfig has no current cluster");
   const url = new URL(path, server);
-  const options: https.RequestOptions = { method: "GET", hostname: url.hostname, port: url.port, path: url.pathname }; // prettier-ignore
+  const options: https.RequestOptions = {
+    method: "GET",
+    hostname: url.hostname,
+    port: url.port,
+    path: url.pathname,
+  };
   return config.applyToHTTPSOptions(options).then(
     () =>
       new Promise<string>((resolve, reject) => {
@@ -22,7 +27,7 @@ function get(config: KubeConfig, path: string): Promise<string> {
           res.on("end", () => {
             const text = Buffer.concat(chunks).toString("utf8");
             if ((res.statusCode ?? 0) >= 300)
-              reject(new Error(`GET ${path}: ${res.statusCode} ${text.slice(0, 200)}`)); // prettier-ignore
+              reject(new Error(`GET ${path}: ${res.statusCode} ${text.slice(0, 200)}`));
             else resolve(text);
           });
           res.on("error", reject);
@@ -66,7 +71,16 @@ export function requestDelta(before: RequestCounts, after: RequestCounts): Reque
   return delta;
 }
 
-export const WRITE_VERBS = new Set(["POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "CREATE", "UPDATE", "APPLY"]); // prettier-ignore
+export const WRITE_VERBS = new Set([
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "DELETECOLLECTION",
+  "CREATE",
+  "UPDATE",
+  "APPLY",
+]);
 
 /** Writes (dry-runs excluded) to `resources` in a delta. */
 export function writesTo(delta: RequestCounts, resources: readonly string[]): number {

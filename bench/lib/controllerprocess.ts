@@ -31,7 +31,8 @@ export async function sampleProcess(pid: number): Promise<ProcSample> {
     fs.readFile(`/proc/${pid}/status`, "utf8"),
     fs.readFile(`/proc/${pid}/stat`, "utf8"),
   ]);
-  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024; // prettier-ignore
+  const kib = (field: string) =>
+    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN) * 1024;
   // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
   const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const cpuSeconds = (Number(rest[11]) + Number(rest[12])) / clockTicks();
@@ -55,13 +56,16 @@ export function deployedNodeOptions(): string[] {
  * TETHER_BENCH_NODE_ARGS for the controller only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
  */
 export function controllerNodeFlags(): string[] {
-  return [...deployedNodeOptions(), ...(process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean)]; // prettier-ignore
+  return [
+    ...deployedNodeOptions(),
+    ...(process.env["TETHER_BENCH_NODE_ARGS"] ?? "").split(" ").filter(Boolean),
+  ];
 }
 
 /** How the controller runs, for the benchmarks' output. */
 export function runtimeLine(runtime: "dist" | "tsx"): string {
   const flags = controllerNodeFlags();
-  return `controller runtime: ${runtime === "dist" ? "compiled (dist/)" : "tsx from source (+~95 MiB for the transpiler)"}, Node ${process.version}, flags: ${flags.join(" ") || "none"}`; // prettier-ignore
+  return `controller runtime: ${runtime === "dist" ? "compiled (dist/)" : "tsx from source (+~95 MiB for the transpiler)"}, Node ${process.version}, flags: ${flags.join(" ") || "none"}`;
 }
 
 export interface ControllerProcessOptions {
@@ -100,14 +104,30 @@ export interface BenchControllerProcess {
 export function startControllerProcess(options: ControllerProcessOptions): BenchControllerProcess {
   const argv = [
     ...controllerNodeFlags(),
-    ...(options.runtime === "dist" ? ["dist/cli/main.js"] : ["--import", "tsx", "src/cli/main.ts"]), "controller",
-    "--kubeconfig", options.kubeconfig, "--namespace", options.namespace,
-    "--system-namespace", options.systemNamespace, "--cache-dir", options.cacheDir,
-    "--poll-interval", options.pollInterval, "--workers", String(options.workers ?? 4),
-    "--helm", options.helm, "--kustomize", options.kustomize,
-    "--metrics-port", String(options.metricsPort), "--metrics-host", "127.0.0.1",
+    ...(options.runtime === "dist" ? ["dist/cli/main.js"] : ["--import", "tsx", "src/cli/main.ts"]),
+    "controller",
+    "--kubeconfig",
+    options.kubeconfig,
+    "--namespace",
+    options.namespace,
+    "--system-namespace",
+    options.systemNamespace,
+    "--cache-dir",
+    options.cacheDir,
+    "--poll-interval",
+    options.pollInterval,
+    "--workers",
+    String(options.workers ?? 4),
+    "--helm",
+    options.helm,
+    "--kustomize",
+    options.kustomize,
+    "--metrics-port",
+    String(options.metricsPort),
+    "--metrics-host",
+    "127.0.0.1",
     ...(options.extraArgs ?? []),
-  ]; // prettier-ignore
+  ];
   const spawnedAt = performance.now();
   const child: ChildProcess = spawn(process.execPath, argv, {
     cwd: repoRoot,
@@ -118,7 +138,9 @@ export function startControllerProcess(options: ControllerProcessOptions): Bench
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const started = new Promise<number>((resolve, reject) => {
     onStarted = resolve;
-    void exited.then((code) => reject(new Error(`the controller exited (${code}) before it started:\n${text.slice(-4000)}`))); // prettier-ignore
+    void exited.then((code) =>
+      reject(new Error(`the controller exited (${code}) before it started:\n${text.slice(-4000)}`)),
+    );
   });
   started.catch(() => undefined);
   child.stderr?.on("data", (chunk: Buffer) => {

@@ -58,7 +58,8 @@ export function fleetArgs(
   for (const [name, full] of Object.entries(defaults)) {
     const raw = values[name];
     const value = typeof raw === "string" ? Number(raw) : quick ? (quickDefaults[name] ?? full) : full;
-    if (!Number.isInteger(value) || value < 0 || value > 100_000) throw new Error(`--${name} must be an integer 0..100000, got ${String(raw)}`); // prettier-ignore
+    if (!Number.isInteger(value) || value < 0 || value > 100_000)
+      throw new Error(`--${name} must be an integer 0..100000, got ${String(raw)}`);
     n[name] = value;
   }
   const runtime = values["dist"] === true ? "dist" : values["tsx"] === true || quick ? "tsx" : "dist";
@@ -117,7 +118,7 @@ const PAYLOAD = "x".repeat(200);
 
 /** One ConfigMap manifest (no namespace: it goes to the app's destination). */
 export function configMapManifest(name: string, generation: number): string {
-  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  labels:\n    bench: fleet\ndata:\n  generation: "${generation}"\n  payload: "${PAYLOAD}"\n`; // prettier-ignore
+  return `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  labels:\n    bench: fleet\ndata:\n  generation: "${generation}"\n  payload: "${PAYLOAD}"\n`;
 }
 
 export function appFiles(dir: string, objects: number, generation: number): Record<string, string> {
@@ -135,7 +136,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const { run, progress } = options;
   if (options.runtime === "dist") {
     progress("compiling the controller (npm run build → dist/), as the image runs it");
-    await promisify(execFile)(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: repoRoot }); // prettier-ignore
+    await promisify(execFile)(
+      process.execPath,
+      [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+      { cwd: repoRoot },
+    );
   }
   progress("starting the local control plane and Git server (or using TETHER_KUBECONFIG)");
   const env = await startLocalEnvironment({});
@@ -160,7 +165,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     path: options.layout === "shared" ? "objects" : `apps/app-${i}`,
   }));
   const dirs = [...new Set(apps.map((a) => a.path))];
-  const files = Object.assign({}, ...dirs.map((d) => appFiles(d, options.objectsPerApp, 0))) as Record<string, string>; // prettier-ignore
+  const files = Object.assign({}, ...dirs.map((d) => appFiles(d, options.objectsPerApp, 0))) as Record<
+    string,
+    string
+  >;
   progress(`committing ${Object.keys(files).length} manifest file(s)`);
   const initialCommit = await workspace.commitAndPush(files, "fleet: initial objects");
 
@@ -175,7 +183,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const namespaces = async (prefix: string, count: number) => {
     const names = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
     await mapLimit(names, 16, async (name) => {
-      await clients.core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/bench": "true" } } } }); // prettier-ignore
+      await clients.core.createNamespace({
+        body: { metadata: { name, labels: { "tether.dev/bench": "true" } } },
+      });
       created.push(name);
     });
     await settled(names);
@@ -184,18 +194,29 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   // kube-controller-manager gives each new namespace a ServiceAccount and a ConfigMap (two POSTs);
   // wait for that to be over, so its catching-up is not counted in what is measured next.
   const settled = (names: readonly string[]) =>
-    waitFor(`kube-controller-manager to set up ${names.length} namespace(s)`, async () => {
-      const wanted = new Set(names);
-      const accounts = await clients.core.listServiceAccountForAllNamespaces({ fieldSelector: "metadata.name=default" }); // prettier-ignore
-      const roots = await clients.core.listConfigMapForAllNamespaces({ fieldSelector: "metadata.name=kube-root-ca.crt" }); // prettier-ignore
-      const count = (items: readonly KubernetesObject[]) => items.filter((o) => wanted.has(o.metadata?.namespace ?? "")).length; // prettier-ignore
-      return count(accounts.items) === wanted.size && count(roots.items) === wanted.size;
-    }, { timeoutMs: 300_000, intervalMs: 500 }); // prettier-ignore
+    waitFor(
+      `kube-controller-manager to set up ${names.length} namespace(s)`,
+      async () => {
+        const wanted = new Set(names);
+        const accounts = await clients.core.listServiceAccountForAllNamespaces({
+          fieldSelector: "metadata.name=default",
+        });
+        const roots = await clients.core.listConfigMapForAllNamespaces({
+          fieldSelector: "metadata.name=kube-root-ca.crt",
+        });
+        const count = (items: readonly KubernetesObject[]) =>
+          items.filter((o) => wanted.has(o.metadata?.namespace ?? "")).length;
+        return count(accounts.items) === wanted.size && count(roots.items) === wanted.size;
+      },
+      { timeoutMs: 300_000, intervalMs: 500 },
+    );
   const appNamespace = `fleet-apps-${id}`;
   const systemNamespace = `fleet-system-${id}`;
   progress(`creating ${apps.length + 2} namespace(s)`);
   for (const name of [appNamespace, systemNamespace]) {
-    await clients.core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/bench": "true" } } } }); // prettier-ignore
+    await clients.core.createNamespace({
+      body: { metadata: { name, labels: { "tether.dev/bench": "true" } } },
+    });
     created.push(name);
   }
   await namespaces(`fleet-${id}`, apps.length);
@@ -210,7 +231,6 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         clients,
         `/apis/${GROUP}/${VERSION}/namespaces/${appNamespace}/applications`,
       ).catch((error: unknown) => {
-        // prettier-ignore
         if (errorStatus(error) === 429) return undefined;
         throw error;
       }),
@@ -247,12 +267,23 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
             syncPolicy: { automated: { prune: true, selfHeal: true } },
           },
         };
-        await clients.custom.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "applications", namespace: appNamespace, body }); // prettier-ignore
+        await clients.custom.createNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          plural: "applications",
+          namespace: appNamespace,
+          body,
+        });
       });
-      run.defer(
-        "delete the Applications",
-        () =>
-        clients.custom.deleteCollectionNamespacedCustomObject({ group: GROUP, version: VERSION, plural: "applications", namespace: appNamespace }).catch(() => undefined), // prettier-ignore
+      run.defer("delete the Applications", () =>
+        clients.custom
+          .deleteCollectionNamespacedCustomObject({
+            group: GROUP,
+            version: VERSION,
+            plural: "applications",
+            namespace: appNamespace,
+          })
+          .catch(() => undefined),
       );
     },
     startController(opts = {}) {
@@ -283,7 +314,10 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         }
         if (missing === 0) return last;
         const left = deadline - performance.now();
-        if (left <= 0 || run.interrupted) throw new Error(`${what}: ${missing} of ${apps.length} app(s) still not there after ${timeoutMs} ms`); // prettier-ignore
+        if (left <= 0 || run.interrupted)
+          throw new Error(
+            `${what}: ${missing} of ${apps.length} app(s) still not there after ${timeoutMs} ms`,
+          );
         await applications.changed(Math.min(left, 1_000));
       }
     },

@@ -38,7 +38,14 @@ export async function measureInitialSync(options: {
   progress: (line: string) => void;
 }): Promise<InitialSyncResult> {
   const { run, progress } = options;
-  const fleet = await startFleet({ run, apps: options.apps, objectsPerApp: options.objectsPerApp, layout: "shared", runtime: options.runtime, progress }); // prettier-ignore
+  const fleet = await startFleet({
+    run,
+    apps: options.apps,
+    objectsPerApp: options.objectsPerApp,
+    layout: "shared",
+    runtime: options.runtime,
+    progress,
+  });
   const objects = options.apps * options.objectsPerApp;
 
   const baselineMs = new Map<number, number>();
@@ -53,7 +60,10 @@ export async function measureInitialSync(options: {
             app: `${fleet.appNamespace}/bas-${i}`,
             installationId: fleet.installationId.replace(/./g, "0"),
             namespace,
-            rendered: Array.from({ length: options.objectsPerApp }, (_, j) => ({ object: parse(configMapManifest(`cm-${j}`, 0)) as KubeObject, sourceFile: `objects/cm-${j}.yaml` })), // prettier-ignore
+            rendered: Array.from({ length: options.objectsPerApp }, (_, j) => ({
+              object: parse(configMapManifest(`cm-${j}`, 0)) as KubeObject,
+              sourceFile: `objects/cm-${j}.yaml`,
+            })),
             resources: fleet.resources,
           }),
         ),
@@ -61,15 +71,24 @@ export async function measureInitialSync(options: {
     ).flat();
     run.check();
     progress(`baseline: ${desired.length} raw SSA PATCHes, concurrency ${concurrency}`);
-    const [countsBefore, secondsBefore] = [await apiserverRequests(fleet.clients.config), await apiserverRequests(fleet.clients.config, SECONDS)]; // prettier-ignore
+    const [countsBefore, secondsBefore] = [
+      await apiserverRequests(fleet.clients.config),
+      await apiserverRequests(fleet.clients.config, SECONDS),
+    ];
     const t = performance.now();
     const machine = machineCpu();
     await mapLimit(desired, concurrency, (d) => fleet.resources.apply(d.object));
     baselineMs.set(concurrency, performance.now() - t);
     const baselineBusy = machineBusy(machine);
-    const applies = requestDelta(countsBefore, await apiserverRequests(fleet.clients.config)).get("APPLY configmaps") ?? 0; // prettier-ignore
-    const applySeconds = requestDelta(secondsBefore, await apiserverRequests(fleet.clients.config, SECONDS)).get("APPLY configmaps") ?? 0; // prettier-ignore
-    console.log(`baseline (concurrency ${concurrency}): ${applies} APPLY configmaps, ${applySeconds.toFixed(1)} s in the apiserver, ${applies > 0 ? ((applySeconds / applies) * 1000).toFixed(1) : "?"} ms each; machine CPU busy ${baselineBusy}`); // prettier-ignore
+    const applies =
+      requestDelta(countsBefore, await apiserverRequests(fleet.clients.config)).get("APPLY configmaps") ?? 0;
+    const applySeconds =
+      requestDelta(secondsBefore, await apiserverRequests(fleet.clients.config, SECONDS)).get(
+        "APPLY configmaps",
+      ) ?? 0;
+    console.log(
+      `baseline (concurrency ${concurrency}): ${applies} APPLY configmaps, ${applySeconds.toFixed(1)} s in the apiserver, ${applies > 0 ? ((applySeconds / applies) * 1000).toFixed(1) : "?"} ms each; machine CPU busy ${baselineBusy}`,
+    );
   }
 
   progress(`creating ${options.apps} Application(s)`);
@@ -80,7 +99,9 @@ export async function measureInitialSync(options: {
   const controller = fleet.startController({ workers: options.workers });
   const readyAt = await controller.started;
   const machine = machineCpu();
-  progress(`controller ready after ${(readyAt - controller.spawnedAt).toFixed(0)} ms; waiting for ${options.apps} app(s) to be Synced`); // prettier-ignore
+  progress(
+    `controller ready after ${(readyAt - controller.spawnedAt).toFixed(0)} ms; waiting for ${options.apps} app(s) to be Synced`,
+  );
   const doneAt = await fleet.waitAll("initial sync", synced(fleet.initialCommit), options.timeoutMs);
   const tetherBusy = machineBusy(machine);
   const after = await apiserverRequests(fleet.clients.config);
@@ -90,15 +111,21 @@ export async function measureInitialSync(options: {
   const delta = requestDelta(before, after);
   if (options.baselineConcurrency.length > 0) {
     console.log(`apiserver requests during Tether's sync (all clients):\n${formatDelta(delta)}`);
-    console.log(`  writes to configmaps: ${writesTo(delta, ["configmaps"])}, to applications: ${writesTo(delta, ["applications"])}`); // prettier-ignore
+    console.log(
+      `  writes to configmaps: ${writesTo(delta, ["configmaps"])}, to applications: ${writesTo(delta, ["applications"])}`,
+    );
     // Time inside the apiserver (queueing included) by kind: what each kind of request costs it.
     const seconds = requestDelta(secondsBefore, secondsAfter);
     const busiest = [...seconds.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
-    console.log(`  machine CPU busy during Tether's sync: ${tetherBusy} (all processes: apiserver, etcd, controller, this bench…)`); // prettier-ignore
+    console.log(
+      `  machine CPU busy during Tether's sync: ${tetherBusy} (all processes: apiserver, etcd, controller, this bench…)`,
+    );
     console.log("  apiserver time by kind (sum of request durations, mean per request):");
     for (const [kind, total] of busiest) {
       const count = delta.get(kind) ?? 0;
-      console.log(`    ${kind.padEnd(28)} ${total.toFixed(1).padStart(7)} s  ${count > 0 ? ((total / count) * 1000).toFixed(1) : "?"} ms`); // prettier-ignore
+      console.log(
+        `    ${kind.padEnd(28)} ${total.toFixed(1).padStart(7)} s  ${count > 0 ? ((total / count) * 1000).toFixed(1) : "?"} ms`,
+      );
     }
   }
   return {
@@ -118,7 +145,11 @@ const SECONDS = "apiserver_request_duration_seconds_sum";
 /** The machine's CPU counters (/proc/stat): busy and total jiffies; undefined off Linux. */
 function machineCpu(): { busy: number; total: number } | undefined {
   try {
-    const fields = (fs.readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1, 9).map(Number); // prettier-ignore
+    const fields = (fs.readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
+      .trim()
+      .split(/\s+/)
+      .slice(1, 9)
+      .map(Number);
     const total = fields.reduce((a, b) => a + b, 0);
     return { busy: total - (fields[3] ?? 0) - (fields[4] ?? 0), total };
   } catch {

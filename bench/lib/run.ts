@@ -89,7 +89,9 @@ export class BenchRun {
       try {
         await step();
       } catch (error) {
-        process.stderr.write(`bench: cleanup "${what}" failed: ${error instanceof Error ? error.message : String(error)}\n`); // prettier-ignore
+        process.stderr.write(
+          `bench: cleanup "${what}" failed: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
       }
     }
     this.undo.length = 0;
@@ -106,7 +108,9 @@ export function runBench(main: (run: BenchRun) => Promise<void>): void {
       () => 0,
       (error: unknown) => {
         if (run.interrupted) return 0;
-        process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`); // prettier-ignore
+        process.stderr.write(
+          `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+        );
         return 1;
       },
     )

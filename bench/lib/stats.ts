@@ -35,7 +35,13 @@ const ms = (value: number) => (Number.isNaN(value) ? "-" : `${value.toFixed(1)} 
 /** `label  p50 … p90 … p99 … max … mean … (n=…)`, label padded so columns line up. */
 export function formatSummary(label: string, values: readonly number[], width = 38): string {
   const s = summarize(values);
-  const cols = [`p50 ${ms(s.p50)}`, `p90 ${ms(s.p90)}`, `p99 ${ms(s.p99)}`, `max ${ms(s.max)}`, `mean ${ms(s.mean)}`]; // prettier-ignore
+  const cols = [
+    `p50 ${ms(s.p50)}`,
+    `p90 ${ms(s.p90)}`,
+    `p99 ${ms(s.p99)}`,
+    `max ${ms(s.max)}`,
+    `mean ${ms(s.mean)}`,
+  ];
   return `${label.padEnd(width)} ${cols.map((c) => c.padEnd(16)).join(" ")} (n=${s.n})`;
 }
 
@@ -49,5 +55,5 @@ export function goalLine(label: string, value: number, limitMs: number): string 
 export function formatCounts(label: string, values: readonly number[], width = 38): string {
   const s = summarize(values);
   const f = (v: number) => (Number.isNaN(v) ? "-" : Number.isInteger(v) ? String(v) : v.toFixed(2));
-  return `${label.padEnd(width)} p50 ${f(s.p50)}  p90 ${f(s.p90)}  max ${f(s.max)}  mean ${f(s.mean)}  total ${values.reduce((a, b) => a + b, 0)}`; // prettier-ignore
+  return `${label.padEnd(width)} p50 ${f(s.p50)}  p90 ${f(s.p90)}  max ${f(s.max)}  mean ${f(s.mean)}  total ${values.reduce((a, b) => a + b, 0)}`;
 }

@@ -72,12 +72,18 @@ async function installCrds(resources: ResourceClient): Promise<void> {
     for (const doc of parseAllDocuments(await fs.readFile(path.join(dir, file), "utf8"))) {
       const crd = doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string } };
       await resources.apply(crd, { force: true });
-      await waitFor(`CRD ${crd.metadata.name} Established`, async () => {
-        const live = (await resources.read({ ...crd, name: crd.metadata.name })) as {
-          status?: { conditions?: { type: string; status: string }[] };
-        };
-        return live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-      }, { timeoutMs: 30_000 }); // prettier-ignore
+      await waitFor(
+        `CRD ${crd.metadata.name} Established`,
+        async () => {
+          const live = (await resources.read({ ...crd, name: crd.metadata.name })) as {
+            status?: { conditions?: { type: string; status: string }[] };
+          };
+          return (
+            live.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false
+          );
+        },
+        { timeoutMs: 30_000 },
+      );
     }
   }
 }
@@ -124,7 +130,10 @@ export async function startTetherBench(options: TetherBenchOptions): Promise<Tet
   const workspace = await GitWorkspace.clone(repoURL);
   run.defer("remove the Git workspace", () => workspace.remove());
   await workspace.commitAndPush(
-    { [`${DEMO_PATH}/deployment.yaml`]: helloDeployment(options.replicas), [`${DEMO_PATH}/service.yaml`]: helloService }, // prettier-ignore
+    {
+      [`${DEMO_PATH}/deployment.yaml`]: helloDeployment(options.replicas),
+      [`${DEMO_PATH}/service.yaml`]: helloService,
+    },
     `hello: nginx with ${options.replicas} replicas`,
   );
 
@@ -135,7 +144,9 @@ export async function startTetherBench(options: TetherBenchOptions): Promise<Tet
     namespace: `bench-hello-${id}-${i}`,
   }));
   for (const name of [appNamespace, ...apps.map((a) => a.namespace)]) {
-    await clients.core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/bench": "true" } } } }); // prettier-ignore
+    await clients.core.createNamespace({
+      body: { metadata: { name, labels: { "tether.dev/bench": "true" } } },
+    });
     run.defer(`delete namespace ${name}`, () =>
       clients.core.deleteNamespace({ name }).catch((error: unknown) => {
         if (errorStatus(error) !== 404) throw error;
@@ -157,9 +168,16 @@ export async function startTetherBench(options: TetherBenchOptions): Promise<Tet
   });
   run.defer("stop the controller", () => controller.stop());
 
-  const deployments = await ObjectWatch.start<V1Deployment>(clients, "/apis/apps/v1/deployments", `metadata.name=${DEPLOYMENT}`); // prettier-ignore
+  const deployments = await ObjectWatch.start<V1Deployment>(
+    clients,
+    "/apis/apps/v1/deployments",
+    `metadata.name=${DEPLOYMENT}`,
+  );
   run.defer("stop the Deployment watch", () => Promise.resolve(deployments.stop()));
-  const applications = await ObjectWatch.start<Application>(clients, `/apis/${GROUP}/${VERSION}/namespaces/${appNamespace}/applications`); // prettier-ignore
+  const applications = await ObjectWatch.start<Application>(
+    clients,
+    `/apis/${GROUP}/${VERSION}/namespaces/${appNamespace}/applications`,
+  );
   run.defer("stop the Application watch", () => Promise.resolve(applications.stop()));
 
   for (const app of apps) {
@@ -194,7 +212,15 @@ export async function startTetherBench(options: TetherBenchOptions): Promise<Tet
     applications,
     log,
     async refresh(app) {
-      const patch: KubernetesObject = { apiVersion: API_VERSION, kind: "Application", metadata: { name: app.name, namespace: appNamespace, annotations: { [REFRESH_ANNOTATION]: "normal" } } }; // prettier-ignore
+      const patch: KubernetesObject = {
+        apiVersion: API_VERSION,
+        kind: "Application",
+        metadata: {
+          name: app.name,
+          namespace: appNamespace,
+          annotations: { [REFRESH_ANNOTATION]: "normal" },
+        },
+      };
       await clients.objects.patch(
         patch,
         undefined,
@@ -207,8 +233,14 @@ export async function startTetherBench(options: TetherBenchOptions): Promise<Tet
     async settled(replicas, timeoutMs = 120_000) {
       for (const app of apps) {
         const opts = { timeoutMs, signal: run.signal };
-        await deployments.until(app.namespace, DEPLOYMENT, (d) => rolledOut(d, replicas), { ...opts, what: `${app.namespace}/hello rolled out at ${replicas}` }); // prettier-ignore
-        await applications.until(appNamespace, app.name, (a) => syncedHealthy(a), { ...opts, what: `${app.name} Synced and Healthy` }); // prettier-ignore
+        await deployments.until(app.namespace, DEPLOYMENT, (d) => rolledOut(d, replicas), {
+          ...opts,
+          what: `${app.namespace}/hello rolled out at ${replicas}`,
+        });
+        await applications.until(appNamespace, app.name, (a) => syncedHealthy(a), {
+          ...opts,
+          what: `${app.name} Synced and Healthy`,
+        });
       }
     },
   };

@@ -32,7 +32,14 @@ import { ObjectWatch } from "../lib/watch.js";
 import type { FluxBinary } from "./fluxbuild.js";
 import { ensureFluxController, FLUX_CONTROLLERS } from "./fluxbuild.js";
 import type { Kustomization } from "./fluxsetup.js";
-import { createFluxApp, installFluxCrds, KUSTOMIZE_GROUP, kustomizationReady, requestGitRepositoryReconcile, startFluxControllers } from "./fluxsetup.js"; // prettier-ignore
+import {
+  createFluxApp,
+  installFluxCrds,
+  KUSTOMIZE_GROUP,
+  kustomizationReady,
+  requestGitRepositoryReconcile,
+  startFluxControllers,
+} from "./fluxsetup.js";
 import type { Figures } from "./report.js";
 import { printReport } from "./report.js";
 import type { SteadyState } from "./tetherprocess.js";
@@ -106,7 +113,12 @@ const HEALS_PER_APP = 4;
 
 /** The repository both products deploy from. */
 function repositoryFiles(large: number): Record<string, string> {
-  const configMap = (name: string, i: number) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { index: String(i), payload: "x".repeat(64) } }); // prettier-ignore
+  const configMap = (name: string, i: number) => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name },
+    data: { index: String(i), payload: "x".repeat(64) },
+  });
   const files: Record<string, string> = {
     "hello/deployment.yaml": helloDeployment(GIT_REPLICAS),
     "hello/service.yaml": helloService,
@@ -115,7 +127,8 @@ function repositoryFiles(large: number): Record<string, string> {
   for (let i = 0; i < FLEET_OBJECTS; i++) files[`fleet/cm-${i}.yaml`] = stringify(configMap(`fleet-${i}`, i));
   for (let f = 0; f * LARGE_PER_FILE < large; f++) {
     const docs: string[] = [];
-    for (let i = f * LARGE_PER_FILE; i < Math.min(large, (f + 1) * LARGE_PER_FILE); i++) docs.push(stringify(configMap(`large-${i}`, i))); // prettier-ignore
+    for (let i = f * LARGE_PER_FILE; i < Math.min(large, (f + 1) * LARGE_PER_FILE); i++)
+      docs.push(stringify(configMap(`large-${i}`, i)));
     files[`large/part-${String(f).padStart(3, "0")}.yaml`] = docs.join("---\n");
   }
   return files;
@@ -142,7 +155,9 @@ interface Context {
 }
 
 async function createNamespace(ctx: Context, name: string): Promise<void> {
-  await ctx.clients.core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/bench": "peers" } } } }); // prettier-ignore
+  await ctx.clients.core.createNamespace({
+    body: { metadata: { name, labels: { "tether.dev/bench": "peers" } } },
+  });
   ctx.run.defer(`delete namespace ${name}`, () =>
     ctx.clients.core.deleteNamespace({ name }).catch((error: unknown) => {
       if (errorStatus(error) !== 404) throw error;
@@ -156,7 +171,6 @@ async function initialSync(
   side: Side,
   prefix: string,
 ): Promise<{ seconds: number; objectsPerSecond: number }> {
-  // prettier-ignore
   const names = Array.from({ length: ctx.opts.apps }, (_, i) => `fleet-${i}`);
   for (const name of names) await createNamespace(ctx, `${prefix}-${name}`);
   progress(`${side.name}: initial sync of ${names.length} apps × ${FLEET_OBJECTS} ConfigMaps`);
@@ -188,7 +202,11 @@ async function helloApps(ctx: Context, side: Side, prefix: string, count: number
   }
   for (const name of names) {
     await side.appliedAt(name, 5 * 60_000);
-    await ctx.deployments.until(`${prefix}-${name}`, DEPLOYMENT, (d) => rolledOut(d, GIT_REPLICAS), { timeoutMs: 5 * 60_000, signal: ctx.run.signal, what: `${name} rolled out` }); // prettier-ignore
+    await ctx.deployments.until(`${prefix}-${name}`, DEPLOYMENT, (d) => rolledOut(d, GIT_REPLICAS), {
+      timeoutMs: 5 * 60_000,
+      signal: ctx.run.signal,
+      what: `${name} rolled out`,
+    });
   }
   return names;
 }
@@ -198,11 +216,24 @@ async function driftOnce(ctx: Context, namespace: string, trial: number, timeout
   const drift = trial % 2 === 0 ? GIT_REPLICAS - 1 : GIT_REPLICAS + 1;
   const g0 = ctx.deployments.get(namespace, DEPLOYMENT)?.metadata?.generation ?? 0;
   const opts = { timeoutMs, signal: ctx.run.signal };
-  const reverted = ctx.deployments.next(namespace, DEPLOYMENT, (d) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === GIT_REPLICAS, { ...opts, what: `${namespace}/hello back at ${GIT_REPLICAS}` }); // prettier-ignore
+  const reverted = ctx.deployments.next(
+    namespace,
+    DEPLOYMENT,
+    (d) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === GIT_REPLICAS,
+    { ...opts, what: `${namespace}/hello back at ${GIT_REPLICAS}` },
+  );
   const sent = performance.now();
-  await ctx.clients.apps.patchNamespacedDeploymentScale({ name: DEPLOYMENT, namespace, body: [{ op: "replace", path: "/spec/replicas", value: drift }] }); // prettier-ignore
+  await ctx.clients.apps.patchNamespacedDeploymentScale({
+    name: DEPLOYMENT,
+    namespace,
+    body: [{ op: "replace", path: "/spec/replicas", value: drift }],
+  });
   const back = await reverted;
-  await ctx.deployments.until(namespace, DEPLOYMENT, (d) => rolledOut(d, GIT_REPLICAS), { ...opts, timeoutMs: 60_000, what: "rolled out again" }); // prettier-ignore
+  await ctx.deployments.until(namespace, DEPLOYMENT, (d) => rolledOut(d, GIT_REPLICAS), {
+    ...opts,
+    timeoutMs: 60_000,
+    what: "rolled out again",
+  });
   return back.at - sent;
 }
 
@@ -229,7 +260,6 @@ async function fluxDrift(
   names: readonly string[],
   interval: string,
 ): Promise<number[]> {
-  // prettier-ignore
   const out: number[] = [];
   const perApp = Math.ceil(ctx.opts.driftTrials / names.length);
   const ms = durationMs(interval);
@@ -262,7 +292,6 @@ async function commitToApplied(
   side: Side,
   prefix: string,
 ): Promise<{ applied: number[]; status: number[] }> {
-  // prettier-ignore
   const namespace = `${prefix}-commit`;
   await createNamespace(ctx, namespace);
   await side.createApp("commit", "commit", namespace);
@@ -277,7 +306,12 @@ async function commitToApplied(
     await ctx.workspace.write({ "commit/deployment.yaml": helloDeployment(replicas) });
     const sha = await ctx.workspace.commit(`peers: commit app to ${replicas} replicas`);
     const g0 = ctx.deployments.get(namespace, DEPLOYMENT)?.metadata?.generation ?? 0;
-    const done = ctx.deployments.next(namespace, DEPLOYMENT, (d) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === replicas, { timeoutMs: 5 * 60_000, signal: ctx.run.signal, what: `commit app at ${replicas}` }); // prettier-ignore
+    const done = ctx.deployments.next(
+      namespace,
+      DEPLOYMENT,
+      (d) => (d.metadata?.generation ?? 0) > g0 && d.spec?.replicas === replicas,
+      { timeoutMs: 5 * 60_000, signal: ctx.run.signal, what: `commit app at ${replicas}` },
+    );
     const revision = side.appliedAt("commit", 5 * 60_000, sha);
     const started = performance.now();
     await ctx.workspace.push();
@@ -306,7 +340,10 @@ async function tetherSide(ctx: Context, env: { kubeconfig: string; logDir: strin
     kustomize: await ensureComponent("kustomize"),
     logDir: env.logDir,
   });
-  const applications = await ObjectWatch.start<Application>(ctx.clients, `/apis/${GROUP}/${VERSION}/namespaces/${appNamespace}/applications`); // prettier-ignore
+  const applications = await ObjectWatch.start<Application>(
+    ctx.clients,
+    `/apis/${GROUP}/${VERSION}/namespaces/${appNamespace}/applications`,
+  );
   ctx.run.defer("stop the Application watch", () => Promise.resolve(applications.stop()));
   const side: Side = {
     name: "Tether",
@@ -330,11 +367,21 @@ async function tetherSide(ctx: Context, env: { kubeconfig: string; logDir: strin
     },
     async appliedAt(name, timeoutMs, sha) {
       const test = (a: Application) => syncedHealthy(a, sha);
-      return (await applications.until(appNamespace, name, test, { timeoutMs, signal: ctx.run.signal, what: `${name} Synced and Healthy` })).at; // prettier-ignore
+      return (
+        await applications.until(appNamespace, name, test, {
+          timeoutMs,
+          signal: ctx.run.signal,
+          what: `${name} Synced and Healthy`,
+        })
+      ).at;
     },
     async refresh(name) {
       // What Tether's webhook handler does (as bench/lib/tether.ts refresh()).
-      const patch: KubernetesObject = { apiVersion: API_VERSION, kind: "Application", metadata: { name, namespace: appNamespace, annotations: { [REFRESH_ANNOTATION]: "normal" } } }; // prettier-ignore
+      const patch: KubernetesObject = {
+        apiVersion: API_VERSION,
+        kind: "Application",
+        metadata: { name, namespace: appNamespace, annotations: { [REFRESH_ANNOTATION]: "normal" } },
+      };
       await ctx.clients.objects.patch(
         patch,
         undefined,
@@ -346,7 +393,9 @@ async function tetherSide(ctx: Context, env: { kubeconfig: string; logDir: strin
     },
     processes: () => [{ name: "tether controller", pid: controller.pid }],
   };
-  const figures = await measure(ctx, side, prefix, async (names) => ({ [ctx.opts.interval]: await tetherDrift(ctx, prefix, names) })); // prettier-ignore
+  const figures = await measure(ctx, side, prefix, async (names) => ({
+    [ctx.opts.interval]: await tetherDrift(ctx, prefix, names),
+  }));
   await controller.stop();
   return figures;
 }
@@ -355,28 +404,51 @@ async function fluxSide(
   ctx: Context,
   env: { kubeconfig: string; logDir: string; source: FluxBinary; kustomize: FluxBinary },
 ): Promise<Figures> {
-  // prettier-ignore
   const prefix = `p${ctx.id}-f`;
   const namespace = `${prefix}-apps`;
   await createNamespace(ctx, namespace);
   progress("Flux: starting source-controller and kustomize-controller");
-  const flux = await startFluxControllers({ run: ctx.run, kubeconfig: env.kubeconfig, source: env.source, kustomize: env.kustomize, logDir: env.logDir }); // prettier-ignore
-  const kustomizations = await ObjectWatch.start<Kustomization>(ctx.clients, `/apis/${KUSTOMIZE_GROUP}/v1/namespaces/${namespace}/kustomizations`); // prettier-ignore
+  const flux = await startFluxControllers({
+    run: ctx.run,
+    kubeconfig: env.kubeconfig,
+    source: env.source,
+    kustomize: env.kustomize,
+    logDir: env.logDir,
+  });
+  const kustomizations = await ObjectWatch.start<Kustomization>(
+    ctx.clients,
+    `/apis/${KUSTOMIZE_GROUP}/v1/namespaces/${namespace}/kustomizations`,
+  );
   ctx.run.defer("stop the Kustomization watch", () => Promise.resolve(kustomizations.stop()));
   const side: Side = {
     name: "Flux",
     createApp: (name, appPath, targetNamespace) =>
-      createFluxApp(ctx.clients, { namespace, name, repoURL: ctx.workspace.url, path: appPath, targetNamespace, interval: ctx.opts.interval }), // prettier-ignore
+      createFluxApp(ctx.clients, {
+        namespace,
+        name,
+        repoURL: ctx.workspace.url,
+        path: appPath,
+        targetNamespace,
+        interval: ctx.opts.interval,
+      }),
     async appliedAt(name, timeoutMs, sha) {
       const test = (k: Kustomization) => kustomizationReady(k, sha);
-      return (await kustomizations.until(namespace, name, test, { timeoutMs, signal: ctx.run.signal, what: `Kustomization ${name} Ready` })).at; // prettier-ignore
+      return (
+        await kustomizations.until(namespace, name, test, {
+          timeoutMs,
+          signal: ctx.run.signal,
+          what: `Kustomization ${name} Ready`,
+        })
+      ).at;
     },
     refresh: (name) => requestGitRepositoryReconcile(ctx.clients, namespace, name),
     processes: () => flux.processes.map((p) => ({ name: p.name.replace(/^peers-/, ""), pid: p.pid })),
   };
   const figures = await measure(ctx, side, prefix, async (names) => {
     const drift: Record<string, number[]> = {};
-    progress(`Flux: ${ctx.opts.driftTrials} drift trials at interval ${ctx.opts.interval} (random phase; ~${Math.ceil(ctx.opts.driftTrials / names.length)} × ${ctx.opts.interval})`); // prettier-ignore
+    progress(
+      `Flux: ${ctx.opts.driftTrials} drift trials at interval ${ctx.opts.interval} (random phase; ~${Math.ceil(ctx.opts.driftTrials / names.length)} × ${ctx.opts.interval})`,
+    );
     drift[ctx.opts.interval] = await fluxDrift(ctx, prefix, names, ctx.opts.interval);
     for (const name of names) await setKustomizationInterval(ctx, namespace, name, ctx.opts.shortInterval);
     progress(`Flux: ${ctx.opts.driftTrials} drift trials at interval ${ctx.opts.shortInterval}`);
@@ -396,7 +468,6 @@ async function measure(
   prefix: string,
   drift: (names: string[]) => Promise<Record<string, number[]>>,
 ): Promise<Figures> {
-  // prettier-ignore
   const initial = await initialSync(ctx, side, prefix);
   ctx.run.check();
   const largeSeconds = await largeApp(ctx, side, prefix);
@@ -420,14 +491,20 @@ runBench(async (run) => {
   const started = performance.now();
   // Every pending wait (N initial syncs at once, parallel drift trials) listens on the run's signal.
   setMaxListeners(0, run.signal);
-  progress(`building or finding Flux: ${Object.entries(FLUX_CONTROLLERS).map(([n, v]) => `${n} ${v}`).join(", ")}`); // prettier-ignore
+  progress(
+    `building or finding Flux: ${Object.entries(FLUX_CONTROLLERS)
+      .map(([n, v]) => `${n} ${v}`)
+      .join(", ")}`,
+  );
   let source: FluxBinary;
   let kustomize: FluxBinary;
   try {
     source = await ensureFluxController("source-controller", progress);
     kustomize = await ensureFluxController("kustomize-controller", progress);
   } catch (error) {
-    throw new Error(`Flux could not be built, so there is nothing to compare with.\n${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
+    throw new Error(
+      `Flux could not be built, so there is nothing to compare with.\n${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   run.check();
   progress("starting the local control plane and Git server");
@@ -445,7 +522,11 @@ runBench(async (run) => {
   const workspace = await GitWorkspace.clone(repoURL);
   run.defer("remove the Git workspace", () => workspace.remove());
   await workspace.commitAndPush(repositoryFiles(opts.large), "peers: hello, commit, fleet and large apps");
-  const deployments = await ObjectWatch.start<V1Deployment>(clients, "/apis/apps/v1/deployments", `metadata.name=${DEPLOYMENT}`); // prettier-ignore
+  const deployments = await ObjectWatch.start<V1Deployment>(
+    clients,
+    "/apis/apps/v1/deployments",
+    `metadata.name=${DEPLOYMENT}`,
+  );
   run.defer("stop the Deployment watch", () => Promise.resolve(deployments.stop()));
   const ctx: Context = { run, opts, clients, workspace, deployments, id };
 

@@ -73,7 +73,18 @@ async function cloneTag(name: string, version: string, into: string, log: (line:
     }
     try {
       await fs.rm(into, { recursive: true, force: true });
-      const args = ["-c", "advice.detachedHead=false", "clone", "--quiet", "--depth", "1", "--branch", version, url, into]; // prettier-ignore
+      const args = [
+        "-c",
+        "advice.detachedHead=false",
+        "clone",
+        "--quiet",
+        "--depth",
+        "1",
+        "--branch",
+        version,
+        url,
+        into,
+      ];
       // Bounded: an unreachable GitHub fails within the timeout, then the mirror is tried.
       await run("git", args, { timeout: 120_000, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } });
       log(`cloned ${name} ${version} from ${url}`);
@@ -93,7 +104,15 @@ async function readEntry(dir: string, name: FluxController): Promise<FluxBinary 
     const crds = path.join(dir, "crds.yaml");
     await fs.access(binary, fs.constants.X_OK);
     await fs.access(crds);
-    return { name, version: manifest.version, binary, crds, buildSeconds: manifest.buildSeconds, source: manifest.source, cached: true }; // prettier-ignore
+    return {
+      name,
+      version: manifest.version,
+      binary,
+      crds,
+      buildSeconds: manifest.buildSeconds,
+      source: manifest.source,
+      cached: true,
+    };
   } catch {
     return undefined;
   }
@@ -131,14 +150,23 @@ export async function ensureFluxController(
       });
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? String(error);
-      throw new Error(`go build of ${name} ${version} failed:\n${stderr.trim().split("\n").slice(-20).join("\n")}`); // prettier-ignore
+      throw new Error(
+        `go build of ${name} ${version} failed:\n${stderr.trim().split("\n").slice(-20).join("\n")}`,
+      );
     }
     const buildSeconds = Math.round((performance.now() - started) / 100) / 10;
     const crdDir = path.join(clone, "config", "crd", "bases");
     const files = (await fs.readdir(crdDir)).filter((f) => f.endsWith(".yaml")).sort();
     const docs = await Promise.all(files.map((f) => fs.readFile(path.join(crdDir, f), "utf8")));
     await fs.writeFile(path.join(out, "crds.yaml"), docs.map((d) => d.trim()).join("\n---\n") + "\n");
-    const manifest: Manifest = { name, version, source, goVersion, builtAt: new Date().toISOString(), buildSeconds }; // prettier-ignore
+    const manifest: Manifest = {
+      name,
+      version,
+      source,
+      goVersion,
+      builtAt: new Date().toISOString(),
+      buildSeconds,
+    };
     await fs.writeFile(path.join(out, "manifest.json"), JSON.stringify(manifest, null, 2));
     await fs.rm(entryDir, { recursive: true, force: true });
     await fs.rename(out, entryDir).catch(async () => {

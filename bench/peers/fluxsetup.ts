@@ -55,12 +55,17 @@ export async function installFluxCrds(resources: ResourceClient, binaries: reado
       const crd = doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string } } | null;
       if (!crd) continue;
       await resources.apply(crd, { force: true });
-      await waitFor(`CRD ${crd.metadata.name} Established`, async () => {
-        const live = (await resources.read({ ...crd, name: crd.metadata.name })) as
-          | { status?: { conditions?: Condition[] } }
-          | undefined;
-        return live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-      }, { timeoutMs: 60_000 }); // prettier-ignore
+      await waitFor(
+        `CRD ${crd.metadata.name} Established`,
+        async () => {
+          const live = (await resources.read({ ...crd, name: crd.metadata.name })) as
+            { status?: { conditions?: Condition[] } } | undefined;
+          return (
+            live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false
+          );
+        },
+        { timeoutMs: 60_000 },
+      );
     }
   }
 }
@@ -104,7 +109,11 @@ export async function startFluxControllers(options: {
   run.defer("stop Flux's controllers", stop);
   const started: { p: ManagedProcess; health: number }[] = [];
   const src = await common();
-  const storageArgs = [`--storage-path=${storage}`, `--storage-addr=127.0.0.1:${storagePort}`, `--storage-adv-addr=127.0.0.1:${storagePort}`]; // prettier-ignore
+  const storageArgs = [
+    `--storage-path=${storage}`,
+    `--storage-addr=127.0.0.1:${storagePort}`,
+    `--storage-adv-addr=127.0.0.1:${storagePort}`,
+  ];
   for (const [binary, spec] of [
     [options.source, { ...src, args: [...src.args, ...storageArgs] }],
     [options.kustomize, await common()],
@@ -121,10 +130,17 @@ export async function startFluxControllers(options: {
     started.push({ p, health: spec.health });
   }
   for (const { p, health } of started) {
-    await waitFor(`${p.name} ready`, async () => {
-      if (!p.running) throw new Error(`${p.name} exited:\n${await p.lastLogLines(20)}`);
-      return fetch(`http://127.0.0.1:${health}/readyz`).then((r) => r.ok, () => false);
-    }, { timeoutMs: 120_000 }); // prettier-ignore
+    await waitFor(
+      `${p.name} ready`,
+      async () => {
+        if (!p.running) throw new Error(`${p.name} exited:\n${await p.lastLogLines(20)}`);
+        return fetch(`http://127.0.0.1:${health}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      { timeoutMs: 120_000 },
+    );
   }
   return { processes, stop };
 }
@@ -184,6 +200,10 @@ export async function requestGitRepositoryReconcile(
   name: string,
 ) {
   const annotations = { [REQUESTED_AT]: new Date().toISOString() };
-  const patch: KubernetesObject = { apiVersion: `${SOURCE_GROUP}/v1`, kind: "GitRepository", metadata: { name, namespace, annotations } }; // prettier-ignore
+  const patch: KubernetesObject = {
+    apiVersion: `${SOURCE_GROUP}/v1`,
+    kind: "GitRepository",
+    metadata: { name, namespace, annotations },
+  };
   await clients.objects.patch(patch, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
 }

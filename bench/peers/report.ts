@@ -31,9 +31,12 @@ export interface Report {
   readonly load: readonly number[];
 }
 
-const ms = (v: number) => (Number.isNaN(v) ? "-" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`); // prettier-ignore
-const ratio = (t: number, f: number) => (Number.isFinite(t) && Number.isFinite(f) && f !== 0 ? `${(t / f).toFixed(t / f < 0.1 ? 3 : 2)}` : "-"); // prettier-ignore
-const total = (s: SteadyState) => s.rows[s.rows.length - 1] ?? { name: "-", rssMiB: Number.NaN, cpuPercent: Number.NaN }; // prettier-ignore
+const ms = (v: number) =>
+  Number.isNaN(v) ? "-" : v >= 10_000 ? `${(v / 1000).toFixed(1)} s` : `${v.toFixed(0)} ms`;
+const ratio = (t: number, f: number) =>
+  Number.isFinite(t) && Number.isFinite(f) && f !== 0 ? `${(t / f).toFixed(t / f < 0.1 ? 3 : 2)}` : "-";
+const total = (s: SteadyState) =>
+  s.rows[s.rows.length - 1] ?? { name: "-", rssMiB: Number.NaN, cpuPercent: Number.NaN };
 
 export function printReport(r: Report): void {
   const { tether: t, flux: f, opts } = r;
@@ -51,9 +54,24 @@ export function printReport(r: Report): void {
   }
   pct("commit → applied (push + webhook-equivalent)", t.commitMs, f.commitMs);
   pct("commit → status at the commit", t.commitStatusMs, f.commitStatusMs);
-  rows.push([`initial sync ${opts.apps} apps × 10 objects, objects/s`, t.initial.objectsPerSecond.toFixed(1), f.initial.objectsPerSecond.toFixed(1), ratio(t.initial.objectsPerSecond, f.initial.objectsPerSecond)]); // prettier-ignore
-  rows.push([`initial sync ${opts.apps} apps, all applied`, `${t.initial.seconds.toFixed(1)} s`, `${f.initial.seconds.toFixed(1)} s`, ratio(t.initial.seconds, f.initial.seconds)]); // prettier-ignore
-  rows.push([`one app of ${opts.large} objects → Synced / Ready`, `${t.largeSeconds.toFixed(1)} s`, `${f.largeSeconds.toFixed(1)} s`, ratio(t.largeSeconds, f.largeSeconds)]); // prettier-ignore
+  rows.push([
+    `initial sync ${opts.apps} apps × 10 objects, objects/s`,
+    t.initial.objectsPerSecond.toFixed(1),
+    f.initial.objectsPerSecond.toFixed(1),
+    ratio(t.initial.objectsPerSecond, f.initial.objectsPerSecond),
+  ]);
+  rows.push([
+    `initial sync ${opts.apps} apps, all applied`,
+    `${t.initial.seconds.toFixed(1)} s`,
+    `${f.initial.seconds.toFixed(1)} s`,
+    ratio(t.initial.seconds, f.initial.seconds),
+  ]);
+  rows.push([
+    `one app of ${opts.large} objects → Synced / Ready`,
+    `${t.largeSeconds.toFixed(1)} s`,
+    `${f.largeSeconds.toFixed(1)} s`,
+    ratio(t.largeSeconds, f.largeSeconds),
+  ]);
   const ts = total(t.steady);
   const fs = total(f.steady);
   rows.push([
@@ -62,16 +80,29 @@ export function printReport(r: Report): void {
     fs.rssMiB.toFixed(0),
     ratio(ts.rssMiB, fs.rssMiB),
   ]);
-  rows.push([`steady-state CPU (% of a core, ${opts.steadySeconds} s)`, ts.cpuPercent.toFixed(1), fs.cpuPercent.toFixed(1), ratio(ts.cpuPercent, fs.cpuPercent)]); // prettier-ignore
+  rows.push([
+    `steady-state CPU (% of a core, ${opts.steadySeconds} s)`,
+    ts.cpuPercent.toFixed(1),
+    fs.cpuPercent.toFixed(1),
+    ratio(ts.cpuPercent, fs.cpuPercent),
+  ]);
 
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0), 12));
   const line = (cells: readonly string[]) =>
     `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
   console.log("");
-  console.log(`Side by side with Flux (${opts.quick ? "quick" : "full"} run, ${new Date().toISOString().slice(0, 10)})`); // prettier-ignore
-  console.log(`Flux: ${r.builds.map((b) => `${b.name} ${b.version}${b.cached ? "" : ` (built in ${b.buildSeconds} s)`}`).join(", ")}`); // prettier-ignore
-  console.log(`Tether polls Git every ${opts.interval}; Flux intervals ${opts.interval} (GitRepository + Kustomization).`); // prettier-ignore
-  console.log(`machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${r.load.map((l) => l.toFixed(1)).join(" ")}; wall ${(r.wallSeconds / 60).toFixed(1)} min`); // prettier-ignore
+  console.log(
+    `Side by side with Flux (${opts.quick ? "quick" : "full"} run, ${new Date().toISOString().slice(0, 10)})`,
+  );
+  console.log(
+    `Flux: ${r.builds.map((b) => `${b.name} ${b.version}${b.cached ? "" : ` (built in ${b.buildSeconds} s)`}`).join(", ")}`,
+  );
+  console.log(
+    `Tether polls Git every ${opts.interval}; Flux intervals ${opts.interval} (GitRepository + Kustomization).`,
+  );
+  console.log(
+    `machine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; load average at the end ${r.load.map((l) => l.toFixed(1)).join(" ")}; wall ${(r.wallSeconds / 60).toFixed(1)} min`,
+  );
   console.log("");
   console.log(line(["measure", "Tether", "Flux", "Tether/Flux"]));
   console.log(line(widths.map((w) => "-".repeat(w))));
@@ -82,6 +113,9 @@ export function printReport(r: Report): void {
     ["Tether", t.steady],
     ["Flux", f.steady],
   ] as const) {
-    for (const row of s.rows) console.log(`  ${product.padEnd(7)} ${row.name.padEnd(22)} RSS ${row.rssMiB.toFixed(0).padStart(5)} MiB  CPU ${row.cpuPercent.toFixed(1).padStart(5)} %`); // prettier-ignore
+    for (const row of s.rows)
+      console.log(
+        `  ${product.padEnd(7)} ${row.name.padEnd(22)} RSS ${row.rssMiB.toFixed(0).padStart(5)} MiB  CPU ${row.cpuPercent.toFixed(1).padStart(5)} %`,
+      );
   }
 }

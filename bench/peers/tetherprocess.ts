@@ -33,10 +33,18 @@ export async function steadyState(
   const rows = processes.map((p, i) => {
     const a = after[i] as ProcSample;
     const b = before[i] as ProcSample;
-    return { name: p.name, rssMiB: a.rssBytes / 2 ** 20, cpuPercent: (100 * (a.cpuSeconds - b.cpuSeconds)) / ((a.at - b.at) / 1000) }; // prettier-ignore
+    return {
+      name: p.name,
+      rssMiB: a.rssBytes / 2 ** 20,
+      cpuPercent: (100 * (a.cpuSeconds - b.cpuSeconds)) / ((a.at - b.at) / 1000),
+    };
   });
   if (rows.length > 1) {
-    rows.push({ name: "total", rssMiB: rows.reduce((s, r) => s + r.rssMiB, 0), cpuPercent: rows.reduce((s, r) => s + r.cpuPercent, 0) }); // prettier-ignore
+    rows.push({
+      name: "total",
+      rssMiB: rows.reduce((s, r) => s + r.rssMiB, 0),
+      cpuPercent: rows.reduce((s, r) => s + r.cpuPercent, 0),
+    });
   }
   return { rows, seconds };
 }
@@ -58,13 +66,30 @@ export interface TetherProcessOptions {
  * flags of deploy/deployment.yaml — and waits for "controller started". Flux runs as compiled Go.
  */
 export async function startTetherProcess(options: TetherProcessOptions): Promise<ManagedProcess> {
-  await promisify(execFile)(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: repoRoot }); // prettier-ignore
+  await promisify(execFile)(
+    process.execPath,
+    [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
+    { cwd: repoRoot },
+  );
   const args = [
-    ...controllerNodeFlags(), path.join(repoRoot, "dist/cli/main.js"), "controller",
-    "--kubeconfig", options.kubeconfig, "--namespace", options.namespace,
-    "--system-namespace", options.systemNamespace, "--cache-dir", options.cacheDir,
-    "--poll-interval", options.pollInterval, "--helm", options.helm, "--kustomize", options.kustomize,
-  ]; // prettier-ignore
+    ...controllerNodeFlags(),
+    path.join(repoRoot, "dist/cli/main.js"),
+    "controller",
+    "--kubeconfig",
+    options.kubeconfig,
+    "--namespace",
+    options.namespace,
+    "--system-namespace",
+    options.systemNamespace,
+    "--cache-dir",
+    options.cacheDir,
+    "--poll-interval",
+    options.pollInterval,
+    "--helm",
+    options.helm,
+    "--kustomize",
+    options.kustomize,
+  ];
   const p = await ManagedProcess.start({
     name: "peers-tether-controller",
     binary: process.execPath,
@@ -74,10 +99,14 @@ export async function startTetherProcess(options: TetherProcessOptions): Promise
     pidDir: options.logDir,
   });
   options.run.defer("stop the Tether controller", () => p.stop());
-  await waitFor("tether controller started", async () => {
-    if (!p.running) throw new Error(`tether controller exited:\n${await p.lastLogLines(20)}`);
-    const text = await fs.readFile(p.logFile, "utf8").catch(() => "");
-    return text.includes("controller started");
-  }, { timeoutMs: 120_000 }); // prettier-ignore
+  await waitFor(
+    "tether controller started",
+    async () => {
+      if (!p.running) throw new Error(`tether controller exited:\n${await p.lastLogLines(20)}`);
+      const text = await fs.readFile(p.logFile, "utf8").catch(() => "");
+      return text.includes("controller started");
+    },
+    { timeoutMs: 120_000 },
+  );
   return p;
 }

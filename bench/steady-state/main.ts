@@ -25,7 +25,14 @@ runBench(async (run) => {
   );
   const { apps, objects, window, background, poll, settle } = args.n;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
-  const fleet = await startFleet({ run, apps: apps ?? 0, objectsPerApp: objects ?? 0, layout: "shared", runtime: args.runtime, progress }); // prettier-ignore
+  const fleet = await startFleet({
+    run,
+    apps: apps ?? 0,
+    objectsPerApp: objects ?? 0,
+    layout: "shared",
+    runtime: args.runtime,
+    progress,
+  });
   await fleet.createApplications();
   const controller = fleet.startController({ pollInterval: `${poll}s` });
   await controller.started;
@@ -36,14 +43,19 @@ runBench(async (run) => {
   // sync are over). Bounded by 120 s; a fleet that never settles is itself the finding.
   const settleMs = (settle ?? 0) * 1000;
   const settleDeadline = performance.now() + 120_000;
-  const lastEvent = () => Math.max(...fleet.apps.map((a) => fleet.applications.observed(fleet.appNamespace, a.name)?.at ?? 0)); // prettier-ignore
+  const lastEvent = () =>
+    Math.max(...fleet.apps.map((a) => fleet.applications.observed(fleet.appNamespace, a.name)?.at ?? 0));
   while (performance.now() - lastEvent() < settleMs && performance.now() < settleDeadline)
     await fleet.applications.changed(settleMs - (performance.now() - lastEvent()));
-  progress(performance.now() - lastEvent() >= settleMs ? "settled" : "did not settle within 120 s; measuring anyway"); // prettier-ignore
+  progress(
+    performance.now() - lastEvent() >= settleMs ? "settled" : "did not settle within 120 s; measuring anyway",
+  );
 
   const windowMs = (window ?? 0) * 1000;
   progress(`quiet window of ${window} s with the controller running`);
-  const eventsBefore = fleet.apps.map((a) => fleet.applications.get(fleet.appNamespace, a.name)?.metadata?.resourceVersion); // prettier-ignore
+  const eventsBefore = fleet.apps.map(
+    (a) => fleet.applications.get(fleet.appNamespace, a.name)?.metadata?.resourceVersion,
+  );
   const requestsBefore = await apiserverRequests(fleet.clients.config);
   const metricsBefore = await controller.metrics();
   const samples: ProcSample[] = [await controller.sample()];
@@ -54,7 +66,9 @@ runBench(async (run) => {
   }
   const requestsAfter = await apiserverRequests(fleet.clients.config);
   const metricsAfter = await controller.metrics();
-  const eventsAfter = fleet.apps.map((a) => fleet.applications.get(fleet.appNamespace, a.name)?.metadata?.resourceVersion); // prettier-ignore
+  const eventsAfter = fleet.apps.map(
+    (a) => fleet.applications.get(fleet.appNamespace, a.name)?.metadata?.resourceVersion,
+  );
   const appsChanged = eventsAfter.filter((rv, i) => rv !== eventsBefore[i]).length;
   const first = samples[0] as ProcSample;
   const last = samples[samples.length - 1] as ProcSample;
@@ -63,7 +77,9 @@ runBench(async (run) => {
   const rss = samples.map((s) => s.rssBytes);
   const delta = requestDelta(requestsBefore, requestsAfter);
   const withController = totalRequests(delta);
-  const reconciles = metricSum(metricsAfter, "tether_reconcile_duration_seconds_count") - metricSum(metricsBefore, "tether_reconcile_duration_seconds_count"); // prettier-ignore
+  const reconciles =
+    metricSum(metricsAfter, "tether_reconcile_duration_seconds_count") -
+    metricSum(metricsBefore, "tether_reconcile_duration_seconds_count");
 
   progress(`stopping the controller; background window of ${background} s`);
   await controller.stop();
@@ -76,20 +92,38 @@ runBench(async (run) => {
   const perMin = (n: number, s: number) => (n / s) * 60;
   console.log("");
   console.log(runtimeLine(args.runtime));
-  console.log(`steady state: ${apps} synced apps × ${objects} ConfigMaps, poll ${poll} s, window ${elapsedS.toFixed(1)} s`); // prettier-ignore
-  console.log(`controller RSS: mean ${mib(rss.reduce((a, b) => a + b, 0) / rss.length)}, max ${mib(Math.max(...rss))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}`); // prettier-ignore
+  console.log(
+    `steady state: ${apps} synced apps × ${objects} ConfigMaps, poll ${poll} s, window ${elapsedS.toFixed(1)} s`,
+  );
+  console.log(
+    `controller RSS: mean ${mib(rss.reduce((a, b) => a + b, 0) / rss.length)}, max ${mib(Math.max(...rss))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}`,
+  );
   const at = (q: number) => mib(rss[Math.min(rss.length - 1, Math.floor(q * (rss.length - 1)))] ?? NaN);
-  console.log(`controller RSS over the window (start, 25 %, 50 %, 75 %, end): ${[0, 0.25, 0.5, 0.75, 1].map(at).join(", ")}`); // prettier-ignore
-  console.log(`controller CPU: ${(cpuShare * 100).toFixed(2)} % of a core (${(last.cpuSeconds - first.cpuSeconds).toFixed(2)} s over ${elapsedS.toFixed(1)} s)`); // prettier-ignore
+  console.log(
+    `controller RSS over the window (start, 25 %, 50 %, 75 %, end): ${[0, 0.25, 0.5, 0.75, 1].map(at).join(", ")}`,
+  );
+  console.log(
+    `controller CPU: ${(cpuShare * 100).toFixed(2)} % of a core (${(last.cpuSeconds - first.cpuSeconds).toFixed(2)} s over ${elapsedS.toFixed(1)} s)`,
+  );
   console.log(`controller reconciles in the window: ${reconciles}`);
-  console.log(`writes during the window (apiserver counts, all clients): applications ${writesTo(delta, ["applications"])}, configmaps ${writesTo(delta, ["configmaps"])}; Applications whose resourceVersion changed: ${appsChanged}`); // prettier-ignore
+  console.log(
+    `writes during the window (apiserver counts, all clients): applications ${writesTo(delta, ["applications"])}, configmaps ${writesTo(delta, ["configmaps"])}; Applications whose resourceVersion changed: ${appsChanged}`,
+  );
   console.log(`apiserver requests/min with the controller: ${perMin(withController, elapsedS).toFixed(1)}`);
   console.log(formatDelta(delta));
-  console.log(`apiserver requests/min without it (baseline, ${bgElapsedS.toFixed(1)} s): ${perMin(totalRequests(bgDelta), bgElapsedS).toFixed(1)}`); // prettier-ignore
-  console.log(`controller's share: ${(perMin(withController, elapsedS) - perMin(totalRequests(bgDelta), bgElapsedS)).toFixed(1)} requests/min`); // prettier-ignore
+  console.log(
+    `apiserver requests/min without it (baseline, ${bgElapsedS.toFixed(1)} s): ${perMin(totalRequests(bgDelta), bgElapsedS).toFixed(1)}`,
+  );
+  console.log(
+    `controller's share: ${(perMin(withController, elapsedS) - perMin(totalRequests(bgDelta), bgElapsedS)).toFixed(1)} requests/min`,
+  );
   console.log(
     `goal RSS < 200 MiB: ${mib(Math.max(...rss))} (${Math.max(...rss) < GOAL_RSS ? "met" : "MISSED"})`,
   );
-  console.log(`goal CPU < 5 % of a core: ${(cpuShare * 100).toFixed(2)} % (${cpuShare < GOAL_CPU ? "met" : "MISSED"})`); // prettier-ignore
-  console.log(`goal zero Application/object writes: ${writesTo(delta, ["applications", "configmaps"])} (${writesTo(delta, ["applications", "configmaps"]) === 0 ? "met" : "MISSED"})`); // prettier-ignore
+  console.log(
+    `goal CPU < 5 % of a core: ${(cpuShare * 100).toFixed(2)} % (${cpuShare < GOAL_CPU ? "met" : "MISSED"})`,
+  );
+  console.log(
+    `goal zero Application/object writes: ${writesTo(delta, ["applications", "configmaps"])} (${writesTo(delta, ["applications", "configmaps"]) === 0 ? "met" : "MISSED"})`,
+  );
 });

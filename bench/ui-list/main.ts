@@ -27,7 +27,13 @@ const PATH = "/apis/tether.dev/v1alpha1/namespaces";
 const name = (i: number) => `app-${String(i).padStart(4, "0")}`;
 /** 80 % Synced/Healthy, 10 % OutOfSync/Healthy, 5 % Synced/Progressing, 5 % OutOfSync/Degraded. */
 const statusOf = (i: number) =>
-  i % 20 < 16 ? { sync: "Synced", health: "Healthy" } : i % 20 < 18 ? { sync: "OutOfSync", health: "Healthy" } : i % 20 === 18 ? { sync: "Synced", health: "Progressing" } : { sync: "OutOfSync", health: "Degraded" }; // prettier-ignore
+  i % 20 < 16
+    ? { sync: "Synced", health: "Healthy" }
+    : i % 20 < 18
+      ? { sync: "OutOfSync", health: "Healthy" }
+      : i % 20 === 18
+        ? { sync: "Synced", health: "Progressing" }
+        : { sync: "OutOfSync", health: "Degraded" };
 
 async function inParallel(count: number, work: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -43,7 +49,12 @@ async function writeStatus(clients: KubeClients, ns: string, i: number, s: { syn
     method: "PATCH",
     path: `${PATH}/${ns}/applications/${name(i)}/status`,
     contentType: "application/merge-patch+json",
-    body: { status: { sync: { status: s.sync, revision: randomBytes(20).toString("hex") }, health: { status: s.health } } }, // prettier-ignore
+    body: {
+      status: {
+        sync: { status: s.sync, revision: randomBytes(20).toString("hex") },
+        health: { status: s.health },
+      },
+    },
   });
 }
 
@@ -92,7 +103,11 @@ runBench(async (run) => {
     await clients.core.createNamespace({
       body: { metadata: { name: n, labels: { "tether.dev/bench": "true" } } },
     });
-    run.defer(`delete namespace ${n}`, () => clients.core.deleteNamespace({ name: n }).catch((e: unknown) => { if (errorStatus(e) !== 404) throw e; })); // prettier-ignore
+    run.defer(`delete namespace ${n}`, () =>
+      clients.core.deleteNamespace({ name: n }).catch((e: unknown) => {
+        if (errorStatus(e) !== 404) throw e;
+      }),
+    );
   }
 
   progress(`creating ${APPS} Applications and their status`);
@@ -107,8 +122,15 @@ runBench(async (run) => {
         metadata: { name: name(i), namespace: ns, labels: { team: `team-${i % 10}` } },
         spec: {
           project: `project-${i % 5}`,
-          source: { repoURL: `https://git.example.com/org/repo-${i % 50}.git`, targetRevision: "main", path: `apps/${name(i)}` }, // prettier-ignore
-          destination: { server: i % 4 === 0 ? "https://prod.example.com:6443" : "https://kubernetes.default.svc", namespace: `ns-${i % 20}` }, // prettier-ignore
+          source: {
+            repoURL: `https://git.example.com/org/repo-${i % 50}.git`,
+            targetRevision: "main",
+            path: `apps/${name(i)}`,
+          },
+          destination: {
+            server: i % 4 === 0 ? "https://prod.example.com:6443" : "https://kubernetes.default.svc",
+            namespace: `ns-${i % 20}`,
+          },
         },
       },
     });
@@ -122,7 +144,14 @@ runBench(async (run) => {
   run.defer("stop the API server", () => api.close());
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"], // prettier-ignore
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
   });
   run.defer("close chromium", () => browser.close());
   const page = await browser.newPage({ baseURL: api.url, viewport: { width: 1280, height: 900 } });
@@ -180,7 +209,12 @@ runBench(async (run) => {
               resolve(Date.now());
             }
           });
-          observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true }); // prettier-ignore
+          observer.observe(document.body, {
+            subtree: true,
+            childList: true,
+            attributes: true,
+            characterData: true,
+          });
         });
       },
       { key, sync: next.sync },
@@ -204,12 +238,16 @@ runBench(async (run) => {
     .waitFor();
   const burst = performance.now() - t;
 
-  console.log(`\nUI list with ${APPS} applications (headless chromium, ${args.trials} trials; DOM elements ${domNodes[0] ?? "-"})`); // prettier-ignore
+  console.log(
+    `\nUI list with ${APPS} applications (headless chromium, ${args.trials} trials; DOM elements ${domNodes[0] ?? "-"})`,
+  );
   console.log(formatSummary("first render (navigate → 1,000 rows)", firstRender, 44));
   console.log(formatSummary("search, 1 match", search, 44));
   console.log(formatSummary("search, 100 matches", searchMany, 44));
   console.log(formatSummary("project filter, 200 matches", project, 44));
   console.log(formatSummary("clear → 1,000 rows", clear, 44));
   console.log(formatSummary("status write → row badge (SSE)", sse, 44));
-  console.log(`${"burst: 1,000 status writes → counts".padEnd(44)} ${burst.toFixed(0)} ms (writes alone ${written.toFixed(0)} ms)`); // prettier-ignore
+  console.log(
+    `${"burst: 1,000 status writes → counts".padEnd(44)} ${burst.toFixed(0)} ms (writes alone ${written.toFixed(0)} ms)`,
+  );
 });

@@ -32,16 +32,18 @@ async function buildCommits(
   parent: string,
   changes: readonly Record<string, string>[],
 ): Promise<string[]> {
-  // prettier-ignore
   const marks = path.join(dir, "..", `marks-${process.pid}`);
-  const child = spawn("git", ["fast-import", "--quiet", `--export-marks=${marks}`], { cwd: dir, stdio: ["pipe", "ignore", "inherit"] }); // prettier-ignore
+  const child = spawn("git", ["fast-import", "--quiet", `--export-marks=${marks}`], {
+    cwd: dir,
+    stdio: ["pipe", "ignore", "inherit"],
+  });
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   const write = (text: string) =>
     new Promise<void>((resolve, reject) => child.stdin.write(text, (e) => (e ? reject(e) : resolve())));
   const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
   for (const [i, files] of changes.entries()) {
     const at = 1_700_000_000 + i;
-    let chunk = `commit refs/heads/storm\nmark :${i + 1}\ncommitter Bench <bench@tether.dev> ${at} +0000\n${data(`storm ${i}`)}from ${i === 0 ? parent : `:${i}`}\n`; // prettier-ignore
+    let chunk = `commit refs/heads/storm\nmark :${i + 1}\ncommitter Bench <bench@tether.dev> ${at} +0000\n${data(`storm ${i}`)}from ${i === 0 ? parent : `:${i}`}\n`;
     for (const [file, content] of Object.entries(files)) chunk += `M 100644 inline ${file}\n${data(content)}`;
     await write(chunk);
   }
@@ -63,13 +65,25 @@ runBench(async (run) => {
   );
   const { apps: appCount = 0, rate = 0, seconds = 0, poll = 60 } = args.n;
   const progress = (line: string) => process.stderr.write(`# ${line}\n`);
-  const fleet = await startFleet({ run, apps: appCount, objectsPerApp: 1, layout: "own", runtime: args.runtime, progress }); // prettier-ignore
+  const fleet = await startFleet({
+    run,
+    apps: appCount,
+    objectsPerApp: 1,
+    layout: "own",
+    runtime: args.runtime,
+    progress,
+  });
   const file = (i: number) => `apps/app-${i}/cm-0.yaml`;
   const pushes = rate * seconds;
 
   progress(`building ${pushes + 2} commits`);
-  const everyApp = (generation: number) => Object.fromEntries(fleet.apps.map((_, i) => [file(i), configMapManifest("cm-0", generation)])); // prettier-ignore
-  const changes = [everyApp(1), ...Array.from({ length: pushes }, (_, k) => ({ [file(k % appCount)]: configMapManifest("cm-0", k + 2) })), everyApp(pushes + 2)]; // prettier-ignore
+  const everyApp = (generation: number) =>
+    Object.fromEntries(fleet.apps.map((_, i) => [file(i), configMapManifest("cm-0", generation)]));
+  const changes = [
+    everyApp(1),
+    ...Array.from({ length: pushes }, (_, k) => ({ [file(k % appCount)]: configMapManifest("cm-0", k + 2) })),
+    everyApp(pushes + 2),
+  ];
   const shas = await buildCommits(fleet.workspace.dir, fleet.initialCommit, changes);
   await promisify(execFile)("git", ["push", "--quiet", "origin", "storm"], { cwd: fleet.workspace.dir });
   const changedFiles = changes.map((c) => Object.keys(c));
@@ -80,14 +94,34 @@ runBench(async (run) => {
   progress(`waiting for ${appCount} app(s) to be Synced`);
   await fleet.waitAll("initial sync", synced(fleet.initialCommit), 1_800_000);
 
-  const api = await startApiServer({ auth: false, clients: fleet.clients, namespace: fleet.appNamespace, webhookSecrets: { github: SECRET } }); // prettier-ignore
+  const api = await startApiServer({
+    auth: false,
+    clients: fleet.clients,
+    namespace: fleet.appNamespace,
+    webhookSecrets: { github: SECRET },
+  });
   run.defer("stop the API server", () => api.close());
-  const template = JSON.parse(await fs.readFile("testdata/webhooks/github-push.json", "utf8")) as Record<string, unknown>; // prettier-ignore
-  const headers = JSON.parse(await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8")) as Record<string, string>; // prettier-ignore
+  const template = JSON.parse(await fs.readFile("testdata/webhooks/github-push.json", "utf8")) as Record<
+    string,
+    unknown
+  >;
+  const headers = JSON.parse(
+    await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8"),
+  ) as Record<string, string>;
   const repository = { ...(template["repository"] as Record<string, unknown>) };
-  for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) repository[key] = fleet.repoURL; // prettier-ignore
+  for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"])
+    repository[key] = fleet.repoURL;
   const ref = path.join(fleet.barePath, "refs/heads/main");
-  const target = { shas, changedFiles, ref, template, headers, repository, webhookUrl: `${api.url}/api/webhook`, secret: SECRET }; // prettier-ignore
+  const target = {
+    shas,
+    changedFiles,
+    ref,
+    template,
+    headers,
+    repository,
+    webhookUrl: `${api.url}/api/webhook`,
+    secret: SECRET,
+  };
   const main = pusher(target, fleet.initialCommit);
   const { move, responses } = main; // baseline push
 
@@ -113,11 +147,13 @@ runBench(async (run) => {
   const input: SenderInput = { ...target, rate, pushes, before: main.head() };
   // The worker loads TypeScript through tsx's API (a worker's entry module is loaded before any
   // --import hook of its own would be registered).
-  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./sender.ts", import.meta.url).href)}); })`; // prettier-ignore
+  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./sender.ts", import.meta.url).href)}); })`;
   const worker = new Worker(bootstrap, { eval: true, workerData: input });
   run.defer("stop the storm sender", () => worker.terminate().then(() => undefined));
   const outcome = await new Promise<SenderResult>((resolve, reject) => {
-    worker.once("message", (m: { result?: SenderResult; error?: string }) => (m.result ? resolve(m.result) : reject(new Error(m.error)))); // prettier-ignore
+    worker.once("message", (m: { result?: SenderResult; error?: string }) =>
+      m.result ? resolve(m.result) : reject(new Error(m.error)),
+    );
     worker.once("error", reject);
   });
   for (const [code, n] of outcome.responses) responses.set(code, (responses.get(code) ?? 0) + n);
@@ -147,13 +183,21 @@ runBench(async (run) => {
 
   console.log("");
   console.log(runtimeLine(args.runtime));
-  console.log(`webhook storm: ${appCount} apps, ${pushes} pushes in ${(stormMs / 1000).toFixed(1)} s (target ${rate}/s, achieved ${((pushes / stormMs) * 1000).toFixed(1)}/s, max ${maxInFlight} deliveries in flight)`); // prettier-ignore
+  console.log(
+    `webhook storm: ${appCount} apps, ${pushes} pushes in ${(stormMs / 1000).toFixed(1)} s (target ${rate}/s, achieved ${((pushes / stormMs) * 1000).toFixed(1)}/s, max ${maxInFlight} deliveries in flight)`,
+  );
   console.log(`webhook responses: ${[...responses].map(([code, n]) => `${code}×${n}`).join(", ")}`);
   console.log(`baseline, one push touching every app (no storm) → all Synced: ${baselineMs.toFixed(0)} ms`);
-  console.log(`after the storm, last push → all Synced at it: ${convergedMs.toFixed(0)} ms (ratio to baseline ${(convergedMs / baselineMs).toFixed(2)})`); // prettier-ignore
+  console.log(
+    `after the storm, last push → all Synced at it: ${convergedMs.toFixed(0)} ms (ratio to baseline ${(convergedMs / baselineMs).toFixed(2)})`,
+  );
   console.log(`apps not Synced at the newest commit: ${stuck}`);
-  console.log(`controller: ${diff("tether_reconcile_duration_seconds_count")} reconciles, ${diff("tether_sync_total")} syncs during storm + convergence`); // prettier-ignore
-  console.log(`controller RSS: max sampled ${mib(Math.max(...samples.map((s) => s.rssBytes)))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}; CPU ${last.cpuSeconds.toFixed(1)} s since start`); // prettier-ignore
+  console.log(
+    `controller: ${diff("tether_reconcile_duration_seconds_count")} reconciles, ${diff("tether_sync_total")} syncs during storm + convergence`,
+  );
+  console.log(
+    `controller RSS: max sampled ${mib(Math.max(...samples.map((s) => s.rssBytes)))}, peak since start (VmHWM) ${mib(last.peakRssBytes)}; CPU ${last.cpuSeconds.toFixed(1)} s since start`,
+  );
   console.log(`apiserver requests during storm + convergence (all clients):\n${formatDelta(delta)}`);
   console.log(
     `goal: every app Synced at the newest commit: ${stuck === 0 ? "met" : `MISSED (${stuck} stuck)`}`,

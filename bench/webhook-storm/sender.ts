@@ -50,7 +50,10 @@ export function pusher(input: PushTarget, initial: string) {
       const response = await fetch(input.webhookUrl, {
         method: "POST",
         body,
-        headers: { ...input.headers, "X-Hub-Signature-256": `sha256=${createHmac("sha256", input.secret).update(body).digest("hex")}` }, // prettier-ignore
+        headers: {
+          ...input.headers,
+          "X-Hub-Signature-256": `sha256=${createHmac("sha256", input.secret).update(body).digest("hex")}`,
+        },
       });
       await response.arrayBuffer();
       status = response.status;
@@ -63,8 +66,25 @@ export function pusher(input: PushTarget, initial: string) {
     const after = input.shas[k] ?? "";
     await fs.writeFile(`${input.ref}.lock`, `${after}\n`);
     await fs.rename(`${input.ref}.lock`, input.ref);
-    const commit = { id: after, message: `storm ${k}`, timestamp: new Date().toISOString(), added: [], removed: [], modified: input.changedFiles[k] }; // prettier-ignore
-    const body = Buffer.from(JSON.stringify({ ...input.template, ref: "refs/heads/main", before, after, repository: input.repository, commits: [commit], head_commit: commit })); // prettier-ignore
+    const commit = {
+      id: after,
+      message: `storm ${k}`,
+      timestamp: new Date().toISOString(),
+      added: [],
+      removed: [],
+      modified: input.changedFiles[k],
+    };
+    const body = Buffer.from(
+      JSON.stringify({
+        ...input.template,
+        ref: "refs/heads/main",
+        before,
+        after,
+        repository: input.repository,
+        commits: [commit],
+        head_commit: commit,
+      }),
+    );
     before = after;
     return () => deliver(body);
   };

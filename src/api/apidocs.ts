@@ -49,7 +49,8 @@ export function typeOf(schema: Schema | undefined, depth = 0): string {
   if (type === "array") return `${typeOf(schema.items, depth)}[]`;
   if (type === "object" || schema.properties) {
     if (!schema.properties) {
-      const values = typeof schema.additionalProperties === "object" ? typeOf(schema.additionalProperties, depth) : "any"; // prettier-ignore
+      const values =
+        typeof schema.additionalProperties === "object" ? typeOf(schema.additionalProperties, depth) : "any";
       return `map of ${values}`;
     }
     if (depth >= 2) return "object";
@@ -68,7 +69,9 @@ function operationMarkdown(method: string, path: string, op: Operation): string[
   if (params.length > 0) {
     lines.push("| parameter | in | type | required | description |", "| --- | --- | --- | --- | --- |");
     for (const p of params) {
-      lines.push(`| \`${p.name}\` | ${p.in} | ${cell(typeOf(p.schema))} | ${p.required ? "yes" : "no"} | ${cell(p.description ?? p.schema?.description ?? "")} |`); // prettier-ignore
+      lines.push(
+        `| \`${p.name}\` | ${p.in} | ${cell(typeOf(p.schema))} | ${p.required ? "yes" : "no"} | ${cell(p.description ?? p.schema?.description ?? "")} |`,
+      );
     }
     lines.push("");
   }
@@ -79,7 +82,9 @@ function operationMarkdown(method: string, path: string, op: Operation): string[
   const errors = Object.keys(op.responses ?? {}).filter((status) => status.startsWith("4"));
   lines.push("| status | description | body |", "| --- | --- | --- |");
   for (const [status, response] of responses) {
-    const bodies = Object.entries(response.content ?? {}).map(([type, m]) => `${typeOf(m.schema)} (\`${type}\`)`); // prettier-ignore
+    const bodies = Object.entries(response.content ?? {}).map(
+      ([type, m]) => `${typeOf(m.schema)} (\`${type}\`)`,
+    );
     lines.push(`| ${status} | ${cell(response.description ?? "")} | ${cell(bodies.join(", "))} |`);
   }
   if (errors.length > 0) lines.push(`| ${errors.join(", ")} | Error | [ErrorBody](#errorbody) |`);
@@ -113,7 +118,9 @@ export function apiMarkdown(doc: OpenApiDocumentLike): string {
   lines.push("| method | path | summary |", "| --- | --- | --- |");
   for (const [path, item] of paths) {
     for (const method of METHODS.filter((m) => item?.[m])) {
-      lines.push(`| ${method.toUpperCase()} | \`${path}\` | ${cell((item?.[method]?.summary ?? "").split(". ")[0] ?? "")} |`); // prettier-ignore
+      lines.push(
+        `| ${method.toUpperCase()} | \`${path}\` | ${cell((item?.[method]?.summary ?? "").split(". ")[0] ?? "")} |`,
+      );
     }
   }
   lines.push("");

@@ -30,7 +30,10 @@ export async function applicationInformer(
     config: options.clients.config,
     path,
     list: async () => {
-      const list = await options.clients.raw.request<{ items: KubernetesObject[]; metadata?: { resourceVersion?: string } }>({ method: "GET", path }); // prettier-ignore
+      const list = await options.clients.raw.request<{
+        items: KubernetesObject[];
+        metadata?: { resourceVersion?: string };
+      }>({ method: "GET", path });
       return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
     },
     onEvent,
@@ -84,7 +87,10 @@ export function webhookTargets(options: {
   const { controller, namespace } = options;
   if (controller) {
     return {
-      applications: () => Promise.resolve(controller.applications().filter((a) => !namespace || a.metadata.namespace === namespace)), // prettier-ignore
+      applications: () =>
+        Promise.resolve(
+          controller.applications().filter((a) => !namespace || a.metadata.namespace === namespace),
+        ),
       refresh: (keys) => Promise.resolve(controller.refresh(keys)),
       stop: () => undefined,
     };

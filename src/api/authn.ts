@@ -162,7 +162,14 @@ export interface ApiAuthOptions {
 export async function mintApiToken(
   clients: KubeClients,
   namespace: string,
-  input: { owner: string; roles: string[]; groups?: string[]; description?: string; ttlSeconds?: number; now?: Clock }, // prettier-ignore
+  input: {
+    owner: string;
+    roles: string[];
+    groups?: string[];
+    description?: string;
+    ttlSeconds?: number;
+    now?: Clock;
+  },
 ): Promise<string> {
   let data: Record<string, string> | undefined;
   try {
@@ -258,7 +265,9 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     }
     const parsed = parsePolicyConfigMap(data);
     if (parsed.ok) return (lastGoodPolicy = parsed.policy);
-    log(`api: ConfigMap ${RBAC_CONFIGMAP} rejected, keeping the last good policy: ${parsed.issues.map(formatPolicyIssue).join("; ")}`); // prettier-ignore
+    log(
+      `api: ConfigMap ${RBAC_CONFIGMAP} rejected, keeping the last good policy: ${parsed.issues.map(formatPolicyIssue).join("; ")}`,
+    );
     return lastGoodPolicy;
   });
 

@@ -85,14 +85,22 @@ export class ClusterSource {
   constructor(
     private readonly clients: KubeClients,
     private readonly namespace: string,
-    private readonly options: { readonly localServers?: readonly string[]; readonly resources?: ResourceClient; readonly cacheMs?: number } = {}, // prettier-ignore
+    private readonly options: {
+      readonly localServers?: readonly string[];
+      readonly resources?: ResourceClient;
+      readonly cacheMs?: number;
+    } = {},
   ) {}
 
   /** The destination's cluster clients (in-cluster: the API's own); 404 naming the field when unknown. */
   async clientsFor(destination: ApplicationDestination | undefined): Promise<ClusterClients> {
     const server = normalizeServer(destination?.server ?? "");
     const name = destination?.name ?? "";
-    const localServer = [IN_CLUSTER_SERVER, `${IN_CLUSTER_SERVER}:443`, ...(this.options.localServers ?? []).map(normalizeServer)].includes(server); // prettier-ignore
+    const localServer = [
+      IN_CLUSTER_SERVER,
+      `${IN_CLUSTER_SERVER}:443`,
+      ...(this.options.localServers ?? []).map(normalizeServer),
+    ].includes(server);
     if ((!server || localServer) && (!name || name === IN_CLUSTER_NAME)) {
       const resources = this.options.resources ?? new ResourceClient(this.clients);
       return { clients: this.clients, resources, server: IN_CLUSTER_SERVER, name: IN_CLUSTER_NAME };
@@ -115,8 +123,16 @@ export class ClusterSource {
       return found;
     }
     throw server
-      ? new HttpError(404, `spec.destination.server "${server}": no cluster with that URL is registered`, "spec.destination.server") // prettier-ignore
-      : new HttpError(404, `spec.destination.name "${name}": no cluster of that name is registered`, "spec.destination.name"); // prettier-ignore
+      ? new HttpError(
+          404,
+          `spec.destination.server "${server}": no cluster with that URL is registered`,
+          "spec.destination.server",
+        )
+      : new HttpError(
+          404,
+          `spec.destination.name "${name}": no cluster of that name is registered`,
+          "spec.destination.name",
+        );
   }
 
   private async secrets(): Promise<V1Secret[]> {

@@ -36,7 +36,6 @@ export function registerAppStatusMetrics(
   registry: Registry,
   listApps: () => Promise<Application[]> | Application[],
 ): void {
-  // prettier-ignore
   if (registry.getSingleMetric("tether_app_info")) return;
   const appsOnce = (() => {
     // One list serves the three app gauges of one scrape.
@@ -76,7 +75,11 @@ export function registerAppStatusMetrics(
       this.reset();
       for (const app of await appsOnce()) {
         const current = app.status?.sync?.status ?? "Unknown";
-        for (const s of SYNC) this.set({ namespace: app.metadata.namespace ?? "", name: app.metadata.name, sync_status: s }, s === current ? 1 : 0); // prettier-ignore
+        for (const s of SYNC)
+          this.set(
+            { namespace: app.metadata.namespace ?? "", name: app.metadata.name, sync_status: s },
+            s === current ? 1 : 0,
+          );
       }
     },
   });
@@ -89,7 +92,11 @@ export function registerAppStatusMetrics(
       this.reset();
       for (const app of await appsOnce()) {
         const current = app.status?.health?.status ?? "Unknown";
-        for (const h of HEALTH) this.set({ namespace: app.metadata.namespace ?? "", name: app.metadata.name, health_status: h }, h === current ? 1 : 0); // prettier-ignore
+        for (const h of HEALTH)
+          this.set(
+            { namespace: app.metadata.namespace ?? "", name: app.metadata.name, health_status: h },
+            h === current ? 1 : 0,
+          );
       }
     },
   });

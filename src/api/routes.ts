@@ -32,7 +32,12 @@ import { applicationFromBody, parseBody, parseJson } from "./validate.js";
 import { detailOf, matchesFilter, summaryOf } from "./views.js";
 
 /** The object a sync would produce (normalized, Secret values masked), by group/kind/namespace/name. */
-export type DesiredSource = (ref: { group: string; kind: string; namespace?: string; name: string }) => JsonObject | undefined; // prettier-ignore
+export type DesiredSource = (ref: {
+  group: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}) => JsonObject | undefined;
 
 export interface RouteDeps {
   clients: KubeClients;
@@ -136,15 +141,25 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
       labels: c.req.queries("label") ?? [],
     };
     const auth = c.get("tetherAuth");
-    const apps = (await store.list()).filter((a) => matchesFilter(a, filter) && (auth?.can("get", appRef(a)) ?? true)); // prettier-ignore
+    const apps = (await store.list()).filter(
+      (a) => matchesFilter(a, filter) && (auth?.can("get", appRef(a)) ?? true),
+    );
     return c.json({ items: apps.map(summaryOf) });
   });
 
   app.post("/api/v1/applications", async (c) => {
-    const input = applicationFromBody(parseJson(await c.req.text()), store.namespace, deps.localServers, await deps.knownClusters()); // prettier-ignore
+    const input = applicationFromBody(
+      parseJson(await c.req.text()),
+      store.namespace,
+      deps.localServers,
+      await deps.knownClusters(),
+    );
     const auth = c.get("tetherAuth");
     if (auth && !auth.can("create", appRef(input))) {
-      throw new HttpError(403, `${auth.subject.user} may not create application ${input.metadata.namespace}/${input.metadata.name} in project ${appRef(input).project}`); // prettier-ignore
+      throw new HttpError(
+        403,
+        `${auth.subject.user} may not create application ${input.metadata.namespace}/${input.metadata.name} in project ${appRef(input).project}`,
+      );
     }
     const write = checkedWrite(c, undefined, input);
     return c.json(detailOf(await store.create({ ...input, metadata: { ...input.metadata, ...write } })), 201);
@@ -154,15 +169,27 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
 
   app.put(APP, async (c) => {
     const { namespace, name } = params(c);
-    const input = applicationFromBody(parseJson(await c.req.text()), namespace, deps.localServers, await deps.knownClusters()); // prettier-ignore
+    const input = applicationFromBody(
+      parseJson(await c.req.text()),
+      namespace,
+      deps.localServers,
+      await deps.knownClusters(),
+    );
     if (input.metadata.name !== name || input.metadata.namespace !== namespace) {
-      throw new HttpError(422, `metadata.name/namespace must match the URL (${namespace}/${name})`, "metadata.name"); // prettier-ignore
+      throw new HttpError(
+        422,
+        `metadata.name/namespace must match the URL (${namespace}/${name})`,
+        "metadata.name",
+      );
     }
     const current = await authorized(c, store, "update");
     // Moving it to another project needs `update` there too.
     const auth = c.get("tetherAuth");
     if (auth && !auth.can("update", appRef(input))) {
-      throw new HttpError(403, `${auth.subject.user} may not update application ${namespace}/${name} in project ${appRef(input).project}`); // prettier-ignore
+      throw new HttpError(
+        403,
+        `${auth.subject.user} may not update application ${namespace}/${name} in project ${appRef(input).project}`,
+      );
     }
     const write = checkedWrite(c, current, input);
     const replaced = await store.replace({ ...input, metadata: { ...input.metadata, ...write } }, current);
@@ -184,7 +211,8 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
 
   app.post(`${APP}/refresh`, async (c) => {
     const type = c.req.query("type") ?? "normal";
-    if (type !== "normal" && type !== "hard") throw new HttpError(400, `type must be normal or hard, not "${type}"`, "type"); // prettier-ignore
+    if (type !== "normal" && type !== "hard")
+      throw new HttpError(400, `type must be normal or hard, not "${type}"`, "type");
     return action(c, REFRESH_ANNOTATION, type, "get"); // a refresh only re-reads Git: as Argo CD, `get` suffices
   });
 
@@ -233,7 +261,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
           !application.metadata.uid ||
           !e.involvedObject.uid ||
           e.involvedObject.uid === application.metadata.uid,
-      ) // prettier-ignore
+      )
       .map((e) => ({
         type: e.type ?? "Normal",
         reason: e.reason ?? "",
@@ -260,7 +288,9 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
     // pod elsewhere and a pod that does not exist: no existence oracle).
     const live = await deps.liveOf(application);
     const tree = await new TreeBuilder(live).build(application);
-    const pods = [...podsOf(tree)].filter((p) => p.endsWith(`/${pod}`) && (!podNamespace || p === `${podNamespace}/${pod}`)); // prettier-ignore
+    const pods = [...podsOf(tree)].filter(
+      (p) => p.endsWith(`/${pod}`) && (!podNamespace || p === `${podNamespace}/${pod}`),
+    );
     const found = pods[0];
     if (!found) throw new HttpError(403, `pod ${pod} is not part of application ${namespace}/${name}`, "pod");
     const container = c.req.query("container");
@@ -295,7 +325,10 @@ const DIFF_NOTE_LIVE_ONLY =
  * resources, prune), read by the controller's parseSyncRequest. Exported for the CLI's kubeconfig mode.
  */
 export function syncAnnotationValue(request: SyncRequest): string {
-  const options = { ...(request.prune !== undefined ? { prune: request.prune } : {}), ...(request.resources ? { resources: request.resources } : {}) }; // prettier-ignore
+  const options = {
+    ...(request.prune !== undefined ? { prune: request.prune } : {}),
+    ...(request.resources ? { resources: request.resources } : {}),
+  };
   return Object.keys(options).length ? JSON.stringify(options) : "true";
 }
 

@@ -114,7 +114,13 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     if (options.signal?.aborted) resolve();
     options.signal?.addEventListener("abort", () => resolve(), { once: true });
   });
-  const { stop: stopWebhookTargets, ...webhook } = webhookTargets({ clients, resources, namespace: options.namespace, controller: options.controller, annotate: (keys) => refresher.add(keys) }); // prettier-ignore
+  const { stop: stopWebhookTargets, ...webhook } = webhookTargets({
+    clients,
+    resources,
+    namespace: options.namespace,
+    controller: options.controller,
+    annotate: (keys) => refresher.add(keys),
+  });
   void closing.then(() => {
     refresher.close();
     stopWebhookTargets();
@@ -122,7 +128,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
 
   const app = new OpenAPIHono({
     // zod-openapi's own validation is not used (handlers validate), but keep its errors in our shape.
-    defaultHook: (result, c) => (result.success ? undefined : c.json(new HttpError(422, "invalid request").body(), 422)), // prettier-ignore
+    defaultHook: (result, c) =>
+      result.success ? undefined : c.json(new HttpError(422, "invalid request").body(), 422),
   });
 
   app.use("*", async (c, next) => {
@@ -175,7 +182,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     ),
   );
 
-  const tooLarge = (c: Context) => c.json(new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`).body(), 413); // prettier-ignore
+  const tooLarge = (c: Context) =>
+    c.json(new HttpError(413, `request body exceeds ${MAX_BODY_BYTES} bytes`).body(), 413);
   app.use("/api/v1/*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge }));
   if (options.auth) {
     app.use("/api/v1/*", options.auth.middleware);

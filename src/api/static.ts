@@ -96,6 +96,10 @@ export function serveUi(app: OpenAPIHono, dir = DEFAULT_UI_DIR): void {
         SECURITY_HEADERS,
       );
     }
-    return c.body(new Uint8Array(index), 200, { ...SECURITY_HEADERS, "Content-Type": TYPES[".html"] ?? "text/html", "Cache-Control": "no-cache" }); // prettier-ignore
+    return c.body(new Uint8Array(index), 200, {
+      ...SECURITY_HEADERS,
+      "Content-Type": TYPES[".html"] ?? "text/html",
+      "Cache-Control": "no-cache",
+    });
   });
 }

@@ -104,7 +104,12 @@ export class ApplicationStore {
   ): Promise<Application> {
     this.checkNamespace(namespace);
     try {
-      return await mergePatch<Application>(this.clients.raw, `/apis/${API_VERSION}/namespaces/${namespace}/${PLURAL}`, name, { metadata }); // prettier-ignore
+      return await mergePatch<Application>(
+        this.clients.raw,
+        `/apis/${API_VERSION}/namespaces/${namespace}/${PLURAL}`,
+        name,
+        { metadata },
+      );
     } catch (error) {
       if (errorStatus(error) === 404) throw new HttpError(404, `application ${namespace}/${name} not found`);
       throw fromKube(error);

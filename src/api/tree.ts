@@ -69,7 +69,13 @@ export class TreeBuilder {
 
   private async managedNode(resource: ResourceStatus): Promise<ResourceNode> {
     const version = resource.version ?? "v1";
-    const fallback = { group: resource.group, version, kind: resource.kind, name: resource.name, ...(resource.namespace ? { namespace: resource.namespace } : {}) }; // prettier-ignore
+    const fallback = {
+      group: resource.group,
+      version,
+      kind: resource.kind,
+      name: resource.name,
+      ...(resource.namespace ? { namespace: resource.namespace } : {}),
+    };
     const read = await this.live.managed(resource);
     if (read.state === "refused") {
       // Named only: its sync and health are the controller's view of an object this app may not see.

@@ -20,7 +20,10 @@ export function parseJson(text: string): unknown {
   try {
     parsed = parseJsonBounded(text);
   } catch (error) {
-    throw new HttpError(400, `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
+    throw new HttpError(
+      400,
+      `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (parsed.problem)
     throw new HttpError(400, `request body: ${nestingMessage(parsed.problem)}`, parsed.problem.path);
@@ -33,7 +36,11 @@ export function parseBody<T>(schema: ZodType<T>, value: unknown): T {
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join(".") ?? "";
-  throw new HttpError(422, field ? `${field}: ${issue?.message ?? "invalid"}` : (issue?.message ?? "invalid body"), field || undefined); // prettier-ignore
+  throw new HttpError(
+    422,
+    field ? `${field}: ${issue?.message ?? "invalid"}` : (issue?.message ?? "invalid body"),
+    field || undefined,
+  );
 }
 
 /** A create/update body as an Application in `namespace`; every error names its field. */
@@ -45,7 +52,12 @@ export function applicationFromBody(
 ): Application {
   const body = parseBody(ApplicationWriteSchema, value);
   const ns = body.metadata.namespace ?? namespace;
-  if (!ns) throw new HttpError(422, "metadata.namespace is required (this API serves every namespace)", "metadata.namespace"); // prettier-ignore
+  if (!ns)
+    throw new HttpError(
+      422,
+      "metadata.namespace is required (this API serves every namespace)",
+      "metadata.namespace",
+    );
   const app = {
     apiVersion: API_VERSION,
     kind: "Application",

@@ -98,7 +98,11 @@ export function selfApplication(options: BootstrapOptions): Application {
   return {
     apiVersion: API_VERSION,
     kind: "Application",
-    metadata: { name: options.name, namespace: options.systemNamespace, labels: { "app.kubernetes.io/part-of": "tether" } }, // prettier-ignore
+    metadata: {
+      name: options.name,
+      namespace: options.systemNamespace,
+      labels: { "app.kubernetes.io/part-of": "tether" },
+    },
     spec: {
       project: "default",
       source: { repoURL: options.repo, targetRevision: options.revision, path: options.path },
@@ -116,19 +120,36 @@ export interface Change {
   readonly action: Action;
 }
 
-const refOf = (o: KubernetesObject) => `${o.kind ?? ""} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name ?? ""}`; // prettier-ignore
+const refOf = (o: KubernetesObject) =>
+  `${o.kind ?? ""} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name ?? ""}`;
 
 /** Server-side applies `object`; what happened is read from its resourceVersion before and after. */
 async function applyOne(resources: ResourceClient, object: Obj): Promise<Change> {
-  const ref = { apiVersion: object.apiVersion ?? "", kind: object.kind ?? "", namespace: object.metadata?.namespace, name: object.metadata?.name ?? "" }; // prettier-ignore
+  const ref = {
+    apiVersion: object.apiVersion ?? "",
+    kind: object.kind ?? "",
+    namespace: object.metadata?.namespace,
+    name: object.metadata?.name ?? "",
+  };
   const before = await resources.read(ref);
   const after = await resources.apply(object, { force: true });
-  const action: Action = !before ? "created" : before.metadata?.resourceVersion === after.metadata?.resourceVersion ? "unchanged" : "configured"; // prettier-ignore
+  const action: Action = !before
+    ? "created"
+    : before.metadata?.resourceVersion === after.metadata?.resourceVersion
+      ? "unchanged"
+      : "configured";
   if (object.kind === "CustomResourceDefinition") {
-    await waitFor(`CRD ${ref.name} to be Established`, async () => {
-      const live = (await resources.read(ref)) as { status?: { conditions?: { type: string; status: string }[] } } | undefined; // prettier-ignore
-      return live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    await waitFor(
+      `CRD ${ref.name} to be Established`,
+      async () => {
+        const live = (await resources.read(ref)) as
+          { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+        return (
+          live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false
+        );
+      },
+      { timeoutMs: 60_000 },
+    );
   }
   return { ref: refOf(object), action };
 }
@@ -212,7 +233,8 @@ export async function bootstrapCommand(args: string[]): Promise<number> {
   if (!values.repo || !values.path)
     throw new UsageError("bootstrap needs --repo URL and --path clusters/NAME");
   const clean = values.path.replace(/^\.\//, "").replace(/\/+$/, "");
-  if (clean === "" || clean.startsWith("/") || clean.split("/").includes("..")) throw new UsageError(`--path "${values.path}" must be a folder inside the repository`); // prettier-ignore
+  if (clean === "" || clean.startsWith("/") || clean.split("/").includes(".."))
+    throw new UsageError(`--path "${values.path}" must be a folder inside the repository`);
   const revision = values.revision ?? "main";
   if (!/^[A-Za-z0-9._/-]+$/.test(revision) || revision.startsWith("-"))
     throw new UsageError(`--revision "${revision}" is not a branch name`);

@@ -61,7 +61,8 @@ export async function importCommand(args: string[]): Promise<number> {
   }
   if (!values.filename) throw new UsageError("import needs -f FILE (tether import --help)");
   const output = values.output ?? "yaml";
-  if (output !== "yaml" && output !== "json") throw new UsageError(`--output must be yaml or json, not "${output}"`); // prettier-ignore
+  if (output !== "yaml" && output !== "json")
+    throw new UsageError(`--output must be yaml or json, not "${output}"`);
   const result = convert(tool, await readInput(values.filename), {
     ...(values.namespace ? { namespace: values.namespace } : {}),
     ...(values["system-namespace"] ? { systemNamespace: values["system-namespace"] } : {}),

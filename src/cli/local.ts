@@ -163,7 +163,9 @@ async function up(args: string[]): Promise<number> {
   let product: Product | undefined;
   try {
     if (!values.bare) {
-      const cacheDir = environment.controlPlane ? path.join(environment.controlPlane.dirs.root, "tether-cache") : productCacheDir(); // prettier-ignore
+      const cacheDir = environment.controlPlane
+        ? path.join(environment.controlPlane.dirs.root, "tether-cache")
+        : productCacheDir();
       product = await startProduct(environment, { log, cacheDir });
       await waitForDemo(environment.kubeconfigPath).catch((error: Error) =>
         log(`demo app: ${error.message}`),
@@ -228,10 +230,20 @@ function apiInstructions(product: Product): string[] {
 /** Waits until the demo app is Synced and Healthy, so the instructions are true when printed. */
 async function waitForDemo(kubeconfig: string): Promise<void> {
   const { custom } = kubeClients(loadKubeConfig(kubeconfig));
-  await waitFor("the demo Application to be Synced and Healthy", async () => {
-    const app = (await custom.getNamespacedCustomObject({ group: "tether.dev", version: "v1alpha1", plural: "applications", namespace: SYSTEM_NAMESPACE, name: "hello" })) as Application; // prettier-ignore
-    return app.status?.sync?.status === "Synced" && app.status.health?.status === "Healthy";
-  }, { timeoutMs: 120_000 }); // prettier-ignore
+  await waitFor(
+    "the demo Application to be Synced and Healthy",
+    async () => {
+      const app = (await custom.getNamespacedCustomObject({
+        group: "tether.dev",
+        version: "v1alpha1",
+        plural: "applications",
+        namespace: SYSTEM_NAMESPACE,
+        name: "hello",
+      })) as Application;
+      return app.status?.sync?.status === "Synced" && app.status.health?.status === "Healthy";
+    },
+    { timeoutMs: 120_000 },
+  );
 }
 
 function demoInstructions(repoUrl: string): string[] {

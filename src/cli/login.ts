@@ -69,7 +69,12 @@ export async function loginCommand(args: string[]): Promise<number> {
   positionals(rest, []);
   const file = configPath();
   const config = await readConfig(file);
-  const server = (values.server ?? (process.env["TETHER_SERVER"] || undefined) ?? config.server ?? DEFAULT_SERVER).replace(/\/+$/, ""); // prettier-ignore
+  const server = (
+    values.server ??
+    (process.env["TETHER_SERVER"] || undefined) ??
+    config.server ??
+    DEFAULT_SERVER
+  ).replace(/\/+$/, "");
   const username = values.username ?? "admin";
   let password: string;
   if (values["password-stdin"]) password = (await readAll(process.stdin)).replace(/\r?\n$/, "");
@@ -86,10 +91,13 @@ export async function loginCommand(args: string[]): Promise<number> {
     });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
-    process.stderr.write(`tether: cannot reach the API server ${server}: ${cause?.code ?? (error as Error).message}\n`); // prettier-ignore
+    process.stderr.write(
+      `tether: cannot reach the API server ${server}: ${cause?.code ?? (error as Error).message}\n`,
+    );
     return 1;
   }
-  const body = (await response.json().catch(() => undefined)) as SessionReply | { error?: { message?: string } } | undefined; // prettier-ignore
+  const body = (await response.json().catch(() => undefined)) as
+    SessionReply | { error?: { message?: string } } | undefined;
   if (!response.ok || !body || !("token" in body)) {
     const message = body && "error" in body ? body.error?.message : undefined;
     process.stderr.write(`tether: login to ${server} failed: ${message ?? `HTTP ${response.status}`}\n`);
@@ -97,6 +105,8 @@ export async function loginCommand(args: string[]): Promise<number> {
   }
   const next: CliConfig = { server, token: body.token, user: body.user, expiresAt: body.expiresAt };
   await writeConfig(file, next);
-  process.stdout.write(`logged in to ${server} as ${body.user} (session until ${body.expiresAt}); saved in ${file}\n`); // prettier-ignore
+  process.stdout.write(
+    `logged in to ${server} as ${body.user} (session until ${body.expiresAt}); saved in ${file}\n`,
+  );
   return 0;
 }

@@ -35,7 +35,10 @@ function author(value: string | undefined): Author {
     if (!match) throw new UsageError(`--author must look like "Name <email>", not "${value}"`);
     return { name: match[1] ?? "", email: match[2] ?? "" };
   }
-  return { name: process.env["GIT_AUTHOR_NAME"] || "Tether", email: process.env["GIT_AUTHOR_EMAIL"] || "promote@tether.dev" }; // prettier-ignore
+  return {
+    name: process.env["GIT_AUTHOR_NAME"] || "Tether",
+    email: process.env["GIT_AUTHOR_EMAIL"] || "promote@tether.dev",
+  };
 }
 
 function parse(args: string[]) {
@@ -83,8 +86,14 @@ export async function promoteCommand(args: string[]): Promise<number> {
         r.subject,
       ]);
       const widths = [12, 25, 20, 16];
-      const line = (cells: string[]) => cells.map((c, i) => (i < widths.length ? c.padEnd(widths[i] ?? 0) : c)).join("  ").trimEnd(); // prettier-ignore
-      process.stdout.write([line(["COMMIT", "DATE", "PROMOTION", "AUTHOR", "MESSAGE"]), ...rows.map(line)].join("\n") + "\n"); // prettier-ignore
+      const line = (cells: string[]) =>
+        cells
+          .map((c, i) => (i < widths.length ? c.padEnd(widths[i] ?? 0) : c))
+          .join("  ")
+          .trimEnd();
+      process.stdout.write(
+        [line(["COMMIT", "DATE", "PROMOTION", "AUTHOR", "MESSAGE"]), ...rows.map(line)].join("\n") + "\n",
+      );
     }
     return 0;
   }
@@ -110,6 +119,8 @@ export async function promoteCommand(args: string[]): Promise<number> {
     return 0;
   }
   for (const c of outcome.changes) process.stdout.write(`${c.file}: ${c.key} ${c.from} -> ${c.to}\n`);
-  process.stdout.write(`committed ${outcome.commit.slice(0, 12)}${outcome.pushedTo ? `, pushed to ${outcome.pushedTo}` : ""}\n`); // prettier-ignore
+  process.stdout.write(
+    `committed ${outcome.commit.slice(0, 12)}${outcome.pushedTo ? `, pushed to ${outcome.pushedTo}` : ""}\n`,
+  );
   return 0;
 }

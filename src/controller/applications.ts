@@ -126,7 +126,6 @@ export class ApplicationStore {
         updated.metadata.resourceVersion,
       )
     )
-      // prettier-ignore
       this.known.set(key, { ...updated, apiVersion: API_VERSION, kind: "Application" });
     return updated;
   }
@@ -134,7 +133,9 @@ export class ApplicationStore {
   /** JSON merge patch of metadata, guarded by resourceVersion. */
   async patchMetadata(app: Application, metadata: Record<string, unknown>): Promise<void> {
     const { name, namespace = "", resourceVersion } = app.metadata;
-    await mergePatch(this.clients.raw, `/apis/${API_VERSION}/namespaces/${namespace}/applications`, name, { metadata: { resourceVersion, ...metadata } }); // prettier-ignore
+    await mergePatch(this.clients.raw, `/apis/${API_VERSION}/namespaces/${namespace}/applications`, name, {
+      metadata: { resourceVersion, ...metadata },
+    });
   }
 
   removeAnnotations(app: Application, names: readonly string[]): Promise<void> {

@@ -15,7 +15,8 @@ export const CLUSTER_SECRET_SELECTORS = [
   "argocd.argoproj.io/secret-type=cluster",
 ];
 
-const decode = (value: string | undefined) => (value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8")); // prettier-ignore
+const decode = (value: string | undefined) =>
+  value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8");
 
 /** Cluster Secrets with keys `name` and `server` (and optionally `project`, `config`). */
 export async function listClusters(clients: KubeClients, namespace: string): Promise<ClusterInfo[]> {

@@ -87,8 +87,17 @@ export class ApplicationSetController {
         : `/apis/${GROUP}/${VERSION}/${PLURAL}`,
       list: async () => {
         const list = (await (ns
-          ? options.clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: PLURAL }) // prettier-ignore
-          : options.clients.custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }))) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } }; // prettier-ignore
+          ? options.clients.custom.listNamespacedCustomObject({
+              group: GROUP,
+              version: VERSION,
+              namespace: ns,
+              plural: PLURAL,
+            })
+          : options.clients.custom.listClusterCustomObject({
+              group: GROUP,
+              version: VERSION,
+              plural: PLURAL,
+            }))) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
       },
       onEvent: (type, object) => {
@@ -162,7 +171,9 @@ export class ApplicationSetController {
   private get(key: string): ApplicationSet | undefined {
     const slash = key.indexOf("/");
     const object = this.informer.get(key.slice(0, slash), key.slice(slash + 1));
-    return object ? ({ ...object, apiVersion: API_VERSION, kind: "ApplicationSet" } as unknown as ApplicationSet) : undefined; // prettier-ignore
+    return object
+      ? ({ ...object, apiVersion: API_VERSION, kind: "ApplicationSet" } as unknown as ApplicationSet)
+      : undefined;
   }
 
   async reconcile(key: string): Promise<QueueResult> {
@@ -179,9 +190,17 @@ export class ApplicationSetController {
     let desired: Application[];
     try {
       if (set.spec.goTemplate === true)
-        throw new ApplicationSetError("InvalidSpec", "spec.goTemplate", "Go templates are not supported: Tether substitutes {{parameters}} and never executes templates; set goTemplate: false"); // prettier-ignore
+        throw new ApplicationSetError(
+          "InvalidSpec",
+          "spec.goTemplate",
+          "Go templates are not supported: Tether substitutes {{parameters}} and never executes templates; set goTemplate: false",
+        );
       if (set.spec.strategy?.type === "RollingSync" && !set.spec.strategy.rollingSync?.steps?.length)
-        throw new ApplicationSetError("InvalidSpec", "spec.strategy.rollingSync.steps", "a RollingSync needs at least one step"); // prettier-ignore
+        throw new ApplicationSetError(
+          "InvalidSpec",
+          "spec.strategy.rollingSync.steps",
+          "a RollingSync needs at least one step",
+        );
       generated = await generateParamSets(set.spec.generators ?? [], {
         clusters: () => listClusters(this.options.clients, this.options.systemNamespace),
         git: (repoURL, revision) => this.git.listing(repoURL, revision, fresh),
@@ -197,18 +216,38 @@ export class ApplicationSetController {
       this.options.log(`applicationset ${key}: ${errorMessage(error)}`);
       return { requeueAfterMs: this.options.pollIntervalMs };
     }
-    condition({ type: "ParametersGenerated", status: "True", reason: "ParametersGenerated", message: `${generated.length} parameter sets` }); // prettier-ignore
+    condition({
+      type: "ParametersGenerated",
+      status: "True",
+      reason: "ParametersGenerated",
+      message: `${generated.length} parameter sets`,
+    });
 
     const live = await this.listApps(set);
     const changes = planApplications(set, desired, live);
     const byName = new Map(live.map((a) => [a.metadata.name, a]));
     const failures = await this.applyChanges(set, changes, byName);
     if (failures.length > 0) {
-      condition({ type: "ErrorOccurred", status: "True", reason: "ApplicationWriteFailed", message: failures.join("; ") }); // prettier-ignore
-      condition({ type: "ResourcesUpToDate", status: "False", reason: "ApplicationWriteFailed", message: failures.join("; ") }); // prettier-ignore
+      condition({
+        type: "ErrorOccurred",
+        status: "True",
+        reason: "ApplicationWriteFailed",
+        message: failures.join("; "),
+      });
+      condition({
+        type: "ResourcesUpToDate",
+        status: "False",
+        reason: "ApplicationWriteFailed",
+        message: failures.join("; "),
+      });
     } else {
       condition({ type: "ErrorOccurred", status: "False", reason: "ApplicationSetUpToDate", message: "" });
-      condition({ type: "ResourcesUpToDate", status: "True", reason: "ApplicationSetUpToDate", message: `${desired.length} Applications up to date` }); // prettier-ignore
+      condition({
+        type: "ResourcesUpToDate",
+        status: "True",
+        reason: "ApplicationSetUpToDate",
+        message: `${desired.length} Applications up to date`,
+      });
     }
 
     const status: ApplicationSetStatus = {
@@ -216,23 +255,47 @@ export class ApplicationSetController {
       observedGeneration: set.metadata.generation,
       resources: desired.map((d) => {
         const app = byName.get(d.metadata.name);
-        return { name: d.metadata.name, namespace: d.metadata.namespace, ...(app?.status?.sync ? { status: app.status.sync.status } : {}), ...(app?.status?.health ? { health: app.status.health } : {}) }; // prettier-ignore
+        return {
+          name: d.metadata.name,
+          namespace: d.metadata.namespace,
+          ...(app?.status?.sync ? { status: app.status.sync.status } : {}),
+          ...(app?.status?.health ? { health: app.status.health } : {}),
+        };
       }),
     };
     if (set.spec.strategy?.type === "RollingSync") {
       const apps = desired.map((d) => byName.get(d.metadata.name) ?? d);
       const prunes = new Map(desired.map((d, i) => [d.metadata.name, templatePrunes(set, generated[i])]));
-      const plan = planRollingSync(set.spec.strategy.rollingSync?.steps ?? [], apps.map(rolloutView), set.status?.applicationStatus, now); // prettier-ignore
+      const plan = planRollingSync(
+        set.spec.strategy.rollingSync?.steps ?? [],
+        apps.map(rolloutView),
+        set.status?.applicationStatus,
+        now,
+      );
       for (const name of plan.sync) {
         const app = byName.get(name);
         if (!app?.metadata.resourceVersion) continue;
-        await this.options.apps.patchMetadata(app, { annotations: { [SYNC_ANNOTATION]: prunes.get(name) ? '{"prune":true}' : "true" } }); // prettier-ignore
+        await this.options.apps.patchMetadata(app, {
+          annotations: { [SYNC_ANNOTATION]: prunes.get(name) ? '{"prune":true}' : "true" },
+        });
         this.options.log(`applicationset ${key}: rolling sync: syncing ${name}`);
       }
       status.applicationStatus = plan.statuses;
-      condition(plan.progressing
-        ? { type: "RolloutProgressing", status: "True", reason: "ApplicationSetModified", message: "rolling sync in progress" }
-        : { type: "RolloutProgressing", status: "False", reason: "ApplicationSetRolloutComplete", message: "every step is Synced and Healthy" }); // prettier-ignore
+      condition(
+        plan.progressing
+          ? {
+              type: "RolloutProgressing",
+              status: "True",
+              reason: "ApplicationSetModified",
+              message: "rolling sync in progress",
+            }
+          : {
+              type: "RolloutProgressing",
+              status: "False",
+              reason: "ApplicationSetRolloutComplete",
+              message: "every step is Synced and Healthy",
+            },
+      );
     } else {
       delete status.applicationStatus;
       conditions = conditions?.filter((c) => c.type !== "RolloutProgressing");
@@ -265,16 +328,28 @@ export class ApplicationSetController {
     const attempt = async (what: string, run: () => Promise<unknown>) => {
       try {
         const written = (await run()) as Application | undefined;
-        if (written?.metadata?.name) byName.set(written.metadata.name, { ...written, apiVersion: API_VERSION, kind: "Application" }); // prettier-ignore
+        if (written?.metadata?.name)
+          byName.set(written.metadata.name, { ...written, apiVersion: API_VERSION, kind: "Application" });
         log(`applicationset ${key}: ${what}`);
       } catch (error) {
-        failures.push(`${what}: ${errorStatus(error) === 409 ? "an Application of that name exists and is not owned by this set" : errorMessage(error)}`); // prettier-ignore
+        failures.push(
+          `${what}: ${errorStatus(error) === 409 ? "an Application of that name exists and is not owned by this set" : errorMessage(error)}`,
+        );
       }
     };
     for (const app of changes.create)
-      await attempt(`created Application ${app.metadata.name}`, () => clients.custom.createNamespacedCustomObject({ ...APPS, namespace, body: app })); // prettier-ignore
+      await attempt(`created Application ${app.metadata.name}`, () =>
+        clients.custom.createNamespacedCustomObject({ ...APPS, namespace, body: app }),
+      );
     for (const { next } of changes.update)
-      await attempt(`updated Application ${next.metadata.name}`, () => clients.custom.replaceNamespacedCustomObject({ ...APPS, namespace, name: next.metadata.name, body: next })); // prettier-ignore
+      await attempt(`updated Application ${next.metadata.name}`, () =>
+        clients.custom.replaceNamespacedCustomObject({
+          ...APPS,
+          namespace,
+          name: next.metadata.name,
+          body: next,
+        }),
+      );
     for (const app of changes.delete) {
       if (!isOwnedBy(app, set) && app.metadata.ownerReferences?.some((r) => r.controller)) continue;
       await attempt(`deleted Application ${app.metadata.name}`, async () => {

@@ -112,8 +112,11 @@ export class ClusterRegistry {
           path,
           labelSelector,
           list: async () => {
-            const list = await options.clients.core.listNamespacedSecret({ namespace: options.namespace, labelSelector }); // prettier-ignore
-            return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" }; // prettier-ignore
+            const list = await options.clients.core.listNamespacedSecret({
+              namespace: options.namespace,
+              labelSelector,
+            });
+            return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
           },
           onEvent: () => this.resync(),
           onError: (error) => options.log(`watch cluster secrets: ${errorMessage(error)}`),
@@ -168,7 +171,10 @@ export class ClusterRegistry {
         : { ok: false, message: `spec.destination.name "${name}": no cluster of that name is registered` };
     }
     if (server && name && found.spec.name !== name) {
-      return { ok: false, message: `spec.destination.name "${name}" and spec.destination.server "${server}" name different clusters (${server} is "${found.spec.name}")` }; // prettier-ignore
+      return {
+        ok: false,
+        message: `spec.destination.name "${name}" and spec.destination.server "${server}" name different clusters (${server} is "${found.spec.name}")`,
+      };
     }
     return { ok: true, cluster: found.target };
   }
@@ -184,8 +190,18 @@ export class ClusterRegistry {
   list(): { name: string; server: string; state: ClusterConnectionState; secret?: string }[] {
     return [
       { name: this.local.name, server: this.local.server, state: this.local.state },
-      ...this.sorted().map((c) => ({ name: c.spec.name, server: c.spec.server, state: c.target.state, secret: c.spec.secret })), // prettier-ignore
-      ...[...this.invalid.entries()].map(([secret, message]) => ({ name: secret, server: "", secret, state: { status: "Failed" as const, message } })), // prettier-ignore
+      ...this.sorted().map((c) => ({
+        name: c.spec.name,
+        server: c.spec.server,
+        state: c.target.state,
+        secret: c.spec.secret,
+      })),
+      ...[...this.invalid.entries()].map(([secret, message]) => ({
+        name: secret,
+        server: "",
+        secret,
+        state: { status: "Failed" as const, message },
+      })),
     ];
   }
 
@@ -224,7 +240,9 @@ export class ClusterRegistry {
     const changed = stateText(state) !== stateText(target.state);
     target.state = state;
     if (changed) {
-      this.options.log(`cluster ${target.name} (${target.server}): ${state.status}${state.message ? `: ${state.message}` : ""}`); // prettier-ignore
+      this.options.log(
+        `cluster ${target.name} (${target.server}): ${state.status}${state.message ? `: ${state.message}` : ""}`,
+      );
       this.options.onClusterChanged({ name: target.name, server: target.server });
     }
     if (connection) await this.writeStatus(connection, state);
@@ -237,7 +255,12 @@ export class ClusterRegistry {
     const heartbeat = this.options.statusHeartbeatMs ?? 5 * 60_000;
     if (connection.written && connection.written.text === text && now - connection.written.at < heartbeat)
       return;
-    const value = JSON.stringify({ status: state.status, message: state.message, serverVersion: state.serverVersion, checkedAt: state.checkedAt }); // prettier-ignore
+    const value = JSON.stringify({
+      status: state.status,
+      message: state.message,
+      serverVersion: state.serverVersion,
+      checkedAt: state.checkedAt,
+    });
     try {
       await this.options.clients.raw.request({
         method: "PATCH",
@@ -247,7 +270,9 @@ export class ClusterRegistry {
       });
       connection.written = { text, at: now };
     } catch (error) {
-      this.options.log(`cluster ${connection.spec.name}: writing ${CLUSTER_STATUS_ANNOTATION} on Secret ${connection.spec.secret}: ${errorMessage(error)}`); // prettier-ignore
+      this.options.log(
+        `cluster ${connection.spec.name}: writing ${CLUSTER_STATUS_ANNOTATION} on Secret ${connection.spec.secret}: ${errorMessage(error)}`,
+      );
     }
   }
 
@@ -286,7 +311,9 @@ export class ClusterRegistry {
       const connection = this.connect(parsed.cluster, secret.metadata?.name ?? "", fingerprint);
       this.connections.set(ref, connection);
       changed.push(parsed.cluster);
-      this.options.log(`cluster ${parsed.cluster.name} (${parsed.cluster.server}) ${existing ? "updated" : "added"} from Secret ${ref}`); // prettier-ignore
+      this.options.log(
+        `cluster ${parsed.cluster.name} (${parsed.cluster.server}) ${existing ? "updated" : "added"} from Secret ${ref}`,
+      );
       void this.check(connection.config, connection.target, connection);
     }
     for (const [ref, connection] of [...this.connections]) {

@@ -131,7 +131,8 @@ export class Comparer {
         // object is OutOfSync and the sync reports the apiserver's message (SyncError).
         const rejectedByServer = errorStatus(e) === 422;
         if (rejectedByServer) rejected = true;
-        else error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`; // prettier-ignore
+        else
+          error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`;
       }
     }
     const compared = slim(
@@ -161,7 +162,10 @@ export class Comparer {
   recordApplied(input: CompareRequest & { readonly live: KubernetesObject }): void {
     const { desired, fingerprint } = this.prepare(input);
     // Nothing to compute: the prediction is the live object itself, so the verdict is Synced.
-    this.cache.set(desired.key, { fingerprint, result: { status: "Synced", created: false, fields: [], basis: "dry-run" } }); // prettier-ignore
+    this.cache.set(desired.key, {
+      fingerprint,
+      result: { status: "Synced", created: false, fields: [], basis: "dry-run" },
+    });
   }
 
   /**
@@ -173,9 +177,21 @@ export class Comparer {
     const { live } = input;
     const desired =
       input.respectIgnoreDifferences && live
-        ? { ...input.desired, object: respectIgnoredFields({ desired: input.desired.object as unknown as JsonObject, live: live as unknown as JsonObject, ignoreDifferences: input.ignoreDifferences }) as unknown as DesiredObject["object"] } // prettier-ignore
+        ? {
+            ...input.desired,
+            object: respectIgnoredFields({
+              desired: input.desired.object as unknown as JsonObject,
+              live: live as unknown as JsonObject,
+              ignoreDifferences: input.ignoreDifferences,
+            }) as unknown as DesiredObject["object"],
+          }
         : input.desired;
-    const fingerprint = hash([desiredHash(desired.object), liveFingerprint(live), input.ignoreDifferences ?? [], input.respectIgnoreDifferences ?? false]); // prettier-ignore
+    const fingerprint = hash([
+      desiredHash(desired.object),
+      liveFingerprint(live),
+      input.ignoreDifferences ?? [],
+      input.respectIgnoreDifferences ?? false,
+    ]);
     return { desired, fingerprint };
   }
 

@@ -82,7 +82,9 @@ export interface ControllerOptions {
    */
   readonly sharding?: ShardingOptions;
   /** Image update automation (ImageRepository, ImagePolicy, ImageUpdateAutomation); on by default. */
-  readonly images?: { readonly enabled?: boolean } & Partial<Pick<ImageAutomationOptions, "beforePush" | "registryTimeoutMs">>; // prettier-ignore
+  readonly images?: { readonly enabled?: boolean } & Partial<
+    Pick<ImageAutomationOptions, "beforePush" | "registryTimeoutMs">
+  >;
 }
 
 export interface Controller {
@@ -270,7 +272,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       (app, type, reason, message) => notifier.observe(app, type, reason, message),
       (app, _type, reason) => {
         const result = SYNC_RESULT[reason];
-        if (result) metrics.syncTotal.inc({ namespace: app.metadata.namespace ?? "", name: app.metadata.name, result }); // prettier-ignore
+        if (result)
+          metrics.syncTotal.inc({ namespace: app.metadata.namespace ?? "", name: app.metadata.name, result });
       },
     ],
     log,
@@ -328,7 +331,8 @@ export async function startController(options: ControllerOptions): Promise<Contr
       resources: clusterResources,
       installationId,
       onAppObjectEvent: (app) => debounce.event(app),
-      onError: (kind, error) => log(`watch ${kind}${cluster ? ` on cluster ${cluster}` : ""}: ${String(error)}`), // prettier-ignore
+      onError: (kind, error) =>
+        log(`watch ${kind}${cluster ? ` on cluster ${cluster}` : ""}: ${String(error)}`),
     });
   const watches = watchesOf(options.config, resources, "");
   const localServers = [options.config.getCurrentCluster()?.server ?? ""].filter(Boolean);
@@ -337,14 +341,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
     local: { config: options.config, resources, watches, comparer, servers: localServers },
     clients,
     namespace: systemNamespace,
-    makeWatches: (config, clusterResources) => watchesOf(config, clusterResources, config.getCurrentCluster()?.server ?? ""), // prettier-ignore
+    makeWatches: (config, clusterResources) =>
+      watchesOf(config, clusterResources, config.getCurrentCluster()?.server ?? ""),
     onClusterChanged: (cluster) => {
       eachApp(apps.keys(), "cluster change", log, (key) => {
         const app = apps.get(key);
         if (!app) return;
         const found = clusters.lookup(app.spec?.destination);
         const d = app.spec?.destination;
-        const names = found.ok ? found.cluster.server === cluster.server : d?.server?.replace(/\/+$/, "") === cluster.server || d?.name === cluster.name; // prettier-ignore
+        const names = found.ok
+          ? found.cluster.server === cluster.server
+          : d?.server?.replace(/\/+$/, "") === cluster.server || d?.name === cluster.name;
         if (names) workQueue.add(key);
       });
     },

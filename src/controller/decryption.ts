@@ -27,7 +27,10 @@ export async function decryptionKeys(
   try {
     keys = await sopsKeysFromSecretData(shown, secret.data);
   } catch (error) {
-    throw new RenderError("DecryptionFailed", `spec.decryption.secretRef: ${error instanceof Error ? error.message : "unreadable"}`); // prettier-ignore
+    throw new RenderError(
+      "DecryptionFailed",
+      `spec.decryption.secretRef: ${error instanceof Error ? error.message : "unreadable"}`,
+    );
   }
   if (keys.identities.length === 0) {
     throw new RenderError(

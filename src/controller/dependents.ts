@@ -19,7 +19,13 @@ export class DependentsNotifier {
   observed(key: string, app: Application | undefined): void {
     this.index(key, app ? dependencyKeys(app.metadata.namespace ?? "", app.spec?.dependsOn) : []);
     const state = app
-      ? (dependencyState({ dependsOn: [], sync: app.status?.sync?.status, health: app.status?.health?.status, generation: app.metadata.generation, observedGeneration: app.status?.observedGeneration }) ?? "ready") // prettier-ignore
+      ? (dependencyState({
+          dependsOn: [],
+          sync: app.status?.sync?.status,
+          health: app.status?.health?.status,
+          generation: app.metadata.generation,
+          observedGeneration: app.status?.observedGeneration,
+        }) ?? "ready")
       : "not found";
     if (this.readiness.get(key) === state) return;
     if (app) this.readiness.set(key, state);

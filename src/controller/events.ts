@@ -74,7 +74,8 @@ export function kubeEventRecorder(
       });
       if (queue.length > EVENT_QUEUE_LIMIT) {
         queue.shift();
-        if (dropped++ % 100 === 0) log(`events are written slower than recorded: ${dropped} dropped so far (oldest first)`); // prettier-ignore
+        if (dropped++ % 100 === 0)
+          log(`events are written slower than recorded: ${dropped} dropped so far (oldest first)`);
       }
       pump();
     },

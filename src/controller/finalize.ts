@@ -38,7 +38,9 @@ export async function finalizeApplication(
   }
   const target = clusterFor();
   if (!target.ok || target.cluster.state.status === "Failed") {
-    const why = target.ok ? `cluster "${target.cluster.name}" is not reachable: ${target.cluster.state.message}` : target.message; // prettier-ignore
+    const why = target.ok
+      ? `cluster "${target.cluster.name}" is not reachable: ${target.cluster.state.message}`
+      : target.message;
     deps.events.record(app, "Warning", "DeletionBlocked", `resources not deleted yet: ${why}`);
     return { requeueAfterMs: CLUSTER_RETRY_MS };
   }

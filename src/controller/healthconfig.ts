@@ -6,7 +6,12 @@
 import type { KubeConfig } from "../kube/connection.js";
 import { CelEnvironment } from "../engine/cel/index.js";
 import type { HealthCustomizations, HealthEvaluator } from "../engine/health/index.js";
-import { NO_CUSTOMIZATIONS, builtinHealth, compileHealthCustomizations, healthEvaluator } from "../engine/health/index.js"; // prettier-ignore
+import {
+  NO_CUSTOMIZATIONS,
+  builtinHealth,
+  compileHealthCustomizations,
+  healthEvaluator,
+} from "../engine/health/index.js";
 import { removeCondition, setCondition } from "../engine/status/conditions.js";
 import type { KubeClients } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
@@ -111,5 +116,9 @@ export function healthCheckCondition(
   now: Date,
 ): Condition[] {
   if (errors.length === 0) return removeCondition(conditions, HEALTH_CONDITION);
-  return setCondition(conditions, { type: HEALTH_CONDITION, status: "True", reason: "InvalidHealthRule", message: errors.join("; ") }, now); // prettier-ignore
+  return setCondition(
+    conditions,
+    { type: HEALTH_CONDITION, status: "True", reason: "InvalidHealthRule", message: errors.join("; ") },
+    now,
+  );
 }

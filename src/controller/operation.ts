@@ -65,11 +65,22 @@ function describe(d: { kind: string; namespace?: string; name: string }): string
 
 function refOf(d: DesiredObject): ResourceRef {
   const slash = d.apiVersion.indexOf("/");
-  return { group: groupOf(d.apiVersion), version: d.apiVersion.slice(slash + 1), kind: d.kind, namespace: d.namespace, name: d.name }; // prettier-ignore
+  return {
+    group: groupOf(d.apiVersion),
+    version: d.apiVersion.slice(slash + 1),
+    kind: d.kind,
+    namespace: d.namespace,
+    name: d.name,
+  };
 }
 
 function sameRef(a: ResourceRef, b: ResourceRef): boolean {
-  return a.group === b.group && a.kind === b.kind && (a.namespace ?? "") === (b.namespace ?? "") && a.name === b.name; // prettier-ignore
+  return (
+    a.group === b.group &&
+    a.kind === b.kind &&
+    (a.namespace ?? "") === (b.namespace ?? "") &&
+    a.name === b.name
+  );
 }
 
 function entryOf(
@@ -78,7 +89,15 @@ function entryOf(
   message?: string,
   applied?: KubernetesObject,
 ): ChangeSetEntry {
-  return { apiVersion: d.apiVersion, kind: d.kind, namespace: d.namespace, name: d.name, action, message, applied }; // prettier-ignore
+  return {
+    apiVersion: d.apiVersion,
+    kind: d.kind,
+    namespace: d.namespace,
+    name: d.name,
+    action,
+    message,
+    applied,
+  };
 }
 
 /** An Operation id: unique enough per app (start time plus revision), readable in a kubectl listing. */
@@ -141,10 +160,17 @@ class OperationRun {
   private async runStep(step: SyncStep<PlannedObject>): Promise<HooksState> {
     const { resources } = this.deps;
     if (step.phase === "Prune") {
-      const pruned = await pruneObjects(resources, this.input.prune, this.input.pruneBlocked, this.input.options.prunePropagationPolicy); // prettier-ignore
+      const pruned = await pruneObjects(
+        resources,
+        this.input.prune,
+        this.input.pruneBlocked,
+        this.input.options.prunePropagationPolicy,
+      );
       this.note(pruned);
       const failed = pruned.filter((p) => p.action === "failed");
-      return failed.length > 0 ? { state: "failed", message: failed.map((f) => `${describe(f)}: ${f.message ?? ""}`).join("; ") } : { state: "done" }; // prettier-ignore
+      return failed.length > 0
+        ? { state: "failed", message: failed.map((f) => `${describe(f)}: ${f.message ?? ""}`).join("; ") }
+        : { state: "done" };
     }
     const applying = step.resources.flatMap((r) => {
       const desired = this.input.toApply.get(r.desired.key);
@@ -156,7 +182,11 @@ class OperationRun {
       for (const a of applied)
         if (a.applied) this.applied.set(`${a.kind}/${a.namespace ?? ""}/${a.name}`, a.applied);
       const failed = applied.filter((a) => a.action === "failed");
-      if (failed.length > 0) return { state: "failed", message: failed.map((f) => `${describe(f)}: ${f.message ?? ""}`).join("; ") }; // prettier-ignore
+      if (failed.length > 0)
+        return {
+          state: "failed",
+          message: failed.map((f) => `${describe(f)}: ${f.message ?? ""}`).join("; "),
+        };
     }
     const hooks = await this.runHooks(step.hooks, step.phase === "Sync" ? "Sync" : step.phase);
     if (hooks.state !== "done" || !step.waitHealthy) return hooks;
@@ -167,15 +197,23 @@ class OperationRun {
   private waitHealthy(step: SyncStep<PlannedObject>): HooksState {
     const waiting: string[] = [];
     for (const r of step.resources) {
-      const live = this.applied.get(`${r.desired.kind}/${r.desired.namespace ?? ""}/${r.desired.name}`) ?? this.deps.liveOf(r.desired); // prettier-ignore
+      const live =
+        this.applied.get(`${r.desired.kind}/${r.desired.namespace ?? ""}/${r.desired.name}`) ??
+        this.deps.liveOf(r.desired);
       const health: HealthStatus = live ? this.deps.health(live) : { status: "Missing" };
       if (health.status === "Degraded") {
         this.note([entryOf(r.desired, "failed", `Degraded${health.message ? `: ${health.message}` : ""}`)]);
-        return { state: "failed", message: `${describe(r.desired)} is Degraded${health.message ? `: ${health.message}` : ""}` }; // prettier-ignore
+        return {
+          state: "failed",
+          message: `${describe(r.desired)} is Degraded${health.message ? `: ${health.message}` : ""}`,
+        };
       }
-      if (health.status !== "Healthy" && health.status !== "Suspended") waiting.push(`${describe(r.desired)} (${health.status})`); // prettier-ignore
+      if (health.status !== "Healthy" && health.status !== "Suspended")
+        waiting.push(`${describe(r.desired)} (${health.status})`);
     }
-    return waiting.length === 0 ? { state: "done" } : { state: "pending", message: `wave ${step.wave}: waiting for ${waiting.join(", ")} to be healthy` }; // prettier-ignore
+    return waiting.length === 0
+      ? { state: "done" }
+      : { state: "pending", message: `wave ${step.wave}: waiting for ${waiting.join(", ")} to be healthy` };
   }
 
   private async runHooks(hooks: readonly PlannedObject[], phase: HookPhase): Promise<HooksState> {
@@ -199,18 +237,28 @@ class OperationRun {
     if (recorded?.status === "Succeeded" || recorded?.status === "Failed") {
       // Finished earlier (perhaps before a restart): never run again, only finish its clean-up.
       await this.cleanUp(hook, recorded.status, live && ours ? live : undefined);
-      return recorded.status === "Succeeded" ? { state: "done" } : { state: "failed", message: `${what} failed: ${recorded.message ?? ""}` }; // prettier-ignore
+      return recorded.status === "Succeeded"
+        ? { state: "done" }
+        : { state: "failed", message: `${what} failed: ${recorded.message ?? ""}` };
     }
     if (live && ours) {
       const health = this.deps.health(live);
       if (health.status === "Healthy" || health.status === "Degraded") {
         const status = health.status === "Healthy" ? "Succeeded" : "Failed";
         this.setHook({ ref, phase, status, message: health.message });
-        this.note([entryOf(d, status === "Succeeded" ? "configured" : "failed", `${phase} hook ${status.toLowerCase()}${health.message ? `: ${health.message}` : ""}`)]); // prettier-ignore
+        this.note([
+          entryOf(
+            d,
+            status === "Succeeded" ? "configured" : "failed",
+            `${phase} hook ${status.toLowerCase()}${health.message ? `: ${health.message}` : ""}`,
+          ),
+        ]);
         // Recorded before any deletion: a restart in between must not create the hook again.
         await this.deps.persist(this.op);
         await this.cleanUp(hook, status, live);
-        return status === "Succeeded" ? { state: "done" } : { state: "failed", message: `${what} failed${health.message ? `: ${health.message}` : ""}` }; // prettier-ignore
+        return status === "Succeeded"
+          ? { state: "done" }
+          : { state: "failed", message: `${what} failed${health.message ? `: ${health.message}` : ""}` };
       }
       return { state: "pending", message: `waiting for ${what} (${health.status})` };
     }
@@ -221,7 +269,13 @@ class OperationRun {
         return { state: "pending", message: `waiting for the previous ${what} to be deleted` };
     }
     try {
-      const object = { ...d.object, metadata: { ...d.object.metadata, annotations: { ...d.object.metadata?.annotations, [HOOK_OPERATION_ANNOTATION]: this.op.id ?? "" } } }; // prettier-ignore
+      const object = {
+        ...d.object,
+        metadata: {
+          ...d.object.metadata,
+          annotations: { ...d.object.metadata?.annotations, [HOOK_OPERATION_ANNOTATION]: this.op.id ?? "" },
+        },
+      };
       const created = await resources.apply(object, { force: true, sensitive: d.sensitive });
       this.setHook({ ref, phase, status: "Running" });
       this.note([entryOf(d, live ? "configured" : "created", `${phase} hook started`, created)]);

@@ -38,13 +38,17 @@ function raise(
   now: Date,
   record: Record,
 ): Condition[] {
-  // prettier-ignore
   if (findCondition(conditions, type)?.message !== message) record(type, message);
   return setCondition(conditions, { type, status: "True", reason, message }, now);
 }
 
 export type Admission =
-  | { readonly ok: true; readonly project: AppProject; readonly placement: Placement; readonly conditions: Condition[] } // prettier-ignore
+  | {
+      readonly ok: true;
+      readonly project: AppProject;
+      readonly placement: Placement;
+      readonly conditions: Condition[];
+    }
   | { readonly ok: false; readonly conditions: Condition[] };
 
 /** Step 1: may this app use its project, repository and destination at all? */
@@ -61,7 +65,13 @@ export function admitToProject(input: {
   const project = input.projects.get(name);
   const appNamespace = app.metadata.namespace ?? "";
   const placement = placementOf(app.spec.destination, appNamespace || "default", input.localServers);
-  const violations = checkAdmission({ projectName: name, project, placement, systemNamespace: input.projects.namespace, app: { name: app.metadata.name, namespace: appNamespace, repoURL: app.spec.source.repoURL } }); // prettier-ignore
+  const violations = checkAdmission({
+    projectName: name,
+    project,
+    placement,
+    systemNamespace: input.projects.namespace,
+    app: { name: app.metadata.name, namespace: appNamespace, repoURL: app.spec.source.repoURL },
+  });
   let conditions = [...(input.conditions ?? [])];
   if (!project || violations.length > 0) {
     const reason = violations[0]?.reason ?? "ProjectNotFound";
@@ -109,12 +119,24 @@ export function policyGate(input: {
   let conditions = [...(input.conditions ?? [])];
   let blocksAll = false;
 
-  const objects = input.desired.map((d) => ({ group: groupOf(d.apiVersion), kind: d.kind, namespace: d.namespace, name: d.name })); // prettier-ignore
+  const objects = input.desired.map((d) => ({
+    group: groupOf(d.apiVersion),
+    kind: d.kind,
+    namespace: d.namespace,
+    name: d.name,
+  }));
   const violations = checkResources({ projectName: name, project, placement, objects });
   if (violations.length > 0) {
     blocksAll = true;
     const message = `${violations.map((v) => v.message).join("; ")}; nothing is applied or pruned${pending}`;
-    conditions = raise(conditions, PROJECT_VIOLATION, violations[0]?.reason ?? "ResourceNotPermitted", message, now, record); // prettier-ignore
+    conditions = raise(
+      conditions,
+      PROJECT_VIOLATION,
+      violations[0]?.reason ?? "ResourceNotPermitted",
+      message,
+      now,
+      record,
+    );
   } else {
     conditions = removeCondition(conditions, PROJECT_VIOLATION);
   }
@@ -130,21 +152,50 @@ export function policyGate(input: {
     const other = k === key ? app : input.apps.get(k);
     return other ? nodeOf(other) : undefined;
   });
-  conditions = deps.kind === "cycle" ? raise(conditions, DEPENDENCY_CYCLE, "DependencyCycle", deps.message, now, record) : removeCondition(conditions, DEPENDENCY_CYCLE); // prettier-ignore
+  conditions =
+    deps.kind === "cycle"
+      ? raise(conditions, DEPENDENCY_CYCLE, "DependencyCycle", deps.message, now, record)
+      : removeCondition(conditions, DEPENDENCY_CYCLE);
   if (deps.kind === "waiting") {
     const missing = deps.blockers.some((b) => b.state === "not found");
-    conditions = setCondition(conditions, { type: WAITING_FOR_DEPENDENCIES, status: "True", reason: missing ? "DependencyNotFound" : "DependenciesNotReady", message: deps.message + pending }, now); // prettier-ignore
+    conditions = setCondition(
+      conditions,
+      {
+        type: WAITING_FOR_DEPENDENCIES,
+        status: "True",
+        reason: missing ? "DependencyNotFound" : "DependenciesNotReady",
+        message: deps.message + pending,
+      },
+      now,
+    );
   } else {
     conditions = removeCondition(conditions, WAITING_FOR_DEPENDENCIES);
   }
   if (deps.kind !== "ready") blocksAll = true;
 
-  const windows = evaluateSyncWindows(project.spec?.syncWindows, { app: app.metadata.name, namespace: placement.namespace, server: placement.server, cluster: placement.name }, now); // prettier-ignore
+  const windows = evaluateSyncWindows(
+    project.spec?.syncWindows,
+    {
+      app: app.metadata.name,
+      namespace: placement.namespace,
+      server: placement.server,
+      cluster: placement.name,
+    },
+    now,
+  );
   if (!windows.autoAllowed) {
-    const until = windows.opensAt ? `automated syncs wait until ${windows.opensAt.toISOString()}` : "no window opens within a year"; // prettier-ignore
-    const manual = windows.manualAllowed ? "manual syncs are allowed (manualSync)" : `manual syncs are refused too${pending}`; // prettier-ignore
+    const until = windows.opensAt
+      ? `automated syncs wait until ${windows.opensAt.toISOString()}`
+      : "no window opens within a year";
+    const manual = windows.manualAllowed
+      ? "manual syncs are allowed (manualSync)"
+      : `manual syncs are refused too${pending}`;
     const message = `project "${name}": ${windows.reason ?? "sync window closed"}; ${until}; ${manual}`;
-    conditions = setCondition(conditions, { type: SYNC_WINDOW_CLOSED, status: "True", reason: "SyncWindowClosed", message }, now); // prettier-ignore
+    conditions = setCondition(
+      conditions,
+      { type: SYNC_WINDOW_CLOSED, status: "True", reason: "SyncWindowClosed", message },
+      now,
+    );
   } else {
     conditions = removeCondition(conditions, SYNC_WINDOW_CLOSED);
   }
@@ -156,14 +207,18 @@ export function policyGate(input: {
     conditions,
     permit(decision) {
       const allowed = decision.initiatedBy === "manual" ? manualAllowed : autoAllowed;
-      return decision.initiatedBy && !allowed ? { ...decision, initiatedBy: undefined, selfHeal: false, retryCount: 0 } : decision; // prettier-ignore
+      return decision.initiatedBy && !allowed
+        ? { ...decision, initiatedBy: undefined, selfHeal: false, retryCount: 0 }
+        : decision;
     },
     allow(initiatedBy) {
       if (!initiatedBy) return undefined;
       return (initiatedBy === "manual" ? manualAllowed : autoAllowed) ? initiatedBy : undefined;
     },
     handled(annotations) {
-      return refusedManual ? annotations.filter((a) => a !== SYNC_ANNOTATION && a !== ROLLBACK_ANNOTATION) : [...annotations]; // prettier-ignore
+      return refusedManual
+        ? annotations.filter((a) => a !== SYNC_ANNOTATION && a !== ROLLBACK_ANNOTATION)
+        : [...annotations];
     },
     requeueAfter(ms) {
       if (windows.autoAllowed || !windows.opensAt) return ms;

@@ -63,11 +63,21 @@ export class PolicyRules {
     const sources: RuleSource[] = [];
     const data = (this.configMap as { data?: Record<string, string> } | undefined)?.data ?? {};
     for (const key of Object.keys(data).sort()) {
-      sources.push({ kind: "yaml", source: `ConfigMap ${ns}/${POLICY_CONFIGMAP} key ${key}`, text: data[key] ?? "" }); // prettier-ignore
+      sources.push({
+        kind: "yaml",
+        source: `ConfigMap ${ns}/${POLICY_CONFIGMAP} key ${key}`,
+        text: data[key] ?? "",
+      });
     }
-    const byName = [...this.policies].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? "")); // prettier-ignore
+    const byName = [...this.policies].sort((a, b) =>
+      (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""),
+    );
     for (const p of byName) {
-      sources.push({ kind: "list", source: `Policy ${ns}/${p.metadata?.name ?? ""} spec.rules`, rules: (p as { spec?: { rules?: unknown } }).spec?.rules }); // prettier-ignore
+      sources.push({
+        kind: "list",
+        source: `Policy ${ns}/${p.metadata?.name ?? ""} spec.rules`,
+        rules: (p as { spec?: { rules?: unknown } }).spec?.rules,
+      });
     }
     const compiled = compilePolicyRules(sources, this.cel);
     this.compiled = { rules: compiled.rules, errors: [...this.unavailable.values(), ...compiled.errors] };
@@ -97,7 +107,12 @@ export class PolicyRules {
       config,
       path: `/apis/${GROUP}/${VERSION}/namespaces/${ns}/policies`,
       list: async () => {
-        const list = (await clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: ns, plural: "policies" })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } }; // prettier-ignore
+        const list = (await clients.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: ns,
+          plural: "policies",
+        })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
       },
       onEvent: () => {
@@ -111,7 +126,6 @@ export class PolicyRules {
       [`ConfigMap ${ns}/${POLICY_CONFIGMAP}`, configMaps],
       [`Policy objects in ${ns}`, policies],
     ] as const) {
-      // prettier-ignore
       try {
         await informer.start();
       } catch (error) {
@@ -131,7 +145,8 @@ export class PolicyRules {
 
 type EventRecord = (reason: string, message: string) => void;
 
-const describe = (v: PolicyViolation) => `${v.ref.group ? `${v.ref.group}/` : ""}${v.ref.kind} ${v.ref.namespace ? `${v.ref.namespace}/` : ""}${v.ref.name}: ${v.rule}: ${v.message}`; // prettier-ignore
+const describe = (v: PolicyViolation) =>
+  `${v.ref.group ? `${v.ref.group}/` : ""}${v.ref.kind} ${v.ref.namespace ? `${v.ref.namespace}/` : ""}${v.ref.name}: ${v.rule}: ${v.message}`;
 
 function summarize(violations: readonly PolicyViolation[]): string {
   const shown = violations.slice(0, MESSAGE_LIMIT).map(describe).join("; ");
@@ -185,7 +200,11 @@ export function checkPolicies(input: {
     const deny = policy.enforcement === "deny";
     blocked = deny && (violations.length > 0 || errors.length > 0);
     if (errors.length > 0)
-      raise(POLICY_ERROR, "InvalidPolicyRule", `${where}: ${errors.join("; ")}${deny ? "; under deny a rule that cannot be evaluated blocks the sync" : ""}`); // prettier-ignore
+      raise(
+        POLICY_ERROR,
+        "InvalidPolicyRule",
+        `${where}: ${errors.join("; ")}${deny ? "; under deny a rule that cannot be evaluated blocks the sync" : ""}`,
+      );
     else conditions = removeCondition(conditions, POLICY_ERROR);
     if (blocked) {
       const what =
@@ -205,13 +224,35 @@ export function checkPolicies(input: {
   if (blocked) {
     // The sync that would run now is answered with a Failed operation, so a user (or a CI waiting
     // on the app) sees the refusal; decideSync does not retry it at this revision (but see permit).
-    const would = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: input.requested, outOfSync: input.outOfSync, revision, lastOperation: last, now: input.now })); // prettier-ignore
+    const would = gate.permit(
+      decideSync({
+        policy: app.spec.syncPolicy,
+        requested: input.requested,
+        outOfSync: input.outOfSync,
+        revision,
+        lastOperation: last,
+        now: input.now,
+      }),
+    );
     const resuming = last?.phase === "Running" && last.revision === revision;
     if (would.initiatedBy && !resuming) {
       const reason = findCondition(conditions, POLICY_VIOLATION)?.message ?? "policy gate";
       const message = `refused by the policy gate: ${reason}`;
-      status.operationState = { phase: "Failed", revision, startedAt: now.toISOString(), finishedAt: now.toISOString(), initiatedBy: would.initiatedBy, retryCount: would.retryCount, step: POLICY_STEP, message }; // prettier-ignore
-      conditions = setCondition(conditions, { type: "SyncError", status: "True", reason: POLICY_VIOLATION, message }, now); // prettier-ignore
+      status.operationState = {
+        phase: "Failed",
+        revision,
+        startedAt: now.toISOString(),
+        finishedAt: now.toISOString(),
+        initiatedBy: would.initiatedBy,
+        retryCount: would.retryCount,
+        step: POLICY_STEP,
+        message,
+      };
+      conditions = setCondition(
+        conditions,
+        { type: "SyncError", status: "True", reason: POLICY_VIOLATION, message },
+        now,
+      );
       record("SyncFailed", `sync of ${revision.slice(0, 7)} ${message}`);
     }
   } else if (findCondition(conditions, "SyncError")?.reason === POLICY_VIOLATION) {

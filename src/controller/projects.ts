@@ -38,7 +38,12 @@ export class ProjectStore implements ProjectLookup {
       config: options.config,
       path: `/apis/${GROUP}/${VERSION}/namespaces/${options.namespace}/${PLURAL}`,
       list: async () => {
-        const list = (await clients.custom.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: options.namespace, plural: PLURAL })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } }; // prettier-ignore
+        const list = (await clients.custom.listNamespacedCustomObject({
+          group: GROUP,
+          version: VERSION,
+          namespace: options.namespace,
+          plural: PLURAL,
+        })) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } };
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
       },
       onEvent: (_type, object) => options.onChange(object.metadata?.name ?? ""),
@@ -50,9 +55,20 @@ export class ProjectStore implements ProjectLookup {
 
   /** Creates the `default` project (everything allowed) unless it exists; safe on every start. */
   async ensureDefault(): Promise<void> {
-    const body = { apiVersion: API_VERSION, kind: "AppProject", metadata: { name: DEFAULT_PROJECT, namespace: this.namespace }, spec: defaultProjectSpec() }; // prettier-ignore
+    const body = {
+      apiVersion: API_VERSION,
+      kind: "AppProject",
+      metadata: { name: DEFAULT_PROJECT, namespace: this.namespace },
+      spec: defaultProjectSpec(),
+    };
     try {
-      await this.clients.custom.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace: this.namespace, plural: PLURAL, name: DEFAULT_PROJECT }); // prettier-ignore
+      await this.clients.custom.getNamespacedCustomObject({
+        group: GROUP,
+        version: VERSION,
+        namespace: this.namespace,
+        plural: PLURAL,
+        name: DEFAULT_PROJECT,
+      });
       return;
     } catch (error) {
       if (errorStatus(error) !== 404) throw error;
@@ -64,13 +80,16 @@ export class ProjectStore implements ProjectLookup {
         namespace: this.namespace,
         plural: PLURAL,
         body,
-      }) // prettier-ignore
+      })
       .catch((error: unknown) => {
         // Another replica (or the user) created it meanwhile: theirs stands.
         if (errorStatus(error) === 409) return;
         // The object and the kind both answer 404: a failed create means the CRD is missing.
         if (errorStatus(error) === 404)
-          throw new Error(`the AppProject CRD (appprojects.${GROUP}) is not installed: kubectl apply -k deploy/`, { cause: error }); // prettier-ignore
+          throw new Error(
+            `the AppProject CRD (appprojects.${GROUP}) is not installed: kubectl apply -k deploy/`,
+            { cause: error },
+          );
         throw error;
       });
   }
@@ -85,6 +104,8 @@ export class ProjectStore implements ProjectLookup {
 
   get(name: string): AppProject | undefined {
     const object = this.informer.get(this.namespace, name);
-    return object ? ({ ...object, apiVersion: API_VERSION, kind: "AppProject" } as unknown as AppProject) : undefined; // prettier-ignore
+    return object
+      ? ({ ...object, apiVersion: API_VERSION, kind: "AppProject" } as unknown as AppProject)
+      : undefined;
   }
 }

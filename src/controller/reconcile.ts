@@ -111,7 +111,15 @@ export class Reconciler {
   private readonly selfHeal: SelfHealGuard;
   /** Apps whose next reconcile must look at Git again (a push notification, an API refresh). */
   private readonly forcedRefresh = new Set<string>();
-  private readonly preparedOf = new Map<string, { rendered: readonly RenderedObject[]; namespace: string; resources: ResourceClient; desired: DesiredObject[] }>(); // prettier-ignore
+  private readonly preparedOf = new Map<
+    string,
+    {
+      rendered: readonly RenderedObject[];
+      namespace: string;
+      resources: ResourceClient;
+      desired: DesiredObject[];
+    }
+  >();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.selfHeal = new SelfHealGuard(() => deps.clock().getTime());
@@ -137,8 +145,15 @@ export class Reconciler {
     resources: ResourceClient,
   ): Promise<DesiredObject[]> {
     const last = this.preparedOf.get(key);
-    if (last && last.rendered === rendered && last.namespace === namespace && last.resources === resources) return last.desired; // prettier-ignore
-    const desired = await prepareDesired({ app: key, installationId: this.deps.installationId, namespace, rendered: rendered.filter((r) => !isSkipped(r.object)), resources }); // prettier-ignore
+    if (last && last.rendered === rendered && last.namespace === namespace && last.resources === resources)
+      return last.desired;
+    const desired = await prepareDesired({
+      app: key,
+      installationId: this.deps.installationId,
+      namespace,
+      rendered: rendered.filter((r) => !isSkipped(r.object)),
+      resources,
+    });
     this.preparedOf.set(key, { rendered, namespace, resources, desired });
     return desired;
   }
@@ -194,7 +209,11 @@ export class Reconciler {
       invalid.push(message(error));
     }
     if (invalid.length > 0) {
-      status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: invalid.join("; ") }, now); // prettier-ignore
+      status.conditions = setCondition(
+        status.conditions,
+        { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: invalid.join("; ") },
+        now,
+      );
       status.sync = { ...status.sync, status: "Unknown" };
       return this.finish(current, previous, status, { requeueAfterMs: this.resync() }, []);
     }
@@ -205,7 +224,11 @@ export class Reconciler {
     // or pruned on any cluster, and the condition names the cluster.
     const target = deps.clusterFor(app);
     if (!target.ok) {
-      status.conditions = setCondition(status.conditions, { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: target.message }, now); // prettier-ignore
+      status.conditions = setCondition(
+        status.conditions,
+        { type: "InvalidSpec", status: "True", reason: "InvalidSpec", message: target.message },
+        now,
+      );
       status.sync = { ...status.sync, status: "Unknown" };
       return this.finish(current, previous, status, { requeueAfterMs: this.resync() }, []);
     }
@@ -216,15 +239,34 @@ export class Reconciler {
     // app's namespace, repository and destination before anything is fetched for it.
     const record = (reason: string, text: string) => deps.events.record(app, "Warning", reason, text);
     // The project judges the destination with both its server and name filled in (one may be unset).
-    const placed = { ...app, spec: { ...app.spec, destination: { ...app.spec.destination, server: cluster.server, name: cluster.name } } }; // prettier-ignore
-    const admission = admitToProject({ app: placed, projects: deps.projects, localServers: deps.localServers, conditions: status.conditions, now, record }); // prettier-ignore
+    const placed = {
+      ...app,
+      spec: {
+        ...app.spec,
+        destination: { ...app.spec.destination, server: cluster.server, name: cluster.name },
+      },
+    };
+    const admission = admitToProject({
+      app: placed,
+      projects: deps.projects,
+      localServers: deps.localServers,
+      conditions: status.conditions,
+      now,
+      record,
+    });
     status.conditions = admission.conditions;
     if (!admission.ok) {
       status.sync = { ...status.sync, status: "Unknown" };
       return this.finish(current, previous, status, { requeueAfterMs: this.resync() }, []);
     }
 
-    const requests = readRequests({ annotations: app.metadata.annotations ?? {}, previous, generation: app.metadata.generation, conditions: status.conditions, now }); // prettier-ignore
+    const requests = readRequests({
+      annotations: app.metadata.annotations ?? {},
+      previous,
+      generation: app.metadata.generation,
+      conditions: status.conditions,
+      now,
+    });
     status.conditions = requests.conditions;
     status.rollback = requests.rolledBack;
     const { rolledBack, syncRequested, selection, handled: requestAnnotations } = requests;
@@ -232,8 +274,17 @@ export class Reconciler {
     const source = app.spec.source;
     const namespace = app.spec.destination.namespace || app.metadata.namespace || "default";
     if (cluster.state.status === "Failed") {
-      const text = `cluster "${cluster.name}" (${cluster.server}) is not reachable: ${cluster.state.message}; nothing is applied or pruned until it answers`; // prettier-ignore
-      return this.comparisonFailed({ app, current, previous, status, now, reason: "ClusterUnreachable", text, requestAnnotations }); // prettier-ignore
+      const text = `cluster "${cluster.name}" (${cluster.server}) is not reachable: ${cluster.state.message}; nothing is applied or pruned until it answers`;
+      return this.comparisonFailed({
+        app,
+        current,
+        previous,
+        status,
+        now,
+        reason: "ClusterUnreachable",
+        text,
+        requestAnnotations,
+      });
     }
 
     // Source and render. Any failure stops here: nothing is applied and nothing is pruned.
@@ -250,7 +301,13 @@ export class Reconciler {
           mustResolveFresh({ previous, generation: app.metadata.generation, source }),
       );
       const decryption = await decryptionKeys(deps.localResources, app);
-      const renderInput = { commit: revision.commit, source, namespace, appName: app.metadata.name, decryption }; // prettier-ignore
+      const renderInput = {
+        commit: revision.commit,
+        source,
+        namespace,
+        appName: app.metadata.name,
+        decryption,
+      };
       // At a commit already rendered (drift, health updates) no tree is extracted at all.
       let rendered = deps.renderer.cached(renderInput);
       if (!rendered) {
@@ -272,15 +329,33 @@ export class Reconciler {
     }
 
     // What is live: the desired kinds plus every kind the app had before (to find what to prune).
-    const inventoryKinds = (previous.resources ?? []).map((r) => ({ apiVersion: r.version ? (r.group ? `${r.group}/${r.version}` : r.version) : "", kind: r.kind })).filter((k) => k.apiVersion); // prettier-ignore
+    const inventoryKinds = (previous.resources ?? [])
+      .map((r) => ({
+        apiVersion: r.version ? (r.group ? `${r.group}/${r.version}` : r.version) : "",
+        kind: r.kind,
+      }))
+      .filter((k) => k.apiVersion);
     const kinds = new Map<string, { apiVersion: string; kind: string }>();
-    for (const k of [...planned.map((p) => ({ apiVersion: p.desired.apiVersion, kind: p.desired.kind })), ...inventoryKinds]) kinds.set(`${k.apiVersion}/${k.kind}`, k); // prettier-ignore
+    for (const k of [
+      ...planned.map((p) => ({ apiVersion: p.desired.apiVersion, kind: p.desired.kind })),
+      ...inventoryKinds,
+    ])
+      kinds.set(`${k.apiVersion}/${k.kind}`, k);
     try {
       await cluster.watches.track(key, [...kinds.values()]);
     } catch (error) {
       // Typically RBAC: Tether may not list/watch a kind in Git. Say so on the app, touch nothing.
       const text = `watch: ${message(error)}`;
-      return this.comparisonFailed({ app, current, previous, status, now, reason: "WatchFailed", text, requestAnnotations }); // prettier-ignore
+      return this.comparisonFailed({
+        app,
+        current,
+        previous,
+        status,
+        now,
+        reason: "WatchFailed",
+        text,
+        requestAnnotations,
+      });
     }
 
     // Dry-runs in parallel (bounded): an app of thousands of objects must not pay them one by one.
@@ -291,7 +366,12 @@ export class Reconciler {
         return notPermittedComparison(d, `${NOT_PERMITTED} "${projectName(app)}": ${refused.detail}`);
       }
       const live = cluster.watches.get(d);
-      return cluster.comparer.compare({ desired: d, live, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences }); // prettier-ignore
+      return cluster.comparer.compare({
+        desired: d,
+        live,
+        ignoreDifferences: app.spec.ignoreDifferences,
+        respectIgnoreDifferences: syncOptions.respectIgnoreDifferences,
+      });
     });
 
     const candidates = [...cluster.watches.ownedBy(key)];
@@ -330,7 +410,16 @@ export class Reconciler {
 
     const compareErrors = comparisons.filter((c) => c.error).map((c) => c.error as string);
     if (compareErrors.length > 0) {
-      status.conditions = setCondition(status.conditions, { type: "ComparisonError", status: "True", reason: "DryRunFailed", message: compareErrors.join("; ") }, now); // prettier-ignore
+      status.conditions = setCondition(
+        status.conditions,
+        {
+          type: "ComparisonError",
+          status: "True",
+          reason: "DryRunFailed",
+          message: compareErrors.join("; "),
+        },
+        now,
+      );
     } else {
       status.conditions = removeCondition(status.conditions, "ComparisonError");
     }
@@ -344,10 +433,21 @@ export class Reconciler {
     const shared = comparisons.flatMap((c) => {
       const owner = claimedBy(c);
       const d = c.desired;
-      return owner ? [`${d.kind} ${d.namespace ? `${d.namespace}/` : ""}${d.name} is managed by application ${owner}`] : []; // prettier-ignore
+      return owner
+        ? [`${d.kind} ${d.namespace ? `${d.namespace}/` : ""}${d.name} is managed by application ${owner}`]
+        : [];
     });
     if (shared.length > 0) {
-      status.conditions = setCondition(status.conditions, { type: "SharedResourceWarning", status: "True", reason: "SharedResource", message: shared.join("; ") }, now); // prettier-ignore
+      status.conditions = setCondition(
+        status.conditions,
+        {
+          type: "SharedResourceWarning",
+          status: "True",
+          reason: "SharedResource",
+          message: shared.join("; "),
+        },
+        now,
+      );
       if (!previous.conditions?.some((c) => c.type === "SharedResourceWarning"))
         deps.events.record(app, "Warning", "SharedResourceWarning", shared.join("; "));
     } else {
@@ -379,7 +479,21 @@ export class Reconciler {
     // ── Policy gate, rules (src/controller/policygate.ts): every rendered object (hooks too), as it
     // would be applied, against the project's spec.policy. Under deny a violation or a broken rule
     // takes the sync out of the decision (nothing applied or pruned) and records it as Failed.
-    const gate = checkPolicies({ gate: projectGate, rules: deps.policies?.current(), project: admission.project, projectName: projectName(app), app, objects: planned.map((p) => p.desired.object), requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, previous, status, now, record }); // prettier-ignore
+    const gate = checkPolicies({
+      gate: projectGate,
+      rules: deps.policies?.current(),
+      project: admission.project,
+      projectName: projectName(app),
+      app,
+      objects: planned.map((p) => p.desired.object),
+      requested: syncRequested,
+      outOfSync: syncStatus === "OutOfSync",
+      revision: revision.commit,
+      previous,
+      status,
+      now,
+      record,
+    });
     status = gate.status;
 
     // Decide whether to sync now.
@@ -388,7 +502,16 @@ export class Reconciler {
     const running = previous.operationState?.phase === "Running" ? previous.operationState : undefined;
     const continuing = running?.revision === revision.commit ? running : undefined;
     const superseded = running && !continuing ? running : undefined;
-    const decision = gate.permit(decideSync({ policy: app.spec.syncPolicy, requested: syncRequested, outOfSync: syncStatus === "OutOfSync", revision: revision.commit, lastOperation: previous.operationState, now })); // prettier-ignore
+    const decision = gate.permit(
+      decideSync({
+        policy: app.spec.syncPolicy,
+        requested: syncRequested,
+        outOfSync: syncStatus === "OutOfSync",
+        revision: revision.commit,
+        lastOperation: previous.operationState,
+        now,
+      }),
+    );
     const initiatedBy =
       continuing?.initiatedBy ?? decision.initiatedBy ?? gate.allow(superseded?.initiatedBy);
     const retryCount = continuing?.retryCount ?? decision.retryCount;
@@ -396,7 +519,15 @@ export class Reconciler {
     const chosen = continuing ? continuing.request?.resources : selection;
 
     let toApply = (syncOptions.applyOutOfSyncOnly ? outOfSync() : comparisons).filter(
-      (c) => !c.error && claimedBy(c) === undefined && isSelected(chosen, { group: groupOf(c.desired.apiVersion), kind: c.desired.kind, namespace: c.desired.namespace, name: c.desired.name }), // prettier-ignore
+      (c) =>
+        !c.error &&
+        claimedBy(c) === undefined &&
+        isSelected(chosen, {
+          group: groupOf(c.desired.apiVersion),
+          kind: c.desired.kind,
+          namespace: c.desired.namespace,
+          name: c.desired.name,
+        }),
     );
     if (decision.selfHeal) {
       // Self-heal of drift at an already-synced revision: guard against another writer fighting us.
@@ -406,7 +537,11 @@ export class Reconciler {
         const text = blocked
           .map((b) => `${b.what} keeps changing (last by ${b.manager}); self-heal paused for it`)
           .join("; ");
-        status.conditions = setCondition(status.conditions, { type: "SelfHealBackoff", status: "True", reason: "FieldManagerConflict", message: text }, now); // prettier-ignore
+        status.conditions = setCondition(
+          status.conditions,
+          { type: "SelfHealBackoff", status: "True", reason: "FieldManagerConflict", message: text },
+          now,
+        );
         if (!previous.conditions?.some((c) => c.type === "SelfHealBackoff"))
           deps.events.record(app, "Warning", "SelfHealBackoff", text);
       }
@@ -416,7 +551,16 @@ export class Reconciler {
     // An empty render with objects to prune looks exactly like a broken render: prune nothing, say why.
     const emptyRenderBlocked = emptyRenderGuard && pruneNeeded.length > 0;
     if (initiatedBy && emptyRenderBlocked) {
-      status.conditions = setCondition(status.conditions, { type: "SyncError", status: "True", reason: "EmptyRender", message: `the render is empty: refusing to prune ${pruneNeeded.length} object(s) (set spec.syncPolicy.automated.allowEmpty=true to allow)` }, now); // prettier-ignore
+      status.conditions = setCondition(
+        status.conditions,
+        {
+          type: "SyncError",
+          status: "True",
+          reason: "EmptyRender",
+          message: `the render is empty: refusing to prune ${pruneNeeded.length} object(s) (set spec.syncPolicy.automated.allowEmpty=true to allow)`,
+        },
+        now,
+      );
     } else if (status.conditions?.find((c) => c.type === "SyncError")?.reason === "EmptyRender") {
       status.conditions = removeCondition(status.conditions, "SyncError");
     }
@@ -435,15 +579,35 @@ export class Reconciler {
     const startsNew =
       !continuing &&
       initiatedBy !== undefined &&
-      (toApply.length > 0 || (pruneNeeded.length > 0 && !emptyRenderBlocked) || syncRequested || superseded !== undefined); // prettier-ignore
+      (toApply.length > 0 ||
+        (pruneNeeded.length > 0 && !emptyRenderBlocked) ||
+        syncRequested ||
+        superseded !== undefined);
     if (continuing || startsNew) {
       let op: OperationState;
       if (continuing) {
         op = { ...continuing, id: continuing.id ?? operationId(continuing.revision, continuing.startedAt) };
       } else {
         const startedAt = now.toISOString();
-        op = { phase: "Running", id: operationId(revision.commit, startedAt), revision: revision.commit, startedAt, initiatedBy: initiatedBy ?? "auto", retryCount, request: requests.prune !== undefined || selection ? { prune: requests.prune, resources: selection?.map((r) => ({ ...r })) } : undefined }; // prettier-ignore
-        if (superseded) deps.events.record(app, "Normal", "SyncSuperseded", `sync of ${superseded.revision.slice(0, 7)} stopped (${superseded.step ?? "running"}): ${revision.commit.slice(0, 7)} is newer`); // prettier-ignore
+        op = {
+          phase: "Running",
+          id: operationId(revision.commit, startedAt),
+          revision: revision.commit,
+          startedAt,
+          initiatedBy: initiatedBy ?? "auto",
+          retryCount,
+          request:
+            requests.prune !== undefined || selection
+              ? { prune: requests.prune, resources: selection?.map((r) => ({ ...r })) }
+              : undefined,
+        };
+        if (superseded)
+          deps.events.record(
+            app,
+            "Normal",
+            "SyncSuperseded",
+            `sync of ${superseded.revision.slice(0, 7)} stopped (${superseded.step ?? "running"}): ${revision.commit.slice(0, 7)} is newer`,
+          );
         // Record the intent first: a crash mid-sync leaves a Running operation that the next reconcile resumes.
         status.operationState = op;
         current = await this.writeStatus(current, status);
@@ -464,13 +628,21 @@ export class Reconciler {
         },
         {
           op,
-          plan: planSteps({ resources: planned.filter((p) => p.hooks.length === 0), hooks: planned.filter((p) => p.hooks.length > 0), pruneLast: syncOptions.pruneLast }), // prettier-ignore
+          plan: planSteps({
+            resources: planned.filter((p) => p.hooks.length === 0),
+            hooks: planned.filter((p) => p.hooks.length > 0),
+            pruneLast: syncOptions.pruneLast,
+          }),
           // The comparison's object: with RespectIgnoreDifferences it keeps the live value of ignored fields.
           toApply: new Map(toApply.map((c) => [c.desired.key, c.desired])),
           exists: (d) => live.get(d.key) !== undefined,
-          prune: (emptyRenderGuard ? decisions.filter((d) => d.action === "keep") : decisions).filter(
-            (d) =>
-            isSelected(op.request?.resources, { group: groupOf(d.object.apiVersion), kind: d.object.kind ?? "", namespace: d.object.metadata?.namespace, name: d.object.metadata?.name ?? "" }), // prettier-ignore
+          prune: (emptyRenderGuard ? decisions.filter((d) => d.action === "keep") : decisions).filter((d) =>
+            isSelected(op.request?.resources, {
+              group: groupOf(d.object.apiVersion),
+              kind: d.object.kind ?? "",
+              namespace: d.object.metadata?.namespace,
+              name: d.object.metadata?.name ?? "",
+            }),
           ),
           pruneBlocked: allowPrune ? undefined : PRUNE_OFF,
           options: syncOptions,
@@ -485,29 +657,59 @@ export class Reconciler {
         // SyncStarted only for a sync that waits (hooks, waves, health): one that ends in the
         // reconcile that started it says everything in its SyncSucceeded or SyncFailed Event, and
         // in a sync storm every Event is a request the syncs wait behind.
-        if (!continuing) deps.events.record(app, "Normal", "SyncStarted", `sync of ${revision.commit.slice(0, 7)} started (${op.initiatedBy})`); // prettier-ignore
+        if (!continuing)
+          deps.events.record(
+            app,
+            "Normal",
+            "SyncStarted",
+            `sync of ${revision.commit.slice(0, 7)} started (${op.initiatedBy})`,
+          );
       } else {
         const outcome = recordOperation({
-          status, previous, results: (progress.op.results ?? []).map(fromOperationResult), source, initiatedBy: op.initiatedBy, retryCount, startedAt: op.startedAt, finishedAt: deps.clock(), keepSyncError: emptyRenderBlocked,
-          failure: progress.outcome === "Failed" ? progress.message : undefined, carried: { id: op.id, hooks: progress.op.hooks },
+          status,
+          previous,
+          results: (progress.op.results ?? []).map(fromOperationResult),
+          source,
+          initiatedBy: op.initiatedBy,
+          retryCount,
+          startedAt: op.startedAt,
+          finishedAt: deps.clock(),
+          keepSyncError: emptyRenderBlocked,
+          failure: progress.outcome === "Failed" ? progress.message : undefined,
+          carried: { id: op.id, hooks: progress.op.hooks },
           revision: revisionInfo,
-        }); // prettier-ignore
+        });
         status = outcome.status;
         if (outcome.phase === "Failed") {
           deps.events.record(app, "Warning", "SyncFailed", outcome.summary);
         } else {
           const healed = decision.selfHeal && !continuing;
           syncAnnounced = true;
-          deps.events.record(app, "Normal", healed ? "DriftCorrected" : "SyncSucceeded", `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${outcome.summary}`); // prettier-ignore
+          deps.events.record(
+            app,
+            "Normal",
+            healed ? "DriftCorrected" : "SyncSucceeded",
+            `${healed ? "drift corrected" : "synced"} at ${revision.commit.slice(0, 7)}: ${outcome.summary}`,
+          );
           if (healed) for (const c of toApply) this.selfHeal.record(key, c);
         }
       }
       // The apply results are the new live objects: compare status follows from them.
-      const applied = new Map(results.filter((r) => r.applied).map((r) => [liveKey(r.applied as KubernetesObject), r.applied as KubernetesObject])); // prettier-ignore
+      const applied = new Map(
+        results
+          .filter((r) => r.applied)
+          .map((r) => [liveKey(r.applied as KubernetesObject), r.applied as KubernetesObject]),
+      );
       comparisons = comparisons.map((c, i) => {
         const after = applied.get(c.desired.key);
         const manifest = desired[i];
-        if (after && manifest) cluster.comparer.recordApplied({ desired: manifest, live: after, ignoreDifferences: app.spec.ignoreDifferences, respectIgnoreDifferences: syncOptions.respectIgnoreDifferences }); // prettier-ignore
+        if (after && manifest)
+          cluster.comparer.recordApplied({
+            desired: manifest,
+            live: after,
+            ignoreDifferences: app.spec.ignoreDifferences,
+            respectIgnoreDifferences: syncOptions.respectIgnoreDifferences,
+          });
         return after
           ? { ...c, live: after, result: { ...c.result, status: "Synced", created: false, fields: [] } }
           : c;
@@ -515,7 +717,10 @@ export class Reconciler {
       const stillPrunable = results.some(
         (r) => r.action === "kept" && r.message?.startsWith("requires pruning"),
       );
-      syncStatus = outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0 ? "OutOfSync" : "Synced"; // prettier-ignore
+      syncStatus =
+        outOfSync().length > 0 || stillPrunable || emptyRenderBlocked || failures.length > 0
+          ? "OutOfSync"
+          : "Synced";
     }
 
     const { resources, health, healthErrors } = resourceStatuses({
@@ -525,7 +730,11 @@ export class Reconciler {
       claimedBy,
       health: deps.health?.evaluate,
     });
-    status.conditions = healthCheckCondition(status.conditions, [...(deps.health?.errors ?? []), ...healthErrors], now); // prettier-ignore
+    status.conditions = healthCheckCondition(
+      status.conditions,
+      [...(deps.health?.errors ?? []), ...healthErrors],
+      now,
+    );
 
     status = {
       ...status,
@@ -537,14 +746,25 @@ export class Reconciler {
     };
     this.recordTransitions(app, previous, status, syncAnnounced);
     // A failed sync with retries left is looked at again when its backoff (from its finish) is over.
-    const failedOp = status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit ? status.operationState : undefined; // prettier-ignore
-    const retryAfter = failedOp ? Math.max(retryWaitMs(failedOp, app.spec.syncPolicy?.retry?.backoff, deps.clock()), 1) : undefined; // prettier-ignore
+    const failedOp =
+      status.operationState?.phase === "Failed" && (status.operationState.retryCount ?? 0) < retryLimit
+        ? status.operationState
+        : undefined;
+    const retryAfter = failedOp
+      ? Math.max(retryWaitMs(failedOp, app.spec.syncPolicy?.retry?.backoff, deps.clock()), 1)
+      : undefined;
     // A running operation is woken by watch events on the objects it waits for; the requeue is a backstop.
     const requeueAfterMs = operationRunning
       ? OPERATION_RECHECK_MS
       : (retryAfter ??
         (health.status === "Progressing" ? PROGRESSING_RECHECK_MS : jitter(deps.pollIntervalMs)));
-    return this.finish(current, previous, status, { requeueAfterMs: gate.requeueAfter(requeueAfterMs) }, gate.handled(requestAnnotations)); // prettier-ignore
+    return this.finish(
+      current,
+      previous,
+      status,
+      { requeueAfterMs: gate.requeueAfter(requeueAfterMs) },
+      gate.handled(requestAnnotations),
+    );
   }
 
   private recordTransitions(
@@ -556,13 +776,23 @@ export class Reconciler {
     // After a successful sync, "sync status → Synced" repeats the SyncSucceeded Event just recorded.
     const repeated = syncAnnounced && next.sync?.status === "Synced";
     if (previous.sync?.status !== next.sync?.status && next.sync?.status && !repeated) {
-      this.deps.events.record(app, next.sync.status === "OutOfSync" ? "Warning" : "Normal", next.sync.status, `sync status ${previous.sync?.status ?? "none"} → ${next.sync.status}`); // prettier-ignore
+      this.deps.events.record(
+        app,
+        next.sync.status === "OutOfSync" ? "Warning" : "Normal",
+        next.sync.status,
+        `sync status ${previous.sync?.status ?? "none"} → ${next.sync.status}`,
+      );
     }
     // An app's first health assessment is news only when it is not Healthy (Progressing, Degraded…).
     const firstAndHealthy = previous.health?.status === undefined && next.health?.status === "Healthy";
     if (previous.health?.status !== next.health?.status && next.health?.status && !firstAndHealthy) {
       const bad = next.health.status === "Degraded" || next.health.status === "Missing";
-      this.deps.events.record(app, bad ? "Warning" : "Normal", `Health${next.health.status}`, `health ${previous.health?.status ?? "none"} → ${next.health.status}${next.health.message ? `: ${next.health.message}` : ""}`); // prettier-ignore
+      this.deps.events.record(
+        app,
+        bad ? "Warning" : "Normal",
+        `Health${next.health.status}`,
+        `health ${previous.health?.status ?? "none"} → ${next.health.status}${next.health.message ? `: ${next.health.message}` : ""}`,
+      );
     }
   }
 
@@ -580,7 +810,11 @@ export class Reconciler {
     const { app, previous, now, reason, text } = input;
     const status = {
       ...input.status,
-      conditions: setCondition(input.status.conditions, { type: "ComparisonError", status: "True", reason, message: text }, now), // prettier-ignore
+      conditions: setCondition(
+        input.status.conditions,
+        { type: "ComparisonError", status: "True", reason, message: text },
+        now,
+      ),
     };
     if (previous.conditions?.find((c) => c.type === "ComparisonError")?.message !== text) {
       this.deps.events.record(app, "Warning", "ComparisonError", text);

@@ -9,7 +9,9 @@ import type { ChangeSetEntry } from "./sync.js";
 
 function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf("/");
-  return slash < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) }; // prettier-ignore
+  return slash < 0
+    ? { group: "", version: apiVersion }
+    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 export function resourceStatuses(input: {
@@ -38,7 +40,10 @@ export function resourceStatuses(input: {
           ? { diff: c.result.fields.slice(0, 20) }
           : {};
     const verdict = evaluate(c.live as unknown as KubeObject | undefined);
-    if (verdict.error) healthErrors.add(`${c.desired.kind} ${c.desired.namespace ? `${c.desired.namespace}/` : ""}${c.desired.name}: ${verdict.error}`); // prettier-ignore
+    if (verdict.error)
+      healthErrors.add(
+        `${c.desired.kind} ${c.desired.namespace ? `${c.desired.namespace}/` : ""}${c.desired.name}: ${verdict.error}`,
+      );
     return {
       ...splitApiVersion(c.desired.apiVersion),
       kind: c.desired.kind,
@@ -67,7 +72,9 @@ export function resourceStatuses(input: {
       status: d.action === "delete" ? "OutOfSync" : "Synced",
       message: d.action === "delete" ? "requires pruning" : d.reason,
       // An object being deleted (a finalizer holding it) counts as Progressing ("Pending deletion").
-      ...((m as { deletionTimestamp?: string } | undefined)?.deletionTimestamp ? { health: evaluate(d.object as unknown as KubeObject).health } : {}), // prettier-ignore
+      ...((m as { deletionTimestamp?: string } | undefined)?.deletionTimestamp
+        ? { health: evaluate(d.object as unknown as KubeObject).health }
+        : {}),
     });
   }
   const health = aggregateHealth(resources.flatMap((r) => (r.health ? [{ ref: r, health: r.health }] : [])));

@@ -75,12 +75,18 @@ async function applyOne(
 }
 
 async function waitEstablished(resources: ResourceClient, name: string): Promise<void> {
-  await waitFor(`CustomResourceDefinition ${name} to be Established`, async () => {
-    const crd = (await resources.read({ apiVersion: "apiextensions.k8s.io/v1", kind: "CustomResourceDefinition", name })) as
-      | { status?: { conditions?: { type: string; status: string }[] } }
-      | undefined;
-    return crd?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-  }, { timeoutMs: 30_000 }); // prettier-ignore
+  await waitFor(
+    `CustomResourceDefinition ${name} to be Established`,
+    async () => {
+      const crd = (await resources.read({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        name,
+      })) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+      return crd?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
+    },
+    { timeoutMs: 30_000 },
+  );
 }
 
 function entryOf(d: { apiVersion: string; kind: string; namespace?: string; name: string }) {

@@ -68,7 +68,8 @@ export interface CustomApi {
 
 export function rawCoreApi(raw: RawClient): CoreApi {
   const ns = (namespace: string) => `/api/v1/namespaces/${enc(namespace)}`;
-  const get = <T>(path: string, query?: Record<string, string | number | undefined>) => raw.request<T>({ method: "GET", path, query }); // prettier-ignore
+  const get = <T>(path: string, query?: Record<string, string | number | undefined>) =>
+    raw.request<T>({ method: "GET", path, query });
   const post = <T>(path: string, body: unknown) => raw.request<T>({ method: "POST", path, body });
   return {
     readNamespace: (p) => get(`/api/v1/namespaces/${enc(p.name)}`),
@@ -79,26 +80,37 @@ export function rawCoreApi(raw: RawClient): CoreApi {
     readNamespacedSecret: (p) => get(`${ns(p.namespace)}/secrets/${enc(p.name)}`),
     listNamespacedSecret: (p) => get(`${ns(p.namespace)}/secrets`, selectors(p)),
     createNamespacedSecret: (p) => post(`${ns(p.namespace)}/secrets`, p.body),
-    replaceNamespacedSecret: (p) => raw.request({ method: "PUT", path: `${ns(p.namespace)}/secrets/${enc(p.name)}`, body: p.body }), // prettier-ignore
-    deleteNamespacedSecret: (p) => raw.request({ method: "DELETE", path: `${ns(p.namespace)}/secrets/${enc(p.name)}`, body: p.body }), // prettier-ignore
+    replaceNamespacedSecret: (p) =>
+      raw.request({ method: "PUT", path: `${ns(p.namespace)}/secrets/${enc(p.name)}`, body: p.body }),
+    deleteNamespacedSecret: (p) =>
+      raw.request({ method: "DELETE", path: `${ns(p.namespace)}/secrets/${enc(p.name)}`, body: p.body }),
     createNamespacedEvent: (p) => post(`${ns(p.namespace)}/events`, p.body),
     listNamespacedEvent: (p) => get(`${ns(p.namespace)}/events`, selectors(p)),
     readNamespacedPodLog: (p) =>
-      raw.request<string>({ method: "GET", path: `${ns(p.namespace)}/pods/${enc(p.name)}/log`, query: { container: p.container, tailLines: p.tailLines }, text: true }), // prettier-ignore
+      raw.request<string>({
+        method: "GET",
+        path: `${ns(p.namespace)}/pods/${enc(p.name)}/log`,
+        query: { container: p.container, tailLines: p.tailLines },
+        text: true,
+      }),
     getAPIResources: () => get("/api/v1"),
   };
 }
 
 export function rawCustomApi(raw: RawClient): CustomApi {
   const base = (p: { group: string; version: string }) => `/apis/${enc(p.group)}/${enc(p.version)}`;
-  const inNs = (p: CustomKind & { namespace: string }) => `${base(p)}/namespaces/${enc(p.namespace)}/${enc(p.plural)}`; // prettier-ignore
+  const inNs = (p: CustomKind & { namespace: string }) =>
+    `${base(p)}/namespaces/${enc(p.namespace)}/${enc(p.plural)}`;
   return {
     getNamespacedCustomObject: (p) => raw.request({ method: "GET", path: `${inNs(p)}/${enc(p.name)}` }),
     listNamespacedCustomObject: (p) => raw.request({ method: "GET", path: inNs(p), query: selectors(p) }),
-    listClusterCustomObject: (p) => raw.request({ method: "GET", path: `${base(p)}/${enc(p.plural)}`, query: selectors(p) }), // prettier-ignore
+    listClusterCustomObject: (p) =>
+      raw.request({ method: "GET", path: `${base(p)}/${enc(p.plural)}`, query: selectors(p) }),
     createNamespacedCustomObject: (p) => raw.request({ method: "POST", path: inNs(p), body: p.body }),
-    replaceNamespacedCustomObject: (p) => raw.request({ method: "PUT", path: `${inNs(p)}/${enc(p.name)}`, body: p.body }), // prettier-ignore
-    replaceNamespacedCustomObjectStatus: (p) => raw.request({ method: "PUT", path: `${inNs(p)}/${enc(p.name)}/status`, body: p.body }), // prettier-ignore
+    replaceNamespacedCustomObject: (p) =>
+      raw.request({ method: "PUT", path: `${inNs(p)}/${enc(p.name)}`, body: p.body }),
+    replaceNamespacedCustomObjectStatus: (p) =>
+      raw.request({ method: "PUT", path: `${inNs(p)}/${enc(p.name)}/status`, body: p.body }),
     deleteNamespacedCustomObject: (p) => raw.request({ method: "DELETE", path: `${inNs(p)}/${enc(p.name)}` }),
     getAPIResources: (p) => raw.request({ method: "GET", path: base(p) }),
   };

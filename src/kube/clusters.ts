@@ -57,7 +57,10 @@ export type ParsedClusterSecret =
 
 export function isClusterSecret(secret: V1Secret): boolean {
   const labels = secret.metadata?.labels ?? {};
-  return labels[CLUSTER_SECRET_LABEL] === CLUSTER_SECRET_TYPE || labels[ARGOCD_SECRET_LABEL] === CLUSTER_SECRET_TYPE; // prettier-ignore
+  return (
+    labels[CLUSTER_SECRET_LABEL] === CLUSTER_SECRET_TYPE ||
+    labels[ARGOCD_SECRET_LABEL] === CLUSTER_SECRET_TYPE
+  );
 }
 
 /** Server URLs compare without a trailing slash. */
@@ -76,7 +79,11 @@ const optionalString = (value: unknown) => (typeof value === "string" && value !
 /** Pure: a cluster Secret → its spec, or a message naming the Secret and the key at fault. */
 export function parseClusterSecret(secret: V1Secret): ParsedClusterSecret {
   const ref = `${secret.metadata?.namespace ?? ""}/${secret.metadata?.name ?? ""}`;
-  const fail = (message: string): ParsedClusterSecret => ({ ok: false, secret: ref, message: `cluster Secret ${ref}: ${message}` }); // prettier-ignore
+  const fail = (message: string): ParsedClusterSecret => ({
+    ok: false,
+    secret: ref,
+    message: `cluster Secret ${ref}: ${message}`,
+  });
   const server = normalizeServer(decoded(secret, "server") ?? "");
   if (!server) return fail("data.server is required");
   let url: URL;
@@ -85,19 +92,24 @@ export function parseClusterSecret(secret: V1Secret): ParsedClusterSecret {
   } catch {
     return fail(`data.server "${server}" is not a URL`);
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return fail(`data.server "${server}" must be https://…`); // prettier-ignore
+  if (url.protocol !== "https:" && url.protocol !== "http:")
+    return fail(`data.server "${server}" must be https://…`);
   const name = (decoded(secret, "name") ?? "").trim() || server;
   const configText = decoded(secret, "config") ?? "{}";
   let raw: unknown;
   try {
     raw = JSON.parse(configText);
   } catch (error) {
-    return fail(`data.config is not JSON (${error instanceof Error ? error.message.split("\n")[0] : "parse error"})`); // prettier-ignore
+    return fail(
+      `data.config is not JSON (${error instanceof Error ? error.message.split("\n")[0] : "parse error"})`,
+    );
   }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail("data.config must be a JSON object"); // prettier-ignore
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    return fail("data.config must be a JSON object");
   const config = raw as Record<string, unknown>;
   const tlsRaw = config["tlsClientConfig"];
-  if (tlsRaw !== undefined && (typeof tlsRaw !== "object" || tlsRaw === null)) return fail("data.config.tlsClientConfig must be an object"); // prettier-ignore
+  if (tlsRaw !== undefined && (typeof tlsRaw !== "object" || tlsRaw === null))
+    return fail("data.config.tlsClientConfig must be an object");
   const tls = (tlsRaw ?? {}) as Record<string, unknown>;
   for (const key of ["caData", "certData", "keyData"]) {
     const value = tls[key];
@@ -118,7 +130,11 @@ export function parseClusterSecret(secret: V1Secret): ParsedClusterSecret {
       serverName: optionalString(tls["serverName"]),
     },
   };
-  const labels = Object.fromEntries(Object.entries(secret.metadata?.labels ?? {}).filter(([k]) => k !== CLUSTER_SECRET_LABEL && k !== ARGOCD_SECRET_LABEL)); // prettier-ignore
+  const labels = Object.fromEntries(
+    Object.entries(secret.metadata?.labels ?? {}).filter(
+      ([k]) => k !== CLUSTER_SECRET_LABEL && k !== ARGOCD_SECRET_LABEL,
+    ),
+  );
   return { ok: true, cluster: { name, server, labels, credentials, secret: ref } };
 }
 

@@ -101,7 +101,9 @@ export class KubeConfig {
   }
 
   private agentFor(cluster: KubeCluster, material: Material): http.Agent {
-    const hash = createHash("sha256").update(JSON.stringify([cluster.server, cluster.skipTLSVerify, cluster.tlsServerName ?? ""])); // prettier-ignore
+    const hash = createHash("sha256").update(
+      JSON.stringify([cluster.server, cluster.skipTLSVerify, cluster.tlsServerName ?? ""]),
+    );
     for (const part of [material.ca, material.cert, material.key]) hash.update("\0").update(part ?? "");
     const key = hash.digest("base64url");
     let agent = this.agents.get(key);

@@ -73,7 +73,9 @@ export class Informer {
       try {
         return await this.relist();
       } catch (error) {
-        const status = (error as { code?: unknown; statusCode?: unknown } | null)?.code ?? (error as { statusCode?: unknown } | null)?.statusCode; // prettier-ignore
+        const status =
+          (error as { code?: unknown; statusCode?: unknown } | null)?.code ??
+          (error as { statusCode?: unknown } | null)?.statusCode;
         const transient = typeof status !== "number" || status === 429 || status >= 500;
         if (!transient || this.stopped || Date.now() + delay > deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, delay));

@@ -178,10 +178,12 @@ export function inClusterKubeConfig(
 /** client-node's (and kubectl's) search order: $KUBECONFIG, ~/.kube/config, the Pod's service account. */
 export function defaultKubeConfig(env: NodeJS.ProcessEnv = process.env): KubeConfigData {
   const listed = (env["KUBECONFIG"] ?? "").split(path.delimiter).filter(Boolean);
-  if (listed.length > 0) return mergeKubeConfigs(listed.filter((f, i) => i === 0 || fs.existsSync(f)).map(readKubeConfigFile)); // prettier-ignore
+  if (listed.length > 0)
+    return mergeKubeConfigs(listed.filter((f, i) => i === 0 || fs.existsSync(f)).map(readKubeConfigFile));
   const home = env["HOME"] || os.homedir();
   const file = home ? path.join(home, ".kube", "config") : "";
   if (file && fs.existsSync(file)) return readKubeConfigFile(file);
-  if (fs.existsSync(path.join(SERVICE_ACCOUNT, "token")) && env["KUBERNETES_SERVICE_HOST"]) return inClusterKubeConfig(env); // prettier-ignore
+  if (fs.existsSync(path.join(SERVICE_ACCOUNT, "token")) && env["KUBERNETES_SERVICE_HOST"])
+    return inClusterKubeConfig(env);
   return { clusters: [], users: [], contexts: [], currentContext: "" };
 }

@@ -39,7 +39,10 @@ export class KubeSecretStore implements SecretStore {
   ) {}
 
   private fail(what: string, name: string, error: unknown): never {
-    throw new SecretStoreError(`${what} Secret ${this.namespace}/${name}: ${errorMessage(error)}`, errorStatus(error)); // prettier-ignore
+    throw new SecretStoreError(
+      `${what} Secret ${this.namespace}/${name}: ${errorMessage(error)}`,
+      errorStatus(error),
+    );
   }
 
   async read(name: string): Promise<StoredSecret | undefined> {
@@ -77,7 +80,12 @@ export class KubeSecretStore implements SecretStore {
       await this.clients.core.replaceNamespacedSecret({
         name,
         namespace: this.namespace,
-        body: { ...live, metadata: { ...live.metadata, resourceVersion }, data: encode(data), stringData: undefined }, // prettier-ignore
+        body: {
+          ...live,
+          metadata: { ...live.metadata, resourceVersion },
+          data: encode(data),
+          stringData: undefined,
+        },
       });
     } catch (error) {
       if (error instanceof SecretStoreError) throw error;

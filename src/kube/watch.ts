@@ -68,7 +68,12 @@ export async function watch(
         } catch {
           // not a Status object: keep the text
         }
-        finish(new WatchError(status, `watch ${collection}: ${status} ${message || http.STATUS_CODES[status] || ""}`)); // prettier-ignore
+        finish(
+          new WatchError(
+            status,
+            `watch ${collection}: ${status} ${message || http.STATUS_CODES[status] || ""}`,
+          ),
+        );
       });
       return;
     }

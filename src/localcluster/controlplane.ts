@@ -169,35 +169,55 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const etcdUrl = `http://127.0.0.1:${etcdClient}`;
     const peerUrl = `http://127.0.0.1:${etcdPeer}`;
     const etcd = await launch("etcd", options.binaries.etcd, [
-      "--name=tether", `--data-dir=${path.join(dirs.data, "etcd")}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=${peerUrl}`, `--initial-advertise-peer-urls=${peerUrl}`,
-      `--initial-cluster=tether=${peerUrl}`, "--listen-metrics-urls=",
+      "--name=tether",
+      `--data-dir=${path.join(dirs.data, "etcd")}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=${peerUrl}`,
+      `--initial-advertise-peer-urls=${peerUrl}`,
+      `--initial-cluster=tether=${peerUrl}`,
+      "--listen-metrics-urls=",
       // A throwaway local cluster: durability is not worth the fsync latency.
-      "--unsafe-no-fsync=true", "--log-level=warn",
-    ]); // prettier-ignore
+      "--unsafe-no-fsync=true",
+      "--log-level=warn",
+    ]);
     await awaitHealthy(etcd, `${etcdUrl}/health`, answers200(`${etcdUrl}/health`), timeoutMs);
     const etcdSpec = specs.get("etcd");
-    if (etcdSpec) etcdSpec.healthy = () => awaitHealthy(running("etcd"), `${etcdUrl}/health`, answers200(`${etcdUrl}/health`), timeoutMs); // prettier-ignore
+    if (etcdSpec)
+      etcdSpec.healthy = () =>
+        awaitHealthy(running("etcd"), `${etcdUrl}/health`, answers200(`${etcdUrl}/health`), timeoutMs);
 
     log("starting kube-apiserver");
     const apiserver = await launch("kube-apiserver", options.binaries["kube-apiserver"], [
       `--etcd-servers=${options.etcdServersOverride ?? etcdUrl}`,
-      "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", `--secure-port=${apiserverPort}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--secure-port=${apiserverPort}`,
       `--cert-dir=${path.join(dirs.data, "apiserver-certs")}`,
-      `--tls-cert-file=${pki.serving.cert}`, `--tls-private-key-file=${pki.serving.key}`,
-      `--client-ca-file=${pki.ca.cert}`, "--authorization-mode=RBAC",
+      `--tls-cert-file=${pki.serving.cert}`,
+      `--tls-private-key-file=${pki.serving.key}`,
+      `--client-ca-file=${pki.ca.cert}`,
+      "--authorization-mode=RBAC",
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${pki.serviceAccount.pub}`,
       `--service-account-signing-key-file=${pki.serviceAccount.key}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       // No real endpoints exist for the loopback address, and Endpoints reject 127.0.0.0/8.
       "--endpoint-reconciler-type=none",
-      "--allow-privileged=true", "--profiling=false", "--v=1",
-    ]); // prettier-ignore
+      "--allow-privileged=true",
+      "--profiling=false",
+      "--v=1",
+    ]);
     await awaitHealthy(apiserver, `${server}/readyz`, answers200(`${server}/readyz`, tls), timeoutMs);
     const apiserverSpec = specs.get("kube-apiserver");
-    if (apiserverSpec) apiserverSpec.healthy = () => awaitHealthy(running("kube-apiserver"), `${server}/readyz`, answers200(`${server}/readyz`, tls), timeoutMs); // prettier-ignore
+    if (apiserverSpec)
+      apiserverSpec.healthy = () =>
+        awaitHealthy(
+          running("kube-apiserver"),
+          `${server}/readyz`,
+          answers200(`${server}/readyz`, tls),
+          timeoutMs,
+        );
 
     const kubeconfigPath = path.join(dirs.root, "kubeconfig");
     const kcmConfig = path.join(dirs.root, "kube-controller-manager.kubeconfig");
@@ -221,28 +241,45 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     log("starting kube-controller-manager, kube-scheduler and kwok");
     const serving = [`--tls-cert-file=${pki.serving.cert}`, `--tls-private-key-file=${pki.serving.key}`];
     const kcm = await launch("kube-controller-manager", options.binaries["kube-controller-manager"], [
-      `--kubeconfig=${kcmConfig}`, `--authentication-kubeconfig=${kcmConfig}`,
-      `--authorization-kubeconfig=${kcmConfig}`, "--bind-address=127.0.0.1", `--secure-port=${kcmPort}`,
-      ...serving, "--leader-elect=false", "--use-service-account-credentials=true",
-      `--service-account-private-key-file=${pki.serviceAccount.key}`, `--root-ca-file=${pki.ca.cert}`,
-      `--cluster-signing-cert-file=${pki.ca.cert}`, `--cluster-signing-key-file=${pki.ca.key}`,
-      `--service-cluster-ip-range=${SERVICE_CIDR}`, "--v=1",
+      `--kubeconfig=${kcmConfig}`,
+      `--authentication-kubeconfig=${kcmConfig}`,
+      `--authorization-kubeconfig=${kcmConfig}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${kcmPort}`,
+      ...serving,
+      "--leader-elect=false",
+      "--use-service-account-credentials=true",
+      `--service-account-private-key-file=${pki.serviceAccount.key}`,
+      `--root-ca-file=${pki.ca.cert}`,
+      `--cluster-signing-cert-file=${pki.ca.cert}`,
+      `--cluster-signing-key-file=${pki.ca.key}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      "--v=1",
       // The default (20 requests/s per controller) takes ~100 s to give 1,000 new namespaces their
       // ServiceAccount and root CA ConfigMap, work that then overlaps whatever a test measures next.
-      "--kube-api-qps=200", "--kube-api-burst=400",
-    ]); // prettier-ignore
+      "--kube-api-qps=200",
+      "--kube-api-burst=400",
+    ]);
     const scheduler = await launch("kube-scheduler", options.binaries["kube-scheduler"], [
-      `--kubeconfig=${schedulerConfig}`, `--authentication-kubeconfig=${schedulerConfig}`,
-      `--authorization-kubeconfig=${schedulerConfig}`, "--bind-address=127.0.0.1",
-      `--secure-port=${schedulerPort}`, ...serving, "--leader-elect=false", "--v=1",
-    ]); // prettier-ignore
+      `--kubeconfig=${schedulerConfig}`,
+      `--authentication-kubeconfig=${schedulerConfig}`,
+      `--authorization-kubeconfig=${schedulerConfig}`,
+      "--bind-address=127.0.0.1",
+      `--secure-port=${schedulerPort}`,
+      ...serving,
+      "--leader-elect=false",
+      "--v=1",
+    ]);
     const kwok = await launch("kwok", options.binaries.kwok, [
-      `--kubeconfig=${kubeconfigPath}`, "--manage-all-nodes=false",
+      `--kubeconfig=${kubeconfigPath}`,
+      "--manage-all-nodes=false",
       "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-      `--cidr=${POD_CIDR}`, "--node-ip=10.244.0.1", `--server-address=127.0.0.1:${kwokPort}`,
+      `--cidr=${POD_CIDR}`,
+      "--node-ip=10.244.0.1",
+      `--server-address=127.0.0.1:${kwokPort}`,
       `--config=${path.join(path.dirname(options.binaries.kwok), KWOK_STAGES_FILE)}`,
       "--node-lease-duration-seconds=40",
-    ]); // prettier-ignore
+    ]);
     const kcmHealth = `https://127.0.0.1:${kcmPort}/healthz`;
     const schedulerHealth = `https://127.0.0.1:${schedulerPort}/healthz`;
     const kwokHealth = `http://127.0.0.1:${kwokPort}/healthz`;
@@ -272,15 +309,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
     // Pods are refused until the namespace's default ServiceAccount exists; wait so the first
     // workload does not start with an avoidable back-off.
-    await awaitHealthy(kcm, "default ServiceAccount", async () => {
-      try {
-        await clients.core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
-        return true;
-      } catch (error) {
-        if (errorStatus(error) === 404) return false;
-        throw error;
-      }
-    }, timeoutMs); // prettier-ignore
+    await awaitHealthy(
+      kcm,
+      "default ServiceAccount",
+      async () => {
+        try {
+          await clients.core.readNamespacedServiceAccount({ name: "default", namespace: "default" });
+          return true;
+        } catch (error) {
+          if (errorStatus(error) === 404) return false;
+          throw error;
+        }
+      },
+      timeoutMs,
+    );
     log(`control plane ready at ${server}`);
     return { id, dirs, server, kubeconfigPath, pki, nodeNames, resumed, stop, restart, signal };
   } catch (error) {

@@ -52,9 +52,23 @@ async function signedPair(
   await fs.writeFile(ext, extensions.join("\n") + "\n");
   const serial = `0x${randomBytes(16).toString("hex")}`;
   await openssl([
-    "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", serial,
-    "-days", "365", "-out", pair.cert, "-extfile", ext,
-  ]); // prettier-ignore
+    "x509",
+    "-req",
+    "-in",
+    csr,
+    "-CA",
+    ca.cert,
+    "-CAkey",
+    ca.key,
+    "-set_serial",
+    serial,
+    "-days",
+    "365",
+    "-out",
+    pair.cert,
+    "-extfile",
+    ext,
+  ]);
   await Promise.all([fs.rm(csr), fs.rm(ext)]);
   return pair;
 }
@@ -66,10 +80,22 @@ export async function createPki(dir: string, serviceIP: string): Promise<Cluster
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const ca = { cert: path.join(dir, "ca.crt"), key: path.join(dir, "ca.key") };
   await openssl([
-    "req", "-x509", ...EC_KEY, "-keyout", ca.key, "-out", ca.cert, "-days", "3650",
-    "-subj", "/CN=tether-local-ca", "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
-  ]); // prettier-ignore
+    "req",
+    "-x509",
+    ...EC_KEY,
+    "-keyout",
+    ca.key,
+    "-out",
+    ca.cert,
+    "-days",
+    "3650",
+    "-subj",
+    "/CN=tether-local-ca",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+  ]);
   const leaves = await signLeaves(dir, ca, serviceIP);
   const serviceAccount = { key: path.join(dir, "sa.key"), pub: path.join(dir, "sa.pub") };
   await openssl([
@@ -88,9 +114,14 @@ export async function createPki(dir: string, serviceIP: string): Promise<Cluster
 /** Signs the apiserver's serving certificate and the client certificates (valid 365 days). */
 async function signLeaves(dir: string, ca: CertPair, serviceIP: string) {
   const sans = [
-    "DNS:localhost", "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc",
-    "DNS:kubernetes.default.svc.cluster.local", "IP:127.0.0.1", `IP:${serviceIP}`,
-  ]; // prettier-ignore
+    "DNS:localhost",
+    "DNS:kubernetes",
+    "DNS:kubernetes.default",
+    "DNS:kubernetes.default.svc",
+    "DNS:kubernetes.default.svc.cluster.local",
+    "IP:127.0.0.1",
+    `IP:${serviceIP}`,
+  ];
   const [serving, admin, controllerManager, scheduler] = await Promise.all([
     signedPair(dir, ca, "serving", "/CN=tether-local-apiserver", [
       "keyUsage=critical,digitalSignature,keyEncipherment",

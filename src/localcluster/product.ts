@@ -77,12 +77,17 @@ export async function installCrds(resources: ResourceClient): Promise<void> {
     for (const doc of parseAllDocuments(await fs.readFile(path.join(dir, file), "utf8"))) {
       const crd = doc.toJS() as { apiVersion: string; kind: string; metadata: { name: string } };
       await resources.apply(crd, { force: true });
-      await waitFor(`CRD ${crd.metadata.name} to be Established`, async () => {
-        const live = (await resources.read({ ...crd, name: crd.metadata.name })) as
-          | { status?: { conditions?: { type: string; status: string }[] } }
-          | undefined;
-        return live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-      }, { timeoutMs: 30_000 }); // prettier-ignore
+      await waitFor(
+        `CRD ${crd.metadata.name} to be Established`,
+        async () => {
+          const live = (await resources.read({ ...crd, name: crd.metadata.name })) as
+            { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+          return (
+            live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false
+          );
+        },
+        { timeoutMs: 30_000 },
+      );
     }
   }
 }
@@ -98,11 +103,17 @@ export async function startProduct(
 
   const bare = path.join(environment.gitRoot, `${DEMO_REPOSITORY}.git`);
   const demoRepoUrl = environment.git.repositoryUrl(DEMO_REPOSITORY);
-  const exists = await fs.access(bare).then(() => true, () => false); // prettier-ignore
+  const exists = await fs.access(bare).then(
+    () => true,
+    () => false,
+  );
   if (!exists) {
     await git(["init", "--quiet", "--bare", "--initial-branch=main", bare]);
     const ws = await GitWorkspace.clone(demoRepoUrl);
-    await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService }, "hello: nginx with 2 replicas"); // prettier-ignore
+    await ws.commitAndPush(
+      { "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService },
+      "hello: nginx with 2 replicas",
+    );
     await ws.remove();
   }
 

@@ -234,8 +234,15 @@ const projectSpec = obj({
   },
   policy: obj(
     {
-      enforcement: { type: "string", enum: ["deny", "warn", "audit"], description: "deny: nothing applied, the sync fails; warn: applied, condition and Warning Event; audit: status only" }, // prettier-ignore
-      rules: strings("Rule ids, `builtin` (the built-in pack) or `custom` (every ConfigMap/Policy rule); default [builtin]"), // prettier-ignore
+      enforcement: {
+        type: "string",
+        enum: ["deny", "warn", "audit"],
+        description:
+          "deny: nothing applied, the sync fails; warn: applied, condition and Warning Event; audit: status only",
+      },
+      rules: strings(
+        "Rule ids, `builtin` (the built-in pack) or `custom` (every ConfigMap/Policy rule); default [builtin]",
+      ),
       trustedRegistries: strings(
         "Registries (optionally with a path, e.g. ghcr.io/acme) images may come from",
       ),
@@ -245,7 +252,10 @@ const projectSpec = obj({
         items: obj({ group: str(), kind: str(), namespace: str(), name: str(), rules: strings() }),
       },
     },
-    { required: ["enforcement"], description: "The policy gate: rules every rendered object must pass (docs/policy.md)" }, // prettier-ignore
+    {
+      required: ["enforcement"],
+      description: "The policy gate: rules every rendered object must pass (docs/policy.md)",
+    },
   ),
 });
 
@@ -278,7 +288,13 @@ export function policyCrd(): Schema {
     spec: {
       group: GROUP,
       scope: "Namespaced",
-      names: { plural: "policies", singular: "policy", kind: "Policy", listKind: "PolicyList", categories: ["tether"] }, // prettier-ignore
+      names: {
+        plural: "policies",
+        singular: "policy",
+        kind: "Policy",
+        listKind: "PolicyList",
+        categories: ["tether"],
+      },
       versions: [
         {
           name: VERSION,

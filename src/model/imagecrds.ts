@@ -36,7 +36,10 @@ export const imagePolicySpecSchema = obj(
       },
       { minProperties: 1, maxProperties: 1 },
     ),
-    filterTags: obj({ pattern: str("Regular expression"), extract: str("e.g. $ts") }, { required: ["pattern"] }), // prettier-ignore
+    filterTags: obj(
+      { pattern: str("Regular expression"), extract: str("e.g. $ts") },
+      { required: ["pattern"] },
+    ),
   },
   { required: ["imageRepositoryRef", "policy"] },
 );
@@ -113,7 +116,12 @@ export function imageCrd(kind: ImageKind): Schema {
           additionalPrinterColumns: [
             { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
             ...COLUMNS[kind],
-            { name: "Message", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].message', priority: 1 }, // prettier-ignore
+            {
+              name: "Message",
+              type: "string",
+              jsonPath: '.status.conditions[?(@.type=="Ready")].message',
+              priority: 1,
+            },
             { name: "Age", type: "date", jsonPath: ".metadata.creationTimestamp" },
           ],
           schema: {

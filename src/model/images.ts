@@ -147,7 +147,11 @@ export interface ImageUpdateAutomation {
 export const IMAGE_KINDS = {
   ImageRepository: { plural: "imagerepositories", singular: "imagerepository", shortNames: ["imagerepo"] },
   ImagePolicy: { plural: "imagepolicies", singular: "imagepolicy", shortNames: ["imgpol"] },
-  ImageUpdateAutomation: { plural: "imageupdateautomations", singular: "imageupdateautomation", shortNames: ["iua"] }, // prettier-ignore
+  ImageUpdateAutomation: {
+    plural: "imageupdateautomations",
+    singular: "imageupdateautomation",
+    shortNames: ["iua"],
+  },
 } as const;
 
 export type ImageKind = keyof typeof IMAGE_KINDS;

@@ -35,7 +35,7 @@ export function destinationProblem(
   const names = ["in-cluster", ...clusters.map((c) => c.name)].map((n) => `"${n}"`).join(", ");
   const byServer = server && !local ? clusters.find((c) => trimServer(c.server) === server) : undefined;
   if (server && !local && !byServer) {
-    return `spec.destination.server "${destination.server ?? ""}": no cluster with that URL is registered (use https://kubernetes.default.svc or the server of a cluster Secret)`; // prettier-ignore
+    return `spec.destination.server "${destination.server ?? ""}": no cluster with that URL is registered (use https://kubernetes.default.svc or the server of a cluster Secret)`;
   }
   if (!name) return undefined;
   const byName = name === "in-cluster" ? undefined : clusters.find((c) => c.name === name);
@@ -44,7 +44,7 @@ export function destinationProblem(
   }
   const nameIsLocal = name === "in-cluster";
   if (server && (nameIsLocal ? !local : byName !== byServer)) {
-    return `spec.destination.name "${name}" and spec.destination.server "${destination.server ?? ""}" name different clusters`; // prettier-ignore
+    return `spec.destination.name "${name}" and spec.destination.server "${destination.server ?? ""}" name different clusters`;
   }
   return undefined;
 }

@@ -40,7 +40,12 @@ function encodeLike(node: Scalar, value: string): { text: string } | { error: st
     case "PLAIN": {
       // Plain when it reads back as the same value of the same type (a tag "1.10" must not become 1.1).
       const back: unknown = readsAs(value);
-      if (typeof node.value === "string" ? back === value : typeof back === typeof node.value && String(back) === value) return { text: value }; // prettier-ignore
+      if (
+        typeof node.value === "string"
+          ? back === value
+          : typeof back === typeof node.value && String(back) === value
+      )
+        return { text: value };
       return { text: JSON.stringify(value) };
     }
     case "QUOTE_DOUBLE":
@@ -86,7 +91,8 @@ function imagesOf(doc: Document): Map<string, ImageEntry> {
   for (const item of images.items) {
     if (!isMap(item)) continue;
     const fields: ImageEntry = new Map();
-    for (const pair of item.items) if (isScalar(pair.key) && isScalar(pair.value)) fields.set(String(pair.key.value), pair.value); // prettier-ignore
+    for (const pair of item.items)
+      if (isScalar(pair.key) && isScalar(pair.value)) fields.set(String(pair.key.value), pair.value);
     const name = fields.get("name");
     if (name) out.set(String(name.value), fields);
   }
@@ -162,7 +168,9 @@ export function promoteHelmValues(
     }
     const target = to.getIn(path, true);
     if (!isScalar(target)) {
-      skipped.push(`${files.to}: ${key}: ${target === undefined ? "absent in the target; add it once by hand" : "not a scalar value"}`); // prettier-ignore
+      skipped.push(
+        `${files.to}: ${key}: ${target === undefined ? "absent in the target; add it once by hand" : "not a scalar value"}`,
+      );
       continue;
     }
     const wanted = String(source.value);
@@ -190,5 +198,5 @@ export function promotionMessage(
 ): string {
   const lines = changes.map((c) => `- ${c.file}: ${c.key} ${c.from} -> ${c.to}`);
   const values = [...new Set(changes.map((c) => c.to))].join(", ");
-  return `promote ${app} from ${from} to ${to}: ${values}\n\n${lines.join("\n")}\n\n${PROMOTION_TRAILER}: ${from}->${to}\n${APP_TRAILER}: ${app}\n`; // prettier-ignore
+  return `promote ${app} from ${from} to ${to}: ${values}\n\n${lines.join("\n")}\n\n${PROMOTION_TRAILER}: ${from}->${to}\n${APP_TRAILER}: ${app}\n`;
 }

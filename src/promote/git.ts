@@ -7,7 +7,13 @@ import path from "node:path";
 import { isInside } from "../engine/render/paths.js";
 import { git } from "../engine/source/gitcli.js";
 import type { EditResult, PromotedValue } from "./edits.js";
-import { APP_TRAILER, PROMOTION_TRAILER, promoteHelmValues, promoteKustomizeImages, promotionMessage } from "./edits.js"; // prettier-ignore
+import {
+  APP_TRAILER,
+  PROMOTION_TRAILER,
+  promoteHelmValues,
+  promoteKustomizeImages,
+  promotionMessage,
+} from "./edits.js";
 
 export interface Author {
   readonly name: string;
@@ -81,16 +87,32 @@ async function firstFile(dir: string, names: string[]): Promise<{ name: string; 
 export async function promoteInTree(dir: string, request: PromoteRequest): Promise<EditResult[]> {
   const base = request.appPath ?? request.app;
   const results: { file: string; result: EditResult }[] = [];
-  const overlay = (env: string) => [`${base}/overlays/${env}/kustomization.yaml`, `${base}/overlays/${env}/kustomization.yml`]; // prettier-ignore
+  const overlay = (env: string) => [
+    `${base}/overlays/${env}/kustomization.yaml`,
+    `${base}/overlays/${env}/kustomization.yml`,
+  ];
   const values = (env: string) => [`${base}/values-${env}.yaml`, `${base}/values-${env}.yml`];
   const kFrom = await firstFile(dir, overlay(request.from));
   const kTo = await firstFile(dir, overlay(request.to));
-  if (kFrom && kTo) results.push({ file: kTo.name, result: promoteKustomizeImages(kFrom.text, kTo.text, { from: kFrom.name, to: kTo.name }) }); // prettier-ignore
+  if (kFrom && kTo)
+    results.push({
+      file: kTo.name,
+      result: promoteKustomizeImages(kFrom.text, kTo.text, { from: kFrom.name, to: kTo.name }),
+    });
   const hFrom = await firstFile(dir, values(request.from));
   const hTo = await firstFile(dir, values(request.to));
-  if (hFrom && hTo) results.push({ file: hTo.name, result: promoteHelmValues(hFrom.text, hTo.text, request.keys ?? ["image.tag"], { from: hFrom.name, to: hTo.name }) }); // prettier-ignore
+  if (hFrom && hTo)
+    results.push({
+      file: hTo.name,
+      result: promoteHelmValues(hFrom.text, hTo.text, request.keys ?? ["image.tag"], {
+        from: hFrom.name,
+        to: hTo.name,
+      }),
+    });
   if (results.length === 0) {
-    throw new Error(`${base}: found neither ${base}/overlays/{${request.from},${request.to}}/kustomization.yaml nor ${base}/values-{${request.from},${request.to}}.yaml`); // prettier-ignore
+    throw new Error(
+      `${base}: found neither ${base}/overlays/{${request.from},${request.to}}/kustomization.yaml nor ${base}/values-{${request.from},${request.to}}.yaml`,
+    );
   }
   for (const { file, result } of results)
     if (result.changes.length) await fs.writeFile(path.join(dir, file), result.text);
@@ -98,7 +120,12 @@ export async function promoteInTree(dir: string, request: PromoteRequest): Promi
 }
 
 function authorEnv(author: Author): Record<string, string> {
-  return { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: author.name, GIT_COMMITTER_EMAIL: author.email }; // prettier-ignore
+  return {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: author.name,
+    GIT_COMMITTER_EMAIL: author.email,
+  };
 }
 
 export async function promote(request: PromoteRequest): Promise<PromoteOutcome> {
@@ -116,7 +143,11 @@ export async function promote(request: PromoteRequest): Promise<PromoteOutcome> 
     if (changes.length === 0) return { changes, skipped };
     if (request.pushBranch) await git(["checkout", "--quiet", "-b", request.pushBranch], { cwd: dir, env });
     await git(["add", "--", ...new Set(changes.map((c) => c.file))], { cwd: dir, env });
-    await git(["commit", "--quiet", "-F", "-"], { cwd: dir, env, input: promotionMessage(request.app, request.from, request.to, changes) }); // prettier-ignore
+    await git(["commit", "--quiet", "-F", "-"], {
+      cwd: dir,
+      env,
+      input: promotionMessage(request.app, request.from, request.to, changes),
+    });
     const commit = (await git(["rev-parse", "HEAD"], { cwd: dir })).trim();
     if (!remote && !request.push) return { commit, changes, skipped };
     const target = request.pushBranch ?? request.branch ?? "main";
@@ -149,8 +180,11 @@ export async function promotionHistory(
     await git(["clone", "--quiet", "--bare", ...(branch ? ["--branch", branch] : []), repo, dir]);
   }
   try {
-    const format = `%H%x1f%aI%x1f%an%x1f%s%x1f%(trailers:key=${PROMOTION_TRAILER},valueonly,separator=%x2C)%x1f%(trailers:key=${APP_TRAILER},valueonly,separator=%x2C)%x1e`; // prettier-ignore
-    const out = await git(["log", `--format=${format}`, `--grep=^${APP_TRAILER}: `, ...(branch && !remote ? [branch] : []), "--"], { cwd: dir }); // prettier-ignore
+    const format = `%H%x1f%aI%x1f%an%x1f%s%x1f%(trailers:key=${PROMOTION_TRAILER},valueonly,separator=%x2C)%x1f%(trailers:key=${APP_TRAILER},valueonly,separator=%x2C)%x1e`;
+    const out = await git(
+      ["log", `--format=${format}`, `--grep=^${APP_TRAILER}: `, ...(branch && !remote ? [branch] : []), "--"],
+      { cwd: dir },
+    );
     return out
       .split("\x1e")
       .map((record) => record.replace(/^\n/, "").split("\x1f"))

@@ -128,7 +128,11 @@ export const api = {
   logs: (ns: string, name: string, pod: string, podNamespace?: string) =>
     request<string>(
       "GET",
-      appPath(ns, name, `/logs?pod=${encodeURIComponent(pod)}${podNamespace ? `&namespace=${encodeURIComponent(podNamespace)}` : ""}&tailLines=500`), // prettier-ignore
+      appPath(
+        ns,
+        name,
+        `/logs?pod=${encodeURIComponent(pod)}${podNamespace ? `&namespace=${encodeURIComponent(podNamespace)}` : ""}&tailLines=500`,
+      ),
       undefined,
       "text",
     ),

@@ -14,7 +14,14 @@ export const FILTER_KEYS = ["q", "project", "cluster", "namespace", "sync", "hea
 
 export function filterFromSearch(search: URLSearchParams): ListFilter {
   const get = (k: string) => search.get(k) ?? "";
-  return { q: get("q"), project: get("project"), cluster: get("cluster"), namespace: get("namespace"), sync: get("sync"), health: get("health") }; // prettier-ignore
+  return {
+    q: get("q"),
+    project: get("project"),
+    cluster: get("cluster"),
+    namespace: get("namespace"),
+    sync: get("sync"),
+    health: get("health"),
+  };
 }
 
 export function searchOf(filter: ListFilter): string {
@@ -31,7 +38,16 @@ export const destNamespaceOf = (a: ApplicationSummary) => a.destination?.namespa
 
 function matchesText(a: ApplicationSummary, q: string): boolean {
   if (!q) return true;
-  const haystack = [a.name, a.namespace, a.project, a.repoURL, a.path ?? "", a.targetRevision ?? "", destNamespaceOf(a), ...Object.entries(a.labels ?? {}).map(([k, v]) => `${k}=${v}`)]; // prettier-ignore
+  const haystack = [
+    a.name,
+    a.namespace,
+    a.project,
+    a.repoURL,
+    a.path ?? "",
+    a.targetRevision ?? "",
+    destNamespaceOf(a),
+    ...Object.entries(a.labels ?? {}).map(([k, v]) => `${k}=${v}`),
+  ];
   return q
     .toLowerCase()
     .split(/\s+/)

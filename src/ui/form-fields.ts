@@ -37,7 +37,11 @@ export function inputForField(field: string | undefined): keyof Values | undefin
   if (!field) return undefined;
   let best: keyof Values | undefined;
   for (const [key, path] of Object.entries(FIELD) as [keyof Values, string][]) {
-    if ((field === path || field.startsWith(`${path}.`) || field.startsWith(`${path}[`)) && (!best || path.length > FIELD[best].length)) best = key; // prettier-ignore
+    if (
+      (field === path || field.startsWith(`${path}.`) || field.startsWith(`${path}[`)) &&
+      (!best || path.length > FIELD[best].length)
+    )
+      best = key;
   }
   return best;
 }

@@ -12,7 +12,11 @@ const NUMBER = String.raw`\d+(?:\.\d+)?`;
 /** Runs `bench/<name>/main.ts` with `args`; resolves with stdout, rejects with the output on failure. */
 function runBench(name: string, args: string[], timeoutMs: number): Promise<string> {
   const env = { ...process.env, TETHER_KUBECONFIG: testEnv.kubeconfig };
-  const child = spawn(process.execPath, ["--import", "tsx", `bench/${name}/main.ts`, ...args], { cwd: repoRoot, env, stdio: ["ignore", "pipe", "pipe"] }); // prettier-ignore
+  const child = spawn(process.execPath, ["--import", "tsx", `bench/${name}/main.ts`, ...args], {
+    cwd: repoRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
@@ -37,7 +41,10 @@ function assertLines(output: string, patterns: readonly RegExp[]): void {
 describe("benchmarks, quick mode", { concurrency: 2 }, () => {
   test("drift", async () => {
     const out = await runBench("drift", ["--trials", "3"], 180_000);
-    assertLines(out, [new RegExp(`scale sent → replicas back \\(figure\\)\\s+p50 ${NUMBER} ms`), new RegExp(`SSA apply PATCH \\(no-op write\\)\\s+p50 ${NUMBER} ms`)]); // prettier-ignore
+    assertLines(out, [
+      new RegExp(`scale sent → replicas back \\(figure\\)\\s+p50 ${NUMBER} ms`),
+      new RegExp(`SSA apply PATCH \\(no-op write\\)\\s+p50 ${NUMBER} ms`),
+    ]);
   });
 
   test("commit-to-applied", async () => {

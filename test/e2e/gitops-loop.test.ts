@@ -46,11 +46,23 @@ describe("the GitOps loop (acceptance story)", () => {
   // the annotation while an earlier identical request is still pending changes nothing on the
   // server (no new resourceVersion, no event), so wait until the earlier one was handled.
   const refresh = async () => {
-    await waitFor("the previous refresh request to be handled", async () => (await readApp()).metadata.annotations?.["tether.dev/refresh"] === undefined, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "the previous refresh request to be handled",
+      async () => (await readApp()).metadata.annotations?.["tether.dev/refresh"] === undefined,
+      { timeoutMs: 30_000 },
+    );
     await clients().objects.patch(
-      { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "hello", namespace: appNs, annotations: { "tether.dev/refresh": "normal" } } }, // prettier-ignore
-      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
-    ); // prettier-ignore
+      {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "Application",
+        metadata: { name: "hello", namespace: appNs, annotations: { "tether.dev/refresh": "normal" } },
+      },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
   };
 
   before(async () => {
@@ -60,10 +72,16 @@ describe("the GitOps loop (acceptance story)", () => {
     git = await startGitServer({ root: gitRoot });
     const url = await git.createRepository("demo");
     ws = await GitWorkspace.clone(url);
-    await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService }, "hello: nginx with 2 replicas"); // prettier-ignore
+    await ws.commitAndPush(
+      { "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService },
+      "hello: nginx with 2 replicas",
+    );
     appNs = uniqueName("apps");
     ns = uniqueName("hello");
-    for (const name of [appNs, ns]) await clients().core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/test": "true" } } } }); // prettier-ignore
+    for (const name of [appNs, ns])
+      await clients().core.createNamespace({
+        body: { metadata: { name, labels: { "tether.dev/test": "true" } } },
+      });
     controller = await startController({
       config: clients().config,
       applicationNamespace: appNs,
@@ -105,18 +123,27 @@ describe("the GitOps loop (acceptance story)", () => {
   });
 
   test("1. the demo app becomes Synced and Healthy with 2 Running pods", async () => {
-    const app = await waitFor("hello Synced and Healthy", async () => {
-      const a = await readApp();
-      return a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy" ? a : undefined;
-    }, { timeoutMs: 90_000 }).catch(async (error: Error) => {
-      throw new Error(`${error.message}\nstatus: ${JSON.stringify((await readApp()).status, null, 1)}\nlog:\n${lines.join("\n")}`);
-    }); // prettier-ignore
+    const app = await waitFor(
+      "hello Synced and Healthy",
+      async () => {
+        const a = await readApp();
+        return a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy" ? a : undefined;
+      },
+      { timeoutMs: 90_000 },
+    ).catch(async (error: Error) => {
+      throw new Error(
+        `${error.message}\nstatus: ${JSON.stringify((await readApp()).status, null, 1)}\nlog:\n${lines.join("\n")}`,
+      );
+    });
     assert.equal(app.status?.sync?.revision, await ws.head());
     assert.equal(app.status?.history?.at(-1)?.message, "hello: nginx with 2 replicas");
     assert.equal(app.status?.history?.at(-1)?.author, "Tether Demo <demo@tether.dev>");
     const pods = await clients().core.listNamespacedPod({ namespace: ns, labelSelector: "app=hello" });
     assert.equal(pods.items.filter((p) => p.status?.phase === "Running").length, 2);
-    assert.deepEqual(app.status?.resources?.map((r) => `${r.kind}/${r.name}:${r.status}`).sort(), ["Deployment/hello:Synced", "Service/hello:Synced"]); // prettier-ignore
+    assert.deepEqual(app.status?.resources?.map((r) => `${r.kind}/${r.name}:${r.status}`).sort(), [
+      "Deployment/hello:Synced",
+      "Service/hello:Synced",
+    ]);
   });
 
   test("2. commit replicas: 5 → 5 Ready replicas (the push itself triggers the refresh)", async (t) => {
@@ -125,7 +152,9 @@ describe("the GitOps loop (acceptance story)", () => {
     t.after(unsubscribe);
     const sha = await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(5) }, "scale hello to 5");
     await waitFor("5 ready replicas", () => readyReplicas(5), { timeoutMs: 60_000 });
-    await waitFor("status at the new commit", async () => (await readApp()).status?.sync?.revision === sha, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor("status at the new commit", async () => (await readApp()).status?.sync?.revision === sha, {
+      timeoutMs: 30_000,
+    });
   });
 
   test("3. kubectl scale --replicas=1 → back to 5 (self-heal)", async () => {
@@ -135,7 +164,9 @@ describe("the GitOps loop (acceptance story)", () => {
       namespace: ns,
       body: [{ op: "replace", path: "/spec/replicas", value: 1 }],
     });
-    await waitFor("spec.replicas back to 5", async () => (await deployment()).spec?.replicas === 5, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor("spec.replicas back to 5", async () => (await deployment()).spec?.replicas === 5, {
+      timeoutMs: 30_000,
+    });
     const seconds = (performance.now() - started) / 1000;
     process.stderr.write(`# drift reverted in ${seconds.toFixed(2)} s\n`);
     await waitFor("5 ready replicas again", () => readyReplicas(5), { timeoutMs: 60_000 });
@@ -148,25 +179,44 @@ describe("the GitOps loop (acceptance story)", () => {
     await ws.push();
     await refresh();
     await waitFor("2 ready replicas", () => readyReplicas(2), { timeoutMs: 60_000 });
-    await waitFor("status at the revert commit", async () => (await readApp()).status?.sync?.revision === sha, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "status at the revert commit",
+      async () => (await readApp()).status?.sync?.revision === sha,
+      { timeoutMs: 30_000 },
+    );
   });
 
   test("5. removing the Service from Git prunes it; an unowned object and a Prune=false object stay", async () => {
-    await clients().core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "not-tethers" }, data: { a: "1" } } }); // prettier-ignore
+    await clients().core.createNamespacedConfigMap({
+      namespace: ns,
+      body: { metadata: { name: "not-tethers" }, data: { a: "1" } },
+    });
     const pinned = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: pinned\n  annotations:\n    tether.dev/sync-options: Prune=false\ndata:\n  a: "1"\n`;
     await ws.commitAndPush({ "hello/pinned.yaml": pinned }, "add a pinned ConfigMap");
     await refresh();
-    await waitFor("pinned ConfigMap applied", async () => (await clients().core.readNamespacedConfigMap({ name: "pinned", namespace: ns })).data?.["a"] === "1", { timeoutMs: 30_000 }); // prettier-ignore
-    await ws.commitAndPush({ "hello/service.yaml": null, "hello/pinned.yaml": null }, "remove the Service and the pinned ConfigMap"); // prettier-ignore
+    await waitFor(
+      "pinned ConfigMap applied",
+      async () =>
+        (await clients().core.readNamespacedConfigMap({ name: "pinned", namespace: ns })).data?.["a"] === "1",
+      { timeoutMs: 30_000 },
+    );
+    await ws.commitAndPush(
+      { "hello/service.yaml": null, "hello/pinned.yaml": null },
+      "remove the Service and the pinned ConfigMap",
+    );
     await refresh();
-    await waitFor("Service pruned", async () => {
-      try {
-        await clients().core.readNamespacedService({ name: "hello", namespace: ns });
-        return false;
-      } catch (error) {
-        return errorStatus(error) === 404;
-      }
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "Service pruned",
+      async () => {
+        try {
+          await clients().core.readNamespacedService({ name: "hello", namespace: ns });
+          return false;
+        } catch (error) {
+          return errorStatus(error) === 404;
+        }
+      },
+      { timeoutMs: 30_000 },
+    );
     await clients().core.readNamespacedConfigMap({ name: "not-tethers", namespace: ns });
     await clients().core.readNamespacedConfigMap({ name: "pinned", namespace: ns });
     assert.equal((await deployment()).spec?.replicas, 2, "the Deployment is untouched");
@@ -176,10 +226,14 @@ describe("the GitOps loop (acceptance story)", () => {
     const before = await deployment();
     const sha = await ws.commitAndPush({ "hello/broken.yaml": "kind: [unclosed\n" }, "broken manifest");
     await refresh();
-    const app = await waitFor("ComparisonError", async () => {
-      const a = await readApp();
-      return a.status?.conditions?.find((c) => c.type === "ComparisonError") ? a : undefined;
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    const app = await waitFor(
+      "ComparisonError",
+      async () => {
+        const a = await readApp();
+        return a.status?.conditions?.find((c) => c.type === "ComparisonError") ? a : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     const condition = app.status?.conditions?.find((c) => c.type === "ComparisonError");
     assert.match(condition?.message ?? "", /broken\.yaml/);
     assert.notEqual(app.status?.sync?.revision, sha, "status still describes the last good revision");
@@ -188,7 +242,11 @@ describe("the GitOps loop (acceptance story)", () => {
     assert.equal(after.metadata?.generation, before.metadata?.generation, "Deployment spec not written");
     await ws.commitAndPush({ "hello/broken.yaml": null }, "remove the broken manifest");
     await refresh();
-    await waitFor("error cleared", async () => !(await readApp()).status?.conditions?.some((c) => c.type === "ComparisonError"), { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "error cleared",
+      async () => !(await readApp()).status?.conditions?.some((c) => c.type === "ComparisonError"),
+      { timeoutMs: 30_000 },
+    );
   });
 
   test("7. Git server down → error condition, nothing touched; recovers when it returns", async () => {
@@ -197,11 +255,15 @@ describe("the GitOps loop (acceptance story)", () => {
     git.setOffline(true);
     try {
       await refresh();
-      const app = await waitFor("ComparisonError while Git is down", async () => {
-        const a = await readApp();
-        const c = a.status?.conditions?.find((x) => x.type === "ComparisonError");
-        return c ? a : undefined;
-      }, { timeoutMs: 30_000 }); // prettier-ignore
+      const app = await waitFor(
+        "ComparisonError while Git is down",
+        async () => {
+          const a = await readApp();
+          const c = a.status?.conditions?.find((x) => x.type === "ComparisonError");
+          return c ? a : undefined;
+        },
+        { timeoutMs: 30_000 },
+      );
       assert.match(
         app.status?.conditions?.find((c) => c.type === "ComparisonError")?.message ?? "",
         /source/,
@@ -220,27 +282,46 @@ describe("the GitOps loop (acceptance story)", () => {
     );
     await refresh();
     await waitFor("3 ready replicas after recovery", () => readyReplicas(3), { timeoutMs: 60_000 });
-    const app = await waitFor("Synced at the new commit", async () => {
-      const a = await readApp();
-      return a.status?.sync?.revision === sha && a.status.sync.status === "Synced" ? a : undefined;
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    const app = await waitFor(
+      "Synced at the new commit",
+      async () => {
+        const a = await readApp();
+        return a.status?.sync?.revision === sha && a.status.sync.status === "Synced" ? a : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.ok(!app.status?.conditions?.some((c) => c.type === "ComparisonError"));
   });
 
   test("8. rollback to a history entry pins that revision and pauses following Git; cancel resumes", async () => {
     const annotate = (value: string) =>
       clients().objects.patch(
-        { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "hello", namespace: appNs, annotations: { "tether.dev/rollback": value } } }, // prettier-ignore
-        undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
-      ); // prettier-ignore
+        {
+          apiVersion: "tether.dev/v1alpha1",
+          kind: "Application",
+          metadata: { name: "hello", namespace: appNs, annotations: { "tether.dev/rollback": value } },
+        },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
     const five = (await readApp()).status?.history?.find((h) => h.message === "scale hello to 5");
     assert.ok(five, "history has the 5-replica sync");
     await annotate(String(five.id));
     await waitFor("5 ready replicas after rollback", () => readyReplicas(5), { timeoutMs: 60_000 });
-    const app = await waitFor("AutoSyncPaused", async () => {
-      const a = await readApp();
-      return a.status?.conditions?.some((c) => c.type === "AutoSyncPaused") && a.status.sync?.status === "Synced" ? a : undefined;
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    const app = await waitFor(
+      "AutoSyncPaused",
+      async () => {
+        const a = await readApp();
+        return a.status?.conditions?.some((c) => c.type === "AutoSyncPaused") &&
+          a.status.sync?.status === "Synced"
+          ? a
+          : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(app.status?.sync?.revision, five.revision);
     assert.equal(app.status?.history?.at(-1)?.initiatedBy, "manual");
     assert.equal(app.metadata.annotations?.["tether.dev/rollback"], undefined, "request annotation removed");
@@ -248,14 +329,24 @@ describe("the GitOps loop (acceptance story)", () => {
     // A new commit is not followed while rolled back...
     const newer = await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(4) }, "four replicas");
     await refresh();
-    await waitFor("refresh handled", async () => (await readApp()).metadata.annotations?.["tether.dev/refresh"] === undefined, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "refresh handled",
+      async () => (await readApp()).metadata.annotations?.["tether.dev/refresh"] === undefined,
+      { timeoutMs: 30_000 },
+    );
     assert.equal((await deployment()).spec?.replicas, 5, "still at the rolled-back revision");
     // ...until the user resumes.
     await annotate("cancel");
     await waitFor("4 ready replicas after resuming", () => readyReplicas(4), { timeoutMs: 60_000 });
-    await waitFor("following Git again", async () => {
-      const a = await readApp();
-      return a.status?.sync?.revision === newer && !a.status.conditions?.some((c) => c.type === "AutoSyncPaused");
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "following Git again",
+      async () => {
+        const a = await readApp();
+        return (
+          a.status?.sync?.revision === newer && !a.status.conditions?.some((c) => c.type === "AutoSyncPaused")
+        );
+      },
+      { timeoutMs: 30_000 },
+    );
   });
 });

@@ -82,21 +82,39 @@ describe(
       // Install: helm template of the chart with its default values, applied as `helm install` would.
       const helm = await ensureComponent("helm");
       const kustomize = await ensureComponent("kustomize");
-      const { stdout } = await run(helm, ["template", "tether", path.join(repoRoot, "charts/tether"), "--namespace", SYSTEM, "--include-crds"], { maxBuffer: 64 * 1024 * 1024 }); // prettier-ignore
+      const { stdout } = await run(
+        helm,
+        ["template", "tether", path.join(repoRoot, "charts/tether"), "--namespace", SYSTEM, "--include-crds"],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
       const objects = parseAllDocuments(stdout)
         .map((d) => d.toJS() as KubernetesObject | null)
         .filter((o): o is KubernetesObject => !!o?.kind);
       await clients.core.createNamespace({ body: { metadata: { name: SYSTEM } } }).catch(() => undefined);
-      const crdsFirst = [...objects].sort((a, b) => Number(b.kind === "CustomResourceDefinition") - Number(a.kind === "CustomResourceDefinition")); // prettier-ignore
+      const crdsFirst = [...objects].sort(
+        (a, b) =>
+          Number(b.kind === "CustomResourceDefinition") - Number(a.kind === "CustomResourceDefinition"),
+      );
       for (const object of crdsFirst) {
         await resources.apply(object as KubernetesObject & { apiVersion: string; kind: string }, {
           force: true,
         });
         if (object.kind === "CustomResourceDefinition") {
-          await waitFor(`CRD ${object.metadata?.name} Established`, async () => {
-          const live = (await resources.read({ apiVersion: object.apiVersion ?? "", kind: "CustomResourceDefinition", name: object.metadata?.name ?? "" })) as { status?: { conditions?: { type: string; status: string }[] } } | undefined; // prettier-ignore
-          return live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-        }, { timeoutMs: 60_000 }); // prettier-ignore
+          await waitFor(
+            `CRD ${object.metadata?.name} Established`,
+            async () => {
+              const live = (await resources.read({
+                apiVersion: object.apiVersion ?? "",
+                kind: "CustomResourceDefinition",
+                name: object.metadata?.name ?? "",
+              })) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
+              return (
+                live?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ??
+                false
+              );
+            },
+            { timeoutMs: 60_000 },
+          );
         }
       }
       const deployments = objects.filter((o): o is V1Deployment => o.kind === "Deployment");
@@ -106,8 +124,14 @@ describe(
         return { ...found, metadata: { ...found.metadata, namespace: SYSTEM } };
       };
       // The ConfigMap kube-root-ca.crt the projected volumes read is published by the controller manager.
-      await waitFor("ConfigMap kube-root-ca.crt in tether-system", async () =>
-      !!(await clients.core.readNamespacedConfigMap({ name: "kube-root-ca.crt", namespace: SYSTEM }).catch(() => undefined)), { timeoutMs: 60_000 }); // prettier-ignore
+      await waitFor(
+        "ConfigMap kube-root-ca.crt in tether-system",
+        async () =>
+          !!(await clients.core
+            .readNamespacedConfigMap({ name: "kube-root-ca.crt", namespace: SYSTEM })
+            .catch(() => undefined)),
+        { timeoutMs: 60_000 },
+      );
 
       // The image's PATH: helm and kustomize (hard links: root's cache is in a 0700 HOME).
       const imageBin = path.join(work, "image-bin");
@@ -116,7 +140,9 @@ describe(
         ["helm", helm],
         ["kustomize", kustomize],
       ] as const) {
-        await fs.link(file, path.join(imageBin, name)).catch(() => fs.copyFile(file, path.join(imageBin, name))); // prettier-ignore
+        await fs
+          .link(file, path.join(imageBin, name))
+          .catch(() => fs.copyFile(file, path.join(imageBin, name)));
         await fs.chmod(path.join(imageBin, name), 0o755);
       }
       const server = new URL(loadKubeConfig(env.kubeconfigPath).getCurrentCluster()?.server ?? "");
@@ -133,10 +159,16 @@ describe(
       };
 
       // The operator's webhook secret, as docs/install.md says to create it.
-      await clients.core.createNamespacedSecret({ namespace: SYSTEM, body: { metadata: { name: "tether-webhook" }, stringData: { github: WEBHOOK_SECRET } } }); // prettier-ignore
+      await clients.core.createNamespacedSecret({
+        namespace: SYSTEM,
+        body: { metadata: { name: "tether-webhook" }, stringData: { github: WEBHOOK_SECRET } },
+      });
 
       const controllerPod = await pod(deployment("tether-controller"), "controller-pod");
-      processes.push(startPodContainer(controllerPod, "renderer"), startPodContainer(controllerPod, "controller")); // prettier-ignore
+      processes.push(
+        startPodContainer(controllerPod, "renderer"),
+        startPodContainer(controllerPod, "controller"),
+      );
       const serverDeployment = deployment("tether-server");
       assert.equal(serverDeployment.spec?.replicas, 2, "the chart's server runs 2 replicas by default");
       for (const replica of ["a", "b"]) {
@@ -149,13 +181,22 @@ describe(
         servers.push(`http://127.0.0.1:${port}`);
       }
       for (const url of servers) {
-        await waitFor(`${url}/healthz`, async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok ?? false, { timeoutMs: 90_000, abort: died() }); // prettier-ignore
+        await waitFor(
+          `${url}/healthz`,
+          async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok ?? false,
+          { timeoutMs: 90_000, abort: died() },
+        );
       }
 
       repoURL = await env.git.createRepository("hello");
       ws = await GitWorkspace.clone(repoURL);
-      firstCommit = await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService }, "hello: nginx with 2 replicas"); // prettier-ignore
-      process.stderr.write(`in-cluster: installed and started in ${Math.round(performance.now() - started)} ms\n`); // prettier-ignore
+      firstCommit = await ws.commitAndPush(
+        { "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService },
+        "hello: nginx with 2 replicas",
+      );
+      process.stderr.write(
+        `in-cluster: installed and started in ${Math.round(performance.now() - started)} ms\n`,
+      );
     });
 
     after(async () => {
@@ -170,7 +211,9 @@ describe(
       try {
         await body();
       } catch (error) {
-        const logs = processes.map((p) => `--- ${p.name}\n${p.log().split("\n").slice(-60).join("\n")}`).join("\n"); // prettier-ignore
+        const logs = processes
+          .map((p) => `--- ${p.name}\n${p.log().split("\n").slice(-60).join("\n")}`)
+          .join("\n");
         if (error instanceof Error) error.message += `\n${logs}`;
         throw error;
       }
@@ -180,8 +223,16 @@ describe(
       "log in with tether-initial-admin, create, webhook, self-heal, rollback, see it in the UI",
       withLogs(async () => {
         const [a, b] = servers as [string, string];
-        const secret = await waitFor("Secret tether-initial-admin", async () =>
-      (await clients.core.readNamespacedSecret({ name: "tether-initial-admin", namespace: SYSTEM }).catch(() => undefined))?.data?.["password"], { timeoutMs: 30_000 }); // prettier-ignore
+        const secret = await waitFor(
+          "Secret tether-initial-admin",
+          async () =>
+            (
+              await clients.core
+                .readNamespacedSecret({ name: "tether-initial-admin", namespace: SYSTEM })
+                .catch(() => undefined)
+            )?.data?.["password"],
+          { timeoutMs: 30_000 },
+        );
         const password = Buffer.from(secret, "base64").toString("utf8");
         for (const p of processes)
           assert.ok(!p.log().includes(password), `${p.name} never logs the initial password`);
@@ -210,28 +261,47 @@ describe(
           },
         });
         assert.equal(created.status, 201, created.text);
-        await waitFor("2 replicas applied", async () => (await deploymentReplicas()) === 2, { timeoutMs: 60_000, abort: died() }); // prettier-ignore
+        await waitFor("2 replicas applied", async () => (await deploymentReplicas()) === 2, {
+          timeoutMs: 60_000,
+          abort: died(),
+        });
 
         // A commit announced by a GitHub webhook (signed with Secret tether-webhook) to replica B.
         const fiveReplicas = await ws.commitAndPush(
           { "hello/deployment.yaml": helloDeployment(5) },
           "hello: 5 replicas",
         );
-        const payload = JSON.parse(await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.json"), "utf8")) as { repository: Record<string, unknown>; commits: unknown[] }; // prettier-ignore
-        for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) payload.repository[key] = repoURL; // prettier-ignore
+        const payload = JSON.parse(
+          await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.json"), "utf8"),
+        ) as { repository: Record<string, unknown>; commits: unknown[] };
+        for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"])
+          payload.repository[key] = repoURL;
         // What GitHub sends for this push: the file it changed (webhooks match apps by path too).
         payload.commits = [{ id: fiveReplicas, added: [], removed: [], modified: ["hello/deployment.yaml"] }];
         const body = Buffer.from(JSON.stringify(payload));
-        const headers = JSON.parse(await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.headers.json"), "utf8")) as Record<string, string>; // prettier-ignore
-        const unsigned = await fetch(`${b}/api/webhook`, { method: "POST", body, headers: { ...headers, "X-Hub-Signature-256": "sha256=00" } }); // prettier-ignore
+        const headers = JSON.parse(
+          await fs.readFile(path.join(repoRoot, "testdata/webhooks/github-push.headers.json"), "utf8"),
+        ) as Record<string, string>;
+        const unsigned = await fetch(`${b}/api/webhook`, {
+          method: "POST",
+          body,
+          headers: { ...headers, "X-Hub-Signature-256": "sha256=00" },
+        });
         assert.equal(unsigned.status, 401, "a wrong signature is refused");
         const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
-        const delivered = await fetch(`${b}/api/webhook`, { method: "POST", body, headers: { ...headers, "X-Hub-Signature-256": signature } }); // prettier-ignore
+        const delivered = await fetch(`${b}/api/webhook`, {
+          method: "POST",
+          body,
+          headers: { ...headers, "X-Hub-Signature-256": signature },
+        });
         const answer = await delivered.text();
         assert.equal(delivered.status, 200, answer);
         assert.match(answer, /"key":"tether-system\/hello"/, `the webhook refreshes the app: ${answer}`);
         // Well inside the controller's 60 s poll: the webhook did it.
-        await waitFor("5 replicas after the webhook", async () => (await deploymentReplicas()) === 5, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
+        await waitFor("5 replicas after the webhook", async () => (await deploymentReplicas()) === 5, {
+          timeoutMs: 30_000,
+          abort: died(),
+        });
 
         // Drift: scaled by hand, repaired by self-heal.
         await clients.apps.patchNamespacedDeploymentScale({
@@ -239,21 +309,41 @@ describe(
           namespace: "demo",
           body: [{ op: "replace", path: "/spec/replicas", value: 1 }],
         });
-        await waitFor("self-heal back to 5", async () => (await deploymentReplicas()) === 5, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
+        await waitFor("self-heal back to 5", async () => (await deploymentReplicas()) === 5, {
+          timeoutMs: 30_000,
+          abort: died(),
+        });
 
         // Rollback to the first history entry, through replica A.
-        const listed = await callApi(a, "GET", `/api/v1/applications/${APP.namespace}/${APP.name}/history`, { headers: auth }); // prettier-ignore
+        const listed = await callApi(a, "GET", `/api/v1/applications/${APP.namespace}/${APP.name}/history`, {
+          headers: auth,
+        });
         const history = (listed.body as { items: { id: number; revision: string }[] }).items;
         const first = history.find((h) => h.revision === firstCommit);
         assert.ok(first, `the first commit's sync is in history: ${listed.text}`);
-        const rollback = await callApi(a, "POST", `/api/v1/applications/${APP.namespace}/${APP.name}/rollback`, { headers: auth, body: { id: first.id } }); // prettier-ignore
+        const rollback = await callApi(
+          a,
+          "POST",
+          `/api/v1/applications/${APP.namespace}/${APP.name}/rollback`,
+          { headers: auth, body: { id: first.id } },
+        );
         assert.equal(rollback.status, 202, rollback.text);
-        await waitFor("rolled back to 2", async () => (await deploymentReplicas()) === 2, { timeoutMs: 30_000, abort: died() }); // prettier-ignore
+        await waitFor("rolled back to 2", async () => (await deploymentReplicas()) === 2, {
+          timeoutMs: 30_000,
+          abort: died(),
+        });
 
         // The web UI of replica B lists it.
         const browser = await chromium.launch({
           executablePath: CHROMIUM,
-          args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"], // prettier-ignore
+          args: [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+          ],
         });
         try {
           const page = await browser.newPage({ baseURL: b });

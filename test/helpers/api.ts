@@ -49,11 +49,18 @@ export async function callApi(
       ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
       ...init.headers,
     },
-    ...(init.body !== undefined ? { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) } : {}), // prettier-ignore
+    ...(init.body !== undefined
+      ? { body: typeof init.body === "string" ? init.body : JSON.stringify(init.body) }
+      : {}),
   });
   const text = await response.text();
   const json = (response.headers.get("content-type") ?? "").includes("json");
-  return { status: response.status, headers: response.headers, body: json ? (JSON.parse(text) as unknown) : text, text }; // prettier-ignore
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: json ? (JSON.parse(text) as unknown) : text,
+    text,
+  };
 }
 
 /**
@@ -122,7 +129,11 @@ export async function startAuthApi(
         apiVersion: "tether.dev/v1alpha1",
         kind: "Application",
         metadata: { name, namespace: appNs },
-        spec: { project, source: { repoURL: "https://example.com/r.git", path: "." }, destination: { server: IN_CLUSTER, namespace: "default" } }, // prettier-ignore
+        spec: {
+          project,
+          source: { repoURL: "https://example.com/r.git", path: "." },
+          destination: { server: IN_CLUSTER, namespace: "default" },
+        },
       },
     });
   }
@@ -168,7 +179,8 @@ export interface OpenStream {
 export async function openStream(baseUrl: string, headers: Record<string, string>): Promise<OpenStream> {
   const abort = new AbortController();
   const response = await fetch(`${baseUrl}/api/v1/stream`, { headers, signal: abort.signal });
-  if (response.status !== 200 || !response.body) throw new Error(`stream: ${response.status} ${await response.text()}`); // prettier-ignore
+  if (response.status !== 200 || !response.body)
+    throw new Error(`stream: ${response.status} ${await response.text()}`);
   const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let text = "";

@@ -96,7 +96,12 @@ export interface ControllerFixture {
   /** Asks for a refresh and waits until a reconcile has handled it (the request annotation is gone). */
   refresh(name: string): Promise<Application>;
   /** Waits until `check` holds for the app; on timeout the error shows its status and the log. */
-  waitApp(name: string, what: string, check: (app: Application) => boolean, timeoutMs?: number): Promise<Application>; // prettier-ignore
+  waitApp(
+    name: string,
+    what: string,
+    check: (app: Application) => boolean,
+    timeoutMs?: number,
+  ): Promise<Application>;
   stop(): Promise<void>;
 }
 
@@ -122,7 +127,9 @@ export async function startControllerFixture(
   };
   const namespace = async (p: string) => {
     const name = reserveNamespace(p);
-    await clients().core.createNamespace({ body: { metadata: { name, labels: { "tether.dev/test": "true" } } } }); // prettier-ignore
+    await clients().core.createNamespace({
+      body: { metadata: { name, labels: { "tether.dev/test": "true" } } },
+    });
     return name;
   };
   const appNs = await namespace(`${prefix}-apps`);
@@ -141,7 +148,11 @@ export async function startControllerFixture(
     ...options,
   });
   const readApp = async (name: string) =>
-    (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name })) as Application; // prettier-ignore
+    (await clients().custom.getNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: appNs,
+      name,
+    })) as Application;
   const patchApp = async (name: string, patch: Record<string, unknown>) => {
     const metadata = {
       ...(patch["metadata"] as Record<string, unknown> | undefined),
@@ -150,17 +161,28 @@ export async function startControllerFixture(
     };
     await clients().objects.patch(
       { apiVersion: "tether.dev/v1alpha1", kind: "Application", ...patch, metadata },
-      undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
-    ); // prettier-ignore
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
   };
   const waitApp: ControllerFixture["waitApp"] = async (name, what, check, timeoutMs = 30_000) =>
-    waitFor(`${name}: ${what}`, async () => {
-      const app = await readApp(name);
-      return check(app) ? app : undefined;
-    }, { timeoutMs }).catch(async (error: Error) => {
-      const status = await readApp(name).then((a) => JSON.stringify(a.status, null, 1), (e: Error) => e.message);
+    waitFor(
+      `${name}: ${what}`,
+      async () => {
+        const app = await readApp(name);
+        return check(app) ? app : undefined;
+      },
+      { timeoutMs },
+    ).catch(async (error: Error) => {
+      const status = await readApp(name).then(
+        (a) => JSON.stringify(a.status, null, 1),
+        (e: Error) => e.message,
+      );
       throw new Error(`${error.message}\nstatus: ${status}\nlog:\n${lines.join("\n")}`);
-    }); // prettier-ignore
+    });
   return {
     appNs,
     systemNamespace,
@@ -197,7 +219,11 @@ export async function startControllerFixture(
     async refresh(name) {
       await patchApp(name, { metadata: { annotations: { "tether.dev/refresh": "normal" } } });
       // Removed by the reconcile that saw it, after that reconcile wrote status.
-      return waitApp(name, "refresh handled", (a) => !(a.metadata.annotations && "tether.dev/refresh" in a.metadata.annotations)); // prettier-ignore
+      return waitApp(
+        name,
+        "refresh handled",
+        (a) => !(a.metadata.annotations && "tether.dev/refresh" in a.metadata.annotations),
+      );
     },
     waitApp,
     async stop() {
@@ -205,9 +231,13 @@ export async function startControllerFixture(
       await git.close();
       for (const ws of workspaces) await ws.remove();
       // Apps first, with their finalizers dropped, so namespace deletion never hangs on them.
-      const list = (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as { items: Application[] }; // prettier-ignore
+      const list = (await clients().custom.listNamespacedCustomObject({
+        ...APP_GROUP,
+        namespace: appNs,
+      })) as { items: Application[] };
       for (const app of list.items) {
-        if (app.metadata.finalizers?.length) await patchApp(app.metadata.name, { metadata: { finalizers: null } }).catch(() => undefined); // prettier-ignore
+        if (app.metadata.finalizers?.length)
+          await patchApp(app.metadata.name, { metadata: { finalizers: null } }).catch(() => undefined);
       }
       for (const name of namespaces)
         await clients()

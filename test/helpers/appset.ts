@@ -13,9 +13,18 @@ export const APPSET_GROUP = { group: "tether.dev", version: "v1alpha1", plural: 
 
 export function appSets(fx: ControllerFixture) {
   const namespace = fx.appNs;
-  const read = async (name: string) => (await clients().custom.getNamespacedCustomObject({ ...APPSET_GROUP, namespace, name })) as ApplicationSet; // prettier-ignore
+  const read = async (name: string) =>
+    (await clients().custom.getNamespacedCustomObject({
+      ...APPSET_GROUP,
+      namespace,
+      name,
+    })) as ApplicationSet;
   const generated = async (name: string) => {
-    const list = (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace, labelSelector: `${APPSET_LABEL}=${name}` })) as { items: Application[] }; // prettier-ignore
+    const list = (await clients().custom.listNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace,
+      labelSelector: `${APPSET_LABEL}=${name}`,
+    })) as { items: Application[] };
     return list.items.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
   };
   const explain = async (name: string, error: Error) => {
@@ -23,7 +32,16 @@ export function appSets(fx: ControllerFixture) {
       (s) => JSON.stringify(s.status, null, 1),
       (e: Error) => e.message,
     );
-    const apps = await generated(name).then((l) => l.map((a) => `${a.metadata.name}: ${a.status?.sync?.status}/${a.status?.health?.status} ${JSON.stringify(a.status?.conditions ?? [])}`).join("\n"), () => ""); // prettier-ignore
+    const apps = await generated(name).then(
+      (l) =>
+        l
+          .map(
+            (a) =>
+              `${a.metadata.name}: ${a.status?.sync?.status}/${a.status?.health?.status} ${JSON.stringify(a.status?.conditions ?? [])}`,
+          )
+          .join("\n"),
+      () => "",
+    );
     return new Error(`${error.message}\nset status: ${status}\napps:\n${apps}\nlog:\n${fx.lines.join("\n")}`);
   };
   return {
@@ -44,9 +62,18 @@ export function appSets(fx: ControllerFixture) {
     /** Merge patch of the set, as `kubectl patch --type merge`. */
     async patch(name: string, patch: Record<string, unknown>): Promise<void> {
       await clients().objects.patch(
-        { apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", ...patch, metadata: { ...(patch["metadata"] as object | undefined), name, namespace } }, // prettier-ignore
-        undefined, undefined, undefined, undefined, PatchStrategy.MergePatch,
-      ); // prettier-ignore
+        {
+          apiVersion: "tether.dev/v1alpha1",
+          kind: "ApplicationSet",
+          ...patch,
+          metadata: { ...(patch["metadata"] as object | undefined), name, namespace },
+        },
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
     },
     async remove(name: string): Promise<void> {
       await clients().custom.deleteNamespacedCustomObject({ ...APPSET_GROUP, namespace, name });
@@ -58,10 +85,16 @@ export function appSets(fx: ControllerFixture) {
       check: (set: ApplicationSet) => boolean,
       timeoutMs = 60_000,
     ): Promise<ApplicationSet> {
-      return waitFor(`${name}: ${what}`, async () => {
-        const set = await read(name);
-        return check(set) ? set : undefined;
-      }, { timeoutMs }).catch(async (error: Error) => { throw await explain(name, error); }); // prettier-ignore
+      return waitFor(
+        `${name}: ${what}`,
+        async () => {
+          const set = await read(name);
+          return check(set) ? set : undefined;
+        },
+        { timeoutMs },
+      ).catch(async (error: Error) => {
+        throw await explain(name, error);
+      });
     },
     /** Waits until the set's generated apps satisfy `check`. */
     async waitApps(
@@ -70,10 +103,16 @@ export function appSets(fx: ControllerFixture) {
       check: (apps: Application[]) => boolean,
       timeoutMs = 60_000,
     ): Promise<Application[]> {
-      return waitFor(`${name}: ${what}`, async () => {
-        const apps = await generated(name);
-        return check(apps) ? apps : undefined;
-      }, { timeoutMs }).catch(async (error: Error) => { throw await explain(name, error); }); // prettier-ignore
+      return waitFor(
+        `${name}: ${what}`,
+        async () => {
+          const apps = await generated(name);
+          return check(apps) ? apps : undefined;
+        },
+        { timeoutMs },
+      ).catch(async (error: Error) => {
+        throw await explain(name, error);
+      });
     },
   };
 }

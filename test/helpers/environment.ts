@@ -51,14 +51,18 @@ export async function testNamespace(t: TestContext, prefix = t.name): Promise<st
     });
   });
   // The ServiceAccount controller must create "default" before Pods are admitted.
-  await waitFor(`ServiceAccount default in ${name}`, async () => {
-    try {
-      return Boolean(await core.readNamespacedServiceAccount({ name: "default", namespace: name }));
-    } catch (error) {
-      if (errorStatus(error) === 404) return false;
-      throw error;
-    }
-  }, { timeoutMs: 30_000 }); // prettier-ignore
+  await waitFor(
+    `ServiceAccount default in ${name}`,
+    async () => {
+      try {
+        return Boolean(await core.readNamespacedServiceAccount({ name: "default", namespace: name }));
+      } catch (error) {
+        if (errorStatus(error) === 404) return false;
+        throw error;
+      }
+    },
+    { timeoutMs: 30_000 },
+  );
   return name;
 }
 

@@ -64,7 +64,7 @@ function podVolumes(spec: V1PodSpec): { volumes: V1Volume[]; automount: boolean 
         sources: [
           { serviceAccountToken: { path: "token", expirationSeconds: 3607 } },
           { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
-          { downwardAPI: { items: [{ path: "namespace", fieldRef: { fieldPath: "metadata.namespace" } }] } }, // prettier-ignore
+          { downwardAPI: { items: [{ path: "namespace", fieldRef: { fieldPath: "metadata.namespace" } }] } },
         ],
       },
     });
@@ -112,11 +112,16 @@ export async function preparePodVolumes(pod: PodContext): Promise<void> {
           const request = await pod.core.createNamespacedServiceAccountToken({
             name: serviceAccount,
             namespace,
-            body: { spec: { audiences: [], expirationSeconds: source.serviceAccountToken.expirationSeconds ?? 3600 } }, // prettier-ignore
+            body: {
+              spec: {
+                audiences: [],
+                expirationSeconds: source.serviceAccountToken.expirationSeconds ?? 3600,
+              },
+            },
           });
           files[source.serviceAccountToken.path] = request.status?.token ?? "";
         } else if (source.configMap) {
-          const cm = await pod.core.readNamespacedConfigMap({ name: source.configMap.name ?? "", namespace }); // prettier-ignore
+          const cm = await pod.core.readNamespacedConfigMap({ name: source.configMap.name ?? "", namespace });
           for (const item of source.configMap.items ?? []) files[item.path] = cm.data?.[item.key] ?? "";
         } else if (source.downwardAPI) {
           for (const item of source.downwardAPI.items ?? []) {
@@ -132,11 +137,13 @@ export async function preparePodVolumes(pod: PodContext): Promise<void> {
       }
       await writeFiles(dir, files, 0o644);
     } else if (volume.secret) {
-      const secret = await pod.core.readNamespacedSecret({ name: volume.secret.secretName ?? "", namespace }); // prettier-ignore
-      const data = Object.fromEntries(Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64")])); // prettier-ignore
+      const secret = await pod.core.readNamespacedSecret({ name: volume.secret.secretName ?? "", namespace });
+      const data = Object.fromEntries(
+        Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64")]),
+      );
       await writeFiles(dir, data, volume.secret.defaultMode ?? 0o644);
     } else if (volume.configMap) {
-      const cm = await pod.core.readNamespacedConfigMap({ name: volume.configMap.name ?? "", namespace }); // prettier-ignore
+      const cm = await pod.core.readNamespacedConfigMap({ name: volume.configMap.name ?? "", namespace });
       await writeFiles(dir, cm.data ?? {}, volume.configMap.defaultMode ?? 0o644);
     } else {
       throw new Error(`volume ${volume.name}: this source is not emulated (${JSON.stringify(volume)})`);
@@ -163,19 +170,28 @@ export function startPodContainer(pod: PodContext, containerName: string): PodPr
   const podName = `${pod.deployment.metadata?.name ?? "pod"}-0`;
   const { automount } = podVolumes(spec);
   // Outer mounts first, so a nested mountPath lands inside its parent's volume, as the kubelet stacks them.
-  const mounts = containerMounts(container, automount).sort((a, b) => a.mountPath.length - b.mountPath.length); // prettier-ignore
+  const mounts = containerMounts(container, automount).sort(
+    (a, b) => a.mountPath.length - b.mountPath.length,
+  );
   // Every source is reached through staging mounts made first — the volumes' folders, the image's
   // content (this checkout as /app, the PATH folders): a container mounting a volume at /tmp would
   // otherwise hide every later source under /tmp (a clone in a temp folder, say).
   const stage = "/run/tether-pod";
   const app = `${stage}/app`;
   const bins = pod.imagePath.map((_, i) => `${stage}/bin${i}`);
-  const staged: [string, string][] = [[pod.root, `${stage}/volumes`], [repoRoot, app], ...pod.imagePath.map((dir, i): [string, string] => [dir, bins[i] ?? ""])]; // prettier-ignore
+  const staged: [string, string][] = [
+    [pod.root, `${stage}/volumes`],
+    [repoRoot, app],
+    ...pod.imagePath.map((dir, i): [string, string] => [dir, bins[i] ?? ""]),
+  ];
   const script = staged.flatMap(([from, to]) => [`mkdir -p ${to}`, `mount --bind ${shellQuote(from)} ${to}`]);
   script.push(
     ...mounts.flatMap((m) => {
       const source = path.join(stage, "volumes", m.name, m.subPath ?? "");
-      const lines = [`mkdir -p ${shellQuote(m.mountPath)}`, `mount --bind ${shellQuote(source)} ${shellQuote(m.mountPath)}`]; // prettier-ignore
+      const lines = [
+        `mkdir -p ${shellQuote(m.mountPath)}`,
+        `mount --bind ${shellQuote(source)} ${shellQuote(m.mountPath)}`,
+      ];
       if (m.readOnly) lines.push(`mount -o remount,bind,ro ${shellQuote(m.mountPath)}`);
       return lines;
     }),
@@ -187,7 +203,13 @@ export function startPodContainer(pod: PodContext, containerName: string): PodPr
   const command = [process.execPath, "--import", "tsx", `${app}/src/cli/main.ts`, ...(container.args ?? [])];
   const drop =
     isRoot && uid !== undefined
-      ? ["setpriv", `--reuid=${uid}`, `--regid=${gid ?? uid}`, fsGroup !== undefined ? `--groups=${fsGroup}` : "--clear-groups", "--"] // prettier-ignore
+      ? [
+          "setpriv",
+          `--reuid=${uid}`,
+          `--regid=${gid ?? uid}`,
+          fsGroup !== undefined ? `--groups=${fsGroup}` : "--clear-groups",
+          "--",
+        ]
       : [];
   script.push(`cd ${app}`, `exec ${[...drop, ...command].map(shellQuote).join(" ")}`);
   const env: Record<string, string> = {
@@ -195,7 +217,9 @@ export function startPodContainer(pod: PodContext, containerName: string): PodPr
     HOME: "/tmp",
     KUBERNETES_SERVICE_HOST: pod.apiserver.host,
     KUBERNETES_SERVICE_PORT: String(pod.apiserver.port),
-    ...Object.fromEntries((container.env ?? []).map((e) => [e.name, podNameRef(e) ? podName : (e.value ?? "")])), // prettier-ignore
+    ...Object.fromEntries(
+      (container.env ?? []).map((e) => [e.name, podNameRef(e) ? podName : (e.value ?? "")]),
+    ),
   };
   // Root can make a mount namespace directly; anyone else through a user namespace (then the
   // process runs as the mapped root: the uid of the manifest is not reproduced).

@@ -17,7 +17,11 @@ import { waitFor } from "../../src/localcluster/wait.js";
 const run = promisify(execFile);
 export const DEBIAN_REGISTRY = "/usr/bin/docker-registry";
 
-const exists = (file: string) => fs.access(file).then(() => true, () => false); // prettier-ignore
+const exists = (file: string) =>
+  fs.access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function aptInstall(log: (line: string) => void): Promise<boolean> {
   const root = process.getuid?.() === 0;
@@ -110,10 +114,19 @@ export async function startTestRegistry(
       pidDir: path.join(dir, "pids"),
     });
     const started = process;
-    await waitFor("the registry to answer /v2/", async () => {
-      const res = await fetch(`http://${host}/v2/`, { headers: authHeader });
-      return res.ok;
-    }, { timeoutMs: 30_000, abort: started.exited.then(async () => new Error(`registry exited: ${await readLastLines(started.logFile, 20)}`)) }); // prettier-ignore
+    await waitFor(
+      "the registry to answer /v2/",
+      async () => {
+        const res = await fetch(`http://${host}/v2/`, { headers: authHeader });
+        return res.ok;
+      },
+      {
+        timeoutMs: 30_000,
+        abort: started.exited.then(
+          async () => new Error(`registry exited: ${await readLastLines(started.logFile, 20)}`),
+        ),
+      },
+    );
   };
 
   const request = async (
@@ -144,15 +157,32 @@ export async function startTestRegistry(
   return {
     host,
     async pushImage(repository, tag) {
-      const configBlob = Buffer.from(JSON.stringify({ architecture: "amd64", os: "linux", config: { Labels: { tag } }, rootfs: { type: "layers", diff_ids: [] } })); // prettier-ignore
+      const configBlob = Buffer.from(
+        JSON.stringify({
+          architecture: "amd64",
+          os: "linux",
+          config: { Labels: { tag } },
+          rootfs: { type: "layers", diff_ids: [] },
+        }),
+      );
       const layer = Buffer.from(`layer of ${repository}:${tag}`);
       const configDigest = await uploadBlob(repository, configBlob);
       const layerDigest = await uploadBlob(repository, layer);
       const manifest = {
         schemaVersion: 2,
         mediaType: "application/vnd.docker.distribution.manifest.v2+json",
-        config: { mediaType: "application/vnd.docker.container.image.v1+json", size: configBlob.length, digest: configDigest }, // prettier-ignore
-        layers: [{ mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", size: layer.length, digest: layerDigest }], // prettier-ignore
+        config: {
+          mediaType: "application/vnd.docker.container.image.v1+json",
+          size: configBlob.length,
+          digest: configDigest,
+        },
+        layers: [
+          {
+            mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            size: layer.length,
+            digest: layerDigest,
+          },
+        ],
       };
       await request("PUT", `/v2/${repository}/manifests/${tag}`, JSON.stringify(manifest), {
         "content-type": manifest.mediaType,

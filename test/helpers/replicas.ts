@@ -45,7 +45,11 @@ export async function startReplicaFixture(
   await installCrds();
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), `tether-${prefix}-`));
   const git = await startGitServer({ root: path.join(tmp, "git") });
-  const [appNs, systemNs, target] = ["apps", "system", "target"].map((n) => uniqueName(`${prefix}-${n}`)) as [string, string, string]; // prettier-ignore
+  const [appNs, systemNs, target] = ["apps", "system", "target"].map((n) => uniqueName(`${prefix}-${n}`)) as [
+    string,
+    string,
+    string,
+  ];
   for (const name of [appNs, target]) await clients().core.createNamespace({ body: { metadata: { name } } });
   const helm = await ensureComponent("helm");
   const kustomize = await ensureComponent("kustomize");
@@ -60,12 +64,26 @@ export async function startReplicaFixture(
     replicas,
     start(id, replica = {}) {
       const args = [
-        "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNs,
-        "--cache-dir", path.join(tmp, `cache-${id}`), "--poll-interval", options.pollInterval ?? "5s",
-        "--helm", helm, "--kustomize", kustomize,
-        "--replica-id", id, "--lease-duration", `${options.leaseMs / 1000}s`,
+        "--kubeconfig",
+        testEnv.kubeconfig,
+        "--namespace",
+        appNs,
+        "--system-namespace",
+        systemNs,
+        "--cache-dir",
+        path.join(tmp, `cache-${id}`),
+        "--poll-interval",
+        options.pollInterval ?? "5s",
+        "--helm",
+        helm,
+        "--kustomize",
+        kustomize,
+        "--replica-id",
+        id,
+        "--lease-duration",
+        `${options.leaseMs / 1000}s`,
         ...(replica.args ?? []),
-      ]; // prettier-ignore
+      ];
       const env = replica.debug ? { ...process.env, TETHER_DEBUG: "1" } : undefined;
       const c = runController(args, env ? { env } : {});
       replicas.set(id, c);

@@ -180,11 +180,25 @@ describe("api: two stateless replicas share auth state through the cluster", () 
   test("a burst of logouts on both replicas at once: each succeeds and is refused on the other replica", async () => {
     // Hostile testing: 45 simultaneous logouts across 3 replicas exhausted the write retries (500)
     // and left those sessions valid on the other replicas. Writes are batched per replica now.
-    const tokens = await Promise.all(Array.from({ length: 24 }, async (_, i) => tokenOf(await login(i % 2 ? b : fx, "admin", adminPassword)))); // prettier-ignore
-    const replies = await Promise.all(tokens.map((t, i) => (i % 2 ? fx : b).call("DELETE", "/api/v1/session", { headers: bearer(t) }))); // prettier-ignore
-    assert.deepEqual(replies.map((r) => r.status), tokens.map(() => 200), replies.map((r) => r.text).join("\n")); // prettier-ignore
+    const tokens = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) =>
+        tokenOf(await login(i % 2 ? b : fx, "admin", adminPassword)),
+      ),
+    );
+    const replies = await Promise.all(
+      tokens.map((t, i) => (i % 2 ? fx : b).call("DELETE", "/api/v1/session", { headers: bearer(t) })),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      tokens.map(() => 200),
+      replies.map((r) => r.text).join("\n"),
+    );
     for (const [i, token] of tokens.entries()) {
-      await waitFor(`logout ${i} refused on the other replica`, async () => (await status(i % 2 ? b : fx, token)) === 401, WATCH); // prettier-ignore
+      await waitFor(
+        `logout ${i} refused on the other replica`,
+        async () => (await status(i % 2 ? b : fx, token)) === 401,
+        WATCH,
+      );
     }
   });
 

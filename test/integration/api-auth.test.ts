@@ -55,18 +55,25 @@ describe("api: authentication and authorization", () => {
     path: string,
     init: { headers?: Record<string, string>; body?: unknown } = {},
   ): Promise<Reply> => {
-    // prettier-ignore
     const response = await fetch(`${api.url}${path}`, {
       method,
-      headers: { ...(init.body !== undefined ? { "content-type": "application/json" } : {}), ...init.headers },
+      headers: {
+        ...(init.body !== undefined ? { "content-type": "application/json" } : {}),
+        ...init.headers,
+      },
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
     const text = await response.text();
     const type = response.headers.get("content-type") ?? "";
-    return { status: response.status, headers: response.headers, body: type.includes("json") ? JSON.parse(text) : text }; // prettier-ignore
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: type.includes("json") ? JSON.parse(text) : text,
+    };
   };
   const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
-  const login = async (pw = password) => call("POST", "/api/v1/session", { body: { username: "admin", password: pw } }); // prettier-ignore
+  const login = async (pw = password) =>
+    call("POST", "/api/v1/session", { body: { username: "admin", password: pw } });
   const adminToken = async () => {
     const reply = await login();
     assert.equal(reply.status, 200, JSON.stringify(reply.body));
@@ -85,7 +92,11 @@ describe("api: authentication and authorization", () => {
       body: { metadata: { name: RBAC_CONFIGMAP }, data: { "policy.yaml": POLICY } },
     });
     const dest = await fx.namespace("auth-dest");
-    const spec = (project: string) => ({ project, source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: dest } }); // prettier-ignore
+    const spec = (project: string) => ({
+      project,
+      source: { repoURL: url, targetRevision: "main", path: "cfg" },
+      destination: { server: IN_CLUSTER, namespace: dest },
+    });
     await fx.createApp("in-a", spec("a"));
     await fx.createApp("in-b", spec("b"));
     auth = await createApiAuth({ clients: clients(), namespace: systemNs, rateLimit: { maxFailures: 3 } });
@@ -130,8 +141,14 @@ describe("api: authentication and authorization", () => {
     const first = await store.read("tether-test");
     assert.deepEqual(first?.data, { a: "ü/1", b: "" });
     await store.update("tether-test", { a: "2" }, first?.resourceVersion ?? "");
-    await assert.rejects(store.update("tether-test", { a: "3" }, first?.resourceVersion ?? ""), (e) => storeErrorStatus(e) === 409); // prettier-ignore
-    await assert.rejects(store.delete("tether-test", first?.resourceVersion ?? ""), (e) => storeErrorStatus(e) === 409); // prettier-ignore
+    await assert.rejects(
+      store.update("tether-test", { a: "3" }, first?.resourceVersion ?? ""),
+      (e) => storeErrorStatus(e) === 409,
+    );
+    await assert.rejects(
+      store.delete("tether-test", first?.resourceVersion ?? ""),
+      (e) => storeErrorStatus(e) === 409,
+    );
     const second = await store.read("tether-test");
     assert.deepEqual(second?.data, { a: "2" });
     await store.delete("tether-test", second?.resourceVersion ?? "");
@@ -164,8 +181,15 @@ describe("api: authentication and authorization", () => {
         bearer("not-a-token"),
         bearer("tether_0123456789abcdef_" + "A".repeat(43)),
       ]) {
-        const reply = await call(method, path, { headers, ...(method === "POST" || method === "PUT" ? { body: {} } : {}) }); // prettier-ignore
-        assert.equal(reply.status, 401, `${method} ${path} ${JSON.stringify(headers)}: ${JSON.stringify(reply.body)}`); // prettier-ignore
+        const reply = await call(method, path, {
+          headers,
+          ...(method === "POST" || method === "PUT" ? { body: {} } : {}),
+        });
+        assert.equal(
+          reply.status,
+          401,
+          `${method} ${path} ${JSON.stringify(headers)}: ${JSON.stringify(reply.body)}`,
+        );
         assert.equal((reply.body as { error: { code: string } }).error.code, "unauthorized");
       }
     }
@@ -206,7 +230,9 @@ describe("api: authentication and authorization", () => {
       headers: { cookie, "x-csrf-token": "nope" },
     });
     assert.equal(wrong.status, 403);
-    const withCsrf = await call("POST", appPath("in-a", "/refresh"), { headers: { cookie, "x-csrf-token": csrfToken } }); // prettier-ignore
+    const withCsrf = await call("POST", appPath("in-a", "/refresh"), {
+      headers: { cookie, "x-csrf-token": csrfToken },
+    });
     assert.equal(withCsrf.status, 202, JSON.stringify(withCsrf.body));
     // A bad bearer token does not pass because a good cookie rides along.
     const mixed = await call("GET", "/api/v1/applications", { headers: { cookie, ...bearer("bogus") } });
@@ -255,12 +281,22 @@ describe("api: authentication and authorization", () => {
     assert.equal((await call("POST", appPath("in-b", "/sync"), { headers: alice, body: {} })).status, 404);
     const sync = await call("POST", appPath("in-a", "/sync"), { headers: alice, body: {} });
     assert.equal(sync.status, 403, JSON.stringify(sync.body));
-    assert.equal((await call("POST", appPath("in-a", "/rollback"), { headers: alice, body: { id: "cancel" } })).status, 403); // prettier-ignore
+    assert.equal(
+      (await call("POST", appPath("in-a", "/rollback"), { headers: alice, body: { id: "cancel" } })).status,
+      403,
+    );
     assert.equal((await call("DELETE", appPath("in-a"), { headers: alice })).status, 403);
     assert.equal((await call("GET", appPath("in-a", "/logs?pod=x"), { headers: alice })).status, 403);
     const create = await call("POST", "/api/v1/applications", {
       headers: alice,
-      body: { metadata: { name: "new-a" }, spec: { project: "a", source: { repoURL: "https://example.com/r.git", path: "." }, destination: { server: IN_CLUSTER, namespace: "x" } } }, // prettier-ignore
+      body: {
+        metadata: { name: "new-a" },
+        spec: {
+          project: "a",
+          source: { repoURL: "https://example.com/r.git", path: "." },
+          destination: { server: IN_CLUSTER, namespace: "x" },
+        },
+      },
     });
     assert.equal(create.status, 403, JSON.stringify(create.body));
     // An API token cannot log out (it is revoked, not logged out of).

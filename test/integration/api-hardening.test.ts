@@ -51,7 +51,12 @@ describe("api: request annotations, truthful DELETE, streams closed on revocatio
   let adminPassword: string;
 
   const appPath = (name: string, rest = "") => `/api/v1/applications/${fx.appNs}/${name}${rest}`;
-  const readApp = async (name: string) => (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs, name })) as Application; // prettier-ignore
+  const readApp = async (name: string) =>
+    (await clients().custom.getNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: fx.appNs,
+      name,
+    })) as Application;
   /** A PUT body from the app as it is now, with these annotations (or none: the key left out). */
   const putBody = async (
     name: string,
@@ -59,7 +64,15 @@ describe("api: request annotations, truthful DELETE, streams closed on revocatio
     labels?: Record<string, string>,
   ) => {
     const detail = (await fx.call("GET", appPath(name), { headers: admin })).body as ApplicationDetail;
-    return { metadata: { name, namespace: fx.appNs, ...(annotations ? { annotations } : {}), ...(labels ? { labels } : {}) }, spec: detail.spec }; // prettier-ignore
+    return {
+      metadata: {
+        name,
+        namespace: fx.appNs,
+        ...(annotations ? { annotations } : {}),
+        ...(labels ? { labels } : {}),
+      },
+      spec: detail.spec,
+    };
   };
   const login = async (password: string) => {
     const reply = await fx.call("POST", "/api/v1/session", { body: { username: "admin", password } });
@@ -84,18 +97,30 @@ describe("api: request annotations, truthful DELETE, streams closed on revocatio
       ["tether.dev/sync", "true"],
       ["tether.dev/rollback", "1"],
     ] as const) {
-      const reply = await fx.call("PUT", appPath("in-a"), { headers: alice, body: await putBody("in-a", { [key]: value }) }); // prettier-ignore
+      const reply = await fx.call("PUT", appPath("in-a"), {
+        headers: alice,
+        body: await putBody("in-a", { [key]: value }),
+      });
       assert.equal(reply.status, 403, reply.text);
       assert.equal((reply.body as { error: { field?: string } }).error.field, `metadata.annotations.${key}`);
       assert.equal((await readApp("in-a")).metadata.annotations?.[key], undefined, `${key} was not written`);
     }
-    const refresh = await fx.call("PUT", appPath("in-a"), { headers: alice, body: await putBody("in-a", { "tether.dev/refresh": "hard", team: "a" }) }); // prettier-ignore
+    const refresh = await fx.call("PUT", appPath("in-a"), {
+      headers: alice,
+      body: await putBody("in-a", { "tether.dev/refresh": "hard", team: "a" }),
+    });
     assert.equal(refresh.status, 200, refresh.text);
 
     // Carol may sync: her request is written; alice's later edit (not naming it) keeps it pending.
-    const sync = await fx.call("PUT", appPath("in-a"), { headers: carol, body: await putBody("in-a", { "tether.dev/sync": "true" }) }); // prettier-ignore
+    const sync = await fx.call("PUT", appPath("in-a"), {
+      headers: carol,
+      body: await putBody("in-a", { "tether.dev/sync": "true" }),
+    });
     assert.equal(sync.status, 200, sync.text);
-    const edit = await fx.call("PUT", appPath("in-a"), { headers: alice, body: await putBody("in-a", { team: "a2" }) }); // prettier-ignore
+    const edit = await fx.call("PUT", appPath("in-a"), {
+      headers: alice,
+      body: await putBody("in-a", { team: "a2" }),
+    });
     assert.equal(edit.status, 200, edit.text);
     const annotations = (await readApp("in-a")).metadata.annotations ?? {};
     assert.equal(
@@ -105,21 +130,42 @@ describe("api: request annotations, truthful DELETE, streams closed on revocatio
     );
     assert.equal(annotations["team"], "a2");
     // Changing the pending request's value is a new request: sync needed again.
-    const changed = await fx.call("PUT", appPath("in-a"), { headers: alice, body: await putBody("in-a", { "tether.dev/sync": '{"prune":true}' }) }); // prettier-ignore
+    const changed = await fx.call("PUT", appPath("in-a"), {
+      headers: alice,
+      body: await putBody("in-a", { "tether.dev/sync": '{"prune":true}' }),
+    });
     assert.equal(changed.status, 403, changed.text);
 
     // Tether's own marks decide what owns an app (a parent app's prune, an ApplicationSet).
-    const tracking = await fx.call("PUT", appPath("in-a"), { headers: carol, body: await putBody("in-a", { "tether.dev/tracking-id": "x/parent:tether.dev/Application:x/in-a" }) }); // prettier-ignore
+    const tracking = await fx.call("PUT", appPath("in-a"), {
+      headers: carol,
+      body: await putBody("in-a", { "tether.dev/tracking-id": "x/parent:tether.dev/Application:x/in-a" }),
+    });
     assert.equal(tracking.status, 403, tracking.text);
-    assert.equal((tracking.body as { error: { field?: string } }).error.field, "metadata.annotations.tether.dev/tracking-id"); // prettier-ignore
-    const label = await fx.call("PUT", appPath("in-a"), { headers: carol, body: await putBody("in-a", undefined, { "tether.dev/application-set": "other" }) }); // prettier-ignore
+    assert.equal(
+      (tracking.body as { error: { field?: string } }).error.field,
+      "metadata.annotations.tether.dev/tracking-id",
+    );
+    const label = await fx.call("PUT", appPath("in-a"), {
+      headers: carol,
+      body: await putBody("in-a", undefined, { "tether.dev/application-set": "other" }),
+    });
     assert.equal(label.status, 403, label.text);
 
     // A create carrying a sync request needs sync too.
     const spec = (await putBody("in-a")).spec;
-    const created = await fx.call("POST", "/api/v1/applications", { headers: alice, body: { metadata: { name: "new-a", namespace: fx.appNs, annotations: { "tether.dev/sync": "true" } }, spec } }); // prettier-ignore
+    const created = await fx.call("POST", "/api/v1/applications", {
+      headers: alice,
+      body: {
+        metadata: { name: "new-a", namespace: fx.appNs, annotations: { "tether.dev/sync": "true" } },
+        spec,
+      },
+    });
     assert.equal(created.status, 403, created.text);
-    const plain = await fx.call("POST", "/api/v1/applications", { headers: alice, body: { metadata: { name: "new-a", namespace: fx.appNs }, spec } }); // prettier-ignore
+    const plain = await fx.call("POST", "/api/v1/applications", {
+      headers: alice,
+      body: { metadata: { name: "new-a", namespace: fx.appNs }, spec },
+    });
     assert.equal(plain.status, 201, plain.text);
   });
 
@@ -140,14 +186,28 @@ describe("api: request annotations, truthful DELETE, streams closed on revocatio
 
     // Held by someone else's finalizer, deleted without cascade: cascade cannot be turned on now.
     const spec = (await putBody("in-a")).spec;
-    await clients().custom.createNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs, body: { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "held", namespace: fx.appNs, finalizers: ["example.com/hold"] }, spec } }); // prettier-ignore
+    await clients().custom.createNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: fx.appNs,
+      body: {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "Application",
+        metadata: { name: "held", namespace: fx.appNs, finalizers: ["example.com/hold"] },
+        spec,
+      },
+    });
     const held = await fx.call("DELETE", appPath("held", "?cascade=false"), { headers: admin });
     assert.equal(held.status, 202, held.text);
     assert.equal((held.body as { state: string }).state, "Deleting");
     const late = await fx.call("DELETE", appPath("held", "?cascade=true"), { headers: admin });
     assert.equal(late.status, 409, late.text);
     assert.equal((late.body as { error: { field?: string } }).error.field, "cascade");
-    await clients().custom.patchNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs, name: "held", body: [{ op: "remove", path: "/metadata/finalizers" }] }); // prettier-ignore
+    await clients().custom.patchNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: fx.appNs,
+      name: "held",
+      body: [{ op: "remove", path: "/metadata/finalizers" }],
+    });
   });
 
   test("/metrics: anonymous gets no per-app series; a token gets the apps it may get; a bad token 401", async () => {
@@ -173,10 +233,17 @@ describe("api: request annotations, truthful DELETE, streams closed on revocatio
     assert.equal(created.status, 201, created.text);
     const { id, token } = created.body as { id: string; token: string };
     const byToken = await openStream(fx.api.url, bearer(token));
-    await waitFor("the token's stream to be ready", () => byToken.text().includes("event: ready"), { timeoutMs: 20_000 }); // prettier-ignore
+    await waitFor("the token's stream to be ready", () => byToken.text().includes("event: ready"), {
+      timeoutMs: 20_000,
+    });
     assert.equal((await fx.call("DELETE", `/api/v1/tokens/${id}`, { headers: admin })).status, 200);
     // A change after the revocation: the stream must not deliver it.
-    await clients().custom.patchNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs, name: "in-a", body: [{ op: "add", path: "/metadata/labels", value: { after: "revocation-canary" } }] }); // prettier-ignore
+    await clients().custom.patchNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: fx.appNs,
+      name: "in-a",
+      body: [{ op: "add", path: "/metadata/labels", value: { after: "revocation-canary" } }],
+    });
     await byToken.ended;
     assert.match(byToken.text(), /event: revoked/);
     assert.doesNotMatch(byToken.text(), /revocation-canary/);
@@ -184,15 +251,22 @@ describe("api: request annotations, truthful DELETE, streams closed on revocatio
     // A session, logged out.
     const session = await login(adminPassword);
     const bySession = await openStream(fx.api.url, session);
-    await waitFor("the session's stream to be ready", () => bySession.text().includes("event: ready"), { timeoutMs: 20_000 }); // prettier-ignore
+    await waitFor("the session's stream to be ready", () => bySession.text().includes("event: ready"), {
+      timeoutMs: 20_000,
+    });
     assert.equal((await fx.call("DELETE", "/api/v1/session", { headers: session })).status, 200);
     await bySession.ended;
     assert.match(bySession.text(), /event: revoked/);
 
     // The password changed: every earlier session's stream ends (last: it changes the password).
     const before = await openStream(fx.api.url, admin);
-    await waitFor("the admin's stream to be ready", () => before.text().includes("event: ready"), { timeoutMs: 20_000 }); // prettier-ignore
-    const changed = await fx.call("PUT", "/api/v1/account/password", { headers: admin, body: { currentPassword: adminPassword, newPassword: "a-new-password-for-this-test" } }); // prettier-ignore
+    await waitFor("the admin's stream to be ready", () => before.text().includes("event: ready"), {
+      timeoutMs: 20_000,
+    });
+    const changed = await fx.call("PUT", "/api/v1/account/password", {
+      headers: admin,
+      body: { currentPassword: adminPassword, newPassword: "a-new-password-for-this-test" },
+    });
     assert.equal(changed.status, 200, changed.text);
     await before.ended;
     assert.match(before.text(), /event: revoked/);

@@ -118,7 +118,9 @@ groupsClaim: groups
   /** Logs `account` in at the provider; returns the callback URL the provider sends the browser to. */
   async function authorize(account: string, options: { abort?: boolean } = {}) {
     const tether = new Jar();
-    const start = await fetch(`${fx.api.url}/api/v1/auth/oidc/login?return=/applications/x`, { redirect: "manual" }); // prettier-ignore
+    const start = await fetch(`${fx.api.url}/api/v1/auth/oidc/login?return=/applications/x`, {
+      redirect: "manual",
+    });
     assert.equal(start.status, 303, await start.text());
     tether.take(start);
     assert.ok(tether.cookies.has("tether_oidc"), "login-state cookie set");
@@ -140,9 +142,16 @@ groupsClaim: groups
         const prompt = /name="prompt" value="(\w+)"/.exec(page)?.[1];
         const form = options.abort
           ? undefined
-          : new URLSearchParams(prompt === "login" ? { prompt, login: account, password: "any" } : { prompt: prompt ?? "" }); // prettier-ignore
+          : new URLSearchParams(
+              prompt === "login" ? { prompt, login: account, password: "any" } : { prompt: prompt ?? "" },
+            );
         response = form
-          ? await fetch(url, { method: "POST", redirect: "manual", headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" }, body: form }) // prettier-ignore
+          ? await fetch(url, {
+              method: "POST",
+              redirect: "manual",
+              headers: { cookie: jar.header(), "content-type": "application/x-www-form-urlencoded" },
+              body: form,
+            })
           : await fetch(`${url}/abort`, { redirect: "manual", headers: { cookie: jar.header() } });
         jar.take(response);
       }
@@ -179,7 +188,10 @@ groupsClaim: groups
   test("auth config: SSO off without oidc.config, on with it, in the shape the UI reads", async () => {
     const off = await fx.call("GET", "/api/v1/auth/config");
     assert.equal(off.status, 200);
-    assert.deepEqual(off.body, { local: true, oidc: { enabled: false, name: "", loginUrl: "/api/v1/auth/oidc/login" } }); // prettier-ignore
+    assert.deepEqual(off.body, {
+      local: true,
+      oidc: { enabled: false, name: "", loginUrl: "/api/v1/auth/oidc/login" },
+    });
     assert.equal((await fx.call("GET", "/api/v1/auth/oidc/login")).status, 404);
 
     // A client secret pasted into the ConfigMap is refused (SSO stays off) and never echoed.
@@ -193,7 +205,10 @@ groupsClaim: groups
 
     await setOidcConfig(oidcConfig(idp.issuer));
     const on = await fx.call("GET", "/api/v1/auth/config");
-    assert.deepEqual(on.body, { local: true, oidc: { enabled: true, name: "Test IdP", loginUrl: "/api/v1/auth/oidc/login" } } satisfies AuthConfig); // prettier-ignore
+    assert.deepEqual(on.body, {
+      local: true,
+      oidc: { enabled: true, name: "Test IdP", loginUrl: "/api/v1/auth/oidc/login" },
+    } satisfies AuthConfig);
   });
 
   test("full login: provider login + consent → Tether session; groups claim grants the RBAC role", async () => {
@@ -205,7 +220,10 @@ groupsClaim: groups
     assert.ok(!tether.cookies.has("tether_oidc"), "the login-state cookie is cleared");
     const session = tether.cookies.get("tether_session");
     assert.ok(session, "session cookie set");
-    assert.match(done.response.headers.getSetCookie().join("\n"), /tether_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/); // prettier-ignore
+    assert.match(
+      done.response.headers.getSetCookie().join("\n"),
+      /tether_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax/,
+    );
 
     const cookie = `tether_session=${session}`;
     const me = await fx.call("GET", "/api/v1/session", { headers: { cookie } });
@@ -220,18 +238,26 @@ groupsClaim: groups
       (list.body as ApplicationList).items.map((a) => a.name),
       ["in-a"],
     );
-    assert.equal((await fx.call("GET", `/api/v1/applications/${fx.appNs}/in-b`, { headers: { cookie } })).status, 404); // prettier-ignore
+    assert.equal(
+      (await fx.call("GET", `/api/v1/applications/${fx.appNs}/in-b`, { headers: { cookie } })).status,
+      404,
+    );
     // Like a local session: state changes need the CSRF token; a refresh is a `get` right.
     const refresh = `/api/v1/applications/${fx.appNs}/in-a/refresh`;
     assert.equal((await fx.call("POST", refresh, { headers: { cookie } })).status, 403);
-    assert.equal((await fx.call("POST", refresh, { headers: { cookie, "x-csrf-token": info.csrfToken ?? "" } })).status, 202); // prettier-ignore
+    assert.equal(
+      (await fx.call("POST", refresh, { headers: { cookie, "x-csrf-token": info.csrfToken ?? "" } })).status,
+      202,
+    );
 
     // Someone outside team-a logs in fine but sees nothing.
     const other = await authorize("mallory");
     const second = await callback(other.callback, other.tether.header());
     assert.equal(second.response.status, 303, second.text);
     other.tether.take(second.response);
-    const theirs = await fx.call("GET", "/api/v1/applications", { headers: { cookie: `tether_session=${other.tether.cookies.get("tether_session")}` } }); // prettier-ignore
+    const theirs = await fx.call("GET", "/api/v1/applications", {
+      headers: { cookie: `tether_session=${other.tether.cookies.get("tether_session")}` },
+    });
     assert.deepEqual((theirs.body as ApplicationList).items, []);
   });
 
@@ -291,12 +317,18 @@ groupsClaim: groups
       return `tether_oidc=${sealLoginState({ ...opened.value, ...change }, key)}`;
     };
     const nonce = await authorize("alice");
-    const badNonce = await callback(nonce.callback, reseal(nonce.tether.cookies.get("tether_oidc") ?? "", { nonce: "another-nonce" })); // prettier-ignore
+    const badNonce = await callback(
+      nonce.callback,
+      reseal(nonce.tether.cookies.get("tether_oidc") ?? "", { nonce: "another-nonce" }),
+    );
     assert.equal(badNonce.response.status, 401, badNonce.text);
     assert.match(badNonce.body?.error?.message ?? "", /the ID token was rejected: .*nonce/);
 
     const pkce = await authorize("alice");
-    const badVerifier = await callback(pkce.callback, reseal(pkce.tether.cookies.get("tether_oidc") ?? "", { verifier: "x".repeat(43) })); // prettier-ignore
+    const badVerifier = await callback(
+      pkce.callback,
+      reseal(pkce.tether.cookies.get("tether_oidc") ?? "", { verifier: "x".repeat(43) }),
+    );
     assert.equal(badVerifier.response.status, 401, badVerifier.text);
     assert.match(badVerifier.body?.error?.message ?? "", /refused the authorization code: invalid_grant/);
     for (const reply of [badNonce, badVerifier]) {
@@ -327,7 +359,10 @@ groupsClaim: groups
     await setOidcConfig(oidcConfig(idp.issuer.replace(/:\d+$/, ":1")));
     const login = await fx.call("GET", "/api/v1/auth/oidc/login");
     assert.equal(login.status, 502, login.text);
-    assert.match((login.body as { error: { message: string } }).error.message, /cannot use the OIDC provider http:\/\/127\.0\.0\.1:1/); // prettier-ignore
+    assert.match(
+      (login.body as { error: { message: string } }).error.message,
+      /cannot use the OIDC provider http:\/\/127\.0\.0\.1:1/,
+    );
     assert.ok(!login.text.includes(CLIENT_SECRET));
   });
 });

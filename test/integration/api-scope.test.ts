@@ -81,10 +81,24 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
   });
   const putProject = async (name: string, spec: AppProjectSpec) => {
     const { custom } = clients();
-    const body = { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name, namespace: fx.systemNamespace }, spec }; // prettier-ignore
+    const body = {
+      apiVersion: "tether.dev/v1alpha1",
+      kind: "AppProject",
+      metadata: { name, namespace: fx.systemNamespace },
+      spec,
+    };
     try {
-      const current = (await custom.getNamespacedCustomObject({ ...PROJECTS, namespace: fx.systemNamespace, name })) as { metadata: { resourceVersion: string } }; // prettier-ignore
-      await custom.replaceNamespacedCustomObject({ ...PROJECTS, namespace: fx.systemNamespace, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } } }); // prettier-ignore
+      const current = (await custom.getNamespacedCustomObject({
+        ...PROJECTS,
+        namespace: fx.systemNamespace,
+        name,
+      })) as { metadata: { resourceVersion: string } };
+      await custom.replaceNamespacedCustomObject({
+        ...PROJECTS,
+        namespace: fx.systemNamespace,
+        name,
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: current.metadata.resourceVersion } },
+      });
     } catch (error) {
       if ((error as { code?: number }).code !== 404) throw error;
       await custom.createNamespacedCustomObject({ ...PROJECTS, namespace: fx.systemNamespace, body });
@@ -100,8 +114,14 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
     const authNs = await fx.namespace("scope-auth");
 
     // The victims: live objects of other tenants, each holding a canary.
-    await core.createNamespacedConfigMap({ namespace: teamB, body: { metadata: { name: "victim-config" }, data: { password: CANARY_CM } } }); // prettier-ignore
-    await core.createNamespacedSecret({ namespace: teamB, body: { metadata: { name: "victim-secret" }, stringData: { token: CANARY_SECRET } } }); // prettier-ignore
+    await core.createNamespacedConfigMap({
+      namespace: teamB,
+      body: { metadata: { name: "victim-config" }, data: { password: CANARY_CM } },
+    });
+    await core.createNamespacedSecret({
+      namespace: teamB,
+      body: { metadata: { name: "victim-secret" }, stringData: { token: CANARY_SECRET } },
+    });
     await apps.createNamespacedDeployment({
       namespace: demo,
       body: {
@@ -109,47 +129,104 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
         spec: {
           replicas: 1,
           selector: { matchLabels: { app: "hello" } },
-          template: { metadata: { labels: { app: "hello" } }, spec: { containers: [{ name: "web", image: "nginx", env: [{ name: "PIN", value: CANARY_DEPLOY }] }] } }, // prettier-ignore
+          template: {
+            metadata: { labels: { app: "hello" } },
+            spec: {
+              containers: [{ name: "web", image: "nginx", env: [{ name: "PIN", value: CANARY_DEPLOY }] }],
+            },
+          },
         },
       },
     });
-    await objects.create({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: clusterRole, annotations: { note: CANARY_ROLE } }, rules: [] } as KubernetesObject); // prettier-ignore
+    await objects.create({
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: clusterRole, annotations: { note: CANARY_ROLE } },
+      rules: [],
+    } as KubernetesObject);
     // Alice's own object, live, in her namespace: the positive control (a permitted read still works).
-    await core.createNamespacedConfigMap({ namespace: teamA, body: { metadata: { name: "own" }, data: { value: OWN_MARKER } } }); // prettier-ignore
-    demoPods = await waitFor("the pod of demo/hello", async () => {
-      const pods = await core.listNamespacedPod({ namespace: demo, labelSelector: "app=hello" });
-      return pods.items.length > 0 ? pods.items.map((p) => p.metadata?.name ?? "") : undefined;
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    await core.createNamespacedConfigMap({
+      namespace: teamA,
+      body: { metadata: { name: "own" }, data: { value: OWN_MARKER } },
+    });
+    demoPods = await waitFor(
+      "the pod of demo/hello",
+      async () => {
+        const pods = await core.listNamespacedPod({ namespace: demo, labelSelector: "app=hello" });
+        return pods.items.length > 0 ? pods.items.map((p) => p.metadata?.name ?? "") : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
 
     await putProject("team-a", teamAProject());
-    await putProject("team-b", { sourceNamespaces: [fx.appNs], sourceRepos: ["*"], destinations: [{ server: "*", namespace: teamB }, { server: "*", namespace: demo }] }); // prettier-ignore
+    await putProject("team-b", {
+      sourceNamespaces: [fx.appNs],
+      sourceRepos: ["*"],
+      destinations: [
+        { server: "*", namespace: teamB },
+        { server: "*", namespace: demo },
+      ],
+    });
 
     const { url } = await fx.repository("attack", {
       "a/own.yaml": configMap("own", { value: "from-git" }).replace(
         "metadata:\n",
         `metadata:\n  namespace: ${teamA}\n`,
       ),
-      "a/victim-config.yaml": configMap("victim-config", { password: "attacker" }).replace("metadata:\n", `metadata:\n  namespace: ${teamB}\n`), // prettier-ignore
-      "a/victim-secret.yaml": `apiVersion: v1\nkind: Secret\nmetadata:\n  name: victim-secret\n  namespace: ${teamB}\nstringData:\n  token: attacker\n`, // prettier-ignore
-      "a/hello.yaml": `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hello\n  namespace: ${demo}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: hello}\n  template:\n    metadata:\n      labels: {app: hello}\n    spec:\n      containers: [{name: web, image: nginx}]\n`, // prettier-ignore
-      "a/role.yaml": `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ${clusterRole}\nrules: []\n`, // prettier-ignore
+      "a/victim-config.yaml": configMap("victim-config", { password: "attacker" }).replace(
+        "metadata:\n",
+        `metadata:\n  namespace: ${teamB}\n`,
+      ),
+      "a/victim-secret.yaml": `apiVersion: v1\nkind: Secret\nmetadata:\n  name: victim-secret\n  namespace: ${teamB}\nstringData:\n  token: attacker\n`,
+      "a/hello.yaml": `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: hello\n  namespace: ${demo}\nspec:\n  replicas: 1\n  selector:\n    matchLabels: {app: hello}\n  template:\n    metadata:\n      labels: {app: hello}\n    spec:\n      containers: [{name: web, image: nginx}]\n`,
+      "a/role.yaml": `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: ${clusterRole}\nrules: []\n`,
       "b/mine.yaml": configMap("bob-config", { value: BOB_MARKER }),
     });
-    await fx.createApp("attack", { project: "team-a", source: { repoURL: url, targetRevision: "main", path: "a" }, destination: { server: IN_CLUSTER, namespace: teamA } }); // prettier-ignore
-    await fx.createApp("bobs", { project: "team-b", source: { repoURL: url, targetRevision: "main", path: "b" }, destination: { server: IN_CLUSTER, namespace: teamB }, syncPolicy: { automated: {} } }); // prettier-ignore
-    await fx.waitApp("attack", "compared and refused", (a) => (a.status?.resources ?? []).length === 5 && (a.status?.conditions ?? []).some((c) => c.type === "ProjectViolation")); // prettier-ignore
+    await fx.createApp("attack", {
+      project: "team-a",
+      source: { repoURL: url, targetRevision: "main", path: "a" },
+      destination: { server: IN_CLUSTER, namespace: teamA },
+    });
+    await fx.createApp("bobs", {
+      project: "team-b",
+      source: { repoURL: url, targetRevision: "main", path: "b" },
+      destination: { server: IN_CLUSTER, namespace: teamB },
+      syncPolicy: { automated: {} },
+    });
+    await fx.waitApp(
+      "attack",
+      "compared and refused",
+      (a) =>
+        (a.status?.resources ?? []).length === 5 &&
+        (a.status?.conditions ?? []).some((c) => c.type === "ProjectViolation"),
+    );
     await fx.waitApp("bobs", "synced", (a) => a.status?.sync?.status === "Synced");
 
-    await core.createNamespacedConfigMap({ namespace: authNs, body: { metadata: { name: RBAC_CONFIGMAP }, data: { "policy.yaml": POLICY } } }); // prettier-ignore
+    await core.createNamespacedConfigMap({
+      namespace: authNs,
+      body: { metadata: { name: RBAC_CONFIGMAP }, data: { "policy.yaml": POLICY } },
+    });
     const auth = await createApiAuth({ clients: clients(), namespace: authNs, cacheMs: 0 });
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, systemNamespace: fx.systemNamespace, auth, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
+    api = await startApiServer({
+      clients: clients(),
+      namespace: fx.appNs,
+      systemNamespace: fx.systemNamespace,
+      auth,
+      desired: (ref) => fx.controller.desiredOf(ref),
+    });
     alice = bearer(await mintApiToken(clients(), authNs, { owner: "alice", roles: ["team-a"] }));
     bob = bearer(await mintApiToken(clients(), authNs, { owner: "bob", roles: ["team-b"] }));
   });
 
   after(async () => {
     await api?.close();
-    await clients().objects.delete({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: clusterRole } }).catch(() => undefined); // prettier-ignore
+    await clients()
+      .objects.delete({
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: { name: clusterRole },
+      })
+      .catch(() => undefined);
     await fx?.stop();
   });
 
@@ -171,7 +248,10 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
     await record("history", call("GET", appPath("attack", "/history"), alice));
     await record("list", call("GET", "/api/v1/applications", alice));
     for (const pod of demoPods) {
-      const named = await record("logs (namespace named)", call("GET", appPath("attack", `/logs?pod=${pod}&namespace=${demo}`), alice)); // prettier-ignore
+      const named = await record(
+        "logs (namespace named)",
+        call("GET", appPath("attack", `/logs?pod=${pod}&namespace=${demo}`), alice),
+      );
       assert.equal(named.status, 403, named.text);
       const unnamed = await record("logs", call("GET", appPath("attack", `/logs?pod=${pod}`), alice));
       assert.equal(unnamed.status, 403, unnamed.text);
@@ -179,7 +259,8 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
     const stream = await readStream(api.url, alice, (text) => text.includes("event: ready"));
     for (const [what, reply] of [...replies, ["stream", { text: stream.text } as Reply] as const]) {
       assertNoCanary(what, reply.text);
-      if (!what.startsWith("logs")) for (const pod of demoPods) assert.ok(!reply.text.includes(pod), `${what} names demo's pod ${pod}`); // prettier-ignore
+      if (!what.startsWith("logs"))
+        for (const pod of demoPods) assert.ok(!reply.text.includes(pod), `${what} names demo's pod ${pod}`);
     }
 
     // Refused objects are named, "not permitted", without the controller's view of them.
@@ -213,7 +294,10 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
       new RegExp(`namespace ${teamB} is not permitted by spec.destinations`),
     );
     const role = (diff.body as DiffResponse).resources.find((x) => x.name === clusterRole);
-    assert.match(role?.message ?? "", /cluster-scoped kind rbac.authorization.k8s.io\/ClusterRole is not in spec.clusterResourceWhitelist/); // prettier-ignore
+    assert.match(
+      role?.message ?? "",
+      /cluster-scoped kind rbac.authorization.k8s.io\/ClusterRole is not in spec.clusterResourceWhitelist/,
+    );
 
     const nodes = (tree.body as { nodes: ResourceNode[] }).nodes;
     const hello = nodes.find((n) => n.name === "hello");
@@ -248,7 +332,16 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
 
   test("a project change applies at the next request: widened, then deleted, then an app in a project that does not exist", async () => {
     try {
-      await putProject("team-a", teamAProject({ destinations: [{ server: "*", namespace: teamA }, { server: "*", namespace: teamB }], clusterResourceWhitelist: [{ group: "rbac.authorization.k8s.io", kind: "ClusterRole" }] })); // prettier-ignore
+      await putProject(
+        "team-a",
+        teamAProject({
+          destinations: [
+            { server: "*", namespace: teamA },
+            { server: "*", namespace: teamB },
+          ],
+          clusterResourceWhitelist: [{ group: "rbac.authorization.k8s.io", kind: "ClusterRole" }],
+        }),
+      );
       // Read fresh on every request: no wait.
       const tree = await call("GET", appPath("attack", "/resource-tree"), alice);
       const widened = (tree.body as { nodes: ResourceNode[] }).nodes;
@@ -259,7 +352,11 @@ describe("api: live reads limited to the app's project (cross-tenant attack)", (
       );
       assert.equal(widened.find((n) => n.name === "hello")?.permitted, false, "demo is still refused");
 
-      await clients().custom.deleteNamespacedCustomObject({ ...PROJECTS, namespace: fx.systemNamespace, name: "team-a" }); // prettier-ignore
+      await clients().custom.deleteNamespacedCustomObject({
+        ...PROJECTS,
+        namespace: fx.systemNamespace,
+        name: "team-a",
+      });
       for (const path of ["", "/diff", "/resource-tree"]) {
         const reply = await call("GET", appPath("attack", path), alice);
         assert.equal(reply.status, 200, reply.text);

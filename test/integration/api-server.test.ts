@@ -41,7 +41,12 @@ describe("api: applications, actions, tree, stream, metrics", () => {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<Reply<T>> => {
     const response = await fetch(`${api.url}${path}`, {
       method,
-      ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json" } }), // prettier-ignore
+      ...(body === undefined
+        ? {}
+        : {
+            body: typeof body === "string" ? body : JSON.stringify(body),
+            headers: { "content-type": "application/json" },
+          }),
     });
     const text = await response.text();
     const type = response.headers.get("content-type") ?? "";
@@ -58,10 +63,24 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     }));
     ns = await fx.namespace("api-dest");
     // auth: false — these tests cover the API's non-auth behaviour; api-auth.test.ts covers auth.
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, systemNamespace: fx.systemNamespace, heartbeatMs: 200, auth: false, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
+    api = await startApiServer({
+      clients: clients(),
+      namespace: fx.appNs,
+      systemNamespace: fx.systemNamespace,
+      heartbeatMs: 200,
+      auth: false,
+      desired: (ref) => fx.controller.desiredOf(ref),
+    });
     // "web" is manual (the API's sync drives it); "cfg" syncs itself.
-    await fx.createApp("web", { source: { repoURL: url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: ns } }); // prettier-ignore
-    await fx.createApp("cfg", { source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
+    await fx.createApp("web", {
+      source: { repoURL: url, targetRevision: "main", path: "web" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+    });
+    await fx.createApp("cfg", {
+      source: { repoURL: url, targetRevision: "main", path: "cfg" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+      syncPolicy: { automated: { prune: true } },
+    });
     await fx.patchApp("web", { metadata: { labels: { team: "web" } } });
     await fx.waitApp("web", "compared", (a) => a.status?.sync?.status === "OutOfSync");
     await fx.waitApp("cfg", "Synced", (a) => a.status?.sync?.status === "Synced");
@@ -111,35 +130,59 @@ describe("api: applications, actions, tree, stream, metrics", () => {
   });
 
   test("create/update/delete: errors name the field; valid bodies round-trip", async () => {
-    const spec = { source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: ns } }; // prettier-ignore
+    const spec = {
+      source: { repoURL: url, targetRevision: "main", path: "cfg" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+    };
     const malformed = await call<ErrorBody>("POST", "/api/v1/applications", "{not json");
     assert.equal(malformed.status, 400);
 
-    const noRepo = await call<ErrorBody>("POST", "/api/v1/applications", { metadata: { name: "bad" }, spec: { ...spec, source: { path: "cfg" } } }); // prettier-ignore
+    const noRepo = await call<ErrorBody>("POST", "/api/v1/applications", {
+      metadata: { name: "bad" },
+      spec: { ...spec, source: { path: "cfg" } },
+    });
     assert.equal(noRepo.status, 422);
     assert.equal(noRepo.body.error.field, "spec.source.repoURL");
 
-    const badNs = await call<ErrorBody>("POST", "/api/v1/applications", { metadata: { name: "bad" }, spec: { ...spec, destination: { server: IN_CLUSTER, namespace: "Not_A_Namespace" } } }); // prettier-ignore
+    const badNs = await call<ErrorBody>("POST", "/api/v1/applications", {
+      metadata: { name: "bad" },
+      spec: { ...spec, destination: { server: IN_CLUSTER, namespace: "Not_A_Namespace" } },
+    });
     assert.equal(badNs.status, 422);
     assert.equal(badNs.body.error.field, "spec.destination.namespace");
     assert.match(badNs.body.error.message, /Not_A_Namespace/);
 
     // The apiserver's own validation (CRD schema, object name) comes back as 422 with its message.
-    const badName = await call<ErrorBody>("POST", "/api/v1/applications", { metadata: { name: "Bad_Name" }, spec }); // prettier-ignore
+    const badName = await call<ErrorBody>("POST", "/api/v1/applications", {
+      metadata: { name: "Bad_Name" },
+      spec,
+    });
     assert.equal(badName.status, 422, JSON.stringify(badName.body));
     assert.match(badName.body.error.message, /Bad_Name/);
 
-    const created = await call<ApplicationDetail>("POST", "/api/v1/applications", { metadata: { name: "made", labels: { team: "x" } }, spec }); // prettier-ignore
+    const created = await call<ApplicationDetail>("POST", "/api/v1/applications", {
+      metadata: { name: "made", labels: { team: "x" } },
+      spec,
+    });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.namespace, fx.appNs);
-    const duplicate = await call<ErrorBody>("POST", "/api/v1/applications", { metadata: { name: "made" }, spec }); // prettier-ignore
+    const duplicate = await call<ErrorBody>("POST", "/api/v1/applications", {
+      metadata: { name: "made" },
+      spec,
+    });
     assert.equal(duplicate.status, 409);
 
-    const updated = await call<ApplicationDetail>("PUT", appPath("made"), { metadata: { name: "made", labels: { team: "y" } }, spec: { ...spec, source: { ...spec.source, targetRevision: "HEAD" } } }); // prettier-ignore
+    const updated = await call<ApplicationDetail>("PUT", appPath("made"), {
+      metadata: { name: "made", labels: { team: "y" } },
+      spec: { ...spec, source: { ...spec.source, targetRevision: "HEAD" } },
+    });
     assert.equal(updated.status, 200, JSON.stringify(updated.body));
     assert.equal(updated.body.targetRevision, "HEAD");
     assert.deepEqual(updated.body.labels, { team: "y" });
-    const stale = await call<ErrorBody>("PUT", appPath("made"), { metadata: { name: "made", resourceVersion: created.body.resourceVersion }, spec }); // prettier-ignore
+    const stale = await call<ErrorBody>("PUT", appPath("made"), {
+      metadata: { name: "made", resourceVersion: created.body.resourceVersion },
+      spec,
+    });
     assert.equal(stale.status, 409, "a stale resourceVersion is a conflict");
 
     const badCascade = await call<ErrorBody>("DELETE", appPath("made", "?cascade=maybe"));
@@ -147,26 +190,47 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     assert.equal(badCascade.body.error.field, "cascade");
     // cascade=true: the finalizer is set first, so the controller deletes what the app applied.
     const ns2 = await fx.namespace("api-cascade");
-    const cascaded = await call<ApplicationDetail>("POST", "/api/v1/applications", { metadata: { name: "cascaded" }, spec: { ...spec, destination: { server: IN_CLUSTER, namespace: ns2 }, syncPolicy: { automated: { prune: true } } } }); // prettier-ignore
+    const cascaded = await call<ApplicationDetail>("POST", "/api/v1/applications", {
+      metadata: { name: "cascaded" },
+      spec: {
+        ...spec,
+        destination: { server: IN_CLUSTER, namespace: ns2 },
+        syncPolicy: { automated: { prune: true } },
+      },
+    });
     assert.equal(cascaded.status, 201, JSON.stringify(cascaded.body));
     await fx.waitApp("cascaded", "Synced", (a) => a.status?.sync?.status === "Synced");
     await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns2 });
     assert.equal((await call("DELETE", appPath("cascaded", "?cascade=true"))).status, 202);
-    await waitFor("cascaded's ConfigMap and the app to be gone", async () =>
-      (await call("GET", appPath("cascaded"))).status === 404 &&
-      (await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns2 }).then(() => false, () => true)), { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "cascaded's ConfigMap and the app to be gone",
+      async () =>
+        (await call("GET", appPath("cascaded"))).status === 404 &&
+        (await clients()
+          .core.readNamespacedConfigMap({ name: "settings", namespace: ns2 })
+          .then(
+            () => false,
+            () => true,
+          )),
+      { timeoutMs: 30_000 },
+    );
 
     // Without cascade nothing holds it: gone at once, and the answer says so.
     const deleted = await call<{ state: string }>("DELETE", appPath("made", "?cascade=false"));
     assert.equal(deleted.status, 200);
     assert.equal(deleted.body.state, "Deleted");
-    await waitFor("made to be gone", async () => (await call("GET", appPath("made"))).status === 404, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor("made to be gone", async () => (await call("GET", appPath("made"))).status === 404, {
+      timeoutMs: 30_000,
+    });
   });
 
   test("sync dry-run shows the diff and changes nothing; sync, refresh and rollback are acted on", async () => {
     const dry = await call<DiffResponse>("POST", appPath("web", "/sync"), { dryRun: true });
     assert.equal(dry.status, 200);
-    assert.deepEqual(dry.body.resources.map((r) => `${r.kind}/${r.name}:${r.status}`), ["Deployment/web:OutOfSync"]); // prettier-ignore
+    assert.deepEqual(
+      dry.body.resources.map((r) => `${r.kind}/${r.name}:${r.status}`),
+      ["Deployment/web:OutOfSync"],
+    );
     assert.equal((await fx.readApp("web")).metadata.annotations?.["tether.dev/sync"], undefined);
 
     const badSync = await call<ErrorBody>("POST", appPath("web", "/sync"), { prune: "yes" });
@@ -176,7 +240,11 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     const sync = await call<{ annotation: string }>("POST", appPath("web", "/sync"), {});
     assert.equal(sync.status, 202);
     assert.equal(sync.body.annotation, "tether.dev/sync");
-    const synced = await fx.waitApp("web", "Synced by the API's request", (a) => a.status?.sync?.status === "Synced" && (a.status.history?.length ?? 0) === 1); // prettier-ignore
+    const synced = await fx.waitApp(
+      "web",
+      "Synced by the API's request",
+      (a) => a.status?.sync?.status === "Synced" && (a.status.history?.length ?? 0) === 1,
+    );
     const first = synced.status?.history?.[0];
     assert.ok(first);
 
@@ -186,9 +254,17 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     assert.equal(badType.status, 400);
     const refresh = await call("POST", appPath("web", "/refresh?type=hard"));
     assert.equal(refresh.status, 202);
-    await fx.waitApp("web", "refresh saw the new commit", (a) => a.status?.sync?.revision === sha && a.status.sync.status === "OutOfSync"); // prettier-ignore
+    await fx.waitApp(
+      "web",
+      "refresh saw the new commit",
+      (a) => a.status?.sync?.revision === sha && a.status.sync.status === "OutOfSync",
+    );
     await call("POST", appPath("web", "/sync"), {});
-    await fx.waitApp("web", "second sync", (a) => a.status?.sync?.status === "Synced" && (a.status.history?.length ?? 0) === 2); // prettier-ignore
+    await fx.waitApp(
+      "web",
+      "second sync",
+      (a) => a.status?.sync?.status === "Synced" && (a.status.history?.length ?? 0) === 2,
+    );
 
     const history = await call<{ items: { id: number; revision: string }[] }>(
       "GET",
@@ -204,7 +280,11 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     assert.equal(unknown.body.error.field, "id");
     const rollback = await call("POST", appPath("web", "/rollback"), { id: first.id });
     assert.equal(rollback.status, 202);
-    const rolled = await fx.waitApp("web", "rolled back", (a) => a.status?.rollback?.id === first.id && a.status.sync?.revision === first.revision); // prettier-ignore
+    const rolled = await fx.waitApp(
+      "web",
+      "rolled back",
+      (a) => a.status?.rollback?.id === first.id && a.status.sync?.revision === first.revision,
+    );
     assert.equal(rolled.status?.rollback?.revision, first.revision);
     const d = await clients().apps.readNamespacedDeployment({ name: "web", namespace: ns });
     assert.equal(d.spec?.replicas, 1, "the rolled-back manifest is applied");
@@ -213,11 +293,15 @@ describe("api: applications, actions, tree, stream, metrics", () => {
   });
 
   test("resource tree: Deployment → ReplicaSet → Pod with health; events; logs refused outside the app", async () => {
-    const tree = await waitFor("a Pod under the Deployment", async () => {
-      const reply = await call<{ nodes: ResourceNode[] }>("GET", appPath("web", "/resource-tree"));
-      const pods = reply.body.nodes.flatMap((d) => d.children.flatMap((rs) => rs.children));
-      return reply.body.nodes.length > 0 && pods.length > 0 ? reply.body.nodes : undefined;
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    const tree = await waitFor(
+      "a Pod under the Deployment",
+      async () => {
+        const reply = await call<{ nodes: ResourceNode[] }>("GET", appPath("web", "/resource-tree"));
+        const pods = reply.body.nodes.flatMap((d) => d.children.flatMap((rs) => rs.children));
+        return reply.body.nodes.length > 0 && pods.length > 0 ? reply.body.nodes : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     const deploymentNode = tree.find((n) => n.kind === "Deployment");
     assert.equal(deploymentNode?.name, "web");
     assert.equal(deploymentNode?.group, "apps");
@@ -230,14 +314,21 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     assert.ok(pod, "Pod grandchild");
     assert.ok(["Healthy", "Progressing", "Degraded"].includes(pod.health.status), pod.health.status);
 
-    const events = await waitFor("events of web", async () => {
-      const reply = await call<{ items: { reason: string }[] }>("GET", appPath("web", "/events"));
-      return reply.body.items.length > 0 ? reply.body.items : undefined;
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    const events = await waitFor(
+      "events of web",
+      async () => {
+        const reply = await call<{ items: { reason: string }[] }>("GET", appPath("web", "/events"));
+        return reply.body.items.length > 0 ? reply.body.items : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.ok(events.every((e) => typeof e.reason === "string"));
 
     // A pod that is not in web's tree: cfg's namespace neighbour, created by hand.
-    await clients().core.createNamespacedPod({ namespace: ns, body: { metadata: { name: "stray" }, spec: { containers: [{ name: "c", image: "busybox" }] } } }); // prettier-ignore
+    await clients().core.createNamespacedPod({
+      namespace: ns,
+      body: { metadata: { name: "stray" }, spec: { containers: [{ name: "c", image: "busybox" }] } },
+    });
     const refused = await call<ErrorBody>("GET", appPath("web", "/logs?pod=stray"));
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.code, "forbidden");
@@ -269,7 +360,10 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     // Other changes (status writes of "web") may come first; the label change must arrive.
     for (;;) {
       const event = await until(/event: application\ndata: (.*)\n/);
-      const data = JSON.parse(event[1] ?? "") as { type: string; application: { name: string; labels?: Record<string, string> } }; // prettier-ignore
+      const data = JSON.parse(event[1] ?? "") as {
+        type: string;
+        application: { name: string; labels?: Record<string, string> };
+      };
       assert.equal(data.type, "MODIFIED", "after ready, only changes");
       if (data.application.name === "cfg" && data.application.labels?.["touched"] === "yes") break;
     }
@@ -281,11 +375,25 @@ describe("api: applications, actions, tree, stream, metrics", () => {
   test("/metrics has per-app series and API latency; /api/openapi.json documents the paths; /healthz", async () => {
     const metrics = await call<string>("GET", "/metrics");
     assert.equal(metrics.status, 200);
-    assert.match(metrics.body, new RegExp(`tether_app_info\\{namespace="${fx.appNs}",name="cfg",project="default",sync="[A-Za-z]+",health="[A-Za-z]+"\\} 1`)); // prettier-ignore
-    assert.match(metrics.body, new RegExp(`tether_app_sync_status\\{namespace="${fx.appNs}",name="cfg",sync_status="Synced"\\} 1`)); // prettier-ignore
-    assert.match(metrics.body, /tether_api_request_duration_seconds_count\{route="\/api\/v1\/applications\/:namespace\/:name",method="GET",status="200"\} \d+/); // prettier-ignore
+    assert.match(
+      metrics.body,
+      new RegExp(
+        `tether_app_info\\{namespace="${fx.appNs}",name="cfg",project="default",sync="[A-Za-z]+",health="[A-Za-z]+"\\} 1`,
+      ),
+    );
+    assert.match(
+      metrics.body,
+      new RegExp(`tether_app_sync_status\\{namespace="${fx.appNs}",name="cfg",sync_status="Synced"\\} 1`),
+    );
+    assert.match(
+      metrics.body,
+      /tether_api_request_duration_seconds_count\{route="\/api\/v1\/applications\/:namespace\/:name",method="GET",status="200"\} \d+/,
+    );
 
-    const doc = await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>("GET", "/api/openapi.json"); // prettier-ignore
+    const doc = await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
+      "GET",
+      "/api/openapi.json",
+    );
     assert.equal(doc.status, 200);
     assert.equal(doc.body.openapi, "3.1.0");
     for (const path of [
@@ -295,7 +403,6 @@ describe("api: applications, actions, tree, stream, metrics", () => {
       "/api/webhook",
       "/api/v1/stream",
     ]) {
-      // prettier-ignore
       assert.ok(doc.body.paths[path], `documents ${path}`);
     }
     assert.ok(doc.body.paths["/api/v1/applications/{namespace}/{name}/sync"]?.["post"]);
@@ -308,11 +415,31 @@ describe("api: applications, actions, tree, stream, metrics", () => {
     // re-apply the drift made below: sync it at the newest commit first, so the drift stays.
     const head = await ws.head();
     await fx.annotate("cfg", { "tether.dev/sync": "true" });
-    await fx.waitApp("cfg", "synced at HEAD", (a) => a.status?.operationState?.revision === head && a.status.operationState.phase === "Succeeded" && !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations)); // prettier-ignore
-    await clients().core.patchNamespacedConfigMap({ name: "settings", namespace: ns, body: [{ op: "replace", path: "/data/level", value: "drifted" }] }); // prettier-ignore
-    await clients().core.patchNamespacedSecret({ name: "creds", namespace: ns, body: [{ op: "replace", path: "/data/token", value: b64(DRIFTED_CANARY) }] }); // prettier-ignore
-    const drifted = (kind: string) => (a: Application) => a.status?.resources?.some((r) => r.kind === kind && r.status === "OutOfSync") ?? false; // prettier-ignore
-    await fx.waitApp("cfg", "Secret and ConfigMap drift seen", (a) => drifted("Secret")(a) && drifted("ConfigMap")(a)); // prettier-ignore
+    await fx.waitApp(
+      "cfg",
+      "synced at HEAD",
+      (a) =>
+        a.status?.operationState?.revision === head &&
+        a.status.operationState.phase === "Succeeded" &&
+        !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations),
+    );
+    await clients().core.patchNamespacedConfigMap({
+      name: "settings",
+      namespace: ns,
+      body: [{ op: "replace", path: "/data/level", value: "drifted" }],
+    });
+    await clients().core.patchNamespacedSecret({
+      name: "creds",
+      namespace: ns,
+      body: [{ op: "replace", path: "/data/token", value: b64(DRIFTED_CANARY) }],
+    });
+    const drifted = (kind: string) => (a: Application) =>
+      a.status?.resources?.some((r) => r.kind === kind && r.status === "OutOfSync") ?? false;
+    await fx.waitApp(
+      "cfg",
+      "Secret and ConfigMap drift seen",
+      (a) => drifted("Secret")(a) && drifted("ConfigMap")(a),
+    );
     const response = await fetch(`${api.url}${appPath("cfg", "/diff")}`);
     const text = await response.text();
     const diff = JSON.parse(text) as DiffResponse;
@@ -336,7 +463,12 @@ describe("api: applications, actions, tree, stream, metrics", () => {
       }
     }
     assert.ok(!text.includes(DRIFTED_CANARY) && !text.includes(b64(DRIFTED_CANARY)));
-    const dry = await (await fetch(`${api.url}${appPath("cfg", "/sync")}`, { method: "POST", body: JSON.stringify({ dryRun: true }) })).text(); // prettier-ignore
+    const dry = await (
+      await fetch(`${api.url}${appPath("cfg", "/sync")}`, {
+        method: "POST",
+        body: JSON.stringify({ dryRun: true }),
+      })
+    ).text();
     assert.ok(!dry.includes(b64(DRIFTED_CANARY)));
   });
 });

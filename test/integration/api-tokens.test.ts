@@ -7,7 +7,13 @@ import { after, before, describe, test } from "node:test";
 import { API_TOKENS_SECRET, createApiAuth } from "../../src/api/authn.js";
 import { INITIAL_ADMIN_PASSWORD_SECRET, issueSession } from "../../src/api/auth/index.js";
 import { startApiServer } from "../../src/api/server.js";
-import type { ApiTokenList, ApiTokenView, ApplicationList, CreatedApiToken, LoginResponse } from "../../src/api/types.js"; // prettier-ignore
+import type {
+  ApiTokenList,
+  ApiTokenView,
+  ApplicationList,
+  CreatedApiToken,
+  LoginResponse,
+} from "../../src/api/types.js";
 import type { AuthApiFixture } from "../helpers/api.js";
 import { bearer, startAuthApi } from "../helpers/api.js";
 import { clients } from "../helpers/environment.js";
@@ -76,7 +82,10 @@ describe("api: API tokens", () => {
       items.map((t) => t.id),
       [token.id],
     );
-    assert.ok(!list.text.includes(secretPart) && !list.text.includes("secretHash") && !list.text.includes("token\""), list.text); // prettier-ignore
+    assert.ok(
+      !list.text.includes(secretPart) && !list.text.includes("secretHash") && !list.text.includes('token"'),
+      list.text,
+    );
     // Nor does the Secret hold it: only a hash.
     const stored = await clients().core.readNamespacedSecret({
       name: API_TOKENS_SECRET,
@@ -94,13 +103,15 @@ describe("api: API tokens", () => {
 
   test("revoke: refused at once, here and on another server; revoking twice is harmless", async () => {
     const alice = await session(ALICE, ["team-a"]);
-    const created = (await fx.call("POST", "/api/v1/tokens", { headers: alice, body: {} })).body as CreatedApiToken; // prettier-ignore
+    const created = (await fx.call("POST", "/api/v1/tokens", { headers: alice, body: {} }))
+      .body as CreatedApiToken;
     assert.deepEqual(created.roles.sort(), ["a-syncer", "a-viewer"], "all of alice's roles by default");
     // A second replica: its own auth (caches, revocation memory) on the same Secrets.
     const otherAuth = await createApiAuth({ clients: clients(), namespace: fx.systemNs });
     const other = await startApiServer({ clients: clients(), namespace: fx.appNs, auth: otherAuth });
     try {
-      const use = (url: string) => fetch(`${url}/api/v1/applications`, { headers: bearer(created.token) }).then((r) => r.status); // prettier-ignore
+      const use = (url: string) =>
+        fetch(`${url}/api/v1/applications`, { headers: bearer(created.token) }).then((r) => r.status);
       assert.equal(await use(fx.api.url), 200);
       assert.equal(await use(other.url), 200);
       const revoked = await fx.call("DELETE", `/api/v1/tokens/${created.id}`, { headers: alice });
@@ -119,7 +130,8 @@ describe("api: API tokens", () => {
   test("ownership: bob cannot see or revoke alice's tokens; the admin role lists and revokes all", async () => {
     const alice = await session(ALICE, ["team-a"]);
     const bob = await session(BOB, ["team-a"]);
-    const mine = (await fx.call("POST", "/api/v1/tokens", { headers: alice, body: { roles: ["a-viewer"] } })).body as CreatedApiToken; // prettier-ignore
+    const mine = (await fx.call("POST", "/api/v1/tokens", { headers: alice, body: { roles: ["a-viewer"] } }))
+      .body as CreatedApiToken;
     const bobs = await fx.call("GET", "/api/v1/tokens", { headers: bob });
     assert.ok((bobs.body as ApiTokenList).items.every((t) => t.owner === BOB));
     const steal = await fx.call("DELETE", `/api/v1/tokens/${mine.id}`, { headers: bob });
@@ -131,13 +143,18 @@ describe("api: API tokens", () => {
     const admin = await adminSession();
     const all = (await fx.call("GET", "/api/v1/tokens", { headers: admin })).body as ApiTokenList;
     assert.ok(all.items.some((t) => t.id === mine.id));
-    const filtered = (await fx.call("GET", `/api/v1/tokens?owner=${encodeURIComponent(BOB)}`, { headers: admin })).body as ApiTokenList; // prettier-ignore
+    const filtered = (
+      await fx.call("GET", `/api/v1/tokens?owner=${encodeURIComponent(BOB)}`, { headers: admin })
+    ).body as ApiTokenList;
     assert.ok(filtered.items.every((t) => t.owner === BOB));
     assert.equal((await fx.call("DELETE", `/api/v1/tokens/${mine.id}`, { headers: admin })).status, 200);
     assert.equal((await fx.call("GET", "/api/v1/applications", { headers: bearer(mine.token) })).status, 401);
 
     // The admin may make a token for a robot account with any role; others may not.
-    const robot = await fx.call("POST", "/api/v1/tokens", { headers: admin, body: { owner: "robot-ci", roles: ["a-syncer"] } }); // prettier-ignore
+    const robot = await fx.call("POST", "/api/v1/tokens", {
+      headers: admin,
+      body: { owner: "robot-ci", roles: ["a-syncer"] },
+    });
     assert.equal(robot.status, 201, robot.text);
     assert.equal((robot.body as CreatedApiToken).owner, "robot-ci");
     const asRobot = await fx.call("POST", "/api/v1/tokens", { headers: alice, body: { owner: "robot-ci" } });
@@ -167,7 +184,8 @@ describe("api: API tokens", () => {
 
   test("expiry follows the injected clock", async () => {
     const bob = await session(BOB, ["team-a"]);
-    const token = (await fx.call("POST", "/api/v1/tokens", { headers: bob, body: { ttlSeconds: 60 } })).body as CreatedApiToken; // prettier-ignore
+    const token = (await fx.call("POST", "/api/v1/tokens", { headers: bob, body: { ttlSeconds: 60 } }))
+      .body as CreatedApiToken;
     assert.ok(token.expiresAt);
     const use = () => fx.call("GET", "/api/v1/applications", { headers: bearer(token.token) });
     assert.equal((await use()).status, 200);
@@ -183,7 +201,8 @@ describe("api: API tokens", () => {
 describe("api: admin password change", () => {
   let fx: AuthApiFixture;
   let password: string;
-  const login = (pw: string) => fx.call("POST", "/api/v1/session", { body: { username: "admin", password: pw } }); // prettier-ignore
+  const login = (pw: string) =>
+    fx.call("POST", "/api/v1/session", { body: { username: "admin", password: pw } });
   const change = (headers: Record<string, string>, currentPassword: string, newPassword: string) =>
     fx.call("PUT", "/api/v1/account/password", { headers, body: { currentPassword, newPassword } });
 
@@ -219,10 +238,16 @@ describe("api: admin password change", () => {
     assert.equal((await login(password)).status, 401);
     const next = await login("a-new-password-123");
     assert.equal(next.status, 200);
-    assert.equal((await fx.call("GET", "/api/v1/session", { headers: bearer((next.body as LoginResponse).token) })).status, 200); // prettier-ignore
+    assert.equal(
+      (await fx.call("GET", "/api/v1/session", { headers: bearer((next.body as LoginResponse).token) }))
+        .status,
+      200,
+    );
     // The initial password Secret is gone once the admin chose a password.
     assert.equal(await fx.auth.initialAdminPassword(), undefined);
-    await assert.rejects(clients().core.readNamespacedSecret({ name: INITIAL_ADMIN_PASSWORD_SECRET, namespace: fx.systemNs })); // prettier-ignore
+    await assert.rejects(
+      clients().core.readNamespacedSecret({ name: INITIAL_ADMIN_PASSWORD_SECRET, namespace: fx.systemNs }),
+    );
     password = "a-new-password-123";
   });
 
@@ -238,7 +263,8 @@ describe("api: admin password change", () => {
   test("wrong current passwords are rate-limited like the login: 429 + Retry-After, even when right", async () => {
     const session = bearer(((await login(password)).body as LoginResponse).token);
     let reply = await change(session, "wrong-password", "a-new-password-789");
-    for (let i = 0; i < 5 && reply.status === 403; i++) reply = await change(session, "wrong-password", "a-new-password-789"); // prettier-ignore
+    for (let i = 0; i < 5 && reply.status === 403; i++)
+      reply = await change(session, "wrong-password", "a-new-password-789");
     assert.equal(reply.status, 429, reply.text);
     assert.ok(Number(reply.headers.get("retry-after")) >= 1);
     assert.equal((await change(session, password, "a-new-password-789")).status, 429);

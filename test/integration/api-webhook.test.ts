@@ -27,20 +27,28 @@ describe("api: POST /api/webhook", () => {
   let repoURL: string;
 
   const readApp = async (name: string) =>
-    (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name })) as Application; // prettier-ignore
+    (await clients().custom.getNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: appNs,
+      name,
+    })) as Application;
   const deliver = async (body: Buffer | string, headers: Record<string, string>) => {
     const response = await fetch(`${api.url}/api/webhook`, { method: "POST", body, headers });
     return { status: response.status, body: await response.json() };
   };
   const githubHeaders = async (body: Buffer, secret = SECRET) => ({
-    ...(JSON.parse(await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8")) as Record<string, string>), // prettier-ignore
+    ...(JSON.parse(await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8")) as Record<
+      string,
+      string
+    >),
     "X-Hub-Signature-256": `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`,
   });
   const pushPayload = async () => {
     const payload = JSON.parse(await fs.readFile("testdata/webhooks/github-push.json", "utf8")) as {
       repository: Record<string, unknown>;
     };
-    for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"]) payload.repository[key] = repoURL; // prettier-ignore
+    for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"])
+      payload.repository[key] = repoURL;
     return Buffer.from(JSON.stringify(payload));
   };
 
@@ -50,7 +58,9 @@ describe("api: POST /api/webhook", () => {
     git = await startGitServer({ root: gitRoot });
     repoURL = await git.createRepository("platform");
     appNs = uniqueName("api-webhook");
-    await clients().core.createNamespace({ body: { metadata: { name: appNs, labels: { "tether.dev/test": "true" } } } }); // prettier-ignore
+    await clients().core.createNamespace({
+      body: { metadata: { name: appNs, labels: { "tether.dev/test": "true" } } },
+    });
     for (const [name, appPath] of [
       ["frontend", "apps/frontend"],
       ["backend", "apps/backend"],
@@ -62,12 +72,21 @@ describe("api: POST /api/webhook", () => {
           apiVersion: "tether.dev/v1alpha1",
           kind: "Application",
           metadata: { name, namespace: appNs },
-          spec: { source: { repoURL, targetRevision: "main", path: appPath }, destination: { server: IN_CLUSTER, namespace: "default" } }, // prettier-ignore
+          spec: {
+            source: { repoURL, targetRevision: "main", path: appPath },
+            destination: { server: IN_CLUSTER, namespace: "default" },
+          },
         },
       });
     }
     // quietMs 0: the refresh is requested within the delivery, so the test can check it right after.
-    api = await startApiServer({ auth: false, clients: clients(), namespace: appNs, webhookSecrets: { github: SECRET }, webhookCoalesce: { quietMs: 0, maxDelayMs: 0 } }); // prettier-ignore
+    api = await startApiServer({
+      auth: false,
+      clients: clients(),
+      namespace: appNs,
+      webhookSecrets: { github: SECRET },
+      webhookCoalesce: { quietMs: 0, maxDelayMs: 0 },
+    });
   });
   after(async () => {
     await api?.close();
@@ -114,7 +133,12 @@ describe("api: POST /api/webhook", () => {
 
   test("a ping is acknowledged and ignored", async () => {
     const body = await fs.readFile("testdata/webhooks/github-ping.json");
-    const headers = { ...(JSON.parse(await fs.readFile("testdata/webhooks/github-ping.headers.json", "utf8")) as Record<string, string>) }; // prettier-ignore
+    const headers = {
+      ...(JSON.parse(await fs.readFile("testdata/webhooks/github-ping.headers.json", "utf8")) as Record<
+        string,
+        string
+      >),
+    };
     headers["X-Hub-Signature-256"] = `sha256=${createHmac("sha256", SECRET).update(body).digest("hex")}`;
     const reply = await deliver(body, headers);
     assert.equal(reply.status, 200);
@@ -125,15 +149,31 @@ describe("api: POST /api/webhook", () => {
   test("in the controller's process: matched against its cache, refreshed in memory, no annotation written", async () => {
     // The controller side is a recorder here: what is under test is that the API asks it, and only
     // it (the real controller's refreshApps is exercised by npm start and the e2e loop).
-    const listed = (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as { items: Application[] }; // prettier-ignore
+    const listed = (await clients().custom.listNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: appNs,
+    })) as { items: Application[] };
     const refreshed: string[][] = [];
-    const inProcess = await startApiServer({ auth: false, clients: clients(), namespace: appNs, webhookSecrets: { github: SECRET }, controller: { applications: () => listed.items, refresh: (keys) => void refreshed.push([...keys]) } }); // prettier-ignore
+    const inProcess = await startApiServer({
+      auth: false,
+      clients: clients(),
+      namespace: appNs,
+      webhookSecrets: { github: SECRET },
+      controller: { applications: () => listed.items, refresh: (keys) => void refreshed.push([...keys]) },
+    });
     try {
       const before = (await readApp("frontend")).metadata.resourceVersion;
       const body = await pushPayload();
-      const response = await fetch(`${inProcess.url}/api/webhook`, { method: "POST", body, headers: await githubHeaders(body) }); // prettier-ignore
+      const response = await fetch(`${inProcess.url}/api/webhook`, {
+        method: "POST",
+        body,
+        headers: await githubHeaders(body),
+      });
       assert.equal(response.status, 200);
-      assert.deepEqual(((await response.json()) as WebhookResponse).refreshed.map((r) => r.key), [`${appNs}/frontend`]); // prettier-ignore
+      assert.deepEqual(
+        ((await response.json()) as WebhookResponse).refreshed.map((r) => r.key),
+        [`${appNs}/frontend`],
+      );
       assert.deepEqual(refreshed, [[`${appNs}/frontend`]], "asked the controller once, for that app");
       assert.equal(
         (await readApp("frontend")).metadata.resourceVersion,

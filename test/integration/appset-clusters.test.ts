@@ -29,7 +29,11 @@ describe("applicationsets: clusters, matrix and merge generators", () => {
       clients().core.createNamespacedSecret({
         namespace: fx.systemNamespace,
         body: {
-          metadata: { name, labels: { [typeLabel]: "cluster", env }, annotations: { "example.com/owner": `team-${env}` } }, // prettier-ignore
+          metadata: {
+            name,
+            labels: { [typeLabel]: "cluster", env },
+            annotations: { "example.com/owner": `team-${env}` },
+          },
           stringData: { name, server, config: JSON.stringify({ tlsClientConfig: { insecure: false } }) },
         },
       });
@@ -40,7 +44,13 @@ describe("applicationsets: clusters, matrix and merge generators", () => {
 
   test("clusters: one app per selected cluster Secret, with the Secret's name, server, labels and annotations", async () => {
     await sets.create("clusters", {
-      generators: [{ clusters: { selector: { matchExpressions: [{ key: "env", operator: "In", values: ["staging", "prod"] }] } } }], // prettier-ignore
+      generators: [
+        {
+          clusters: {
+            selector: { matchExpressions: [{ key: "env", operator: "In", values: ["staging", "prod"] }] },
+          },
+        },
+      ],
       template: {
         metadata: {
           name: "{{name}}-addons",
@@ -53,17 +63,32 @@ describe("applicationsets: clusters, matrix and merge generators", () => {
         },
       },
     });
-    const apps = await sets.waitApps("clusters", "alpha and beta Synced and Healthy", (a) => names(a).join() === "alpha-addons,beta-addons" && allSyncedHealthy(a)); // prettier-ignore
-    assert.deepEqual(apps.map((a) => [a.spec.destination.server, a.spec.source.path, a.metadata.annotations?.["owner"]]), [
-      [server, "envs/staging", "team-staging"],
-      [server, "envs/prod", "team-prod"],
-    ]); // prettier-ignore
+    const apps = await sets.waitApps(
+      "clusters",
+      "alpha and beta Synced and Healthy",
+      (a) => names(a).join() === "alpha-addons,beta-addons" && allSyncedHealthy(a),
+    );
+    assert.deepEqual(
+      apps.map((a) => [a.spec.destination.server, a.spec.source.path, a.metadata.annotations?.["owner"]]),
+      [
+        [server, "envs/staging", "team-staging"],
+        [server, "envs/prod", "team-prod"],
+      ],
+    );
     await clients().core.readNamespacedConfigMap({ name: "addons-prod", namespace: dest });
 
     // Relabelling a Secret moves its cluster out of the selection: its app is deleted.
-    await clients().core.patchNamespacedSecret({ name: "beta", namespace: fx.systemNamespace, body: [{ op: "replace", path: "/metadata/labels/env", value: "retired" }] }); // prettier-ignore
+    await clients().core.patchNamespacedSecret({
+      name: "beta",
+      namespace: fx.systemNamespace,
+      body: [{ op: "replace", path: "/metadata/labels/env", value: "retired" }],
+    });
     await sets.waitApps("clusters", "beta-addons deleted", (a) => names(a).join() === "alpha-addons", 30_000);
-    await clients().core.patchNamespacedSecret({ name: "beta", namespace: fx.systemNamespace, body: [{ op: "replace", path: "/metadata/labels/env", value: "prod" }] }); // prettier-ignore
+    await clients().core.patchNamespacedSecret({
+      name: "beta",
+      namespace: fx.systemNamespace,
+      body: [{ op: "replace", path: "/metadata/labels/env", value: "prod" }],
+    });
     await sets.remove("clusters");
   });
 
@@ -91,7 +116,11 @@ describe("applicationsets: clusters, matrix and merge generators", () => {
         },
       },
     });
-    await sets.waitApps("matrix", "api-alpha and web-alpha Synced and Healthy", (a) => names(a).join() === "api-alpha,web-alpha" && allSyncedHealthy(a)); // prettier-ignore
+    await sets.waitApps(
+      "matrix",
+      "api-alpha and web-alpha Synced and Healthy",
+      (a) => names(a).join() === "api-alpha,web-alpha" && allSyncedHealthy(a),
+    );
   });
 
   test("merge: clusters as the base, a list overriding one cluster's parameter", async () => {
@@ -101,8 +130,20 @@ describe("applicationsets: clusters, matrix and merge generators", () => {
           merge: {
             mergeKeys: ["name"],
             generators: [
-              { clusters: { selector: { matchExpressions: [{ key: "env", operator: "Exists" }] }, values: { tier: "standard" } } }, // prettier-ignore
-              { list: { elements: [{ name: "beta", "values.tier": "gold" }, { name: "nowhere", "values.tier": "x" }] } }, // prettier-ignore
+              {
+                clusters: {
+                  selector: { matchExpressions: [{ key: "env", operator: "Exists" }] },
+                  values: { tier: "standard" },
+                },
+              },
+              {
+                list: {
+                  elements: [
+                    { name: "beta", "values.tier": "gold" },
+                    { name: "nowhere", "values.tier": "x" },
+                  ],
+                },
+              },
             ],
           },
         },
@@ -115,12 +156,20 @@ describe("applicationsets: clusters, matrix and merge generators", () => {
         },
       },
     });
-    const apps = await sets.waitApps("merge", "merged-alpha and merged-beta", (a) => names(a).join() === "merged-alpha,merged-beta"); // prettier-ignore
+    const apps = await sets.waitApps(
+      "merge",
+      "merged-alpha and merged-beta",
+      (a) => names(a).join() === "merged-alpha,merged-beta",
+    );
     assert.deepEqual(
       apps.map((a) => a.metadata.labels?.["tier"]),
       ["standard", "gold"],
     );
-    const set = await sets.wait("merge", "parameters generated", (s) => setCondition(s, "ParametersGenerated")?.status === "True"); // prettier-ignore
+    const set = await sets.wait(
+      "merge",
+      "parameters generated",
+      (s) => setCondition(s, "ParametersGenerated")?.status === "True",
+    );
     assert.equal(setCondition(set, "ErrorOccurred")?.status, "False");
   });
 });

@@ -34,7 +34,8 @@ describe("applicationsets: list and Git generators", () => {
   });
   after(() => fx?.stop());
 
-  const configMapGone = (name: string) => isGone(() => clients().core.readNamespacedConfigMap({ name, namespace: dest })); // prettier-ignore
+  const configMapGone = (name: string) =>
+    isGone(() => clients().core.readNamespacedConfigMap({ name, namespace: dest }));
   const template = (name: string, path: string) => ({
     metadata: { name, labels: { team: "platform" } },
     spec: {
@@ -49,34 +50,65 @@ describe("applicationsets: list and Git generators", () => {
       generators: [{ list: { elements: [{ item: "a" }, { item: "b" }, { item: "c" }] } }],
       template: template("list-{{item}}", "list/{{ item }}"),
     });
-    const apps = await sets.waitApps("list", "three Synced and Healthy apps", (a) => a.length === 3 && allSyncedHealthy(a)); // prettier-ignore
+    const apps = await sets.waitApps(
+      "list",
+      "three Synced and Healthy apps",
+      (a) => a.length === 3 && allSyncedHealthy(a),
+    );
     assert.deepEqual(names(apps), ["list-a", "list-b", "list-c"]);
     const set = await sets.read("list");
     for (const app of apps) {
-      assert.deepEqual(app.metadata.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]), [["ApplicationSet", "list", set.metadata.uid, true]]); // prettier-ignore
+      assert.deepEqual(
+        app.metadata.ownerReferences?.map((r) => [r.kind, r.name, r.uid, r.controller]),
+        [["ApplicationSet", "list", set.metadata.uid, true]],
+      );
       assert.deepEqual(app.metadata.finalizers, [CASCADE_FINALIZER]);
       assert.equal(app.metadata.labels?.["team"], "platform");
     }
     for (const item of ["a", "b", "c"]) assert.equal(await configMapGone(`list-${item}`), false);
-    await sets.wait("list", "no error, resources listed", (s) => setCondition(s, "ErrorOccurred")?.status === "False" && s.status?.resources?.length === 3); // prettier-ignore
+    await sets.wait(
+      "list",
+      "no error, resources listed",
+      (s) => setCondition(s, "ErrorOccurred")?.status === "False" && s.status?.resources?.length === 3,
+    );
 
     await sets.remove("list");
-    await waitFor("the apps and their ConfigMaps to be deleted", async () => {
-      if ((await sets.generated("list")).length > 0) return false;
-      for (const item of ["a", "b", "c"]) if (!(await configMapGone(`list-${item}`))) return false;
-      return true;
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    await waitFor(
+      "the apps and their ConfigMaps to be deleted",
+      async () => {
+        if ((await sets.generated("list")).length > 0) return false;
+        for (const item of ["a", "b", "c"]) if (!(await configMapGone(`list-${item}`))) return false;
+        return true;
+      },
+      { timeoutMs: 60_000 },
+    );
   });
 
   test("git directories: adding a folder adds an app, removing one deletes it (resources deleted, then kept with preserveResourcesOnDeletion)", async () => {
     await sets.create("dirs", {
-      generators: [{ git: { repoURL: url, revision: "main", directories: [{ path: "apps/*" }, { path: "apps/skipped", exclude: true }] } }], // prettier-ignore
+      generators: [
+        {
+          git: {
+            repoURL: url,
+            revision: "main",
+            directories: [{ path: "apps/*" }, { path: "apps/skipped", exclude: true }],
+          },
+        },
+      ],
       template: template("dir-{{path.basename}}", "{{path}}"),
     });
-    await sets.waitApps("dirs", "dir-one and dir-two Synced and Healthy", (a) => names(a).join() === "dir-one,dir-two" && allSyncedHealthy(a)); // prettier-ignore
+    await sets.waitApps(
+      "dirs",
+      "dir-one and dir-two Synced and Healthy",
+      (a) => names(a).join() === "dir-one,dir-two" && allSyncedHealthy(a),
+    );
 
     await ws.commitAndPush({ "apps/three/cm.yaml": configMap("dir-three", { from: "three" }) }, "add three");
-    await sets.waitApps("dirs", "dir-three added and synced", (a) => names(a).join() === "dir-one,dir-three,dir-two" && allSyncedHealthy(a)); // prettier-ignore
+    await sets.waitApps(
+      "dirs",
+      "dir-three added and synced",
+      (a) => names(a).join() === "dir-one,dir-three,dir-two" && allSyncedHealthy(a),
+    );
     assert.equal(await configMapGone("dir-three"), false);
 
     // preserveResourcesOnDeletion false (default): the app goes, and its cascade finalizer deletes its ConfigMap.
@@ -86,7 +118,9 @@ describe("applicationsets: list and Git generators", () => {
 
     // preserveResourcesOnDeletion true: the apps lose the cascade finalizer; a removed folder's app goes, its resources stay.
     await sets.patch("dirs", { spec: { syncPolicy: { preserveResourcesOnDeletion: true } } });
-    await sets.waitApps("dirs", "cascade finalizers removed", (a) => a.every((app) => !app.metadata.finalizers?.includes(CASCADE_FINALIZER))); // prettier-ignore
+    await sets.waitApps("dirs", "cascade finalizers removed", (a) =>
+      a.every((app) => !app.metadata.finalizers?.includes(CASCADE_FINALIZER)),
+    );
     await ws.commitAndPush({ "apps/three/cm.yaml": null }, "remove three");
     await sets.waitApps("dirs", "dir-three deleted", (a) => names(a).join() === "dir-one");
     assert.equal(await configMapGone("dir-three"), false, "dir-three's ConfigMap is kept");
@@ -97,8 +131,24 @@ describe("applicationsets: list and Git generators", () => {
     await sets.wait("dirs", "up to date", (s) => setCondition(s, "ErrorOccurred")?.status === "False");
     const before = names(await sets.generated("dirs"));
     assert.deepEqual(before, ["dir-one"]);
-    await sets.patch("dirs", { spec: { generators: [{ git: { repoURL: fx.git.repositoryUrl("no-such-repo"), revision: "main", directories: [{ path: "apps/*" }] } }] } }); // prettier-ignore
-    const set = await sets.wait("dirs", "ErrorOccurred", (s) => setCondition(s, "ErrorOccurred")?.status === "True"); // prettier-ignore
+    await sets.patch("dirs", {
+      spec: {
+        generators: [
+          {
+            git: {
+              repoURL: fx.git.repositoryUrl("no-such-repo"),
+              revision: "main",
+              directories: [{ path: "apps/*" }],
+            },
+          },
+        ],
+      },
+    });
+    const set = await sets.wait(
+      "dirs",
+      "ErrorOccurred",
+      (s) => setCondition(s, "ErrorOccurred")?.status === "True",
+    );
     const error = setCondition(set, "ErrorOccurred");
     assert.match(error?.message ?? "", /^spec\.generators\[0\]\.git: /);
     assert.match(error?.message ?? "", /no-such-repo/);
@@ -111,7 +161,19 @@ describe("applicationsets: list and Git generators", () => {
     assert.equal(await configMapGone("dir-one"), false);
 
     // Fixed: the error clears and the apps follow Git again.
-    await sets.patch("dirs", { spec: { generators: [{ git: { repoURL: url, revision: "main", directories: [{ path: "apps/*" }, { path: "apps/skipped", exclude: true }] } }] } }); // prettier-ignore
+    await sets.patch("dirs", {
+      spec: {
+        generators: [
+          {
+            git: {
+              repoURL: url,
+              revision: "main",
+              directories: [{ path: "apps/*" }, { path: "apps/skipped", exclude: true }],
+            },
+          },
+        ],
+      },
+    });
     await sets.wait("dirs", "error cleared", (s) => setCondition(s, "ErrorOccurred")?.status === "False");
   });
 });

@@ -22,7 +22,12 @@ describe("applicationsets: rolling sync", () => {
     fx = await startControllerFixture("appset-roll");
     sets = appSets(fx);
     dest = await fx.namespace("appset-roll-dest");
-    ({ url, ws } = await fx.repository("web", Object.fromEntries(ENVS.map((env) => [`envs/${env}/cm.yaml`, configMap(`web-${env}`, { version: "1" })])))); // prettier-ignore
+    ({ url, ws } = await fx.repository(
+      "web",
+      Object.fromEntries(
+        ENVS.map((env) => [`envs/${env}/cm.yaml`, configMap(`web-${env}`, { version: "1" })]),
+      ),
+    ));
   });
   after(() => fx?.stop());
 
@@ -36,7 +41,10 @@ describe("applicationsets: rolling sync", () => {
     ] as const) {
       const finished = op(earlier)?.finishedAt ?? "";
       const started = op(later)?.startedAt ?? "";
-      assert.ok(finished && started && finished <= started, `web-${later} started (${started}) after web-${earlier} finished (${finished})`); // prettier-ignore
+      assert.ok(
+        finished && started && finished <= started,
+        `web-${later} started (${started}) after web-${earlier} finished (${finished})`,
+      );
     }
   }
 
@@ -45,7 +53,11 @@ describe("applicationsets: rolling sync", () => {
       generators: [{ list: { elements: ENVS.map((env) => ({ env })) } }],
       strategy: {
         type: "RollingSync",
-        rollingSync: { steps: ENVS.map((env) => ({ matchExpressions: [{ key: "env", operator: "In" as const, values: [env] }] })) }, // prettier-ignore
+        rollingSync: {
+          steps: ENVS.map((env) => ({
+            matchExpressions: [{ key: "env", operator: "In" as const, values: [env] }],
+          })),
+        },
       },
       template: {
         metadata: { name: "web-{{env}}", labels: { env: "{{env}}" } },
@@ -56,12 +68,21 @@ describe("applicationsets: rolling sync", () => {
         },
       },
     });
-    let apps = await sets.waitApps("web", "all three Synced and Healthy", (a) => a.length === 3 && allSyncedHealthy(a), 90_000); // prettier-ignore
+    let apps = await sets.waitApps(
+      "web",
+      "all three Synced and Healthy",
+      (a) => a.length === 3 && allSyncedHealthy(a),
+      90_000,
+    );
     assert.deepEqual(names(apps), ["web-dev", "web-prod", "web-staging"]);
     for (const app of apps)
       assert.equal(app.spec.syncPolicy?.automated, undefined, "automated sync is the rollout's job");
     assertOrder(apps, apps[0]?.status?.sync?.revision ?? "");
-    const set = await sets.wait("web", "rollout complete", (s) => setCondition(s, "RolloutProgressing")?.status === "False"); // prettier-ignore
+    const set = await sets.wait(
+      "web",
+      "rollout complete",
+      (s) => setCondition(s, "RolloutProgressing")?.status === "False",
+    );
     assert.deepEqual(
       set.status?.applicationStatus?.map((s) => [s.application, s.step, s.status]),
       [
@@ -72,8 +93,21 @@ describe("applicationsets: rolling sync", () => {
     );
 
     // A new commit for every env: the apps see it (OutOfSync) but only the rollout syncs them, in order.
-    const commit = await ws.commitAndPush(Object.fromEntries(ENVS.map((env) => [`envs/${env}/cm.yaml`, configMap(`web-${env}`, { version: "2" })])), "version 2"); // prettier-ignore
-    apps = await sets.waitApps("web", "all three synced again at the new commit", (a) => a.length === 3 && allSyncedHealthy(a) && a.every((app) => app.status?.operationState?.revision === commit), 90_000); // prettier-ignore
+    const commit = await ws.commitAndPush(
+      Object.fromEntries(
+        ENVS.map((env) => [`envs/${env}/cm.yaml`, configMap(`web-${env}`, { version: "2" })]),
+      ),
+      "version 2",
+    );
+    apps = await sets.waitApps(
+      "web",
+      "all three synced again at the new commit",
+      (a) =>
+        a.length === 3 &&
+        allSyncedHealthy(a) &&
+        a.every((app) => app.status?.operationState?.revision === commit),
+      90_000,
+    );
     assertOrder(apps, commit);
   });
 });

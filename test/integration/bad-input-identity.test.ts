@@ -142,7 +142,11 @@ describe("bad input: repository identity, validation at the door, containment in
       ["repoURL %2e%2e", { repoURL: "http://host/probe/%2e%2e/demo.git" }, /spec\.source\.repoURL.*segment/],
       ["repoURL %2E%2e", { repoURL: "http://host/probe/%2E%2e/demo.git" }, /spec\.source\.repoURL.*segment/],
       ["repoURL .%2e", { repoURL: "http://host/probe/.%2e/demo.git" }, /spec\.source\.repoURL.*segment/],
-      ["repoURL %252e (double encoded)", { repoURL: "http://host/probe/%252e%252e/demo.git" }, /spec\.source\.repoURL/], // prettier-ignore
+      [
+        "repoURL %252e (double encoded)",
+        { repoURL: "http://host/probe/%252e%252e/demo.git" },
+        /spec\.source\.repoURL/,
+      ],
       [
         "repoURL backslash",
         { repoURL: "http://host/probe\\..\\demo.git" },
@@ -160,11 +164,22 @@ describe("bad input: repository identity, validation at the door, containment in
       ["absolute path", { repoURL: "https://host/r.git", path: "/etc" }, /spec\.source\.path/],
       ["path with ..", { repoURL: "https://host/r.git", path: "apps/../../etc" }, /spec\.source\.path/],
       ["path with a newline", { repoURL: "https://host/r.git", path: "apps\nx" }, /spec\.source\.path/],
-      ["targetRevision with a newline", { repoURL: "https://host/r.git", targetRevision: "main\n" }, /spec\.source\.targetRevision/], // prettier-ignore
+      [
+        "targetRevision with a newline",
+        { repoURL: "https://host/r.git", targetRevision: "main\n" },
+        /spec\.source\.targetRevision/,
+      ],
     ];
     for (const [what, source, message] of bad) {
       test(`Application refused: ${what}`, async () => {
-        const text = await refusal("applications", fx.appNs, app(`bad-${Math.random().toString(36).slice(2, 8)}`, { source, destination: { server: IN_CLUSTER, namespace: "x" } })); // prettier-ignore
+        const text = await refusal(
+          "applications",
+          fx.appNs,
+          app(`bad-${Math.random().toString(36).slice(2, 8)}`, {
+            source,
+            destination: { server: IN_CLUSTER, namespace: "x" },
+          }),
+        );
         assert.ok(text, `${what}: accepted`);
         assert.match(text, message);
       });
@@ -172,20 +187,50 @@ describe("bad input: repository identity, validation at the door, containment in
 
     test("Application refused: destination namespace and project that are not names", async () => {
       const source = { repoURL: "https://host/r.git" };
-      const ns = await refusal("applications", fx.appNs, app("bad-ns", { source, destination: { namespace: "Bad_NS" } })); // prettier-ignore
+      const ns = await refusal(
+        "applications",
+        fx.appNs,
+        app("bad-ns", { source, destination: { namespace: "Bad_NS" } }),
+      );
       assert.match(ns ?? "accepted", /spec\.destination\.namespace/);
-      const project = await refusal("applications", fx.appNs, app("bad-proj", { source, project: "../x", destination: {} })); // prettier-ignore
+      const project = await refusal(
+        "applications",
+        fx.appNs,
+        app("bad-proj", { source, project: "../x", destination: {} }),
+      );
       assert.match(project ?? "accepted", /spec\.project/);
     });
 
     test("the spellings Tether accepts are admitted (and the API's parser agrees)", async () => {
-      const accepted = ["HTTPS://GitHub.com:443/Org/Repo.git/", "git@github.com:org/repo.git", "ssh://git@host:2222/x.git", "git://host/x", "file:///srv/git/x.git", "https://host/caf%C3%A9.git", "https://host/...dots/x"]; // prettier-ignore
+      const accepted = [
+        "HTTPS://GitHub.com:443/Org/Repo.git/",
+        "git@github.com:org/repo.git",
+        "ssh://git@host:2222/x.git",
+        "git://host/x",
+        "file:///srv/git/x.git",
+        "https://host/caf%C3%A9.git",
+        "https://host/...dots/x",
+      ];
       for (const [i, repoURL] of accepted.entries()) {
         const name = `ok-${i}`;
-        assert.equal(await refusal("applications", fx.appNs, app(name, { source: { repoURL, path: "a b/c" }, destination: { server: IN_CLUSTER, namespace: dest } })), undefined, repoURL); // prettier-ignore
+        assert.equal(
+          await refusal(
+            "applications",
+            fx.appNs,
+            app(name, {
+              source: { repoURL, path: "a b/c" },
+              destination: { server: IN_CLUSTER, namespace: dest },
+            }),
+          ),
+          undefined,
+          repoURL,
+        );
         await fx.deleteApp(name);
       }
-      const helm = app("ok-helm", { source: { repoURL: "oci://ghcr.io/org/charts", chart: "x", targetRevision: ">=1.0.0 <2.0.0" }, destination: {} }); // prettier-ignore
+      const helm = app("ok-helm", {
+        source: { repoURL: "oci://ghcr.io/org/charts", chart: "x", targetRevision: ">=1.0.0 <2.0.0" },
+        destination: {},
+      });
       assert.equal(await refusal("applications", fx.appNs, helm), undefined);
       await fx.deleteApp("ok-helm");
     });
@@ -222,11 +267,35 @@ describe("bad input: repository identity, validation at the door, containment in
     });
 
     test("AppProject, ApplicationSet and ImageUpdateAutomation refuse dot segments and control characters", async () => {
-      const project = await refusal("appprojects", fx.appNs, { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "bad-repos" }, spec: { sourceRepos: ["http://host/probe/../*"] } }); // prettier-ignore
+      const project = await refusal("appprojects", fx.appNs, {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "AppProject",
+        metadata: { name: "bad-repos" },
+        spec: { sourceRepos: ["http://host/probe/../*"] },
+      });
       assert.match(project ?? "accepted", /spec\.sourceRepos\[0\]/);
-      const set = await refusal("applicationsets", fx.appNs, { apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", metadata: { name: "bad-git" }, spec: { generators: [{ git: { repoURL: "http://host/probe/%2e%2e/demo.git", directories: [{ path: "*" }] } }], template: { metadata: { name: "{{path.basename}}" }, spec: goodSpec() } } }); // prettier-ignore
+      const set = await refusal("applicationsets", fx.appNs, {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "ApplicationSet",
+        metadata: { name: "bad-git" },
+        spec: {
+          generators: [
+            { git: { repoURL: "http://host/probe/%2e%2e/demo.git", directories: [{ path: "*" }] } },
+          ],
+          template: { metadata: { name: "{{path.basename}}" }, spec: goodSpec() },
+        },
+      });
       assert.match(set ?? "accepted", /spec\.generators\[0\]\.git\.repoURL/);
-      const automation = await refusal("imageupdateautomations", fx.appNs, { apiVersion: "tether.dev/v1alpha1", kind: "ImageUpdateAutomation", metadata: { name: "bad-url" }, spec: { sourceRef: { url: "http://host/probe/../demo.git" }, git: { commit: { author: { name: "a", email: "a@b" } } }, update: { path: "../x" } } }); // prettier-ignore
+      const automation = await refusal("imageupdateautomations", fx.appNs, {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "ImageUpdateAutomation",
+        metadata: { name: "bad-url" },
+        spec: {
+          sourceRef: { url: "http://host/probe/../demo.git" },
+          git: { commit: { author: { name: "a", email: "a@b" } } },
+          update: { path: "../x" },
+        },
+      });
       assert.match(automation ?? "accepted", /spec\.sourceRef\.url/);
       assert.match(automation ?? "", /spec\.update\.path/);
     });
@@ -257,21 +326,64 @@ describe("bad input: repository identity, validation at the door, containment in
         "source-string": { source: "nope", destination: goodSpec().destination },
         "spec-number": 42,
         "no-destination": { source: goodSpec().source },
-        "wrong-types": { source: { repoURL: goodUrl, path: 5, targetRevision: {}, helm: { valueFiles: "x" } }, project: ["x"], dependsOn: 7, syncPolicy: "auto", destination: "x", ignoreDifferences: "x" }, // prettier-ignore
+        "wrong-types": {
+          source: { repoURL: goodUrl, path: 5, targetRevision: {}, helm: { valueFiles: "x" } },
+          project: ["x"],
+          dependsOn: 7,
+          syncPolicy: "auto",
+          destination: "x",
+          ignoreDifferences: "x",
+        },
       });
-      const looseCrds = [applicationCrd(), applicationSetCrd(), appProjectCrd(), imageCrd("ImageUpdateAutomation")].map(loose); // prettier-ignore
+      const looseCrds = [
+        applicationCrd(),
+        applicationSetCrd(),
+        appProjectCrd(),
+        imageCrd("ImageUpdateAutomation"),
+      ].map(loose);
       const createLoosely = async (plural: string, body: Body) =>
-        waitFor(`${plural} ${String((body["metadata"] as Body)["name"])} stored under the loose CRD`, async () => {
-          // Another test file may install the real CRDs meanwhile: loosen again until the create passes.
-          for (const crd of looseCrds) await resources().apply(crd, { force: true });
-          return (await refusal(plural, fx.appNs, body)) === undefined;
-        }, { timeoutMs: 60_000 }); // prettier-ignore
+        waitFor(
+          `${plural} ${String((body["metadata"] as Body)["name"])} stored under the loose CRD`,
+          async () => {
+            // Another test file may install the real CRDs meanwhile: loosen again until the create passes.
+            for (const crd of looseCrds) await resources().apply(crd, { force: true });
+            return (await refusal(plural, fx.appNs, body)) === undefined;
+          },
+          { timeoutMs: 60_000 },
+        );
       for (const [name, spec] of Object.entries(malformed))
         await createLoosely("applications", app(name, spec));
-      await createLoosely("applicationsets", { apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", metadata: { name: "set-wrong-shape" }, spec: { generators: "x", template: 5 } }); // prettier-ignore
-      await createLoosely("applicationsets", { apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", metadata: { name: "set-dotdot" }, spec: { generators: [{ git: { repoURL: `${base}/probe/../good.git`, directories: [{ path: "*" }] } }], template: { metadata: { name: "gen-{{path.basename}}" }, spec: goodSpec() } } }); // prettier-ignore
-      await createLoosely("imageupdateautomations", { apiVersion: "tether.dev/v1alpha1", kind: "ImageUpdateAutomation", metadata: { name: "auto-dotdot" }, spec: { sourceRef: { url: `${base}/probe/../good.git` }, interval: "1s", git: { commit: { author: { name: "a", email: "a@b" } } } } }); // prettier-ignore
-      await createLoosely("imageupdateautomations", { apiVersion: "tether.dev/v1alpha1", kind: "ImageUpdateAutomation", metadata: { name: "auto-no-git" }, spec: { sourceRef: 7 } }); // prettier-ignore
+      await createLoosely("applicationsets", {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "ApplicationSet",
+        metadata: { name: "set-wrong-shape" },
+        spec: { generators: "x", template: 5 },
+      });
+      await createLoosely("applicationsets", {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "ApplicationSet",
+        metadata: { name: "set-dotdot" },
+        spec: {
+          generators: [{ git: { repoURL: `${base}/probe/../good.git`, directories: [{ path: "*" }] } }],
+          template: { metadata: { name: "gen-{{path.basename}}" }, spec: goodSpec() },
+        },
+      });
+      await createLoosely("imageupdateautomations", {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "ImageUpdateAutomation",
+        metadata: { name: "auto-dotdot" },
+        spec: {
+          sourceRef: { url: `${base}/probe/../good.git` },
+          interval: "1s",
+          git: { commit: { author: { name: "a", email: "a@b" } } },
+        },
+      });
+      await createLoosely("imageupdateautomations", {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "ImageUpdateAutomation",
+        metadata: { name: "auto-no-git" },
+        spec: { sourceRef: 7 },
+      });
       await installCrds();
       await clients().core.createNamespacedConfigMap({
         namespace: fx.systemNamespace,
@@ -287,10 +399,18 @@ describe("bad input: repository identity, validation at the door, containment in
     });
 
     const healthyRound = async (round: string) => {
-      const value = await waitFor(`healthy app applies round ${round}`, async () => {
-        const cm = await clients().core.readNamespacedConfigMap({ name: "settings", namespace: dest }).catch(() => undefined); // prettier-ignore
-        return cm?.data?.["round"] === round ? round : undefined;
-      }, { timeoutMs: 60_000 }).catch((error: Error) => { throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`); }); // prettier-ignore
+      const value = await waitFor(
+        `healthy app applies round ${round}`,
+        async () => {
+          const cm = await clients()
+            .core.readNamespacedConfigMap({ name: "settings", namespace: dest })
+            .catch(() => undefined);
+          return cm?.data?.["round"] === round ? round : undefined;
+        },
+        { timeoutMs: 60_000 },
+      ).catch((error: Error) => {
+        throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`);
+      });
       assert.equal(value, round);
     };
 
@@ -316,7 +436,12 @@ describe("bad input: repository identity, validation at the door, containment in
       const rewrite = (value: unknown, url: string): unknown => {
         if (Array.isArray(value)) return value.map((v) => rewrite(v, url));
         if (value && typeof value === "object")
-          return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === "string" && /(url|href)$/i.test(k) ? url : rewrite(v, url)])); // prettier-ignore
+          return Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [
+              k,
+              typeof v === "string" && /(url|href)$/i.test(k) ? url : rewrite(v, url),
+            ]),
+          );
         return value;
       };
       for (const forge of ["github-push", "gitlab-push", "gitea-push", "bitbucket-push", "gitea-delete"]) {
@@ -325,7 +450,9 @@ describe("bad input: repository identity, validation at the door, containment in
             JSON.parse(await fs.readFile(`testdata/webhooks/${forge}.json`, "utf8")),
             url,
           );
-          const headers = JSON.parse(await fs.readFile(`testdata/webhooks/${forge}.headers.json`, "utf8")) as Record<string, string>; // prettier-ignore
+          const headers = JSON.parse(
+            await fs.readFile(`testdata/webhooks/${forge}.headers.json`, "utf8"),
+          ) as Record<string, string>;
           const body = new Blob([JSON.stringify(payload)]).stream();
           const answer = await handleWebhook({
             headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
@@ -336,9 +463,14 @@ describe("bad input: repository identity, validation at the door, containment in
           });
           const keys = answer.refreshed.map((r) => r.key);
           // Apps whose URL Tether refuses, or whose spec has no usable source, match nothing.
-          const unusable = Object.keys(malformed).filter((n) => n.startsWith("url-") || ["no-source", "source-string", "spec-number", "wrong-types"].includes(n)); // prettier-ignore
+          const unusable = Object.keys(malformed).filter(
+            (n) =>
+              n.startsWith("url-") ||
+              ["no-source", "source-string", "spec-number", "wrong-types"].includes(n),
+          );
           for (const name of unusable) assert.ok(!keys.includes(keyOf(name)), `${forge}: ${name} matched`);
-          if (url.includes("/../")) assert.deepEqual(keys, [], `${forge}: a dot-segment URL matched ${keys.join(", ")}`); // prettier-ignore
+          if (url.includes("/../"))
+            assert.deepEqual(keys, [], `${forge}: a dot-segment URL matched ${keys.join(", ")}`);
         }
       }
     });
@@ -346,17 +478,36 @@ describe("bad input: repository identity, validation at the door, containment in
     test("refresh and poll: every malformed app is reported on itself; the dot-segment URLs fetch nothing", async () => {
       fx.controller.refreshApps(Object.keys(malformed).map(keyOf));
       const events = async (name: string) =>
-        (await clients().core.listNamespacedEvent({ namespace: fx.appNs, fieldSelector: `involvedObject.name=${name}` })).items; // prettier-ignore
+        (
+          await clients().core.listNamespacedEvent({
+            namespace: fx.appNs,
+            fieldSelector: `involvedObject.name=${name}`,
+          })
+        ).items;
       for (const name of Object.keys(malformed)) {
-        await waitFor(`${name} reported`, async () => {
-          const stored = (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs, name })) as Application; // prettier-ignore
-          const invalid = condition(stored, "InvalidSpec") ?? condition(stored, "ProjectViolation");
-          if (invalid) return true;
-          return (await events(name)).some((e) => e.type === "Warning");
-        }, { timeoutMs: 60_000 }).catch((error: Error) => { throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`); }); // prettier-ignore
+        await waitFor(
+          `${name} reported`,
+          async () => {
+            const stored = (await clients().custom.getNamespacedCustomObject({
+              ...APP_GROUP,
+              namespace: fx.appNs,
+              name,
+            })) as Application;
+            const invalid = condition(stored, "InvalidSpec") ?? condition(stored, "ProjectViolation");
+            if (invalid) return true;
+            return (await events(name)).some((e) => e.type === "Warning");
+          },
+          { timeoutMs: 60_000 },
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`);
+        });
       }
       for (const name of ["url-dotdot", "url-dotgit-dotdot", "url-encoded-dots", "url-backslash"]) {
-        const stored = (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs, name })) as Application; // prettier-ignore
+        const stored = (await clients().custom.getNamespacedCustomObject({
+          ...APP_GROUP,
+          namespace: fx.appNs,
+          name,
+        })) as Application;
         assert.equal(stored.status?.sync?.revision, undefined, `${name} resolved a revision`);
         assert.equal((stored.status?.resources ?? []).length, 0, `${name} rendered something`);
         const why = condition(stored, "InvalidSpec")?.message ?? "";
@@ -369,21 +520,40 @@ describe("bad input: repository identity, validation at the door, containment in
 
     test("ApplicationSets: a set of the wrong shape and one with a dot-segment Git URL get a condition, not a crash", async () => {
       const readSet = (name: string) =>
-        clients().custom.getNamespacedCustomObject({ ...GROUP, plural: "applicationsets", namespace: fx.appNs, name }) as Promise<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>; // prettier-ignore
+        clients().custom.getNamespacedCustomObject({
+          ...GROUP,
+          plural: "applicationsets",
+          namespace: fx.appNs,
+          name,
+        }) as Promise<{ status?: { conditions?: { type: string; status: string; message?: string }[] } }>;
       // A push of the repository goes through each set's generators (the refresh predicate).
       assert.ok(fx.controller.refreshRepository(goodUrl) >= 1);
       for (const name of ["set-wrong-shape", "set-dotdot"]) {
-        const set = await waitFor(`${name} ErrorOccurred`, async () => {
-          const s = await readSet(name);
-          return s.status?.conditions?.some((c) => c.type === "ErrorOccurred" && c.status === "True") ? s : undefined; // prettier-ignore
-        }, { timeoutMs: 60_000 }).catch((error: Error) => { throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`); }); // prettier-ignore
+        const set = await waitFor(
+          `${name} ErrorOccurred`,
+          async () => {
+            const s = await readSet(name);
+            return s.status?.conditions?.some((c) => c.type === "ErrorOccurred" && c.status === "True")
+              ? s
+              : undefined;
+          },
+          { timeoutMs: 60_000 },
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`);
+        });
         if (name === "set-dotdot") {
           const message = set.status?.conditions?.find((c) => c.type === "ErrorOccurred")?.message ?? "";
           assert.match(message, /segment/);
         }
       }
-      const generated = (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs })) as { items: Application[] }; // prettier-ignore
-      assert.deepEqual(generated.items.filter((a) => a.metadata.name.startsWith("gen-")).map((a) => a.metadata.name), []); // prettier-ignore
+      const generated = (await clients().custom.listNamespacedCustomObject({
+        ...APP_GROUP,
+        namespace: fx.appNs,
+      })) as { items: Application[] };
+      assert.deepEqual(
+        generated.items.filter((a) => a.metadata.name.startsWith("gen-")).map((a) => a.metadata.name),
+        [],
+      );
     });
 
     test("image automation: a dot-segment sourceRef.url and a spec of the wrong shape end as Ready=False", async () => {
@@ -391,10 +561,21 @@ describe("bad input: repository identity, validation at the door, containment in
         ["auto-dotdot", /spec\.sourceRef\.url/],
         ["auto-no-git", /./],
       ] as const) {
-        const auto = await waitFor(`${name} Ready=False`, async () => {
-          const a = (await clients().custom.getNamespacedCustomObject({ ...GROUP, plural: "imageupdateautomations", namespace: fx.appNs, name })) as { status?: { conditions?: { type: string; status: string; message?: string }[] } }; // prettier-ignore
-          return a.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False");
-        }, { timeoutMs: 60_000 }).catch((error: Error) => { throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`); }); // prettier-ignore
+        const auto = await waitFor(
+          `${name} Ready=False`,
+          async () => {
+            const a = (await clients().custom.getNamespacedCustomObject({
+              ...GROUP,
+              plural: "imageupdateautomations",
+              namespace: fx.appNs,
+              name,
+            })) as { status?: { conditions?: { type: string; status: string; message?: string }[] } };
+            return a.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False");
+          },
+          { timeoutMs: 60_000 },
+        ).catch((error: Error) => {
+          throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`);
+        });
         assert.match(auto.message ?? "", field);
       }
     });
@@ -403,7 +584,11 @@ describe("bad input: repository identity, validation at the door, containment in
       await ws.commitAndPush({ "cfg/cm.yaml": configMap("settings", { round: "3" }) }, "round 3");
       fx.controller.refreshApps([keyOf("healthy")]);
       await healthyRound("3");
-      await waitFor("a sync-succeeded message for the healthy app", () => sent.some((r) => r.body.includes("healthy")), { timeoutMs: 30_000 }); // prettier-ignore
+      await waitFor(
+        "a sync-succeeded message for the healthy app",
+        () => sent.some((r) => r.body.includes("healthy")),
+        { timeoutMs: 30_000 },
+      );
       assert.ok(!fx.lines.some((l) => /uncaught|unhandled/i.test(l)), fx.lines.join("\n"));
     });
   });

@@ -48,7 +48,7 @@ describe("bad input: nesting depth and YAML error lines", () => {
     const docs = ["one", "two", "three", "four"].map((n) => configMap(n, { v: "1" }));
     ({ url } = await fx.repository("nesting", {
       "deep-yaml/deep.yaml": `${configMap("deep", { v: "1" })}  x: ${deepFlowSeq(DEEP)}\n`,
-      "deep-json/deep.json": `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"j","annotations":${deepJsonObject(DEEP)}}}`, // prettier-ignore
+      "deep-json/deep.json": `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"j","annotations":${deepJsonObject(DEEP)}}}`,
       // A duplicate key in the third of four documents, on line 21 of the file.
       "dup/multi.yaml": [docs[0], docs[1], `${configMap("three", { v: "1" })}  v: "2"\n`, docs[3]].join(
         "---\n",
@@ -60,7 +60,13 @@ describe("bad input: nesting depth and YAML error lines", () => {
       "chart/values-bad.yaml": "v: 1\nw: 2\nx: [1\ny: 3\n",
     }));
     ns = await fx.namespace("nesting-dest");
-    api = await startApiServer({ auth: false, clients: clients(), namespace: fx.appNs, webhookSecrets: { github: SECRET }, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
+    api = await startApiServer({
+      auth: false,
+      clients: clients(),
+      namespace: fx.appNs,
+      webhookSecrets: { github: SECRET },
+      desired: (ref) => fx.controller.desiredOf(ref),
+    });
   });
   after(async () => {
     await api?.close();
@@ -73,9 +79,20 @@ describe("bad input: nesting depth and YAML error lines", () => {
       "deep-yaml",
       /deep-yaml\/deep\.yaml:7: nesting deeper than 200 levels at data\.x\[0\]\[0\]/,
     );
-    await renderRefused("deep-json", /deep-json\/deep\.json:1: nesting deeper than 200 levels at metadata\.annotations\.a\.a/); // prettier-ignore
+    await renderRefused(
+      "deep-json",
+      /deep-json\/deep\.json:1: nesting deeper than 200 levels at metadata\.annotations\.a\.a/,
+    );
     await renderRefused("dup", /dup\/multi\.yaml:21: invalid YAML: duplicate key "v"/);
-    await fx.createApp("values", { ...appSpec("chart"), source: { repoURL: url, targetRevision: "main", path: "chart", helm: { valueFiles: ["values-bad.yaml"] } } }); // prettier-ignore
+    await fx.createApp("values", {
+      ...appSpec("chart"),
+      source: {
+        repoURL: url,
+        targetRevision: "main",
+        path: "chart",
+        helm: { valueFiles: ["values-bad.yaml"] },
+      },
+    });
     await fx.waitApp("values", "HelmFailed naming the values file and line", (a) => {
       const problem = condition(a, "ComparisonError");
       return problem?.reason === "HelmFailed" && /values-bad\.yaml.*line 3/.test(problem.message ?? "");
@@ -93,7 +110,7 @@ describe("bad input: nesting depth and YAML error lines", () => {
   });
 
   test("the API answers a deep body with a 400 naming the field, and keeps serving", async () => {
-    const deepApp = `{"metadata":{"name":"deep","namespace":"${fx.appNs}"},"spec":{"source":{"repoURL":"${url}","path":"ok","helm":${deepJsonObject(DEEP)}}}}`; // prettier-ignore
+    const deepApp = `{"metadata":{"name":"deep","namespace":"${fx.appNs}"},"spec":{"source":{"repoURL":"${url}","path":"ok","helm":${deepJsonObject(DEEP)}}}}`;
     const created = await call("POST", "/api/v1/applications", deepApp);
     assert.equal(created.status, 400);
     const error = (created.body as ErrorBody).error;
@@ -104,14 +121,24 @@ describe("bad input: nesting depth and YAML error lines", () => {
     const replaced = await call("PUT", `/api/v1/applications/${fx.appNs}/ok`, deepFlowSeq(DEEP));
     assert.equal(replaced.status, 400);
     assert.match((replaced.body as ErrorBody).error.message, /nesting deeper than 200 levels/);
-    const synced = await call("POST", `/api/v1/applications/${fx.appNs}/ok/sync`, `{"resources":${deepFlowSeq(DEEP)}}`); // prettier-ignore
+    const synced = await call(
+      "POST",
+      `/api/v1/applications/${fx.appNs}/ok/sync`,
+      `{"resources":${deepFlowSeq(DEEP)}}`,
+    );
     assert.equal(synced.status, 400);
 
     // A signed webhook payload nested 10,000 deep: refused after the signature, by name.
     const payload = Buffer.from(`{"ref":"refs/heads/main","repository":${deepJsonObject(DEEP)}}`);
     const signature = `sha256=${createHmac("sha256", SECRET).update(payload).digest("hex")}`;
-    const headers = JSON.parse(await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8")) as Record<string, string>; // prettier-ignore
-    const response = await fetch(`${api.url}/api/webhook`, { method: "POST", body: payload, headers: { ...headers, "X-Hub-Signature-256": signature } }); // prettier-ignore
+    const headers = JSON.parse(
+      await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8"),
+    ) as Record<string, string>;
+    const response = await fetch(`${api.url}/api/webhook`, {
+      method: "POST",
+      body: payload,
+      headers: { ...headers, "X-Hub-Signature-256": signature },
+    });
     assert.equal(response.status, 400);
     assert.match(JSON.stringify(await response.json()), /nesting deeper than 200 levels at repository\.a/);
 
@@ -133,7 +160,6 @@ describe("bad input: nesting depth and YAML error lines", () => {
         `${api.url}/api/v1/applications`,
         { method: "POST", headers: { "content-type": "application/json" } },
         (response) => {
-          // prettier-ignore
           response.resume();
           resolve(response.statusCode);
         },

@@ -56,7 +56,13 @@ after(async () => {
   await env?.stop();
 });
 
-const readApp = (name: string) => resources.read({ apiVersion: "tether.dev/v1alpha1", kind: "Application", namespace: systemNamespace, name }) as Promise<Application | undefined>; // prettier-ignore
+const readApp = (name: string) =>
+  resources.read({
+    apiVersion: "tether.dev/v1alpha1",
+    kind: "Application",
+    namespace: systemNamespace,
+    name,
+  }) as Promise<Application | undefined>;
 
 test("bootstrap installs Tether from its chart, commits it to Git, is idempotent, and a commit is an upgrade", async () => {
   const helm = await ensureComponent("helm");
@@ -64,12 +70,28 @@ test("bootstrap installs Tether from its chart, commits it to Git, is idempotent
   const configUrl = await env.git.createRepository("fleet");
   const ws = await GitWorkspace.clone(configUrl);
   workspaces.push(ws);
-  await ws.commitAndPush({
-    "clusters/test/tether-config.yaml": configMap("tether-config", { note: "managed from Git by the tether-config Application" }),
-    "apps/guestbook/ui.yaml": configMap("guestbook-ui", { replicas: "1" }),
-  }, "cluster test: Tether config"); // prettier-ignore
+  await ws.commitAndPush(
+    {
+      "clusters/test/tether-config.yaml": configMap("tether-config", {
+        note: "managed from Git by the tether-config Application",
+      }),
+      "apps/guestbook/ui.yaml": configMap("guestbook-ui", { replicas: "1" }),
+    },
+    "cluster test: Tether config",
+  );
 
-  const args = ["bootstrap", "--kubeconfig", env.kubeconfigPath, "--repo", configUrl, "--path", "clusters/test", "--helm", helm, "--no-controller-deployment"]; // prettier-ignore
+  const args = [
+    "bootstrap",
+    "--kubeconfig",
+    env.kubeconfigPath,
+    "--repo",
+    configUrl,
+    "--path",
+    "clusters/test",
+    "--helm",
+    helm,
+    "--no-controller-deployment",
+  ];
   const first = await tether(args);
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /committed\s+clusters\/test\/tether \([0-9a-f]{7}\)/);
@@ -86,7 +108,10 @@ test("bootstrap installs Tether from its chart, commits it to Git, is idempotent
   const pulled = await GitWorkspace.clone(configUrl);
   workspaces.push(pulled);
   const read = (rel: string) => fs.readFile(path.join(pulled.dir, rel), "utf8");
-  assert.equal(await read("clusters/test/tether/chart/Chart.yaml"), await fs.readFile(path.join(repoRoot, "charts/tether/Chart.yaml"), "utf8")); // prettier-ignore
+  assert.equal(
+    await read("clusters/test/tether/chart/Chart.yaml"),
+    await fs.readFile(path.join(repoRoot, "charts/tether/Chart.yaml"), "utf8"),
+  );
   assert.deepEqual(parseYaml(await read("clusters/test/tether/values.yaml")), {
     controller: { enabled: false },
   });
@@ -113,19 +138,50 @@ test("bootstrap installs Tether from its chart, commits it to Git, is idempotent
   assert.match(second.stdout, /unchanged\s+clusters\/test\/tether in /);
   assert.match(second.stdout, new RegExp(`bootstrap: all ${objects.length} objects unchanged`));
   assert.doesNotMatch(second.stdout, /^(created|configured)/m);
-  const remoteHead = (await pulled.head()) && (await GitWorkspace.clone(configUrl).then(async (w) => { workspaces.push(w); return w.head(); })); // prettier-ignore
+  const remoteHead =
+    (await pulled.head()) &&
+    (await GitWorkspace.clone(configUrl).then(async (w) => {
+      workspaces.push(w);
+      return w.head();
+    }));
   assert.equal(remoteHead, head, "the second run committed nothing");
 
-  controller = runController(["--kubeconfig", env.kubeconfigPath, "--system-namespace", systemNamespace, "--poll-interval", "60s"]); // prettier-ignore
+  controller = runController([
+    "--kubeconfig",
+    env.kubeconfigPath,
+    "--system-namespace",
+    systemNamespace,
+    "--poll-interval",
+    "60s",
+  ]);
   const synced = (name: string) => async () => {
     const app = await readApp(name);
     return app?.status?.sync?.status === "Synced" && app.status.health?.status === "Healthy"
       ? app
       : undefined;
   };
-  const refresh = (name: string) => clients.objects.patch({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name, namespace: systemNamespace, annotations: { "tether.dev/refresh": "normal" } } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch); // prettier-ignore
-  await waitFor("tether-config Synced and Healthy", synced("tether-config"), { timeoutMs: 90_000, abort: controller.died }); // prettier-ignore
-  await waitFor("tether (the installation) Synced", async () => (await readApp("tether"))?.status?.sync?.status === "Synced", { timeoutMs: 90_000, abort: controller.died }); // prettier-ignore
+  const refresh = (name: string) =>
+    clients.objects.patch(
+      {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "Application",
+        metadata: { name, namespace: systemNamespace, annotations: { "tether.dev/refresh": "normal" } },
+      } as never,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+  await waitFor("tether-config Synced and Healthy", synced("tether-config"), {
+    timeoutMs: 90_000,
+    abort: controller.died,
+  });
+  await waitFor(
+    "tether (the installation) Synced",
+    async () => (await readApp("tether"))?.status?.sync?.status === "Synced",
+    { timeoutMs: 90_000, abort: controller.died },
+  );
   const config = await clients.core.readNamespacedConfigMap({
     name: "tether-config",
     namespace: systemNamespace,
@@ -133,9 +189,18 @@ test("bootstrap installs Tether from its chart, commits it to Git, is idempotent
   assert.equal(config.metadata?.labels?.["tether.dev/managed"] !== undefined, true);
 
   // A setting is a commit: three server replicas, live once Application tether syncs it.
-  const bump = await pulled.commitAndPush({ "clusters/test/tether/values.yaml": "controller:\n  enabled: false\nserver:\n  replicas: 3\n" }, "tether: 3 server replicas"); // prettier-ignore
+  const bump = await pulled.commitAndPush(
+    { "clusters/test/tether/values.yaml": "controller:\n  enabled: false\nserver:\n  replicas: 3\n" },
+    "tether: 3 server replicas",
+  );
   await refresh("tether"); // what the forge's webhook does
-  await waitFor("tether-server at 3 replicas", async () => (await clients.apps.readNamespacedDeployment({ name: "tether-server", namespace: systemNamespace })).spec?.replicas === 3, { timeoutMs: 60_000, abort: controller.died }); // prettier-ignore
+  await waitFor(
+    "tether-server at 3 replicas",
+    async () =>
+      (await clients.apps.readNamespacedDeployment({ name: "tether-server", namespace: systemNamespace }))
+        .spec?.replicas === 3,
+    { timeoutMs: 60_000, abort: controller.died },
+  );
   assert.equal((await readApp("tether"))?.status?.sync?.revision, bump);
 
   // A new Application pushed into clusters/test appears and syncs, like any change to an app.
@@ -148,9 +213,15 @@ spec:
   destination: { server: https://kubernetes.default.svc, namespace: ${dest} }
   syncPolicy: { automated: { prune: true }, syncOptions: [CreateNamespace=true] }
 `;
-  const commit = await pulled.commitAndPush({ "clusters/test/guestbook.yaml": guestbook }, "cluster test: add guestbook"); // prettier-ignore
+  const commit = await pulled.commitAndPush(
+    { "clusters/test/guestbook.yaml": guestbook },
+    "cluster test: add guestbook",
+  );
   await refresh("tether-config");
-  const app = await waitFor("guestbook Synced and Healthy", synced("guestbook"), { timeoutMs: 60_000, abort: controller.died }); // prettier-ignore
+  const app = await waitFor("guestbook Synced and Healthy", synced("guestbook"), {
+    timeoutMs: 60_000,
+    abort: controller.died,
+  });
   assert.equal(app.status?.sync?.revision, commit);
   const ui = await clients.core.readNamespacedConfigMap({ name: "guestbook-ui", namespace: dest });
   assert.equal(ui.data?.["replicas"], "1");

@@ -81,12 +81,17 @@ describe("cli: tether login and tether app", () => {
   /** Runs and asserts the exit code, showing both streams when it differs. */
   const ok = async (args: string[], code = 0, options?: Parameters<typeof cli>[1]): Promise<Run> => {
     const run = await cli(args, options);
-    assert.equal(run.code, code, `tether ${args.join(" ")} → ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`); // prettier-ignore
+    assert.equal(
+      run.code,
+      code,
+      `tether ${args.join(" ")} → ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`,
+    );
     return run;
   };
   const json = async <T>(args: string[]): Promise<T> =>
     JSON.parse((await ok([...args, "-o", "json"])).stdout) as T;
-  const replicas = async () => (await clients().apps.readNamespacedDeployment({ name: "web", namespace: dest })).spec?.replicas; // prettier-ignore
+  const replicas = async () =>
+    (await clients().apps.readNamespacedDeployment({ name: "web", namespace: dest })).spec?.replicas;
   const core = () => ["--core", "--kubeconfig", testEnv.kubeconfig, "--app-namespace", fx.appNs];
 
   before(async () => {
@@ -118,7 +123,9 @@ describe("cli: tether login and tether app", () => {
     assert.match(bad.stderr, /invalid username or password/);
     await assert.rejects(fs.stat(configFile), "nothing stored after a failed login");
 
-    const login = await ok(["login", "--server", api.url, "--username", "admin", "--password-stdin"], 0, { stdin: `${password}\n` }); // prettier-ignore
+    const login = await ok(["login", "--server", api.url, "--username", "admin", "--password-stdin"], 0, {
+      stdin: `${password}\n`,
+    });
     assert.match(login.stdout, /logged in .* as admin/);
     const stat = await fs.stat(configFile);
     assert.equal(stat.mode & 0o777, 0o600);
@@ -132,7 +139,22 @@ describe("cli: tether login and tether app", () => {
   });
 
   test("seed scenario with the CLI alone: create, wait, list, drift → diff → sync, new commit → history, rollback, delete", async () => {
-    const created = await ok(["app", "create", "web", "--repo", url, "--path", "web", "--revision", "main", "--dest-namespace", dest, "--auto-sync", "--label", "team=web"]); // prettier-ignore
+    const created = await ok([
+      "app",
+      "create",
+      "web",
+      "--repo",
+      url,
+      "--path",
+      "web",
+      "--revision",
+      "main",
+      "--dest-namespace",
+      dest,
+      "--auto-sync",
+      "--label",
+      "team=web",
+    ]);
     assert.match(created.stdout, new RegExp(`application ${fx.appNs}/web created`));
     const waited = await ok(["app", "wait", "web", "--sync", "--health", "--timeout", "2m"]);
     assert.match(waited.stdout, /is Synced and Healthy/);
@@ -146,15 +168,35 @@ describe("cli: tether login and tether app", () => {
     const firstSha = await ws.head();
     assert.equal(web?.revision, firstSha);
     assert.equal(await replicas(), 1);
-    const tree = await waitFor("the live ReplicaSet in the tree", async () => {
-      const text = (await ok(["app", "get", "web", "--tree"])).stdout;
-      return /^ {2}└─ ReplicaSet\.apps \S+\/web-\S+ /m.test(text) ? text : undefined;
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    const tree = await waitFor(
+      "the live ReplicaSet in the tree",
+      async () => {
+        const text = (await ok(["app", "get", "web", "--tree"])).stdout;
+        return /^ {2}└─ ReplicaSet\.apps \S+\/web-\S+ /m.test(text) ? text : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.match(tree, new RegExp(`^Deployment\\.apps ${dest}/web Synced Healthy$`, "m"));
 
     // Drift with self-heal off: the cluster changes, Tether notices and reports, and leaves it.
-    await clients().objects.patch({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: dest }, spec: { replicas: 3 } }, undefined, undefined, "kubectl-edit", undefined, PatchStrategy.MergePatch); // prettier-ignore
-    await waitFor("web to be OutOfSync", async () => (await json<ApplicationDetail>(["app", "get", "web"])).sync === "OutOfSync", { timeoutMs: 60_000, intervalMs: 200 }); // prettier-ignore
+    await clients().objects.patch(
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web", namespace: dest },
+        spec: { replicas: 3 },
+      },
+      undefined,
+      undefined,
+      "kubectl-edit",
+      undefined,
+      PatchStrategy.MergePatch,
+    );
+    await waitFor(
+      "web to be OutOfSync",
+      async () => (await json<ApplicationDetail>(["app", "get", "web"])).sync === "OutOfSync",
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     const diff = await ok(["app", "diff", "web"], 1);
     assert.match(diff.stdout, new RegExp(`=== Deployment.apps ${dest}/web: OutOfSync`));
     assert.match(diff.stdout, /differs: \/spec\/replicas/);
@@ -174,10 +216,14 @@ describe("cli: tether login and tether app", () => {
     const sha = await ws.commitAndPush({ "web/deployment.yaml": deployment("web", 2) }, "web: 2 replicas");
     await ok(["app", "refresh", "web"]);
     await ok(["app", "wait", "web", "--sync", "--health", "--timeout", "2m"]);
-    const history = await waitFor("the new commit in history", async () => {
-      const h = await json<{ items: HistoryEntryView[] }>(["app", "history", "web"]);
-      return h.items.at(-1)?.revision === sha ? h.items : undefined;
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    const history = await waitFor(
+      "the new commit in history",
+      async () => {
+        const h = await json<{ items: HistoryEntryView[] }>(["app", "history", "web"]);
+        return h.items.at(-1)?.revision === sha ? h.items : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     assert.ok(history.length >= 2, `2+ history entries, got ${history.length}`);
     assert.equal(history.length, before.items.length + 1);
     assert.equal(history[0]?.revision, firstSha);
@@ -203,7 +249,15 @@ describe("cli: tether login and tether app", () => {
     await ok(["app", "delete", "web", "--wait", "--timeout", "2m"]);
     const gone = await ok(["app", "get", "web"], 1);
     assert.match(gone.stderr, /application web not found/);
-    await waitFor("the Deployment to be deleted", async () => (await replicas().then(() => false, () => true)), { timeoutMs: 60_000 }); // prettier-ignore
+    await waitFor(
+      "the Deployment to be deleted",
+      async () =>
+        await replicas().then(
+          () => false,
+          () => true,
+        ),
+      { timeoutMs: 60_000 },
+    );
   });
 
   test("bad input: unknown app (1), unknown flag and malformed arguments (2), invalid spec names the field (1)", async () => {
@@ -231,18 +285,33 @@ describe("cli: tether login and tether app", () => {
     const noRepo = await ok(["app", "create", "bad", "--path", "web", "--dest-namespace", dest], 1);
     assert.match(noRepo.stderr, /field: spec\.source\.repoURL/);
     const file = path.join(tmp, "bad.yaml");
-    await fs.writeFile(file, `metadata:\n  name: from-file\nspec:\n  source:\n    repoURL: ${url}\n    path: ../etc\n  destination:\n    namespace: ${dest}\n`); // prettier-ignore
+    await fs.writeFile(
+      file,
+      `metadata:\n  name: from-file\nspec:\n  source:\n    repoURL: ${url}\n    path: ../etc\n  destination:\n    namespace: ${dest}\n`,
+    );
     const badPath = await ok(["app", "create", "-f", file], 1);
     assert.match(badPath.stderr, /must be relative and stay inside the repository/);
     assert.match(badPath.stderr, /field: spec\.source\.path/);
-    assert.deepEqual((await json<ApplicationList>(["app", "list"])).items.map((a) => a.name).filter((n) => n === "bad" || n === "from-file"), []); // prettier-ignore
+    assert.deepEqual(
+      (await json<ApplicationList>(["app", "list"])).items
+        .map((a) => a.name)
+        .filter((n) => n === "bad" || n === "from-file"),
+      [],
+    );
   });
 
   test("wait: a timeout exits 3 with what was awaited; create -f with flags; sync --dry-run changes nothing", async () => {
     const file = path.join(tmp, "manual.yaml");
-    await fs.writeFile(file, `apiVersion: tether.dev/v1alpha1\nkind: Application\nmetadata:\n  name: manual\nspec:\n  source:\n    repoURL: ${url}\n    path: web\n  destination:\n    server: https://kubernetes.default.svc\n`); // prettier-ignore
+    await fs.writeFile(
+      file,
+      `apiVersion: tether.dev/v1alpha1\nkind: Application\nmetadata:\n  name: manual\nspec:\n  source:\n    repoURL: ${url}\n    path: web\n  destination:\n    server: https://kubernetes.default.svc\n`,
+    );
     await ok(["app", "create", "-f", file, "--dest-namespace", dest, "--revision", "main"]);
-    await waitFor("manual compared", async () => (await json<ApplicationDetail>(["app", "get", "manual"])).sync === "OutOfSync", { timeoutMs: 60_000, intervalMs: 200 }); // prettier-ignore
+    await waitFor(
+      "manual compared",
+      async () => (await json<ApplicationDetail>(["app", "get", "manual"])).sync === "OutOfSync",
+      { timeoutMs: 60_000, intervalMs: 200 },
+    );
     const detail = await json<ApplicationDetail>(["app", "get", "manual"]);
     assert.deepEqual(detail.spec["destination"], {
       server: "https://kubernetes.default.svc",
@@ -262,7 +331,10 @@ describe("cli: tether login and tether app", () => {
 
     const dry = await ok(["app", "sync", "manual", "--dry-run"]);
     assert.match(dry.stdout, /=== Deployment\.apps .*\/web: OutOfSync/);
-    assert.equal((await json<ApplicationDetail>(["app", "get", "manual"])).annotations?.["tether.dev/sync"], undefined); // prettier-ignore
+    assert.equal(
+      (await json<ApplicationDetail>(["app", "get", "manual"])).annotations?.["tether.dev/sync"],
+      undefined,
+    );
   });
 
   test("kubeconfig-only mode (--core, and when no API server answers): list, get, sync, history, same output", async () => {
@@ -276,26 +348,42 @@ describe("cli: tether login and tether app", () => {
       listed.items.map((a) => a.name),
       ["manual"],
     );
-    const got = JSON.parse((await ok(["app", "get", "manual", ...core(), "-o", "json"])).stdout) as ApplicationDetail; // prettier-ignore
+    const got = JSON.parse(
+      (await ok(["app", "get", "manual", ...core(), "-o", "json"])).stdout,
+    ) as ApplicationDetail;
     assert.equal(got.name, "manual");
     assert.equal(got.sync, "OutOfSync");
     const missing = await ok(["app", "get", "nope", ...core()], 1);
     assert.match(missing.stderr, new RegExp(`application ${fx.appNs}/nope not found`));
-    const invalid = await ok(["app", "create", "bad", ...core(), "--repo", url, "--dest-namespace", "Not_A_Namespace"], 1); // prettier-ignore
+    const invalid = await ok(
+      ["app", "create", "bad", ...core(), "--repo", url, "--dest-namespace", "Not_A_Namespace"],
+      1,
+    );
     assert.match(invalid.stderr, /field: spec\.destination\.namespace/);
 
     // A sync through the cluster: the same annotation the API writes, acted on by the controller.
     await ok(["app", "sync", "manual", ...core(), "--resource", `apps/Deployment/${dest}/web`]);
     await ok(["app", "wait", "manual", ...core(), "--sync", "--timeout", "1m"]);
-    const history = JSON.parse((await ok(["app", "history", "manual", ...core(), "-o", "json"])).stdout) as { items: HistoryEntryView[] }; // prettier-ignore
+    const history = JSON.parse((await ok(["app", "history", "manual", ...core(), "-o", "json"])).stdout) as {
+      items: HistoryEntryView[];
+    };
     assert.equal(history.items.length, 1);
     assert.equal(history.items[0]?.initiatedBy, "manual");
-    assert.equal((await ok(["app", "history", "manual", ...core(), "-o", "yaml"])).stdout, (await ok(["app", "history", "manual", "-o", "yaml"])).stdout); // prettier-ignore
+    assert.equal(
+      (await ok(["app", "history", "manual", ...core(), "-o", "yaml"])).stdout,
+      (await ok(["app", "history", "manual", "-o", "yaml"])).stdout,
+    );
 
     // No --core, no server named, the configured one is down: the kubeconfig answers, with a note.
     const down = path.join(tmp, "down.json");
-    await fs.writeFile(down, JSON.stringify({ server: `http://127.0.0.1:${await closedPort()}`, token: "x" }), { mode: 0o600 }); // prettier-ignore
-    const fallback = await ok(["app", "get", "manual", "-o", "json"], 0, { env: { TETHER_CONFIG: down, KUBECONFIG: testEnv.kubeconfig, TETHER_APP_NAMESPACE: fx.appNs } }); // prettier-ignore
+    await fs.writeFile(
+      down,
+      JSON.stringify({ server: `http://127.0.0.1:${await closedPort()}`, token: "x" }),
+      { mode: 0o600 },
+    );
+    const fallback = await ok(["app", "get", "manual", "-o", "json"], 0, {
+      env: { TETHER_CONFIG: down, KUBECONFIG: testEnv.kubeconfig, TETHER_APP_NAMESPACE: fx.appNs },
+    });
     assert.match(fallback.stderr, /no API server answers .* using the kubeconfig/);
     assert.equal((JSON.parse(fallback.stdout) as ApplicationDetail).sync, "Synced");
     // An explicitly named server that is down is an error, not a silent switch.

@@ -31,7 +31,14 @@ import { startControlPlane } from "../../src/localcluster/controlplane.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
-import { condition, configMap, deployment, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js"; // prettier-ignore
+import {
+  condition,
+  configMap,
+  deployment,
+  IN_CLUSTER,
+  isGone,
+  startControllerFixture,
+} from "../helpers/app.js";
 import { clients, testEnv } from "../helpers/environment.js";
 
 const run = promisify(execFile);
@@ -99,12 +106,15 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     metadata: { name, namespace: fx.systemNamespace, labels },
     stringData: { name: data.name, server: data.server, config: JSON.stringify(data.config) },
   });
-  const createSecret = (body: V1Secret) => secrets().createNamespacedSecret({ namespace: fx.systemNamespace, body }); // prettier-ignore
+  const createSecret = (body: V1Secret) =>
+    secrets().createNamespacedSecret({ namespace: fx.systemNamespace, body });
   const clusterState = (name: string) => fx.controller.clusters.list().find((c) => c.name === name)?.state;
   const waitCluster = (name: string, status: string, timeoutMs = WAIT) =>
     waitFor(`cluster ${name} ${status}`, () => clusterState(name)?.status === status, { timeoutMs }).catch(
       (error: Error) => {
-        throw new Error(`${error.message}: ${JSON.stringify(fx.controller.clusters.list())}\n${fx.lines.join("\n")}`); // prettier-ignore
+        throw new Error(
+          `${error.message}: ${JSON.stringify(fx.controller.clusters.list())}\n${fx.lines.join("\n")}`,
+        );
       },
     );
   const spec = (destination: Record<string, string>) => ({
@@ -116,9 +126,17 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     (await c.apps.readNamespacedDeployment({ name: "web", namespace })).spec?.replicas;
   /** `kubectl scale`: an imperative Update through the scale subresource. */
   const scale = (c: TypedKubeClients, namespace: string, count: number) =>
-    c.apps.replaceNamespacedDeploymentScale({ name: "web", namespace, body: { metadata: { name: "web", namespace }, spec: { replicas: count } } }); // prettier-ignore
+    c.apps.replaceNamespacedDeploymentScale({
+      name: "web",
+      namespace,
+      body: { metadata: { name: "web", namespace }, spec: { replicas: count } },
+    });
   const waitReplicas = (c: TypedKubeClients, namespace: string, count: number) =>
-    waitFor(`web in ${namespace} back to ${count} replicas`, async () => (await replicas(c, namespace)) === count, { timeoutMs: WAIT }); // prettier-ignore
+    waitFor(
+      `web in ${namespace} back to ${count} replicas`,
+      async () => (await replicas(c, namespace)) === count,
+      { timeoutMs: WAIT },
+    );
   const synced = (a: Application) =>
     a.status?.sync?.status === "Synced" && !condition(a, "ComparisonError") && !condition(a, "InvalidSpec");
 
@@ -137,18 +155,31 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
       caData = await b64file(cp2.pki.ca.cert);
 
       // Bearer token: a ServiceAccount of the second cluster bound to cluster-admin.
-      await remote.core.createNamespacedServiceAccount({ namespace: "kube-system", body: { metadata: { name: "tether" } } }); // prettier-ignore
+      await remote.core.createNamespacedServiceAccount({
+        namespace: "kube-system",
+        body: { metadata: { name: "tether" } },
+      });
       const binding = (name: string, subject: Record<string, string>) =>
         remote.raw.request({
           method: "POST",
           path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
-          body: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" }, subjects: [subject] }, // prettier-ignore
+          body: {
+            apiVersion: "rbac.authorization.k8s.io/v1",
+            kind: "ClusterRoleBinding",
+            metadata: { name },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+            subjects: [subject],
+          },
         });
       await binding("tether-sa", { kind: "ServiceAccount", name: "tether", namespace: "kube-system" });
       const request = await remote.raw.request<{ status: { token: string } }>({
         method: "POST",
         path: "/api/v1/namespaces/kube-system/serviceaccounts/tether/token",
-        body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } }, // prettier-ignore
+        body: {
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: { expirationSeconds: 3600 },
+        },
       });
       token = request.status.token;
 
@@ -157,12 +188,43 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
       const csr = path.join(tmp, "user.csr");
       const crt = path.join(tmp, "user.crt");
       const ext = path.join(tmp, "user.ext");
-      await run("openssl", ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=tether-remote"]); // prettier-ignore
+      await run("openssl", [
+        "req",
+        "-new",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        csr,
+        "-subj",
+        "/CN=tether-remote",
+      ]);
       await fs.writeFile(
         ext,
         "keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
       );
-      await run("openssl", ["x509", "-req", "-in", csr, "-CA", cp2.pki.ca.cert, "-CAkey", cp2.pki.ca.key, "-set_serial", `0x${randomBytes(8).toString("hex")}`, "-days", "1", "-out", crt, "-extfile", ext]); // prettier-ignore
+      await run("openssl", [
+        "x509",
+        "-req",
+        "-in",
+        csr,
+        "-CA",
+        cp2.pki.ca.cert,
+        "-CAkey",
+        cp2.pki.ca.key,
+        "-set_serial",
+        `0x${randomBytes(8).toString("hex")}`,
+        "-days",
+        "1",
+        "-out",
+        crt,
+        "-extfile",
+        ext,
+      ]);
       await binding("tether-cert", {
         kind: "User",
         name: "tether-remote",
@@ -176,8 +238,20 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
       }));
       // The token cluster goes through the proxy (the outage test closes it); the certificate one
       // straight to the apiserver, registered with Argo CD's label as a migrated Secret would be.
-      await createSecret(clusterSecret("second", { name: "second", server: `https://127.0.0.1:${proxy.port}`, config: { bearerToken: token, tlsClientConfig: { caData } } })); // prettier-ignore
-      await createSecret(clusterSecret("second-cert", { name: "second-cert", server: directServer, config: { tlsClientConfig: { caData, ...cert } } }, { "argocd.argoproj.io/secret-type": "cluster", env: "test" })); // prettier-ignore
+      await createSecret(
+        clusterSecret("second", {
+          name: "second",
+          server: `https://127.0.0.1:${proxy.port}`,
+          config: { bearerToken: token, tlsClientConfig: { caData } },
+        }),
+      );
+      await createSecret(
+        clusterSecret(
+          "second-cert",
+          { name: "second-cert", server: directServer, config: { tlsClientConfig: { caData, ...cert } } },
+          { "argocd.argoproj.io/secret-type": "cluster", env: "test" },
+        ),
+      );
     },
     { timeout: 300_000 },
   );
@@ -196,12 +270,19 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     const version = await remote.raw.request<{ gitVersion: string }>({ method: "GET", path: "/version" });
     assert.equal(clusterState("second")?.serverVersion, version.gitVersion);
     // kubectl get secret -o yaml shows it: the status annotation on the cluster Secret.
-    const annotated = await waitFor("status annotation", async () => {
-      const s = await secrets().readNamespacedSecret({ name: "second-cert", namespace: fx.systemNamespace });
-      const text = s.metadata?.annotations?.[CLUSTER_STATUS_ANNOTATION];
-      const state = text ? (JSON.parse(text) as Record<string, string>) : undefined;
-      return state?.["status"] === "Successful" ? state : undefined;
-    }, { timeoutMs: WAIT }); // prettier-ignore
+    const annotated = await waitFor(
+      "status annotation",
+      async () => {
+        const s = await secrets().readNamespacedSecret({
+          name: "second-cert",
+          namespace: fx.systemNamespace,
+        });
+        const text = s.metadata?.annotations?.[CLUSTER_STATUS_ANNOTATION];
+        const state = text ? (JSON.parse(text) as Record<string, string>) : undefined;
+        return state?.["status"] === "Successful" ? state : undefined;
+      },
+      { timeoutMs: WAIT },
+    );
     assert.equal(annotated["serverVersion"], version.gitVersion);
     assert.ok(annotated["checkedAt"]);
     assert.doesNotMatch(JSON.stringify(fx.lines), new RegExp(token.slice(-20)), "the token is never logged");
@@ -215,7 +296,10 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     await fx.waitApp("web-remote", "Synced", synced, WAIT);
     assert.equal(await replicas(remote, "web-remote"), 2, "the Deployment is on the second cluster");
     assert.equal(await replicas(clients(), localNs), 2, "and on the first");
-    assert.ok(await isGone(() => clients().core.readNamespace({ name: "web-remote" })), "not on the first cluster"); // prettier-ignore
+    assert.ok(
+      await isGone(() => clients().core.readNamespace({ name: "web-remote" })),
+      "not on the first cluster",
+    );
     assert.ok(await isGone(() => remote.core.readNamespace({ name: localNs })), "not on the second cluster");
 
     await scale(remote, "web-remote", 5);
@@ -232,7 +316,11 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     await fx.waitApp("web-cert", "Synced", synced, WAIT);
     assert.equal(await replicas(remote, "web-cert"), 2);
     await fx.deleteApp("web-cert");
-    await waitFor("web-cert deleted on the second cluster", () => isGone(() => remote.apps.readNamespacedDeployment({ name: "web", namespace: "web-cert" })), { timeoutMs: WAIT }); // prettier-ignore
+    await waitFor(
+      "web-cert deleted on the second cluster",
+      () => isGone(() => remote.apps.readNamespacedDeployment({ name: "web", namespace: "web-cert" })),
+      { timeoutMs: WAIT },
+    );
     assert.equal(await replicas(remote, "web-remote"), 2, "the other app's objects on that cluster stay");
   });
 
@@ -253,7 +341,9 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     assert.deepEqual(byName.get("second-cert")?.labels, { env: "test" });
     assert.doesNotMatch(JSON.stringify(items), /bearerToken|keyData|BEGIN/, "no credentials in the view");
     // The resource tree and diff of an app on the second cluster are read from that cluster.
-    const tree = (await (await api.request(`/api/v1/applications/${fx.appNs}/web-remote/resource-tree`)).json()) as ResourceTree; // prettier-ignore
+    const tree = (await (
+      await api.request(`/api/v1/applications/${fx.appNs}/web-remote/resource-tree`)
+    ).json()) as ResourceTree;
     const web = tree.nodes.find((n) => n.kind === "Deployment" && n.name === "web");
     assert.equal(web?.namespace, "web-remote");
     assert.notEqual(web?.health.status, "Missing", JSON.stringify(web));
@@ -264,14 +354,24 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     const diff = await api.request(`/api/v1/applications/${fx.appNs}/web-remote/diff`);
     assert.equal(diff.status, 200);
     // Creating an app for a cluster the API does not know: 422 naming the field.
-    const refused = await api.request("/api/v1/applications", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ metadata: { name: "nowhere", namespace: fx.appNs }, spec: spec({ name: "nowhere", namespace: "x" }) }) }); // prettier-ignore
+    const refused = await api.request("/api/v1/applications", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        metadata: { name: "nowhere", namespace: fx.appNs },
+        spec: spec({ name: "nowhere", namespace: "x" }),
+      }),
+    });
     assert.equal(refused.status, 422);
     assert.match(await refused.text(), /spec\.destination\.name/);
 
     const cli = (args: string[]) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         const env = { ...process.env, TETHER_CONFIG: path.join(tmp, "cli.json") };
-        const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: root, env }); // prettier-ignore
+        const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+          cwd: root,
+          env,
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -297,16 +397,38 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     await wrongProxy.open();
     proxies.push(wrongProxy);
     const server = `https://127.0.0.1:${wrongProxy.port}`;
-    await createSecret(clusterSecret("wrong", { name: "wrong-creds", server, config: { bearerToken: "not-a-valid-token", tlsClientConfig: { caData } } })); // prettier-ignore
+    await createSecret(
+      clusterSecret("wrong", {
+        name: "wrong-creds",
+        server,
+        config: { bearerToken: "not-a-valid-token", tlsClientConfig: { caData } },
+      }),
+    );
     await waitCluster("wrong-creds", "Failed");
     assert.match(clusterState("wrong-creds")?.message ?? "", /401 Unauthorized/);
     await fx.createApp("web-wrong", spec({ name: "wrong-creds", namespace: "web-wrong" }));
-    const app = await fx.waitApp("web-wrong", "ClusterUnreachable", (a) => condition(a, "ComparisonError")?.reason === "ClusterUnreachable", WAIT); // prettier-ignore
-    assert.match(condition(app, "ComparisonError")?.message ?? "", /cluster "wrong-creds" \(https:\/\/127\.0\.0\.1:\d+\) is not reachable: .*401/); // prettier-ignore
+    const app = await fx.waitApp(
+      "web-wrong",
+      "ClusterUnreachable",
+      (a) => condition(a, "ComparisonError")?.reason === "ClusterUnreachable",
+      WAIT,
+    );
+    assert.match(
+      condition(app, "ComparisonError")?.message ?? "",
+      /cluster "wrong-creds" \(https:\/\/127\.0\.0\.1:\d+\) is not reachable: .*401/,
+    );
     assert.ok(await isGone(() => remote.core.readNamespace({ name: "web-wrong" })), "nothing applied");
 
     // Rotation: the same Secret with a valid token, picked up without a restart.
-    await secrets().replaceNamespacedSecret({ name: "wrong", namespace: fx.systemNamespace, body: clusterSecret("wrong", { name: "wrong-creds", server, config: { bearerToken: token, tlsClientConfig: { caData } } }) }); // prettier-ignore
+    await secrets().replaceNamespacedSecret({
+      name: "wrong",
+      namespace: fx.systemNamespace,
+      body: clusterSecret("wrong", {
+        name: "wrong-creds",
+        server,
+        config: { bearerToken: token, tlsClientConfig: { caData } },
+      }),
+    });
     await waitCluster("wrong-creds", "Successful");
     await fx.waitApp("web-wrong", "Synced after rotation", synced, WAIT);
     assert.equal(await replicas(remote, "web-wrong"), 2);
@@ -316,14 +438,28 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
     const localNs = (await fx.readApp("web-local")).spec.destination.namespace ?? "";
     await proxy.close();
     await waitCluster("second", "Failed");
-    const down = await fx.waitApp("web-remote", "ClusterUnreachable", (a) => condition(a, "ComparisonError")?.reason === "ClusterUnreachable", WAIT); // prettier-ignore
-    assert.match(condition(down, "ComparisonError")?.message ?? "", /cluster "second" \(https:\/\/127\.0\.0\.1:\d+\) is not reachable/); // prettier-ignore
+    const down = await fx.waitApp(
+      "web-remote",
+      "ClusterUnreachable",
+      (a) => condition(a, "ComparisonError")?.reason === "ClusterUnreachable",
+      WAIT,
+    );
+    assert.match(
+      condition(down, "ComparisonError")?.message ?? "",
+      /cluster "second" \(https:\/\/127\.0\.0\.1:\d+\) is not reachable/,
+    );
     // Drift made meanwhile (straight to the apiserver) waits for the cluster to come back.
     await scale(remote, "web-remote", 4);
     await fx.refresh("web-remote");
     assert.equal(await replicas(remote, "web-remote"), 4);
-    assert.ok((await remote.core.readNamespacedConfigMap({ name: "settings", namespace: "web-remote" })).data, "not pruned on cluster 2"); // prettier-ignore
-    assert.ok((await clients().core.readNamespacedConfigMap({ name: "settings", namespace: localNs })).data, "not pruned on cluster 1"); // prettier-ignore
+    assert.ok(
+      (await remote.core.readNamespacedConfigMap({ name: "settings", namespace: "web-remote" })).data,
+      "not pruned on cluster 2",
+    );
+    assert.ok(
+      (await clients().core.readNamespacedConfigMap({ name: "settings", namespace: localNs })).data,
+      "not pruned on cluster 1",
+    );
     assert.ok(synced(await fx.readApp("web-local")), "the in-cluster app is unaffected");
 
     await proxy.open();
@@ -341,13 +477,19 @@ describe("clusters: a second control plane registered by cluster Secrets", () =>
       (a) => Boolean(condition(a, "InvalidSpec")),
       WAIT,
     );
-    assert.match(condition(app, "InvalidSpec")?.message ?? "", /spec\.destination\.name "second": no cluster of that name is registered/); // prettier-ignore
+    assert.match(
+      condition(app, "InvalidSpec")?.message ?? "",
+      /spec\.destination\.name "second": no cluster of that name is registered/,
+    );
     assert.equal(await replicas(remote, "web-remote"), 2, "objects on the removed cluster are left alone");
     assert.ok(
       (await remote.core.readNamespacedConfigMap({ name: "settings", namespace: "web-remote" })).data,
     );
 
-    await createSecret({ metadata: { name: "second", namespace: fx.systemNamespace, labels: saved.metadata?.labels ?? {} }, data: saved.data ?? {} }); // prettier-ignore
+    await createSecret({
+      metadata: { name: "second", namespace: fx.systemNamespace, labels: saved.metadata?.labels ?? {} },
+      data: saved.data ?? {},
+    });
     await fx.waitApp("web-remote", "Synced with the cluster back", synced, WAIT);
     await scale(remote, "web-remote", 3);
     await waitReplicas(remote, "web-remote", 2);

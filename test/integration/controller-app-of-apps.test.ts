@@ -68,18 +68,30 @@ describe("controller: app of apps", () => {
       },
       [CASCADE_FINALIZER],
     );
-    const parent = await fx.waitApp("parent", "Synced and Healthy with two Healthy children", (a) =>
-      a.status?.sync?.status === "Synced" && a.status?.health?.status === "Healthy" &&
-      healthOf(a, "child-a")?.status === "Healthy" && healthOf(a, "child-b")?.status === "Healthy",
+    const parent = await fx.waitApp(
+      "parent",
+      "Synced and Healthy with two Healthy children",
+      (a) =>
+        a.status?.sync?.status === "Synced" &&
+        a.status?.health?.status === "Healthy" &&
+        healthOf(a, "child-a")?.status === "Healthy" &&
+        healthOf(a, "child-b")?.status === "Healthy",
       60_000,
-    ); // prettier-ignore
+    );
     // Applications last in the change set of the first sync.
     const applied = (parent.status?.operationState?.results ?? []).map((r) => r.ref.kind);
-    assert.deepEqual(applied, ["ConfigMap", "Application", "Application"], JSON.stringify(parent.status?.operationState)); // prettier-ignore
+    assert.deepEqual(
+      applied,
+      ["ConfigMap", "Application", "Application"],
+      JSON.stringify(parent.status?.operationState),
+    );
     for (const child of ["child-a", "child-b"]) {
       const app = await fx.readApp(child);
       assert.equal(app.status?.sync?.status, "Synced");
-      assert.match(app.metadata.annotations?.["tether.dev/tracking-id"] ?? "", new RegExp(`^${fx.appNs}/parent:tether.dev/Application:`)); // prettier-ignore
+      assert.match(
+        app.metadata.annotations?.["tether.dev/tracking-id"] ?? "",
+        new RegExp(`^${fx.appNs}/parent:tether.dev/Application:`),
+      );
     }
     await clients().core.readNamespacedConfigMap({ name: "a-config", namespace: ns.a });
     await clients().core.readNamespacedService({ name: "a-web", namespace: ns.a });
@@ -89,16 +101,24 @@ describe("controller: app of apps", () => {
     await fx.patchApp("parent", { spec: { syncPolicy: { automated: { prune: false, selfHeal: true } } } });
     await ws.commitAndPush({ "parent/child-b.yaml": null }, "child-b leaves Git");
     await fx.refresh("parent");
-    let app = await fx.waitApp("parent", "OutOfSync with child-b to prune", (a) =>
-      a.status?.sync?.status === "OutOfSync" &&
-      a.status.resources?.some((r) => r.name === "child-b" && r.message?.startsWith("requires pruning")) === true,
-    ); // prettier-ignore
+    let app = await fx.waitApp(
+      "parent",
+      "OutOfSync with child-b to prune",
+      (a) =>
+        a.status?.sync?.status === "OutOfSync" &&
+        a.status.resources?.some((r) => r.name === "child-b" && r.message?.startsWith("requires pruning")) ===
+          true,
+    );
     assert.equal(await appGone("child-b"), false, "kept while the parent does not prune");
     assert.equal(await configMapGone("b-config", ns.b), false);
 
     // Prune on: child-b is deleted, and its own finalizer deletes its resources.
     await fx.patchApp("parent", { spec: { syncPolicy: { automated: { prune: true, selfHeal: true } } } });
-    await waitFor("child-b and its ConfigMap to be deleted", async () => (await appGone("child-b")) && (await configMapGone("b-config", ns.b)), { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "child-b and its ConfigMap to be deleted",
+      async () => (await appGone("child-b")) && (await configMapGone("b-config", ns.b)),
+      { timeoutMs: 30_000 },
+    );
     // child-b is listed as "Pending deletion" until its own finalizer is done; the parent's next
     // reconcile (woken by child-b's deletion) drops it.
     app = await fx.waitApp(
@@ -116,11 +136,17 @@ describe("controller: app of apps", () => {
   test("deleting a parent with the cascade finalizer deletes its children and, through their finalizers, their resources", async () => {
     await fx.waitApp("parent", "Synced", (a) => a.status?.sync?.status === "Synced");
     await fx.deleteApp("parent");
-    await waitFor("parent, child-a and child-a's objects to be deleted", async () =>
-      (await appGone("parent")) && (await appGone("child-a")) && (await configMapGone("a-config", ns.a)) &&
-      (await isGone(() => clients().core.readNamespacedService({ name: "a-web", namespace: ns.a }))),
+    await waitFor(
+      "parent, child-a and child-a's objects to be deleted",
+      async () =>
+        (await appGone("parent")) &&
+        (await appGone("child-a")) &&
+        (await configMapGone("a-config", ns.a)) &&
+        (await isGone(() => clients().core.readNamespacedService({ name: "a-web", namespace: ns.a }))),
       { timeoutMs: 60_000 },
-    ).catch((error: Error) => { throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`); }); // prettier-ignore
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\nlog:\n${fx.lines.join("\n")}`);
+    });
   });
 
   test("deleting a parent without the finalizer orphans its children: they and their resources stay", async () => {
@@ -129,7 +155,12 @@ describe("controller: app of apps", () => {
       destination: { server: IN_CLUSTER, namespace: fx.appNs },
       syncPolicy: { automated: { prune: true, selfHeal: true } },
     });
-    await fx.waitApp("orphaning", "Healthy with child-c Healthy", (a) => a.status?.health?.status === "Healthy" && healthOf(a, "child-c")?.status === "Healthy", 60_000); // prettier-ignore
+    await fx.waitApp(
+      "orphaning",
+      "Healthy with child-c Healthy",
+      (a) => a.status?.health?.status === "Healthy" && healthOf(a, "child-c")?.status === "Healthy",
+      60_000,
+    );
     await fx.deleteApp("orphaning");
     await waitFor("the parent to be gone", () => appGone("orphaning"), { timeoutMs: 30_000 });
     // The child keeps working on its own: a refresh is handled, it stays Synced with its objects.
@@ -137,7 +168,10 @@ describe("controller: app of apps", () => {
     assert.equal(child.metadata.deletionTimestamp, undefined);
     assert.equal(child.status?.sync?.status, "Synced");
     assert.equal(await configMapGone("c-config", ns.c), false);
-    const list = (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: fx.appNs })) as { items: Application[] }; // prettier-ignore
+    const list = (await clients().custom.listNamespacedCustomObject({
+      ...APP_GROUP,
+      namespace: fx.appNs,
+    })) as { items: Application[] };
     assert.deepEqual(list.items.map((a) => a.metadata.name).sort(), ["child-c"]);
   });
 });

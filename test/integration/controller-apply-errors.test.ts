@@ -6,7 +6,14 @@ import { after, before, describe, test } from "node:test";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
-import { condition, configMap, deployment, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js"; // prettier-ignore
+import {
+  condition,
+  configMap,
+  deployment,
+  IN_CLUSTER,
+  isGone,
+  startControllerFixture,
+} from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
 
 describe("controller: an object the apiserver rejects", () => {
@@ -32,10 +39,18 @@ describe("controller: an object the apiserver rejects", () => {
     });
     await fx.waitApp("reject", "Synced", (a) => a.status?.sync?.status === "Synced");
 
-    const bad = await ws.commitAndPush({ "app/deployment.yaml": deployment("api", -1), "app/extra.yaml": configMap("extra", { b: "2" }) }, "replicas -1"); // prettier-ignore
+    const bad = await ws.commitAndPush(
+      { "app/deployment.yaml": deployment("api", -1), "app/extra.yaml": configMap("extra", { b: "2" }) },
+      "replicas -1",
+    );
     await fx.annotate("reject", { "tether.dev/refresh": "normal" });
-    const failed = await fx.waitApp("reject", "an error naming the Deployment", (a) =>
-      a.status?.sync?.revision === bad && /api/.test(condition(a, "SyncError")?.message ?? condition(a, "ComparisonError")?.message ?? "")); // prettier-ignore
+    const failed = await fx.waitApp(
+      "reject",
+      "an error naming the Deployment",
+      (a) =>
+        a.status?.sync?.revision === bad &&
+        /api/.test(condition(a, "SyncError")?.message ?? condition(a, "ComparisonError")?.message ?? ""),
+    );
     const c = condition(failed, "SyncError");
     assert.ok(c, `expected a SyncError condition, got ${JSON.stringify(failed.status?.conditions)}`);
     assert.match(c.message, /Deployment/);
@@ -44,13 +59,28 @@ describe("controller: an object the apiserver rejects", () => {
     assert.match(c.message, /spec\.replicas.*greater than or equal to 0/);
     assert.equal(failed.status?.operationState?.phase, "Failed");
     assert.equal(failed.status?.sync?.status, "OutOfSync");
-    assert.equal((await clients().apps.readNamespacedDeployment({ name: "api", namespace: ns })).spec?.replicas, 1); // prettier-ignore
+    assert.equal(
+      (await clients().apps.readNamespacedDeployment({ name: "api", namespace: ns })).spec?.replicas,
+      1,
+    );
 
     const fixed = await ws.commitAndPush({ "app/deployment.yaml": deployment("api", 2) }, "replicas 2");
     await fx.annotate("reject", { "tether.dev/refresh": "normal" });
-    await fx.waitApp("reject", "Synced at the fix", (a) =>
-      a.status?.sync?.revision === fixed && a.status.sync.status === "Synced" && !condition(a, "SyncError") && !condition(a, "ComparisonError")); // prettier-ignore
-    await waitFor("replicas 2", async () => (await clients().apps.readNamespacedDeployment({ name: "api", namespace: ns })).spec?.replicas === 2, { timeoutMs: 10_000 }); // prettier-ignore
+    await fx.waitApp(
+      "reject",
+      "Synced at the fix",
+      (a) =>
+        a.status?.sync?.revision === fixed &&
+        a.status.sync.status === "Synced" &&
+        !condition(a, "SyncError") &&
+        !condition(a, "ComparisonError"),
+    );
+    await waitFor(
+      "replicas 2",
+      async () =>
+        (await clients().apps.readNamespacedDeployment({ name: "api", namespace: ns })).spec?.replicas === 2,
+      { timeoutMs: 10_000 },
+    );
     assert.ok(
       !(await isGone(() => clients().core.readNamespacedConfigMap({ name: "extra", namespace: ns }))),
     );

@@ -56,7 +56,9 @@ describe("controller: a competing writer on spec.replicas", () => {
 
   test("ignoreDifferences managedFieldsManagers: Tether leaves hpa-sim's replicas alone and stays Synced", async () => {
     const ns = await fx.namespace("ctl-hpa-ignored");
-    await createApp("ignored", ns, { ignoreDifferences: [{ group: "apps", kind: "Deployment", managedFieldsManagers: [WRITER] }] }); // prettier-ignore
+    await createApp("ignored", ns, {
+      ignoreDifferences: [{ group: "apps", kind: "Deployment", managedFieldsManagers: [WRITER] }],
+    });
     await writeReplicas(ns, 3);
     const app = await fx.refresh("ignored");
     // A second full reconcile: drift events from the write have certainly been handled by now.
@@ -85,7 +87,9 @@ describe("controller: a competing writer on spec.replicas", () => {
         },
         { timeoutMs: 20_000 },
       ).catch(async (error: Error) => {
-        throw new Error(`${error.message}\nstatus: ${JSON.stringify((await fx.readApp(name)).status, null, 1)}\nlog:\n${fx.lines.join("\n")}`); // prettier-ignore
+        throw new Error(
+          `${error.message}\nstatus: ${JSON.stringify((await fx.readApp(name)).status, null, 1)}\nlog:\n${fx.lines.join("\n")}`,
+        );
       });
       if (condition(app, "SelfHealBackoff") || condition(app, "SyncError")) break;
     }
@@ -111,16 +115,25 @@ describe("controller: a competing writer on spec.replicas", () => {
     assert.equal((await events("dispute", "DriftCorrected")).length, 0);
     // Each sync is a new operation (id, startedAt): the failed one is still the last.
     const last = (await fx.readApp("dispute")).status?.operationState;
-    assert.deepEqual([last?.id, last?.startedAt, last?.phase], [failed?.id, failed?.startedAt, "Failed"], "no sync retried in a loop"); // prettier-ignore
+    assert.deepEqual(
+      [last?.id, last?.startedAt, last?.phase],
+      [failed?.id, failed?.startedAt, "Failed"],
+      "no sync retried in a loop",
+    );
     assert.equal((await fx.readApp("dispute")).status?.sync?.status, "OutOfSync");
   });
 
   test("Force=true, no ignore rule: after a bounded number of reverts, SelfHealBackoff names hpa-sim", async () => {
     const ns = await fx.namespace("ctl-hpa-fight");
-    await createApp("fight", ns, { syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["Force=true"] } }); // prettier-ignore
+    await createApp("fight", ns, {
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ["Force=true"] },
+    });
     const { app, writes } = await fight("fight", ns);
     const backoff = condition(app, "SelfHealBackoff");
-    assert.ok(backoff, `expected SelfHealBackoff after ${writes} writes, got ${JSON.stringify(app.status?.conditions)}`); // prettier-ignore
+    assert.ok(
+      backoff,
+      `expected SelfHealBackoff after ${writes} writes, got ${JSON.stringify(app.status?.conditions)}`,
+    );
     assert.match(backoff.message, /hpa-sim/);
     assert.match(backoff.message, /Deployment .*web/);
     const reverts = (await events("fight", "DriftCorrected")).length;

@@ -13,16 +13,23 @@ describe("controller: deleting an Application", () => {
 
   before(async () => {
     fx = await startControllerFixture("ctl-delete");
-    ({ url } = await fx.repository("web", { "web/deployment.yaml": deployment("web", 1), "web/service.yaml": service("web") })); // prettier-ignore
+    ({ url } = await fx.repository("web", {
+      "web/deployment.yaml": deployment("web", 1),
+      "web/service.yaml": service("web"),
+    }));
   });
   after(() => fx?.stop());
 
   const synced = async (name: string, ns: string, finalizers?: string[]) => {
-    await fx.createApp(name, {
-      source: { repoURL: url, targetRevision: "main", path: "web" },
-      destination: { server: IN_CLUSTER, namespace: ns },
-      syncPolicy: { automated: { prune: true, selfHeal: true } },
-    }, finalizers); // prettier-ignore
+    await fx.createApp(
+      name,
+      {
+        source: { repoURL: url, targetRevision: "main", path: "web" },
+        destination: { server: IN_CLUSTER, namespace: ns },
+        syncPolicy: { automated: { prune: true, selfHeal: true } },
+      },
+      finalizers,
+    );
     await fx.waitApp(name, "Synced", (a) => a.status?.sync?.status === "Synced");
     await clients().apps.readNamespacedDeployment({ name: "web", namespace: ns });
     await clients().core.readNamespacedService({ name: "web", namespace: ns });
@@ -36,12 +43,16 @@ describe("controller: deleting an Application", () => {
     const readService = () => clients().core.readNamespacedService({ name: "web", namespace: ns });
     // The Application must still exist (held by the finalizer) while its objects are being deleted.
     let appGoneFirst = false;
-    await waitFor("Deployment and Service deleted", async () => {
-      const appGone = await isGone(() => fx.readApp("cascade"));
-      const objectsGone = (await isGone(readDeployment)) && (await isGone(readService));
-      if (appGone && !objectsGone) appGoneFirst = true;
-      return objectsGone;
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    await waitFor(
+      "Deployment and Service deleted",
+      async () => {
+        const appGone = await isGone(() => fx.readApp("cascade"));
+        const objectsGone = (await isGone(readDeployment)) && (await isGone(readService));
+        if (appGone && !objectsGone) appGoneFirst = true;
+        return objectsGone;
+      },
+      { timeoutMs: 60_000 },
+    );
     assert.equal(appGoneFirst, false, "the Application was released before its resources were deleted");
     await waitFor("Application gone", () => isGone(() => fx.readApp("cascade")), { timeoutMs: 30_000 });
   });
@@ -53,7 +64,9 @@ describe("controller: deleting an Application", () => {
     await waitFor("Application gone", () => isGone(() => fx.readApp("orphan")), { timeoutMs: 30_000 });
     // The controller has handled the deletion once it let go of the app's watches.
     const key = `${fx.appNs}/orphan`;
-    await waitFor("controller released the app", () => fx.controller.watches.ownedBy(key).length === 0, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor("controller released the app", () => fx.controller.watches.ownedBy(key).length === 0, {
+      timeoutMs: 30_000,
+    });
     const d = await clients().apps.readNamespacedDeployment({ name: "web", namespace: ns });
     const s = await clients().core.readNamespacedService({ name: "web", namespace: ns });
     assert.equal(d.metadata?.deletionTimestamp, undefined, "Deployment not being deleted");

@@ -20,21 +20,33 @@ describe("controller: dependsOn", () => {
   });
   after(() => fx?.stop());
 
-  const spec = (path: string, ns: string, dependsOn?: { name: string; namespace?: string }[], automated = true) => ({
+  const spec = (
+    path: string,
+    ns: string,
+    dependsOn?: { name: string; namespace?: string }[],
+    automated = true,
+  ) => ({
     source: { repoURL: url, targetRevision: "main", path },
     destination: { server: IN_CLUSTER, namespace: ns },
     ...(dependsOn ? { dependsOn } : {}),
     ...(automated ? { syncPolicy: { automated: { prune: true, selfHeal: true } } } : {}),
-  }); // prettier-ignore
+  });
   const exists = (name: string, namespace: string) =>
-    clients().core.readNamespacedConfigMap({ name, namespace }).then(() => true, () => false); // prettier-ignore
+    clients()
+      .core.readNamespacedConfigMap({ name, namespace })
+      .then(
+        () => true,
+        () => false,
+      );
 
   test("an app waits for its dependency, naming it and its state, and syncs once it is Synced and Healthy", async () => {
     const ns = await fx.namespace("ctl-deps-wait");
     // The dependency has no automated policy: it stays OutOfSync until asked.
     await fx.createApp("db", spec("db", ns, undefined, false));
     await fx.createApp("web", spec("web", ns, [{ name: "db" }]));
-    const waiting = await fx.waitApp("web", "WaitingForDependencies", (a) => Boolean(condition(a, "WaitingForDependencies"))); // prettier-ignore
+    const waiting = await fx.waitApp("web", "WaitingForDependencies", (a) =>
+      Boolean(condition(a, "WaitingForDependencies")),
+    );
     const c = condition(waiting, "WaitingForDependencies");
     assert.equal(c?.reason, "DependenciesNotReady");
     assert.match(c?.message ?? "", new RegExp(`waiting for ${fx.appNs}/db \\((OutOfSync|Unknown)/\\w+`));
@@ -43,8 +55,16 @@ describe("controller: dependsOn", () => {
     assert.equal(await exists("web", ns), false, "the dependent applied nothing");
 
     await fx.annotate("db", { "tether.dev/sync": "true" });
-    await fx.waitApp("db", "Synced and Healthy", (a) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy"); // prettier-ignore
-    const synced = await fx.waitApp("web", "Synced without the condition", (a) => a.status?.sync?.status === "Synced" && !condition(a, "WaitingForDependencies")); // prettier-ignore
+    await fx.waitApp(
+      "db",
+      "Synced and Healthy",
+      (a) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy",
+    );
+    const synced = await fx.waitApp(
+      "web",
+      "Synced without the condition",
+      (a) => a.status?.sync?.status === "Synced" && !condition(a, "WaitingForDependencies"),
+    );
     assert.equal(synced.status?.history?.length, 1);
     assert.equal(await exists("web", ns), true);
   });
@@ -52,13 +72,22 @@ describe("controller: dependsOn", () => {
   test("a missing dependency is named; creating it lets the dependent proceed", async () => {
     const ns = await fx.namespace("ctl-deps-missing");
     await fx.createApp("needs-ghost", spec("web", ns, [{ name: "ghost", namespace: fx.appNs }]));
-    const app = await fx.waitApp("needs-ghost", "WaitingForDependencies", (a) => Boolean(condition(a, "WaitingForDependencies"))); // prettier-ignore
+    const app = await fx.waitApp("needs-ghost", "WaitingForDependencies", (a) =>
+      Boolean(condition(a, "WaitingForDependencies")),
+    );
     assert.equal(condition(app, "WaitingForDependencies")?.reason, "DependencyNotFound");
-    assert.match(condition(app, "WaitingForDependencies")?.message ?? "", new RegExp(`${fx.appNs}/ghost \\(not found\\)`)); // prettier-ignore
+    assert.match(
+      condition(app, "WaitingForDependencies")?.message ?? "",
+      new RegExp(`${fx.appNs}/ghost \\(not found\\)`),
+    );
     assert.equal(await exists("web", ns), false);
 
     await fx.createApp("ghost", spec("db", ns));
-    await fx.waitApp("needs-ghost", "Synced", (a) => a.status?.sync?.status === "Synced" && !condition(a, "WaitingForDependencies")); // prettier-ignore
+    await fx.waitApp(
+      "needs-ghost",
+      "Synced",
+      (a) => a.status?.sync?.status === "Synced" && !condition(a, "WaitingForDependencies"),
+    );
     assert.equal(await exists("db", ns), true);
     assert.equal(await exists("web", ns), true);
   });
@@ -68,7 +97,10 @@ describe("controller: dependsOn", () => {
     await fx.createApp("cycle-a", spec("db", ns, [{ name: "cycle-b" }]));
     await fx.createApp("cycle-b", spec("web", ns, [{ name: "cycle-a" }]));
     const a = await fx.waitApp("cycle-a", "DependencyCycle", (x) => Boolean(condition(x, "DependencyCycle")));
-    assert.equal(condition(a, "DependencyCycle")?.message, `spec.dependsOn forms a cycle: ${fx.appNs}/cycle-a → ${fx.appNs}/cycle-b → ${fx.appNs}/cycle-a; nothing is synced until it is broken`); // prettier-ignore
+    assert.equal(
+      condition(a, "DependencyCycle")?.message,
+      `spec.dependsOn forms a cycle: ${fx.appNs}/cycle-a → ${fx.appNs}/cycle-b → ${fx.appNs}/cycle-a; nothing is synced until it is broken`,
+    );
     const b = await fx.waitApp("cycle-b", "DependencyCycle", (x) => Boolean(condition(x, "DependencyCycle")));
     assert.match(condition(b, "DependencyCycle")?.message ?? "", /cycle-b → .*cycle-a → .*cycle-b/);
 
@@ -86,7 +118,11 @@ describe("controller: dependsOn", () => {
 
     // Breaking the cycle lets both sync.
     await fx.patchApp("cycle-b", { spec: { dependsOn: null } });
-    await fx.waitApp("cycle-a", "Synced after the cycle is broken", (x) => x.status?.sync?.status === "Synced" && !condition(x, "DependencyCycle")); // prettier-ignore
+    await fx.waitApp(
+      "cycle-a",
+      "Synced after the cycle is broken",
+      (x) => x.status?.sync?.status === "Synced" && !condition(x, "DependencyCycle"),
+    );
     assert.equal(await exists("db", ns), true);
     assert.equal(await exists("web", ns), true);
   });

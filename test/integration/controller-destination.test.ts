@@ -36,7 +36,9 @@ describe("controller: destination namespace and server", () => {
   test("without CreateNamespace: SyncError naming the namespace; the controller keeps working", async () => {
     const ns = fx.reserveNamespace("ctl-dest-missing");
     await fx.createApp("missing", spec(ns));
-    const app = await fx.waitApp("missing", "an error condition", (a) => Boolean(condition(a, "SyncError") ?? condition(a, "ComparisonError"))); // prettier-ignore
+    const app = await fx.waitApp("missing", "an error condition", (a) =>
+      Boolean(condition(a, "SyncError") ?? condition(a, "ComparisonError")),
+    );
     const reported = condition(app, "SyncError") ?? condition(app, "ComparisonError");
     assert.match(reported?.message ?? "", new RegExp(`namespaces? "?${ns}`), "the error names the namespace");
     assert.notEqual(app.status?.sync?.status, "Synced");
@@ -44,9 +46,19 @@ describe("controller: destination namespace and server", () => {
     // Still alive: once the namespace exists, a sync request (what `tether app sync` does) syncs it.
     await clients().core.createNamespace({ body: { metadata: { name: ns } } });
     await fx.annotate("missing", { "tether.dev/sync": "true" });
-    await fx.waitApp("missing", "Synced once the namespace exists", (a) => a.status?.sync?.status === "Synced" && !condition(a, "SyncError") && !condition(a, "ComparisonError"), 45_000); // prettier-ignore
+    await fx.waitApp(
+      "missing",
+      "Synced once the namespace exists",
+      (a) =>
+        a.status?.sync?.status === "Synced" && !condition(a, "SyncError") && !condition(a, "ComparisonError"),
+      45_000,
+    );
     // The comparison was fine (a missing namespace is a fact of the cluster): the *sync* failed.
-    assert.equal(reported?.type, "SyncError", `expected a SyncError condition, got ${JSON.stringify(app.status?.conditions)}`); // prettier-ignore
+    assert.equal(
+      reported?.type,
+      "SyncError",
+      `expected a SyncError condition, got ${JSON.stringify(app.status?.conditions)}`,
+    );
     assert.equal(app.status?.operationState?.phase, "Failed", "a failed sync attempt is recorded");
   });
 
@@ -76,7 +88,17 @@ describe("controller: destination namespace and server", () => {
     );
 
     await fx.patchApp("elsewhere", { spec: { destination: { server: IN_CLUSTER, namespace: ns } } });
-    await fx.waitApp("elsewhere", "Synced without InvalidSpec", (a) => a.status?.sync?.status === "Synced" && !condition(a, "InvalidSpec")); // prettier-ignore
-    await waitFor("ConfigMap applied", async () => (await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns })).data?.["a"] === "1", { timeoutMs: 10_000 }); // prettier-ignore
+    await fx.waitApp(
+      "elsewhere",
+      "Synced without InvalidSpec",
+      (a) => a.status?.sync?.status === "Synced" && !condition(a, "InvalidSpec"),
+    );
+    await waitFor(
+      "ConfigMap applied",
+      async () =>
+        (await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns })).data?.["a"] ===
+        "1",
+      { timeoutMs: 10_000 },
+    );
   });
 });

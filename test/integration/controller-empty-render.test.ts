@@ -31,13 +31,21 @@ describe("controller: empty render guard", () => {
       destination: { server: IN_CLUSTER, namespace: ns },
       syncPolicy: { automated: { prune: true, selfHeal: true } },
     });
-    await fx.waitApp("empty", "Synced", (a) => a.status?.sync?.status === "Synced" && a.status.resources?.length === 2); // prettier-ignore
+    await fx.waitApp(
+      "empty",
+      "Synced",
+      (a) => a.status?.sync?.status === "Synced" && a.status.resources?.length === 2,
+    );
     const read = (name: string) => clients().core.readNamespacedConfigMap({ name, namespace: ns });
     const before = await Promise.all([read("a"), read("b")]);
 
     const sha = await ws.commitAndPush({ "cfg/a.yaml": null, "cfg/b.yaml": null }, "remove every manifest");
     await fx.annotate("empty", { "tether.dev/refresh": "normal" });
-    const guarded = await fx.waitApp("empty", "EmptyRender", (a) => condition(a, "SyncError")?.reason === "EmptyRender"); // prettier-ignore
+    const guarded = await fx.waitApp(
+      "empty",
+      "EmptyRender",
+      (a) => condition(a, "SyncError")?.reason === "EmptyRender",
+    );
     assert.match(condition(guarded, "SyncError")?.message ?? "", /allowEmpty/);
     assert.match(condition(guarded, "SyncError")?.message ?? "", /2 object/);
     assert.equal(guarded.status?.sync?.revision, sha);
@@ -51,13 +59,26 @@ describe("controller: empty render guard", () => {
       assert.equal(cm.metadata?.uid, before[i]?.metadata?.uid, `${cm.metadata?.name} not recreated`);
     }
     assert.equal(condition(later, "SyncError")?.reason, "EmptyRender", "the explanation stays");
-    assert.deepEqual(later.status?.resources?.map((r) => `${r.name}:${r.status}`).sort(), ["a:OutOfSync", "b:OutOfSync"]); // prettier-ignore
+    assert.deepEqual(later.status?.resources?.map((r) => `${r.name}:${r.status}`).sort(), [
+      "a:OutOfSync",
+      "b:OutOfSync",
+    ]);
     assert.equal(later.status?.sync?.status, "OutOfSync", "two objects still need pruning");
     assert.equal(later.status?.history?.length ?? 0, history, "no sync is recorded on every reconcile");
 
-    await fx.patchApp("empty", { spec: { syncPolicy: { automated: { prune: true, selfHeal: true, allowEmpty: true } } } }); // prettier-ignore
-    await waitFor("both ConfigMaps pruned", async () => (await isGone(() => read("a"))) && (await isGone(() => read("b"))), { timeoutMs: 30_000 }); // prettier-ignore
-    const app = await fx.waitApp("empty", "Synced and empty", (a) => a.status?.sync?.status === "Synced" && !condition(a, "SyncError")); // prettier-ignore
+    await fx.patchApp("empty", {
+      spec: { syncPolicy: { automated: { prune: true, selfHeal: true, allowEmpty: true } } },
+    });
+    await waitFor(
+      "both ConfigMaps pruned",
+      async () => (await isGone(() => read("a"))) && (await isGone(() => read("b"))),
+      { timeoutMs: 30_000 },
+    );
+    const app = await fx.waitApp(
+      "empty",
+      "Synced and empty",
+      (a) => a.status?.sync?.status === "Synced" && !condition(a, "SyncError"),
+    );
     assert.deepEqual(app.status?.resources ?? [], []);
   });
 });

@@ -68,7 +68,12 @@ describe("controller: custom health from CEL rules", () => {
     await waitFor(
       "the Certificate CRD to be served",
       async () => {
-        const crd = await clients().raw.request<{ status?: { conditions?: { type: string; status: string }[] } }>({ method: "GET", path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD.metadata.name}` }); // prettier-ignore
+        const crd = await clients().raw.request<{
+          status?: { conditions?: { type: string; status: string }[] };
+        }>({
+          method: "GET",
+          path: `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD.metadata.name}`,
+        });
         return crd.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
       },
       { timeoutMs: 30_000 },
@@ -83,7 +88,12 @@ describe("controller: custom health from CEL rules", () => {
       path: `/api/v1/namespaces/${fx.systemNamespace}/configmaps/tether-config`,
       query: { fieldManager: "tether-test", force: true },
       contentType: "application/apply-patch+yaml",
-      body: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "tether-config", namespace: fx.systemNamespace }, data: { "health.customizations": text } }, // prettier-ignore
+      body: {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "tether-config", namespace: fx.systemNamespace },
+        data: { "health.customizations": text },
+      },
     });
   const setReady = (ns: string, ready: { status: string; message: string }) =>
     clients().raw.request({
@@ -112,7 +122,11 @@ describe("controller: custom health from CEL rules", () => {
     });
 
     // No status yet: the built-in check would say Healthy; the rule says Progressing.
-    let app = await fx.waitApp("certs", "Synced, certificate Progressing", (a) => a.status?.sync?.status === "Synced" && certificate(a)?.health?.status === "Progressing"); // prettier-ignore
+    let app = await fx.waitApp(
+      "certs",
+      "Synced, certificate Progressing",
+      (a) => a.status?.sync?.status === "Synced" && certificate(a)?.health?.status === "Progressing",
+    );
     assert.deepEqual(certificate(app)?.health, { status: "Progressing", message: "waiting for the issuer" });
     assert.equal(app.status?.health?.status, "Progressing");
 
@@ -145,7 +159,10 @@ describe("controller: custom health from CEL rules", () => {
       (a) => certificate(a)?.health?.status === "Unknown",
     );
     const message = certificate(app)?.health?.message ?? "";
-    assert.match(message, /ConfigMap .*\/tether-config key health\.customizations\[0\] \(certs\.tether-test\.example\.com\/Certificate\) rules\[2\]\.when: /); // prettier-ignore
+    assert.match(
+      message,
+      /ConfigMap .*\/tether-config key health\.customizations\[0\] \(certs\.tether-test\.example\.com\/Certificate\) rules\[2\]\.when: /,
+    );
     assert.equal(app.status?.health?.status, "Unknown");
     const c = condition(app, "HealthCheckError");
     assert.ok(c, "the app says why");
@@ -155,12 +172,20 @@ describe("controller: custom health from CEL rules", () => {
 
     // Fixed again: Healthy, condition gone.
     await writeRules(RULES);
-    app = await fx.waitApp("certs", "Healthy again", (a) => a.status?.health?.status === "Healthy" && !condition(a, "HealthCheckError")); // prettier-ignore
+    app = await fx.waitApp(
+      "certs",
+      "Healthy again",
+      (a) => a.status?.health?.status === "Healthy" && !condition(a, "HealthCheckError"),
+    );
 
     // Rules removed: the built-in check decides (Ready=False is Degraded there too, with the reason).
     await clients().core.deleteNamespacedConfigMap({ name: "tether-config", namespace: fx.systemNamespace });
     await setReady(ns, { status: "Unknown", message: "renewal in progress" });
-    app = await fx.waitApp("certs", "built-in: Ready=Unknown is Progressing", (a) => certificate(a)?.health?.message === "renewal in progress"); // prettier-ignore
+    app = await fx.waitApp(
+      "certs",
+      "built-in: Ready=Unknown is Progressing",
+      (a) => certificate(a)?.health?.message === "renewal in progress",
+    );
     assert.equal(certificate(app)?.health?.status, "Progressing");
   });
 });

@@ -60,7 +60,9 @@ describe("controller: ignoreDifferences end to end", () => {
     return { replicas: d.spec?.replicas, image: d.spec?.template.spec?.containers[0]?.image };
   };
   const driftCorrected = async (app: string) =>
-    (await clients().core.listNamespacedEvent({ namespace: fx.appNs })).items.filter((e) => e.involvedObject.name === app && e.reason === "DriftCorrected").length; // prettier-ignore
+    (await clients().core.listNamespacedEvent({ namespace: fx.appNs })).items.filter(
+      (e) => e.involvedObject.name === app && e.reason === "DriftCorrected",
+    ).length;
   const createApp = async (name: string, extra: Partial<ApplicationSpec> = {}) => {
     const ns = await fx.namespace(`ctl-ign-${name}`);
     await fx.createApp(name, {
@@ -75,7 +77,9 @@ describe("controller: ignoreDifferences end to end", () => {
   };
 
   test(`managedFieldsManagers [${HPA_MANAGER}]: the HPA's replicas stay and the app stays Synced, with self-heal on`, async () => {
-    const ns = await createApp("hpa-ignored", { ignoreDifferences: [{ group: "apps", kind: "Deployment", managedFieldsManagers: [HPA_MANAGER] }] }); // prettier-ignore
+    const ns = await createApp("hpa-ignored", {
+      ignoreDifferences: [{ group: "apps", kind: "Deployment", managedFieldsManagers: [HPA_MANAGER] }],
+    });
     await scale(ns, 3);
     await fx.refresh("hpa-ignored");
     const app = await fx.refresh("hpa-ignored");
@@ -98,9 +102,20 @@ describe("controller: ignoreDifferences end to end", () => {
     const ns = await fx.namespace("ctl-ign-paths-target");
     const rules = [
       { group: "apps", kind: "Deployment", name: "web", namespace: ns, jsonPointers: ["/spec/replicas"] },
-      { group: "apps", kind: "Deployment", name: "web", namespace: ns, jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "nginx") | .image'] }, // prettier-ignore
+      {
+        group: "apps",
+        kind: "Deployment",
+        name: "web",
+        namespace: ns,
+        jqPathExpressions: ['.spec.template.spec.containers[] | select(.name == "nginx") | .image'],
+      },
     ];
-    await fx.createApp("paths", { source: { repoURL: url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true, selfHeal: true } }, ignoreDifferences: rules }); // prettier-ignore
+    await fx.createApp("paths", {
+      source: { repoURL: url, targetRevision: "main", path: "web" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+      syncPolicy: { automated: { prune: true, selfHeal: true } },
+      ignoreDifferences: rules,
+    });
     await fx.waitApp("paths", "Synced", (a) => a.status?.sync?.status === "Synced");
     await scale(ns, 4);
     await setImage(ns, "nginx:1.28-alpine");
@@ -113,7 +128,9 @@ describe("controller: ignoreDifferences end to end", () => {
     // The same rules naming another namespace do not apply to this app's Deployment.
     const other = await createApp("paths-other", { ignoreDifferences: rules });
     await setImage(other, "nginx:1.28-alpine");
-    await waitFor("image reverted", async () => (await live(other)).image === "nginx:1.27-alpine", { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor("image reverted", async () => (await live(other)).image === "nginx:1.27-alpine", {
+      timeoutMs: 30_000,
+    });
   });
 
   test("RespectIgnoreDifferences=true: self-heal of other drift keeps the HPA's replicas", async () => {
@@ -126,7 +143,9 @@ describe("controller: ignoreDifferences end to end", () => {
     });
     await scale(ns, 3);
     await setImage(ns, "nginx:1.28-alpine");
-    await waitFor("image reverted by self-heal", async () => (await live(ns)).image === "nginx:1.27-alpine", { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor("image reverted by self-heal", async () => (await live(ns)).image === "nginx:1.27-alpine", {
+      timeoutMs: 30_000,
+    });
     const app = await fx.waitApp("respect", "Synced", (a) => a.status?.sync?.status === "Synced");
     assert.ok((await driftCorrected("respect")) >= 1, "a sync did run");
     assert.equal((await live(ns)).replicas, 3, "the sync kept the HPA's replicas");

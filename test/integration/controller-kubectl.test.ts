@@ -64,15 +64,22 @@ describe("controller: kubectl get applications", () => {
       destination: { server: IN_CLUSTER, namespace: ns },
       syncPolicy: { automated: { prune: true, selfHeal: true } },
     });
-    await fx.waitApp("listed", "Synced and Healthy", (a) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy"); // prettier-ignore
+    await fx.waitApp(
+      "listed",
+      "Synced and Healthy",
+      (a) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy",
+    );
   });
   after(() => fx?.stop());
 
   test("the apiserver's Table has SYNC, HEALTH, REVISION and AGE with values", async () => {
     const table = await getTable("/apis/tether.dev/v1alpha1/applications");
     const names = table.columnDefinitions.map((c) => c.name);
-    for (const column of ["Name", "Sync", "Health", "Revision", "Age"]) assert.ok(names.includes(column), `${column} in ${names.join(", ")}`); // prettier-ignore
-    const row = table.rows.find((r) => r.object.metadata.name === "listed" && r.object.metadata.namespace === fx.appNs); // prettier-ignore
+    for (const column of ["Name", "Sync", "Health", "Revision", "Age"])
+      assert.ok(names.includes(column), `${column} in ${names.join(", ")}`);
+    const row = table.rows.find(
+      (r) => r.object.metadata.name === "listed" && r.object.metadata.namespace === fx.appNs,
+    );
     assert.ok(row, "the app is listed across namespaces");
     const cell = (name: string) => row.cells[names.indexOf(name)];
     assert.equal(cell("Sync"), "Synced");
@@ -86,11 +93,19 @@ describe("controller: kubectl get applications", () => {
       t.skip("kubectl is not on PATH (the Table test above covers the same columns)");
       return;
     }
-    const { stdout } = await promisify(execFile)("kubectl", ["--kubeconfig", testEnv.kubeconfig, "get", "applications.tether.dev", "-A"]); // prettier-ignore
+    const { stdout } = await promisify(execFile)("kubectl", [
+      "--kubeconfig",
+      testEnv.kubeconfig,
+      "get",
+      "applications.tether.dev",
+      "-A",
+    ]);
     const lines = stdout.trim().split("\n");
     const header = lines[0]?.split(/\s+/) ?? [];
     assert.deepEqual(header.slice(0, 6), ["NAMESPACE", "NAME", "SYNC", "HEALTH", "REVISION", "AGE"]);
-    const row = lines.map((l) => l.split(/\s+/)).find((cells) => cells[0] === fx.appNs && cells[1] === "listed"); // prettier-ignore
+    const row = lines
+      .map((l) => l.split(/\s+/))
+      .find((cells) => cells[0] === fx.appNs && cells[1] === "listed");
     assert.ok(row, `app row in:\n${stdout}`);
     assert.equal(row[2], "Synced");
     assert.equal(row[3], "Healthy");

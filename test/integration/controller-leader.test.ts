@@ -69,13 +69,17 @@ describe("controller leader Lease: singletons run on one replica", () => {
     const start = (id: string) => fx.start(id);
     const leads = (c: ControllerProcess, id: string) => () =>
       c.stderr().includes(`leader: ${id} holds Lease tether-controller-leader`) || undefined;
-    const setLines = (c: ControllerProcess) => c.stderr().split("\n").filter((l) => /applicationset \S+: (created|updated|deleted)/.test(l)); // prettier-ignore
+    const setLines = (c: ControllerProcess) =>
+      c
+        .stderr()
+        .split("\n")
+        .filter((l) => /applicationset \S+: (created|updated|deleted)/.test(l));
     const generated = async () =>
       (
         (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as {
           items: Application[];
         }
-      ).items // prettier-ignore
+      ).items
         .filter((a) => a.metadata.ownerReferences?.some((r) => r.kind === "ApplicationSet"))
         .map((a) => a.metadata.name)
         .sort();
@@ -84,7 +88,10 @@ describe("controller leader Lease: singletons run on one replica", () => {
     const r0 = start("r0");
     await waitFor("r0 leads", leads(r0, "r0"), { timeoutMs: 60_000, abort: r0.died });
     const r1 = start("r1");
-    await waitFor("r1 is a member", () => r1.stderr().includes("sharding: replica r1") || undefined, { timeoutMs: 60_000, abort: r1.died }); // prettier-ignore
+    await waitFor("r1 is a member", () => r1.stderr().includes("sharding: replica r1") || undefined, {
+      timeoutMs: 60_000,
+      abort: r1.died,
+    });
 
     const template = {
       metadata: { name: "list-{{item}}" },
@@ -97,15 +104,34 @@ describe("controller leader Lease: singletons run on one replica", () => {
     await clients().custom.createNamespacedCustomObject({
       ...APPSET_GROUP,
       namespace: appNs,
-      body: { apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", metadata: { name: "list" }, spec: { generators: [{ list: { elements: [{ item: "a" }, { item: "b" }] } }], template } }, // prettier-ignore
+      body: {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "ApplicationSet",
+        metadata: { name: "list" },
+        spec: { generators: [{ list: { elements: [{ item: "a" }, { item: "b" }] } }], template },
+      },
     });
-    await waitFor("two generated apps", async () => ((await generated()).length === 2 ? true : undefined), { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor("two generated apps", async () => ((await generated()).length === 2 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
 
     // Image automation: a new tag in range becomes one commit, pushed by the leader.
     const create = (plural: string, kind: string, name: string, spec: object) =>
-      clients().custom.createNamespacedCustomObject({ ...GROUP, plural, namespace: appNs, body: { apiVersion: "tether.dev/v1alpha1", kind, metadata: { name }, spec } }); // prettier-ignore
-    await create("imagerepositories", "ImageRepository", "web", { image: `${registry.host}/example/app`, interval: "1s", insecure: true }); // prettier-ignore
-    await create("imagepolicies", "ImagePolicy", "web", { imageRepositoryRef: { name: "web" }, policy: { semver: { range: "^1.2" } } }); // prettier-ignore
+      clients().custom.createNamespacedCustomObject({
+        ...GROUP,
+        plural,
+        namespace: appNs,
+        body: { apiVersion: "tether.dev/v1alpha1", kind, metadata: { name }, spec },
+      });
+    await create("imagerepositories", "ImageRepository", "web", {
+      image: `${registry.host}/example/app`,
+      interval: "1s",
+      insecure: true,
+    });
+    await create("imagepolicies", "ImagePolicy", "web", {
+      imageRepositoryRef: { name: "web" },
+      policy: { semver: { range: "^1.2" } },
+    });
     await create("imageupdateautomations", "ImageUpdateAutomation", "web", {
       sourceRef: { url, branch: "main" },
       interval: "1s",
@@ -115,13 +141,31 @@ describe("controller leader Lease: singletons run on one replica", () => {
     await registry.pushImage("example/app", "1.3.0");
     const bare = path.join(fx.git.root, "leader.git");
     const botCommits = async () =>
-      (await git(["--git-dir", bare, "log", "--format=%an", "refs/heads/main"])).split("\n").filter((a) => a === "Tether Bot").length; // prettier-ignore
-    await waitFor("the automation pushed 1.3.0", async () => ((await botCommits()) >= 1 ? true : undefined), { timeoutMs: 30_000 }); // prettier-ignore
-    const policy = () => clients().custom.getNamespacedCustomObject({ ...GROUP, plural: "imagepolicies", namespace: appNs, name: "web" }) as Promise<ImagePolicy>; // prettier-ignore
+      (await git(["--git-dir", bare, "log", "--format=%an", "refs/heads/main"]))
+        .split("\n")
+        .filter((a) => a === "Tether Bot").length;
+    await waitFor("the automation pushed 1.3.0", async () => ((await botCommits()) >= 1 ? true : undefined), {
+      timeoutMs: 30_000,
+    });
+    const policy = () =>
+      clients().custom.getNamespacedCustomObject({
+        ...GROUP,
+        plural: "imagepolicies",
+        namespace: appNs,
+        name: "web",
+      }) as Promise<ImagePolicy>;
     assert.equal((await policy()).status?.latestTag, "1.3.0");
-    await waitFor("r0 logs its push", () => /ImageUpdateAutomation \S+: pushed/.test(r0.stderr()) || undefined, { timeoutMs: 10_000 }); // prettier-ignore
+    await waitFor(
+      "r0 logs its push",
+      () => /ImageUpdateAutomation \S+: pushed/.test(r0.stderr()) || undefined,
+      { timeoutMs: 10_000 },
+    );
     assert.equal(await botCommits(), 1, "one commit for one new tag");
-    assert.equal(r1.stderr().match(/ImageUpdateAutomation|ImagePolicy \S+:/g), null, `r1 ran image automation:\n${r1.stderr()}`); // prettier-ignore
+    assert.equal(
+      r1.stderr().match(/ImageUpdateAutomation|ImagePolicy \S+:/g),
+      null,
+      `r1 ran image automation:\n${r1.stderr()}`,
+    );
 
     assert.ok(setLines(r0).length >= 2, `r0 generated the apps:\n${r0.stderr()}`);
     assert.deepEqual(setLines(r1), [], "r1 (not the leader) wrote no generated app");
@@ -131,14 +175,25 @@ describe("controller leader Lease: singletons run on one replica", () => {
     const killedAt = performance.now();
     await r0.kill();
     replicas.delete("r0");
-    await waitFor("r1 takes the leader Lease", leads(r1, "r1"), { timeoutMs: 4 * LEASE_MS, intervalMs: 50, maxIntervalMs: 100, abort: r1.died }); // prettier-ignore
+    await waitFor("r1 takes the leader Lease", leads(r1, "r1"), {
+      timeoutMs: 4 * LEASE_MS,
+      intervalMs: 50,
+      maxIntervalMs: 100,
+      abort: r1.died,
+    });
     const takeoverMs = performance.now() - killedAt;
-    process.stderr.write(`# leader takeover after SIGKILL (lease ${LEASE_MS / 1000} s): ${(takeoverMs / 1000).toFixed(1)} s\n`); // prettier-ignore
+    process.stderr.write(
+      `# leader takeover after SIGKILL (lease ${LEASE_MS / 1000} s): ${(takeoverMs / 1000).toFixed(1)} s\n`,
+    );
     assert.ok(takeoverMs < 2 * LEASE_MS, `takeover took ${takeoverMs.toFixed(0)} ms`);
     await mergePatch(clients().raw, `/apis/tether.dev/v1alpha1/namespaces/${appNs}/applicationsets`, "list", {
       spec: { generators: [{ list: { elements: [{ item: "a" }, { item: "b" }, { item: "c" }] } }] },
     });
-    await waitFor("list-c generated by r1", async () => ((await generated()).includes("list-c") ? true : undefined), { timeoutMs: 30_000, abort: r1.died }); // prettier-ignore
+    await waitFor(
+      "list-c generated by r1",
+      async () => ((await generated()).includes("list-c") ? true : undefined),
+      { timeoutMs: 30_000, abort: r1.died },
+    );
     assert.ok(
       setLines(r1).some((l) => l.includes("created Application list-c")),
       r1.stderr(),
@@ -146,11 +201,20 @@ describe("controller leader Lease: singletons run on one replica", () => {
 
     // A clean stop releases the Lease: a new replica leads at once, not a duration later.
     const r2 = start("r2");
-    await waitFor("r2 is a member", () => r2.stderr().includes("sharding: replica r2") || undefined, { timeoutMs: 60_000, abort: r2.died }); // prettier-ignore
+    await waitFor("r2 is a member", () => r2.stderr().includes("sharding: replica r2") || undefined, {
+      timeoutMs: 60_000,
+      abort: r2.died,
+    });
     const stoppedAt = performance.now();
     await replicas.get("r1")!.stop();
     replicas.delete("r1");
-    await waitFor("r2 takes the released Lease", leads(r2, "r2"), { timeoutMs: 4 * LEASE_MS, intervalMs: 50, abort: r2.died }); // prettier-ignore
-    process.stderr.write(`# leader handover after SIGTERM: ${((performance.now() - stoppedAt) / 1000).toFixed(1)} s\n`); // prettier-ignore
+    await waitFor("r2 takes the released Lease", leads(r2, "r2"), {
+      timeoutMs: 4 * LEASE_MS,
+      intervalMs: 50,
+      abort: r2.died,
+    });
+    process.stderr.write(
+      `# leader handover after SIGTERM: ${((performance.now() - stoppedAt) / 1000).toFixed(1)} s\n`,
+    );
   });
 });

@@ -16,7 +16,9 @@ describe("controller: manual sync and refresh requests", () => {
 
   before(async () => {
     fx = await startControllerFixture("ctl-manual");
-    ({ url, ws } = await fx.repository("manual", { "cfg/settings.yaml": configMap("settings", { level: "1" }) })); // prettier-ignore
+    ({ url, ws } = await fx.repository("manual", {
+      "cfg/settings.yaml": configMap("settings", { level: "1" }),
+    }));
   });
   after(() => fx?.stop());
 
@@ -27,7 +29,10 @@ describe("controller: manual sync and refresh requests", () => {
       destination: { server: IN_CLUSTER, namespace: ns },
     });
     const app = await fx.waitApp("manual", "OutOfSync", (a) => a.status?.sync?.status === "OutOfSync");
-    assert.deepEqual(app.status?.resources?.map((r) => `${r.kind}/${r.name}:${r.status}`), ["ConfigMap/settings:OutOfSync"]); // prettier-ignore
+    assert.deepEqual(
+      app.status?.resources?.map((r) => `${r.kind}/${r.name}:${r.status}`),
+      ["ConfigMap/settings:OutOfSync"],
+    );
     assert.equal(app.status?.history, undefined, "no sync happened");
     assert.ok(
       await isGone(() => clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns })),
@@ -41,7 +46,11 @@ describe("controller: manual sync and refresh requests", () => {
     assert.equal(synced.status?.history?.at(-1)?.initiatedBy, "manual");
     assert.equal(synced.status?.history?.at(-1)?.result, "Succeeded");
     assert.equal(synced.status?.history?.at(-1)?.revision, await ws.head());
-    await fx.waitApp("manual", "sync annotation removed", (a) => !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations)); // prettier-ignore
+    await fx.waitApp(
+      "manual",
+      "sync annotation removed",
+      (a) => !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations),
+    );
   });
 
   test("a manual sync applies only the selected resources, and prunes only when asked", async () => {
@@ -56,12 +65,23 @@ describe("controller: manual sync and refresh requests", () => {
     });
     await fx.waitApp("selective", "OutOfSync", (a) => a.status?.sync?.status === "OutOfSync");
     const exists = (name: string) =>
-      clients().core.readNamespacedConfigMap({ name, namespace: ns }).then(() => true, () => false); // prettier-ignore
+      clients()
+        .core.readNamespacedConfigMap({ name, namespace: ns })
+        .then(
+          () => true,
+          () => false,
+        );
     const handled = (a: { metadata: { annotations?: Record<string, string> } }) =>
       !(a.metadata.annotations && "tether.dev/sync" in a.metadata.annotations);
 
-    await fx.annotate("selective", { "tether.dev/sync": JSON.stringify({ resources: [{ kind: "ConfigMap", name: "a", namespace: ns }] }) }); // prettier-ignore
-    await fx.waitApp("selective", "selective sync handled", (a) => handled(a) && a.status?.history?.length === 1); // prettier-ignore
+    await fx.annotate("selective", {
+      "tether.dev/sync": JSON.stringify({ resources: [{ kind: "ConfigMap", name: "a", namespace: ns }] }),
+    });
+    await fx.waitApp(
+      "selective",
+      "selective sync handled",
+      (a) => handled(a) && a.status?.history?.length === 1,
+    );
     assert.equal(await exists("a"), true, "the selected ConfigMap was applied");
     assert.equal(await exists("b"), false, "the other one was not");
 
@@ -71,7 +91,11 @@ describe("controller: manual sync and refresh requests", () => {
 
     await repo.ws.commitAndPush({ "two/b.yaml": null }, "remove b");
     await fx.annotate("selective", { "tether.dev/sync": "true" });
-    const kept = await fx.waitApp("selective", "sync without prune handled", (a) => handled(a) && a.status?.history?.length === 3); // prettier-ignore
+    const kept = await fx.waitApp(
+      "selective",
+      "sync without prune handled",
+      (a) => handled(a) && a.status?.history?.length === 3,
+    );
     assert.equal(await exists("b"), true, "a manual sync without prune keeps what left Git");
     assert.equal(kept.status?.sync?.status, "OutOfSync");
     assert.ok(kept.status?.resources?.some((r) => r.name === "b" && r.message === "requires pruning"));
@@ -98,17 +122,32 @@ describe("controller: manual sync and refresh requests", () => {
     assert.equal(first.status.observedGeneration, first.metadata.generation);
 
     // A new commit is seen at once on refresh (the poll interval is longer than this wait).
-    const sha = await ws.commitAndPush({ "cfg/settings.yaml": configMap("settings", { level: "2" }) }, "level 2"); // prettier-ignore
+    const sha = await ws.commitAndPush(
+      { "cfg/settings.yaml": configMap("settings", { level: "2" }) },
+      "level 2",
+    );
     await fx.annotate("refreshed", { "tether.dev/refresh": "normal" });
-    const after = await fx.waitApp("refreshed", "refresh handled", (a) =>
-      a.status?.sync?.revision === sha && !(a.metadata.annotations && "tether.dev/refresh" in a.metadata.annotations)); // prettier-ignore
+    const after = await fx.waitApp(
+      "refreshed",
+      "refresh handled",
+      (a) =>
+        a.status?.sync?.revision === sha &&
+        !(a.metadata.annotations && "tether.dev/refresh" in a.metadata.annotations),
+    );
     assert.ok(Date.parse(after.status?.reconciledAt ?? "") >= Date.parse(first.status.reconciledAt));
     assert.equal(after.status?.sync?.status, "OutOfSync", "refresh compares, it does not sync");
 
     // A spec change moves generation; status follows it.
-    await fx.patchApp("refreshed", { spec: { source: { repoURL: url, targetRevision: "main", path: "cfg", directory: { recurse: true } } } }); // prettier-ignore
-    const changed = await fx.waitApp("refreshed", "observedGeneration follows", (a) =>
-      (a.metadata.generation ?? 0) > (first.metadata.generation ?? 0) && a.status?.observedGeneration === a.metadata.generation); // prettier-ignore
+    await fx.patchApp("refreshed", {
+      spec: { source: { repoURL: url, targetRevision: "main", path: "cfg", directory: { recurse: true } } },
+    });
+    const changed = await fx.waitApp(
+      "refreshed",
+      "observedGeneration follows",
+      (a) =>
+        (a.metadata.generation ?? 0) > (first.metadata.generation ?? 0) &&
+        a.status?.observedGeneration === a.metadata.generation,
+    );
     assert.ok(changed.status?.reconciledAt);
   });
 

@@ -55,8 +55,8 @@ ${MULTILINE.split("\n")
 `;
 /** A string where a boolean belongs: the apiserver quotes it (`got &{…}`). */
 const immutableSecret = (name: string) =>
-  `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nimmutable: "${canary("imm")}"\nstringData:\n  a: ${canary("str")}\n`; // prettier-ignore
-const decryptedConfigMap = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\nimmutable: "${canary("cm")}"\ndata:\n  port: ${NUMBER}\n`; // prettier-ignore
+  `apiVersion: v1\nkind: Secret\nmetadata:\n  name: ${name}\nimmutable: "${canary("imm")}"\nstringData:\n  a: ${canary("str")}\n`;
+const decryptedConfigMap = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\nimmutable: "${canary("cm")}"\ndata:\n  port: ${NUMBER}\n`;
 
 describe("controller: no secret value in any message; a new app resolves its revision fresh", () => {
   let fx: ControllerFixture;
@@ -81,7 +81,10 @@ describe("controller: no secret value in any message; a new app resolves its rev
     ({ url, ws } = await fx.repository("redact", {
       "plain/secret.yaml": refusedSecret("typed"),
       "plain/immutable.yaml": immutableSecret("imm"),
-      "replace/secret.yaml": refusedSecret("typed-put", `  annotations: {tether.dev/sync-options: Replace=true}\n`), // prettier-ignore
+      "replace/secret.yaml": refusedSecret(
+        "typed-put",
+        `  annotations: {tether.dev/sync-options: Replace=true}\n`,
+      ),
       "sops/secret.yaml": await sops(refusedSecret("typed-sops"), "^(data|stringData)$"),
       "sops/immutable.yaml": await sops(immutableSecret("imm-sops"), "^(immutable|stringData)$"),
       "sops/configmap.yaml": await sops(decryptedConfigMap, "^(data|immutable)$"),
@@ -101,7 +104,7 @@ describe("controller: no secret value in any message; a new app resolves its rev
       source: { repoURL: url, targetRevision: "main", path },
       destination: { server: IN_CLUSTER, namespace: dest[name] },
       syncPolicy: { automated: { prune: true, selfHeal: true } },
-      ...(decryption ? { decryption: { provider: "sops" as const, secretRef: { name: "sops-age" } } } : {}), // prettier-ignore
+      ...(decryption ? { decryption: { provider: "sops" as const, secretRef: { name: "sops-age" } } } : {}),
     });
   };
 
@@ -110,7 +113,9 @@ describe("controller: no secret value in any message; a new app resolves its rev
     const places: Record<string, string> = {
       application: JSON.stringify(await fx.readApp(appName)),
       "events (apps)": JSON.stringify(await clients().core.listNamespacedEvent({ namespace: fx.appNs })),
-      "events (destination)": JSON.stringify(await clients().core.listNamespacedEvent({ namespace: dest[appName] ?? "" })), // prettier-ignore
+      "events (destination)": JSON.stringify(
+        await clients().core.listNamespacedEvent({ namespace: dest[appName] ?? "" }),
+      ),
       log: fx.lines.join("\n"),
     };
     const base = `/api/v1/applications/${fx.appNs}/${appName}`;
@@ -122,7 +127,6 @@ describe("controller: no secret value in any message; a new app resolves its rev
       `${base}/history`,
       `${base}/events`,
     ]) {
-      // prettier-ignore
       const response = await fetch(`${api.url}${route}`);
       assert.equal(response.status, 200, route);
       places[`GET ${route}`] = await response.text();
@@ -134,11 +138,13 @@ describe("controller: no secret value in any message; a new app resolves its rev
   };
 
   const syncError = (name: string, what: RegExp) =>
-    fx.waitApp(name, `SyncError ${what}`, (a) => what.test(condition(a, "SyncError")?.message ?? ""), 60_000); // prettier-ignore
+    fx.waitApp(name, `SyncError ${what}`, (a) => what.test(condition(a, "SyncError")?.message ?? ""), 60_000);
 
   /** The sync's per-object results: where each refused object's own message is kept. */
   const objectMessages = (app: Application) =>
-    (app.status?.operationState?.results ?? []).map((r) => `${r.ref.kind}/${r.ref.name}: ${r.message ?? ""}`).join("\n"); // prettier-ignore
+    (app.status?.operationState?.results ?? [])
+      .map((r) => `${r.ref.kind}/${r.ref.name}: ${r.message ?? ""}`)
+      .join("\n");
 
   test("plain Secret in Git: number, boolean, list, map, multi-line values and a string for a boolean", async () => {
     await createApp("plain", "plain");
@@ -155,14 +161,20 @@ describe("controller: no secret value in any message; a new app resolves its rev
 
   test("Replace=true (create with JSON, not server-side apply): encoding/json's refusal carries no value", async () => {
     await createApp("replace", "replace");
-    await syncError("replace", /cannot be handled as a Secret: json: cannot unmarshal (number|array|object|bool) into Go struct field Secret\.stringData/); // prettier-ignore
+    await syncError(
+      "replace",
+      /cannot be handled as a Secret: json: cannot unmarshal (number|array|object|bool) into Go struct field Secret\.stringData/,
+    );
     await assertNoLeak("replace");
   });
 
   test("SOPS-encrypted: typed decrypted values in a Secret and a decrypted ConfigMap quote nothing", async () => {
     await createApp("sops", "sops", true);
     await syncError("sops", /Secret .*typed-sops[\s\S]*\.stringData\.pin: expected string, got a number/);
-    const app = await syncError("sops", /ConfigMap .*settings[\s\S]*\.immutable: expected boolean, got \(redacted\)/); // prettier-ignore
+    const app = await syncError(
+      "sops",
+      /ConfigMap .*settings[\s\S]*\.immutable: expected boolean, got \(redacted\)/,
+    );
     assert.match(objectMessages(app), /Secret\/imm-sops: .*\.immutable: expected boolean, got \(redacted\)/);
     await assertNoLeak("sops");
   });
@@ -176,12 +188,23 @@ describe("controller: no secret value in any message; a new app resolves its rev
       "second path",
     );
     await createApp("second", "second");
-    const second = await fx.waitApp("second", "Synced at the pushed commit", (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === pushed); // prettier-ignore
+    const second = await fx.waitApp(
+      "second",
+      "Synced at the pushed commit",
+      (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === pushed,
+    );
     assert.equal(condition(second, "ComparisonError"), undefined);
 
     const third = await ws.commitAndPush({ "third/c.yaml": configMap("third", { v: "1" }) }, "third path");
     await fx.patchApp("first", { spec: { source: { repoURL: url, targetRevision: "main", path: "third" } } });
-    await fx.waitApp("first", "Synced at the new path's commit", (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === third && a.status.sync.comparedTo?.path === "third"); // prettier-ignore
+    await fx.waitApp(
+      "first",
+      "Synced at the new path's commit",
+      (a) =>
+        a.status?.sync?.status === "Synced" &&
+        a.status.sync.revision === third &&
+        a.status.sync.comparedTo?.path === "third",
+    );
     await clients().core.readNamespacedConfigMap({ name: "third", namespace: dest["first"] ?? "" });
   });
 });

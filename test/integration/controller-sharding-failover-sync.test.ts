@@ -41,12 +41,20 @@ describe("controller sharding: a multi-wave sync continues on another replica af
       for (const id of ["r0", "r1", "r2"]) fx.start(id);
       const died = () => Promise.race([...replicas.values()].map((c) => c.died));
       const readApp = async () =>
-        (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name: "resume" })) as Application; // prettier-ignore
+        (await clients().custom.getNamespacedCustomObject({
+          ...APP_GROUP,
+          namespace: appNs,
+          name: "resume",
+        })) as Application;
       const waitApp = (what: string, check: (a: Application) => boolean, timeoutMs = 60_000) =>
-        waitFor(what, async () => {
-          const app = await readApp();
-          return check(app) ? app : undefined;
-        }, { timeoutMs, intervalMs: 100, maxIntervalMs: 250, abort: died() }); // prettier-ignore
+        waitFor(
+          what,
+          async () => {
+            const app = await readApp();
+            return check(app) ? app : undefined;
+          },
+          { timeoutMs, intervalMs: 100, maxIntervalMs: 250, abort: died() },
+        );
       await clients().custom.createNamespacedCustomObject({
         ...APP_GROUP,
         namespace: appNs,
@@ -62,11 +70,17 @@ describe("controller sharding: a multi-wave sync continues on another replica af
         },
       });
 
-      const waiting = await waitApp("the sync waits on wave 0", (a) => a.status?.operationState?.step === "Sync/0" && a.status.operationState.phase === "Running"); // prettier-ignore
+      const waiting = await waitApp(
+        "the sync waits on wave 0",
+        (a) => a.status?.operationState?.step === "Sync/0" && a.status.operationState.phase === "Running",
+      );
       const operation = waiting.status?.operationState;
       const holder = waiting.status?.controller?.replica ?? "";
       assert.ok(replicas.has(holder), `held by a running replica: ${holder}`);
-      assert.deepEqual(operation?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`), ["PreSync:migrate:Succeeded"]); // prettier-ignore
+      assert.deepEqual(
+        operation?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`),
+        ["PreSync:migrate:Succeeded"],
+      );
       const batch = clients().kube.makeApiClient(BatchV1Api);
       const migration = await batch.readNamespacedJob({ name: "migrate", namespace: target });
 
@@ -74,14 +88,23 @@ describe("controller sharding: a multi-wave sync continues on another replica af
       await replicas.get(holder)!.kill();
       replicas.delete(holder);
       await db.open();
-      const moved = await waitApp("another replica claims the app and moves past wave 0", (a) => {
-        const next = a.status?.controller?.replica;
-        return next !== undefined && next !== holder && a.status?.operationState?.step !== "Sync/0";
-      }, 20_000); // prettier-ignore
+      const moved = await waitApp(
+        "another replica claims the app and moves past wave 0",
+        (a) => {
+          const next = a.status?.controller?.replica;
+          return next !== undefined && next !== holder && a.status?.operationState?.step !== "Sync/0";
+        },
+        20_000,
+      );
       const continuedMs = performance.now() - killedAt;
-      process.stderr.write(`# sync continued by ${moved.status?.controller?.replica} ${(continuedMs / 1000).toFixed(1)} s after SIGKILL of ${holder} (lease ${LEASE_MS / 1000} s)\n`); // prettier-ignore
+      process.stderr.write(
+        `# sync continued by ${moved.status?.controller?.replica} ${(continuedMs / 1000).toFixed(1)} s after SIGKILL of ${holder} (lease ${LEASE_MS / 1000} s)\n`,
+      );
 
-      const done = await waitApp("the continued sync succeeds", (a) => a.status?.operationState?.phase === "Succeeded"); // prettier-ignore
+      const done = await waitApp(
+        "the continued sync succeeds",
+        (a) => a.status?.operationState?.phase === "Succeeded",
+      );
       const state = done.status?.operationState;
       assert.equal(state?.id, operation?.id, "the same operation continued");
       assert.equal(state?.startedAt, operation?.startedAt);
@@ -91,12 +114,22 @@ describe("controller sharding: a multi-wave sync continues on another replica af
       assert.equal(smoke.metadata?.annotations?.["tether.dev/hook-operation"], operation?.id);
       for (const name of ["web", "api"])
         await clients().apps.readNamespacedDeployment({ name, namespace: target });
-      assert.deepEqual(state?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`).sort(), ["PostSync:smoke:Succeeded", "PreSync:migrate:Succeeded"]); // prettier-ignore
+      assert.deepEqual(state?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`).sort(), [
+        "PostSync:smoke:Succeeded",
+        "PreSync:migrate:Succeeded",
+      ]);
       assert.equal(done.status?.history?.length, 1, JSON.stringify(done.status?.history));
       assert.equal(done.status?.sync?.status, "Synced");
       assert.equal(done.status?.controller?.replica, moved.status?.controller?.replica);
-      const events = await clients().core.listNamespacedEvent({ namespace: appNs, fieldSelector: "involvedObject.name=resume" }); // prettier-ignore
-      assert.equal(events.items.filter((e) => e.reason === "SyncStarted").length, 1, "one operation, started once"); // prettier-ignore
+      const events = await clients().core.listNamespacedEvent({
+        namespace: appNs,
+        fieldSelector: "involvedObject.name=resume",
+      });
+      assert.equal(
+        events.items.filter((e) => e.reason === "SyncStarted").length,
+        1,
+        "one operation, started once",
+      );
       assert.ok(continuedMs < 20_000);
     } finally {
       await db.close();

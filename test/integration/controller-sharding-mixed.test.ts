@@ -53,7 +53,8 @@ describe("controller sharding: replicas with different shard keys never both hol
         const [byApp, byCluster] = [`app-keyed-${n}`, `cluster-keyed-${n}`];
         const members = [byApp, byCluster];
         const wantedByApp = apps.filter((a) => assign(shardKey(a, "app"), members) === byApp).length;
-        if (assign(shardKey(apps[0]!, "cluster"), members) === byCluster && wantedByApp >= 3) return { byApp, byCluster, contested: wantedByApp }; // prettier-ignore
+        if (assign(shardKey(apps[0]!, "cluster"), members) === byCluster && wantedByApp >= 3)
+          return { byApp, byCluster, contested: wantedByApp };
       }
       throw new Error("no pair of ids found");
     };
@@ -68,14 +69,26 @@ describe("controller sharding: replicas with different shard keys never both hol
       `${APPS} apps Synced, each held by ${byApp} or ${byCluster}`,
       async () => {
         const items = await list();
-        const ok = items.length === APPS && items.every((x) => x.status?.sync?.status === "Synced" && [byApp, byCluster].includes(x.status.controller?.replica ?? "")); // prettier-ignore
-        return ok ? new Map(items.map((x) => [`${appNs}/${x.metadata.name}`, x.status?.controller?.replica ?? ""])) : undefined; // prettier-ignore
+        const ok =
+          items.length === APPS &&
+          items.every(
+            (x) =>
+              x.status?.sync?.status === "Synced" &&
+              [byApp, byCluster].includes(x.status.controller?.replica ?? ""),
+          );
+        return ok
+          ? new Map(items.map((x) => [`${appNs}/${x.metadata.name}`, x.status?.controller?.replica ?? ""]))
+          : undefined;
       },
       { timeoutMs: 90_000, maxIntervalMs: 250, abort: Promise.race([a.died, c.died]) },
     );
     // Both replicas have seen each other and judged every app at least once more since.
-    const bothMembers = (p: ControllerProcess) => p.stderr().includes(`→ ${[byApp, byCluster].sort().join(", ")}`) || p.stderr().includes(`members ${[byApp, byCluster].sort().join(", ")}`); // prettier-ignore
-    await waitFor("both replicas see two members", () => (bothMembers(a) && bothMembers(c)) || undefined, { timeoutMs: 30_000 }); // prettier-ignore
+    const bothMembers = (p: ControllerProcess) =>
+      p.stderr().includes(`→ ${[byApp, byCluster].sort().join(", ")}`) ||
+      p.stderr().includes(`members ${[byApp, byCluster].sort().join(", ")}`);
+    await waitFor("both replicas see two members", () => (bothMembers(a) && bothMembers(c)) || undefined, {
+      timeoutMs: 30_000,
+    });
     await waitFor(
       "the replica not holding a contested app has been told to wait for it",
       () => [a, c].some((p) => p.stderr().includes("held by live replica")) || undefined,
@@ -112,10 +125,16 @@ describe("controller sharding: replicas with different shard keys never both hol
             assert.fail(`${key} reconciled by ${x.by} and ${y.by} at once: ${JSON.stringify([x, y])}`);
     const handovers = [...spans.values()].filter((l) => new Set(l.map((x) => x.by)).size > 1).length;
     for (const app of await list())
-      assert.equal(app.status?.history?.length, 1, `${app.metadata.name}: history ${JSON.stringify(app.status?.history)}`); // prettier-ignore
+      assert.equal(
+        app.status?.history?.length,
+        1,
+        `${app.metadata.name}: history ${JSON.stringify(app.status?.history)}`,
+      );
     const counts = [byApp, byCluster].map(
       (id) => `${id}: ${[...holders.values()].filter((h) => h === id).length}`,
     );
-    process.stderr.write(`# mixed shard keys: ${contested} app(s) wanted by both; held ${counts.join(", ")}; ${handovers} handed over\n`); // prettier-ignore
+    process.stderr.write(
+      `# mixed shard keys: ${contested} app(s) wanted by both; held ${counts.join(", ")}; ${handovers} handed over\n`,
+    );
   });
 });

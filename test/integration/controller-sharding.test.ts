@@ -51,14 +51,21 @@ describe("controller sharding: replicas share apps through Leases, fenced", () =
     }
     const start = (id: string) => fx.start(id, { debug: true });
     const list = () => fx.apps();
-    const holders = (apps: Application[]) => new Map(apps.map((a) => [`${appNs}/${a.metadata.name}`, a.status?.controller?.replica])); // prettier-ignore
+    const holders = (apps: Application[]) =>
+      new Map(apps.map((a) => [`${appNs}/${a.metadata.name}`, a.status?.controller?.replica]));
     /** Every app Synced and held by the replica rendezvous hashing gives it among `live`. */
     const settled = (live: string[], what: string) =>
       waitFor(
         what,
         async () => {
           const apps = await list();
-          const ok = apps.length === APPS && apps.every((a) => a.status?.sync?.status === "Synced" && a.status.controller?.replica === assign(`${appNs}/${a.metadata.name}`, live)); // prettier-ignore
+          const ok =
+            apps.length === APPS &&
+            apps.every(
+              (a) =>
+                a.status?.sync?.status === "Synced" &&
+                a.status.controller?.replica === assign(`${appNs}/${a.metadata.name}`, live),
+            );
           return ok ? holders(apps) : undefined;
         },
         {
@@ -83,18 +90,26 @@ describe("controller sharding: replicas share apps through Leases, fenced", () =
     replicas.delete("r0");
     held = await settled(["r1", "r2"], "r0's apps taken over by r1 and r2");
     const failoverMs = performance.now() - killedAt;
-    process.stderr.write(`# failover after SIGKILL (lease ${LEASE_MS / 1000} s): ${(failoverMs / 1000).toFixed(1)} s for ${ofR0.length} app(s)\n`); // prettier-ignore
+    process.stderr.write(
+      `# failover after SIGKILL (lease ${LEASE_MS / 1000} s): ${(failoverMs / 1000).toFixed(1)} s for ${ofR0.length} app(s)\n`,
+    );
     const drifted = (ofR0[0] ?? "").split("/")[1] ?? "";
     const cm = `cm-${drifted.replace("app-", "")}`;
     await mergePatch(clients().raw, `/api/v1/namespaces/${target}/configmaps`, cm, {
       data: { v: "drifted" },
     });
     const driftedAt = performance.now();
-    await waitFor(`${target}/${cm} repaired after drift`, async () => {
-      const live = await clients().core.readNamespacedConfigMap({ name: cm, namespace: target });
-      return live.data?.["v"] === "1" ? true : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 100, maxIntervalMs: 250 }); // prettier-ignore
-    process.stderr.write(`# drift repaired by the new holder in ${((performance.now() - driftedAt) / 1000).toFixed(1)} s\n`); // prettier-ignore
+    await waitFor(
+      `${target}/${cm} repaired after drift`,
+      async () => {
+        const live = await clients().core.readNamespacedConfigMap({ name: cm, namespace: target });
+        return live.data?.["v"] === "1" ? true : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, maxIntervalMs: 250 },
+    );
+    process.stderr.write(
+      `# drift repaired by the new holder in ${((performance.now() - driftedAt) / 1000).toFixed(1)} s\n`,
+    );
 
     // 3. SIGSTOP r1: after its lease duration its apps move to r2. SIGCONT: it applies nothing for
     // an app it lost before claiming it again (its log: every reconcile after a claim).
@@ -112,14 +127,23 @@ describe("controller sharding: replicas share apps through Leases, fenced", () =
         .stderr()
         .split("\n")
         .filter((l) => l.slice(0, 24) >= resumedAt);
-    await waitFor("r1 logs its claims", () => regained.every((k) => linesAfter().some((l) => l.includes(`sharding: claimed ${k}`))) || undefined, { timeoutMs: 10_000 }); // prettier-ignore
+    await waitFor(
+      "r1 logs its claims",
+      () =>
+        regained.every((k) => linesAfter().some((l) => l.includes(`sharding: claimed ${k}`))) || undefined,
+      { timeoutMs: 10_000 },
+    );
     const after = linesAfter();
-    if (process.env["TETHER_SHARD_LOG"]) await fs.writeFile(process.env["TETHER_SHARD_LOG"], `resumed at ${resumedAt}\n${r1.stderr()}`); // prettier-ignore
+    if (process.env["TETHER_SHARD_LOG"])
+      await fs.writeFile(process.env["TETHER_SHARD_LOG"], `resumed at ${resumedAt}\n${r1.stderr()}`);
     for (const key of ofR1) {
       const claimed = after.findIndex((l) => l.includes(`sharding: claimed ${key}`));
       const reconciled = after.findIndex((l) => l.includes(`reconciled ${key} in`));
       if (reconciled >= 0)
-        assert.ok(claimed >= 0 && claimed < reconciled, `r1 reconciled ${key} before claiming it again:\n${after.join("\n")}`); // prettier-ignore
+        assert.ok(
+          claimed >= 0 && claimed < reconciled,
+          `r1 reconciled ${key} before claiming it again:\n${after.join("\n")}`,
+        );
     }
 
     // 4. Scale 2 → 4 → 3 (r1 stopped cleanly): no app left without a holder (see the bound below).
@@ -147,7 +171,9 @@ describe("controller sharding: replicas share apps through Leases, fenced", () =
     await settled(["r2", "r3", "r4"], "r1 stopped: r2, r3, r4");
     watching = false;
     await watcher;
-    process.stderr.write(`# longest time an app had no holder while scaling: ${(worstUnownedMs / 1000).toFixed(1)} s\n`); // prettier-ignore
+    process.stderr.write(
+      `# longest time an app had no holder while scaling: ${(worstUnownedMs / 1000).toFixed(1)} s\n`,
+    );
     // Issue 19 asks for less than one lease duration; runs measured 0.2 s, 2.9 s (3 s Lease) and 4.9 s
     // (5 s Lease): a handover can wait out a full duration, which issue 19 (still open) must remove.
     // Until then the bound is two durations, so the test guards against apps left unowned without

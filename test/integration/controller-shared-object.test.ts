@@ -59,7 +59,11 @@ describe("controller: two apps claiming one object", () => {
     // Removing the object from the second app's Git: the first app's object is not pruned.
     const sha = await second.ws.commitAndPush({ "cfg/shared.yaml": null }, "second no longer wants shared");
     await fx.annotate("second", { "tether.dev/refresh": "normal" });
-    await fx.waitApp("second", "Synced at the new commit", (a) => a.status?.sync?.revision === sha && a.status.sync.status === "Synced"); // prettier-ignore
+    await fx.waitApp(
+      "second",
+      "Synced at the new commit",
+      (a) => a.status?.sync?.revision === sha && a.status.sync.status === "Synced",
+    );
     const still = await read();
     assert.equal(still.metadata?.uid, original.metadata?.uid, "not pruned or recreated");
     assert.equal(still.metadata?.deletionTimestamp, undefined);

@@ -82,12 +82,17 @@ describe("controller: SOPS-encrypted Secrets", () => {
       `${base}/history`,
       `${base}/events`,
     ]) {
-      // prettier-ignore
       const response = await fetch(`${api.url}${route}`);
       assert.equal(response.status, 200, route);
       places[`GET ${route}`] = await response.text();
     }
-    places["POST sync dryRun"] = await (await fetch(`${api.url}${base}/sync`, { method: "POST", body: JSON.stringify({ dryRun: true }), headers: { "content-type": "application/json" } })).text(); // prettier-ignore
+    places["POST sync dryRun"] = await (
+      await fetch(`${api.url}${base}/sync`, {
+        method: "POST",
+        body: JSON.stringify({ dryRun: true }),
+        headers: { "content-type": "application/json" },
+      })
+    ).text();
     for (const [where, text] of Object.entries(places)) {
       for (const value of [CANARY, b64(CANARY), key.identity, other.identity]) {
         assert.ok(!text.includes(value), `${where} leaks a secret (${value.slice(0, 6)}…)`);
@@ -97,8 +102,15 @@ describe("controller: SOPS-encrypted Secrets", () => {
 
   test("synced decrypted to the cluster; the value is nowhere in status, Events, log or API", async () => {
     await fx.createApp("secrets", spec("sops-age"));
-    const app = await fx.waitApp("secrets", "Synced and Healthy", (a) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy"); // prettier-ignore
-    assert.deepEqual(app.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), ["ConfigMap/settings", "Secret/db"]); // prettier-ignore
+    const app = await fx.waitApp(
+      "secrets",
+      "Synced and Healthy",
+      (a) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy",
+    );
+    assert.deepEqual(app.status?.resources?.map((r) => `${r.kind}/${r.name}`).sort(), [
+      "ConfigMap/settings",
+      "Secret/db",
+    ]);
     const live = await readSecret();
     assert.equal(live.data?.["password"], b64(CANARY), "the cluster holds the decrypted value");
     assert.equal(live.data?.["dsn"], b64(`postgres://shop:${CANARY}@db/shop`));
@@ -108,8 +120,15 @@ describe("controller: SOPS-encrypted Secrets", () => {
   });
 
   test("bad input: missing key Secret → ComparisonError naming it, nothing applied", async () => {
-    await fx.createApp("nokeys", { ...spec("missing-keys"), destination: { server: IN_CLUSTER, namespace: await fx.namespace("ctl-sops-none") } }); // prettier-ignore
-    const app = await fx.waitApp("nokeys", "ComparisonError", (a) => condition(a, "ComparisonError")?.reason === "DecryptionFailed"); // prettier-ignore
+    await fx.createApp("nokeys", {
+      ...spec("missing-keys"),
+      destination: { server: IN_CLUSTER, namespace: await fx.namespace("ctl-sops-none") },
+    });
+    const app = await fx.waitApp(
+      "nokeys",
+      "ComparisonError",
+      (a) => condition(a, "ComparisonError")?.reason === "DecryptionFailed",
+    );
     assert.match(
       condition(app, "ComparisonError")?.message ?? "",
       new RegExp(`Secret ${fx.appNs}/missing-keys not found`),
@@ -120,9 +139,14 @@ describe("controller: SOPS-encrypted Secrets", () => {
 
   test("bad input: wrong key, then a tampered file → ComparisonError naming the file; nothing changed or pruned", async () => {
     const before = await readSecret();
-    const wrongKey = await ws.commitAndPush({ "app/db.yaml": await encrypt(secretManifest(`${CANARY}-v2`), other) }, "encrypted to another key"); // prettier-ignore
+    const wrongKey = await ws.commitAndPush(
+      { "app/db.yaml": await encrypt(secretManifest(`${CANARY}-v2`), other) },
+      "encrypted to another key",
+    );
     await fx.annotate("secrets", { "tether.dev/refresh": "normal" });
-    const wrong = await fx.waitApp("secrets", "wrong key reported", (a) => /none of the 1 age identities/.test(condition(a, "ComparisonError")?.message ?? "")); // prettier-ignore
+    const wrong = await fx.waitApp("secrets", "wrong key reported", (a) =>
+      /none of the 1 age identities/.test(condition(a, "ComparisonError")?.message ?? ""),
+    );
     assert.match(
       condition(wrong, "ComparisonError")?.message ?? "",
       /^render: app\/db\.yaml: cannot decrypt SOPS file/,
@@ -132,7 +156,9 @@ describe("controller: SOPS-encrypted Secrets", () => {
     const good = await encrypt(secretManifest(`${CANARY}-v3`), key);
     await ws.commitAndPush({ "app/db.yaml": good.replace("app: shop", "app: evil") }, "tampered");
     await fx.annotate("secrets", { "tether.dev/refresh": "normal" });
-    const tampered = await fx.waitApp("secrets", "MAC mismatch reported", (a) => /MAC mismatch/.test(condition(a, "ComparisonError")?.message ?? "")); // prettier-ignore
+    const tampered = await fx.waitApp("secrets", "MAC mismatch reported", (a) =>
+      /MAC mismatch/.test(condition(a, "ComparisonError")?.message ?? ""),
+    );
     assert.match(condition(tampered, "ComparisonError")?.message ?? "", /app\/db\.yaml/);
 
     const after = await readSecret();

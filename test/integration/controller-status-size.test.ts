@@ -29,14 +29,23 @@ describe("controller: status stays writable", () => {
   after(() => fx?.stop());
 
   const events = async (app: string) =>
-    (await clients().core.listNamespacedEvent({ namespace: fx.appNs, fieldSelector: `involvedObject.name=${app}` })).items; // prettier-ignore
+    (
+      await clients().core.listNamespacedEvent({
+        namespace: fx.appNs,
+        fieldSelector: `involvedObject.name=${app}`,
+      })
+    ).items;
 
   test("a 1 MB commit message and a 100 KB author: Synced at the new revision, history holds the cut message", async () => {
     const ns = await fx.namespace("status-size");
     const { url, ws } = await fx.repository("huge-commit", {
       "app/cm.yaml": configMap("settings", { a: "1" }),
     });
-    await fx.createApp("huge", { source: { repoURL: url, targetRevision: "main", path: "app" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
+    await fx.createApp("huge", {
+      source: { repoURL: url, targetRevision: "main", path: "app" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+      syncPolicy: { automated: { prune: true } },
+    });
     await fx.waitApp("huge", "Synced", (a) => a.status?.sync?.status === "Synced");
 
     // `git commit -m` cannot carry 1 MB (one argument is at most 128 KiB): the message goes in a file.
@@ -54,7 +63,15 @@ describe("controller: status stays writable", () => {
     await ws.push();
     const sha = await ws.head();
 
-    const app = await fx.waitApp("huge", `Synced at ${sha}`, (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === sha && a.status.history?.at(-1)?.revision === sha, 90_000); // prettier-ignore
+    const app = await fx.waitApp(
+      "huge",
+      `Synced at ${sha}`,
+      (a) =>
+        a.status?.sync?.status === "Synced" &&
+        a.status.sync.revision === sha &&
+        a.status.history?.at(-1)?.revision === sha,
+      90_000,
+    );
     const cm = await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns });
     assert.equal(cm.data?.["a"], "2", "the change was applied");
     const entry = app.status?.history?.at(-1);
@@ -77,40 +94,110 @@ describe("controller: status stays writable", () => {
     // A real refusal: an admission policy on applications/status that rejects a status naming a
     // commit message starting "refuse-status" (the controller's small condition write does not).
     const policy = uniqueName("tether-refuse-status");
-    await clients().objects.create({ apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: policy }, spec: { failurePolicy: "Fail", matchConstraints: { resourceRules: [{ apiGroups: ["tether.dev"], apiVersions: ["*"], operations: ["UPDATE"], resources: ["applications/status"] }] }, validations: [{ expression: "!has(object.status) || !has(object.status.revisionInfo) || !has(object.status.revisionInfo.message) || !object.status.revisionInfo.message.startsWith('refuse-status')", message: "status refused by the test's admission policy", reason: "Invalid" }] } } as never); // prettier-ignore
-    const binding = { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name: policy } }; // prettier-ignore
-    await clients().objects.create({ ...binding, spec: { policyName: policy, validationActions: ["Deny"], matchResources: { objectSelector: { matchLabels: { [REFUSE_LABEL]: "true" } } } } } as never); // prettier-ignore
+    await clients().objects.create({
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: policy },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: {
+          resourceRules: [
+            {
+              apiGroups: ["tether.dev"],
+              apiVersions: ["*"],
+              operations: ["UPDATE"],
+              resources: ["applications/status"],
+            },
+          ],
+        },
+        validations: [
+          {
+            expression:
+              "!has(object.status) || !has(object.status.revisionInfo) || !has(object.status.revisionInfo.message) || !object.status.revisionInfo.message.startsWith('refuse-status')",
+            message: "status refused by the test's admission policy",
+            reason: "Invalid",
+          },
+        ],
+      },
+    } as never);
+    const binding = {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: policy },
+    };
+    await clients().objects.create({
+      ...binding,
+      spec: {
+        policyName: policy,
+        validationActions: ["Deny"],
+        matchResources: { objectSelector: { matchLabels: { [REFUSE_LABEL]: "true" } } },
+      },
+    } as never);
     t.after(async () => {
       await clients()
         .objects.delete(binding as never)
         .catch(() => undefined);
-      await clients().objects.delete({ apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name: policy } }).catch(() => undefined); // prettier-ignore
+      await clients()
+        .objects.delete({
+          apiVersion: "admissionregistration.k8s.io/v1",
+          kind: "ValidatingAdmissionPolicy",
+          metadata: { name: policy },
+        })
+        .catch(() => undefined);
     });
 
     const ns = await fx.namespace("status-refused");
     const { url, ws } = await fx.repository("refused", { "app/cm.yaml": configMap("settings", { a: "1" }) });
-    await fx.createApp("refused", { source: { repoURL: url, targetRevision: "main", path: "app" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
+    await fx.createApp("refused", {
+      source: { repoURL: url, targetRevision: "main", path: "app" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+      syncPolicy: { automated: { prune: true } },
+    });
     await fx.patchApp("refused", { metadata: { labels: { [REFUSE_LABEL]: "true" } } });
     const before = await fx.waitApp("refused", "Synced", (a) => a.status?.sync?.status === "Synced");
 
     // The policy is enforced once the apiserver has loaded it: probe with a dry-run write.
-    await waitFor("admission policy enforced", async () => {
-      const app = await fx.readApp("refused");
-      const body = { ...app, status: { ...app.status, revisionInfo: { revision: "x", message: "refuse-status probe" } } }; // prettier-ignore
-      try {
-        await clients().custom.replaceNamespacedCustomObjectStatus({ ...APPS, namespace: fx.appNs, name: "refused", body, dryRun: "All" }); // prettier-ignore
-        return false;
-      } catch (error) {
-        if (errorStatus(error) === 409) return false;
-        return errorStatus(error) === 422;
-      }
-    }, { timeoutMs: 30_000 }); // prettier-ignore
+    await waitFor(
+      "admission policy enforced",
+      async () => {
+        const app = await fx.readApp("refused");
+        const body = {
+          ...app,
+          status: { ...app.status, revisionInfo: { revision: "x", message: "refuse-status probe" } },
+        };
+        try {
+          await clients().custom.replaceNamespacedCustomObjectStatus({
+            ...APPS,
+            namespace: fx.appNs,
+            name: "refused",
+            body,
+            dryRun: "All",
+          });
+          return false;
+        } catch (error) {
+          if (errorStatus(error) === 409) return false;
+          return errorStatus(error) === 422;
+        }
+      },
+      { timeoutMs: 30_000 },
+    );
 
-    const sha = await ws.commitAndPush({ "app/cm.yaml": configMap("settings", { a: "2" }) }, "refuse-status: the status of this commit is refused"); // prettier-ignore
-    const failed = await fx.waitApp("refused", "StatusWriteFailed", (a) => condition(a, "StatusWriteFailed") !== undefined, 90_000); // prettier-ignore
+    const sha = await ws.commitAndPush(
+      { "app/cm.yaml": configMap("settings", { a: "2" }) },
+      "refuse-status: the status of this commit is refused",
+    );
+    const failed = await fx.waitApp(
+      "refused",
+      "StatusWriteFailed",
+      (a) => condition(a, "StatusWriteFailed") !== undefined,
+      90_000,
+    );
     const written = condition(failed, "StatusWriteFailed");
     assert.equal(written?.reason, "WriteRejected");
-    assert.match(written?.message ?? "", /^status could not be written \(HTTP 422\): .*status refused by the test's admission policy/); // prettier-ignore
+    assert.match(
+      written?.message ?? "",
+      /^status could not be written \(HTTP 422\): .*status refused by the test's admission policy/,
+    );
     assert.ok(bytes(written?.message) <= 1024);
     assert.equal(
       failed.status?.sync?.revision,
@@ -118,17 +205,33 @@ describe("controller: status stays writable", () => {
       "the refused status is not shown",
     );
     // The change itself was applied: the status is what lags, and the condition says so.
-    assert.equal((await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns })).data?.["a"], "2"); // prettier-ignore
-    await waitFor("StatusWriteFailed Event", async () => (await events("refused")).some((e) => e.reason === "StatusWriteFailed" && e.type === "Warning" && e.message?.includes("HTTP 422")), { timeoutMs: 30_000 }); // prettier-ignore
+    assert.equal(
+      (await clients().core.readNamespacedConfigMap({ name: "settings", namespace: ns })).data?.["a"],
+      "2",
+    );
+    await waitFor(
+      "StatusWriteFailed Event",
+      async () =>
+        (await events("refused")).some(
+          (e) => e.reason === "StatusWriteFailed" && e.type === "Warning" && e.message?.includes("HTTP 422"),
+        ),
+      { timeoutMs: 30_000 },
+    );
 
     // Backoff, not a hot loop: a handful of attempts while the policy stands, not hundreds.
-    const attempts = () => fx.lines.filter((l) => l.includes("refused") && l.includes("status could not be written")).length; // prettier-ignore
+    const attempts = () =>
+      fx.lines.filter((l) => l.includes("refused") && l.includes("status could not be written")).length;
     const first = attempts();
     await waitFor("a retry", () => attempts() > first, { timeoutMs: 30_000 });
     assert.ok(attempts() < 20, `${attempts()} attempts`);
 
     await clients().objects.delete(binding);
-    const synced = await fx.waitApp("refused", `Synced at ${sha}`, (a: Application) => a.status?.sync?.revision === sha && a.status.sync.status === "Synced", 120_000); // prettier-ignore
+    const synced = await fx.waitApp(
+      "refused",
+      `Synced at ${sha}`,
+      (a: Application) => a.status?.sync?.revision === sha && a.status.sync.status === "Synced",
+      120_000,
+    );
     assert.equal(
       condition(synced, "StatusWriteFailed"),
       undefined,

@@ -63,7 +63,11 @@ describe("controller: sync options", () => {
       { "app/big.yaml": annotated("big", "Replace=true", { v: "2" }) },
       "big: v2",
     );
-    await fx.waitApp("replace", "v2 synced", (a) => a.status?.sync?.revision === next && a.status.sync.status === "Synced"); // prettier-ignore
+    await fx.waitApp(
+      "replace",
+      "v2 synced",
+      (a) => a.status?.sync?.revision === next && a.status.sync.status === "Synced",
+    );
     const big = await readCm("big", ns);
     assert.equal(big.data?.["v"], "2");
     assert.deepEqual(managers(big), ["Update"]);
@@ -85,15 +89,37 @@ describe("controller: sync options", () => {
     });
     await createApp("prunelast", url, ns, ["PruneLast=true"]);
     await fx.waitApp("prunelast", "Synced", (a) => a.status?.sync?.status === "Synced");
-    await ws.commitAndPush({ "app/old.yaml": null, "app/keep.yaml": configMap("keep", { v: "2" }), "app/check.yaml": job("check", { hook: "PostSync", gate: postSync }) }, "drop old, check after"); // prettier-ignore
-    await fx.waitApp("prunelast", "waiting on PostSync", (a) => op(a)?.step === "PostSync/0" && op(a)?.phase === "Running", 45_000); // prettier-ignore
+    await ws.commitAndPush(
+      {
+        "app/old.yaml": null,
+        "app/keep.yaml": configMap("keep", { v: "2" }),
+        "app/check.yaml": job("check", { hook: "PostSync", gate: postSync }),
+      },
+      "drop old, check after",
+    );
+    await fx.waitApp(
+      "prunelast",
+      "waiting on PostSync",
+      (a) => op(a)?.step === "PostSync/0" && op(a)?.phase === "Running",
+      45_000,
+    );
     assert.equal((await readCm("keep", ns)).data?.["v"], "2", "the wave was applied");
     await readCm("old", ns); // still there: prune comes last
     await postSync.open();
-    const done = await fx.waitApp("prunelast", "Succeeded", (a) => op(a)?.phase === "Succeeded" && a.status?.history?.length === 2, 60_000); // prettier-ignore
-    await waitFor("old pruned (foreground deletion)", () => isGone(() => readCm("old", ns)), { timeoutMs: 30_000 }); // prettier-ignore
+    const done = await fx.waitApp(
+      "prunelast",
+      "Succeeded",
+      (a) => op(a)?.phase === "Succeeded" && a.status?.history?.length === 2,
+      60_000,
+    );
+    await waitFor("old pruned (foreground deletion)", () => isGone(() => readCm("old", ns)), {
+      timeoutMs: 30_000,
+    });
     const order = op(done)?.results?.map((r) => `${r.ref.kind}/${r.ref.name}:${r.action}`) ?? [];
-    assert.ok(order.indexOf("ConfigMap/old:deleted") > order.indexOf("Job/check:configured"), `prune after PostSync: ${order.join(", ")}`); // prettier-ignore
+    assert.ok(
+      order.indexOf("ConfigMap/old:deleted") > order.indexOf("Job/check:configured"),
+      `prune after PostSync: ${order.join(", ")}`,
+    );
   });
 
   test("ApplyOutOfSyncOnly=false applies every resource; the default applies only what differs", async () => {
@@ -129,15 +155,26 @@ describe("controller: sync options", () => {
       "app/cm.yaml": configMap("cm", { v: "1" }),
       "app/migrate.yaml": job("migrate", { hook: "PreSync", fails: true }),
     });
-    await createApp("retry", url, ns, [], { retry: { limit: 2, backoff: { duration: "2s", factor: 2, maxDuration: "1m" } } }); // prettier-ignore
-    const failed = await fx.waitApp("retry", "two retries failed", (a) => op(a)?.phase === "Failed" && op(a)?.retryCount === 2 && a.status?.history?.length === 3, 120_000); // prettier-ignore
+    await createApp("retry", url, ns, [], {
+      retry: { limit: 2, backoff: { duration: "2s", factor: 2, maxDuration: "1m" } },
+    });
+    const failed = await fx.waitApp(
+      "retry",
+      "two retries failed",
+      (a) => op(a)?.phase === "Failed" && op(a)?.retryCount === 2 && a.status?.history?.length === 3,
+      120_000,
+    );
     const history = failed.status?.history ?? [];
     assert.ok(history.every((h) => h.result === "Failed"));
     const at = history.map((h) => Date.parse(h.deployedAt));
     // Each retry starts no earlier than its backoff (2 s, then 4 s) after the failure before it.
     assert.ok((at[1] ?? 0) - (at[0] ?? 0) >= 2_000, `first retry waited 2 s: ${at.join(", ")}`);
     assert.ok((at[2] ?? 0) - (at[1] ?? 0) >= 4_000, `second retry waited 4 s: ${at.join(", ")}`);
-    assert.equal((await readCm("cm", ns).catch(() => undefined))?.data?.["v"], undefined, "nothing applied past the failed PreSync"); // prettier-ignore
+    assert.equal(
+      (await readCm("cm", ns).catch(() => undefined))?.data?.["v"],
+      undefined,
+      "nothing applied past the failed PreSync",
+    );
     // The limit is reached: a refresh does not start another attempt.
     const after = await fx.refresh("retry");
     assert.equal(after.status?.history?.length, 3);
@@ -149,7 +186,15 @@ describe("controller: sync options", () => {
       "app/kept.yaml": annotated("kept", "Delete=false", { v: "1" }),
       "app/gone.yaml": configMap("gone", { v: "1" }),
     });
-    await fx.createApp("deletion", { source: { repoURL: url, targetRevision: "main", path: "app" }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }, [CASCADE_FINALIZER]); // prettier-ignore
+    await fx.createApp(
+      "deletion",
+      {
+        source: { repoURL: url, targetRevision: "main", path: "app" },
+        destination: { server: IN_CLUSTER, namespace: ns },
+        syncPolicy: { automated: { prune: true } },
+      },
+      [CASCADE_FINALIZER],
+    );
     await fx.waitApp("deletion", "Synced", (a) => a.status?.sync?.status === "Synced");
     await fx.deleteApp("deletion");
     await waitFor("app deleted", () => isGone(() => fx.readApp("deletion")), { timeoutMs: 30_000 });

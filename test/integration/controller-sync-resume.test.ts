@@ -59,23 +59,38 @@ describe("controller: a sync resumes after the controller is killed", () => {
         "db, then web, with a migration and a smoke test",
       );
       const args = [
-        "--kubeconfig", testEnv.kubeconfig,
-        "--namespace", appNs,
-        "--system-namespace", uniqueName("resume-system"),
-        "--cache-dir", path.join(tmp, "cache"),
-        "--poll-interval", "3s",
-        "--helm", await ensureComponent("helm"),
-        "--kustomize", await ensureComponent("kustomize"),
-      ]; // prettier-ignore
+        "--kubeconfig",
+        testEnv.kubeconfig,
+        "--namespace",
+        appNs,
+        "--system-namespace",
+        uniqueName("resume-system"),
+        "--cache-dir",
+        path.join(tmp, "cache"),
+        "--poll-interval",
+        "3s",
+        "--helm",
+        await ensureComponent("helm"),
+        "--kustomize",
+        await ensureComponent("kustomize"),
+      ];
       namespaces.push(args[5] ?? "");
       const first = runController(args);
       const readApp = async () =>
-        (await clients().custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name: "resume" })) as Application; // prettier-ignore
+        (await clients().custom.getNamespacedCustomObject({
+          ...APP_GROUP,
+          namespace: appNs,
+          name: "resume",
+        })) as Application;
       const waitApp = (what: string, check: (a: Application) => boolean, died: Promise<Error>) =>
-        waitFor(what, async () => {
-          const app = await readApp();
-          return check(app) ? app : undefined;
-        }, { timeoutMs: 60_000, abort: died }); // prettier-ignore
+        waitFor(
+          what,
+          async () => {
+            const app = await readApp();
+            return check(app) ? app : undefined;
+          },
+          { timeoutMs: 60_000, abort: died },
+        );
       await clients().custom.createNamespacedCustomObject({
         ...APP_GROUP,
         namespace: appNs,
@@ -91,19 +106,30 @@ describe("controller: a sync resumes after the controller is killed", () => {
         },
       });
 
-      const waiting = await waitApp("the sync waits on wave 0", (a) => a.status?.operationState?.step === "Sync/0" && a.status.operationState.phase === "Running", first.died); // prettier-ignore
+      const waiting = await waitApp(
+        "the sync waits on wave 0",
+        (a) => a.status?.operationState?.step === "Sync/0" && a.status.operationState.phase === "Running",
+        first.died,
+      );
       const operation = waiting.status?.operationState;
-      assert.deepEqual(operation?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`), ["PreSync:migrate:Succeeded"]); // prettier-ignore
+      assert.deepEqual(
+        operation?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`),
+        ["PreSync:migrate:Succeeded"],
+      );
       const batch = clients().kube.makeApiClient(BatchV1Api);
       const migration = await batch.readNamespacedJob({ name: "migrate", namespace: target });
       await first.kill();
 
       // Wave 0 becomes healthy while no controller runs; nothing moves on by itself.
       await db.open();
-      await waitFor("db available", async () => {
-        const d = await clients().apps.readNamespacedDeployment({ name: "db", namespace: target });
-        return (d.status?.availableReplicas ?? 0) >= 1;
-      }, { timeoutMs: 60_000 }); // prettier-ignore
+      await waitFor(
+        "db available",
+        async () => {
+          const d = await clients().apps.readNamespacedDeployment({ name: "db", namespace: target });
+          return (d.status?.availableReplicas ?? 0) >= 1;
+        },
+        { timeoutMs: 60_000 },
+      );
       assert.ok(
         await isGone(() => clients().apps.readNamespacedDeployment({ name: "web", namespace: target })),
       );
@@ -115,7 +141,11 @@ describe("controller: a sync resumes after the controller is killed", () => {
 
       const second = runController(args);
       try {
-        const done = await waitApp("the resumed sync succeeds", (a) => a.status?.operationState?.phase === "Succeeded", second.died); // prettier-ignore
+        const done = await waitApp(
+          "the resumed sync succeeds",
+          (a) => a.status?.operationState?.phase === "Succeeded",
+          second.died,
+        );
         const state = done.status?.operationState;
         assert.equal(state?.id, operation?.id, "the same operation continued");
         assert.equal(state?.startedAt, operation?.startedAt);
@@ -124,10 +154,16 @@ describe("controller: a sync resumes after the controller is killed", () => {
         const smoke = await batch.readNamespacedJob({ name: "smoke", namespace: target });
         assert.equal(smoke.metadata?.annotations?.["tether.dev/hook-operation"], operation?.id);
         await clients().apps.readNamespacedDeployment({ name: "web", namespace: target });
-        assert.deepEqual(state?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`).sort(), ["PostSync:smoke:Succeeded", "PreSync:migrate:Succeeded"]); // prettier-ignore
+        assert.deepEqual(state?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`).sort(), [
+          "PostSync:smoke:Succeeded",
+          "PreSync:migrate:Succeeded",
+        ]);
         assert.equal(done.status?.history?.length, 1);
         assert.equal(done.status?.sync?.status, "Synced");
-        const events = await clients().core.listNamespacedEvent({ namespace: appNs, fieldSelector: "involvedObject.name=resume" }); // prettier-ignore
+        const events = await clients().core.listNamespacedEvent({
+          namespace: appNs,
+          fieldSelector: "involvedObject.name=resume",
+        });
         assert.equal(
           events.items.filter((e) => e.reason === "SyncStarted").length,
           1,

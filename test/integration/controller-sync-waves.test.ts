@@ -19,7 +19,8 @@ const readJob = (name: string, namespace: string) =>
   clients().kube.makeApiClient(BatchV1Api).readNamespacedJob({ name, namespace });
 const readDeployment = (name: string, namespace: string) =>
   clients().apps.readNamespacedDeployment({ name, namespace });
-const jobDone = (j: V1Job, type: string) => j.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false; // prettier-ignore
+const jobDone = (j: V1Job, type: string) =>
+  j.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
 
 describe("controller: sync waves and hooks", () => {
   let fx: ControllerFixture;
@@ -59,7 +60,11 @@ describe("controller: sync waves and hooks", () => {
         syncPolicy: { automated: { prune: true, selfHeal: true } },
       });
       // The migration runs (its pod held Pending by the gate); the Deployment must not exist yet.
-      const waiting = await fx.waitApp("migrate", "waiting on the PreSync hook", (a) => op(a)?.phase === "Running" && op(a)?.step === "PreSync/0"); // prettier-ignore
+      const waiting = await fx.waitApp(
+        "migrate",
+        "waiting on the PreSync hook",
+        (a) => op(a)?.phase === "Running" && op(a)?.step === "PreSync/0",
+      );
       assert.match(op(waiting)?.message ?? "", /waiting for PreSync hook Job .*\/migrate/);
       const running = await readJob("migrate", ns);
       assert.equal(running.metadata?.annotations?.["tether.dev/hook-operation"], op(waiting)?.id);
@@ -72,10 +77,18 @@ describe("controller: sync waves and hooks", () => {
       assert.ok(jobDone(migrated, "Complete"), "the migration completed");
       const web = await readDeployment("web", ns);
       const completed = Date.parse(String(migrated.status?.completionTime ?? ""));
-      assert.ok(Date.parse(String(web.metadata?.creationTimestamp)) >= completed - 999, "Deployment created after the migration completed"); // prettier-ignore
+      assert.ok(
+        Date.parse(String(web.metadata?.creationTimestamp)) >= completed - 999,
+        "Deployment created after the migration completed",
+      );
       assert.ok(await isGone(() => readJob("smoke", ns)), "the PostSync hook was deleted on success");
       assert.ok(await isGone(() => readJob("alert", ns)), "no SyncFail hook on success");
-      assert.deepEqual(op(done)?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`).sort(), ["PostSync:smoke:Succeeded", "PreSync:migrate:Succeeded"]); // prettier-ignore
+      assert.deepEqual(
+        op(done)
+          ?.hooks?.map((h) => `${h.phase}:${h.ref.name}:${h.status}`)
+          .sort(),
+        ["PostSync:smoke:Succeeded", "PreSync:migrate:Succeeded"],
+      );
       assert.equal(done.status?.history?.at(-1)?.result, "Succeeded");
       assert.equal(done.status?.sync?.status, "Synced");
       assert.ok(!done.status?.resources?.some((r) => r.kind === "Job"), "hooks are not app resources");
@@ -90,13 +103,22 @@ describe("controller: sync waves and hooks", () => {
         },
         "web 1.28 with a migration that fails",
       );
-      const failed = await fx.waitApp("migrate", "sync failed", (a) => op(a)?.revision === failing && op(a)?.phase === "Failed", 60_000); // prettier-ignore
+      const failed = await fx.waitApp(
+        "migrate",
+        "sync failed",
+        (a) => op(a)?.revision === failing && op(a)?.phase === "Failed",
+        60_000,
+      );
       assert.match(op(failed)?.message ?? "", /PreSync hook Job .*\/migrate failed/);
       const migration = await readJob("migrate", ns);
       assert.ok(jobDone(migration, "Failed"), "this run of the migration failed");
       assert.equal(migration.metadata?.annotations?.["tether.dev/hook-operation"], op(failed)?.id);
       const alert = await readJob("alert", ns);
-      assert.equal(alert.metadata?.annotations?.["tether.dev/hook-operation"], op(failed)?.id, "SyncFail hook ran for this sync"); // prettier-ignore
+      assert.equal(
+        alert.metadata?.annotations?.["tether.dev/hook-operation"],
+        op(failed)?.id,
+        "SyncFail hook ran for this sync",
+      );
       const web = await readDeployment("web", ns);
       assert.equal(
         web.spec?.template.spec?.containers[0]?.image,
@@ -126,7 +148,11 @@ describe("controller: sync waves and hooks", () => {
       syncPolicy: { automated: { prune: true, selfHeal: true } },
     });
     const first = await ws.head();
-    const waiting = await fx.waitApp("waves", "waiting on wave -1", (a) => op(a)?.phase === "Running" && op(a)?.step === "Sync/-1"); // prettier-ignore
+    const waiting = await fx.waitApp(
+      "waves",
+      "waiting on wave -1",
+      (a) => op(a)?.phase === "Running" && op(a)?.step === "Sync/-1",
+    );
     assert.match(
       op(waiting)?.message ?? "",
       /wave -1: waiting for Deployment .*\/db \((Progressing|Missing)\) to be healthy/,
@@ -135,13 +161,34 @@ describe("controller: sync waves and hooks", () => {
     assert.ok(await isGone(() => readDeployment("web", ns)), "wave 1 waits for wave -1");
 
     // A new commit while the sync waits: the wait is cancelled and the new revision synced from the start.
-    const second = await ws.commitAndPush({ "app/db.yaml": gatedDeployment("db", "postgres:17", { wave: -1 }) }, "db: no gate"); // prettier-ignore
-    const done = await fx.waitApp("waves", "new revision synced", (a) => op(a)?.revision === second && op(a)?.phase === "Succeeded", 60_000); // prettier-ignore
+    const second = await ws.commitAndPush(
+      { "app/db.yaml": gatedDeployment("db", "postgres:17", { wave: -1 }) },
+      "db: no gate",
+    );
+    const done = await fx.waitApp(
+      "waves",
+      "new revision synced",
+      (a) => op(a)?.revision === second && op(a)?.phase === "Succeeded",
+      60_000,
+    );
     assert.notEqual(first, second);
     assert.equal(done.status?.history?.length, 1, "the superseded sync left no history entry");
     assert.equal(done.status?.history?.at(-1)?.revision, second);
     await readDeployment("web", ns);
-    const superseded = await waitFor("SyncSuperseded Event", async () => (await clients().core.listNamespacedEvent({ namespace: fx.appNs, fieldSelector: "involvedObject.name=waves" })).items.find((e) => e.reason === "SyncSuperseded"), { timeoutMs: 15_000 }); // prettier-ignore
-    assert.match(superseded?.message ?? "", new RegExp(`sync of ${first.slice(0, 7)} stopped \\(Sync/-1\\): ${second.slice(0, 7)} is newer`)); // prettier-ignore
+    const superseded = await waitFor(
+      "SyncSuperseded Event",
+      async () =>
+        (
+          await clients().core.listNamespacedEvent({
+            namespace: fx.appNs,
+            fieldSelector: "involvedObject.name=waves",
+          })
+        ).items.find((e) => e.reason === "SyncSuperseded"),
+      { timeoutMs: 15_000 },
+    );
+    assert.match(
+      superseded?.message ?? "",
+      new RegExp(`sync of ${first.slice(0, 7)} stopped \\(Sync/-1\\): ${second.slice(0, 7)} is newer`),
+    );
   });
 });

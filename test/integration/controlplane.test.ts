@@ -40,11 +40,15 @@ describe("local control plane", () => {
     const { apps, core } = clients();
     await apps.createNamespacedDeployment({ namespace, body: nginx(namespace, 2) });
 
-    const deployment = await waitFor("Deployment hello Available with 2 ready replicas", async () => {
-      const d = await apps.readNamespacedDeployment({ name: "hello", namespace });
-      const available = d.status?.conditions?.find((c) => c.type === "Available")?.status === "True";
-      return available && d.status?.readyReplicas === 2 ? d : undefined;
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    const deployment = await waitFor(
+      "Deployment hello Available with 2 ready replicas",
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: "hello", namespace });
+        const available = d.status?.conditions?.find((c) => c.type === "Available")?.status === "True";
+        return available && d.status?.readyReplicas === 2 ? d : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     assert.equal(deployment.status?.availableReplicas, 2);
 
     const pods = await core.listNamespacedPod({ namespace, labelSelector: "app=hello" });
@@ -70,21 +74,29 @@ describe("local control plane", () => {
       namespace,
       body: { metadata: { name: "settings" }, data: { a: "1" } },
     });
-    await waitFor("a Running pod", async () => {
-      const pods = await core.listNamespacedPod({ namespace });
-      return pods.items.some((p) => p.status?.phase === "Running");
-    }, { timeoutMs: 60_000 }); // prettier-ignore
+    await waitFor(
+      "a Running pod",
+      async () => {
+        const pods = await core.listNamespacedPod({ namespace });
+        return pods.items.some((p) => p.status?.phase === "Running");
+      },
+      { timeoutMs: 60_000 },
+    );
 
     await core.deleteNamespace({ name: namespace });
-    await waitFor(`namespace ${namespace} to be gone`, async () => {
-      try {
-        await core.readNamespace({ name: namespace });
-        return false;
-      } catch (error) {
-        if (errorStatus(error) === 404) return true;
-        throw error;
-      }
-    }, { timeoutMs: 90_000 }); // prettier-ignore
+    await waitFor(
+      `namespace ${namespace} to be gone`,
+      async () => {
+        try {
+          await core.readNamespace({ name: namespace });
+          return false;
+        } catch (error) {
+          if (errorStatus(error) === 404) return true;
+          throw error;
+        }
+      },
+      { timeoutMs: 90_000 },
+    );
     const leftover = await core.listPodForAllNamespaces({ fieldSelector: `metadata.namespace=${namespace}` });
     assert.equal(leftover.items.length, 0, "no pods left");
     const deployments = await apps.listDeploymentForAllNamespaces({

@@ -37,7 +37,9 @@ function serverDryRun(objects: readonly KubernetesObject[]): Promise<string> {
     child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString("utf8")));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl apply --dry-run=server exited ${code}:\n${out}`)))); // prettier-ignore
+    child.on("exit", (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`kubectl apply --dry-run=server exited ${code}:\n${out}`)),
+    );
     child.stdin.end(input);
   });
 }
@@ -60,7 +62,10 @@ describe("charts/tether", () => {
     const namespace = await testNamespace(t, "tether-system");
     for (const values of [[], ["-f", FULL_VALUES]]) {
       const objects = await helmTemplate(namespace, values);
-      assert.ok(objects.every((o) => !o.metadata?.namespace || o.metadata.namespace === namespace), "one namespace"); // prettier-ignore
+      assert.ok(
+        objects.every((o) => !o.metadata?.namespace || o.metadata.namespace === namespace),
+        "one namespace",
+      );
       const out = await serverDryRun(objects);
       assert.match(out, /deployment\.apps\/tether-server (created|configured) \(server dry run\)/);
     }
@@ -98,7 +103,9 @@ describe("charts/tether", () => {
         ["https", 443, "http"],
       ],
     );
-    const ingress = find<KubernetesObject & { spec: { rules: { host: string }[]; ingressClassName: string } }>(objects, `Ingress ${ns}/tether-server`); // prettier-ignore
+    const ingress = find<
+      KubernetesObject & { spec: { rules: { host: string }[]; ingressClassName: string } }
+    >(objects, `Ingress ${ns}/tether-server`);
     assert.equal(ingress.spec.rules[0]?.host, "tether.example.org");
     assert.equal(ingress.spec.ingressClassName, "nginx");
 
@@ -115,14 +122,20 @@ describe("charts/tether", () => {
       "accounts.bob.enabled": "false",
       "accounts.ci": "apiKey",
     });
-    const webhook = find<KubernetesObject & { data: Record<string, string> }>(objects, `Secret ${ns}/tether-webhook`); // prettier-ignore
+    const webhook = find<KubernetesObject & { data: Record<string, string> }>(
+      objects,
+      `Secret ${ns}/tether-webhook`,
+    );
     assert.deepEqual(Object.keys(webhook.data).sort(), ["bitbucket", "gitea", "github", "gitlab"]);
 
     // The controller: metrics on (and reachable through its NetworkPolicy), no cluster-wide apply.
     const controller = find<V1Deployment>(objects, `Deployment ${ns}/tether-controller`);
     const main = controller.spec?.template.spec?.containers.find((c) => c.name === "controller");
     assert.deepEqual(main?.args?.slice(-2), ["--metrics-port", "8081"]);
-    const policyOf = find<KubernetesObject & { spec: { ingress?: { ports: { port: number }[] }[] } }>(objects, `NetworkPolicy ${ns}/tether-controller`); // prettier-ignore
+    const policyOf = find<KubernetesObject & { spec: { ingress?: { ports: { port: number }[] }[] } }>(
+      objects,
+      `NetworkPolicy ${ns}/tether-controller`,
+    );
     assert.deepEqual(
       policyOf.spec.ingress?.[0]?.ports.map((p) => p.port),
       [8081],
@@ -173,7 +186,10 @@ describe("charts/tether", () => {
         fs.readFile(path.join(CHART_DIR, "crds", file), "utf8"),
         fs.readFile(path.join(DEPLOY_DIR, "crds", file), "utf8"),
       ]);
-      assert.ok(a === b, `charts/tether/crds/${file} is a copy of deploy/crds/${file} (npm run generate writes both)`); // prettier-ignore
+      assert.ok(
+        a === b,
+        `charts/tether/crds/${file} is a copy of deploy/crds/${file} (npm run generate writes both)`,
+      );
     }
 
     // A drift on either side is reported naming the object and the field.

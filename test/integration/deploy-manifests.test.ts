@@ -28,8 +28,12 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   const objects = parseAllDocuments(stdout).map((d) => d.toJS() as KubernetesObject);
 
   // Every manifest file in deploy/ is part of the kustomization (a forgotten file is not installed).
-  const kustomization = parseAllDocuments(await fs.readFile(path.join(repoRoot, "deploy/kustomization.yaml"), "utf8"))[0]?.toJS() as { resources: string[] }; // prettier-ignore
-  const files = (await fs.readdir(path.join(repoRoot, "deploy"))).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml"); // prettier-ignore
+  const kustomization = parseAllDocuments(
+    await fs.readFile(path.join(repoRoot, "deploy/kustomization.yaml"), "utf8"),
+  )[0]?.toJS() as { resources: string[] };
+  const files = (await fs.readdir(path.join(repoRoot, "deploy"))).filter(
+    (f) => f.endsWith(".yaml") && f !== "kustomization.yaml",
+  );
   for (const file of files)
     assert.ok(kustomization.resources.includes(file), `${file} is in kustomization.yaml`);
   assert.ok(kustomization.resources.includes("crds/applications.tether.dev.yaml"));
@@ -73,7 +77,9 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   const namespace = await testNamespace(t, "tether-system");
   const resources = new ResourceClient(clients());
   for (const object of objects) {
-    const placed = object.metadata?.namespace ? { ...object, metadata: { ...object.metadata, namespace } } : object; // prettier-ignore
+    const placed = object.metadata?.namespace
+      ? { ...object, metadata: { ...object.metadata, namespace } }
+      : object;
     const info = await resources.info(object.apiVersion ?? "", object.kind ?? "");
     // Strict field validation, as kubectl does: a misspelled or misplaced field is an error.
     await clients()
@@ -91,7 +97,9 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
 
   // The Deployment: hardened, two sharded replicas rolled one at a time, the cache on an emptyDir,
   // flags the CLI accepts, the pod name as the replica id.
-  const deployment = objects.find((o) => o.kind === "Deployment" && o.metadata?.name === "tether-controller") as V1Deployment; // prettier-ignore
+  const deployment = objects.find(
+    (o) => o.kind === "Deployment" && o.metadata?.name === "tether-controller",
+  ) as V1Deployment;
   const pod = deployment.spec?.template.spec;
   assert.deepEqual(
     pod?.containers.map((c) => c.name),
@@ -100,13 +108,20 @@ test("deploy/ renders with kustomize and every object passes a server-side dry r
   const container = pod?.containers.find((c) => c.name === "controller");
   const renderer = pod?.containers.find((c) => c.name === "renderer");
   assert.equal(deployment.spec?.replicas, 2);
-  assert.deepEqual(deployment.spec?.strategy, { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }); // prettier-ignore
+  assert.deepEqual(deployment.spec?.strategy, {
+    type: "RollingUpdate",
+    rollingUpdate: { maxSurge: 1, maxUnavailable: 0 },
+  });
   assert.equal(
     container?.env?.find((e) => e.name === "POD_NAME")?.valueFrom?.fieldRef?.fieldPath,
     "metadata.name",
   );
-  type ControllerPdb = KubernetesObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }; // prettier-ignore
-  const controllerPdb = objects.find((o) => o.kind === "PodDisruptionBudget" && o.metadata?.name === "tether-controller") as ControllerPdb; // prettier-ignore
+  type ControllerPdb = KubernetesObject & {
+    spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+  };
+  const controllerPdb = objects.find(
+    (o) => o.kind === "PodDisruptionBudget" && o.metadata?.name === "tether-controller",
+  ) as ControllerPdb;
   assert.equal(controllerPdb.spec.minAvailable, 1);
   assert.deepEqual(controllerPdb.spec.selector.matchLabels, deployment.spec?.selector.matchLabels);
   assert.equal(pod?.serviceAccountName, "tether-controller");
@@ -275,11 +290,19 @@ test("deploy/: the server is a hardened, stateless Deployment behind its Service
     service.spec.ports.map((p) => [p.port, p.targetPort]),
     [[80, "http"]],
   );
-  type Pdb = KubernetesObject & { spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } } }; // prettier-ignore
+  type Pdb = KubernetesObject & {
+    spec: { minAvailable: number; selector: { matchLabels: Record<string, string> } };
+  };
   const pdb = named<Pdb>("PodDisruptionBudget", "tether-server");
   assert.equal(pdb.spec.minAvailable, 1);
   assert.ok(selects(pdb.spec.selector.matchLabels, podLabels));
-  type Policy = KubernetesObject & { spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress?: { ports: { port: number }[] }[] } }; // prettier-ignore
+  type Policy = KubernetesObject & {
+    spec: {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress?: { ports: { port: number }[] }[];
+    };
+  };
   const serverPolicy = named<Policy>("NetworkPolicy", "tether-server");
   assert.ok(selects(serverPolicy.spec.podSelector.matchLabels, podLabels));
   assert.deepEqual(serverPolicy.spec.policyTypes, ["Ingress"], "egress is not restricted");
@@ -288,7 +311,8 @@ test("deploy/: the server is a hardened, stateless Deployment behind its Service
     [8080],
   );
   const controllerPolicy = named<Policy>("NetworkPolicy", "tether-controller");
-  const controllerPod = named<V1Deployment>("Deployment", "tether-controller").spec?.template.metadata?.labels ?? {}; // prettier-ignore
+  const controllerPod =
+    named<V1Deployment>("Deployment", "tether-controller").spec?.template.metadata?.labels ?? {};
   assert.ok(selects(controllerPolicy.spec.podSelector.matchLabels, controllerPod));
   assert.ok(!selects(controllerPolicy.spec.podSelector.matchLabels, podLabels), "not the server's pods");
   assert.equal(controllerPolicy.spec.ingress, undefined, "no ingress to the controller");
@@ -297,13 +321,32 @@ test("deploy/: the server is a hardened, stateless Deployment behind its Service
   const overlay = await fs.mkdtemp(path.join(os.tmpdir(), "tether-ingress-"));
   try {
     await fs.cp(path.join(repoRoot, "deploy"), path.join(overlay, "deploy"), { recursive: true });
-    await fs.writeFile(path.join(overlay, "kustomization.yaml"), "resources: [deploy]\ncomponents: [deploy/components/ingress]\n"); // prettier-ignore
-    const built = parseAllDocuments((await run(kustomize, ["build", overlay])).stdout).map((d) => d.toJS() as KubernetesObject); // prettier-ignore
-    type Ingress = KubernetesObject & { spec: { rules: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[] } }; // prettier-ignore
+    await fs.writeFile(
+      path.join(overlay, "kustomization.yaml"),
+      "resources: [deploy]\ncomponents: [deploy/components/ingress]\n",
+    );
+    const built = parseAllDocuments((await run(kustomize, ["build", overlay])).stdout).map(
+      (d) => d.toJS() as KubernetesObject,
+    );
+    type Ingress = KubernetesObject & {
+      spec: {
+        rules: { http: { paths: { backend: { service: { name: string; port: { name: string } } } }[] } }[];
+      };
+    };
     const ingress = built.find((o) => o.kind === "Ingress") as Ingress | undefined;
-    assert.deepEqual(ingress?.spec.rules[0]?.http.paths[0]?.backend.service, { name: "tether-server", port: { name: "http" } }); // prettier-ignore
-    const withIngress = built.find((o) => o.kind === "Deployment" && o.metadata?.name === "tether-server") as V1Deployment; // prettier-ignore
-    assert.deepEqual(withIngress.spec?.template.spec?.containers[0]?.args, ["server", "--system-namespace", "tether-system", "--secure-cookies"]); // prettier-ignore
+    assert.deepEqual(ingress?.spec.rules[0]?.http.paths[0]?.backend.service, {
+      name: "tether-server",
+      port: { name: "http" },
+    });
+    const withIngress = built.find(
+      (o) => o.kind === "Deployment" && o.metadata?.name === "tether-server",
+    ) as V1Deployment;
+    assert.deepEqual(withIngress.spec?.template.spec?.containers[0]?.args, [
+      "server",
+      "--system-namespace",
+      "tether-system",
+      "--secure-cookies",
+    ]);
   } finally {
     await fs.rm(overlay, { recursive: true, force: true });
   }

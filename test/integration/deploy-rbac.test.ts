@@ -63,7 +63,13 @@ async function deployObjects(file: string, namespace: string, prefix: string): P
         metadata,
         ...(o.roleRef ? { roleRef: { ...o.roleRef, name: rename(o.roleRef.name) } } : {}),
         ...(o.subjects
-          ? { subjects: o.subjects.map((s) => ({ ...s, name: rename(s.name), namespace: renameNs(s.namespace) })) } // prettier-ignore
+          ? {
+              subjects: o.subjects.map((s) => ({
+                ...s,
+                name: rename(s.name),
+                namespace: renameNs(s.namespace),
+              })),
+            }
           : {}),
       };
     });
@@ -90,13 +96,27 @@ async function installRbac(t: TestContext, dir: string, options: { apply: boolea
     ...(await deployObjects("rbac.yaml", systemNamespace, prefix)),
   ];
   const kinds = objects.map((o) => o.kind).sort();
-  assert.deepEqual(kinds, ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"]); // prettier-ignore
+  assert.deepEqual(kinds, [
+    "ClusterRole",
+    "ClusterRole",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "ServiceAccount",
+  ]);
   // Least privilege: only the apply role may use wildcards.
   for (const o of objects.filter((x) => x.rules && x.metadata?.name !== `${prefix}-apply`)) {
     for (const rule of o.rules ?? [])
-      assert.ok(![...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...(rule.verbs ?? [])].includes("*"), `${o.kind} ${o.metadata?.name}: no wildcards`); // prettier-ignore
+      assert.ok(
+        ![...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...(rule.verbs ?? [])].includes("*"),
+        `${o.kind} ${o.metadata?.name}: no wildcards`,
+      );
   }
-  const wanted = objects.filter((o) => options.apply || o.metadata?.name !== `${prefix}-apply` || o.kind !== "ClusterRoleBinding"); // prettier-ignore
+  const wanted = objects.filter(
+    (o) => options.apply || o.metadata?.name !== `${prefix}-apply` || o.kind !== "ClusterRoleBinding",
+  );
   t.after(async () => {
     for (const o of wanted.filter((x) => x.kind?.startsWith("Cluster"))) {
       const ref = { apiVersion: o.apiVersion ?? "", kind: o.kind ?? "", name: o.metadata?.name ?? "" };
@@ -116,7 +136,8 @@ async function installRbac(t: TestContext, dir: string, options: { apply: boolea
 
   const cluster = admin.config.getCurrentCluster();
   assert.ok(cluster, "the admin kubeconfig has a cluster");
-  const caData = cluster.caData ?? (cluster.caFile ? (await fs.readFile(cluster.caFile)).toString("base64") : undefined); // prettier-ignore
+  const caData =
+    cluster.caData ?? (cluster.caFile ? (await fs.readFile(cluster.caFile)).toString("base64") : undefined);
   const kubeconfig = path.join(dir, `${prefix}.kubeconfig`);
   await fs.writeFile(
     kubeconfig,
@@ -149,7 +170,10 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
     git = await startGitServer({ root: gitRoot });
     url = await git.createRepository("demo");
     ws = await GitWorkspace.clone(url);
-    await ws.commitAndPush({ "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService }, "hello: nginx with 2 replicas"); // prettier-ignore
+    await ws.commitAndPush(
+      { "hello/deployment.yaml": helloDeployment(2), "hello/service.yaml": helloService },
+      "hello: nginx with 2 replicas",
+    );
     helm = await ensureComponent("helm");
     kustomize = await ensureComponent("kustomize");
   });
@@ -167,15 +191,23 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
     const appNs = await testNamespace(t, "apps");
     const destination = await testNamespace(t, "hello");
     const controller = runController([
-      "--kubeconfig", kubeconfig,
-      "--namespace", appNs,
-      "--system-namespace", systemNamespace,
-      "--cache-dir", path.join(dir, `cache-${appNs}`),
-      "--poll-interval", "3s",
-      "--workers", "2",
-      "--helm", helm,
-      "--kustomize", kustomize,
-    ]); // prettier-ignore
+      "--kubeconfig",
+      kubeconfig,
+      "--namespace",
+      appNs,
+      "--system-namespace",
+      systemNamespace,
+      "--cache-dir",
+      path.join(dir, `cache-${appNs}`),
+      "--poll-interval",
+      "3s",
+      "--workers",
+      "2",
+      "--helm",
+      helm,
+      "--kustomize",
+      kustomize,
+    ]);
     t.after(async () => {
       await controller.stop();
       if (process.env["TETHER_TEST_VERBOSE"]) process.stderr.write(controller.stderr());
@@ -195,7 +227,11 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
       },
     });
     const readApp = async () =>
-      (await clients().custom.getNamespacedCustomObject({ ...GROUP, namespace: appNs, name: "hello" })) as Application; // prettier-ignore
+      (await clients().custom.getNamespacedCustomObject({
+        ...GROUP,
+        namespace: appNs,
+        name: "hello",
+      })) as Application;
     /** Waits, failing early (with the controller's log) if the controller exits. */
     const waitUntil = <T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs: number) =>
       waitFor(what, check, { timeoutMs, abort: controller.died }).catch(async (error: Error) => {
@@ -206,24 +242,37 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
   }
 
   test("with deploy/rbac.yaml the demo app becomes Synced and Healthy, with Events and no forbidden", async (t) => {
-    const { controller, systemNamespace, appNs, destination, readApp, waitUntil } = await setUp(t, { apply: true }); // prettier-ignore
-    await waitUntil("hello Synced and Healthy with 2 ready replicas", async () => {
-      const app = await readApp();
-      if (app.status?.sync?.status !== "Synced" || app.status.health?.status !== "Healthy") return false;
-      const d = await clients().apps.readNamespacedDeployment({ name: "hello", namespace: destination });
-      return d.status?.readyReplicas === 2;
-    }, 120_000); // prettier-ignore
+    const { controller, systemNamespace, appNs, destination, readApp, waitUntil } = await setUp(t, {
+      apply: true,
+    });
+    await waitUntil(
+      "hello Synced and Healthy with 2 ready replicas",
+      async () => {
+        const app = await readApp();
+        if (app.status?.sync?.status !== "Synced" || app.status.health?.status !== "Healthy") return false;
+        const d = await clients().apps.readNamespacedDeployment({ name: "hello", namespace: destination });
+        return d.status?.readyReplicas === 2;
+      },
+      120_000,
+    );
 
-    const events = await waitUntil("an Event on the Application", async () => {
-      const list = await clients().core.listNamespacedEvent({
-        namespace: appNs,
-        fieldSelector: "involvedObject.kind=Application,involvedObject.name=hello",
-      });
-      return list.items.length > 0 ? list.items : undefined;
-    }, 30_000); // prettier-ignore
+    const events = await waitUntil(
+      "an Event on the Application",
+      async () => {
+        const list = await clients().core.listNamespacedEvent({
+          namespace: appNs,
+          fieldSelector: "involvedObject.kind=Application,involvedObject.name=hello",
+        });
+        return list.items.length > 0 ? list.items : undefined;
+      },
+      30_000,
+    );
     assert.ok(events.some((e) => e.source?.component === "tether-controller"));
     // The installation id was created in the stand-in system namespace (the Role's configmaps create).
-    const installation = await clients().core.readNamespacedConfigMap({ name: "tether-installation", namespace: systemNamespace }); // prettier-ignore
+    const installation = await clients().core.readNamespacedConfigMap({
+      name: "tether-installation",
+      namespace: systemNamespace,
+    });
     assert.match(installation.data?.["id"] ?? "", /^tether-/);
     assert.equal(controller.running(), true);
     assert.doesNotMatch(controller.stderr(), /forbidden/i);
@@ -234,11 +283,17 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
   test("without the tether-controller-apply binding the app reports forbidden; the controller keeps running", async (t) => {
     const { controller, destination, readApp, waitUntil } = await setUp(t, { apply: false });
     await t.test("the app shows it as an error condition", async () => {
-      const app = await waitUntil("an error condition mentioning forbidden", async () => {
+      const app = await waitUntil(
+        "an error condition mentioning forbidden",
+        async () => {
           const a = await readApp();
-          const error = a.status?.conditions?.find((c) => /Error$/.test(c.type) && /forbidden/i.test(c.message ?? "")); // prettier-ignore
+          const error = a.status?.conditions?.find(
+            (c) => /Error$/.test(c.type) && /forbidden/i.test(c.message ?? ""),
+          );
           return error ? a : undefined;
-        }, 20_000); // prettier-ignore
+        },
+        20_000,
+      );
       assert.notEqual(app.status?.sync?.status, "Synced");
     });
     await assert.rejects(
@@ -310,7 +365,9 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
     const wrong: string[] = [];
     for (const [verb, resource, namespace, group, subresource, allowed = true] of expected) {
       if ((await can(verb, resource, namespace, group, subresource)) !== allowed)
-        wrong.push(`${allowed ? "cannot" : "can"} ${verb} ${group ? `${group}/` : ""}${resource}${subresource ? `/${subresource}` : ""} in ${namespace ?? "all namespaces"}`); // prettier-ignore
+        wrong.push(
+          `${allowed ? "cannot" : "can"} ${verb} ${group ? `${group}/` : ""}${resource}${subresource ? `/${subresource}` : ""} in ${namespace ?? "all namespaces"}`,
+        );
     }
     assert.deepEqual(wrong, []);
   });

@@ -58,12 +58,15 @@ class EmulatedPod {
 
   /** Literal values, and the pod's name (the controller's replica id) as the downward API gives it. */
   env(container: V1Container, podName = "tether-controller-emulated"): Record<string, string> {
-    const podNameRef = (e: V1EnvVar) => e.valueFrom?.fieldRef?.fieldPath === "metadata.name" && Object.keys(e.valueFrom).length === 1; // prettier-ignore
+    const podNameRef = (e: V1EnvVar) =>
+      e.valueFrom?.fieldRef?.fieldPath === "metadata.name" && Object.keys(e.valueFrom).length === 1;
     assert.ok(
       !container.envFrom && !(container.env ?? []).some((e) => e.valueFrom && !podNameRef(e)),
       `${container.name}: literal env and the pod name only`,
     );
-    return Object.fromEntries((container.env ?? []).map((e) => [e.name, podNameRef(e) ? podName : (e.value ?? "")])); // prettier-ignore
+    return Object.fromEntries(
+      (container.env ?? []).map((e) => [e.name, podNameRef(e) ? podName : (e.value ?? "")]),
+    );
   }
 
   async create(volumes: readonly string[]): Promise<void> {

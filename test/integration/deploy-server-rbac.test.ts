@@ -55,7 +55,13 @@ async function serverRbac(namespace: string, prefix: string): Promise<RbacObject
         }
       : {}),
     ...(o.aggregationRule
-      ? { aggregationRule: { clusterRoleSelectors: o.aggregationRule.clusterRoleSelectors?.map((c) => ({ matchLabels: relabel(c.matchLabels) })) } } // prettier-ignore
+      ? {
+          aggregationRule: {
+            clusterRoleSelectors: o.aggregationRule.clusterRoleSelectors?.map((c) => ({
+              matchLabels: relabel(c.matchLabels),
+            })),
+          },
+        }
       : {}),
   }));
 }
@@ -67,7 +73,16 @@ test("deploy/server-rbac.yaml: the server may serve the API and nothing like app
   const appNs = await testNamespace(t, "apps");
   const prefix = uniqueName("tsrv");
   const objects = await serverRbac(systemNamespace, prefix);
-  assert.deepEqual(objects.map((o) => o.kind).sort(), ["ClusterRole", "ClusterRole", "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "Role", "RoleBinding", "ServiceAccount"]); // prettier-ignore
+  assert.deepEqual(objects.map((o) => o.kind).sort(), [
+    "ClusterRole",
+    "ClusterRole",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ClusterRoleBinding",
+    "Role",
+    "RoleBinding",
+    "ServiceAccount",
+  ]);
   // No wildcard verbs or groups, and no Secrets outside the Role: the server holds no apply rights.
   for (const o of objects as (KubernetesObject & V1ClusterRole)[]) {
     for (const rule of o.rules ?? []) {
@@ -85,20 +100,41 @@ test("deploy/server-rbac.yaml: the server may serve the API and nothing like app
   });
   for (const o of objects) await resources.apply(o, { force: true });
   // kube-controller-manager fills in the aggregated role.
-  await waitFor(`ClusterRole ${prefix}-live aggregated`, async () => {
-    const role = await admin.kube.makeApiClient(RbacAuthorizationV1Api).readClusterRole({ name: `${prefix}-live` });
-    return (role.rules ?? []).length > 0;
-  }, { timeoutMs: 30_000 }); // prettier-ignore
+  await waitFor(
+    `ClusterRole ${prefix}-live aggregated`,
+    async () => {
+      const role = await admin.kube
+        .makeApiClient(RbacAuthorizationV1Api)
+        .readClusterRole({ name: `${prefix}-live` });
+      return (role.rules ?? []).length > 0;
+    },
+    { timeoutMs: 30_000 },
+  );
 
   const auth = admin.kube.makeApiClient(AuthorizationV1Api);
   const user = `system:serviceaccount:${systemNamespace}:${prefix}`;
-  const can = async (verb: string, resource: string, namespace?: string, group = "", subresource?: string, name?: string) => {
+  const can = async (
+    verb: string,
+    resource: string,
+    namespace?: string,
+    group = "",
+    subresource?: string,
+    name?: string,
+  ) => {
     const review = await auth.createSubjectAccessReview({
       body: { spec: { user, resourceAttributes: { verb, group, resource, subresource, namespace, name } } },
     });
     return review.status?.allowed === true;
-  }; // prettier-ignore
-  type Check = [verb: string, resource: string, namespace: string | undefined, group?: string, subresource?: string, name?: string, allowed?: boolean]; // prettier-ignore
+  };
+  type Check = [
+    verb: string,
+    resource: string,
+    namespace: string | undefined,
+    group?: string,
+    subresource?: string,
+    name?: string,
+    allowed?: boolean,
+  ];
   const expected: Check[] = [
     // Applications, wherever they live: the API reads, creates, edits, annotates and deletes them.
     ["list", "applications", undefined, "tether.dev"],
@@ -153,7 +189,9 @@ test("deploy/server-rbac.yaml: the server may serve the API and nothing like app
   const wrong: string[] = [];
   for (const [verb, resource, namespace, group, subresource, name, allowed = true] of expected) {
     if ((await can(verb, resource, namespace, group, subresource, name)) !== allowed)
-      wrong.push(`${allowed ? "cannot" : "can"} ${verb} ${group ? `${group}/` : ""}${resource}${subresource ? `/${subresource}` : ""}${name ? ` ${name}` : ""} in ${namespace ?? "all namespaces"}`); // prettier-ignore
+      wrong.push(
+        `${allowed ? "cannot" : "can"} ${verb} ${group ? `${group}/` : ""}${resource}${subresource ? `/${subresource}` : ""}${name ? ` ${name}` : ""} in ${namespace ?? "all namespaces"}`,
+      );
   }
   assert.deepEqual(wrong, []);
 });

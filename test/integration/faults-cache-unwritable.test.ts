@@ -29,7 +29,10 @@ describe("faults: the cache folder becomes unwritable", () => {
 
   test("a clear error while it is unusable, nothing pruned; recovers by itself when writable again", async () => {
     const ns = await fx.namespace("fault-cache");
-    const { url, ws } = await fx.repository("cached", { "app/a.yaml": configMap("a", { v: "1" }), "app/b.yaml": configMap("b", { v: "1" }) }); // prettier-ignore
+    const { url, ws } = await fx.repository("cached", {
+      "app/a.yaml": configMap("a", { v: "1" }),
+      "app/b.yaml": configMap("b", { v: "1" }),
+    });
     await fx.createApp("cached", {
       source: { repoURL: url, targetRevision: "main", path: "app" },
       destination: { server: IN_CLUSTER, namespace: ns },
@@ -40,11 +43,22 @@ describe("faults: the cache folder becomes unwritable", () => {
     const moved = path.join(tmp, "cache.moved");
     await fs.rename(cacheDir, moved);
     await fs.writeFile(cacheDir, "not a folder\n");
-    const next = await ws.commitAndPush({ "app/a.yaml": configMap("a", { v: "2" }), "app/b.yaml": null }, "a to v2, b removed"); // prettier-ignore
+    const next = await ws.commitAndPush(
+      { "app/a.yaml": configMap("a", { v: "2" }), "app/b.yaml": null },
+      "a to v2, b removed",
+    );
     await fx.annotate("cached", { "tether.dev/refresh": "normal" });
-    const failing = await fx.waitApp("cached", "an error condition", (a) => condition(a, "ComparisonError")?.status === "True"); // prettier-ignore
+    const failing = await fx.waitApp(
+      "cached",
+      "an error condition",
+      (a) => condition(a, "ComparisonError")?.status === "True",
+    );
     const message = condition(failing, "ComparisonError")?.message ?? "";
-    assert.match(message, new RegExp(cacheDir.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")), `names the cache path: ${message}`); // prettier-ignore
+    assert.match(
+      message,
+      new RegExp(cacheDir.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")),
+      `names the cache path: ${message}`,
+    );
     const read = (name: string) => clients().core.readNamespacedConfigMap({ name, namespace: ns });
     assert.equal((await read("a")).data?.["v"], "1", "nothing applied from a source it could not read");
     assert.equal((await read("b")).metadata?.deletionTimestamp, undefined, "nothing pruned");
@@ -52,7 +66,12 @@ describe("faults: the cache folder becomes unwritable", () => {
     await fs.rm(cacheDir);
     await fs.rename(moved, cacheDir);
     // No refresh request: the controller retries on its own (poll interval / error back-off).
-    const recovered = await fx.waitApp("cached", "Synced at the new commit", (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === next, 60_000); // prettier-ignore
+    const recovered = await fx.waitApp(
+      "cached",
+      "Synced at the new commit",
+      (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === next,
+      60_000,
+    );
     assert.equal(condition(recovered, "ComparisonError"), undefined, "the error condition is gone");
     assert.equal((await read("a")).data?.["v"], "2");
   });

@@ -55,7 +55,10 @@ describe(`faults: the controller restarted while ${APPS} apps are OutOfSync`, ()
     await mapLimit(targets, 16, (name) => clients().core.createNamespace({ body: { metadata: { name } } }));
     const url = await git.createRepository("fleet");
     ws = await GitWorkspace.clone(url);
-    const first = await ws.commitAndPush({ "app/keep.yaml": configMap("keep", { v: "1" }), "app/drop.yaml": configMap("drop", { v: "1" }) }, "keep and drop"); // prettier-ignore
+    const first = await ws.commitAndPush(
+      { "app/keep.yaml": configMap("keep", { v: "1" }), "app/drop.yaml": configMap("drop", { v: "1" }) },
+      "keep and drop",
+    );
     await mapLimit(
       targets.map((target, i) => ({ target, name: `app-${i}` })),
       8,
@@ -76,31 +79,69 @@ describe(`faults: the controller restarted while ${APPS} apps are OutOfSync`, ()
         }),
     );
     const args = [
-      "--kubeconfig", testEnv.kubeconfig, "--namespace", appNs, "--system-namespace", systemNs,
-      "--cache-dir", path.join(tmp, "cache"), "--poll-interval", "3s",
-      "--helm", await ensureComponent("helm"), "--kustomize", await ensureComponent("kustomize"),
-    ]; // prettier-ignore
+      "--kubeconfig",
+      testEnv.kubeconfig,
+      "--namespace",
+      appNs,
+      "--system-namespace",
+      systemNs,
+      "--cache-dir",
+      path.join(tmp, "cache"),
+      "--poll-interval",
+      "3s",
+      "--helm",
+      await ensureComponent("helm"),
+      "--kustomize",
+      await ensureComponent("kustomize"),
+    ];
     const list = async () =>
-      ((await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as { items: Application[] }).items; // prettier-ignore
+      (
+        (await clients().custom.listNamespacedCustomObject({ ...APP_GROUP, namespace: appNs })) as {
+          items: Application[];
+        }
+      ).items;
     const allAt = (revision: string, died: Promise<Error>, what: string) =>
-      waitFor(what, async () => {
-        const apps = await list();
-        const done = apps.filter((a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === revision && a.status.operationState?.phase !== "Running"); // prettier-ignore
-        return apps.length === APPS && done.length === APPS ? apps : undefined;
-      }, { timeoutMs: 600_000, abort: died, maxIntervalMs: 2_000 }); // prettier-ignore
+      waitFor(
+        what,
+        async () => {
+          const apps = await list();
+          const done = apps.filter(
+            (a) =>
+              a.status?.sync?.status === "Synced" &&
+              a.status.sync.revision === revision &&
+              a.status.operationState?.phase !== "Running",
+          );
+          return apps.length === APPS && done.length === APPS ? apps : undefined;
+        },
+        { timeoutMs: 600_000, abort: died, maxIntervalMs: 2_000 },
+      );
 
     const one = runController(args);
     controllers.push(one);
     await allAt(first, one.died, `all ${APPS} apps Synced at the first commit`);
     const uids = new Map<string, string | undefined>();
-    await mapLimit(targets, 16, async (ns) => uids.set(ns, (await clients().core.readNamespacedConfigMap({ name: "keep", namespace: ns })).metadata?.uid)); // prettier-ignore
+    await mapLimit(targets, 16, async (ns) =>
+      uids.set(
+        ns,
+        (await clients().core.readNamespacedConfigMap({ name: "keep", namespace: ns })).metadata?.uid,
+      ),
+    );
 
-    const second = await ws.commitAndPush({ "app/keep.yaml": configMap("keep", { v: "2" }), "app/drop.yaml": null }, "keep to v2, drop removed"); // prettier-ignore
+    const second = await ws.commitAndPush(
+      { "app/keep.yaml": configMap("keep", { v: "2" }), "app/drop.yaml": null },
+      "keep to v2, drop removed",
+    );
     // Kill as soon as the fleet starts moving: most apps are OutOfSync, some mid-operation.
-    await waitFor("a first app picks up the push", async () => (await list()).some((a) => a.status?.operationState?.revision === second), { timeoutMs: 120_000, abort: one.died, intervalMs: 20, maxIntervalMs: 100 }); // prettier-ignore
+    await waitFor(
+      "a first app picks up the push",
+      async () => (await list()).some((a) => a.status?.operationState?.revision === second),
+      { timeoutMs: 120_000, abort: one.died, intervalMs: 20, maxIntervalMs: 100 },
+    );
     await one.kill();
     const before = await list();
-    const movedBeforeKill = before.filter((a) => a.status?.sync?.revision === second && a.status.operationState?.phase === "Succeeded").length; // prettier-ignore
+    const movedBeforeKill = before.filter(
+      (a) => a.status?.sync?.revision === second && a.status.operationState?.phase === "Succeeded",
+    ).length;
 
     const two = runController(args);
     controllers.push(two);
@@ -114,14 +155,22 @@ describe(`faults: the controller restarted while ${APPS} apps are OutOfSync`, ()
     );
     for (const app of apps) {
       const runs = app.status?.history?.filter((h) => h.revision === second) ?? [];
-      assert.equal(runs.length, 1, `${app.metadata.name}: synced the pushed commit once, history: ${JSON.stringify(app.status?.history)}`); // prettier-ignore
+      assert.equal(
+        runs.length,
+        1,
+        `${app.metadata.name}: synced the pushed commit once, history: ${JSON.stringify(app.status?.history)}`,
+      );
       assert.equal(runs[0]?.result, "Succeeded");
     }
     await mapLimit(targets, 16, async (ns) => {
       const keep = await clients().core.readNamespacedConfigMap({ name: "keep", namespace: ns });
       assert.equal(keep.data?.["v"], "2", `${ns}: keep follows Git`);
       assert.equal(keep.metadata?.uid, uids.get(ns), `${ns}: keep updated in place`);
-      await waitFor(`${ns}: drop pruned`, () => isGone(() => clients().core.readNamespacedConfigMap({ name: "drop", namespace: ns })), { timeoutMs: 60_000 }); // prettier-ignore
+      await waitFor(
+        `${ns}: drop pruned`,
+        () => isGone(() => clients().core.readNamespacedConfigMap({ name: "drop", namespace: ns })),
+        { timeoutMs: 60_000 },
+      );
     });
   });
 });

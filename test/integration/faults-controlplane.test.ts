@@ -36,7 +36,10 @@ describe("faults: the control plane under a running controller", () => {
 
   before(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-faults-cp-"));
-    cp = await startControlPlane({ binaries: await ensureComponents(CONTROL_PLANE), cacheDir: path.join(tmp, "cp") }); // prettier-ignore
+    cp = await startControlPlane({
+      binaries: await ensureComponents(CONTROL_PLANE),
+      cacheDir: path.join(tmp, "cp"),
+    });
     kube = typedKubeClients(cp.kubeconfigPath);
     await installCrds(new ResourceClient(kube));
     await kube.core.createNamespace({ body: { metadata: { name: appNs } } });
@@ -61,16 +64,23 @@ describe("faults: the control plane under a running controller", () => {
   });
 
   const readApp = async (name: string) =>
-    (await kube.custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name })) as Application; // prettier-ignore
+    (await kube.custom.getNamespacedCustomObject({ ...APP_GROUP, namespace: appNs, name })) as Application;
   const waitApp = (name: string, what: string, check: (a: Application) => boolean, timeoutMs = 90_000) =>
-    waitFor(`${name}: ${what}`, async () => {
-      // While the apiserver is away a read fails: keep waiting, that is the fault under test.
-      const app = await readApp(name).catch(() => undefined);
-      return app && check(app) ? app : undefined;
-    }, { timeoutMs }).catch(async (error: Error) => {
-      const status = await readApp(name).then((a) => JSON.stringify(a.status, null, 1), (e: Error) => e.message);
+    waitFor(
+      `${name}: ${what}`,
+      async () => {
+        // While the apiserver is away a read fails: keep waiting, that is the fault under test.
+        const app = await readApp(name).catch(() => undefined);
+        return app && check(app) ? app : undefined;
+      },
+      { timeoutMs },
+    ).catch(async (error: Error) => {
+      const status = await readApp(name).then(
+        (a) => JSON.stringify(a.status, null, 1),
+        (e: Error) => e.message,
+      );
       throw new Error(`${error.message}\nstatus: ${status}\nlog:\n${lines.slice(-60).join("\n")}`);
-    }); // prettier-ignore
+    });
   const uid = async (ns: string, name: string) =>
     (await kube.core.readNamespacedConfigMap({ name, namespace: ns })).metadata?.uid;
 
@@ -79,7 +89,11 @@ describe("faults: the control plane under a running controller", () => {
     const url = await git.createRepository(name);
     const ws = await GitWorkspace.clone(url);
     await ws.commitAndPush(
-      { "app/a.yaml": configMap("a", { v: "1" }), "app/b.yaml": configMap("b", { v: "1" }), "app/c.yaml": configMap("c", { v: "1" }) }, // prettier-ignore
+      {
+        "app/a.yaml": configMap("a", { v: "1" }),
+        "app/b.yaml": configMap("b", { v: "1" }),
+        "app/c.yaml": configMap("c", { v: "1" }),
+      },
       "a, b and c",
     );
     const target = `${name}-target`;
@@ -99,7 +113,11 @@ describe("faults: the control plane under a running controller", () => {
       },
     });
     const head = await ws.head();
-    await waitApp(name, "Synced at the first commit", (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === head); // prettier-ignore
+    await waitApp(
+      name,
+      "Synced at the first commit",
+      (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === head,
+    );
     return { ws, target, uids: { a: await uid(target, "a"), b: await uid(target, "b") } };
   }
 
@@ -115,15 +133,28 @@ describe("faults: the control plane under a running controller", () => {
     // Converged means no error condition either: right after SIGCONT the apiserver's /readyz can
     // still fail for etcd, and a reconcile then records ClusterUnreachable beside the Synced status it
     // keeps, until the next one clears it (a fresh-clone run caught the first snapshot in between).
-    const errorCondition = (a: Application) => a.status?.conditions?.find((c) => c.status === "True" && /Error/.test(c.type)); // prettier-ignore
-    const app = await waitApp(name, "Synced at the commit pushed during the fault, no error condition", (a) => a.status?.sync?.status === "Synced" && a.status.sync.revision === pushed && a.status.operationState?.phase === "Succeeded" && !errorCondition(a)); // prettier-ignore
+    const errorCondition = (a: Application) =>
+      a.status?.conditions?.find((c) => c.status === "True" && /Error/.test(c.type));
+    const app = await waitApp(
+      name,
+      "Synced at the commit pushed during the fault, no error condition",
+      (a) =>
+        a.status?.sync?.status === "Synced" &&
+        a.status.sync.revision === pushed &&
+        a.status.operationState?.phase === "Succeeded" &&
+        !errorCondition(a),
+    );
     const a = await kube.core.readNamespacedConfigMap({ name: "a", namespace: target });
     assert.equal(a.data?.["v"], "2", "a follows Git");
     assert.equal(a.metadata?.uid, uids.a, "a was updated in place, not recreated");
     assert.equal(await uid(target, "b"), uids.b, "b was left alone");
     // Pruned with foreground propagation: the garbage collector (kube-controller-manager, itself
     // reconnecting after the fault) removes it once it has resynced.
-    await waitFor("c pruned", () => isGone(() => kube.core.readNamespacedConfigMap({ name: "c", namespace: target })), { timeoutMs: 60_000 }); // prettier-ignore
+    await waitFor(
+      "c pruned",
+      () => isGone(() => kube.core.readNamespacedConfigMap({ name: "c", namespace: target })),
+      { timeoutMs: 60_000 },
+    );
     const last = app.status?.history?.at(-1);
     assert.equal(last?.revision, pushed, "history names the commit deployed");
     assert.equal(last?.result, "Succeeded");

@@ -30,14 +30,17 @@ describe("faults: a finalizer that never clears on a pruned object", () => {
         undefined,
         undefined,
         PatchStrategy.MergePatch,
-      ) // prettier-ignore
+      )
       .catch(() => undefined);
     await fx?.stop();
   });
 
   test("the app reports the object as deleting; other changes still sync", async () => {
     ns = await fx.namespace("fault-finalizer");
-    const { url, ws } = await fx.repository("stuck", { "app/stuck.yaml": configMap("stuck", { v: "1" }), "app/other.yaml": configMap("other", { v: "1" }) }); // prettier-ignore
+    const { url, ws } = await fx.repository("stuck", {
+      "app/stuck.yaml": configMap("stuck", { v: "1" }),
+      "app/other.yaml": configMap("other", { v: "1" }),
+    });
     await fx.createApp("stuck", {
       source: { repoURL: url, targetRevision: "main", path: "app" },
       destination: { server: IN_CLUSTER, namespace: ns },
@@ -45,9 +48,23 @@ describe("faults: a finalizer that never clears on a pruned object", () => {
     });
     await fx.waitApp("stuck", "Synced", (a) => a.status?.sync?.status === "Synced");
     // Someone else's controller put a finalizer on it and is gone.
-    await clients().objects.patch({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "stuck", namespace: ns, finalizers: [FINALIZER] } } as never, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch); // prettier-ignore
+    await clients().objects.patch(
+      {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "stuck", namespace: ns, finalizers: [FINALIZER] },
+      } as never,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      PatchStrategy.MergePatch,
+    );
 
-    const removed = await ws.commitAndPush({ "app/stuck.yaml": null, "app/other.yaml": configMap("other", { v: "2" }) }, "stuck removed, other to v2"); // prettier-ignore
+    const removed = await ws.commitAndPush(
+      { "app/stuck.yaml": null, "app/other.yaml": configMap("other", { v: "2" }) },
+      "stuck removed, other to v2",
+    );
     await fx.refresh("stuck");
     const app = await fx.waitApp(
       "stuck",
@@ -62,7 +79,11 @@ describe("faults: a finalizer that never clears on a pruned object", () => {
     const other = await clients().core.readNamespacedConfigMap({ name: "other", namespace: ns });
     assert.equal(other.data?.["v"], "2", "the rest of the app synced");
     const entry = app.status?.resources?.find((r) => r.name === "stuck");
-    assert.match(entry?.message ?? "", new RegExp(FINALIZER.replace(/[./]/g, "\\$&")), "the message names the finalizer holding it"); // prettier-ignore
+    assert.match(
+      entry?.message ?? "",
+      new RegExp(FINALIZER.replace(/[./]/g, "\\$&")),
+      "the message names the finalizer holding it",
+    );
     assert.equal(entry?.health?.status, "Progressing", "counted as Progressing (pending deletion)");
     assert.equal(app.status?.health?.status, "Progressing");
     assert.equal(app.status?.sync?.status, "Synced", "nothing left to do for Tether");
@@ -77,7 +98,14 @@ describe("faults: a finalizer that never clears on a pruned object", () => {
     // Nothing else blocked: a later commit still syncs while the object stays stuck.
     const later = await ws.commitAndPush({ "app/other.yaml": configMap("other", { v: "3" }) }, "other to v3");
     await fx.refresh("stuck");
-    await fx.waitApp("stuck", "the later commit applied", (a) => a.status?.sync?.revision === later && a.status.operationState?.revision === later && a.status.operationState.phase === "Succeeded"); // prettier-ignore
+    await fx.waitApp(
+      "stuck",
+      "the later commit applied",
+      (a) =>
+        a.status?.sync?.revision === later &&
+        a.status.operationState?.revision === later &&
+        a.status.operationState.phase === "Succeeded",
+    );
     assert.equal(
       (await clients().core.readNamespacedConfigMap({ name: "other", namespace: ns })).data?.["v"],
       "3",

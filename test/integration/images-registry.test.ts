@@ -19,7 +19,10 @@ const tmp = await fs.mkdtemp(path.join(os.tmpdir(), "tether-images-registry-"));
 after(() => fs.rm(tmp, { recursive: true, force: true }));
 
 const rejection = async (promise: Promise<unknown>): Promise<ImageError> => {
-  const error = await promise.then(() => undefined, (e: unknown) => e); // prettier-ignore
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof ImageError, `expected an ImageError, got ${String(error)}`);
   return error;
 };
@@ -54,10 +57,16 @@ describe("registry client: Debian docker-registry, anonymous", () => {
 
   test("a registry that is down is RegistryUnreachable, naming it", async () => {
     const port = await freePort();
-    const client = new RegistryClient(parseImageName(`127.0.0.1:${port}/team/app`), { insecure: true, timeoutMs: 2_000 }); // prettier-ignore
+    const client = new RegistryClient(parseImageName(`127.0.0.1:${port}/team/app`), {
+      insecure: true,
+      timeoutMs: 2_000,
+    });
     const error = await rejection(client.listTags());
     assert.equal(error.reason, "RegistryUnreachable");
-    assert.match(error.message, new RegExp(`registry 127.0.0.1:${port} repository team/app: GET tags/list failed: ECONNREFUSED`)); // prettier-ignore
+    assert.match(
+      error.message,
+      new RegExp(`registry 127.0.0.1:${port} repository team/app: GET tags/list failed: ECONNREFUSED`),
+    );
   });
 });
 
@@ -71,15 +80,28 @@ describe("registry client: Debian docker-registry, Basic auth (htpasswd, bcrypt)
   after(() => registry?.stop());
 
   test("with credentials: the Basic challenge is answered", async () => {
-    const client = new RegistryClient(parseImageName(`${registry.host}/private/app`), { insecure: true, credentials: auth }); // prettier-ignore
+    const client = new RegistryClient(parseImageName(`${registry.host}/private/app`), {
+      insecure: true,
+      credentials: auth,
+    });
     assert.deepEqual(await client.listTags(), ["2.0.0"]);
   });
 
   test("without or with wrong credentials: AuthenticationFailed naming repository and status", async () => {
-    const none = await rejection(new RegistryClient(parseImageName(`${registry.host}/private/app`), { insecure: true }).listTags()); // prettier-ignore
+    const none = await rejection(
+      new RegistryClient(parseImageName(`${registry.host}/private/app`), { insecure: true }).listTags(),
+    );
     assert.equal(none.reason, "AuthenticationFailed");
-    assert.match(none.message, /repository private\/app: the registry refused the credentials \(401 Unauthorized\); no secretRef is set/); // prettier-ignore
-    const wrong = await rejection(new RegistryClient(parseImageName(`${registry.host}/private/app`), { insecure: true, credentials: { ...auth, password: "nope" } }).listTags()); // prettier-ignore
+    assert.match(
+      none.message,
+      /repository private\/app: the registry refused the credentials \(401 Unauthorized\); no secretRef is set/,
+    );
+    const wrong = await rejection(
+      new RegistryClient(parseImageName(`${registry.host}/private/app`), {
+        insecure: true,
+        credentials: { ...auth, password: "nope" },
+      }).listTags(),
+    );
     assert.equal(wrong.reason, "AuthenticationFailed");
     assert.doesNotMatch(wrong.message, /nope/, "the password never appears in messages");
   });
@@ -101,15 +123,20 @@ describe("registry client: Bearer tokens, Link and n+last pagination (node:http 
           !/^repository:org\/(app|linked):pull$/.test(url.searchParams.get("scope") ?? "") ||
           url.searchParams.get("service") !== "test-registry"
         ) {
-          // prettier-ignore
           res.writeHead(401).end();
           return;
         }
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: "tok-1", expires_in: 300 })); // prettier-ignore
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ access_token: "tok-1", expires_in: 300 }));
         return;
       }
       if (req.headers.authorization !== "Bearer tok-1") {
-        res.writeHead(401, { "www-authenticate": `Bearer realm="http://${host}/token",service="test-registry",scope="repository:${url.pathname.split("/").slice(2, 4).join("/")}:pull"` }).end(); // prettier-ignore
+        res
+          .writeHead(401, {
+            "www-authenticate": `Bearer realm="http://${host}/token",service="test-registry",scope="repository:${url.pathname.split("/").slice(2, 4).join("/")}:pull"`,
+          })
+          .end();
         return;
       }
       // org/app pages without Link headers (the client must use n + last); org/linked sends Link.
@@ -119,7 +146,8 @@ describe("registry client: Bearer tokens, Link and n+last pagination (node:http 
       const page = all.slice(start, start + n);
       const linked = url.pathname.startsWith("/v2/org/linked/");
       const headers: Record<string, string> = { "content-type": "application/json" };
-      if (linked && start + n < all.length) headers["link"] = `</v2/org/linked/tags/list?n=${n}&last=${page.at(-1)}>; rel="next"`; // prettier-ignore
+      if (linked && start + n < all.length)
+        headers["link"] = `</v2/org/linked/tags/list?n=${n}&last=${page.at(-1)}>; rel="next"`;
       res.writeHead(200, headers).end(JSON.stringify({ tags: page }));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -128,7 +156,11 @@ describe("registry client: Bearer tokens, Link and n+last pagination (node:http 
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   test("the WWW-Authenticate challenge leads to the token endpoint; the token is reused across pages", async () => {
-    const client = new RegistryClient(parseImageName(`${host}/org/app`), { insecure: true, pageSize: 3, credentials: { username: "bot", password: "pw" } }); // prettier-ignore
+    const client = new RegistryClient(parseImageName(`${host}/org/app`), {
+      insecure: true,
+      pageSize: 3,
+      credentials: { username: "bot", password: "pw" },
+    });
     assert.deepEqual(await client.listTags(), all);
     assert.equal(seen.filter((s) => s.startsWith("/token")).length, 1, "one token for all pages");
     assert.ok(
@@ -138,7 +170,11 @@ describe("registry client: Bearer tokens, Link and n+last pagination (node:http 
   });
 
   test("follows Link rel=next", async () => {
-    const client = new RegistryClient(parseImageName(`${host}/org/linked`), { insecure: true, pageSize: 2, credentials: { username: "bot", password: "pw" } }); // prettier-ignore
+    const client = new RegistryClient(parseImageName(`${host}/org/linked`), {
+      insecure: true,
+      pageSize: 2,
+      credentials: { username: "bot", password: "pw" },
+    });
     seen.length = 0;
     assert.deepEqual(await client.listTags(), all);
     assert.equal(
@@ -148,7 +184,10 @@ describe("registry client: Bearer tokens, Link and n+last pagination (node:http 
   });
 
   test("a token endpoint that refuses is AuthenticationFailed, naming it", async () => {
-    const client = new RegistryClient(parseImageName(`${host}/org/app`), { insecure: true, credentials: { username: "bot", password: "bad" } }); // prettier-ignore
+    const client = new RegistryClient(parseImageName(`${host}/org/app`), {
+      insecure: true,
+      credentials: { username: "bot", password: "bad" },
+    });
     const error = await rejection(client.listTags());
     assert.equal(error.reason, "AuthenticationFailed");
     assert.match(

@@ -18,7 +18,10 @@ import { clients } from "../helpers/environment.js";
 const cases = path.join(repoRoot, "testdata/import");
 
 function tether(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], { cwd: repoRoot, encoding: "utf8" }); // prettier-ignore
+  return spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", ...args], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
 }
 
 describe("tether import on the real control plane", () => {
@@ -38,7 +41,10 @@ describe("tether import on the real control plane", () => {
       for (const object of objects) {
         // Applications land without automated sync side effects: this controller watches appNs, so
         // the apps are paused by pointing them at a project that does not exist.
-        const body = { ...object, spec: { ...(object["spec"] as object), project: "import-test-no-such-project" } }; // prettier-ignore
+        const body = {
+          ...object,
+          spec: { ...(object["spec"] as object), project: "import-test-no-such-project" },
+        };
         if (object["kind"] !== "Application") Object.assign(body, { spec: object["spec"] });
         try {
           await resources.apply(body as never, { force: true });
@@ -46,7 +52,9 @@ describe("tether import on the real control plane", () => {
         } catch (error) {
           // ApplicationSet's CRD is added by another branch; until then its kind is unknown here.
           if (error instanceof UnknownKindError && object["kind"] === "ApplicationSet") continue;
-          throw new Error(`${name}: ${String(object["kind"])} ${JSON.stringify(object["metadata"])}: ${(error as Error).message}`); // prettier-ignore
+          throw new Error(
+            `${name}: ${String(object["kind"])} ${JSON.stringify(object["metadata"])}: ${(error as Error).message}`,
+          );
         }
       }
     }
@@ -57,16 +65,28 @@ describe("tether import on the real control plane", () => {
     const clean = tether(["import", "flux", "-f", path.join(cases, "flux-simple/input.yaml")]);
     assert.equal(clean.status, 0, clean.stderr);
     assert.match(clean.stdout, /kind: Application/);
-    const lossy = tether(["import", "flux", "-f", path.join(cases, "flux-bootstrap-layout/input.yaml"), "-o", "json"]); // prettier-ignore
+    const lossy = tether([
+      "import",
+      "flux",
+      "-f",
+      path.join(cases, "flux-bootstrap-layout/input.yaml"),
+      "-o",
+      "json",
+    ]);
     assert.equal(lossy.status, 4, lossy.stderr);
-    assert.match(lossy.stderr, /Kustomization flux-system\/apps: spec\.postBuild\.substituteFrom: not supported \(Tether renders without variable substitution\)/); // prettier-ignore
+    assert.match(
+      lossy.stderr,
+      /Kustomization flux-system\/apps: spec\.postBuild\.substituteFrom: not supported \(Tether renders without variable substitution\)/,
+    );
     assert.equal((JSON.parse(lossy.stdout) as { items: unknown[] }).items.length, 4);
     assert.equal(tether(["import", "helm", "-f", "x"]).status, 2);
   });
 
   test("an imported Flux GitRepository + Kustomization syncs from the real Git server", async () => {
     const dest = await fx.namespace("import-dest");
-    const { url } = await fx.repository("flux-import", { "deploy/settings.yaml": configMap("settings", { color: "blue" }) }); // prettier-ignore
+    const { url } = await fx.repository("flux-import", {
+      "deploy/settings.yaml": configMap("settings", { color: "blue" }),
+    });
     const flux = `apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata: { name: podinfo, namespace: flux-system }
@@ -88,7 +108,11 @@ spec:
     const { objects } = convert("flux", flux, { namespace: fx.appNs });
     assert.equal(objects.length, 1);
     await new ResourceClient(clients()).apply(objects[0] as never, { force: true });
-    const app = await fx.waitApp("settings", "Synced and Healthy", (a: Application) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy"); // prettier-ignore
+    const app = await fx.waitApp(
+      "settings",
+      "Synced and Healthy",
+      (a: Application) => a.status?.sync?.status === "Synced" && a.status.health?.status === "Healthy",
+    );
     assert.equal(app.spec.source.targetRevision, "main");
     const cm = await clients().core.readNamespacedConfigMap({ name: "settings", namespace: dest });
     assert.equal(cm.data?.["color"], "blue");

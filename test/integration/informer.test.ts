@@ -15,8 +15,14 @@ test("informer: list, add/modify/delete events, resume after the server ends the
   const resources = new ResourceClient(clients());
   const labelSelector = `informer-test=${namespace}`;
   const labels = { "informer-test": namespace };
-  await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "before", labels }, data: { v: "0" } } }); // prettier-ignore
-  await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "unlabelled" }, data: { v: "0" } } }); // prettier-ignore
+  await core.createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name: "before", labels }, data: { v: "0" } },
+  });
+  await core.createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name: "unlabelled" }, data: { v: "0" } },
+  });
 
   const events: string[] = [];
   const info = await resources.info("v1", "ConfigMap");
@@ -34,9 +40,16 @@ test("informer: list, add/modify/delete events, resume after the server ends the
   assert.deepEqual(events, ["ADDED before"], "the initial list, filtered by label");
   assert.equal(informer.get(namespace, "before")?.metadata?.name, "before");
 
-  await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "after", labels }, data: { v: "1" } } }); // prettier-ignore
+  await core.createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name: "after", labels }, data: { v: "1" } },
+  });
   await waitFor("ADDED after", () => events.includes("ADDED after"), { timeoutMs: 10_000 });
-  await core.patchNamespacedConfigMap({ namespace, name: "after", body: [{ op: "replace", path: "/data/v", value: "2" }] }); // prettier-ignore
+  await core.patchNamespacedConfigMap({
+    namespace,
+    name: "after",
+    body: [{ op: "replace", path: "/data/v", value: "2" }],
+  });
   await waitFor("MODIFIED after", () => events.includes("MODIFIED after"), { timeoutMs: 10_000 });
 
   // The server ends every watch after 1 s; changes made after that still arrive, with no re-list.
@@ -50,7 +63,10 @@ test("informer: list, add/modify/delete events, resume after the server ends the
 
   informer.stop();
   const seen = events.length;
-  await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: "late", labels }, data: { v: "3" } } }); // prettier-ignore
+  await core.createNamespacedConfigMap({
+    namespace,
+    body: { metadata: { name: "late", labels }, data: { v: "3" } },
+  });
   // A later labelled change reaches a fresh watch, proving the stopped informer really stopped listening.
   const probe: string[] = [];
   const second = new Informer({

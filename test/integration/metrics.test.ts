@@ -35,7 +35,11 @@ describe("metrics: controller metrics through an injected registry", () => {
       destination: { server: IN_CLUSTER, namespace: dest },
       syncPolicy: { automated: { prune: true } },
     });
-    await fx.waitApp("counted", "synced", (a) => a.status?.sync?.status === "Synced" && a.status.operationState?.phase === "Succeeded"); // prettier-ignore
+    await fx.waitApp(
+      "counted",
+      "synced",
+      (a) => a.status?.sync?.status === "Synced" && a.status.operationState?.phase === "Succeeded",
+    );
     // The API shares the controller's registry, as in local mode (src/localcluster/product.ts).
     api = await startApiServer({ clients: clients(), namespace: fx.appNs, auth: false, registry });
     standalone = await startMetricsServer(registry, 0, "127.0.0.1");
@@ -56,8 +60,13 @@ describe("metrics: controller metrics through an injected registry", () => {
     assert.equal(sample(text, `tether_app_sync_status\\{${app},sync_status="OutOfSync"\\}`), 0);
     assert.equal(sample(text, `tether_app_health_status\\{${app},health_status="Healthy"\\}`), 1);
     assert.ok((sample(text, 'tether_reconcile_duration_seconds_count\\{result="ok"\\}') ?? 0) >= 1);
-    assert.ok((sample(text, 'tether_git_fetch_duration_seconds_count\\{operation="ls-remote",result="ok"\\}') ?? 0) >= 1); // prettier-ignore
-    assert.ok((sample(text, 'tether_git_fetch_duration_seconds_count\\{operation="fetch",result="ok"\\}') ?? 0) >= 1); // prettier-ignore
+    assert.ok(
+      (sample(text, 'tether_git_fetch_duration_seconds_count\\{operation="ls-remote",result="ok"\\}') ?? 0) >=
+        1,
+    );
+    assert.ok(
+      (sample(text, 'tether_git_fetch_duration_seconds_count\\{operation="fetch",result="ok"\\}') ?? 0) >= 1,
+    );
     assert.equal(sample(text, `tether_sync_total\\{${app},result="succeeded"\\}`), 1);
     assert.notEqual(sample(text, "tether_queue_depth"), undefined);
     assert.match(text, /# TYPE tether_notification_deliveries_total counter/);
@@ -70,7 +79,10 @@ describe("metrics: controller metrics through an injected registry", () => {
     assert.equal(response.status, 200);
     assert.match(response.headers.get("content-type") ?? "", /text\/plain/);
     const text = await response.text();
-    assert.equal(sample(text, `tether_app_sync_status\\{namespace="${fx.appNs}",name="counted",sync_status="Synced"\\}`), 1); // prettier-ignore
+    assert.equal(
+      sample(text, `tether_app_sync_status\\{namespace="${fx.appNs}",name="counted",sync_status="Synced"\\}`),
+      1,
+    );
     assert.equal((await fetch(`${standalone.url}/other`)).status, 404);
   });
 });

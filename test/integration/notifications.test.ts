@@ -41,7 +41,12 @@ async function startReceiver(mode: "record" | "flaky" | "hang", failures = 2): P
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const entry: Received = { path: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), answered: false }; // prettier-ignore
+      const entry: Received = {
+        path: req.url ?? "",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+        answered: false,
+      };
       received.push(entry);
       if (mode === "hang") return;
       const count = (seen.get(entry.body) ?? 0) + 1;
@@ -78,14 +83,23 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
 
   const parsed = (r: Received) => JSON.parse(r.body) as Record<string, unknown>;
   const webhookMessages = (trigger: string) =>
-    rec.received.filter((x) => x.path.startsWith("/hook/")).map((x) => JSON.parse(x.body) as Record<string, unknown>).filter((m) => m["trigger"] === trigger); // prettier-ignore
+    rec.received
+      .filter((x) => x.path.startsWith("/hook/"))
+      .map((x) => JSON.parse(x.body) as Record<string, unknown>)
+      .filter((m) => m["trigger"] === trigger);
   const slackMessages = () =>
-    rec.received.filter((x) => x.path === "/slack").map((x) => JSON.parse(x.body) as { text: string; blocks: unknown[] }); // prettier-ignore
+    rec.received
+      .filter((x) => x.path === "/slack")
+      .map((x) => JSON.parse(x.body) as { text: string; blocks: unknown[] });
 
   const setConfig = async (data: Record<string, string>) => {
     const body = { metadata: { name: "tether-notifications", namespace: systemNs }, data };
     try {
-      await clients().core.replaceNamespacedConfigMap({ name: "tether-notifications", namespace: systemNs, body }); // prettier-ignore
+      await clients().core.replaceNamespacedConfigMap({
+        name: "tether-notifications",
+        namespace: systemNs,
+        body,
+      });
     } catch {
       await clients().core.createNamespacedConfigMap({ namespace: systemNs, body });
     }
@@ -123,10 +137,15 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
     flaky = await startReceiver("flaky", 2);
     hang = await startReceiver("hang");
     systemNs = uniqueName("notify-system");
-    await clients().core.createNamespace({ body: { metadata: { name: systemNs, labels: { "tether.dev/test": "true" } } } }); // prettier-ignore
+    await clients().core.createNamespace({
+      body: { metadata: { name: systemNs, labels: { "tether.dev/test": "true" } } },
+    });
     await clients().core.createNamespacedSecret({
       namespace: systemNs,
-      body: { metadata: { name: "notify-urls" }, stringData: { hook: `${rec.url}/hook/${URL_CANARY}`, flaky: `${flaky.url}/flaky/${URL_CANARY}` } }, // prettier-ignore
+      body: {
+        metadata: { name: "notify-urls" },
+        stringData: { hook: `${rec.url}/hook/${URL_CANARY}`, flaky: `${flaky.url}/flaky/${URL_CANARY}` },
+      },
     });
     await clients().core.createNamespacedSecret({
       namespace: systemNs,
@@ -167,8 +186,19 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
   });
 
   test("sync succeeded: webhook JSON with revision, author and commit message; Slack {text, blocks}; Secret URL and headers", async () => {
-    await fx.waitApp(APP, "synced", (a) => a.status?.sync?.status === "Synced" && a.status.operationState?.phase === "Succeeded"); // prettier-ignore
-    const [message] = await waitFor("the webhook message", () => { const m = webhookMessages("sync-succeeded"); return m.length > 0 && m; }, { timeoutMs: 15_000 }); // prettier-ignore
+    await fx.waitApp(
+      APP,
+      "synced",
+      (a) => a.status?.sync?.status === "Synced" && a.status.operationState?.phase === "Succeeded",
+    );
+    const [message] = await waitFor(
+      "the webhook message",
+      () => {
+        const m = webhookMessages("sync-succeeded");
+        return m.length > 0 && m;
+      },
+      { timeoutMs: 15_000 },
+    );
     assert.equal(message?.["revision"], revisions[0]);
     assert.equal(message?.["author"], "Tether Demo <demo@tether.dev>");
     assert.equal(message?.["commitMessage"], "notify: initial commit");
@@ -185,18 +215,37 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
       `Bearer ${HEADER_CANARY}`,
       "the header from the Secret",
     );
-    const [slack] = await waitFor("the Slack message", () => { const m = slackMessages(); return m.length > 0 && m; }, { timeoutMs: 15_000 }); // prettier-ignore
+    const [slack] = await waitFor(
+      "the Slack message",
+      () => {
+        const m = slackMessages();
+        return m.length > 0 && m;
+      },
+      { timeoutMs: 15_000 },
+    );
     assert.match(slack?.text ?? "", new RegExp(`synced to ${revisions[0]}`));
     assert.ok(Array.isArray(slack?.blocks) && slack.blocks.length === 2);
   });
 
   test("a target failing twice gets the message on the third attempt; the deliveries counter says so", async () => {
-    const attempts = () => flaky.received.filter((r) => parsed(r)["revision"] === revisions[0] && parsed(r)["trigger"] === "sync-succeeded"); // prettier-ignore
-    await waitFor("flaky delivered", () => attempts().some((r) => r.answered && attempts().length === 3), { timeoutMs: 15_000 }); // prettier-ignore
+    const attempts = () =>
+      flaky.received.filter(
+        (r) => parsed(r)["revision"] === revisions[0] && parsed(r)["trigger"] === "sync-succeeded",
+      );
+    await waitFor("flaky delivered", () => attempts().some((r) => r.answered && attempts().length === 3), {
+      timeoutMs: 15_000,
+    });
     assert.equal(attempts().length, 3, "two failures, then the delivery");
     // The receiver has answered; the notifier counts the delivery once it has read that answer.
     const delivered = /tether_notification_deliveries_total\{target="flaky",result="delivered"\} [1-9]/;
-    const metrics = await waitFor("the delivery counted", async () => { const m = await registry.metrics(); return delivered.test(m) && m; }, { timeoutMs: 15_000 }); // prettier-ignore
+    const metrics = await waitFor(
+      "the delivery counted",
+      async () => {
+        const m = await registry.metrics();
+        return delivered.test(m) && m;
+      },
+      { timeoutMs: 15_000 },
+    );
     assert.match(metrics, /tether_notification_deliveries_total\{target="flaky",result="retried"\} [2-9]/);
     assert.match(metrics, /tether_notification_deliveries_total\{target="hook",result="delivered"\} [1-9]/);
   });
@@ -208,17 +257,39 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
       await ws.commitAndPush({ "app/settings.yaml": configMap("settings", { level: "2" }) }, "level 2"),
     );
     await fx.refresh(APP);
-    await fx.waitApp(APP, "synced at the second revision", (a) => a.status?.sync?.revision === revisions[1] && a.status?.sync?.status === "Synced" && a.status?.operationState?.phase === "Succeeded"); // prettier-ignore
+    await fx.waitApp(
+      APP,
+      "synced at the second revision",
+      (a) =>
+        a.status?.sync?.revision === revisions[1] &&
+        a.status?.sync?.status === "Synced" &&
+        a.status?.operationState?.phase === "Succeeded",
+    );
     const seconds = (performance.now() - started) / 1000;
     // The stuck target's first request is still unanswered (its timeout is 60 s) and the sync is done.
     assert.equal(hang.received[0]?.answered, false);
     assert.ok(seconds < 30, `synced in ${seconds.toFixed(1)} s`);
-    await waitFor("the second success notified", () => webhookMessages("sync-succeeded").some((m) => m["revision"] === revisions[1]), { timeoutMs: 15_000 }); // prettier-ignore
+    await waitFor(
+      "the second success notified",
+      () => webhookMessages("sync-succeeded").some((m) => m["revision"] === revisions[1]),
+      { timeoutMs: 15_000 },
+    );
   });
 
   test("drift corrected: an imperative change is reverted by self-heal and notified", async () => {
-    await clients().core.patchNamespacedConfigMap({ name: "settings", namespace: dest, body: [{ op: "replace", path: "/data/level", value: "99" }] }); // prettier-ignore
-    const [message] = await waitFor("drift-corrected notified", () => { const m = webhookMessages("drift-corrected"); return m.length > 0 && m; }, { timeoutMs: 30_000 }); // prettier-ignore
+    await clients().core.patchNamespacedConfigMap({
+      name: "settings",
+      namespace: dest,
+      body: [{ op: "replace", path: "/data/level", value: "99" }],
+    });
+    const [message] = await waitFor(
+      "drift-corrected notified",
+      () => {
+        const m = webhookMessages("drift-corrected");
+        return m.length > 0 && m;
+      },
+      { timeoutMs: 30_000 },
+    );
     assert.equal(message?.["revision"], revisions[1]);
     assert.match(String(message?.["detail"]), /drift corrected/);
     const live = await clients().core.readNamespacedConfigMap({ name: "settings", namespace: dest });
@@ -226,14 +297,25 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
   });
 
   test("sync failed: one notification per transition though the sync is retried", async () => {
-    const bad = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: -1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers: [{name: web, image: nginx}]\n`; // prettier-ignore
+    const bad = `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: -1\n  selector:\n    matchLabels: {app: web}\n  template:\n    metadata:\n      labels: {app: web}\n    spec:\n      containers: [{name: web, image: nginx}]\n`;
     revisions.push(await ws.commitAndPush({ "app/web.yaml": bad }, "broken deployment"));
     await fx.refresh(APP);
     // The first attempt and its retry both record a SyncFailed Event; only the first is news.
-    await waitFor("two SyncFailed Events and the repeat suppressed", async () => {
-      const events = await clients().core.listNamespacedEvent({ namespace: fx.appNs, fieldSelector: `involvedObject.name=${APP},reason=SyncFailed` }); // prettier-ignore
-      return events.items.length >= 2 && fx.controller.notifier.stats.suppressed >= 1 && webhookMessages("sync-failed").length >= 1; // prettier-ignore
-    }, { timeoutMs: 45_000 }); // prettier-ignore
+    await waitFor(
+      "two SyncFailed Events and the repeat suppressed",
+      async () => {
+        const events = await clients().core.listNamespacedEvent({
+          namespace: fx.appNs,
+          fieldSelector: `involvedObject.name=${APP},reason=SyncFailed`,
+        });
+        return (
+          events.items.length >= 2 &&
+          fx.controller.notifier.stats.suppressed >= 1 &&
+          webhookMessages("sync-failed").length >= 1
+        );
+      },
+      { timeoutMs: 45_000 },
+    );
     const failed = webhookMessages("sync-failed");
     assert.equal(failed.length, 1, JSON.stringify(failed));
     assert.equal(failed[0]?.["revision"], revisions[2]);
@@ -242,7 +324,11 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
   });
 
   test("config changes apply without a restart: a new template, and an invalid key is logged by name", async () => {
-    await setConfig({ ...baseConfig(), "template.sync-succeeded": "deployed {{app}} ({{project}}) at {{revision}} by {{author}}", trigers: "oops" }); // prettier-ignore
+    await setConfig({
+      ...baseConfig(),
+      "template.sync-succeeded": "deployed {{app}} ({{project}}) at {{revision}} by {{author}}",
+      trigers: "oops",
+    });
     revisions.push(
       await ws.commitAndPush(
         { "app/web.yaml": null, "app/settings.yaml": configMap("settings", { level: "3" }) },
@@ -250,12 +336,21 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
       ),
     );
     await fx.refresh(APP);
-    const message = await waitFor("the new template used", () => webhookMessages("sync-succeeded").find((m) => m["revision"] === revisions[3]), { timeoutMs: 30_000 }); // prettier-ignore
+    const message = await waitFor(
+      "the new template used",
+      () => webhookMessages("sync-succeeded").find((m) => m["revision"] === revisions[3]),
+      { timeoutMs: 30_000 },
+    );
     assert.equal(
       message["text"],
       `deployed ${APP} (default) at ${revisions[3]} by Tether Demo <demo@tether.dev>`,
     );
-    assert.ok(fx.lines.some((l) => l.includes(`ConfigMap ${systemNs}/tether-notifications, key "trigers": is not a known key`)), fx.lines.join("\n")); // prettier-ignore
+    assert.ok(
+      fx.lines.some((l) =>
+        l.includes(`ConfigMap ${systemNs}/tether-notifications, key "trigers": is not a known key`),
+      ),
+      fx.lines.join("\n"),
+    );
   });
 
   test("secrets canary: no planted Secret value in controller logs, Events, metrics or notification payloads", async () => {
@@ -270,7 +365,14 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
       ...(await clients().core.listNamespacedEvent({ namespace: dest })).items,
     ];
     // Events are written by a queue, a moment after the status: wait until the sync's is there.
-    const events = await waitFor("the SyncSucceeded Event", async () => { const all = await allEvents(); return all.some((e) => e.reason === "SyncSucceeded") && all; }, { timeoutMs: 15_000 }); // prettier-ignore
+    const events = await waitFor(
+      "the SyncSucceeded Event",
+      async () => {
+        const all = await allEvents();
+        return all.some((e) => e.reason === "SyncSucceeded") && all;
+      },
+      { timeoutMs: 15_000 },
+    );
     const places: [string, string][] = [
       ["controller logs", fx.lines.join("\n")],
       ["Kubernetes Events", JSON.stringify(events)],

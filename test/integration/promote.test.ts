@@ -37,7 +37,8 @@ images:
 `;
 
 const liveImage = async (namespace: string) =>
-  (await clients().apps.readNamespacedDeployment({ name: "web", namespace })).spec?.template.spec?.containers[0]?.image; // prettier-ignore
+  (await clients().apps.readNamespacedDeployment({ name: "web", namespace })).spec?.template.spec
+    ?.containers[0]?.image;
 
 describe("tether promote", () => {
   let fx: ControllerFixture;
@@ -59,7 +60,11 @@ describe("tether promote", () => {
       ["staging", staging],
       ["prod", prod],
     ] as const) {
-      await fx.createApp(`web-${env}`, { source: { repoURL: url, targetRevision: "main", path: `web/overlays/${env}` }, destination: { server: IN_CLUSTER, namespace: ns }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
+      await fx.createApp(`web-${env}`, {
+        source: { repoURL: url, targetRevision: "main", path: `web/overlays/${env}` },
+        destination: { server: IN_CLUSTER, namespace: ns },
+        syncPolicy: { automated: { prune: true } },
+      });
     }
     const synced = (a: Application) => a.status?.sync?.status === "Synced";
     await fx.waitApp("web-prod", "Synced", synced);
@@ -68,15 +73,27 @@ describe("tether promote", () => {
 
     const run = await tether(["promote", "web", "--from", "staging", "--to", "prod", "--repo", url]);
     assert.equal(run.status, 0, run.stderr);
-    assert.match(run.stdout, /web\/overlays\/prod\/kustomization.yaml: images\[nginx\]\.newTag 1\.26\.0-alpine -> 1\.27\.1-alpine/); // prettier-ignore
+    assert.match(
+      run.stdout,
+      /web\/overlays\/prod\/kustomization.yaml: images\[nginx\]\.newTag 1\.26\.0-alpine -> 1\.27\.1-alpine/,
+    );
 
     // The commit: message names app, environments and value; only the tag's line changed.
     const head = (await git(["ls-remote", url, "refs/heads/main"])).split("\t")[0] ?? "";
     const show = await tether(["promote", "history", "web", "--repo", url, "-o", "json"]);
     assert.equal(show.status, 0, show.stderr);
-    const history = JSON.parse(show.stdout) as { commit: string; from: string; to: string; author: string; subject: string }[]; // prettier-ignore
+    const history = JSON.parse(show.stdout) as {
+      commit: string;
+      from: string;
+      to: string;
+      author: string;
+      subject: string;
+    }[];
     assert.equal(history.length, 1);
-    assert.deepEqual([history[0]?.commit, history[0]?.from, history[0]?.to, history[0]?.author], [head, "staging", "prod", "Release Bot"]); // prettier-ignore
+    assert.deepEqual(
+      [history[0]?.commit, history[0]?.from, history[0]?.to, history[0]?.author],
+      [head, "staging", "prod", "Release Bot"],
+    );
     assert.equal(history[0]?.subject, "promote web from staging to prod: 1.27.1-alpine");
 
     const app = await fx.refresh("web-prod");
@@ -94,10 +111,25 @@ describe("tether promote", () => {
 
   test("Helm values promoted to a new branch for a pull request; the diff is the changed values only", async () => {
     const staging = "replicaCount: 1\nimage:\n  repository: ghcr.io/example/api\n  tag: 2.10.0\n";
-    const prod = "# prod\nreplicaCount: 3 # peak\nimage:\n  repository: ghcr.io/example/api\n  tag: '2.9.0'  # pinned by promote\n"; // prettier-ignore
-    const { url, ws } = await fx.repository("api-values", { "api/values-staging.yaml": staging, "api/values-prod.yaml": prod }); // prettier-ignore
+    const prod =
+      "# prod\nreplicaCount: 3 # peak\nimage:\n  repository: ghcr.io/example/api\n  tag: '2.9.0'  # pinned by promote\n";
+    const { url, ws } = await fx.repository("api-values", {
+      "api/values-staging.yaml": staging,
+      "api/values-prod.yaml": prod,
+    });
     const main = await ws.head();
-    const run = await tether(["promote", "api", "--from", "staging", "--to", "prod", "--repo", url, "--push-branch", "promote/api-prod"]); // prettier-ignore
+    const run = await tether([
+      "promote",
+      "api",
+      "--from",
+      "staging",
+      "--to",
+      "prod",
+      "--repo",
+      url,
+      "--push-branch",
+      "promote/api-prod",
+    ]);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /pushed to promote\/api-prod/);
     assert.equal(

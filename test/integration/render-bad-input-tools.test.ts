@@ -36,7 +36,12 @@ async function renderFails(
   options: { limits?: Partial<RenderLimits>; helmBinary?: string } = {},
 ) {
   const renderer = createRenderer({ ...tools, ...options });
-  const render = renderer.render({ repoRoot: repo, commit: "c0ffee", namespace: "bad", source: { repoURL: "x", ...source } }); // prettier-ignore
+  const render = renderer.render({
+    repoRoot: repo,
+    commit: "c0ffee",
+    namespace: "bad",
+    source: { repoURL: "x", ...source },
+  });
   await rejectsWithRenderError(render, reason, message);
 }
 

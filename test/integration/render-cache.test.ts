@@ -83,9 +83,16 @@ test("apps of one path share a directory or Kustomize render; Helm renders per a
   const two = await renderer.render(input("chart", { appName: "two", namespace: "b" }));
   assert.equal(renderer.cached(input("chart", { appName: "three", namespace: "c" })), undefined);
   assert.deepEqual(
-    [one, two].map((r) => [r.type, r.objects[0]?.object.metadata?.name, r.objects[0]?.object.metadata?.namespace]),
-    [["Helm", "one", "a"], ["Helm", "two", "b"]],
-  ); // prettier-ignore
+    [one, two].map((r) => [
+      r.type,
+      r.objects[0]?.object.metadata?.name,
+      r.objects[0]?.object.metadata?.namespace,
+    ]),
+    [
+      ["Helm", "one", "a"],
+      ["Helm", "two", "b"],
+    ],
+  );
   assert.equal(
     await renderer.render(input("chart", { appName: "one", namespace: "a" })),
     one,

@@ -107,7 +107,10 @@ describe("render: SOPS-encrypted manifests (real sops, real age keys)", () => {
   });
 
   test("a Secret encrypted with --encrypted-regex: Tether's objects equal sops decrypt's", async () => {
-    const { text, reference } = await encrypted("secret/db.yaml", SECRET, ["--encrypted-regex", "^(data|stringData)$"]); // prettier-ignore
+    const { text, reference } = await encrypted("secret/db.yaml", SECRET, [
+      "--encrypted-regex",
+      "^(data|stringData)$",
+    ]);
     assert.ok(
       !text.includes(PLANTED) && !text.includes(b64(PLANTED)),
       "the committed file holds no plaintext",
@@ -128,20 +131,37 @@ describe("render: SOPS-encrypted manifests (real sops, real age keys)", () => {
   });
 
   test("JSON files, multi-document YAML, several recipients", async () => {
-    const json = JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "json", labels: { "1": "numeric-key" } }, data: { k: PLANTED, n: "1" } }); // prettier-ignore
+    const json = JSON.stringify({
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "json", labels: { "1": "numeric-key" } },
+      data: { k: PLANTED, n: "1" },
+    });
     const a = await encrypted("formats/cm.json", json, ["--encrypted-regex", "^data$"]);
     const multi = `${SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: second}\ndata: {x: "${PLANTED}"}\n`;
-    const b = await encrypted("formats/multi.yaml", multi, ["--encrypted-regex", "^(data|stringData)$"], [other, key]); // prettier-ignore
+    const b = await encrypted(
+      "formats/multi.yaml",
+      multi,
+      ["--encrypted-regex", "^(data|stringData)$"],
+      [other, key],
+    );
     assert.deepEqual(await objects("formats"), [...a.reference, ...b.reference]);
   });
 
   test("--mac-only-encrypted, --unencrypted-regex and --encrypted-suffix", async () => {
     // mac_only_encrypted has no flag: it comes from a creation rule in .sops.yaml.
-    const config = `creation_rules:\n  - age: ${key.recipient}\n    encrypted_regex: ^(data|stringData)$\n    mac_only_encrypted: true\n`; // prettier-ignore
+    const config = `creation_rules:\n  - age: ${key.recipient}\n    encrypted_regex: ^(data|stringData)$\n    mac_only_encrypted: true\n`;
     const a = await encrypted("rules/a.yaml", SECRET, [], [key], config);
     assert.match(a.text, /mac_only_encrypted: true/);
-    const b = await encrypted("rules/b.yaml", TYPES.replace("name: types", "name: b"), ["--unencrypted-regex", "^(apiVersion|kind|metadata|name|ratio)$"]); // prettier-ignore
-    const c = await encrypted("rules/c.yaml", TYPES.replace("name: types", "name: c").replace("settings:", "settings_secret:"), ["--encrypted-suffix", "_secret"]); // prettier-ignore
+    const b = await encrypted("rules/b.yaml", TYPES.replace("name: types", "name: b"), [
+      "--unencrypted-regex",
+      "^(apiVersion|kind|metadata|name|ratio)$",
+    ]);
+    const c = await encrypted(
+      "rules/c.yaml",
+      TYPES.replace("name: types", "name: c").replace("settings:", "settings_secret:"),
+      ["--encrypted-suffix", "_secret"],
+    );
     assert.deepEqual(await objects("rules"), [...a.reference, ...b.reference, ...c.reference]);
   });
 
@@ -151,7 +171,11 @@ describe("render: SOPS-encrypted manifests (real sops, real age keys)", () => {
     const wrong = await sopsKeysFromSecretData("shop/sops-age", agekeyData(other));
     assert.equal(renderer.cached({ ...input("cache", wrong, "cache-commit") }), undefined);
     assert.equal(renderer.cached({ ...input("cache", null, "cache-commit") }), undefined);
-    await rejectsWithRenderError(renderer.render(input("cache", wrong, "cache-commit")), "DecryptionFailed", /cache\/db\.yaml/); // prettier-ignore
+    await rejectsWithRenderError(
+      renderer.render(input("cache", wrong, "cache-commit")),
+      "DecryptionFailed",
+      /cache\/db\.yaml/,
+    );
   });
 
   describe("bad input: DecryptionFailed naming the file, never a value", () => {
@@ -168,7 +192,12 @@ describe("render: SOPS-encrypted manifests (real sops, real age keys)", () => {
     test("wrong key: names the file, the Secret and the recipients", async () => {
       await encrypted("bad-wrong/db.yaml", SECRET, [], [key]);
       const wrong = await sopsKeysFromSecretData("shop/sops-age", agekeyData(other));
-      await noLeak(renderer.render(input("bad-wrong", wrong)), new RegExp(`bad-wrong/db\\.yaml: .*none of the 1 age identities in Secret shop/sops-age.*${key.recipient}`)); // prettier-ignore
+      await noLeak(
+        renderer.render(input("bad-wrong", wrong)),
+        new RegExp(
+          `bad-wrong/db\\.yaml: .*none of the 1 age identities in Secret shop/sops-age.*${key.recipient}`,
+        ),
+      );
     });
 
     test("a changed plaintext field: MAC mismatch", async () => {
@@ -190,7 +219,9 @@ describe("render: SOPS-encrypted manifests (real sops, real age keys)", () => {
       ]);
       const user = /user: (ENC\[[^\]]+\])/.exec(text)?.[1] ?? "";
       const port = /port: (ENC\[[^\]]+\])/.exec(text)?.[1] ?? "";
-      await write(repo, { "bad-swap/db.yaml": text.replace(user, "X").replace(port, user).replace("user: X", `user: ${port}`) }); // prettier-ignore
+      await write(repo, {
+        "bad-swap/db.yaml": text.replace(user, "X").replace(port, user).replace("user: X", `user: ${port}`),
+      });
       await noLeak(
         renderer.render(input("bad-swap")),
         /bad-swap\/db\.yaml: .*"stringData:(user|port)".*authentication/,
@@ -208,7 +239,10 @@ describe("render: SOPS-encrypted manifests (real sops, real age keys)", () => {
 
     test("a data key held only by pgp/kms: unsupported key type, by name", async () => {
       const { text } = await encrypted("bad-pgp/db.yaml", SECRET);
-      const pgpOnly = text.replace(/ {4}age:\n(?: {8}.*\n| {10}.*\n)+/, "    pgp:\n        - created_at: \"2026-01-01T00:00:00Z\"\n          enc: x\n          fp: 0123456789ABCDEF\n    kms:\n        - arn: arn:aws:kms:eu-west-1:1:key/k\n          created_at: \"2026-01-01T00:00:00Z\"\n          enc: x\n          aws_profile: \"\"\n"); // prettier-ignore
+      const pgpOnly = text.replace(
+        / {4}age:\n(?: {8}.*\n| {10}.*\n)+/,
+        '    pgp:\n        - created_at: "2026-01-01T00:00:00Z"\n          enc: x\n          fp: 0123456789ABCDEF\n    kms:\n        - arn: arn:aws:kms:eu-west-1:1:key/k\n          created_at: "2026-01-01T00:00:00Z"\n          enc: x\n          aws_profile: ""\n',
+      );
       assert.notEqual(pgpOnly, text, "the age stanza was replaced");
       await write(repo, { "bad-pgp/db.yaml": pgpOnly });
       await noLeak(
@@ -220,7 +254,10 @@ describe("render: SOPS-encrypted manifests (real sops, real age keys)", () => {
     test("Kustomize output holding a SOPS-encrypted object is refused, not applied as ciphertext", async () => {
       await encrypted("bad-kustomize/db.yaml", SECRET, ["--encrypted-regex", "^(data|stringData)$"]);
       await write(repo, { "bad-kustomize/kustomization.yaml": "resources: [db.yaml]\n" });
-      await noLeak(renderer.render(input("bad-kustomize")), /Secret db is SOPS-encrypted; Tether decrypts SOPS files of directory sources only \(not Kustomize output\)/); // prettier-ignore
+      await noLeak(
+        renderer.render(input("bad-kustomize")),
+        /Secret db is SOPS-encrypted; Tether decrypts SOPS files of directory sources only \(not Kustomize output\)/,
+      );
     });
 
     test("a sops block Tether cannot read as one (no MAC) is refused", async () => {

@@ -37,7 +37,13 @@ describe("render: every symlink in the repository must resolve inside it", () =>
   before(async () => {
     fx = await startControllerFixture("render-symlinks");
     ns = await fx.namespace("render-symlinks-dest");
-    api = await startApiServer({ clients: clients(), namespace: fx.appNs, heartbeatMs: 200, auth: false, desired: (ref) => fx.controller.desiredOf(ref) }); // prettier-ignore
+    api = await startApiServer({
+      clients: clients(),
+      namespace: fx.appNs,
+      heartbeatMs: 200,
+      auth: false,
+      desired: (ref) => fx.controller.desiredOf(ref),
+    });
     // Files a hostile repository would reach: beside the controller's data, never in a repository.
     outside = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "render-symlinks-outside-")));
     await fs.writeFile(path.join(outside, "canary.txt"), `${CANARY}\n`);
@@ -75,7 +81,11 @@ describe("render: every symlink in the repository must resolve inside it", () =>
 
   /** Waits for the refusal naming `link`, then checks nothing was applied and nothing leaked. */
   async function refused(name: string, link: RegExp, forbidden: readonly string[] = []) {
-    const app = await fx.waitApp(name, "render refused: PathOutsideRepository", (a) => condition(a, "ComparisonError")?.reason === "PathOutsideRepository"); // prettier-ignore
+    const app = await fx.waitApp(
+      name,
+      "render refused: PathOutsideRepository",
+      (a) => condition(a, "ComparisonError")?.reason === "PathOutsideRepository",
+    );
     const message = condition(app, "ComparisonError")?.message ?? "";
     assert.match(message, new RegExp(`^render: ${link.source} is a symlink that leaves the repository`));
     assert.deepEqual(app.status?.resources ?? [], [], "nothing applied");
@@ -129,7 +139,11 @@ describe("render: every symlink in the repository must resolve inside it", () =>
       "only links inside",
     );
     await fx.annotate("attack", { "tether.dev/refresh": "normal" });
-    await fx.waitApp("attack", "Synced", (a) => a.status?.sync?.status === "Synced" && !condition(a, "ComparisonError")); // prettier-ignore
+    await fx.waitApp(
+      "attack",
+      "Synced",
+      (a) => a.status?.sync?.status === "Synced" && !condition(a, "ComparisonError"),
+    );
     const live = await clients().core.readNamespacedConfigMap({ name: "attack", namespace: ns });
     assert.equal(live.data?.["stolen"], "inside the repository\n");
   });
@@ -185,7 +199,10 @@ describe("render: every symlink in the repository must resolve inside it", () =>
   test("helm: valueFiles through a folder link to a file linked out", async () => {
     const { url } = await repository(
       "values",
-      { "chart/Chart.yaml": chartYaml("values"), "chart/templates/cm.yaml": configMap("values", { a: "{{ .Values.stolen }}" }) }, // prettier-ignore
+      {
+        "chart/Chart.yaml": chartYaml("values"),
+        "chart/templates/cm.yaml": configMap("values", { a: "{{ .Values.stolen }}" }),
+      },
       { vals: "conf", "conf/prod.yaml": path.join(outside, "values.yaml") },
     );
     await createApp("values", url, { path: "chart", helm: { valueFiles: ["../vals/prod.yaml"] } });
@@ -276,7 +293,11 @@ describe("render: every symlink in the repository must resolve inside it", () =>
         },
       },
     });
-    const set = await sets.wait("files", "generated, no error", (s) => setCondition(s, "ErrorOccurred")?.status === "False" && (s.status?.resources?.length ?? 0) > 0); // prettier-ignore
+    const set = await sets.wait(
+      "files",
+      "generated, no error",
+      (s) => setCondition(s, "ErrorOccurred")?.status === "False" && (s.status?.resources?.length ?? 0) > 0,
+    );
     assert.deepEqual(names(await sets.generated("files")), ["files-a"], "only the regular file's parameters");
     assert.ok(!JSON.stringify(set).includes(CANARY));
     // The generated app renders from the same repository, which holds links out: refused too.

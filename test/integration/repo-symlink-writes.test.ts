@@ -14,7 +14,8 @@ import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import { promote } from "../../src/promote/git.js";
 
 const AUTHOR = { name: "Tether Bot", email: "bot@tether.dev" };
-const MARKED = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: example/app:1.0.0 # {"$imagepolicy": "ns:web"}\n'; // prettier-ignore
+const MARKED =
+  'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n    - name: web\n      image: example/app:1.0.0 # {"$imagepolicy": "ns:web"}\n';
 const overlay = (tag: string) =>
   `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nimages:\n  - name: nginx\n    newTag: "${tag}"\n`;
 
@@ -79,7 +80,11 @@ describe("Tether's own edits stay in the clone", () => {
 
   test("image automation: spec.update.path through a link out of the clone (absolute, or climbing) is refused", async () => {
     const unchanged = await plantOutside({ "pod.yaml": MARKED });
-    const url = await repository("img-root", { "README.md": "x\n" }, { deploy: outside, up: "../../../../../../../.." }); // prettier-ignore
+    const url = await repository(
+      "img-root",
+      { "README.md": "x\n" },
+      { deploy: outside, up: "../../../../../../../.." },
+    );
     await assert.rejects(
       update(url, "deploy"),
       /spec\.update\.path "deploy" leaves the repository through a symlink/,
@@ -117,7 +122,10 @@ describe("Tether's own edits stay in the clone", () => {
   });
 
   test("promote: a target overlay folder or values file linked out of the clone is refused, nothing written", async () => {
-    const unchanged = await plantOutside({ "prod/kustomization.yaml": overlay("1.0.0"), "values-prod.yaml": "image:\n  tag: 1.0.0\n" }); // prettier-ignore
+    const unchanged = await plantOutside({
+      "prod/kustomization.yaml": overlay("1.0.0"),
+      "values-prod.yaml": "image:\n  tag: 1.0.0\n",
+    });
     const kustomize = await repository(
       "promote-overlay",
       { "shop/overlays/staging/kustomization.yaml": overlay("2.0.0") },

@@ -133,9 +133,17 @@ describe("tether server (a child process, as in its Pod)", () => {
       },
     });
     server = await startServerProcess([
-      "--kubeconfig", testEnv.kubeconfig, "--system-namespace", systemNs, "--namespace", appNs,
-      "--host", "127.0.0.1", "--port", "0",
-    ]); // prettier-ignore
+      "--kubeconfig",
+      testEnv.kubeconfig,
+      "--system-namespace",
+      systemNs,
+      "--namespace",
+      appNs,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+    ]);
     password = await initialAdminPassword(systemNs);
   });
   after(async () => {
@@ -288,9 +296,21 @@ describe("tether server with --tls-cert/--tls-key and no Secret tether-webhook",
     // A CA and a serving certificate for 127.0.0.1, made for this test.
     const pki = await createPki(pkiDir, "10.0.0.1");
     server = await startServerProcess([
-      "--kubeconfig", testEnv.kubeconfig, "--system-namespace", systemNs, "--namespace", systemNs,
-      "--host", "127.0.0.1", "--port", "0", "--tls-cert", pki.serving.cert, "--tls-key", pki.serving.key,
-    ]); // prettier-ignore
+      "--kubeconfig",
+      testEnv.kubeconfig,
+      "--system-namespace",
+      systemNs,
+      "--namespace",
+      systemNs,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--tls-cert",
+      pki.serving.cert,
+      "--tls-key",
+      pki.serving.key,
+    ]);
     assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const ca = await fs.readFile(pki.ca.cert);
 

@@ -128,16 +128,32 @@ test("a crafted tree with a file below a symlink (`a -> /outside`, `a/b`) cannot
   const url = await server.createRepository("crafted");
   const ws = await GitWorkspace.clone(url);
   await ws.commitAndPush({ "README.md": "x\n" }, "first");
-  const author = { GIT_AUTHOR_NAME: "Mallory", GIT_AUTHOR_EMAIL: "m@example.com", GIT_COMMITTER_NAME: "Mallory", GIT_COMMITTER_EMAIL: "m@example.com" }; // prettier-ignore
-  const run = (args: string[], input?: Buffer) => git(args, { cwd: ws.dir, env: author, ...(input ? { input } : {}) }); // prettier-ignore
+  const author = {
+    GIT_AUTHOR_NAME: "Mallory",
+    GIT_AUTHOR_EMAIL: "m@example.com",
+    GIT_COMMITTER_NAME: "Mallory",
+    GIT_COMMITTER_EMAIL: "m@example.com",
+  };
+  const run = (args: string[], input?: Buffer) =>
+    git(args, { cwd: ws.dir, env: author, ...(input ? { input } : {}) });
   const blob = (await run(["hash-object", "-w", "--stdin"], Buffer.from("pwned\n"))).trim();
   const link = (await run(["hash-object", "-w", "--stdin"], Buffer.from(victim))).trim();
-  const entry = (mode: string, name: string, id: string) => Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(id, "hex")]); // prettier-ignore
-  const tree = (await run(["hash-object", "-t", "tree", "-w", "--literally", "--stdin"], Buffer.concat([entry("120000", "a", link), entry("100644", "a/b", blob)]))).trim(); // prettier-ignore
+  const entry = (mode: string, name: string, id: string) =>
+    Buffer.concat([Buffer.from(`${mode} ${name}\0`), Buffer.from(id, "hex")]);
+  const tree = (
+    await run(
+      ["hash-object", "-t", "tree", "-w", "--literally", "--stdin"],
+      Buffer.concat([entry("120000", "a", link), entry("100644", "a/b", blob)]),
+    )
+  ).trim();
   const commit = (await run(["commit-tree", tree, "-p", "HEAD", "-m", "crafted"])).trim();
   await run(["push", "--quiet", "origin", `${commit}:refs/heads/main`]);
 
-  const cache = createRepositoryCache({ cacheDir: path.join(tmp, "cache-crafted"), timeoutMs: 20_000, treeLingerMs: 0 }); // prettier-ignore
+  const cache = createRepositoryCache({
+    cacheDir: path.join(tmp, "cache-crafted"),
+    timeoutMs: 20_000,
+    treeLingerMs: 0,
+  });
   assert.equal((await cache.resolve(url, "main")).commit, commit);
   await assert.rejects(cache.acquireTree(url, commit), (error: unknown) => {
     assert.ok(error instanceof SourceError);

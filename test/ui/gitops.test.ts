@@ -28,8 +28,16 @@ describe("ui: list, tree, drift and diff, sync, history and rollback", () => {
     firstSha = await ws.head();
     dest = await ui.fx.namespace("ui-shop");
     // Automated sync and prune, self-heal OFF: drift stays visible until someone syncs.
-    await ui.fx.createApp("web", { source: { repoURL: url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: dest }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
-    await ui.fx.createApp("api", { project: "default", source: { repoURL: url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: await ui.fx.namespace("ui-api") } }); // prettier-ignore
+    await ui.fx.createApp("web", {
+      source: { repoURL: url, targetRevision: "main", path: "web" },
+      destination: { server: IN_CLUSTER, namespace: dest },
+      syncPolicy: { automated: { prune: true } },
+    });
+    await ui.fx.createApp("api", {
+      project: "default",
+      source: { repoURL: url, targetRevision: "main", path: "web" },
+      destination: { server: IN_CLUSTER, namespace: await ui.fx.namespace("ui-api") },
+    });
   });
   after(async () => {
     await ui?.stop();
@@ -105,9 +113,18 @@ describe("ui: list, tree, drift and diff, sync, history and rollback", () => {
   test("drift with self-heal off: OutOfSync, the diff names the field side by side; Sync makes it Synced", async () => {
     const { page } = ui;
     await clients().objects.patch(
-      { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "web", namespace: dest }, spec: { replicas: 3 } },
-      undefined, undefined, "kubectl-edit", undefined, PatchStrategy.MergePatch,
-    ); // prettier-ignore
+      {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: "web", namespace: dest },
+        spec: { replicas: 3 },
+      },
+      undefined,
+      undefined,
+      "kubectl-edit",
+      undefined,
+      PatchStrategy.MergePatch,
+    );
     await page.locator(".page-head [data-sync='OutOfSync']").waitFor({ timeout: 60_000 });
     await page.getByRole("link", { name: /^Diff/ }).click();
     const diff = page.locator('section[data-resource="Deployment/web"]');

@@ -53,9 +53,16 @@ describe("ui: serving, SSO button, hostile input as text, form errors, keyboard 
       "cfg/settings.yaml": configMap("settings", { level: "1" }),
     }));
     dest = await ui.fx.namespace("ui-safe");
-    await ui.fx.createApp("xss", { source: { repoURL: url, targetRevision: "main", path: "cfg" }, destination: { server: IN_CLUSTER, namespace: dest }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
+    await ui.fx.createApp("xss", {
+      source: { repoURL: url, targetRevision: "main", path: "cfg" },
+      destination: { server: IN_CLUSTER, namespace: dest },
+      syncPolicy: { automated: { prune: true } },
+    });
     // A path full of markup: the render fails and the condition message quotes it.
-    await ui.fx.createApp("xss-path", { source: { repoURL: url, targetRevision: "main", path: MARKUP }, destination: { server: IN_CLUSTER, namespace: dest } }); // prettier-ignore
+    await ui.fx.createApp("xss-path", {
+      source: { repoURL: url, targetRevision: "main", path: MARKUP },
+      destination: { server: IN_CLUSTER, namespace: dest },
+    });
   });
   after(async () => {
     await ui?.stop();
@@ -106,14 +113,20 @@ describe("ui: serving, SSO button, hostile input as text, form errors, keyboard 
       await page.getByRole("button", { name: "Sign in" }).waitFor();
       assert.equal(await page.getByRole("link", { name: /Log in with/ }).count(), 0);
 
-      await page.route("**/api/v1/auth/config", (route) => route.fulfill({ json: { oidc: { enabled: true, name: "Example SSO", loginUrl: "/api/v1/auth/oidc/login" } } })); // prettier-ignore
+      await page.route("**/api/v1/auth/config", (route) =>
+        route.fulfill({
+          json: { oidc: { enabled: true, name: "Example SSO", loginUrl: "/api/v1/auth/oidc/login" } },
+        }),
+      );
       await page.reload();
       const sso = page.getByRole("link", { name: "Log in with Example SSO" });
       await sso.waitFor();
       assert.equal(await sso.getAttribute("href"), `${ui.api.url}/api/v1/auth/oidc/login`);
 
       await page.unroute("**/api/v1/auth/config");
-      await page.route("**/api/v1/auth/config", (route) => route.fulfill({ json: { oidc: { enabled: true, name: MARKUP, loginUrl: "javascript:alert(1)" } } })); // prettier-ignore
+      await page.route("**/api/v1/auth/config", (route) =>
+        route.fulfill({ json: { oidc: { enabled: true, name: MARKUP, loginUrl: "javascript:alert(1)" } } }),
+      );
       await page.reload();
       await page.getByRole("button", { name: "Sign in" }).waitFor();
       await page.waitForLoadState("networkidle");
@@ -151,7 +164,8 @@ describe("ui: serving, SSO button, hostile input as text, form errors, keyboard 
     const { page } = ui;
     await page.evaluate(() => {
       // If any payload ever ran, it would set this instead of (or as well as) opening a dialog.
-      (window as unknown as { alert: () => void }).alert = () => ((window as unknown as { xssFired: boolean }).xssFired = true); // prettier-ignore
+      (window as unknown as { alert: () => void }).alert = () =>
+        ((window as unknown as { xssFired: boolean }).xssFired = true);
     });
     await ws.write({ "cfg/settings.yaml": configMap("settings", { level: "2" }) });
     // git strips < and > from author names (and quotes at either end): entities and quotes inside.
@@ -168,7 +182,10 @@ describe("ui: serving, SSO button, hostile input as text, form errors, keyboard 
     await page.goto(`/applications/${ui.fx.appNs}/xss-path`);
     // The render fails on that path; the condition quotes it.
     await page.locator(".conditions").waitFor({ timeout: 60_000 });
-    assert.ok((await page.locator(".conditions").innerText()).includes("<img src=x"), await page.locator(".conditions").innerText()); // prettier-ignore
+    assert.ok(
+      (await page.locator(".conditions").innerText()).includes("<img src=x"),
+      await page.locator(".conditions").innerText(),
+    );
     await page.getByText(MARKUP).first().waitFor(); // the path in the facts, as text
     await assertInert(ui, page);
 
@@ -186,12 +203,35 @@ describe("ui: serving, SSO button, hostile input as text, form errors, keyboard 
     const { page } = ui;
     const project = "audited";
     await clients().custom.createNamespacedCustomObject({
-      group: "tether.dev", version: "v1alpha1", plural: "appprojects", namespace: ui.fx.systemNamespace,
-      body: { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: project }, spec: { sourceNamespaces: ["*"], sourceRepos: ["*"], destinations: [{ server: "*", namespace: "*" }], policy: { enforcement: "audit", rules: ["builtin"], trustedRegistries: ["registry.example.com"] } } }, // prettier-ignore
-    }); // prettier-ignore
+      group: "tether.dev",
+      version: "v1alpha1",
+      plural: "appprojects",
+      namespace: ui.fx.systemNamespace,
+      body: {
+        apiVersion: "tether.dev/v1alpha1",
+        kind: "AppProject",
+        metadata: { name: project },
+        spec: {
+          sourceNamespaces: ["*"],
+          sourceRepos: ["*"],
+          destinations: [{ server: "*", namespace: "*" }],
+          policy: { enforcement: "audit", rules: ["builtin"], trustedRegistries: ["registry.example.com"] },
+        },
+      },
+    });
     const repo = await ui.fx.repository("audited", { "web/web.yaml": deployment("web", 1) });
-    await ui.fx.createApp("audited", { project, source: { repoURL: repo.url, targetRevision: "main", path: "web" }, destination: { server: IN_CLUSTER, namespace: await ui.fx.namespace("ui-audit") }, syncPolicy: { automated: { prune: true } } }); // prettier-ignore
-    const app = await ui.fx.waitApp("audited", "violations recorded", (a) => (a.status?.policyViolations?.length ?? 0) > 0, 60_000); // prettier-ignore
+    await ui.fx.createApp("audited", {
+      project,
+      source: { repoURL: repo.url, targetRevision: "main", path: "web" },
+      destination: { server: IN_CLUSTER, namespace: await ui.fx.namespace("ui-audit") },
+      syncPolicy: { automated: { prune: true } },
+    });
+    const app = await ui.fx.waitApp(
+      "audited",
+      "violations recorded",
+      (a) => (a.status?.policyViolations?.length ?? 0) > 0,
+      60_000,
+    );
     await page.goto(`/applications/${ui.fx.appNs}/audited`);
     const table = page.getByRole("table", { name: "Policy violations" });
     await table.waitFor();
@@ -212,12 +252,19 @@ describe("ui: serving, SSO button, hostile input as text, form errors, keyboard 
     const repo = page.locator('[data-field="spec.source.repoURL"]');
     await repo.getByRole("alert").filter({ hasText: "spec.source.repoURL" }).waitFor();
     assert.equal(await page.getByLabel("Repository URL").getAttribute("aria-invalid"), "true");
-    assert.ok(await page.getByLabel("Repository URL").evaluate((el) => el === document.activeElement), "focus on the field at fault"); // prettier-ignore
+    assert.ok(
+      await page.getByLabel("Repository URL").evaluate((el) => el === document.activeElement),
+      "focus on the field at fault",
+    );
 
     await page.getByLabel("Repository URL").fill(url);
     await page.locator('[data-field="spec.destination.namespace"] input').fill("Not_A_Namespace");
     await page.getByRole("button", { name: "Create" }).click();
-    await page.locator('[data-field="spec.destination.namespace"]').getByRole("alert").filter({ hasText: "Not_A_Namespace" }).waitFor(); // prettier-ignore
+    await page
+      .locator('[data-field="spec.destination.namespace"]')
+      .getByRole("alert")
+      .filter({ hasText: "Not_A_Namespace" })
+      .waitFor();
     assert.equal(await repo.getByRole("alert").count(), 0, "the earlier message is gone");
 
     await page.locator('[data-field="spec.destination.namespace"] input').fill(dest);

@@ -53,8 +53,14 @@ describe("api helpers", () => {
   });
 
   test("fieldOf finds the field an apiserver or validateApplication message names", () => {
-    assert.equal(fieldOf('Application.tether.dev "x" is invalid: spec.source.repoURL: Required value'), "spec.source.repoURL"); // prettier-ignore
-    assert.equal(fieldOf('spec.destination.namespace "A_B" is not a valid namespace name'), "spec.destination.namespace"); // prettier-ignore
+    assert.equal(
+      fieldOf('Application.tether.dev "x" is invalid: spec.source.repoURL: Required value'),
+      "spec.source.repoURL",
+    );
+    assert.equal(
+      fieldOf('spec.destination.namespace "A_B" is not a valid namespace name'),
+      "spec.destination.namespace",
+    );
     assert.equal(fieldOf("nothing here"), undefined);
   });
 
@@ -73,9 +79,24 @@ describe("api helpers", () => {
     assert.equal(fieldFor({ metadata: { name: "a" }, spec }, "apps"), "ok");
     assert.equal(fieldFor({ metadata: { name: "a" }, spec }), "metadata.namespace");
     assert.equal(fieldFor({ metadata: {}, spec }, "apps"), "metadata.name");
-    assert.equal(fieldFor({ metadata: { name: "a" }, spec: { ...spec, source: {} } }, "apps"), "spec.source.repoURL"); // prettier-ignore
-    assert.equal(fieldFor({ metadata: { name: "a" }, spec: { ...spec, source: { repoURL: "https://g/r.git", path: "../up" } } }, "apps"), "spec.source.path"); // prettier-ignore
-    assert.equal(fieldFor({ metadata: { name: "a" }, spec: { ...spec, destination: { server: "https://elsewhere" } } }, "apps"), "spec.destination.server"); // prettier-ignore
+    assert.equal(
+      fieldFor({ metadata: { name: "a" }, spec: { ...spec, source: {} } }, "apps"),
+      "spec.source.repoURL",
+    );
+    assert.equal(
+      fieldFor(
+        { metadata: { name: "a" }, spec: { ...spec, source: { repoURL: "https://g/r.git", path: "../up" } } },
+        "apps",
+      ),
+      "spec.source.path",
+    );
+    assert.equal(
+      fieldFor(
+        { metadata: { name: "a" }, spec: { ...spec, destination: { server: "https://elsewhere" } } },
+        "apps",
+      ),
+      "spec.destination.server",
+    );
   });
 
   test("readCapped stops at the cap with 413 and reads bodies up to it", async () => {

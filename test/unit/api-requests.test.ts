@@ -8,15 +8,22 @@ import { metadataWrite } from "../../src/api/requests.js";
 test("request annotations added or changed need their right; left out they are kept", () => {
   const current = { annotations: { "tether.dev/sync": "true", note: "x" } };
   assert.deepEqual(metadataWrite(current, { annotations: { note: "y" } }).requests, []);
-  assert.deepEqual(metadataWrite(current, { annotations: { note: "y" } }).annotations, { note: "y", "tether.dev/sync": "true" }); // prettier-ignore
+  assert.deepEqual(metadataWrite(current, { annotations: { note: "y" } }).annotations, {
+    note: "y",
+    "tether.dev/sync": "true",
+  });
   assert.deepEqual(
     metadataWrite(current, { annotations: { "tether.dev/sync": "true" } }).requests,
     [],
     "unchanged",
   );
-  assert.deepEqual(metadataWrite(current, { annotations: { "tether.dev/sync": "{}" } }).requests, [{ key: "tether.dev/sync", right: "sync" }]); // prettier-ignore
+  assert.deepEqual(metadataWrite(current, { annotations: { "tether.dev/sync": "{}" } }).requests, [
+    { key: "tether.dev/sync", right: "sync" },
+  ]);
   assert.deepEqual(
-    metadataWrite(undefined, { annotations: { "tether.dev/rollback": "2", "tether.dev/refresh": "hard" } }).requests.map((r) => r.right).sort(), // prettier-ignore
+    metadataWrite(undefined, { annotations: { "tether.dev/rollback": "2", "tether.dev/refresh": "hard" } })
+      .requests.map((r) => r.right)
+      .sort(),
     ["get", "rollback"],
   );
   assert.deepEqual(
@@ -31,15 +38,26 @@ test("Tether's own marks: repeating them is fine, setting or changing them is re
     labels: { "tether.dev/managed": "inst", team: "a" },
     annotations: { "tether.dev/tracking-id": "t" },
   };
-  const same = metadataWrite(current, { labels: { "tether.dev/managed": "inst" }, annotations: { "tether.dev/tracking-id": "t" } }); // prettier-ignore
+  const same = metadataWrite(current, {
+    labels: { "tether.dev/managed": "inst" },
+    annotations: { "tether.dev/tracking-id": "t" },
+  });
   assert.deepEqual(same.marks, []);
   const omitted = metadataWrite(current, { labels: { team: "b" }, annotations: {} });
   assert.deepEqual(omitted.marks, []);
   assert.deepEqual(omitted.labels, { team: "b", "tether.dev/managed": "inst" });
   assert.deepEqual(omitted.annotations, { "tether.dev/tracking-id": "t" });
-  assert.deepEqual(metadataWrite(current, { annotations: { "tether.dev/tracking-id": "other" } }).marks, ["metadata.annotations.tether.dev/tracking-id"]); // prettier-ignore
-  assert.deepEqual(metadataWrite(undefined, { labels: { "tether.dev/application-set": "x" } }).marks, ["metadata.labels.tether.dev/application-set"]); // prettier-ignore
-  assert.deepEqual(metadataWrite(undefined, { annotations: { "tether.dev/manifest-generate-paths": "." } }).marks, [], "settings are the user's"); // prettier-ignore
+  assert.deepEqual(metadataWrite(current, { annotations: { "tether.dev/tracking-id": "other" } }).marks, [
+    "metadata.annotations.tether.dev/tracking-id",
+  ]);
+  assert.deepEqual(metadataWrite(undefined, { labels: { "tether.dev/application-set": "x" } }).marks, [
+    "metadata.labels.tether.dev/application-set",
+  ]);
+  assert.deepEqual(
+    metadataWrite(undefined, { annotations: { "tether.dev/manifest-generate-paths": "." } }).marks,
+    [],
+    "settings are the user's",
+  );
 });
 
 const METRICS = [

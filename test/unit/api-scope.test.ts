@@ -12,13 +12,42 @@ const app = (over: { namespace?: string; destination?: Record<string, string> } 
   apiVersion: "tether.dev/v1alpha1",
   kind: "Application",
   metadata: { name: "attack", namespace: over.namespace ?? "apps" },
-  spec: { project: "team-a", source: { repoURL: "https://git.example.com/a.git" }, destination: over.destination ?? { server: IN_CLUSTER_SERVER, namespace: "team-a-dev" } }, // prettier-ignore
+  spec: {
+    project: "team-a",
+    source: { repoURL: "https://git.example.com/a.git" },
+    destination: over.destination ?? { server: IN_CLUSTER_SERVER, namespace: "team-a-dev" },
+  },
 });
-const project = (spec: AppProjectSpec): AppProject => ({ apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "team-a", namespace: SYSTEM }, spec }); // prettier-ignore
-const TEAM_A: AppProjectSpec = { sourceNamespaces: ["apps"], sourceRepos: ["*"], destinations: [{ server: "*", namespace: "team-a-*" }] }; // prettier-ignore
-const scopeOf = (spec: AppProjectSpec | undefined, a = app(), cluster = { server: IN_CLUSTER_SERVER, name: IN_CLUSTER_NAME }) =>
-  liveScopeOf({ app: a, projectName: "team-a", project: spec && project(spec), systemNamespace: SYSTEM, placement: placementOf({ ...a.spec.destination, ...cluster }, a.metadata.namespace ?? "default") }); // prettier-ignore
-const ref = (kind: string, namespace: string | undefined, group = "", name = "x"): ScopedRef => ({ group, kind, name, namespaced: namespace !== undefined, ...(namespace !== undefined ? { namespace } : {}) }); // prettier-ignore
+const project = (spec: AppProjectSpec): AppProject => ({
+  apiVersion: "tether.dev/v1alpha1",
+  kind: "AppProject",
+  metadata: { name: "team-a", namespace: SYSTEM },
+  spec,
+});
+const TEAM_A: AppProjectSpec = {
+  sourceNamespaces: ["apps"],
+  sourceRepos: ["*"],
+  destinations: [{ server: "*", namespace: "team-a-*" }],
+};
+const scopeOf = (
+  spec: AppProjectSpec | undefined,
+  a = app(),
+  cluster = { server: IN_CLUSTER_SERVER, name: IN_CLUSTER_NAME },
+) =>
+  liveScopeOf({
+    app: a,
+    projectName: "team-a",
+    project: spec && project(spec),
+    systemNamespace: SYSTEM,
+    placement: placementOf({ ...a.spec.destination, ...cluster }, a.metadata.namespace ?? "default"),
+  });
+const ref = (kind: string, namespace: string | undefined, group = "", name = "x"): ScopedRef => ({
+  group,
+  kind,
+  name,
+  namespaced: namespace !== undefined,
+  ...(namespace !== undefined ? { namespace } : {}),
+});
 const permitted = (scope: ReturnType<typeof scopeOf>, r: ScopedRef) => scope.object(r).permitted;
 
 test("the attack: objects in other tenants' namespaces are refused, the app's own are read", () => {
@@ -28,7 +57,10 @@ test("the attack: objects in other tenants' namespaces are refused, the app's ow
   assert.equal(permitted(scope, ref("ConfigMap", "team-a-other")), true, "any namespace the globs permit");
   const victim = scope.object(ref("ConfigMap", "team-b-prod", "", "victim-config"));
   assert.equal(victim.permitted, false);
-  assert.match(!victim.permitted ? victim.message : "", /^not permitted: project "team-a": ConfigMap team-b-prod\/victim-config: namespace team-b-prod is not permitted by spec.destinations$/); // prettier-ignore
+  assert.match(
+    !victim.permitted ? victim.message : "",
+    /^not permitted: project "team-a": ConfigMap team-b-prod\/victim-config: namespace team-b-prod is not permitted by spec.destinations$/,
+  );
   assert.equal(permitted(scope, ref("Deployment", "demo", "apps")), false);
   assert.equal(scope.namespace("demo"), false, "no children listed in demo");
   assert.equal(scope.namespace("team-a-dev"), true);
@@ -38,7 +70,11 @@ test("the attack: objects in other tenants' namespaces are refused, the app's ow
 test("cluster-scoped kinds need the cluster whitelist; blacklists win; namespaced kinds by their lists", () => {
   assert.equal(permitted(scopeOf(TEAM_A), ref("ClusterRole", undefined, "rbac.authorization.k8s.io")), false);
   assert.equal(permitted(scopeOf(TEAM_A), ref("Namespace", undefined)), false);
-  const wide = scopeOf({ ...TEAM_A, clusterResourceWhitelist: [{ group: "*", kind: "*" }], clusterResourceBlacklist: [{ group: "", kind: "Namespace" }] }); // prettier-ignore
+  const wide = scopeOf({
+    ...TEAM_A,
+    clusterResourceWhitelist: [{ group: "*", kind: "*" }],
+    clusterResourceBlacklist: [{ group: "", kind: "Namespace" }],
+  });
   assert.equal(permitted(wide, ref("ClusterRole", undefined, "rbac.authorization.k8s.io")), true);
   assert.equal(permitted(wide, ref("Namespace", undefined)), false);
   const noSecrets = scopeOf({ ...TEAM_A, namespaceResourceBlacklist: [{ group: "", kind: "Secret" }] });
@@ -60,8 +96,14 @@ test("no project, an invalid one, or one that refuses the app itself: nothing is
     ["missing project", scopeOf(undefined)],
     ["app namespace not in sourceNamespaces", scopeOf({ ...TEAM_A, sourceNamespaces: ["other"] })],
     ["repo not in sourceRepos", scopeOf({ ...TEAM_A, sourceRepos: ["https://elsewhere/*"] })],
-    ["destination refused", scopeOf(TEAM_A, app({ destination: { server: IN_CLUSTER_SERVER, namespace: "team-b-prod" } }))], // prettier-ignore
-    ["invalid sync window", scopeOf({ ...TEAM_A, syncWindows: [{ kind: "allow", schedule: "nonsense", duration: "1h" }] })], // prettier-ignore
+    [
+      "destination refused",
+      scopeOf(TEAM_A, app({ destination: { server: IN_CLUSTER_SERVER, namespace: "team-b-prod" } })),
+    ],
+    [
+      "invalid sync window",
+      scopeOf({ ...TEAM_A, syncWindows: [{ kind: "allow", schedule: "nonsense", duration: "1h" }] }),
+    ],
   ] as const) {
     assert.match(scope.refusedAll ?? "", /^not permitted: project "team-a"/, what);
     assert.equal(permitted(scope, ref("ConfigMap", "team-a-dev")), false, what);
@@ -71,11 +113,25 @@ test("no project, an invalid one, or one that refuses the app itself: nothing is
 
 test("another cluster: destination rules match its server or its name; deny rules win", () => {
   const remote = { server: "https://prod.example.com:6443", name: "prod" };
-  const byName = scopeOf({ ...TEAM_A, destinations: [{ name: "prod", namespace: "team-a-*" }] }, app({ destination: { name: "prod", namespace: "team-a-dev" } }), remote); // prettier-ignore
+  const byName = scopeOf(
+    { ...TEAM_A, destinations: [{ name: "prod", namespace: "team-a-*" }] },
+    app({ destination: { name: "prod", namespace: "team-a-dev" } }),
+    remote,
+  );
   assert.equal(permitted(byName, ref("ConfigMap", "team-a-dev")), true);
-  const inClusterOnly = scopeOf({ ...TEAM_A, destinations: [{ server: IN_CLUSTER_SERVER, namespace: "*" }] }, app({ destination: { name: "prod", namespace: "team-a-dev" } }), remote); // prettier-ignore
+  const inClusterOnly = scopeOf(
+    { ...TEAM_A, destinations: [{ server: IN_CLUSTER_SERVER, namespace: "*" }] },
+    app({ destination: { name: "prod", namespace: "team-a-dev" } }),
+    remote,
+  );
   assert.ok(inClusterOnly.refusedAll, "a project limited to in-cluster reads nothing on another cluster");
-  const denied = scopeOf({ ...TEAM_A, destinations: [{ server: "*", namespace: "*" }, { server: "*", namespace: "!kube-system" }] }); // prettier-ignore
+  const denied = scopeOf({
+    ...TEAM_A,
+    destinations: [
+      { server: "*", namespace: "*" },
+      { server: "*", namespace: "!kube-system" },
+    ],
+  });
   assert.equal(permitted(denied, ref("Secret", "kube-system")), false);
   assert.equal(denied.namespace("kube-system"), false);
   assert.equal(permitted(denied, ref("Secret", "anything")), true);

@@ -38,11 +38,31 @@ test("prune order is the reverse of apply order", () => {
 });
 
 test("apply order: Tether Applications (app of apps) after every other kind, custom resources included", () => {
-  const app = (name: string) => ({ apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name, namespace: "apps" } }); // prettier-ignore
-  const input = [app("child-b"), { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } }, app("child-a"), o("ConfigMap", "c", "ns")]; // prettier-ignore
-  assert.deepEqual(applyOrder(input).map((x) => `${x.kind}/${x.metadata.name}`), ["ConfigMap/c", "Widget/w", "Application/child-a", "Application/child-b"]); // prettier-ignore
-  assert.deepEqual(pruneOrder(input).map((x) => `${x.kind}/${x.metadata.name}`), ["Application/child-b", "Application/child-a", "Widget/w", "ConfigMap/c"]); // prettier-ignore
+  const app = (name: string) => ({
+    apiVersion: "tether.dev/v1alpha1",
+    kind: "Application",
+    metadata: { name, namespace: "apps" },
+  });
+  const input = [
+    app("child-b"),
+    { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w" } },
+    app("child-a"),
+    o("ConfigMap", "c", "ns"),
+  ];
+  assert.deepEqual(
+    applyOrder(input).map((x) => `${x.kind}/${x.metadata.name}`),
+    ["ConfigMap/c", "Widget/w", "Application/child-a", "Application/child-b"],
+  );
+  assert.deepEqual(
+    pruneOrder(input).map((x) => `${x.kind}/${x.metadata.name}`),
+    ["Application/child-b", "Application/child-a", "Widget/w", "ConfigMap/c"],
+  );
   // Another group's "Application" kind is an ordinary custom resource.
   const other = { apiVersion: "argoproj.io/v1alpha1", kind: "Application", metadata: { name: "x" } };
-  assert.deepEqual(applyOrder([other, { apiVersion: "example.com/v1", kind: "Zeta", metadata: { name: "z" } }]).map((x) => x.kind), ["Application", "Zeta"]); // prettier-ignore
+  assert.deepEqual(
+    applyOrder([other, { apiVersion: "example.com/v1", kind: "Zeta", metadata: { name: "z" } }]).map(
+      (x) => x.kind,
+    ),
+    ["Application", "Zeta"],
+  );
 });

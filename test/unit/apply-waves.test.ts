@@ -47,7 +47,10 @@ for (const name of fs.readdirSync(dir).sort()) {
   });
 }
 
-const annotated = (annotations: Record<string, string>) => ({ kind: "Job", metadata: { name: "j", namespace: "ns", annotations } }); // prettier-ignore
+const annotated = (annotations: Record<string, string>) => ({
+  kind: "Job",
+  metadata: { name: "j", namespace: "ns", annotations },
+});
 
 test("a wave that is not an integer is an error naming the object and the annotation", () => {
   assert.throws(
@@ -75,7 +78,17 @@ test("an unknown hook or delete policy is an error that lists what is accepted",
 });
 
 test("Tether's annotation wins over Argo CD's and Helm's; hooks default to BeforeHookCreation", () => {
-  const a = readSyncAnnotations(annotated({ "tether.dev/sync-wave": "3", "argocd.argoproj.io/sync-wave": "9", "tether.dev/hook": "PostSync" })); // prettier-ignore
+  const a = readSyncAnnotations(
+    annotated({
+      "tether.dev/sync-wave": "3",
+      "argocd.argoproj.io/sync-wave": "9",
+      "tether.dev/hook": "PostSync",
+    }),
+  );
   assert.deepEqual(a, { wave: 3, hooks: ["PostSync"], deletePolicies: ["BeforeHookCreation"] });
-  assert.deepEqual(readSyncAnnotations({ kind: "ConfigMap", metadata: { name: "c" } }), { wave: 0, hooks: [], deletePolicies: [] }); // prettier-ignore
+  assert.deepEqual(readSyncAnnotations({ kind: "ConfigMap", metadata: { name: "c" } }), {
+    wave: 0,
+    hooks: [],
+    deletePolicies: [],
+  });
 });

@@ -23,8 +23,23 @@ const fullSpec: DeepRequired<ApplicationSpec> = {
     chart: "hello",
     type: "Directory",
     directory: { recurse: true, include: "*.yaml", exclude: "skip/*" },
-    kustomize: { buildOptions: [], namePrefix: "p-", nameSuffix: "-s", namespace: "ns", images: [], commonLabels: {}, commonAnnotations: {} }, // prettier-ignore
-    helm: { releaseName: "r", valueFiles: [], values: "a: 1", parameters: [{ name: "a", value: "1", forceString: true }], includeCRDs: true, skipCrds: false }, // prettier-ignore
+    kustomize: {
+      buildOptions: [],
+      namePrefix: "p-",
+      nameSuffix: "-s",
+      namespace: "ns",
+      images: [],
+      commonLabels: {},
+      commonAnnotations: {},
+    },
+    helm: {
+      releaseName: "r",
+      valueFiles: [],
+      values: "a: 1",
+      parameters: [{ name: "a", value: "1", forceString: true }],
+      includeCRDs: true,
+      skipCrds: false,
+    },
   },
   destination: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "default" },
   project: "default",
@@ -35,10 +50,26 @@ const fullSpec: DeepRequired<ApplicationSpec> = {
     syncOptions: ["CreateNamespace=true"],
     retry: { limit: 5, backoff: { duration: "5s", factor: 2, maxDuration: "3m" } },
   },
-  ignoreDifferences: [{ group: "apps", kind: "Deployment", name: "hello", namespace: "default", jsonPointers: [], jqPathExpressions: [], managedFieldsManagers: [] }], // prettier-ignore
+  ignoreDifferences: [
+    {
+      group: "apps",
+      kind: "Deployment",
+      name: "hello",
+      namespace: "default",
+      jsonPointers: [],
+      jqPathExpressions: [],
+      managedFieldsManagers: [],
+    },
+  ],
 };
-const generatorTemplate: DeepRequired<ApplicationSetGeneratorTemplate> = { metadata: { name: "n", namespace: "ns", labels: {}, annotations: {}, finalizers: [] }, spec: fullSpec }; // prettier-ignore
-const selector = { matchLabels: { env: "prod" }, matchExpressions: [{ key: "env", operator: "In" as const, values: ["prod"] }] }; // prettier-ignore
+const generatorTemplate: DeepRequired<ApplicationSetGeneratorTemplate> = {
+  metadata: { name: "n", namespace: "ns", labels: {}, annotations: {}, finalizers: [] },
+  spec: fullSpec,
+};
+const selector = {
+  matchLabels: { env: "prod" },
+  matchExpressions: [{ key: "env", operator: "In" as const, values: ["prod"] }],
+};
 const list = { elements: [{ cluster: "a" }], template: generatorTemplate };
 const clusters = { selector, values: { a: "b" }, template: generatorTemplate };
 const git = {
@@ -73,13 +104,21 @@ const sample: DeepRequired<ApplicationSetSpec> = {
     },
   ],
   template: {
-    metadata: { name: "{{name}}", namespace: "apps", labels: { a: "b" }, annotations: { c: "d" }, finalizers: ["f"] }, // prettier-ignore
+    metadata: {
+      name: "{{name}}",
+      namespace: "apps",
+      labels: { a: "b" },
+      annotations: { c: "d" },
+      finalizers: ["f"],
+    },
     spec: fullSpec,
   },
   syncPolicy: { preserveResourcesOnDeletion: true, applicationsSync: "create-update" },
   strategy: {
     type: "RollingSync",
-    rollingSync: { steps: [{ matchExpressions: [{ key: "env", operator: "In", values: ["dev"] }], maxUpdate: "25%" }] }, // prettier-ignore
+    rollingSync: {
+      steps: [{ matchExpressions: [{ key: "env", operator: "In", values: ["dev"] }], maxUpdate: "25%" }],
+    },
   },
   preservedFields: { annotations: ["a"], labels: ["b"] },
 };

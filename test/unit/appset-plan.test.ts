@@ -40,7 +40,16 @@ test("generated apps carry the set's label, a controller owner reference and the
   assert.equal(app?.metadata.namespace, "apps");
   assert.deepEqual(app?.metadata.labels, { env: "dev", "tether.dev/application-set": "web" });
   assert.deepEqual(app?.metadata.finalizers, [CASCADE_FINALIZER]);
-  assert.deepEqual(app?.metadata.ownerReferences, [{ apiVersion: "tether.dev/v1alpha1", kind: "ApplicationSet", name: "web", uid: "u1", controller: true, blockOwnerDeletion: true }]); // prettier-ignore
+  assert.deepEqual(app?.metadata.ownerReferences, [
+    {
+      apiVersion: "tether.dev/v1alpha1",
+      kind: "ApplicationSet",
+      name: "web",
+      uid: "u1",
+      controller: true,
+      blockOwnerDeletion: true,
+    },
+  ]);
   const [kept] = desiredApplications(
     set({ syncPolicy: { preserveResourcesOnDeletion: true } }),
     params("dev"),
@@ -77,20 +86,42 @@ test("create, update and delete match the generators; unchanged apps are left al
 });
 
 test("applicationsSync policies restrict what the controller may do", () => {
-  const cases = { "create-only": [1, 0, 0], "create-update": [1, 1, 0], "create-delete": [1, 0, 1], sync: [1, 1, 1] } as const; // prettier-ignore
+  const cases = {
+    "create-only": [1, 0, 0],
+    "create-update": [1, 1, 0],
+    "create-delete": [1, 0, 1],
+    sync: [1, 1, 1],
+  } as const;
   for (const [policy, [creates, updates, deletes]] of Object.entries(cases)) {
     const s = set({ syncPolicy: { applicationsSync: policy as "sync" } });
     const [dev, prod] = desiredApplications(s, params("dev", "prod")) as [Application, Application];
     const stale = desiredApplications(s, params("old"))[0] as Application;
-    const changes = planApplications(s, [dev, prod], [live({ ...prod, spec: { ...prod.spec, project: "x" } }), live(stale)]); // prettier-ignore
-    assert.deepEqual([changes.create.length, changes.update.length, changes.delete.length], [creates, updates, deletes], policy); // prettier-ignore
+    const changes = planApplications(
+      s,
+      [dev, prod],
+      [live({ ...prod, spec: { ...prod.spec, project: "x" } }), live(stale)],
+    );
+    assert.deepEqual(
+      [changes.create.length, changes.update.length, changes.delete.length],
+      [creates, updates, deletes],
+      policy,
+    );
   }
 });
 
 test("apps controlled by another owner and apps being deleted are not touched", () => {
   const s = set();
   const [dev] = desiredApplications(s, params("dev")) as [Application];
-  const foreign = live({ ...dev, metadata: { ...dev.metadata, name: "web-x", ownerReferences: [{ apiVersion: "v1", kind: "ApplicationSet", name: "other", uid: "u2", controller: true }] } }); // prettier-ignore
+  const foreign = live({
+    ...dev,
+    metadata: {
+      ...dev.metadata,
+      name: "web-x",
+      ownerReferences: [
+        { apiVersion: "v1", kind: "ApplicationSet", name: "other", uid: "u2", controller: true },
+      ],
+    },
+  });
   const deleting = live(
     { ...dev, spec: { ...dev.spec, project: "x" } },
     { deletionTimestamp: "2025-01-01T00:00:00Z" },
@@ -100,7 +131,10 @@ test("apps controlled by another owner and apps being deleted are not touched", 
 });
 
 test("an update keeps request annotations and preserved fields, and drops the cascade finalizer when preserving", () => {
-  const s = set({ syncPolicy: { preserveResourcesOnDeletion: true }, preservedFields: { annotations: ["team/owner"], labels: ["kept"] } }); // prettier-ignore
+  const s = set({
+    syncPolicy: { preserveResourcesOnDeletion: true },
+    preservedFields: { annotations: ["team/owner"], labels: ["kept"] },
+  });
   const [desired] = desiredApplications(s, params("dev")) as [Application];
   const current = live(desired, {
     annotations: { "tether.dev/sync": "true", "team/owner": "me", stray: "x" },

@@ -22,7 +22,12 @@ const app = (name: string, env: string, state: Partial<RolloutApp> = {}): Rollou
 const healthy = { sync: "Synced", health: "Healthy" } as const;
 
 test("only the first step syncs while it is not Synced and Healthy", () => {
-  const plan = planRollingSync(steps, [app("dev-a", "dev"), app("dev-b", "dev"), app("stg", "staging"), app("prod", "prod")], undefined, now); // prettier-ignore
+  const plan = planRollingSync(
+    steps,
+    [app("dev-a", "dev"), app("dev-b", "dev"), app("stg", "staging"), app("prod", "prod")],
+    undefined,
+    now,
+  );
   assert.deepEqual(plan.sync, ["dev-a", "dev-b"]);
   assert.deepEqual(
     plan.statuses.map((s) => [s.application, s.step, s.status]),
@@ -45,16 +50,25 @@ test("a step whose apps are syncing or unhealthy holds back the next", () => {
     { sync: "Synced" as const, health: "Degraded" as const },
     { ...healthy, observed: false },
   ]) {
-    // prettier-ignore
     const plan = planRollingSync(steps, [app("dev", "dev", dev), app("stg", "staging")], undefined, now);
     assert.deepEqual(plan.sync, [], JSON.stringify(dev));
   }
 });
 
 test("the next step starts once the earlier ones are Synced and Healthy", () => {
-  const plan = planRollingSync(steps, [app("dev", "dev", healthy), app("stg", "staging"), app("prod", "prod")], undefined, now); // prettier-ignore
+  const plan = planRollingSync(
+    steps,
+    [app("dev", "dev", healthy), app("stg", "staging"), app("prod", "prod")],
+    undefined,
+    now,
+  );
   assert.deepEqual(plan.sync, ["stg"]);
-  const done = planRollingSync(steps, [app("dev", "dev", healthy), app("stg", "staging", healthy), app("prod", "prod", healthy)], undefined, now); // prettier-ignore
+  const done = planRollingSync(
+    steps,
+    [app("dev", "dev", healthy), app("stg", "staging", healthy), app("prod", "prod", healthy)],
+    undefined,
+    now,
+  );
   assert.deepEqual(done.sync, []);
   assert.equal(done.progressing, false);
   assert.ok(done.statuses.every((s) => s.status === "Healthy"));
@@ -64,7 +78,12 @@ test("maxUpdate limits how many apps of a step sync at once, counting those alre
   const limited = steps.map((s, i) => (i === 0 ? { ...s, maxUpdate: 1 } : s));
   const first = planRollingSync(limited, [app("a", "dev"), app("b", "dev")], undefined, now);
   assert.deepEqual(first.sync, ["a"]);
-  const second = planRollingSync(limited, [app("a", "dev", { syncRequested: true }), app("b", "dev")], undefined, now); // prettier-ignore
+  const second = planRollingSync(
+    limited,
+    [app("a", "dev", { syncRequested: true }), app("b", "dev")],
+    undefined,
+    now,
+  );
   assert.deepEqual(second.sync, []);
   const third = planRollingSync(limited, [app("a", "dev", healthy), app("b", "dev")], undefined, now);
   assert.deepEqual(third.sync, ["b"]);
@@ -99,7 +118,15 @@ test("apps matching no step are never synced by the rollout and do not hold it",
 });
 
 test("lastTransitionTime changes only when an app's state changes", () => {
-  const previous = [{ application: "dev", step: "1", status: "Healthy" as const, message: "", lastTransitionTime: "2024-01-01T00:00:00.000Z" }]; // prettier-ignore
+  const previous = [
+    {
+      application: "dev",
+      step: "1",
+      status: "Healthy" as const,
+      message: "",
+      lastTransitionTime: "2024-01-01T00:00:00.000Z",
+    },
+  ];
   const same = planRollingSync(steps, [app("dev", "dev", healthy)], previous, now);
   assert.equal(same.statuses[0]?.lastTransitionTime, "2024-01-01T00:00:00.000Z");
   const changed = planRollingSync(steps, [app("dev", "dev")], previous, now);
@@ -117,9 +144,27 @@ test("after a push, an earlier step Synced at the old commit holds back a later 
   assert.deepEqual(plan.sync, [], "prod waits: staging has not looked at Git since the push");
   assert.match(plan.statuses.find((s) => s.application === "stg")?.message ?? "", /older commit than new/);
   // Once staging has seen the commit (and synced it), prod may go.
-  const later = planRollingSync(steps, [apps[0] as RolloutApp, app("stg", "staging", { ...healthy, source, syncRevision: "new" }), apps[2] as RolloutApp], undefined, now); // prettier-ignore
+  const later = planRollingSync(
+    steps,
+    [
+      apps[0] as RolloutApp,
+      app("stg", "staging", { ...healthy, source, syncRevision: "new" }),
+      apps[2] as RolloutApp,
+    ],
+    undefined,
+    now,
+  );
   assert.deepEqual(later.sync, ["prod"]);
   // Another repository's commits say nothing about this one.
-  const other = planRollingSync(steps, [apps[0] as RolloutApp, app("stg", "staging", { ...healthy, source: "https://git/y.git#main", syncRevision: "old" }), apps[2] as RolloutApp], undefined, now); // prettier-ignore
+  const other = planRollingSync(
+    steps,
+    [
+      apps[0] as RolloutApp,
+      app("stg", "staging", { ...healthy, source: "https://git/y.git#main", syncRevision: "old" }),
+      apps[2] as RolloutApp,
+    ],
+    undefined,
+    now,
+  );
   assert.deepEqual(other.sync, ["prod"]);
 });

@@ -78,7 +78,10 @@ groupClaim: groups
   assert.equal(parseOidcConfig({ "oidc.config": "[a" }).ok, false);
   assert.equal(parseOidcConfig({ "oidc.config": "- a" }).ok, false);
   // Plain http is fine on loopback (development and tests).
-  assert.equal(parseOidcConfig({ "oidc.config": GOOD.replace("https://idp.example.com/", "http://127.0.0.1:5556") }).ok, true); // prettier-ignore
+  assert.equal(
+    parseOidcConfig({ "oidc.config": GOOD.replace("https://idp.example.com/", "http://127.0.0.1:5556") }).ok,
+    true,
+  );
 });
 
 const KEY = loginStateKey(Buffer.alloc(32, 3));
@@ -100,7 +103,10 @@ test("login state: sealed round trip; tampered, wrong key, garbage → malformed
     openLoginState(flipped, KEY, () => 0),
     { ok: false, reason: "malformed" },
   );
-  assert.deepEqual(openLoginState(sealed, loginStateKey(Buffer.alloc(32, 4)), () => 0), { ok: false, reason: "malformed" }); // prettier-ignore
+  assert.deepEqual(
+    openLoginState(sealed, loginStateKey(Buffer.alloc(32, 4)), () => 0),
+    { ok: false, reason: "malformed" },
+  );
   for (const junk of ["", "!!", "AAAA", "x".repeat(5000)]) {
     assert.deepEqual(
       openLoginState(junk, KEY, () => 0),
@@ -128,7 +134,6 @@ test("return path: only paths on this server", () => {
     "/a\nb",
     `/${"a".repeat(1100)}`,
   ]) {
-    // prettier-ignore
     assert.equal(safeReturnPath(bad), "/", JSON.stringify(bad));
   }
 });
@@ -139,24 +144,47 @@ test("claims → identity: sso: prefix, groups list or string, unverified email 
     user: "sso:a@x",
     groups: ["g1", "g2"],
   });
-  assert.deepEqual(identityFromClaims({ email: "admin", groups: "ops" }, settings), { user: "sso:admin", groups: ["ops"] }); // prettier-ignore
-  assert.deepEqual(identityFromClaims({ sub: "42" }, { usernameClaim: "sub", groupsClaim: "roles" }), { user: "sso:42", groups: [] }); // prettier-ignore
+  assert.deepEqual(identityFromClaims({ email: "admin", groups: "ops" }, settings), {
+    user: "sso:admin",
+    groups: ["ops"],
+  });
+  assert.deepEqual(identityFromClaims({ sub: "42" }, { usernameClaim: "sub", groupsClaim: "roles" }), {
+    user: "sso:42",
+    groups: [],
+  });
   const refused = (claims: Record<string, unknown>, reason: string) =>
-    assert.throws(() => identityFromClaims(claims, settings), (e) => e instanceof OidcError && e.status === 401 && e.reason === reason); // prettier-ignore
+    assert.throws(
+      () => identityFromClaims(claims, settings),
+      (e) => e instanceof OidcError && e.status === 401 && e.reason === reason,
+    );
   refused({ sub: "1" }, "no-username");
   refused({ email: "a@x", email_verified: false }, "email-unverified");
-  refused({ email: "a@x", groups: Array.from({ length: MAX_SESSION_GROUPS + 1 }, (_, i) => `g${i}`) }, "too-many-groups"); // prettier-ignore
+  refused(
+    { email: "a@x", groups: Array.from({ length: MAX_SESSION_GROUPS + 1 }, (_, i) => `g${i}`) },
+    "too-many-groups",
+  );
 });
 
 test("sessions carry SSO groups, signed; too many groups are refused at issue", () => {
   const key = Buffer.alloc(32, 1);
   const { token, payload } = issueSession("sso:a@x", key, { now: () => 0, groups: ["team-a"] });
   assert.deepEqual(payload.groups, ["team-a"]);
-  assert.deepEqual(verifySessionToken(token, { current: key }, { now: () => 1000 }), { ok: true, session: payload }); // prettier-ignore
+  assert.deepEqual(verifySessionToken(token, { current: key }, { now: () => 1000 }), {
+    ok: true,
+    session: payload,
+  });
   // Altering the groups breaks the signature.
   const [body = "", sig = ""] = token.split(".");
-  const forged = Buffer.from(Buffer.from(body, "base64url").toString().replace("team-a", "admins")).toString("base64url"); // prettier-ignore
+  const forged = Buffer.from(Buffer.from(body, "base64url").toString().replace("team-a", "admins")).toString(
+    "base64url",
+  );
   assert.equal(verifySessionToken(`${forged}.${sig}`, { current: key }, { now: () => 1000 }).ok, false);
-  assert.throws(() => issueSession("u", key, { now: () => 0, groups: Array.from({ length: 101 }, (_, i) => `g${i}`) })); // prettier-ignore
-  assert.throws(() => issueSession("u", key, { now: () => 0, groups: Array.from({ length: 100 }, () => "g".repeat(200)) }), /over 3800/); // prettier-ignore
+  assert.throws(() =>
+    issueSession("u", key, { now: () => 0, groups: Array.from({ length: 101 }, (_, i) => `g${i}`) }),
+  );
+  assert.throws(
+    () =>
+      issueSession("u", key, { now: () => 0, groups: Array.from({ length: 100 }, () => "g".repeat(200)) }),
+    /over 3800/,
+  );
 });

@@ -5,7 +5,14 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, test } from "node:test";
-import { parse, parseBool, parseDuration, parseHistoryId, parseOutput, parseResource } from "../../src/cli/app/args.js"; // prettier-ignore
+import {
+  parse,
+  parseBool,
+  parseDuration,
+  parseHistoryId,
+  parseOutput,
+  parseResource,
+} from "../../src/cli/app/args.js";
 import { buildApplication } from "../../src/cli/app/create.js";
 import { configPath, readConfig, writeConfig } from "../../src/cli/client/config.js";
 import { UsageError } from "../../src/cli/errors.js";
@@ -24,9 +31,23 @@ describe("cli arguments", () => {
     usage(() => parseDuration(""));
   });
   test("resource selectors GROUP/KIND/NAMESPACE/NAME", () => {
-    assert.deepEqual(parseResource("apps/Deployment/web/nginx"), { group: "apps", kind: "Deployment", namespace: "web", name: "nginx" }); // prettier-ignore
-    assert.deepEqual(parseResource("/ConfigMap/web/settings"), { group: "", kind: "ConfigMap", namespace: "web", name: "settings" }); // prettier-ignore
-    assert.deepEqual(parseResource("rbac.authorization.k8s.io/ClusterRole//reader"), { group: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "reader" }); // prettier-ignore
+    assert.deepEqual(parseResource("apps/Deployment/web/nginx"), {
+      group: "apps",
+      kind: "Deployment",
+      namespace: "web",
+      name: "nginx",
+    });
+    assert.deepEqual(parseResource("/ConfigMap/web/settings"), {
+      group: "",
+      kind: "ConfigMap",
+      namespace: "web",
+      name: "settings",
+    });
+    assert.deepEqual(parseResource("rbac.authorization.k8s.io/ClusterRole//reader"), {
+      group: "rbac.authorization.k8s.io",
+      kind: "ClusterRole",
+      name: "reader",
+    });
     usage(() => parseResource("Deployment/nginx"));
     usage(() => parseResource("apps//web/nginx"));
   });
@@ -44,7 +65,10 @@ describe("cli arguments", () => {
   });
   test("unknown flags are usage errors; connection flags are accepted everywhere", () => {
     usage(() => parse(["--bogus"], {}));
-    const { values, positionals } = parse(["web", "--core", "--kubeconfig", "k", "--server", "s", "--token", "t"], {}); // prettier-ignore
+    const { values, positionals } = parse(
+      ["web", "--core", "--kubeconfig", "k", "--server", "s", "--token", "t"],
+      {},
+    );
     assert.deepEqual(positionals, ["web"]);
     assert.equal(values.core, true);
     assert.equal(values.kubeconfig, "k");
@@ -53,7 +77,20 @@ describe("cli arguments", () => {
 
 describe("cli create body", () => {
   test("from flags: source, destination (in-cluster by default), automated policy, labels", () => {
-    const body = buildApplication({}, { name: "web", namespace: "apps", repo: "http://g/r.git", path: "web", revision: "main", destNamespace: "web", autoSync: true, selfHeal: true, labels: ["team=a"] }); // prettier-ignore
+    const body = buildApplication(
+      {},
+      {
+        name: "web",
+        namespace: "apps",
+        repo: "http://g/r.git",
+        path: "web",
+        revision: "main",
+        destNamespace: "web",
+        autoSync: true,
+        selfHeal: true,
+        labels: ["team=a"],
+      },
+    );
     assert.deepEqual(body, {
       metadata: { name: "web", namespace: "apps", labels: { team: "a" } },
       spec: {
@@ -68,7 +105,11 @@ describe("cli create body", () => {
       apiVersion: "tether.dev/v1alpha1",
       kind: "Application",
       metadata: { name: "web", namespace: "team", uid: "u", resourceVersion: "1" },
-      spec: { source: { repoURL: "http://g/r.git", path: "a" }, destination: { name: "in-cluster", namespace: "x" }, syncPolicy: { automated: { prune: false } } }, // prettier-ignore
+      spec: {
+        source: { repoURL: "http://g/r.git", path: "a" },
+        destination: { name: "in-cluster", namespace: "x" },
+        syncPolicy: { automated: { prune: false } },
+      },
       status: { sync: { status: "Synced" } },
     };
     const body = buildApplication(file, { namespace: "apps", path: "b", prune: true });

@@ -4,7 +4,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parse as parseYaml } from "yaml";
 import type { ApplicationDetail, ApplicationSummary, HistoryEntryView } from "../../src/api/types.js";
-import { formatDetail, formatDiff, formatHistory, formatList, formatTree, table } from "../../src/cli/app/format.js"; // prettier-ignore
+import {
+  formatDetail,
+  formatDiff,
+  formatHistory,
+  formatList,
+  formatTree,
+  table,
+} from "../../src/cli/app/format.js";
 import { progressPrinter, waitDecision } from "../../src/cli/app/wait.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
@@ -29,14 +36,38 @@ const detail = (extra: Partial<ApplicationDetail> = {}): ApplicationDetail => ({
   },
   conditions: [],
   resources: [
-    { group: "apps", version: "v1", kind: "Deployment", namespace: "web", name: "nginx", status: "Synced", health: { status: "Healthy" } }, // prettier-ignore
-    { group: "", version: "v1", kind: "Service", namespace: "web", name: "nginx-long-name", status: "OutOfSync", message: "changed" }, // prettier-ignore
+    {
+      group: "apps",
+      version: "v1",
+      kind: "Deployment",
+      namespace: "web",
+      name: "nginx",
+      status: "Synced",
+      health: { status: "Healthy" },
+    },
+    {
+      group: "",
+      version: "v1",
+      kind: "Service",
+      namespace: "web",
+      name: "nginx-long-name",
+      status: "OutOfSync",
+      message: "changed",
+    },
   ],
   history: [],
   ...extra,
 });
 const history: HistoryEntryView[] = [
-  { id: 1, revision: SHA, deployedAt: "2026-01-01T00:00:00Z", result: "Succeeded", initiatedBy: "auto", message: "first\nbody", author: "A <a@x>" }, // prettier-ignore
+  {
+    id: 1,
+    revision: SHA,
+    deployedAt: "2026-01-01T00:00:00Z",
+    result: "Succeeded",
+    initiatedBy: "auto",
+    message: "first\nbody",
+    author: "A <a@x>",
+  },
   {
     id: 12,
     revision: "f".repeat(40),
@@ -76,7 +107,10 @@ describe("cli formatters", () => {
       ].join("\n"),
     );
     const wide = formatList(items, "wide").split("\n");
-    assert.match(wide[0] ?? "", /^NAMESPACE\s+NAME\s+PROJECT\s+SYNC\s+HEALTH\s+REVISION\s+REPO\s+PATH\s+TARGET\s+RECONCILED$/); // prettier-ignore
+    assert.match(
+      wide[0] ?? "",
+      /^NAMESPACE\s+NAME\s+PROJECT\s+SYNC\s+HEALTH\s+REVISION\s+REPO\s+PATH\s+TARGET\s+RECONCILED$/,
+    );
     assert.ok(wide[1]?.includes(SHA));
     assert.ok(wide[1]?.includes("http://git.example/r.git"));
     assert.equal(formatList([], "table"), "NAMESPACE   NAME   PROJECT   SYNC   HEALTH   REVISION\n");
@@ -112,7 +146,13 @@ describe("cli formatters", () => {
         replica: "tether-controller-7d9f-x2",
         operationState: { phase: "Failed", message: "apply failed" },
         conditions: [
-          { type: "SyncError", status: "True", reason: "ApplyFailed", message: "Deployment nginx: denied", lastTransitionTime: "t" }, // prettier-ignore
+          {
+            type: "SyncError",
+            status: "True",
+            reason: "ApplyFailed",
+            message: "Deployment nginx: denied",
+            lastTransitionTime: "t",
+          },
           { type: "Gone", status: "False", reason: "x", message: "not shown", lastTransitionTime: "t" },
         ],
       }),
@@ -141,9 +181,22 @@ describe("cli formatters", () => {
     const text = formatDiff({
       revision: SHA,
       note: "n",
-      resources: [{ group: "apps", kind: "Deployment", namespace: "web", name: "nginx", status: "OutOfSync", fields: ["/spec/replicas"], liveYaml: "spec:\n  replicas: 3\n" }], // prettier-ignore
+      resources: [
+        {
+          group: "apps",
+          kind: "Deployment",
+          namespace: "web",
+          name: "nginx",
+          status: "OutOfSync",
+          fields: ["/spec/replicas"],
+          liveYaml: "spec:\n  replicas: 3\n",
+        },
+      ],
     });
-    assert.equal(text, "=== Deployment.apps web/nginx: OutOfSync\n  differs: /spec/replicas\n  live:\n    spec:\n      replicas: 3\n"); // prettier-ignore
+    assert.equal(
+      text,
+      "=== Deployment.apps web/nginx: OutOfSync\n  differs: /spec/replicas\n  live:\n    spec:\n      replicas: 3\n",
+    );
     assert.equal(formatDiff({ revision: SHA, note: "n", resources: [] }), "no differences (at 0123456)\n");
   });
 
@@ -158,8 +211,15 @@ describe("cli formatters", () => {
         sync: "Synced",
         health: { status: "Healthy" },
         children: [
-          // prettier-ignore
-          { group: "apps", version: "v1", kind: "ReplicaSet", namespace: "web", name: "nginx-1", health: { status: "Healthy" }, children: [] }, // prettier-ignore
+          {
+            group: "apps",
+            version: "v1",
+            kind: "ReplicaSet",
+            namespace: "web",
+            name: "nginx-1",
+            health: { status: "Healthy" },
+            children: [],
+          },
         ],
       },
     ]);
@@ -174,8 +234,13 @@ describe("cli wait decision", () => {
   const both = { sync: true, health: true };
   test("done when Synced and Healthy; only what is asked for counts", () => {
     assert.deepEqual(waitDecision(detail(), both), { kind: "done" });
-    assert.deepEqual(waitDecision(detail({ health: "Progressing" }), { sync: true, health: false }), { kind: "done" }); // prettier-ignore
-    assert.deepEqual(waitDecision(detail({ sync: "OutOfSync" }), both), { kind: "pending", reason: "sync OutOfSync" }); // prettier-ignore
+    assert.deepEqual(waitDecision(detail({ health: "Progressing" }), { sync: true, health: false }), {
+      kind: "done",
+    });
+    assert.deepEqual(waitDecision(detail({ sync: "OutOfSync" }), both), {
+      kind: "pending",
+      reason: "sync OutOfSync",
+    });
   });
   test("a request annotation not yet handled is pending even if the app looks done", () => {
     const app = detail({ annotations: { "tether.dev/sync": "true" } });
@@ -184,8 +249,14 @@ describe("cli wait decision", () => {
     assert.equal(waitDecision(detail({ operationState: { phase: "Running" } }), both).kind, "pending");
   });
   test("a failed sync and a Degraded app fail the wait", () => {
-    assert.deepEqual(waitDecision(detail({ sync: "OutOfSync", operationState: { phase: "Failed", message: "boom" } }), both), { kind: "failed", reason: "sync failed: boom" }); // prettier-ignore
-    assert.deepEqual(waitDecision(detail({ health: "Degraded", healthMessage: "crash" }), both), { kind: "failed", reason: "health is Degraded: crash" }); // prettier-ignore
+    assert.deepEqual(
+      waitDecision(detail({ sync: "OutOfSync", operationState: { phase: "Failed", message: "boom" } }), both),
+      { kind: "failed", reason: "sync failed: boom" },
+    );
+    assert.deepEqual(waitDecision(detail({ health: "Degraded", healthMessage: "crash" }), both), {
+      kind: "failed",
+      reason: "health is Degraded: crash",
+    });
     // Degraded does not fail a wait for sync alone.
     assert.deepEqual(waitDecision(detail({ health: "Degraded" }), { sync: true, health: false }), {
       kind: "done",

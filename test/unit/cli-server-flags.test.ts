@@ -28,10 +28,25 @@ describe("tether server flags", () => {
 
   test("every flag", () => {
     const flags = parseServerFlags([
-      "--kubeconfig", "/k", "--system-namespace", "ops", "--namespace", "apps", "--host", "127.0.0.1",
-      "--port", "0", "--tls-cert", "/c.pem", "--tls-key", "/k.pem", "--secure-cookies",
-      "--public-app-metrics", "--ui-dir", "/ui",
-    ]); // prettier-ignore
+      "--kubeconfig",
+      "/k",
+      "--system-namespace",
+      "ops",
+      "--namespace",
+      "apps",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--tls-cert",
+      "/c.pem",
+      "--tls-key",
+      "/k.pem",
+      "--secure-cookies",
+      "--public-app-metrics",
+      "--ui-dir",
+      "/ui",
+    ]);
     assert.deepEqual(flags, {
       kubeconfig: "/k",
       systemNamespace: "ops",

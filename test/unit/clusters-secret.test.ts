@@ -7,7 +7,12 @@ import { parse as parseYaml } from "yaml";
 import { clusterViewsOf, stateFromAnnotation } from "../../src/api/clusters.js";
 import type { ClusterView } from "../../src/api/types.js";
 import { formatClusters } from "../../src/cli/cluster/format.js";
-import { CLUSTER_STATUS_ANNOTATION, isClusterSecret, kubeConfigForCluster, parseClusterSecret } from "../../src/kube/clusters.js"; // prettier-ignore
+import {
+  CLUSTER_STATUS_ANNOTATION,
+  isClusterSecret,
+  kubeConfigForCluster,
+  parseClusterSecret,
+} from "../../src/kube/clusters.js";
 import type { Application } from "../../src/model/application.js";
 import { destinationProblem, validateApplication } from "../../src/model/validate.js";
 
@@ -19,7 +24,6 @@ function secret(
   labels: Record<string, string> = { "tether.dev/secret-type": "cluster" },
   annotations?: Record<string, string>,
 ): V1Secret {
-  // prettier-ignore
   return {
     metadata: { name: "prod", namespace: "tether-system", labels, ...(annotations ? { annotations } : {}) },
     data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
@@ -32,7 +36,12 @@ describe("parseClusterSecret", () => {
       bearerToken: "tok",
       tlsClientConfig: { caData: PEM, insecure: false, serverName: "api.prod" },
     };
-    const parsed = parseClusterSecret(secret({ name: "prod", server: "https://prod.example:6443/", config: JSON.stringify(config) }, { "argocd.argoproj.io/secret-type": "cluster", env: "prod" })); // prettier-ignore
+    const parsed = parseClusterSecret(
+      secret(
+        { name: "prod", server: "https://prod.example:6443/", config: JSON.stringify(config) },
+        { "argocd.argoproj.io/secret-type": "cluster", env: "prod" },
+      ),
+    );
     assert.ok(parsed.ok);
     assert.equal(parsed.cluster.name, "prod");
     assert.equal(parsed.cluster.server, "https://prod.example:6443", "trailing slash trimmed");
@@ -43,7 +52,10 @@ describe("parseClusterSecret", () => {
   });
 
   test("stringData (as written by kubectl apply before the server converts it) is read too", () => {
-    const parsed = parseClusterSecret({ metadata: { name: "s", namespace: "n" }, stringData: { server: "https://x", config: "{}" } }); // prettier-ignore
+    const parsed = parseClusterSecret({
+      metadata: { name: "s", namespace: "n" },
+      stringData: { server: "https://x", config: "{}" },
+    });
     assert.ok(parsed.ok);
     assert.equal(parsed.cluster.name, "https://x", "the name defaults to the server");
   });
@@ -55,8 +67,14 @@ describe("parseClusterSecret", () => {
       [{ server: "ftp://x" }, /must be https/],
       [{ server: "https://x", config: "{bearerToken" }, /data\.config is not JSON/],
       [{ server: "https://x", config: "[]" }, /data\.config must be a JSON object/],
-      [{ server: "https://x", config: JSON.stringify({ tlsClientConfig: { certData: PEM } }) }, /needs both certData and keyData/], // prettier-ignore
-      [{ server: "https://x", config: JSON.stringify({ tlsClientConfig: { caData: "%%%" } }) }, /tlsClientConfig\.caData must be base64/], // prettier-ignore
+      [
+        { server: "https://x", config: JSON.stringify({ tlsClientConfig: { certData: PEM } }) },
+        /needs both certData and keyData/,
+      ],
+      [
+        { server: "https://x", config: JSON.stringify({ tlsClientConfig: { caData: "%%%" } }) },
+        /tlsClientConfig\.caData must be base64/,
+      ],
     ];
     for (const [data, expected] of cases) {
       const parsed = parseClusterSecret(secret(data));
@@ -74,7 +92,12 @@ describe("parseClusterSecret", () => {
 
 describe("kubeConfigForCluster", () => {
   test("bearer token, CA, server name", () => {
-    const parsed = parseClusterSecret(secret({ server: "https://a:6443", config: JSON.stringify({ bearerToken: "t", tlsClientConfig: { caData: PEM, serverName: "api" } }) })); // prettier-ignore
+    const parsed = parseClusterSecret(
+      secret({
+        server: "https://a:6443",
+        config: JSON.stringify({ bearerToken: "t", tlsClientConfig: { caData: PEM, serverName: "api" } }),
+      }),
+    );
     assert.ok(parsed.ok);
     const config = kubeConfigForCluster(parsed.cluster);
     assert.equal(config.getCurrentCluster()?.server, "https://a:6443");
@@ -85,7 +108,16 @@ describe("kubeConfigForCluster", () => {
   });
 
   test("client certificate; insecure; basic auth", () => {
-    const parsed = parseClusterSecret(secret({ server: "https://a", config: JSON.stringify({ username: "u", password: "p", tlsClientConfig: { certData: PEM, keyData: PEM, insecure: true } }) })); // prettier-ignore
+    const parsed = parseClusterSecret(
+      secret({
+        server: "https://a",
+        config: JSON.stringify({
+          username: "u",
+          password: "p",
+          tlsClientConfig: { certData: PEM, keyData: PEM, insecure: true },
+        }),
+      }),
+    );
     assert.ok(parsed.ok);
     const config = kubeConfigForCluster(parsed.cluster);
     assert.equal(config.getCurrentUser()?.certData, PEM);
@@ -97,11 +129,31 @@ describe("kubeConfigForCluster", () => {
 
 describe("cluster views (API)", () => {
   test("the controller's annotation gives status, version and check time; never credentials", () => {
-    const status = JSON.stringify({ status: "Failed", message: "GET /version: 401 Unauthorized", serverVersion: "v1.33.0", checkedAt: "2026-01-01T00:00:00.000Z" }); // prettier-ignore
+    const status = JSON.stringify({
+      status: "Failed",
+      message: "GET /version: 401 Unauthorized",
+      serverVersion: "v1.33.0",
+      checkedAt: "2026-01-01T00:00:00.000Z",
+    });
     const views = clusterViewsOf([
-      secret({ name: "prod", server: "https://prod", config: JSON.stringify({ bearerToken: "secret-token" }) }, { "tether.dev/secret-type": "cluster", env: "prod" }, { [CLUSTER_STATUS_ANNOTATION]: status }), // prettier-ignore
+      secret(
+        { name: "prod", server: "https://prod", config: JSON.stringify({ bearerToken: "secret-token" }) },
+        { "tether.dev/secret-type": "cluster", env: "prod" },
+        { [CLUSTER_STATUS_ANNOTATION]: status },
+      ),
     ]);
-    assert.deepEqual(views, [{ name: "prod", server: "https://prod", status: "Failed", message: "GET /version: 401 Unauthorized", serverVersion: "v1.33.0", checkedAt: "2026-01-01T00:00:00.000Z", labels: { env: "prod" }, secret: "tether-system/prod" }]); // prettier-ignore
+    assert.deepEqual(views, [
+      {
+        name: "prod",
+        server: "https://prod",
+        status: "Failed",
+        message: "GET /version: 401 Unauthorized",
+        serverVersion: "v1.33.0",
+        checkedAt: "2026-01-01T00:00:00.000Z",
+        labels: { env: "prod" },
+        secret: "tether-system/prod",
+      },
+    ]);
     assert.doesNotMatch(JSON.stringify(views), /secret-token/);
   });
 
@@ -127,14 +179,25 @@ describe("destination validation with registered clusters", () => {
       { server: "https://prod.example:6443" },
       { name: "prod", server: "https://prod.example:6443" },
     ])
-      // prettier-ignore
       assert.equal(destinationProblem(d, options), undefined, JSON.stringify(d));
   });
   test("unknown clusters and contradictions name the field", () => {
-    assert.match(destinationProblem({ name: "staging" }, options) ?? "", /^spec\.destination\.name "staging": no cluster of that name is registered \(known: "in-cluster", "prod"\)/); // prettier-ignore
-    assert.match(destinationProblem({ server: "https://x" }, options) ?? "", /^spec\.destination\.server "https:\/\/x": no cluster with that URL/); // prettier-ignore
-    assert.match(destinationProblem({ name: "in-cluster", server: "https://prod.example:6443" }, options) ?? "", /name different clusters/); // prettier-ignore
-    const app = { metadata: { name: "a", namespace: "apps" }, spec: { source: { repoURL: "https://git/x" }, destination: { name: "staging", namespace: "web" } } } as unknown as Application; // prettier-ignore
+    assert.match(
+      destinationProblem({ name: "staging" }, options) ?? "",
+      /^spec\.destination\.name "staging": no cluster of that name is registered \(known: "in-cluster", "prod"\)/,
+    );
+    assert.match(
+      destinationProblem({ server: "https://x" }, options) ?? "",
+      /^spec\.destination\.server "https:\/\/x": no cluster with that URL/,
+    );
+    assert.match(
+      destinationProblem({ name: "in-cluster", server: "https://prod.example:6443" }, options) ?? "",
+      /name different clusters/,
+    );
+    const app = {
+      metadata: { name: "a", namespace: "apps" },
+      spec: { source: { repoURL: "https://git/x" }, destination: { name: "staging", namespace: "web" } },
+    } as unknown as Application;
     assert.match(
       validateApplication(app, options).join(";"),
       /Application apps\/a: spec\.destination\.name "staging"/,
@@ -144,8 +207,21 @@ describe("destination validation with registered clusters", () => {
 
 describe("tether cluster list output", () => {
   const items: ClusterView[] = [
-    { name: "in-cluster", server: "https://kubernetes.default.svc", status: "Successful", serverVersion: "v1.33.1", checkedAt: "2026-01-01T00:00:00Z" }, // prettier-ignore
-    { name: "prod", server: "https://prod:6443", status: "Failed", message: "GET /version: ECONNREFUSED", labels: { env: "prod" }, secret: "tether-system/prod" }, // prettier-ignore
+    {
+      name: "in-cluster",
+      server: "https://kubernetes.default.svc",
+      status: "Successful",
+      serverVersion: "v1.33.1",
+      checkedAt: "2026-01-01T00:00:00Z",
+    },
+    {
+      name: "prod",
+      server: "https://prod:6443",
+      status: "Failed",
+      message: "GET /version: ECONNREFUSED",
+      labels: { env: "prod" },
+      secret: "tether-system/prod",
+    },
   ];
   test("table, wide, json, yaml", () => {
     assert.equal(
@@ -157,7 +233,10 @@ describe("tether cluster list output", () => {
         "",
       ].join("\n"),
     );
-    assert.match(formatClusters(items, "wide"), /^NAME\s+SERVER\s+STATUS\s+VERSION\s+CHECKED\s+SECRET\s+LABELS\s+MESSAGE\n/); // prettier-ignore
+    assert.match(
+      formatClusters(items, "wide"),
+      /^NAME\s+SERVER\s+STATUS\s+VERSION\s+CHECKED\s+SECRET\s+LABELS\s+MESSAGE\n/,
+    );
     assert.match(formatClusters(items, "wide"), /tether-system\/prod\s+env=prod/);
     assert.deepEqual(JSON.parse(formatClusters(items, "json")), { items });
     assert.deepEqual(parseYaml(formatClusters(items, "yaml")), { items });

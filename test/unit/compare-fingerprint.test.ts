@@ -3,8 +3,25 @@ import { test } from "node:test";
 import { liveFingerprint } from "../../src/controller/compare.js";
 
 test("live fingerprint: status-only updates of a generation-tracked object keep it; spec or metadata changes move it", () => {
-  const base = { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: "a", generation: 3, resourceVersion: "10", labels: { x: "1" }, managedFields: [{ manager: "kcm" }] } }; // prettier-ignore
-  const statusOnly = { ...base, metadata: { ...base.metadata, resourceVersion: "11", managedFields: [{ manager: "kcm", operation: "Update" }] } }; // prettier-ignore
+  const base = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: {
+      name: "a",
+      generation: 3,
+      resourceVersion: "10",
+      labels: { x: "1" },
+      managedFields: [{ manager: "kcm" }],
+    },
+  };
+  const statusOnly = {
+    ...base,
+    metadata: {
+      ...base.metadata,
+      resourceVersion: "11",
+      managedFields: [{ manager: "kcm", operation: "Update" }],
+    },
+  };
   assert.deepEqual(liveFingerprint(statusOnly), liveFingerprint(base));
   assert.notDeepEqual(
     liveFingerprint({ ...base, metadata: { ...base.metadata, generation: 4 } }),

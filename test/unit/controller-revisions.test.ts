@@ -10,9 +10,11 @@ function scriptedSource() {
   const calls: { options: unknown; answer: (commit: string) => void }[] = [];
   const source = {
     resolve: (_repo: string, _rev: string | undefined, options: unknown) =>
-      new Promise<ResolvedRevision>(
-        (resolve) =>
-        calls.push({ options, answer: (commit) => resolve({ commit, ref: "refs/heads/main", fetched: true } as ResolvedRevision) }), // prettier-ignore
+      new Promise<ResolvedRevision>((resolve) =>
+        calls.push({
+          options,
+          answer: (commit) => resolve({ commit, ref: "refs/heads/main", fetched: true } as ResolvedRevision),
+        }),
       ),
   } as unknown as RepositoryCache;
   return { source, calls };
@@ -80,10 +82,25 @@ test("mustResolveFresh: a new app, a new spec or a source never compared resolve
     { repoURL: "https://git.example/s.git" },
     { chart: "c" },
   ]) {
-    assert.equal(mustResolveFresh({ previous: compared, generation: 3, source: { ...source, ...change } }), true, JSON.stringify(change)); // prettier-ignore
+    assert.equal(
+      mustResolveFresh({ previous: compared, generation: 3, source: { ...source, ...change } }),
+      true,
+      JSON.stringify(change),
+    );
   }
   const failedSoFar = { observedGeneration: 1 };
   assert.equal(mustResolveFresh({ previous: failedSoFar, generation: 1, source }), true, "never compared");
-  const unset = { observedGeneration: 1, sync: { status: "Synced" as const, comparedTo: { repoURL: source.repoURL, path: "app" } } }; // prettier-ignore
-  assert.equal(mustResolveFresh({ previous: unset, generation: 1, source: { repoURL: source.repoURL, targetRevision: "", path: "app" } }), false, "unset and empty targetRevision are the same"); // prettier-ignore
+  const unset = {
+    observedGeneration: 1,
+    sync: { status: "Synced" as const, comparedTo: { repoURL: source.repoURL, path: "app" } },
+  };
+  assert.equal(
+    mustResolveFresh({
+      previous: unset,
+      generation: 1,
+      source: { repoURL: source.repoURL, targetRevision: "", path: "app" },
+    }),
+    false,
+    "unset and empty targetRevision are the same",
+  );
 });

@@ -6,7 +6,12 @@ import type { CoreV1Event } from "@kubernetes/client-node";
 import { EVENT_QUEUE_LIMIT, EVENT_WRITERS, kubeEventRecorder } from "../../src/controller/events.js";
 import type { Application } from "../../src/model/application.js";
 
-const app = { apiVersion: "tether.dev/v1alpha1", kind: "Application", metadata: { name: "web", namespace: "apps", uid: "u1" }, spec: {} } as unknown as Application; // prettier-ignore
+const app = {
+  apiVersion: "tether.dev/v1alpha1",
+  kind: "Application",
+  metadata: { name: "web", namespace: "apps", uid: "u1" },
+  spec: {},
+} as unknown as Application;
 
 function fakeCore() {
   const pending: { body: CoreV1Event; resolve: () => void }[] = [];
@@ -59,7 +64,11 @@ test("Events are written at most EVENT_WRITERS at a time, in the order recorded"
 
 test("an Event names the app, caps its message at 1 KiB and carries the time", () => {
   const fake = fakeCore();
-  kubeEventRecorder(fake.core, () => undefined, () => new Date("2026-01-01T00:00:00Z")).record(app, "Warning", "SyncFailed", "x".repeat(2000)); // prettier-ignore
+  kubeEventRecorder(
+    fake.core,
+    () => undefined,
+    () => new Date("2026-01-01T00:00:00Z"),
+  ).record(app, "Warning", "SyncFailed", "x".repeat(2000));
   const body = fake.pending[0]?.body;
   assert.equal(body?.involvedObject.name, "web");
   assert.equal(body?.involvedObject.uid, "u1");

@@ -9,7 +9,11 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { CelEnvironment } from "../../src/engine/cel/index.js";
-import { type KubeObject, compileHealthCustomizations, healthEvaluator } from "../../src/engine/health/index.js"; // prettier-ignore
+import {
+  type KubeObject,
+  compileHealthCustomizations,
+  healthEvaluator,
+} from "../../src/engine/health/index.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/health-cel");
 const update = process.env.UPDATE_GOLDEN === "1";

@@ -6,7 +6,12 @@ import { CelEnvironment } from "../../src/engine/cel/index.js";
 import { compileHealthCustomizations, customHealth } from "../../src/engine/health/index.js";
 import { type AffectedKinds, HealthConfig, healthCheckCondition } from "../../src/controller/healthconfig.js";
 
-const cert = (status?: unknown) => ({ apiVersion: "cert.example.com/v1", kind: "Certificate", metadata: { name: "c" }, ...(status ? { status } : {}) }); // prettier-ignore
+const cert = (status?: unknown) => ({
+  apiVersion: "cert.example.com/v1",
+  kind: "Certificate",
+  metadata: { name: "c" },
+  ...(status ? { status } : {}),
+});
 const RULES = `
 - group: cert.example.com
   kind: Certificate
@@ -55,7 +60,10 @@ describe("CelEnvironment", () => {
     const cel = new CelEnvironment({ object: "map" }, { limits: { maxLength: 20, maxAstNodes: 2_000 } });
     const long = cel.compile("object.aaaaaaaaaaaaaaaaaaaa == 1", "bool");
     assert.ok(!long.ok && /limit 20/.test(long.error));
-    const nested = new CelEnvironment({ object: "map" }).compile("object.l.all(a, object.l.all(b, object.l.all(c, a == b)))", "bool"); // prettier-ignore
+    const nested = new CelEnvironment({ object: "map" }).compile(
+      "object.l.all(a, object.l.all(b, object.l.all(c, a == b)))",
+      "bool",
+    );
     assert.ok(!nested.ok && /nest 3 deep/.test(nested.error));
     let clock = 0;
     const slow = new CelEnvironment(
@@ -89,7 +97,11 @@ describe("custom health rules", () => {
   });
 
   test("an entry without kind is an error of the whole configuration", () => {
-    const rules = compileHealthCustomizations("- {group: a, rules: []}", "src", new CelEnvironment({ object: "map" })); // prettier-ignore
+    const rules = compileHealthCustomizations(
+      "- {group: a, rules: []}",
+      "src",
+      new CelEnvironment({ object: "map" }),
+    );
     assert.deepEqual(rules.errors, ["src[0]: kind is required"]);
   });
 });
@@ -108,7 +120,10 @@ describe("HealthConfig reload", () => {
     assert.deepEqual(seen.at(-1), new Set(["cert.example.com/Certificate", "/ConfigMap"]));
     config.load("[");
     assert.equal(seen.at(-1), "*");
-    assert.match(config.errors[0] ?? "", /^ConfigMap tether-system\/tether-config key health.customizations: invalid YAML/); // prettier-ignore
+    assert.match(
+      config.errors[0] ?? "",
+      /^ConfigMap tether-system\/tether-config key health.customizations: invalid YAML/,
+    );
     config.load(undefined);
     assert.equal(seen.at(-1), "*", "fixing broken rules clears the condition on every app");
     assert.equal(config.evaluate(cert()).health.status, "Healthy");
@@ -117,7 +132,10 @@ describe("HealthConfig reload", () => {
   test("the app condition appears with errors and goes away without them", () => {
     const now = new Date("2025-01-01T00:00:00Z");
     const set = healthCheckCondition([], ["boom"], now);
-    assert.deepEqual(set.map((c) => [c.type, c.reason, c.message]), [["HealthCheckError", "InvalidHealthRule", "boom"]]); // prettier-ignore
+    assert.deepEqual(
+      set.map((c) => [c.type, c.reason, c.message]),
+      [["HealthCheckError", "InvalidHealthRule", "boom"]],
+    );
     assert.deepEqual(healthCheckCondition(set, [], now), []);
   });
 });

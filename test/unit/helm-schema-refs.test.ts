@@ -7,8 +7,16 @@ import { schemaReferenceProblem } from "../../src/engine/render/helm-schema-refs
 test("references inside the schema and the standard drafts pass", () => {
   for (const schema of [
     { type: "object", properties: { a: { $ref: "#/$defs/a" } }, $defs: { a: { type: "string" } } },
-    { $schema: "http://json-schema.org/draft-07/schema#", definitions: {}, properties: { b: { $ref: "#/definitions/b" } } }, // prettier-ignore
-    { $schema: "https://json-schema.org/draft/2020-12/schema", $id: "https://example.com/chart", $dynamicRef: "#meta" }, // prettier-ignore
+    {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      definitions: {},
+      properties: { b: { $ref: "#/definitions/b" } },
+    },
+    {
+      $schema: "https://json-schema.org/draft/2020-12/schema",
+      $id: "https://example.com/chart",
+      $dynamicRef: "#meta",
+    },
     { allOf: [{ $ref: "#" }], properties: { $ref: { type: "string" } } },
     "not an object",
     null,
@@ -19,7 +27,11 @@ test("references inside the schema and the standard drafts pass", () => {
 
 test("every other reference is found, with its JSON pointer", () => {
   const cases: [unknown, string, RegExp][] = [
-    [{ properties: { x: { $ref: "file:///etc/passwd" } } }, "/properties/x/$ref", /"file:\/\/\/etc\/passwd" refers outside/], // prettier-ignore
+    [
+      { properties: { x: { $ref: "file:///etc/passwd" } } },
+      "/properties/x/$ref",
+      /"file:\/\/\/etc\/passwd" refers outside/,
+    ],
     [{ properties: { x: { $ref: "http://127.0.0.1:8080/api" } } }, "/properties/x/$ref", /refers outside/],
     [{ properties: { x: { $ref: "defs.json#/a" } } }, "/properties/x/$ref", /refers outside/],
     [{ properties: { "a/b~c": { $ref: "/etc/hostname" } } }, "/properties/a~1b~0c/$ref", /refers outside/],
@@ -27,7 +39,11 @@ test("every other reference is found, with its JSON pointer", () => {
     [{ $defs: { d: { $dynamicRef: "http://[::1]/x" } } }, "/$defs/d/$dynamicRef", /refers outside/],
     [{ properties: { x: { $ref: 7 } } }, "/properties/x/$ref", /that is not a string/],
     [{ $schema: "http://127.0.0.1/meta" }, "/$schema", /not a standard JSON Schema draft/],
-    [{ items: { $schema: "https://json-schema.org/draft/2020-12/schema/../../x" } }, "/items/$schema", /not a standard/], // prettier-ignore
+    [
+      { items: { $schema: "https://json-schema.org/draft/2020-12/schema/../../x" } },
+      "/items/$schema",
+      /not a standard/,
+    ],
   ];
   for (const [schema, pointer, message] of cases) {
     const problem = schemaReferenceProblem(schema);

@@ -22,7 +22,11 @@ const dir = path.join(repoRoot, "testdata/images/policies");
 
 for (const file of (await fs.readdir(dir)).sort()) {
   test(`policy golden: ${file}`, async () => {
-    const fixture = parse(await fs.readFile(path.join(dir, file), "utf8")) as { tags: string[]; spec: ImagePolicySpec; expected: unknown }; // prettier-ignore
+    const fixture = parse(await fs.readFile(path.join(dir, file), "utf8")) as {
+      tags: string[];
+      spec: ImagePolicySpec;
+      expected: unknown;
+    };
     assert.deepEqual(selectLatestTag(fixture.tags, fixture.spec), fixture.expected);
     // Order of the registry's list never changes the choice.
     assert.deepEqual(selectLatestTag([...fixture.tags].reverse(), fixture.spec), fixture.expected);
@@ -41,9 +45,22 @@ test("extract expands named, braced and numbered groups", () => {
 });
 
 test("image references: Docker Hub, registries with ports, tags and digests", () => {
-  assert.deepEqual(parseImageName("nginx"), { registry: "registry-1.docker.io", repository: "library/nginx", name: "nginx" }); // prettier-ignore
-  assert.deepEqual(parseImageName("example/app"), { registry: "registry-1.docker.io", repository: "example/app", name: "example/app" }); // prettier-ignore
-  assert.deepEqual(parseImageReference("127.0.0.1:5000/team/app:1.2.3"), { registry: "127.0.0.1:5000", repository: "team/app", name: "127.0.0.1:5000/team/app", tag: "1.2.3" }); // prettier-ignore
+  assert.deepEqual(parseImageName("nginx"), {
+    registry: "registry-1.docker.io",
+    repository: "library/nginx",
+    name: "nginx",
+  });
+  assert.deepEqual(parseImageName("example/app"), {
+    registry: "registry-1.docker.io",
+    repository: "example/app",
+    name: "example/app",
+  });
+  assert.deepEqual(parseImageReference("127.0.0.1:5000/team/app:1.2.3"), {
+    registry: "127.0.0.1:5000",
+    repository: "team/app",
+    name: "127.0.0.1:5000/team/app",
+    tag: "1.2.3",
+  });
   assert.equal(parseImageReference("ghcr.io/o/a@sha256:abc").digest, "sha256:abc");
   assert.throws(() => parseImageName("nginx:1.2"), /without a tag/);
   assert.throws(() => parseImageName("Bad/Name"), /not a valid repository name/);
@@ -51,14 +68,24 @@ test("image references: Docker Hub, registries with ports, tags and digests", ()
 
 test("registry credentials from dockerconfigjson or username/password, errors name the Secret", () => {
   const meta = { name: "regcred", namespace: "ns" };
-  const config = JSON.stringify({ auths: { "https://reg.example.com/v1/": { auth: Buffer.from("u:p:w").toString("base64") } } }); // prettier-ignore
-  assert.deepEqual(registryCredentials({ metadata: meta, stringData: { ".dockerconfigjson": config } }, "reg.example.com"), { credentials: { username: "u", password: "p:w" } }); // prettier-ignore
-  assert.deepEqual(registryCredentials({ metadata: meta, stringData: { ".dockerconfigjson": config } }, "other.io"), { error: "Secret ns/regcred: .dockerconfigjson has no entry for registry other.io" }); // prettier-ignore
+  const config = JSON.stringify({
+    auths: { "https://reg.example.com/v1/": { auth: Buffer.from("u:p:w").toString("base64") } },
+  });
+  assert.deepEqual(
+    registryCredentials({ metadata: meta, stringData: { ".dockerconfigjson": config } }, "reg.example.com"),
+    { credentials: { username: "u", password: "p:w" } },
+  );
+  assert.deepEqual(
+    registryCredentials({ metadata: meta, stringData: { ".dockerconfigjson": config } }, "other.io"),
+    { error: "Secret ns/regcred: .dockerconfigjson has no entry for registry other.io" },
+  );
   const data = {
     username: Buffer.from("a").toString("base64"),
     password: Buffer.from("b").toString("base64"),
   };
-  assert.deepEqual(registryCredentials({ metadata: meta, data }, "x"), { credentials: { username: "a", password: "b" } }); // prettier-ignore
+  assert.deepEqual(registryCredentials({ metadata: meta, data }, "x"), {
+    credentials: { username: "a", password: "b" },
+  });
   assert.match(
     (registryCredentials({ metadata: meta }, "x") as { error: string }).error,
     /needs .dockerconfigjson/,
@@ -72,7 +99,12 @@ test("durations and commit messages", () => {
     () => parseDuration("5 minutes", "spec.interval"),
     /spec.interval "5 minutes" is not a duration/,
   );
-  const files = [{ file: "app/deploy.yaml", changes: [{ line: 3, policy: "ns/app", field: "image" as const, oldValue: "a:1", newValue: "a:2" }] }]; // prettier-ignore
+  const files = [
+    {
+      file: "app/deploy.yaml",
+      changes: [{ line: 3, policy: "ns/app", field: "image" as const, oldValue: "a:1", newValue: "a:2" }],
+    },
+  ];
   assert.deepEqual(
     renderCommitMessage(
       "Bump {{images}} by {{ automation }}\n\n{{ changes }}\nFiles: {{ files }}",
@@ -84,5 +116,9 @@ test("durations and commit messages", () => {
       message: "Bump a:2 by ns/auto\n\n- app/deploy.yaml:3: a:1 -> a:2 (ns/app)\nFiles: app/deploy.yaml",
     },
   );
-  assert.deepEqual(renderCommitMessage("{{ .Changed }}", "ns/auto", files), { ok: false, error: "spec.git.commit.messageTemplate: unknown placeholder {{ .Changed }} (use automation, changes, images, files)" }); // prettier-ignore
+  assert.deepEqual(renderCommitMessage("{{ .Changed }}", "ns/auto", files), {
+    ok: false,
+    error:
+      "spec.git.commit.messageTemplate: unknown placeholder {{ .Changed }} (use automation, changes, images, files)",
+  });
 });

@@ -20,7 +20,8 @@ function middle(a: string, b: string): [string, string] {
   let start = 0;
   while (start < a.length && start < b.length && a[start] === b[start]) start += 1;
   let end = 0;
-  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end += 1; // prettier-ignore
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end])
+    end += 1;
   return [a.slice(start, a.length - end), b.slice(start, b.length - end)];
 }
 
@@ -40,7 +41,10 @@ for (const name of (await fs.readdir(dir)).sort()) {
       const [removed, added] = middle(a[i] ?? "", b[i] ?? "");
       const change = result.changes.find((c) => c.line === i + 1);
       assert.ok(change, `line ${i + 1} changed without a recorded change`);
-      assert.ok(change.oldValue.includes(removed) && change.newValue.includes(added), `line ${i + 1}: only the value changed`); // prettier-ignore
+      assert.ok(
+        change.oldValue.includes(removed) && change.newValue.includes(added),
+        `line ${i + 1}: only the value changed`,
+      );
     }
     // Idempotent: a second pass changes nothing.
     assert.deepEqual(applySetters(result.text, choose).changes, []);
@@ -86,8 +90,14 @@ test("parseMarker: the three forms, and clear errors for the rest", () => {
     ref: { namespace: "ns", name: "p" },
     field: "image",
   });
-  assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p:tag"}'), { ref: { namespace: "ns", name: "p" }, field: "tag" }); // prettier-ignore
-  assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p:name"}'), { ref: { namespace: "ns", name: "p" }, field: "name" }); // prettier-ignore
+  assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p:tag"}'), {
+    ref: { namespace: "ns", name: "p" },
+    field: "tag",
+  });
+  assert.deepEqual(parseMarker('{"$imagepolicy": "ns:p:name"}'), {
+    ref: { namespace: "ns", name: "p" },
+    field: "name",
+  });
   assert.equal(parseMarker('{"other": 1}'), undefined);
   assert.equal(parseMarker("{not json"), undefined);
   assert.match((parseMarker('{"$imagepolicy": "p"}') as { error: string }).error, /namespace:name/);

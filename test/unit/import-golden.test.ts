@@ -13,7 +13,11 @@ import { validateApplication } from "../../src/model/validate.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/import");
 const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort(); // prettier-ignore
+const cases = fs
+  .readdirSync(root, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 
 test("there are golden import cases for both tools", () => {
   assert.ok(cases.filter((c) => c.startsWith("argocd-")).length >= 5);
@@ -37,7 +41,8 @@ for (const name of cases) {
     assert.deepEqual(parseObjects(yaml), result.objects);
     for (const object of result.objects) {
       assert.equal(object["apiVersion"], "tether.dev/v1alpha1");
-      if (object["kind"] === "Application") assert.deepEqual(validateApplication(object as unknown as Application), []); // prettier-ignore
+      if (object["kind"] === "Application")
+        assert.deepEqual(validateApplication(object as unknown as Application), []);
     }
   });
 }
@@ -59,20 +64,27 @@ test("import: every field of the input is accounted for (converted or reported)"
     "Kustomization flux-system/infra-configs: spec.patches",
     "GitRepository flux-system/flux-system: spec.secretRef",
   ])
-    // prettier-ignore
     assert.ok(fields.includes(expected), `${expected} not reported`);
 });
 
 test("import: JSON output is one v1 List that parses back", () => {
-  const result = convert("argocd", fs.readFileSync(path.join(root, "argocd-guestbook-directory/input.yaml"), "utf8")); // prettier-ignore
+  const result = convert(
+    "argocd",
+    fs.readFileSync(path.join(root, "argocd-guestbook-directory/input.yaml"), "utf8"),
+  );
   const list = JSON.parse(printObjects(result.objects, "json")) as { kind: string; items: unknown[] };
   assert.equal(list.kind, "List");
   assert.deepEqual(list.items, result.objects);
 });
 
 test("import: --namespace moves Applications, AppProjects stay in the system namespace", () => {
-  const text = fs.readFileSync(path.join(root, "argocd-appproject-roles/input.yaml"), "utf8") + "---\n" + fs.readFileSync(path.join(root, "argocd-kustomize-guestbook/input.yaml"), "utf8"); // prettier-ignore
+  const text =
+    fs.readFileSync(path.join(root, "argocd-appproject-roles/input.yaml"), "utf8") +
+    "---\n" +
+    fs.readFileSync(path.join(root, "argocd-kustomize-guestbook/input.yaml"), "utf8");
   const result = convert("argocd", text, { namespace: "team-a", systemNamespace: "ops" });
-  const namespaces = result.objects.map((o) => `${String(o["kind"])}:${String((o["metadata"] as { namespace: string }).namespace)}`); // prettier-ignore
+  const namespaces = result.objects.map(
+    (o) => `${String(o["kind"])}:${String((o["metadata"] as { namespace: string }).namespace)}`,
+  );
   assert.deepEqual(namespaces, ["AppProject:ops", "Application:team-a"]);
 });

@@ -7,7 +7,12 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { KubeConfig } from "../../src/kube/connection.js";
-import { defaultKubeConfig, inClusterKubeConfig, mergeKubeConfigs, parseKubeConfig } from "../../src/kube/kubeconfig.js"; // prettier-ignore
+import {
+  defaultKubeConfig,
+  inClusterKubeConfig,
+  mergeKubeConfigs,
+  parseKubeConfig,
+} from "../../src/kube/kubeconfig.js";
 
 const KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -58,7 +63,10 @@ test("parseKubeConfig: clusters, users, contexts; relative paths resolved agains
 
 test("parseKubeConfig: bad input names the file and the field", () => {
   assert.throws(() => parseKubeConfig("clusters: {a: 1}", "kc"), /kc: clusters must be a list/);
-  assert.throws(() => parseKubeConfig("clusters: [{name: a, cluster: {}}]", "kc"), /kc: clusters\[0\]\.cluster\.server is missing/); // prettier-ignore
+  assert.throws(
+    () => parseKubeConfig("clusters: [{name: a, cluster: {}}]", "kc"),
+    /kc: clusters\[0\]\.cluster\.server is missing/,
+  );
   assert.throws(
     () => parseKubeConfig("users: [{user: {token: x}}]", "kc"),
     /kc: users\[0\]\.name is missing/,
@@ -68,7 +76,10 @@ test("parseKubeConfig: bad input names the file and the field", () => {
 
 test("mergeKubeConfigs: the first file defining a name wins, as kubectl merges KUBECONFIG", () => {
   const a = parseKubeConfig("clusters: [{name: c, cluster: {server: https://a}}]", "a");
-  const b = parseKubeConfig("current-context: x\nclusters: [{name: c, cluster: {server: https://b}}, {name: d, cluster: {server: https://d}}]", "b"); // prettier-ignore
+  const b = parseKubeConfig(
+    "current-context: x\nclusters: [{name: c, cluster: {server: https://b}}, {name: d, cluster: {server: https://d}}]",
+    "b",
+  );
   const merged = mergeKubeConfigs([a, b]);
   assert.deepEqual(
     merged.clusters.map((c) => c.server),
@@ -101,7 +112,10 @@ test("defaultKubeConfig: $KUBECONFIG (first file required, later ones optional),
   assert.deepEqual(listed.files, [file]);
   assert.throws(() => defaultKubeConfig({ KUBECONFIG: path.join(dir, "absent") }), /ENOENT/);
   await fs.mkdir(path.join(dir, ".kube"));
-  await fs.writeFile(path.join(dir, ".kube", "config"), KUBECONFIG.replace("current-context: dev", "current-context: prod")); // prettier-ignore
+  await fs.writeFile(
+    path.join(dir, ".kube", "config"),
+    KUBECONFIG.replace("current-context: dev", "current-context: prod"),
+  );
   assert.equal(defaultKubeConfig({ HOME: dir }).currentContext, "prod");
   await fs.rm(dir, { recursive: true, force: true });
 });
@@ -120,8 +134,14 @@ test("requests carry the user's credentials: bearer token, basic auth, impersona
     return options;
   };
   assert.equal((await headers(config({ token: "t" }))).headers?.["authorization"], "Bearer t");
-  assert.equal((await headers(config({ username: "u", password: "p" }))).headers?.["authorization"], `Basic ${Buffer.from("u:p").toString("base64")}`); // prettier-ignore
-  assert.equal((await headers(config({ token: "t", impersonate: "alice" }))).headers?.["impersonate-user"], "alice"); // prettier-ignore
+  assert.equal(
+    (await headers(config({ username: "u", password: "p" }))).headers?.["authorization"],
+    `Basic ${Buffer.from("u:p").toString("base64")}`,
+  );
+  assert.equal(
+    (await headers(config({ token: "t", impersonate: "alice" }))).headers?.["impersonate-user"],
+    "alice",
+  );
   const shared = config({ token: "t" });
   const first = await headers(shared);
   const second = await headers(shared);
@@ -156,13 +176,28 @@ test("a token file is read again after a minute, so a rotated service account to
 test("an exec credential plugin is run through client-node, loaded only for such a kubeconfig", async () => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-exec-"));
   const file = path.join(dir, "config");
-  const credential = JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1beta1", kind: "ExecCredential", status: { token: "from-exec" } }); // prettier-ignore
+  const credential = JSON.stringify({
+    apiVersion: "client.authentication.k8s.io/v1beta1",
+    kind: "ExecCredential",
+    status: { token: "from-exec" },
+  });
   await fs.writeFile(
     file,
     JSON.stringify({
       "current-context": "x",
       clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:1" } }],
-      users: [{ name: "u", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: process.execPath, args: ["-e", `console.log(${JSON.stringify(credential)})`] } } }], // prettier-ignore
+      users: [
+        {
+          name: "u",
+          user: {
+            exec: {
+              apiVersion: "client.authentication.k8s.io/v1beta1",
+              command: process.execPath,
+              args: ["-e", `console.log(${JSON.stringify(credential)})`],
+            },
+          },
+        },
+      ],
       contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
     }),
   );

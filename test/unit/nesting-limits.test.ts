@@ -121,7 +121,9 @@ describe("parseManifests: depth", () => {
     let text = `${cm("c")}data:\n`;
     for (let i = 0; i < 250; i++) text += `  a${i}: &a${i} [${i === 0 ? "1" : `*a${i - 1}`}]\n`;
     // maxAliasCount -1 lifts the alias bomb limit, so only the depth check stands in the way.
-    rendersError(text, "c.yaml", /^c\.yaml:1: nesting deeper than 200 levels at data\.a249\[0\]/, { maxAliasCount: -1 }); // prettier-ignore
+    rendersError(text, "c.yaml", /^c\.yaml:1: nesting deeper than 200 levels at data\.a249\[0\]/, {
+      maxAliasCount: -1,
+    });
   });
 
   test("an alias to its own anchor (a cycle) is refused", () => {
@@ -211,7 +213,12 @@ describe("parseYamlBounded (kustomization, ApplicationSet git files, policy pack
   test("an ApplicationSet git generator file nested too deep names the file", () => {
     const generator = { repoURL: "http://git/r.git", revision: "HEAD", files: [{ path: "*.json" }] };
     assert.throws(
-      () => gitFileParams([{ path: "envs/x.json", content: deepJsonObject(DEEP) }], generator, "spec.generators[0].git"), // prettier-ignore
+      () =>
+        gitFileParams(
+          [{ path: "envs/x.json", content: deepJsonObject(DEEP) }],
+          generator,
+          "spec.generators[0].git",
+        ),
       /envs\/x\.json: not valid JSON or YAML: line 1: nesting deeper than 200 levels at a\.a/,
     );
   });
@@ -219,7 +226,9 @@ describe("parseYamlBounded (kustomization, ApplicationSet git files, policy pack
   test("image automation: a repository file nested too deep, or with a bad line, is a problem on its line", () => {
     const marker = ' # {"$imagepolicy": "apps:app"}';
     const deep = applySetters(`image: x:1${marker}\nv: ${deepFlowSeq(DEEP)}\n`, () => undefined);
-    assert.deepEqual(deep.problems, [{ line: 2, message: "nesting deeper than 200 levels at v[0][0][0][0][0][0][0]…(189 more)…[0][0][0]" }]); // prettier-ignore
+    assert.deepEqual(deep.problems, [
+      { line: 2, message: "nesting deeper than 200 levels at v[0][0][0][0][0][0][0]…(189 more)…[0][0][0]" },
+    ]);
     const duplicate = applySetters(`a: 1\n---\nimage: x:1${marker}\nb: 1\nb: 2\n`, () => undefined);
     assert.equal(duplicate.problems[0]?.line, 5);
     assert.match(duplicate.problems[0]?.message ?? "", /not valid YAML: duplicate key "b"/);
@@ -227,7 +236,10 @@ describe("parseYamlBounded (kustomization, ApplicationSet git files, policy pack
 
   test("a kubeconfig nested too deep names the file and line", () => {
     const text = `apiVersion: v1\nkind: Config\nclusters:\n  - name: x\n    cluster: ${deepFlowSeq(DEEP)}\n`;
-    assert.throws(() => parseKubeConfig(text, "/home/u/.kube/config"), /^Error: \/home\/u\/\.kube\/config:5: nesting deeper than 200 levels at clusters\[0\]\.cluster/); // prettier-ignore
+    assert.throws(
+      () => parseKubeConfig(text, "/home/u/.kube/config"),
+      /^Error: \/home\/u\/\.kube\/config:5: nesting deeper than 200 levels at clusters\[0\]\.cluster/,
+    );
   });
 });
 
@@ -261,7 +273,9 @@ describe("JSON bodies: API and webhooks", () => {
     assert.throws(
       () => parseJsonObject(Buffer.from(`{"repository":${deepJsonObject(DEEP)}}`), "GitHub push"),
       (e: unknown) =>
-        e instanceof WebhookError && e.status === 400 && /^GitHub push: the body has nesting deeper than 200 levels at repository\.a/.test(e.message), // prettier-ignore
+        e instanceof WebhookError &&
+        e.status === 400 &&
+        /^GitHub push: the body has nesting deeper than 200 levels at repository\.a/.test(e.message),
     );
   });
 });

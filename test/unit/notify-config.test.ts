@@ -29,8 +29,23 @@ test("a full config parses: targets with inline and Secret URLs, triggers, selec
     optIn: "true",
   });
   assert.deepEqual(errors, []);
-  assert.deepEqual(config.targets[0], { name: "team-slack", type: "slack", url: { secret: "notify-secrets", key: "slack-url" }, headers: {}, timeoutMs: 10_000, maxAttempts: 4 }); // prettier-ignore
-  assert.deepEqual(config.targets[1], { name: "audit", type: "webhook", url: { value: "https://audit.example.com/hook" }, headers: { "X-Source": "tether" }, headersSecret: "audit-headers", timeoutMs: 3_000, maxAttempts: 2 }); // prettier-ignore
+  assert.deepEqual(config.targets[0], {
+    name: "team-slack",
+    type: "slack",
+    url: { secret: "notify-secrets", key: "slack-url" },
+    headers: {},
+    timeoutMs: 10_000,
+    maxAttempts: 4,
+  });
+  assert.deepEqual(config.targets[1], {
+    name: "audit",
+    type: "webhook",
+    url: { value: "https://audit.example.com/hook" },
+    headers: { "X-Source": "tether" },
+    headersSecret: "audit-headers",
+    timeoutMs: 3_000,
+    maxAttempts: 2,
+  });
   assert.deepEqual(config.triggers[0]?.on, ["sync-failed", "health-degraded"]);
   assert.deepEqual(config.triggers[0]?.selector, [
     { key: "team", op: "in", values: ["payments"] },

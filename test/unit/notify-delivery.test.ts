@@ -21,7 +21,12 @@ const item = (target: string, body = "{}", extra: Partial<DeliveryItem> = {}): D
 function recorder() {
   const results: [string, DeliveryResult][] = [];
   const lines: string[] = [];
-  return { results, lines, onResult: (t: string, r: DeliveryResult) => results.push([t, r]), log: (l: string) => lines.push(l) }; // prettier-ignore
+  return {
+    results,
+    lines,
+    onResult: (t: string, r: DeliveryResult) => results.push([t, r]),
+    log: (l: string) => lines.push(l),
+  };
 }
 
 test("a failing target is retried with exponential backoff up to maxAttempts, then given up", async () => {
@@ -44,7 +49,10 @@ test("a failing target is retried with exponential backoff up to maxAttempts, th
     r.results.map((x) => x[1]),
     ["retried", "retried", "failed"],
   );
-  assert.match(r.lines.at(-1) ?? "", /notification to a failed \(HTTP 503\) after 3 attempt\(s\), giving up: sync-failed ns\/a/); // prettier-ignore
+  assert.match(
+    r.lines.at(-1) ?? "",
+    /notification to a failed \(HTTP 503\) after 3 attempt\(s\), giving up: sync-failed ns\/a/,
+  );
 });
 
 test("fails twice then succeeds: delivered once; a 4xx other than 429 is not retried", async () => {
@@ -54,7 +62,8 @@ test("fails twice then succeeds: delivered once; a 4xx other than 429 is not ret
     send: (req) => {
       if (req.url.includes("/bad/")) return Promise.resolve({ status: 400 });
       calls += 1;
-      if (calls <= 2) return Promise.reject(Object.assign(new Error("fetch failed"), { cause: { code: "ECONNRESET" } })); // prettier-ignore
+      if (calls <= 2)
+        return Promise.reject(Object.assign(new Error("fetch failed"), { cause: { code: "ECONNRESET" } }));
       return Promise.resolve({ status: 204 });
     },
     baseBackoffMs: 1,
@@ -63,7 +72,10 @@ test("fails twice then succeeds: delivered once; a 4xx other than 429 is not ret
   queue.enqueue(item("flaky"));
   queue.enqueue(item("bad"));
   await queue.idle();
-  assert.deepEqual(r.results.filter((x) => x[0] === "flaky").map((x) => x[1]), ["retried", "retried", "delivered"]); // prettier-ignore
+  assert.deepEqual(
+    r.results.filter((x) => x[0] === "flaky").map((x) => x[1]),
+    ["retried", "retried", "delivered"],
+  );
   assert.deepEqual(
     r.results.filter((x) => x[0] === "bad").map((x) => x[1]),
     ["failed"],

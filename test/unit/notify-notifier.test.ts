@@ -20,8 +20,18 @@ function setup(current: { app: Application | undefined }) {
     targets: "- {name: hook, type: webhook, url: 'http://x/hook'}",
     triggers: "- {on: [sync-succeeded, sync-failed, health-degraded, drift-corrected], targets: [hook]}",
   });
-  const target: ResolvedTarget = { name: "hook", type: "webhook", url: "http://x/hook", headers: {}, timeoutMs: 1_000, maxAttempts: 1 }; // prettier-ignore
-  const source: ConfigSource = { load: () => Promise.resolve({ config, targets: new Map([["hook", target]]) }), redact: (t) => t }; // prettier-ignore
+  const target: ResolvedTarget = {
+    name: "hook",
+    type: "webhook",
+    url: "http://x/hook",
+    headers: {},
+    timeoutMs: 1_000,
+    maxAttempts: 1,
+  };
+  const source: ConfigSource = {
+    load: () => Promise.resolve({ config, targets: new Map([["hook", target]]) }),
+    redact: (t) => t,
+  };
   const sent: Record<string, unknown>[] = [];
   const queue = new DeliveryQueue({
     send: (req: OutgoingRequest) => {
@@ -29,7 +39,13 @@ function setup(current: { app: Application | undefined }) {
       return Promise.resolve({ status: 200 });
     },
   });
-  const notifier = new Notifier({ source, queue, current: () => current.app, clock: () => new Date(0), log: () => undefined }); // prettier-ignore
+  const notifier = new Notifier({
+    source,
+    queue,
+    current: () => current.app,
+    clock: () => new Date(0),
+    log: () => undefined,
+  });
   return { notifier, sent };
 }
 

@@ -24,7 +24,12 @@ test("placeholders are substituted once: a value containing {{…}} stays litera
 });
 
 test("only known placeholders exist; anything else (expressions, properties) is reported", () => {
-  assert.deepEqual(unknownPlaceholders("{{app}} {{constructor}} {{app.name}} {{ 1+1 }} {{}}"), ["constructor", "app.name", "1+1", ""]); // prettier-ignore
+  assert.deepEqual(unknownPlaceholders("{{app}} {{constructor}} {{app.name}} {{ 1+1 }} {{}}"), [
+    "constructor",
+    "app.name",
+    "1+1",
+    "",
+  ]);
   assert.equal(renderTemplate("{{constructor}} {{__proto__}}", values), "{{constructor}} {{__proto__}}");
 });
 

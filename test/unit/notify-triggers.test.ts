@@ -54,7 +54,8 @@ test("label selectors: equality, inequality, sets, existence", () => {
 test("targets: triggers matched by name and selector, each target once; opt-out and opt-in annotations", () => {
   const { config } = parseNotificationConfig({
     targets: "- {name: a, type: webhook, url: 'http://x/a'}\n- {name: b, type: slack, url: 'http://x/b'}",
-    triggers: "- {on: [sync-failed], targets: [a, b]}\n- {on: sync-failed, targets: [a], selector: team=payments}\n- {on: drift-corrected, targets: [b], selector: team=payments}", // prettier-ignore
+    triggers:
+      "- {on: [sync-failed], targets: [a, b]}\n- {on: sync-failed, targets: [a], selector: team=payments}\n- {on: drift-corrected, targets: [b], selector: team=payments}",
   });
   const payments = { labels: { team: "payments" } };
   assert.deepEqual(targetsFor(config, "sync-failed", payments), ["a", "b"]);
@@ -65,5 +66,11 @@ test("targets: triggers matched by name and selector, each target once; opt-out 
   assert.deepEqual(targetsFor(config, "sync-failed", optedOut), []);
   const optInConfig = { ...config, optIn: true };
   assert.deepEqual(targetsFor(optInConfig, "sync-failed", payments), []);
-  assert.deepEqual(targetsFor(optInConfig, "sync-failed", { ...payments, annotations: { "notifications.tether.dev/enabled": "true" } }), ["a", "b"]); // prettier-ignore
+  assert.deepEqual(
+    targetsFor(optInConfig, "sync-failed", {
+      ...payments,
+      annotations: { "notifications.tether.dev/enabled": "true" },
+    }),
+    ["a", "b"],
+  );
 });

@@ -19,7 +19,17 @@ const base = {
 };
 
 test("a successful sync records the change set, a history entry with the commit, and clears SyncError", () => {
-  const status = { conditions: [{ type: "SyncError", status: "True" as const, reason: "SyncFailed", message: "old", lastTransitionTime: "t" }] }; // prettier-ignore
+  const status = {
+    conditions: [
+      {
+        type: "SyncError",
+        status: "True" as const,
+        reason: "SyncFailed",
+        message: "old",
+        lastTransitionTime: "t",
+      },
+    ],
+  };
   const results = [
     { apiVersion: "apps/v1", kind: "Deployment", namespace: "demo", name: "hello", action: "configured" },
   ];
@@ -27,8 +37,17 @@ test("a successful sync records the change set, a history entry with the commit,
   assert.equal(phase, "Succeeded");
   assert.equal(summary, "1 change(s) applied");
   assert.deepEqual(next.conditions, []);
-  assert.deepEqual(next.operationState?.results, [{ ref: { group: "apps", version: "v1", kind: "Deployment", namespace: "demo", name: "hello" }, action: "configured", message: undefined }]); // prettier-ignore
-  assert.deepEqual(next.history?.map((h) => [h.id, h.result, h.author, h.message, h.initiatedBy]), [[1, "Succeeded", "Ada <ada@x>", "scale", "auto"]]); // prettier-ignore
+  assert.deepEqual(next.operationState?.results, [
+    {
+      ref: { group: "apps", version: "v1", kind: "Deployment", namespace: "demo", name: "hello" },
+      action: "configured",
+      message: undefined,
+    },
+  ]);
+  assert.deepEqual(
+    next.history?.map((h) => [h.id, h.result, h.author, h.message, h.initiatedBy]),
+    [[1, "Succeeded", "Ada <ada@x>", "scale", "auto"]],
+  );
 });
 
 test("a failed sync names the failing objects in SyncError and the history; an empty-render refusal keeps its condition", () => {
@@ -41,6 +60,21 @@ test("a failed sync names the failing objects in SyncError and the history; an e
     failed.status.conditions?.find((c) => c.type === "SyncError")?.message ?? "",
     /ConfigMap a: forbidden/,
   );
-  const kept = recordOperation({ ...base, keepSyncError: true, status: { conditions: [{ type: "SyncError", status: "True", reason: "EmptyRender", message: "empty", lastTransitionTime: "t" }] }, results: [] }); // prettier-ignore
+  const kept = recordOperation({
+    ...base,
+    keepSyncError: true,
+    status: {
+      conditions: [
+        {
+          type: "SyncError",
+          status: "True",
+          reason: "EmptyRender",
+          message: "empty",
+          lastTransitionTime: "t",
+        },
+      ],
+    },
+    results: [],
+  });
   assert.equal(kept.status.conditions?.[0]?.reason, "EmptyRender");
 });

@@ -7,12 +7,25 @@ import type { DependencyNode } from "../../src/engine/policy/dependencies.js";
 import { dependencyKeys, evaluateDependencies, findCycle } from "../../src/engine/policy/dependencies.js";
 import { allowedByPatterns, globMatch } from "../../src/engine/policy/glob.js";
 
-const ready = (dependsOn: string[] = []): DependencyNode => ({ dependsOn, sync: "Synced", health: "Healthy", generation: 2, observedGeneration: 2 }); // prettier-ignore
+const ready = (dependsOn: string[] = []): DependencyNode => ({
+  dependsOn,
+  sync: "Synced",
+  health: "Healthy",
+  generation: 2,
+  observedGeneration: 2,
+});
 const graph = (nodes: Record<string, DependencyNode>) => (key: string) => nodes[key];
 
 describe("dependsOn", () => {
   test("keys default to the app's namespace and are deduplicated", () => {
-    assert.deepEqual(dependencyKeys("apps", [{ name: "db" }, { name: "db", namespace: "apps" }, { name: "mq", namespace: "infra" }]), ["apps/db", "infra/mq"]); // prettier-ignore
+    assert.deepEqual(
+      dependencyKeys("apps", [
+        { name: "db" },
+        { name: "db", namespace: "apps" },
+        { name: "mq", namespace: "infra" },
+      ]),
+      ["apps/db", "infra/mq"],
+    );
   });
 
   test("no dependencies, or all Synced and Healthy: ready", () => {
@@ -45,7 +58,9 @@ describe("dependsOn", () => {
   test("a dependency with no status yet is Unknown", () => {
     const g = graph({ "apps/web": ready(["apps/db"]), "apps/db": { dependsOn: [], generation: 1 } });
     const v = evaluateDependencies("apps/web", g);
-    assert.deepEqual(v.kind === "waiting" && v.blockers, [{ key: "apps/db", state: "Unknown/Unknown, not yet reconciled at its current spec" }]); // prettier-ignore
+    assert.deepEqual(v.kind === "waiting" && v.blockers, [
+      { key: "apps/db", state: "Unknown/Unknown, not yet reconciled at its current spec" },
+    ]);
   });
 
   test("cycles: self, two apps, three apps; the message names the cycle", () => {
@@ -53,19 +68,36 @@ describe("dependsOn", () => {
     const two = graph({ "apps/a": ready(["apps/b"]), "apps/b": ready(["apps/a"]) });
     const v = evaluateDependencies("apps/a", two);
     assert.equal(v.kind, "cycle");
-    assert.equal(v.kind === "cycle" && v.message, "spec.dependsOn forms a cycle: apps/a → apps/b → apps/a; nothing is synced until it is broken"); // prettier-ignore
-    const three = graph({ "apps/a": ready(["apps/x", "apps/b"]), "apps/x": ready(), "apps/b": ready(["apps/c"]), "apps/c": ready(["apps/a"]) }); // prettier-ignore
+    assert.equal(
+      v.kind === "cycle" && v.message,
+      "spec.dependsOn forms a cycle: apps/a → apps/b → apps/a; nothing is synced until it is broken",
+    );
+    const three = graph({
+      "apps/a": ready(["apps/x", "apps/b"]),
+      "apps/x": ready(),
+      "apps/b": ready(["apps/c"]),
+      "apps/c": ready(["apps/a"]),
+    });
     assert.deepEqual(findCycle("apps/a", three), ["apps/a", "apps/b", "apps/c", "apps/a"]);
   });
 
   test("a cycle elsewhere in the graph is not this app's cycle: it waits", () => {
-    const g = graph({ "apps/a": ready(["apps/b"]), "apps/b": { ...ready(["apps/c"]), sync: "OutOfSync" }, "apps/c": ready(["apps/b"]) }); // prettier-ignore
+    const g = graph({
+      "apps/a": ready(["apps/b"]),
+      "apps/b": { ...ready(["apps/c"]), sync: "OutOfSync" },
+      "apps/c": ready(["apps/b"]),
+    });
     assert.equal(findCycle("apps/a", g), undefined);
     assert.equal(evaluateDependencies("apps/a", g).kind, "waiting");
   });
 
   test("a diamond is not a cycle", () => {
-    const g = graph({ "apps/a": ready(["apps/b", "apps/c"]), "apps/b": ready(["apps/d"]), "apps/c": ready(["apps/d"]), "apps/d": ready() }); // prettier-ignore
+    const g = graph({
+      "apps/a": ready(["apps/b", "apps/c"]),
+      "apps/b": ready(["apps/d"]),
+      "apps/c": ready(["apps/d"]),
+      "apps/d": ready(),
+    });
     assert.deepEqual(evaluateDependencies("apps/a", g), { kind: "ready" });
   });
 });

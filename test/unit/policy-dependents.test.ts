@@ -14,12 +14,15 @@ const app = (
     health?: "Healthy" | "Progressing";
   } = {},
 ): Application => ({
-  // prettier-ignore
   apiVersion: "tether.dev/v1alpha1",
   kind: "Application",
   metadata: { name, namespace: "apps", generation: 1 },
   spec: { source: { repoURL: "x" }, destination: {}, dependsOn: extra.dependsOn },
-  status: { observedGeneration: 1, sync: { status: extra.sync ?? "OutOfSync" }, health: { status: extra.health ?? "Progressing" } }, // prettier-ignore
+  status: {
+    observedGeneration: 1,
+    sync: { status: extra.sync ?? "OutOfSync" },
+    health: { status: extra.health ?? "Progressing" },
+  },
 });
 
 test("dependents are woken when a dependency's readiness changes, not on every status write", () => {

@@ -16,7 +16,11 @@ import { compilePolicyRules, POLICY_VARIABLES } from "../../src/engine/policy/ru
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/policy-gate");
 const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort(); // prettier-ignore
+const cases = fs
+  .readdirSync(root, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 const cel = new CelEnvironment(POLICY_VARIABLES);
 
 interface Input {
@@ -33,11 +37,22 @@ for (const name of cases) {
     const dir = path.join(root, name);
     const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as Input;
     const sources: RuleSource[] = [
-      ...Object.entries(input.configMap ?? {}).map(([key, text]): RuleSource => ({ kind: "yaml", source: `ConfigMap tether-system/tether-policies key ${key}`, text })), // prettier-ignore
-      ...Object.entries(input.policies ?? {}).map(([policy, rules]): RuleSource => ({ kind: "list", source: `Policy tether-system/${policy} spec.rules`, rules })), // prettier-ignore
+      ...Object.entries(input.configMap ?? {}).map(([key, text]): RuleSource => ({
+        kind: "yaml",
+        source: `ConfigMap tether-system/tether-policies key ${key}`,
+        text,
+      })),
+      ...Object.entries(input.policies ?? {}).map(([policy, rules]): RuleSource => ({
+        kind: "list",
+        source: `Policy tether-system/${policy} spec.rules`,
+        rules,
+      })),
     ];
     const rules = compilePolicyRules(sources, cel);
-    const actual = evaluatePolicies(input.objects, rules, { ...input.settings, app: { name: "web", namespace: "apps", project: "team-a" } }); // prettier-ignore
+    const actual = evaluatePolicies(input.objects, rules, {
+      ...input.settings,
+      app: { name: "web", namespace: "apps", project: "team-a" },
+    });
     const expectedFile = path.join(dir, "expected.yaml");
     if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
     assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));

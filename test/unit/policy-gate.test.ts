@@ -32,21 +32,57 @@ const app: Application = {
   apiVersion: "tether.dev/v1alpha1",
   kind: "Application",
   metadata: { name: "web", namespace: "apps" },
-  spec: { project: "p", source: { repoURL: "https://git.example.com/r.git" }, destination: { namespace: "apps" }, syncPolicy: { automated: { prune: true } } }, // prettier-ignore
+  spec: {
+    project: "p",
+    source: { repoURL: "https://git.example.com/r.git" },
+    destination: { namespace: "apps" },
+    syncPolicy: { automated: { prune: true } },
+  },
 };
 
 const rootPod = {
   apiVersion: "v1",
   kind: "Pod",
   metadata: { name: "p", namespace: "apps" },
-  spec: { containers: [{ name: "c", image: "ghcr.io/acme/c:1", resources: { limits: { cpu: "1", memory: "1Gi" } } }] }, // prettier-ignore
+  spec: {
+    containers: [
+      { name: "c", image: "ghcr.io/acme/c:1", resources: { limits: { cpu: "1", memory: "1Gi" } } },
+    ],
+  },
 };
 
 function check(policy: ProjectPolicy | undefined, previous: ApplicationStatus = {}, events: string[] = []) {
-  const project: AppProject = { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "p" }, spec: policy ? { policy } : {} }; // prettier-ignore
-  return checkPolicies({ gate: { ...openGate, conditions: [...(previous.conditions ?? [])] }, rules, project, projectName: "p", app, objects: [rootPod], requested: false, outOfSync: true, revision: REV, previous, status: { ...previous }, now, record: (reason) => events.push(reason) }); // prettier-ignore
+  const project: AppProject = {
+    apiVersion: "tether.dev/v1alpha1",
+    kind: "AppProject",
+    metadata: { name: "p" },
+    spec: policy ? { policy } : {},
+  };
+  return checkPolicies({
+    gate: { ...openGate, conditions: [...(previous.conditions ?? [])] },
+    rules,
+    project,
+    projectName: "p",
+    app,
+    objects: [rootPod],
+    requested: false,
+    outOfSync: true,
+    revision: REV,
+    previous,
+    status: { ...previous },
+    now,
+    record: (reason) => events.push(reason),
+  });
 }
-const decision = (previous: ApplicationStatus) => decideSync({ policy: app.spec.syncPolicy, requested: false, outOfSync: true, revision: REV, lastOperation: previous.operationState, now }); // prettier-ignore
+const decision = (previous: ApplicationStatus) =>
+  decideSync({
+    policy: app.spec.syncPolicy,
+    requested: false,
+    outOfSync: true,
+    revision: REV,
+    lastOperation: previous.operationState,
+    now,
+  });
 
 test("deny: the sync that would run is refused as a Failed operation (step PolicyCheck), once", () => {
   const events: string[] = [];
@@ -54,7 +90,10 @@ test("deny: the sync that would run is refused as a Failed operation (step Polic
   assert.equal(first.permit(decision({})).initiatedBy, undefined, "nothing applied or pruned");
   assert.equal(first.status.operationState?.phase, "Failed");
   assert.equal(first.status.operationState?.step, POLICY_STEP);
-  assert.match(first.status.operationState?.message ?? "", /refused by the policy gate: project "p" \(spec\.policy, deny\): Pod apps\/p: no-root-containers/); // prettier-ignore
+  assert.match(
+    first.status.operationState?.message ?? "",
+    /refused by the policy gate: project "p" \(spec\.policy, deny\): Pod apps\/p: no-root-containers/,
+  );
   assert.equal(first.status.conditions?.find((c) => c.type === "SyncError")?.reason, "PolicyViolation");
   assert.deepEqual(events.sort(), ["PolicyViolation", "SyncFailed"]);
   assert.equal(first.allow("auto"), undefined, "a superseded operation is not resumed either");
@@ -71,7 +110,11 @@ test("a sync refused at this revision runs once the policy allows it, without a 
   assert.equal(decision(refused).initiatedBy, undefined, "decideSync alone would wait for a new commit");
   const relaxed = check({ enforcement: "warn", rules: ["no-root-containers"] }, refused);
   assert.equal(relaxed.permit(decision(refused)).initiatedBy, "auto");
-  assert.equal(relaxed.status.conditions?.find((c) => c.type === "SyncError"), undefined, "the policy's SyncError is cleared"); // prettier-ignore
+  assert.equal(
+    relaxed.status.conditions?.find((c) => c.type === "SyncError"),
+    undefined,
+    "the policy's SyncError is cleared",
+  );
   assert.equal(relaxed.status.conditions?.find((c) => c.type === "PolicyViolation")?.reason, "PolicyWarning");
 });
 
@@ -98,14 +141,33 @@ test("deny with an unknown rule id blocks (fail closed) and says which id", () =
 });
 
 test("every built-in rule compiles within the shared CEL limits and has an id, a description and a message", () => {
-  assert.deepEqual(BUILTIN_IDS, ["no-root-containers", "resource-limits", "trusted-registries", "no-latest-tag", "no-wildcard-ingress-hosts"]); // prettier-ignore
+  assert.deepEqual(BUILTIN_IDS, [
+    "no-root-containers",
+    "resource-limits",
+    "trusted-registries",
+    "no-latest-tag",
+    "no-wildcard-ingress-hosts",
+  ]);
   for (const r of rules.rules) assert.equal(r.error, undefined, `${r.id}: ${r.error}`);
   for (const r of BUILTIN_RULES) assert.ok(r.description && r.messageExpression, r.id);
 });
 
 test("a rule nesting comprehensions too deep is refused at compile time, naming the limit", () => {
-  const set = compilePolicyRules([{ kind: "yaml", source: "ConfigMap s/tether-policies key k", text: `- id: deep\n  rule: "containers.all(c, containers.all(d, containers.all(e, true)))"\n` }], cel); // prettier-ignore
-  const result = evaluatePolicies([rootPod], set, { enforcement: "deny", rules: ["deep"], app: { name: "a", namespace: "n", project: "p" } }); // prettier-ignore
+  const set = compilePolicyRules(
+    [
+      {
+        kind: "yaml",
+        source: "ConfigMap s/tether-policies key k",
+        text: `- id: deep\n  rule: "containers.all(c, containers.all(d, containers.all(e, true)))"\n`,
+      },
+    ],
+    cel,
+  );
+  const result = evaluatePolicies([rootPod], set, {
+    enforcement: "deny",
+    rules: ["deep"],
+    app: { name: "a", namespace: "n", project: "p" },
+  });
   assert.match(
     result.errors[0] ?? "",
     /key k\[0\] \(rule deep\) rule: comprehensions nest 3 deep \(limit 2\)/,
@@ -118,5 +180,8 @@ test("the API detail view and the CLI table carry the violations", () => {
   const detail = detailOf({ ...app, status });
   assert.equal(detail.policyViolations?.[0]?.rule, "no-root-containers");
   const text = formatDetail(detail, "table");
-  assert.match(text, /^Policy violations:\nENFORCEMENT\s+KIND\s+OBJECT\s+RULE\s+MESSAGE\naudit\s+Pod\s+apps\/p\s+no-root-containers\s+container\(s\) c may run as root/m); // prettier-ignore
+  assert.match(
+    text,
+    /^Policy violations:\nENFORCEMENT\s+KIND\s+OBJECT\s+RULE\s+MESSAGE\naudit\s+Pod\s+apps\/p\s+no-root-containers\s+container\(s\) c may run as root/m,
+  );
 });

@@ -14,11 +14,20 @@ import { checkAdmission, checkResources, placementOf } from "../../src/engine/po
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/policy-project");
 const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort(); // prettier-ignore
+const cases = fs
+  .readdirSync(root, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 
 interface Input {
   project: AppProjectSpec | null;
-  app: { name: string; namespace: string; repoURL: string; destination: { server?: string; name?: string; namespace?: string } }; // prettier-ignore
+  app: {
+    name: string;
+    namespace: string;
+    repoURL: string;
+    destination: { server?: string; name?: string; namespace?: string };
+  };
   objects: RenderedRef[];
 }
 
@@ -28,10 +37,26 @@ for (const name of cases) {
   test(`policy-project golden: ${name}`, () => {
     const dir = path.join(root, name);
     const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as Input;
-    const project: AppProject | undefined = input.project ? { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "team-a" }, spec: input.project } : undefined; // prettier-ignore
+    const project: AppProject | undefined = input.project
+      ? {
+          apiVersion: "tether.dev/v1alpha1",
+          kind: "AppProject",
+          metadata: { name: "team-a" },
+          spec: input.project,
+        }
+      : undefined;
     const placement = placementOf(input.app.destination, input.app.namespace);
-    const admission = checkAdmission({ projectName: "team-a", project, app: input.app, placement, systemNamespace: "tether-system" }); // prettier-ignore
-    const resources = project && admission.length === 0 ? checkResources({ projectName: "team-a", project, placement, objects: input.objects }) : []; // prettier-ignore
+    const admission = checkAdmission({
+      projectName: "team-a",
+      project,
+      app: input.app,
+      placement,
+      systemNamespace: "tether-system",
+    });
+    const resources =
+      project && admission.length === 0
+        ? checkResources({ projectName: "team-a", project, placement, objects: input.objects })
+        : [];
     const actual = { admission, resources };
     const expectedFile = path.join(dir, "expected.yaml");
     if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));

@@ -3,12 +3,35 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { SyncWindow } from "../../src/model/appproject.js";
-import { activeUntil, evaluateSyncWindows, matchingWindows, parseDuration, validateSyncWindows } from "../../src/engine/policy/syncwindows.js"; // prettier-ignore
+import {
+  activeUntil,
+  evaluateSyncWindows,
+  matchingWindows,
+  parseDuration,
+  validateSyncWindows,
+} from "../../src/engine/policy/syncwindows.js";
 
-const target = { app: "web", namespace: "prod-web", server: "https://kubernetes.default.svc", cluster: "in-cluster" }; // prettier-ignore
+const target = {
+  app: "web",
+  namespace: "prod-web",
+  server: "https://kubernetes.default.svc",
+  cluster: "in-cluster",
+};
 const at = (iso: string) => new Date(iso);
-const deny = (schedule: string, duration: string, extra: Partial<SyncWindow> = {}): SyncWindow => ({ kind: "deny", schedule, duration, applications: ["*"], ...extra }); // prettier-ignore
-const allow = (schedule: string, duration: string, extra: Partial<SyncWindow> = {}): SyncWindow => ({ kind: "allow", schedule, duration, applications: ["*"], ...extra }); // prettier-ignore
+const deny = (schedule: string, duration: string, extra: Partial<SyncWindow> = {}): SyncWindow => ({
+  kind: "deny",
+  schedule,
+  duration,
+  applications: ["*"],
+  ...extra,
+});
+const allow = (schedule: string, duration: string, extra: Partial<SyncWindow> = {}): SyncWindow => ({
+  kind: "allow",
+  schedule,
+  duration,
+  applications: ["*"],
+  ...extra,
+});
 
 describe("parseDuration", () => {
   test("Go durations", () => {
@@ -83,7 +106,10 @@ describe("activeUntil", () => {
 
 describe("evaluateSyncWindows", () => {
   test("no windows: open", () => {
-    assert.deepEqual(evaluateSyncWindows(undefined, target, at("2025-03-10T09:00:00Z")), { autoAllowed: true, manualAllowed: true }); // prettier-ignore
+    assert.deepEqual(evaluateSyncWindows(undefined, target, at("2025-03-10T09:00:00Z")), {
+      autoAllowed: true,
+      manualAllowed: true,
+    });
   });
 
   test("an active deny window blocks automated and manual syncs and says when it ends", () => {
@@ -99,7 +125,10 @@ describe("evaluateSyncWindows", () => {
 
   test("manualSync on every active deny window lets manual syncs through", () => {
     const now = at("2025-03-10T09:30:00Z");
-    assert.equal(evaluateSyncWindows([deny("0 9 * * *", "2h", { manualSync: true })], target, now).manualAllowed, true); // prettier-ignore
+    assert.equal(
+      evaluateSyncWindows([deny("0 9 * * *", "2h", { manualSync: true })], target, now).manualAllowed,
+      true,
+    );
     const both = [deny("0 9 * * *", "2h", { manualSync: true }), deny("0 8 * * *", "4h")];
     const v = evaluateSyncWindows(both, target, now);
     assert.equal(v.manualAllowed, false, "one deny window without manualSync refuses");
@@ -107,7 +136,11 @@ describe("evaluateSyncWindows", () => {
   });
 
   test("deny wins over an active allow window", () => {
-    const v = evaluateSyncWindows([allow("0 0 * * *", "24h"), deny("0 9 * * *", "1h")], target, at("2025-03-10T09:15:00Z")); // prettier-ignore
+    const v = evaluateSyncWindows(
+      [allow("0 0 * * *", "24h"), deny("0 9 * * *", "1h")],
+      target,
+      at("2025-03-10T09:15:00Z"),
+    );
     assert.equal(v.autoAllowed, false);
     assert.equal(v.opensAt?.toISOString(), "2025-03-10T10:00:00.000Z");
   });
@@ -120,7 +153,14 @@ describe("evaluateSyncWindows", () => {
     assert.equal(closed.manualAllowed, false);
     assert.match(closed.reason ?? "", /no allow window is active/);
     assert.equal(closed.opensAt?.toISOString(), "2025-03-17T02:00:00.000Z", "the next Monday");
-    assert.equal(evaluateSyncWindows([allow("0 2 * * *", "1h", { manualSync: true })], target, at("2025-03-14T03:30:00Z")).manualAllowed, true); // prettier-ignore
+    assert.equal(
+      evaluateSyncWindows(
+        [allow("0 2 * * *", "1h", { manualSync: true })],
+        target,
+        at("2025-03-14T03:30:00Z"),
+      ).manualAllowed,
+      true,
+    );
   });
 
   test("an allow window starting while a deny is active: open when the deny ends", () => {
@@ -130,7 +170,11 @@ describe("evaluateSyncWindows", () => {
   });
 
   test("windows that do not match the app do not count", () => {
-    const v = evaluateSyncWindows([deny("* * * * *", "1h", { applications: ["api"] })], target, at("2025-03-10T09:30:00Z")); // prettier-ignore
+    const v = evaluateSyncWindows(
+      [deny("* * * * *", "1h", { applications: ["api"] })],
+      target,
+      at("2025-03-10T09:30:00Z"),
+    );
     assert.equal(v.autoAllowed, true);
   });
 });

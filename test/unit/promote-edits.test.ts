@@ -34,19 +34,40 @@ function golden(name: string, run: (from: string, to: string) => ReturnType<type
   });
 }
 
-golden("kustomize-overlays", (from, to) => promoteKustomizeImages(from, to, { from: "overlays/staging/kustomization.yaml", to: "overlays/prod/kustomization.yaml" })); // prettier-ignore
-golden("helm-values", (from, to) => promoteHelmValues(from, to, JSON.parse(read("helm-values", "keys.json")) as string[], { from: "values-staging.yaml", to: "values-prod.yaml" })); // prettier-ignore
+golden("kustomize-overlays", (from, to) =>
+  promoteKustomizeImages(from, to, {
+    from: "overlays/staging/kustomization.yaml",
+    to: "overlays/prod/kustomization.yaml",
+  }),
+);
+golden("helm-values", (from, to) =>
+  promoteHelmValues(from, to, JSON.parse(read("helm-values", "keys.json")) as string[], {
+    from: "values-staging.yaml",
+    to: "values-prod.yaml",
+  }),
+);
 
 test("promote: a plain tag that would read back as a number is quoted", () => {
-  const result = promoteHelmValues("image:\n  tag: v1\n", "image:\n  tag: v0 # x\n", ["image.tag"], { from: "a", to: "b" }); // prettier-ignore
+  const result = promoteHelmValues("image:\n  tag: v1\n", "image:\n  tag: v0 # x\n", ["image.tag"], {
+    from: "a",
+    to: "b",
+  });
   assert.equal(result.text, "image:\n  tag: v1 # x\n");
-  const numeric = promoteHelmValues('image:\n  tag: "1.10"\n', "image:\n  tag: abc\n", ["image.tag"], { from: "a", to: "b" }); // prettier-ignore
+  const numeric = promoteHelmValues('image:\n  tag: "1.10"\n', "image:\n  tag: abc\n", ["image.tag"], {
+    from: "a",
+    to: "b",
+  });
   assert.equal(numeric.text, 'image:\n  tag: "1.10"\n');
 });
 
 test("promote: the commit message names app, environments and values, with trailers", () => {
-  const message = promotionMessage("web", "staging", "prod", [{ file: "web/overlays/prod/kustomization.yaml", key: "images[web].newTag", from: "1.0", to: "1.1" }]); // prettier-ignore
-  assert.equal(message, "promote web from staging to prod: 1.1\n\n- web/overlays/prod/kustomization.yaml: images[web].newTag 1.0 -> 1.1\n\nTether-Promotion: staging->prod\nTether-App: web\n"); // prettier-ignore
+  const message = promotionMessage("web", "staging", "prod", [
+    { file: "web/overlays/prod/kustomization.yaml", key: "images[web].newTag", from: "1.0", to: "1.1" },
+  ]);
+  assert.equal(
+    message,
+    "promote web from staging to prod: 1.1\n\n- web/overlays/prod/kustomization.yaml: images[web].newTag 1.0 -> 1.1\n\nTether-Promotion: staging->prod\nTether-App: web\n",
+  );
 });
 
 test("promote: a 50,000-key values file is read in linear time; a duplicate key is refused at its line", () => {

@@ -8,7 +8,12 @@ import { isOwnedBy, trackedApp, withOwnershipMarks } from "../../src/engine/prun
 
 const app = "tether/hello";
 const install = "inst-1";
-const everything = { apiVersion: "tether.dev/v1alpha1" as const, kind: "AppProject" as const, metadata: { name: "default" }, spec: defaultProjectSpec() }; // prettier-ignore
+const everything = {
+  apiVersion: "tether.dev/v1alpha1" as const,
+  kind: "AppProject" as const,
+  metadata: { name: "default" },
+  spec: defaultProjectSpec(),
+};
 const project = {
   name: "default",
   project: everything,
@@ -75,7 +80,10 @@ test("prune candidates: an object already being deleted is kept and reported, no
   });
   assert.equal(rest.length, 0);
   assert.equal(decision?.action, "keep");
-  assert.equal(decision?.reason, "being deleted since 2026-11-24T09:00:00Z; waiting on finalizers: example.com/never-clears"); // prettier-ignore
+  assert.equal(
+    decision?.reason,
+    "being deleted since 2026-11-24T09:00:00Z; waiting on finalizers: example.com/never-clears",
+  );
 });
 
 test("refused deletions: one line naming each object the project refuses, none when there is none", () => {
@@ -84,10 +92,22 @@ test("refused deletions: one line naming each object the project refuses, none w
     ...everything,
     spec: { ...everything.spec, destinations: [{ server: "*", namespace: "web" }] },
   };
-  const decisions = pruneCandidates({ app, installationId: install, desired: [], live: [victim], project: { ...project, name: "team-a", project: narrow } }); // prettier-ignore
+  const decisions = pruneCandidates({
+    app,
+    installationId: install,
+    desired: [],
+    live: [victim],
+    project: { ...project, name: "team-a", project: narrow },
+  });
   assert.equal(decisions[0]?.action, "keep");
-  assert.equal(refusedDeletions(decisions), '1 object(s) carry this application\'s marks but are outside its project, so they are never pruned or deleted: ConfigMap team-b-prod/victim (not permitted by project "team-a": namespace team-b-prod is not permitted by spec.destinations)'); // prettier-ignore
-  assert.equal(refusedDeletions(pruneCandidates({ app, installationId: install, desired: [], live: [victim], project })), undefined); // prettier-ignore
+  assert.equal(
+    refusedDeletions(decisions),
+    '1 object(s) carry this application\'s marks but are outside its project, so they are never pruned or deleted: ConfigMap team-b-prod/victim (not permitted by project "team-a": namespace team-b-prod is not permitted by spec.destinations)',
+  );
+  assert.equal(
+    refusedDeletions(pruneCandidates({ app, installationId: install, desired: [], live: [victim], project })),
+    undefined,
+  );
 });
 
 test("forged marks on many objects: all kept, only the first 20 named in status and messages", () => {
@@ -95,9 +115,17 @@ test("forged marks on many objects: all kept, only the first 20 named in status 
     ...everything,
     spec: { ...everything.spec, destinations: [{ server: "*", namespace: "web" }] },
   };
-  const forged = Array.from({ length: 500 }, (_, i) => withOwnershipMarks(obj("ConfigMap", `f${i}`, { namespace: "team-b-prod" }), app, install)); // prettier-ignore
+  const forged = Array.from({ length: 500 }, (_, i) =>
+    withOwnershipMarks(obj("ConfigMap", `f${i}`, { namespace: "team-b-prod" }), app, install),
+  );
   const mine = withOwnershipMarks(obj("ConfigMap", "mine"), app, install);
-  const decisions = pruneCandidates({ app, installationId: install, desired: [], live: [...forged, mine], project: { ...project, name: "team-a", project: narrow } }); // prettier-ignore
+  const decisions = pruneCandidates({
+    app,
+    installationId: install,
+    desired: [],
+    live: [...forged, mine],
+    project: { ...project, name: "team-a", project: narrow },
+  });
   assert.equal(decisions.filter((d) => d.action === "delete").length, 1);
   assert.equal(decisions.filter((d) => d.action === "keep").length, 500);
   assert.equal(reportedDecisions(decisions).length, 21);
@@ -105,8 +133,19 @@ test("forged marks on many objects: all kept, only the first 20 named in status 
 });
 
 test("cascade: Delete=false and Namespaces are kept before anything else (never waited for while being deleted)", () => {
-  const pinned = withOwnershipMarks(obj("ConfigMap", "pinned", { annotations: { "tether.dev/sync-options": "Delete=false" } }), app, install); // prettier-ignore
+  const pinned = withOwnershipMarks(
+    obj("ConfigMap", "pinned", { annotations: { "tether.dev/sync-options": "Delete=false" } }),
+    app,
+    install,
+  );
   (pinned.metadata as Record<string, unknown>)["deletionTimestamp"] = "2026-11-24T09:00:00Z";
-  const [decision] = pruneCandidates({ app, installationId: install, desired: [], live: [pinned], project, purpose: "cascade" }); // prettier-ignore
+  const [decision] = pruneCandidates({
+    app,
+    installationId: install,
+    desired: [],
+    live: [pinned],
+    project,
+    purpose: "cascade",
+  });
   assert.equal(decision?.reason, "annotated Delete=false");
 });

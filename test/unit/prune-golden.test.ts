@@ -15,7 +15,11 @@ import type { KubeObject } from "../../src/engine/prune/ownership.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/prune");
 const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs.readdirSync(root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort(); // prettier-ignore
+const cases = fs
+  .readdirSync(root, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 
 interface Input {
   app: string;
@@ -34,10 +38,31 @@ for (const name of cases) {
   test(`prune golden: ${name}`, () => {
     const dir = path.join(root, name);
     const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as Input;
-    const project: AppProject | undefined = input.project ? { apiVersion: "tether.dev/v1alpha1", kind: "AppProject", metadata: { name: "team-a" }, spec: input.project } : undefined; // prettier-ignore
+    const project: AppProject | undefined = input.project
+      ? {
+          apiVersion: "tether.dev/v1alpha1",
+          kind: "AppProject",
+          metadata: { name: "team-a" },
+          spec: input.project,
+        }
+      : undefined;
     const placement = placementOf(input.destination, "apps");
-    const decisions = pruneCandidates({ app: input.app, installationId: input.installationId, desired: input.desired, live: input.live, purpose: input.purpose, pruneFoundations: input.pruneFoundations, project: { name: "team-a", project, placement } }); // prettier-ignore
-    const actual = decisions.map((d) => ({ kind: d.object.kind, ...(d.object.metadata?.namespace ? { namespace: d.object.metadata.namespace } : {}), name: d.object.metadata?.name, action: d.action, reason: d.reason })); // prettier-ignore
+    const decisions = pruneCandidates({
+      app: input.app,
+      installationId: input.installationId,
+      desired: input.desired,
+      live: input.live,
+      purpose: input.purpose,
+      pruneFoundations: input.pruneFoundations,
+      project: { name: "team-a", project, placement },
+    });
+    const actual = decisions.map((d) => ({
+      kind: d.object.kind,
+      ...(d.object.metadata?.namespace ? { namespace: d.object.metadata.namespace } : {}),
+      name: d.object.metadata?.name,
+      action: d.action,
+      reason: d.reason,
+    }));
     const expectedFile = path.join(dir, "expected.yaml");
     if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
     assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));

@@ -55,10 +55,21 @@ describe("links that stay inside are allowed", () => {
 
 describe("links that may leave are refused, naming the link", () => {
   test("the reported attack: a folder link to a folder holding links out", () => {
-    assert.deepEqual(escape("chart/Chart.yaml", "chart/ext -> ../other", "other/kc -> /root/.cache/tether/run/local/kubeconfig", "other/passwd -> /etc/passwd"), { link: "other/kc", reason: "absolute" }); // prettier-ignore
+    assert.deepEqual(
+      escape(
+        "chart/Chart.yaml",
+        "chart/ext -> ../other",
+        "other/kc -> /root/.cache/tether/run/local/kubeconfig",
+        "other/passwd -> /etc/passwd",
+      ),
+      { link: "other/kc", reason: "absolute" },
+    );
   });
   test("the same with relative links climbing out", () => {
-    assert.deepEqual(escape("chart/ext -> ../other", "other/kc -> ../../../root/kc"), { link: "other/kc", reason: "above-root" }); // prettier-ignore
+    assert.deepEqual(escape("chart/ext -> ../other", "other/kc -> ../../../root/kc"), {
+      link: "other/kc",
+      reason: "above-root",
+    });
   });
   test("an absolute target is inside only when it names a path below the tree's real path", () => {
     const root = "/cache/trees/abc";
@@ -66,7 +77,10 @@ describe("links that may leave are refused, naming the link", () => {
       findEscapingLink(tree("a/x", "l -> /cache/trees/abc/a/x", "d -> /cache/trees/abc/a"), root),
       undefined,
     );
-    assert.deepEqual(findEscapingLink(tree("l -> /cache/trees/abc/../../repos/r.git/config"), root), { link: "l", reason: "above-root" }); // prettier-ignore
+    assert.deepEqual(findEscapingLink(tree("l -> /cache/trees/abc/../../repos/r.git/config"), root), {
+      link: "l",
+      reason: "above-root",
+    });
     assert.deepEqual(findEscapingLink(tree("l -> /cache/trees/abcdef/x"), root), {
       link: "l",
       reason: "absolute",
@@ -75,7 +89,10 @@ describe("links that may leave are refused, naming the link", () => {
       link: "l",
       reason: "absolute",
     });
-    assert.deepEqual(findEscapingLink(tree("l -> /cache/trees/abc/a/x"), undefined), { link: "l", reason: "absolute" }); // prettier-ignore
+    assert.deepEqual(findEscapingLink(tree("l -> /cache/trees/abc/a/x"), undefined), {
+      link: "l",
+      reason: "absolute",
+    });
   });
   test("absolute targets, even into /proc and /dev", () => {
     assert.equal(escape("p -> /proc/self/environ")?.reason, "absolute");
@@ -84,7 +101,10 @@ describe("links that may leave are refused, naming the link", () => {
   test("`..` counts from the folder linked to, as the kernel does", () => {
     // deep -> a/b/c, then deep/../../.. is a/b/c/../../.. = the root: inside; one more climbs out.
     assert.equal(escape("a/b/c/", "deep -> a/b/c", "ok -> deep/../../../x"), undefined);
-    assert.deepEqual(escape("a/b/c/", "deep -> a/b/c", "out -> deep/../../../../x"), { link: "out", reason: "above-root" }); // prettier-ignore
+    assert.deepEqual(escape("a/b/c/", "deep -> a/b/c", "out -> deep/../../../../x"), {
+      link: "out",
+      reason: "above-root",
+    });
     // Lexically x/../.. would be the root's parent; through the link it is inside.
     assert.equal(escape("a/b/", "x -> a/b", "y -> x/../../z"), undefined);
   });
@@ -111,7 +131,10 @@ describe("links that may leave are refused, naming the link", () => {
   test("loops: self, pair, and a chain longer than the kernel follows", () => {
     assert.deepEqual(escape("a -> a"), { link: "a", reason: "loop" });
     assert.deepEqual(escape("a -> b", "b -> a"), { link: "a", reason: "loop" });
-    const chain = Array.from({ length: MAX_LINK_DEPTH + 5 }, (_, i) => `l${String(i).padStart(3, "0")} -> l${String(i + 1).padStart(3, "0")}`); // prettier-ignore
+    const chain = Array.from(
+      { length: MAX_LINK_DEPTH + 5 },
+      (_, i) => `l${String(i).padStart(3, "0")} -> l${String(i + 1).padStart(3, "0")}`,
+    );
     assert.equal(escape(...chain, `l${MAX_LINK_DEPTH + 5} -> x`)?.reason, "loop");
   });
   test("a link to a folder that contains it", () => {

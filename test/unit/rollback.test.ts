@@ -15,7 +15,11 @@ const status: ApplicationStatus = { history: [entry(1, "a".repeat(40)), entry(2,
 
 test("a rollback request by id or SHA prefix pins that entry's revision for this generation", () => {
   const byId = decideRollback({ status, generation: 3, request: "1", now });
-  assert.deepEqual(byId, { kind: "active", requested: true, state: { id: 1, revision: "a".repeat(40), generation: 3, requestedAt: now.toISOString() } }); // prettier-ignore
+  assert.deepEqual(byId, {
+    kind: "active",
+    requested: true,
+    state: { id: 1, revision: "a".repeat(40), generation: 3, requestedAt: now.toISOString() },
+  });
   const bySha = decideRollback({ status, generation: 3, request: "bbbbbbb", now });
   assert.equal(bySha.kind === "active" && bySha.state.id, 2);
 });

@@ -63,14 +63,18 @@ test("property: removing one of N members moves only its keys; adding one moves 
       }
     }
     const expected = ks.length / (n + 1);
-    assert.ok(Math.abs(moved - expected) < expected * 0.25, `moved ${moved}, expected ~${expected.toFixed(0)} of ${ks.length} with ${n} members`); // prettier-ignore
+    assert.ok(
+      Math.abs(moved - expected) < expected * 0.25,
+      `moved ${moved}, expected ~${expected.toFixed(0)} of ${ks.length} with ${n} members`,
+    );
   }
 });
 
 test("the spread over members is even within a few percent", () => {
   const members = ["r0", "r1", "r2"];
   const counts = new Map<string, number>();
-  for (const k of keys(3000, random(7))) counts.set(assign(k, members) ?? "", (counts.get(assign(k, members) ?? "") ?? 0) + 1); // prettier-ignore
+  for (const k of keys(3000, random(7)))
+    counts.set(assign(k, members) ?? "", (counts.get(assign(k, members) ?? "") ?? 0) + 1);
   for (const m of members) assert.ok(Math.abs((counts.get(m) ?? 0) - 1000) < 120, `${m}: ${counts.get(m)}`);
 });
 

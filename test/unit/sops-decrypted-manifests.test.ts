@@ -8,14 +8,21 @@ import { RenderError } from "../../src/engine/errors.js";
 import { decryptedManifests } from "../../src/engine/render/sops/decrypt.js";
 
 test("decrypted objects are marked; a refused document names file and line, never a value", () => {
-  const ok = decryptedManifests([{ value: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "b" } }, line: 3 }], "app/c.yaml"); // prettier-ignore
+  const ok = decryptedManifests(
+    [{ value: { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c" }, data: { a: "b" } }, line: 3 }],
+    "app/c.yaml",
+  );
   assert.deepEqual(
     ok.map((m) => [m.object.metadata["name"], m.line, m.decrypted]),
     [["c", 3, true]],
   );
   for (const name of [424242, true, 7]) {
     assert.throws(
-      () => decryptedManifests([{ value: { apiVersion: "v1", kind: "Secret", metadata: { name }, data: {} }, line: 5 }], "app/s.yaml"), // prettier-ignore
+      () =>
+        decryptedManifests(
+          [{ value: { apiVersion: "v1", kind: "Secret", metadata: { name }, data: {} }, line: 5 }],
+          "app/s.yaml",
+        ),
       (error: unknown) => {
         assert.ok(error instanceof RenderError);
         assert.equal(error.reason, "InvalidManifest");

@@ -23,7 +23,7 @@ function enc(plain: string, key: Buffer, aad: string, type: string, iv = randomB
   cipher.setAAD(Buffer.from(aad));
   const data = Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]);
   const tag = cipher.getAuthTag();
-  return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${iv.toString("base64")},tag:${tag.toString("base64")},type:${type}]`; // prettier-ignore
+  return `ENC[AES256_GCM,data:${data.toString("base64")},iv:${iv.toString("base64")},tag:${tag.toString("base64")},type:${type}]`;
 }
 
 test("decryptValue: each sops type, with the bytes sops feeds its MAC", () => {
@@ -43,14 +43,21 @@ test("decryptValue: each sops type, with the bytes sops feeds its MAC", () => {
     assert.deepEqual(leaf.value, value, `${type} ${plain}`);
     assert.equal(leaf.macBytes.toString(), mac, `${type} ${plain} MAC bytes`);
   }
-  assert.deepEqual(decryptValue("", key, "a:"), { value: "", macBytes: Buffer.alloc(0) }, "sops never encrypts empty strings"); // prettier-ignore
+  assert.deepEqual(
+    decryptValue("", key, "a:"),
+    { value: "", macBytes: Buffer.alloc(0) },
+    "sops never encrypts empty strings",
+  );
 });
 
 test("decryptValue refuses another path, another key, a bad format — without echoing the value", () => {
   const key = randomBytes(32);
   const value = enc("hidden-value", key, "data:password:", "str");
   const refuse = (fn: () => unknown, message: RegExp) =>
-    assert.throws(fn, (e: unknown) => e instanceof SopsValueError && message.test(e.message) && !e.message.includes("hidden")); // prettier-ignore
+    assert.throws(
+      fn,
+      (e: unknown) => e instanceof SopsValueError && message.test(e.message) && !e.message.includes("hidden"),
+    );
   refuse(() => decryptValue(value, key, "data:user:"), /authentication/);
   refuse(() => decryptValue(value, randomBytes(32), "data:password:"), /authentication/);
   refuse(() => decryptValue("hidden-value", key, "x:"), /not in sops' ENC/);
@@ -83,7 +90,8 @@ const base = { lastmodified: "2026-01-01T00:00:00Z", mac: "ENC[x]", version: "3.
 const age = [{ recipient: "age1x", enc: "-----BEGIN AGE ENCRYPTED FILE-----" }];
 
 test("shouldBeEncrypted: the default suffix and each rule as sops applies it to the whole path", () => {
-  const check = (meta: Record<string, unknown>, path: string[]) => shouldBeEncrypted(readMetadata({ ...base, age, ...meta }), path); // prettier-ignore
+  const check = (meta: Record<string, unknown>, path: string[]) =>
+    shouldBeEncrypted(readMetadata({ ...base, age, ...meta }), path);
   assert.equal(check({}, ["data", "password"]), true);
   assert.equal(check({}, ["a_unencrypted", "b"]), false, "any path element with the suffix");
   assert.equal(check({ encrypted_regex: "^(data|stringData)$" }, ["data", "x"]), true);
@@ -120,7 +128,9 @@ test("sopsKeysFromSecretData: every .agekey entry, comments skipped, recipients 
   assert.deepEqual(keys.identities, [a, b]);
   assert.deepEqual(keys.recipients, [await identityToRecipient(a), await identityToRecipient(b)].sort());
   await assert.rejects(
-    sopsKeysFromSecretData("ns/keys", { "x.agekey": Buffer.from("-----BEGIN PGP PRIVATE KEY BLOCK-----").toString("base64") }), // prettier-ignore
+    sopsKeysFromSecretData("ns/keys", {
+      "x.agekey": Buffer.from("-----BEGIN PGP PRIVATE KEY BLOCK-----").toString("base64"),
+    }),
     (e: Error) => /not an age identity/.test(e.message) && !e.message.includes("PGP PRIVATE"),
   );
 });
@@ -132,6 +142,12 @@ test("validateApplication: spec.decryption needs provider sops and a secretRef n
       spec: { source: { repoURL: "https://example.com/r.git" }, destination: {}, decryption },
     }) as unknown as Application;
   assert.deepEqual(validateApplication(app({ provider: "sops", secretRef: { name: "keys" } })), []);
-  assert.match(validateApplication(app({ provider: "vault", secretRef: { name: "keys" } })).join(), /spec\.decryption\.provider "vault"/); // prettier-ignore
-  assert.match(validateApplication(app({ provider: "sops", secretRef: {} })).join(), /spec\.decryption\.secretRef\.name is required/); // prettier-ignore
+  assert.match(
+    validateApplication(app({ provider: "vault", secretRef: { name: "keys" } })).join(),
+    /spec\.decryption\.provider "vault"/,
+  );
+  assert.match(
+    validateApplication(app({ provider: "sops", secretRef: {} })).join(),
+    /spec\.decryption\.secretRef\.name is required/,
+  );
 });

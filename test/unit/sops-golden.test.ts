@@ -13,7 +13,9 @@ import { sopsKeysFromSecretData } from "../../src/engine/render/sops/keys.js";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/sops");
 const read = (name: string) => fs.readFileSync(path.join(root, name), "utf8");
 const testKeys = () =>
-  sopsKeysFromSecretData("test/golden", { "TEST-ONLY.agekey": Buffer.from(read("TEST-ONLY-key.agekey")).toString("base64") }); // prettier-ignore
+  sopsKeysFromSecretData("test/golden", {
+    "TEST-ONLY.agekey": Buffer.from(read("TEST-ONLY-key.agekey")).toString("base64"),
+  });
 const vectors = fs
   .readdirSync(root)
   .filter((f) => /\.enc\.(yaml|json)$/.test(f))
@@ -21,7 +23,13 @@ const vectors = fs
 const limits = { maxAliasCount: 100 };
 
 test("there are golden vectors for YAML, JSON, multi-document and mac_only_encrypted", () => {
-  assert.deepEqual(vectors, ["configmap.enc.json", "mac-only.enc.yaml", "multi.enc.yaml", "secret.enc.yaml", "types.enc.yaml"]); // prettier-ignore
+  assert.deepEqual(vectors, [
+    "configmap.enc.json",
+    "mac-only.enc.yaml",
+    "multi.enc.yaml",
+    "secret.enc.yaml",
+    "types.enc.yaml",
+  ]);
 });
 
 for (const name of vectors) {
@@ -63,8 +71,24 @@ test("sops golden: any one-character change to a vector's values or MAC fails cl
 });
 
 test("sops golden: a file that is not SOPS is left to the plain parser", async () => {
-  assert.equal(await decryptSopsFile("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "x.yaml", undefined, limits), undefined); // prettier-ignore
-  assert.equal(await decryptSopsFile("kind: X\nmetadata: {name: x}\nspec: {sops: {mac: x}}\n", "x.yaml", undefined, limits), undefined); // prettier-ignore
+  assert.equal(
+    await decryptSopsFile(
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+      "x.yaml",
+      undefined,
+      limits,
+    ),
+    undefined,
+  );
+  assert.equal(
+    await decryptSopsFile(
+      "kind: X\nmetadata: {name: x}\nspec: {sops: {mac: x}}\n",
+      "x.yaml",
+      undefined,
+      limits,
+    ),
+    undefined,
+  );
 });
 
 /** secret.enc.yaml with a top-level mapping of `count` keys before it (line 1 is `wide:`). */

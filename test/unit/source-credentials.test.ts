@@ -92,7 +92,10 @@ test("credentials follow the canonical identity: dot segments get none, other sp
   ]) {
     assert.equal(pickCredentials(url, secrets), undefined, url);
   }
-  assert.equal(pickCredentials("HTTPS://bot@Git.Example.com:443//org//app.git/", secrets)?.secretName, "tether/app"); // prettier-ignore
+  assert.equal(
+    pickCredentials("HTTPS://bot@Git.Example.com:443//org//app.git/", secrets)?.secretName,
+    "tether/app",
+  );
   assert.equal(pickCredentials("ssh://git@git.example.com:22/org/x.git", secrets)?.secretName, "tether/ssh");
   // A prefix Secret whose own URL holds dot segments is ignored, never widened.
   const sneaky = [secret("sneaky", "repo-creds", { url: "https://git.example.com/org/..", password: "x" })];

@@ -142,12 +142,29 @@ test("dot segments in every spelling are refused by the source stage and by cano
 
 test("one canonical form: case of scheme/host, default ports, //, .git and /, user info, IDN, IP forms", () => {
   const groups: [string, string[]][] = [
-    ["https://github.com/Org/Repo", ["HTTPS://GITHUB.COM/Org/Repo", "https://github.com:443/Org/Repo.git/", "https://u:p@github.com//Org//Repo.GIT", "https://github.com./Org/Repo", "https://github.com/Org/Rep%6F"]], // prettier-ignore
+    [
+      "https://github.com/Org/Repo",
+      [
+        "HTTPS://GITHUB.COM/Org/Repo",
+        "https://github.com:443/Org/Repo.git/",
+        "https://u:p@github.com//Org//Repo.GIT",
+        "https://github.com./Org/Repo",
+        "https://github.com/Org/Rep%6F",
+      ],
+    ],
     ["http://host/a", ["http://host:80/a", "HTTP://Host/a/", "http://host:0080/a.git"]],
     ["https://xn--bcher-kva.example/r", ["https://bücher.example/r", "https://BÜCHER.example/r.git"]],
     ["http://[::1]:8080/a", ["http://[0:0::1]:8080/a", "http://[0000:0000::0001]:8080/a.git"]],
     ["http://127.0.0.1/a", ["http://0x7f.1/a", "http://2130706433/a", "http://127.1/a"]],
-    ["ssh://github.com/org/repo", ["git@GitHub.com:org/repo.git", "ssh://git@github.com:22/org/repo", "github.com:org/repo", "ssh://github.com/org//repo/"]], // prettier-ignore
+    [
+      "ssh://github.com/org/repo",
+      [
+        "git@GitHub.com:org/repo.git",
+        "ssh://git@github.com:22/org/repo",
+        "github.com:org/repo",
+        "ssh://github.com/org//repo/",
+      ],
+    ],
     ["https://host/caf%C3%A9", ["https://host/café", "https://host/caf%c3%a9"]],
     ["oci://ghcr.io/org/charts", ["OCI://GHCR.io:443/org/charts/"]],
   ];
@@ -158,7 +175,10 @@ test("one canonical form: case of scheme/host, default ports, //, .git and /, us
 });
 
 test("what git fetches is rebuilt from the checked parts", () => {
-  assert.equal(parseRepoUrl("https://u:p@GitHub.com:443//Org//Repo.git/").fetchUrl, "https://github.com/Org/Repo.git"); // prettier-ignore
+  assert.equal(
+    parseRepoUrl("https://u:p@GitHub.com:443//Org//Repo.git/").fetchUrl,
+    "https://github.com/Org/Repo.git",
+  );
   assert.equal(parseRepoUrl("http://0x7f.1:8080/a%62c.git").fetchUrl, "http://127.0.0.1:8080/abc.git");
   assert.equal(parseRepoUrl("https://bücher.example/r").fetchUrl, "https://xn--bcher-kva.example/r");
   assert.equal(parseRepoUrl("git@host:org//repo.git").fetchUrl, "git@host:org/repo.git");

@@ -71,7 +71,14 @@ test("fitStatus: caps every text, drops old history first to fit the budget, and
       { type: "SyncError", status: "True", reason: "SyncFailed", message: huge, lastTransitionTime: "t" },
     ],
     resources: [{ group: "", version: "v1", kind: "ConfigMap", name: "c", status: "Synced", message: huge }],
-    operationState: { phase: "Failed", revision: "r10", startedAt: "t", initiatedBy: "auto", message: huge, results: [{ ref: { group: "", kind: "ConfigMap", name: "c" }, action: "failed", message: huge }] }, // prettier-ignore
+    operationState: {
+      phase: "Failed",
+      revision: "r10",
+      startedAt: "t",
+      initiatedBy: "auto",
+      message: huge,
+      results: [{ ref: { group: "", kind: "ConfigMap", name: "c" }, action: "failed", message: huge }],
+    },
     history: Array.from({ length: 10 }, (_, i) => entry(i + 1)),
     revisionInfo: { revision: "r10", message: huge, author: huge },
   };
@@ -84,15 +91,41 @@ test("fitStatus: caps every text, drops old history first to fit the budget, and
   assert.ok(bytes(fitted.operationState?.message) <= 4096);
   assert.ok(bytes(fitted.revisionInfo?.author) <= AUTHOR_BYTES);
   assert.deepEqual(fitStatus(fitted), fitted, "idempotent");
-  const small: ApplicationStatus = { sync: { status: "Synced" }, history: [entry(1)].map((h) => ({ ...h, message: "m", author: "a", source: { repoURL: "r" } })) }; // prettier-ignore
+  const small: ApplicationStatus = {
+    sync: { status: "Synced" },
+    history: [entry(1)].map((h) => ({ ...h, message: "m", author: "a", source: { repoURL: "r" } })),
+  };
   assert.deepEqual(fitStatus(small), small, "a small status is unchanged");
 });
 
 test("fitStatus: a budget too small even for one entry drops results, diffs and sources, never the newest entry", () => {
   const status: ApplicationStatus = {
-    resources: Array.from({ length: 50 }, (_, i) => ({ group: "", version: "v1", kind: "ConfigMap", name: `c${i}`, status: "OutOfSync" as const, diff: ["/data/a", "/data/b"] })), // prettier-ignore
-    operationState: { phase: "Succeeded", revision: "r", startedAt: "t", initiatedBy: "auto", results: Array.from({ length: 50 }, (_, i) => ({ ref: { group: "", kind: "ConfigMap", name: `c${i}` }, action: "configured" })) }, // prettier-ignore
-    history: [1, 2].map((id) => ({ id, revision: "r", deployedAt: "t", result: "Succeeded" as const, initiatedBy: "auto" as const, source: { repoURL: "r", helm: { values: "x".repeat(3000) } } })), // prettier-ignore
+    resources: Array.from({ length: 50 }, (_, i) => ({
+      group: "",
+      version: "v1",
+      kind: "ConfigMap",
+      name: `c${i}`,
+      status: "OutOfSync" as const,
+      diff: ["/data/a", "/data/b"],
+    })),
+    operationState: {
+      phase: "Succeeded",
+      revision: "r",
+      startedAt: "t",
+      initiatedBy: "auto",
+      results: Array.from({ length: 50 }, (_, i) => ({
+        ref: { group: "", kind: "ConfigMap", name: `c${i}` },
+        action: "configured",
+      })),
+    },
+    history: [1, 2].map((id) => ({
+      id,
+      revision: "r",
+      deployedAt: "t",
+      result: "Succeeded" as const,
+      initiatedBy: "auto" as const,
+      source: { repoURL: "r", helm: { values: "x".repeat(3000) } },
+    })),
   };
   const fitted = fitStatus(status, 3_000);
   assert.deepEqual(

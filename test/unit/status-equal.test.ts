@@ -4,8 +4,14 @@ import { test } from "node:test";
 import { statusesEqual } from "../../src/engine/status/conditions.js";
 
 test("the same status with keys in another order (as the apiserver returns it) is equal", () => {
-  const built = { sync: { status: "Synced" as const, revision: "abc" }, resources: [{ group: "", kind: "ConfigMap", namespace: "ns", name: "a", status: "Synced" as const }] }; // prettier-ignore
-  const stored = { resources: [{ group: "", kind: "ConfigMap", name: "a", namespace: "ns", status: "Synced" as const }], sync: { revision: "abc", status: "Synced" as const } }; // prettier-ignore
+  const built = {
+    sync: { status: "Synced" as const, revision: "abc" },
+    resources: [{ group: "", kind: "ConfigMap", namespace: "ns", name: "a", status: "Synced" as const }],
+  };
+  const stored = {
+    resources: [{ group: "", kind: "ConfigMap", name: "a", namespace: "ns", status: "Synced" as const }],
+    sync: { revision: "abc", status: "Synced" as const },
+  };
   assert.ok(statusesEqual(built, stored));
 });
 
@@ -27,7 +33,12 @@ test("a field present on one side only, a nested difference or an extra array it
   assert.ok(!statusesEqual({ observedGeneration: 1 }, { observedGeneration: 1, sourceType: "Directory" }));
   assert.ok(!statusesEqual({ sourceType: "Directory" }, {}));
   assert.ok(!statusesEqual({ sync: { status: "Synced" } }, { sync: { status: "OutOfSync" } }));
-  assert.ok(!statusesEqual({ conditions: [] }, { conditions: [{ type: "X", status: "True", reason: "R", message: "m", lastTransitionTime: "t" }] })); // prettier-ignore
+  assert.ok(
+    !statusesEqual(
+      { conditions: [] },
+      { conditions: [{ type: "X", status: "True", reason: "R", message: "m", lastTransitionTime: "t" }] },
+    ),
+  );
   assert.ok(!statusesEqual({ conditions: [] }, {}), "an empty list is not an absent one (JSON differs)");
   assert.ok(
     statusesEqual({ sync: { status: "Synced", revision: undefined } }, { sync: { status: "Synced" } }),

@@ -7,7 +7,11 @@ test("sync request: plain values sync everything; JSON selects prune and resourc
   assert.deepEqual(parseSyncRequest("true"), { kind: "sync" });
   assert.deepEqual(parseSyncRequest('{"prune":true}'), { kind: "sync", prune: true });
   const selective = parseSyncRequest('{"resources":[{"kind":"ConfigMap","name":"a","namespace":"ns"}]}');
-  assert.deepEqual(selective, { kind: "sync", prune: undefined, resources: [{ group: undefined, kind: "ConfigMap", namespace: "ns", name: "a" }] }); // prettier-ignore
+  assert.deepEqual(selective, {
+    kind: "sync",
+    prune: undefined,
+    resources: [{ group: undefined, kind: "ConfigMap", namespace: "ns", name: "a" }],
+  });
   assert.match(parseSyncRequest("{oops").kind === "invalid" ? "ok" : "", /ok/);
   const bad = parseSyncRequest('{"resources":[{"kind":"ConfigMap"}]}');
   assert.equal(bad.kind, "invalid");

@@ -25,17 +25,22 @@ describe("ui links", () => {
       "not a url",
       "https://user:pw@example.com/",
     ]) {
-      // prettier-ignore
       assert.equal(safeHttpUrl(bad), undefined, bad);
     }
-    assert.equal(safeHttpUrl("/api/v1/auth/oidc/login", "http://127.0.0.1:8080"), "http://127.0.0.1:8080/api/v1/auth/oidc/login"); // prettier-ignore
+    assert.equal(
+      safeHttpUrl("/api/v1/auth/oidc/login", "http://127.0.0.1:8080"),
+      "http://127.0.0.1:8080/api/v1/auth/oidc/login",
+    );
     assert.equal(safeHttpUrl("javascript:alert(1)", "http://127.0.0.1:8080"), undefined);
   });
 
   test("commit links per forge, from https, ssh and scp-style URLs", () => {
     assert.equal(commitUrl("https://github.com/o/r.git", SHA), `https://github.com/o/r/commit/${SHA}`);
     assert.equal(commitUrl("git@github.com:o/r.git", SHA), `https://github.com/o/r/commit/${SHA}`);
-    assert.equal(commitUrl("ssh://git@gitlab.example.com/g/sub/r.git", SHA), `https://gitlab.example.com/g/sub/r/-/commit/${SHA}`); // prettier-ignore
+    assert.equal(
+      commitUrl("ssh://git@gitlab.example.com/g/sub/r.git", SHA),
+      `https://gitlab.example.com/g/sub/r/-/commit/${SHA}`,
+    );
     assert.equal(commitUrl("https://bitbucket.org/o/r", SHA), `https://bitbucket.org/o/r/commits/${SHA}`);
     assert.equal(commitUrl("http://127.0.0.1:3000/o/r.git/", SHA), `http://127.0.0.1:3000/o/r/commit/${SHA}`);
     assert.equal(commitUrl("file:///srv/git/r.git", SHA), undefined);
@@ -65,16 +70,33 @@ describe("ui diff: the Git side marks the differing fields", () => {
 
 describe("ui list filters", () => {
   const app = (name: string, over: Partial<ApplicationSummary> = {}): ApplicationSummary => ({
-    name, namespace: "tether-system", project: "default", repoURL: "https://git.example/apps.git", sync: "Synced", health: "Healthy",
-    destination: { server: "https://kubernetes.default.svc", namespace: name }, ...over,
-  }); // prettier-ignore
-  const apps = [app("web", { labels: { team: "shop" } }), app("api", { project: "backend", sync: "OutOfSync" }), app("db", { destination: { name: "prod", namespace: "data" }, health: "Degraded" })]; // prettier-ignore
+    name,
+    namespace: "tether-system",
+    project: "default",
+    repoURL: "https://git.example/apps.git",
+    sync: "Synced",
+    health: "Healthy",
+    destination: { server: "https://kubernetes.default.svc", namespace: name },
+    ...over,
+  });
+  const apps = [
+    app("web", { labels: { team: "shop" } }),
+    app("api", { project: "backend", sync: "OutOfSync" }),
+    app("db", { destination: { name: "prod", namespace: "data" }, health: "Degraded" }),
+  ];
 
   test("search words, project, cluster and namespace scope; sync and health on top; counts", () => {
     const f = filterFromSearch(new URLSearchParams(""));
     assert.equal(apps.filter((a) => matchesScope(a, { ...f, q: "team=shop" })).length, 1);
-    assert.equal(apps.filter((a) => matchesScope(a, { ...f, q: "WEB apps" })).length, 1, "every word, any field, any case"); // prettier-ignore
-    assert.deepEqual(apps.filter((a) => matchesScope(a, { ...f, project: "backend" })).map((a) => a.name), ["api"]); // prettier-ignore
+    assert.equal(
+      apps.filter((a) => matchesScope(a, { ...f, q: "WEB apps" })).length,
+      1,
+      "every word, any field, any case",
+    );
+    assert.deepEqual(
+      apps.filter((a) => matchesScope(a, { ...f, project: "backend" })).map((a) => a.name),
+      ["api"],
+    );
     assert.deepEqual(
       apps.filter((a) => matchesScope(a, { ...f, cluster: "prod" })).map((a) => a.name),
       ["db"],
@@ -83,7 +105,10 @@ describe("ui list filters", () => {
       apps.filter((a) => matchesScope(a, { ...f, namespace: "data" })).map((a) => a.name),
       ["db"],
     );
-    assert.deepEqual(apps.filter((a) => matchesStatus(a, { ...f, sync: "OutOfSync" })).map((a) => a.name), ["api"]); // prettier-ignore
+    assert.deepEqual(
+      apps.filter((a) => matchesStatus(a, { ...f, sync: "OutOfSync" })).map((a) => a.name),
+      ["api"],
+    );
     assert.deepEqual([...countBy(apps, (a) => a.health)].sort(), [
       ["Degraded", 1],
       ["Healthy", 2],

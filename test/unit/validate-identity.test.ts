@@ -34,7 +34,11 @@ const refused: [string, Record<string, unknown>, string][] = [
   ["path with ..", { repoURL: "https://host/r.git", path: "apps/../../etc" }, "spec.source.path"],
   ["path with a newline", { repoURL: "https://host/r.git", path: "apps\nx" }, "spec.source.path"],
   ["path with a backslash", { repoURL: "https://host/r.git", path: "..\\etc" }, "spec.source.path"],
-  ["revision with a newline", { repoURL: "https://host/r.git", targetRevision: "main\n" }, "spec.source.targetRevision"], // prettier-ignore
+  [
+    "revision with a newline",
+    { repoURL: "https://host/r.git", targetRevision: "main\n" },
+    "spec.source.targetRevision",
+  ],
 ];
 
 for (const [what, source, field] of refused) {
@@ -54,9 +58,21 @@ test("API refuses a project name that is not a name", () => {
 });
 
 test("API admits the spellings the CRD admits", () => {
-  const accepted = ["HTTPS://GitHub.com:443/Org/Repo.git/", "git@github.com:org/repo.git", "ssh://git@host:2222/x.git", "git://host/x", "file:///srv/git/x.git", "https://host/caf%C3%A9.git", "https://host/...dots/x"]; // prettier-ignore
+  const accepted = [
+    "HTTPS://GitHub.com:443/Org/Repo.git/",
+    "git@github.com:org/repo.git",
+    "ssh://git@host:2222/x.git",
+    "git://host/x",
+    "file:///srv/git/x.git",
+    "https://host/caf%C3%A9.git",
+    "https://host/...dots/x",
+  ];
   for (const repoURL of accepted) applicationFromBody(body({ repoURL, path: "a b/c" }), "apps", []);
-  applicationFromBody(body({ repoURL: "oci://ghcr.io/org/charts", chart: "x", targetRevision: ">=1 <2" }), "apps", []); // prettier-ignore
+  applicationFromBody(
+    body({ repoURL: "oci://ghcr.io/org/charts", chart: "x", targetRevision: ">=1 <2" }),
+    "apps",
+    [],
+  );
   applicationFromBody(body({ repoURL: "https://charts.jetstack.io", chart: "cert-manager" }), "apps", []);
 });
 

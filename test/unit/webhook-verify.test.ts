@@ -237,8 +237,16 @@ test("a forge without a secret while another has one → 401 (no cross-forge byp
   // A GitHub body sent as Gitea, Forgejo or Bitbucket to a GitHub-only setup, unsigned.
   for (const extra of [{ "X-Gitea-Event": "push" }, { "X-Forgejo-Event": "push" }]) {
     assert.throws(
-      () => verifyWebhook({ headers: { ...headers("github-push"), ...extra }, body: data, secrets: { github: "s3cret" } }), // prettier-ignore
-      (e: unknown) => e instanceof WebhookError && e.status === 401 && /no secret is configured for gitea \(there is one for github\)/.test(e.message), // prettier-ignore
+      () =>
+        verifyWebhook({
+          headers: { ...headers("github-push"), ...extra },
+          body: data,
+          secrets: { github: "s3cret" },
+        }),
+      (e: unknown) =>
+        e instanceof WebhookError &&
+        e.status === 401 &&
+        /no secret is configured for gitea \(there is one for github\)/.test(e.message),
     );
   }
   assert.throws(

@@ -83,7 +83,12 @@ export async function authenticateRequest(request: AuthRequest, deps: AuthDeps):
     }
     const s = await session(token, deps);
     if (typeof s === "string") return { ok: false, status: 401, reason: s };
-    return { ok: true, via: "session-bearer", subject: { user: s.sub, groups: await groupsOf(s, deps) }, session: s }; // prettier-ignore
+    return {
+      ok: true,
+      via: "session-bearer",
+      subject: { user: s.sub, groups: await groupsOf(s, deps) },
+      session: s,
+    };
   }
 
   const cookieToken = readSessionCookie(request.cookie, deps.secureCookies);
@@ -92,5 +97,10 @@ export async function authenticateRequest(request: AuthRequest, deps: AuthDeps):
   if (typeof s === "string") return { ok: false, status: 401, reason: s };
   const csrf = checkCsrf(request.method, s.sid, request.csrfToken, deps.csrfKey);
   if (!csrf.ok) return { ok: false, status: 403, reason: csrf.reason };
-  return { ok: true, via: "session-cookie", subject: { user: s.sub, groups: await groupsOf(s, deps) }, session: s }; // prettier-ignore
+  return {
+    ok: true,
+    via: "session-cookie",
+    subject: { user: s.sub, groups: await groupsOf(s, deps) },
+    session: s,
+  };
 }

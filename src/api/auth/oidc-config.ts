@@ -50,7 +50,16 @@ export type OidcConfigResult =
   | { ok: true; enabled: true; config: OidcConfig }
   | { ok: false; issues: string[] };
 
-const KEYS = ["name", "issuer", "clientID", "clientSecret", "redirectURL", "requestedScopes", "groupsClaim", "usernameClaim"]; // prettier-ignore
+const KEYS = [
+  "name",
+  "issuer",
+  "clientID",
+  "clientSecret",
+  "redirectURL",
+  "requestedScopes",
+  "groupsClaim",
+  "usernameClaim",
+];
 const DEFAULT_SCOPES = ["openid", "profile", "email", "groups"];
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
@@ -66,7 +75,10 @@ export function parseSecretRef(value: string): SecretRef | undefined {
   if (!value.startsWith("$")) return undefined;
   const body = value.slice(1);
   const colon = body.indexOf(":");
-  const ref = colon < 0 ? { secret: OIDC_SECRET, key: body } : { secret: body.slice(0, colon), key: body.slice(colon + 1) }; // prettier-ignore
+  const ref =
+    colon < 0
+      ? { secret: OIDC_SECRET, key: body }
+      : { secret: body.slice(0, colon), key: body.slice(colon + 1) };
   return SECRET_NAME.test(ref.secret) && SECRET_KEY.test(ref.key) ? ref : undefined;
 }
 
@@ -128,7 +140,9 @@ export function parseOidcConfig(data: Record<string, string> | undefined): OidcC
   const clientSecret = parseSecretRef(secretText);
   if (secretText && !clientSecret) {
     // Never echo the value: it may be the secret itself, pasted into a ConfigMap.
-    issues.push("clientSecret: must reference a Secret as $<key> (Secret tether-oidc) or $<secret>:<key>; a plain value is refused"); // prettier-ignore
+    issues.push(
+      "clientSecret: must reference a Secret as $<key> (Secret tether-oidc) or $<secret>:<key>; a plain value is refused",
+    );
   }
   const redirect = checkUrl(v["redirectURL"], "redirectURL", issues);
   if (redirect && !redirect.pathname.endsWith(OIDC_CALLBACK_PATH)) {

@@ -68,7 +68,10 @@ export function openLoginState(text: string, key: Buffer, now: Clock): OpenedLog
     const decipher = createDecipheriv("aes-256-gcm", key, bytes.subarray(0, IV_BYTES));
     decipher.setAAD(Buffer.from(DOMAIN));
     decipher.setAuthTag(bytes.subarray(bytes.length - TAG_BYTES));
-    const plain = Buffer.concat([decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)), decipher.final()]); // prettier-ignore
+    const plain = Buffer.concat([
+      decipher.update(bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES)),
+      decipher.final(),
+    ]);
     value = JSON.parse(plain.toString("utf8"));
   } catch {
     return { ok: false, reason: "malformed" }; // wrong key, altered bytes or not ours

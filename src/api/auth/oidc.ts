@@ -40,7 +40,7 @@ function isLoopback(url: URL): boolean {
 function describe(error: unknown): string {
   const e = error as { message?: unknown; cause?: { code?: unknown; message?: unknown } };
   const cause = e.cause && typeof e.cause === "object" ? (e.cause.message ?? e.cause.code) : undefined;
-  const text = `${typeof e.message === "string" ? e.message : String(error)}${typeof cause === "string" ? ` (${cause})` : ""}`; // prettier-ignore
+  const text = `${typeof e.message === "string" ? e.message : String(error)}${typeof cause === "string" ? ` (${cause})` : ""}`;
   return text.slice(0, 300);
 }
 
@@ -63,19 +63,28 @@ export function identityFromClaims(
   claims: Record<string, unknown>,
   settings: Pick<OidcSettings, "usernameClaim" | "groupsClaim">,
 ): Identity {
-  // prettier-ignore
   const name = claims[settings.usernameClaim];
   if (typeof name !== "string" || name === "" || name.length > 200) {
-    throw new OidcError(401, `the ID token has no usable "${settings.usernameClaim}" claim (usernameClaim)`, "no-username"); // prettier-ignore
+    throw new OidcError(
+      401,
+      `the ID token has no usable "${settings.usernameClaim}" claim (usernameClaim)`,
+      "no-username",
+    );
   }
   if (settings.usernameClaim === "email" && claims["email_verified"] === false) {
     throw new OidcError(401, "the provider says this email address is not verified", "email-unverified");
   }
   const raw = claims[settings.groupsClaim];
   const list = typeof raw === "string" ? [raw] : Array.isArray(raw) ? raw : [];
-  const groups = [...new Set(list.filter((g): g is string => typeof g === "string" && g.length > 0 && g.length <= 256))]; // prettier-ignore
+  const groups = [
+    ...new Set(list.filter((g): g is string => typeof g === "string" && g.length > 0 && g.length <= 256)),
+  ];
   if (groups.length > MAX_SESSION_GROUPS) {
-    throw new OidcError(401, `the ID token carries ${groups.length} groups; at most ${MAX_SESSION_GROUPS} fit in a session: limit the "${settings.groupsClaim}" claim at the provider`, "too-many-groups"); // prettier-ignore
+    throw new OidcError(
+      401,
+      `the ID token carries ${groups.length} groups; at most ${MAX_SESSION_GROUPS} fit in a session: limit the "${settings.groupsClaim}" claim at the provider`,
+      "too-many-groups",
+    );
   }
   return { user: `${SSO_USER_PREFIX}${name}`, groups };
 }
@@ -108,10 +117,14 @@ export class OidcClient {
             ? { execute: [client.allowInsecureRequests] }
             : {}),
         },
-      ) // prettier-ignore
+      )
       .catch((error: unknown) => {
         if (this.cached?.config === config) this.cached = undefined; // try again on the next login
-        throw new OidcError(502, `cannot use the OIDC provider ${settings.issuer}: ${describe(error)}`, "discovery-failed"); // prettier-ignore
+        throw new OidcError(
+          502,
+          `cannot use the OIDC provider ${settings.issuer}: ${describe(error)}`,
+          "discovery-failed",
+        );
       });
     this.cached = { key, config };
     return config;
@@ -162,10 +175,18 @@ export class OidcClient {
         throw new OidcError(401, `the provider refused the login: ${error.error}`, "provider-error");
       }
       if (error instanceof client.ResponseBodyError) {
-        throw new OidcError(401, `the provider refused the authorization code: ${error.error}`, "exchange-refused"); // prettier-ignore
+        throw new OidcError(
+          401,
+          `the provider refused the authorization code: ${error.error}`,
+          "exchange-refused",
+        );
       }
       if (isNetworkFailure(error)) {
-        throw new OidcError(502, `cannot reach the OIDC provider ${settings.issuer}: ${describe(error)}`, "provider-unreachable"); // prettier-ignore
+        throw new OidcError(
+          502,
+          `cannot reach the OIDC provider ${settings.issuer}: ${describe(error)}`,
+          "provider-unreachable",
+        );
       }
       throw new OidcError(401, `the ID token was rejected: ${describe(error)}`, "id-token-invalid");
     }

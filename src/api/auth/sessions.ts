@@ -96,7 +96,9 @@ export function issueSession(
   const payload64 = Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
   const token = `${payload64}.${sign(key, payload64).toString("base64url")}`;
   if (token.length > MAX_TOKEN_LENGTH) {
-    throw new Error(`session token would be ${token.length} characters, over ${MAX_TOKEN_LENGTH} (too many or too long groups)`); // prettier-ignore
+    throw new Error(
+      `session token would be ${token.length} characters, over ${MAX_TOKEN_LENGTH} (too many or too long groups)`,
+    );
   }
   return { token, payload };
 }

@@ -62,7 +62,9 @@ export function parseResource(text: string): {
   const parts = text.split("/");
   const [group, kind, namespace, name] = parts;
   if (parts.length !== 4 || !kind || !name || group === undefined || namespace === undefined) {
-    throw new UsageError(`--resource "${text}": expected GROUP/KIND/NAMESPACE/NAME (e.g. apps/Deployment/web/nginx, /ConfigMap/web/settings)`); // prettier-ignore
+    throw new UsageError(
+      `--resource "${text}": expected GROUP/KIND/NAMESPACE/NAME (e.g. apps/Deployment/web/nginx, /ConfigMap/web/settings)`,
+    );
   }
   return { group, kind, ...(namespace ? { namespace } : {}), name };
 }
@@ -70,7 +72,9 @@ export function parseResource(text: string): {
 export function parseHistoryId(text: string | undefined): number | "cancel" {
   if (text === "cancel") return "cancel";
   if (text === undefined || !/^\d+$/.test(text)) {
-    throw new UsageError(`rollback needs a history id (a number from \`tether app history\`) or "cancel", not "${text ?? ""}"`); // prettier-ignore
+    throw new UsageError(
+      `rollback needs a history id (a number from \`tether app history\`) or "cancel", not "${text ?? ""}"`,
+    );
   }
   return Number(text);
 }
@@ -85,7 +89,9 @@ export function parseBool(flag: string, text: string | undefined, fallback: bool
 /** Exactly `count` positionals, named for the message. */
 export function positionals(values: string[], names: string[]): string[] {
   if (values.length !== names.length) {
-    throw new UsageError(`expected ${names.map((n) => n.toUpperCase()).join(" ") || "no arguments"}, got ${values.length ? values.map((v) => `"${v}"`).join(" ") : "none"}`); // prettier-ignore
+    throw new UsageError(
+      `expected ${names.map((n) => n.toUpperCase()).join(" ") || "no arguments"}, got ${values.length ? values.map((v) => `"${v}"`).join(" ") : "none"}`,
+    );
   }
   return values;
 }

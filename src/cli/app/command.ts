@@ -4,7 +4,15 @@ import { BackendError, UnreachableError } from "../client/backend.js";
 import type { Connection } from "../client/connect.js";
 import { connect } from "../client/connect.js";
 import { UsageError } from "../errors.js";
-import { parse, parseBool, parseDuration, parseHistoryId, parseOutput, parseResource, positionals } from "./args.js"; // prettier-ignore
+import {
+  parse,
+  parseBool,
+  parseDuration,
+  parseHistoryId,
+  parseOutput,
+  parseResource,
+  positionals,
+} from "./args.js";
 import { buildApplication, readManifest } from "./create.js";
 import { formatDetail, formatDiff, formatHistory, formatList, formatTree } from "./format.js";
 import { APP_USAGE } from "./usage.js";
@@ -24,13 +32,19 @@ async function resolve(connection: Connection, text: string): Promise<AppRef> {
   const found = (await connection.backend.list()).filter((a) => a.name === text);
   if (found.length === 0) throw new BackendError(404, "not_found", `application ${text} not found`);
   if (found.length > 1) {
-    throw new UsageError(`application name ${text} is ambiguous (${found.map((a) => `${a.namespace}/${a.name}`).join(", ")}): give NAMESPACE/NAME`); // prettier-ignore
+    throw new UsageError(
+      `application name ${text} is ambiguous (${found.map((a) => `${a.namespace}/${a.name}`).join(", ")}): give NAMESPACE/NAME`,
+    );
   }
   const [only] = found;
   return { namespace: only?.namespace ?? "", name: text };
 }
 
-const WAIT_OPTIONS = { sync: { type: "boolean" }, health: { type: "boolean" }, timeout: { type: "string" } } as const; // prettier-ignore
+const WAIT_OPTIONS = {
+  sync: { type: "boolean" },
+  health: { type: "boolean" },
+  timeout: { type: "string" },
+} as const;
 
 async function wait(
   backend: Backend,
@@ -72,17 +86,31 @@ async function run(command: string, args: string[]): Promise<number> {
 
   switch (command) {
     case "list": {
-      const { values, positionals: rest } = parse(args, { output: { type: "string", short: "o" }, project: { type: "string" }, sync: { type: "string" }, health: { type: "string" }, label: { type: "string", multiple: true, short: "l" } }); // prettier-ignore
+      const { values, positionals: rest } = parse(args, {
+        output: { type: "string", short: "o" },
+        project: { type: "string" },
+        sync: { type: "string" },
+        health: { type: "string" },
+        label: { type: "string", multiple: true, short: "l" },
+      });
       positionals(rest, []);
       const output = parseOutput(values.output);
       return withConnection(values, async ({ backend }) => {
-        const filter = { ...(values.project ? { project: values.project } : {}), ...(values.sync ? { sync: values.sync } : {}), ...(values.health ? { health: values.health } : {}), labels: values.label ?? [] }; // prettier-ignore
+        const filter = {
+          ...(values.project ? { project: values.project } : {}),
+          ...(values.sync ? { sync: values.sync } : {}),
+          ...(values.health ? { health: values.health } : {}),
+          labels: values.label ?? [],
+        };
         out(formatList(await backend.list(filter), output));
         return EXIT.ok;
       });
     }
     case "get": {
-      const { values, positionals: rest } = parse(args, { output: { type: "string", short: "o" }, tree: { type: "boolean" } }); // prettier-ignore
+      const { values, positionals: rest } = parse(args, {
+        output: { type: "string", short: "o" },
+        tree: { type: "boolean" },
+      });
       const [name] = positionals(rest, ["app"]);
       const output = parseOutput(values.output);
       return withConnection(values, async (c) => {
@@ -102,13 +130,23 @@ async function run(command: string, args: string[]): Promise<number> {
       });
     }
     case "sync": {
-      const { values, positionals: rest } = parse(args, { prune: { type: "boolean" }, "dry-run": { type: "boolean" }, resource: { type: "string", multiple: true }, wait: { type: "boolean" }, timeout: { type: "string" } }); // prettier-ignore
+      const { values, positionals: rest } = parse(args, {
+        prune: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        resource: { type: "string", multiple: true },
+        wait: { type: "boolean" },
+        timeout: { type: "string" },
+      });
       const [name] = positionals(rest, ["app"]);
       const resources = (values.resource ?? []).map(parseResource);
       if (values.timeout) parseDuration(values.timeout);
       return withConnection(values, async (c) => {
         const ref = await resolve(c, name ?? "");
-        const request = { ...(values.prune ? { prune: true } : {}), ...(values["dry-run"] ? { dryRun: true } : {}), ...(resources.length ? { resources } : {}) }; // prettier-ignore
+        const request = {
+          ...(values.prune ? { prune: true } : {}),
+          ...(values["dry-run"] ? { dryRun: true } : {}),
+          ...(resources.length ? { resources } : {}),
+        };
         const diff = await c.backend.sync(ref, request);
         if (diff) {
           out(formatDiff(diff));
@@ -144,7 +182,11 @@ async function run(command: string, args: string[]): Promise<number> {
       return withConnection(values, async (c) => {
         const ref = await resolve(c, name ?? "");
         await c.backend.rollback(ref, id);
-        out(id === "cancel" ? `${ref.namespace}/${ref.name} follows Git again\n` : `rollback of ${ref.namespace}/${ref.name} to history entry ${id} requested\n`); // prettier-ignore
+        out(
+          id === "cancel"
+            ? `${ref.namespace}/${ref.name} follows Git again\n`
+            : `rollback of ${ref.namespace}/${ref.name} to history entry ${id} requested\n`,
+        );
         return EXIT.ok;
       });
     }
@@ -154,10 +196,16 @@ async function run(command: string, args: string[]): Promise<number> {
       if (values.timeout) parseDuration(values.timeout);
       const neither = !values.sync && !values.health;
       const want = { sync: neither || (values.sync ?? false), health: neither || (values.health ?? false) };
-      return withConnection(values, async (c) => wait(c.backend, await resolve(c, name ?? ""), want, values.timeout)); // prettier-ignore
+      return withConnection(values, async (c) =>
+        wait(c.backend, await resolve(c, name ?? ""), want, values.timeout),
+      );
     }
     case "delete": {
-      const { values, positionals: rest } = parse(args, { cascade: { type: "string" }, wait: { type: "boolean" }, timeout: { type: "string" } }); // prettier-ignore
+      const { values, positionals: rest } = parse(args, {
+        cascade: { type: "string" },
+        wait: { type: "boolean" },
+        timeout: { type: "string" },
+      });
       const [name] = positionals(rest, ["app"]);
       const cascade = parseBool("cascade", values.cascade, true);
       const timeoutMs = parseDuration(values.timeout ?? "5m");
@@ -185,7 +233,20 @@ async function run(command: string, args: string[]): Promise<number> {
       });
     }
     case "create": {
-      const { values, positionals: rest } = parse(args, { file: { type: "string", short: "f" }, repo: { type: "string" }, path: { type: "string" }, revision: { type: "string" }, "dest-namespace": { type: "string" }, "dest-server": { type: "string" }, project: { type: "string" }, label: { type: "string", multiple: true, short: "l" }, "auto-sync": { type: "boolean" }, prune: { type: "boolean" }, "self-heal": { type: "boolean" }, output: { type: "string", short: "o" } }); // prettier-ignore
+      const { values, positionals: rest } = parse(args, {
+        file: { type: "string", short: "f" },
+        repo: { type: "string" },
+        path: { type: "string" },
+        revision: { type: "string" },
+        "dest-namespace": { type: "string" },
+        "dest-server": { type: "string" },
+        project: { type: "string" },
+        label: { type: "string", multiple: true, short: "l" },
+        "auto-sync": { type: "boolean" },
+        prune: { type: "boolean" },
+        "self-heal": { type: "boolean" },
+        output: { type: "string", short: "o" },
+      });
       if (rest.length > 1) positionals(rest, ["name"]);
       const output = values.output ? parseOutput(values.output) : undefined;
       const file = values.file ? await readManifest(values.file) : {};
@@ -230,7 +291,6 @@ export async function appCommand(argv: string[]): Promise<number> {
     args.includes("--help") ||
     args.includes("-h")
   ) {
-    // prettier-ignore
     out(APP_USAGE);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }

@@ -22,7 +22,8 @@ export interface CreateFlags {
 }
 
 type Loose = Record<string, unknown>;
-const obj = (value: unknown): Loose => (value && typeof value === "object" && !Array.isArray(value) ? (value as Loose) : {}); // prettier-ignore
+const obj = (value: unknown): Loose =>
+  value && typeof value === "object" && !Array.isArray(value) ? (value as Loose) : {};
 
 export async function readManifest(file: string): Promise<Loose> {
   let text: string;
@@ -37,7 +38,8 @@ export async function readManifest(file: string): Promise<Loose> {
   } catch (error) {
     throw new UsageError(`-f ${file} is not valid YAML: ${(error as Error).message.split("\n")[0]}`);
   }
-  if (!value || typeof value !== "object" || Array.isArray(value)) throw new UsageError(`-f ${file}: expected one Application object`); // prettier-ignore
+  if (!value || typeof value !== "object" || Array.isArray(value))
+    throw new UsageError(`-f ${file}: expected one Application object`);
   return value as Loose;
 }
 

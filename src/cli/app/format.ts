@@ -37,7 +37,18 @@ export function formatList(items: readonly ApplicationSummary[], output: Output)
   if (output === "wide") {
     return table(
       ["NAMESPACE", "NAME", "PROJECT", "SYNC", "HEALTH", "REVISION", "REPO", "PATH", "TARGET", "RECONCILED"],
-      items.map((a) => [a.namespace, a.name, a.project, a.sync, a.health, a.revision ?? "", a.repoURL, a.path ?? "", a.targetRevision ?? "", a.reconciledAt ?? ""]), // prettier-ignore
+      items.map((a) => [
+        a.namespace,
+        a.name,
+        a.project,
+        a.sync,
+        a.health,
+        a.revision ?? "",
+        a.repoURL,
+        a.path ?? "",
+        a.targetRevision ?? "",
+        a.reconciledAt ?? "",
+      ]),
     );
   }
   return table(
@@ -52,7 +63,16 @@ export function formatHistory(items: readonly HistoryEntryView[], output: Output
   if (output === "wide") {
     return table(
       ["ID", "DEPLOYED", "REVISION", "RESULT", "INITIATED", "AUTHOR", "DATE", "MESSAGE"],
-      items.map((h) => [String(h.id), h.deployedAt, h.revision, h.result, h.initiatedBy, h.author ?? "", h.date ?? "", firstLine(h.message)]), // prettier-ignore
+      items.map((h) => [
+        String(h.id),
+        h.deployedAt,
+        h.revision,
+        h.result,
+        h.initiatedBy,
+        h.author ?? "",
+        h.date ?? "",
+        firstLine(h.message),
+      ]),
     );
   }
   return table(
@@ -62,7 +82,12 @@ export function formatHistory(items: readonly HistoryEntryView[], output: Output
 }
 
 function describeSource(spec: Record<string, unknown>): string {
-  const source = (spec["source"] ?? {}) as { repoURL?: string; path?: string; targetRevision?: string; chart?: string }; // prettier-ignore
+  const source = (spec["source"] ?? {}) as {
+    repoURL?: string;
+    path?: string;
+    targetRevision?: string;
+    chart?: string;
+  };
   const where = source.chart ? `chart ${source.chart}` : `path ${source.path || "."}`;
   return `${source.repoURL ?? ""} @ ${source.targetRevision || "HEAD"}, ${where}`;
 }
@@ -75,7 +100,9 @@ function describeDestination(spec: Record<string, unknown>): string {
 function describePolicy(spec: Record<string, unknown>): string {
   const policy = (spec["syncPolicy"] ?? {}) as { automated?: { prune?: boolean; selfHeal?: boolean } };
   if (!policy.automated) return "manual";
-  const extras = [policy.automated.prune ? "prune" : "", policy.automated.selfHeal ? "self-heal" : ""].filter(Boolean); // prettier-ignore
+  const extras = [policy.automated.prune ? "prune" : "", policy.automated.selfHeal ? "self-heal" : ""].filter(
+    Boolean,
+  );
   return extras.length ? `automated (${extras.join(", ")})` : "automated";
 }
 
@@ -105,12 +132,26 @@ export function formatDetail(app: ApplicationDetail, output: Output): string {
   let text = fields.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}`).join("\n") + "\n";
   if (app.resources.length > 0) {
     const headers = ["GROUP", "KIND", "NAMESPACE", "NAME", "SYNC", "HEALTH", ...(wide ? ["MESSAGE"] : [])];
-    const rows = app.resources.map((r) => [r.group, r.kind, r.namespace ?? "", r.name, r.status, r.health?.status ?? "", ...(wide ? [r.message ?? r.health?.message ?? ""] : [])]); // prettier-ignore
+    const rows = app.resources.map((r) => [
+      r.group,
+      r.kind,
+      r.namespace ?? "",
+      r.name,
+      r.status,
+      r.health?.status ?? "",
+      ...(wide ? [r.message ?? r.health?.message ?? ""] : []),
+    ]);
     text += `\n${table(headers, rows)}`;
   }
   const violations = app.policyViolations ?? [];
   if (violations.length > 0) {
-    const rows = violations.map((v) => [v.enforcement, v.ref.group ? `${v.ref.kind}.${v.ref.group}` : v.ref.kind, v.ref.namespace ? `${v.ref.namespace}/${v.ref.name}` : v.ref.name, v.rule, v.message]); // prettier-ignore
+    const rows = violations.map((v) => [
+      v.enforcement,
+      v.ref.group ? `${v.ref.kind}.${v.ref.group}` : v.ref.kind,
+      v.ref.namespace ? `${v.ref.namespace}/${v.ref.name}` : v.ref.name,
+      v.rule,
+      v.message,
+    ]);
     text += `\nPolicy violations:\n${table(["ENFORCEMENT", "KIND", "OBJECT", "RULE", "MESSAGE"], rows)}`;
   }
   return text;
@@ -135,7 +176,8 @@ export function formatTree(nodes: readonly ResourceNode[]): string {
 
 /** `tether app diff` / `sync --dry-run`: the resources that differ, each with its fields and live YAML. */
 export function formatDiff(diff: DiffResponse): string {
-  if (diff.resources.length === 0) return `no differences${diff.revision ? ` (at ${shortRevision(diff.revision)})` : ""}\n`; // prettier-ignore
+  if (diff.resources.length === 0)
+    return `no differences${diff.revision ? ` (at ${shortRevision(diff.revision)})` : ""}\n`;
   const blocks = diff.resources.map((r) => {
     const kind = r.group ? `${r.kind}.${r.group}` : r.kind;
     const head = `=== ${kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}: ${r.status}${r.message ? ` (${r.message})` : ""}`;

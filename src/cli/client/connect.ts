@@ -28,7 +28,8 @@ export interface Connection {
   note?: string;
 }
 
-const truthy = (value: string | undefined) => value !== undefined && value !== "" && value !== "0" && value !== "false"; // prettier-ignore
+const truthy = (value: string | undefined) =>
+  value !== undefined && value !== "" && value !== "0" && value !== "false";
 
 async function kube(flags: ConnectFlags, appNamespace: string | undefined): Promise<Backend> {
   // Loaded only here: an API-mode command never loads the Kubernetes client.
@@ -53,7 +54,9 @@ export async function connect(
   const explicit = flags.server ?? (env["TETHER_SERVER"] || undefined);
   const server = (explicit ?? config.server ?? DEFAULT_SERVER).replace(/\/+$/, "");
   const token =
-    flags.token ?? (env["TETHER_TOKEN"] || undefined) ?? (config.server?.replace(/\/+$/, "") === server ? config.token : undefined); // prettier-ignore
+    flags.token ??
+    (env["TETHER_TOKEN"] || undefined) ??
+    (config.server?.replace(/\/+$/, "") === server ? config.token : undefined);
   const http = new HttpBackend({ server, ...(token ? { token } : {}) });
   if (explicit) return { ...base, backend: http };
   if (await apiReachable(server)) return { ...base, backend: http };

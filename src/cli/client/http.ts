@@ -65,10 +65,18 @@ export class HttpBackend implements Backend {
     }
     if (!response.ok) {
       if (response.status === 401) {
-        throw new BackendError(401, "unauthorized", `${this.server}: not logged in or the session expired: run \`tether login\` (or pass --token / TETHER_TOKEN)`); // prettier-ignore
+        throw new BackendError(
+          401,
+          "unauthorized",
+          `${this.server}: not logged in or the session expired: run \`tether login\` (or pass --token / TETHER_TOKEN)`,
+        );
       }
       if (isErrorBody(parsed)) throw BackendError.fromBody(response.status, parsed);
-      throw new BackendError(response.status, "http", `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`); // prettier-ignore
+      throw new BackendError(
+        response.status,
+        "http",
+        `${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`,
+      );
     }
     return parsed as T;
   }
@@ -138,7 +146,9 @@ export class HttpBackend implements Backend {
 /** Whether an API server answers /healthz at `server` (a short probe before choosing a mode). */
 export async function apiReachable(server: string, timeoutMs = 2_000): Promise<boolean> {
   try {
-    const response = await fetch(`${server.replace(/\/+$/, "")}/healthz`, { signal: AbortSignal.timeout(timeoutMs) }); // prettier-ignore
+    const response = await fetch(`${server.replace(/\/+$/, "")}/healthz`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     await response.body?.cancel();
     return response.ok;
   } catch {

@@ -28,13 +28,15 @@ export async function clusterCommand(argv: string[]): Promise<number> {
     args.includes("--help") ||
     args.includes("-h")
   ) {
-    // prettier-ignore
     process.stdout.write(CLUSTER_USAGE);
     return command === undefined ? 2 : 0;
   }
   try {
     if (command !== "list") throw new UsageError(`unknown cluster command "${command}"`);
-    const { values, positionals: rest } = parse(args, { output: { type: "string", short: "o" }, "system-namespace": { type: "string" } }); // prettier-ignore
+    const { values, positionals: rest } = parse(args, {
+      output: { type: "string", short: "o" },
+      "system-namespace": { type: "string" },
+    });
     positionals(rest, []);
     const output = parseOutput(values.output);
     const connection = await connect(values);

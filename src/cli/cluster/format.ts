@@ -10,7 +10,18 @@ export function formatClusters(items: readonly ClusterView[], output: Output): s
   if (output === "wide") {
     return table(
       ["NAME", "SERVER", "STATUS", "VERSION", "CHECKED", "SECRET", "LABELS", "MESSAGE"],
-      items.map((c) => [c.name, c.server, c.status, c.serverVersion ?? "", c.checkedAt ?? "", c.secret ?? "", Object.entries(c.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(","), c.message ?? ""]), // prettier-ignore
+      items.map((c) => [
+        c.name,
+        c.server,
+        c.status,
+        c.serverVersion ?? "",
+        c.checkedAt ?? "",
+        c.secret ?? "",
+        Object.entries(c.labels ?? {})
+          .map(([k, v]) => `${k}=${v}`)
+          .join(","),
+        c.message ?? "",
+      ]),
     );
   }
   return table(

@@ -159,7 +159,9 @@ export class ImageAutomation {
         return;
       }
       const name = parseImageName(repo.spec.image);
-      const timeoutMs = repo.spec.timeout ? parseDuration(repo.spec.timeout, "spec.timeout") : this.options.registryTimeoutMs; // prettier-ignore
+      const timeoutMs = repo.spec.timeout
+        ? parseDuration(repo.spec.timeout, "spec.timeout")
+        : this.options.registryTimeoutMs;
       const client = new RegistryClient(name, {
         insecure: repo.spec.insecure,
         credentials: await this.registryCredentials(repo, name.registry),
@@ -177,8 +179,17 @@ export class ImageAutomation {
       this.scans.set(key, state);
       const now = this.clock().toISOString();
       status.canonicalImageName = `${name.registry}/${name.repository}`;
-      status.lastScanResult = { tagCount: tags.length, scanTime: now, latestTags: [...tags].sort().reverse().slice(0, 10) }; // prettier-ignore
-      status.conditions = this.conditions(status.conditions, true, "Succeeded", `successful scan of ${status.canonicalImageName}: ${tags.length} tags`); // prettier-ignore
+      status.lastScanResult = {
+        tagCount: tags.length,
+        scanTime: now,
+        latestTags: [...tags].sort().reverse().slice(0, 10),
+      };
+      status.conditions = this.conditions(
+        status.conditions,
+        true,
+        "Succeeded",
+        `successful scan of ${status.canonicalImageName}: ${tags.length} tags`,
+      );
       await this.repositories.writeStatus(repo, status);
       const changed =
         !previous || previous.image !== state.image || previous.tags.join("\n") !== tags.join("\n");
@@ -223,7 +234,7 @@ export class ImageAutomation {
     if (!repo || !scan) {
       const why = !repo
         ? `ImageRepository ${repoKey} not found`
-        : `ImageRepository ${repoKey} has no scan yet${repo.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False") ? `: ${repo.status.conditions.find((c) => c.type === "Ready")?.message ?? ""}` : ""}`; // prettier-ignore
+        : `ImageRepository ${repoKey} has no scan yet${repo.status?.conditions?.find((c) => c.type === "Ready" && c.status === "False") ? `: ${repo.status.conditions.find((c) => c.type === "Ready")?.message ?? ""}` : ""}`;
       status.conditions = this.conditions(status.conditions, false, "DependencyNotReady", why);
       await this.policies.writeStatus(policy, status);
       return;
@@ -236,9 +247,19 @@ export class ImageAutomation {
       if (before && before !== image) status.previousImage = before;
       status.latestImage = image;
       status.latestTag = decision.tag;
-      status.conditions = this.conditions(status.conditions, true, "Succeeded", `latest image tag for ${scan.image} resolved to ${decision.tag} (${decision.candidates} of ${scan.tags.length} tags match)`); // prettier-ignore
+      status.conditions = this.conditions(
+        status.conditions,
+        true,
+        "Succeeded",
+        `latest image tag for ${scan.image} resolved to ${decision.tag} (${decision.candidates} of ${scan.tags.length} tags match)`,
+      );
     } else {
-      status.conditions = this.conditions(status.conditions, false, decision.reason, `ImagePolicy ${key}: ${decision.message}`); // prettier-ignore
+      status.conditions = this.conditions(
+        status.conditions,
+        false,
+        decision.reason,
+        `ImagePolicy ${key}: ${decision.message}`,
+      );
     }
     await this.policies.writeStatus(policy, status);
     if (status.latestImage !== before) {
@@ -293,14 +314,16 @@ export class ImageAutomation {
         automation: key,
         choose: (ref) => this.choose(namespace, ref),
         timeoutMs: this.options.gitTimeoutMs,
-        beforePush: this.options.beforePush && ((attempt) => this.options.beforePush?.(key, attempt) ?? Promise.resolve()), // prettier-ignore
+        beforePush:
+          this.options.beforePush &&
+          ((attempt) => this.options.beforePush?.(key, attempt) ?? Promise.resolve()),
       });
       const now = this.clock().toISOString();
       status.lastAutomationRunTime = now;
       status.lastHandledCommit = result.pushed ?? result.base;
       const skipped =
         result.problems.length > 0
-          ? `; ${result.problems.length} marker(s) skipped, e.g. ${result.problems[0]?.file}:${result.problems[0]?.line}: ${result.problems[0]?.message}` // prettier-ignore
+          ? `; ${result.problems.length} marker(s) skipped, e.g. ${result.problems[0]?.file}:${result.problems[0]?.line}: ${result.problems[0]?.message}`
           : "";
       if (result.pushed) {
         const count = result.files.reduce((n, f) => n + f.changes.length, 0);
@@ -309,10 +332,22 @@ export class ImageAutomation {
         status.lastPushImages = [
           ...new Set(result.files.flatMap((f) => f.changes.map((c) => c.newValue))),
         ].sort();
-        status.conditions = this.conditions(status.conditions, true, "Succeeded", `pushed commit ${result.pushed.slice(0, 12)} to branch ${spec.git?.push?.branch ?? checkoutBranch}: ${count} change(s) in ${result.files.length} file(s)${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}${skipped}`); // prettier-ignore
-        this.log(`ImageUpdateAutomation ${key}: pushed ${result.pushed}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`); // prettier-ignore
+        status.conditions = this.conditions(
+          status.conditions,
+          true,
+          "Succeeded",
+          `pushed commit ${result.pushed.slice(0, 12)} to branch ${spec.git?.push?.branch ?? checkoutBranch}: ${count} change(s) in ${result.files.length} file(s)${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}${skipped}`,
+        );
+        this.log(
+          `ImageUpdateAutomation ${key}: pushed ${result.pushed}${result.attempts > 1 ? ` after ${result.attempts} attempts` : ""}`,
+        );
       } else {
-        status.conditions = this.conditions(status.conditions, true, "Succeeded", `no updates made: every marked field is current at ${result.base.slice(0, 12)}${skipped}`); // prettier-ignore
+        status.conditions = this.conditions(
+          status.conditions,
+          true,
+          "Succeeded",
+          `no updates made: every marked field is current at ${result.base.slice(0, 12)}${skipped}`,
+        );
       }
     } catch (error) {
       const { reason, message } = failure(error);

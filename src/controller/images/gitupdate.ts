@@ -130,7 +130,13 @@ export async function runGitUpdate(request: GitUpdateRequest): Promise<GitUpdate
             `${repo.fetchUrl}: branch ${request.checkoutBranch} does not exist`,
           );
         }
-        await run(["fetch", "--quiet", "--no-tags", "origin", `+refs/heads/${baseBranch}:refs/remotes/origin/${baseBranch}`]); // prettier-ignore
+        await run([
+          "fetch",
+          "--quiet",
+          "--no-tags",
+          "origin",
+          `+refs/heads/${baseBranch}:refs/remotes/origin/${baseBranch}`,
+        ]);
         const base = (await run(["rev-parse", `refs/remotes/origin/${baseBranch}`])).trim();
         await run(["checkout", "--quiet", "--force", "-B", "tether-work", base]);
         await run(["clean", "--quiet", "-fdx"]);
@@ -165,9 +171,15 @@ export async function runGitUpdate(request: GitUpdateRequest): Promise<GitUpdate
           return { pushed: commit, base, files, problems, attempts: attempt };
         } catch (error) {
           const rejected = error instanceof GitCommandError && REJECTED.test(error.stderr + error.message);
-          if (!rejected) throw new ImageError("GitFailed", `push to ${where} failed: ${(error as Error).message}`, { cause: error }); // prettier-ignore
+          if (!rejected)
+            throw new ImageError("GitFailed", `push to ${where} failed: ${(error as Error).message}`, {
+              cause: error,
+            });
           if (attempt >= maxAttempts) {
-            throw new ImageError("PushConflict", `push to ${where} was rejected ${attempt} times (the branch keeps moving)`); // prettier-ignore
+            throw new ImageError(
+              "PushConflict",
+              `push to ${where} was rejected ${attempt} times (the branch keeps moving)`,
+            );
           }
         }
       }

@@ -71,7 +71,8 @@ export class RegistryClient {
     const seen = new Set<string>();
     let url: string | undefined = first;
     for (let page = 0; url; page += 1) {
-      if (page >= maxPages) throw new ImageError("RegistryError", `${this.where}: more than ${maxPages} pages of tags`); // prettier-ignore
+      if (page >= maxPages)
+        throw new ImageError("RegistryError", `${this.where}: more than ${maxPages} pages of tags`);
       const response = await this.get(url);
       const body = (await response.json().catch(() => undefined)) as { tags?: unknown } | undefined;
       if (!body || (body.tags !== null && body.tags !== undefined && !Array.isArray(body.tags))) {
@@ -109,11 +110,17 @@ export class RegistryClient {
     await response.body?.cancel();
     const status = `${response.status} ${response.statusText}`.trim();
     if (response.status === 401 || response.status === 403) {
-      throw new ImageError("AuthenticationFailed", `${this.where}: the registry refused the credentials (${status})${this.options.credentials ? "" : "; no secretRef is set"}`); // prettier-ignore
+      throw new ImageError(
+        "AuthenticationFailed",
+        `${this.where}: the registry refused the credentials (${status})${this.options.credentials ? "" : "; no secretRef is set"}`,
+      );
     }
     if (response.status === 404)
       throw new ImageError("RepositoryNotFound", `${this.where}: not found (${status})`);
-    throw new ImageError(response.status >= 500 ? "RegistryUnreachable" : "RegistryError", `${this.where}: GET tags/list answered ${status}`); // prettier-ignore
+    throw new ImageError(
+      response.status >= 500 ? "RegistryUnreachable" : "RegistryError",
+      `${this.where}: GET tags/list answered ${status}`,
+    );
   }
 
   private currentAuth(): string | undefined {
@@ -140,9 +147,16 @@ export class RegistryClient {
     const response = await this.send(realm.toString(), this.basic(), "token endpoint");
     if (!response.ok) {
       await response.body?.cancel();
-      throw new ImageError("AuthenticationFailed", `${this.where}: the token endpoint ${realm.origin}${realm.pathname} answered ${response.status} ${response.statusText}`.trim()); // prettier-ignore
+      throw new ImageError(
+        "AuthenticationFailed",
+        `${this.where}: the token endpoint ${realm.origin}${realm.pathname} answered ${response.status} ${response.statusText}`.trim(),
+      );
     }
-    const body = (await response.json().catch(() => ({}))) as { token?: string; access_token?: string; expires_in?: number }; // prettier-ignore
+    const body = (await response.json().catch(() => ({}))) as {
+      token?: string;
+      access_token?: string;
+      expires_in?: number;
+    };
     const value = body.token ?? body.access_token;
     if (!value)
       throw new ImageError("AuthenticationFailed", `${this.where}: the token endpoint returned no token`);

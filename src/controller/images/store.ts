@@ -43,11 +43,16 @@ export class ImageStore<K extends ImageKind> {
     const group = { group: GROUP, version: VERSION, plural: this.plural };
     this.informer = new Informer({
       config: options.config,
-      path: ns ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${this.plural}` : `/apis/${GROUP}/${VERSION}/${this.plural}`, // prettier-ignore
+      path: ns
+        ? `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${this.plural}`
+        : `/apis/${GROUP}/${VERSION}/${this.plural}`,
       list: async () => {
         const list = (await (ns
           ? clients.custom.listNamespacedCustomObject({ ...group, namespace: ns })
-          : clients.custom.listClusterCustomObject(group))) as { items: KubernetesObject[]; metadata?: { resourceVersion?: string } }; // prettier-ignore
+          : clients.custom.listClusterCustomObject(group))) as {
+          items: KubernetesObject[];
+          metadata?: { resourceVersion?: string };
+        };
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
       },
       onEvent: (type, object) => {
@@ -96,7 +101,6 @@ export class ImageStore<K extends ImageKind> {
         updated.metadata.resourceVersion,
       )
     )
-      // prettier-ignore
       this.known.set(objectKey(value), value);
     return value;
   }

@@ -90,7 +90,11 @@ function yamlList(data: Readonly<Record<string, string>>, key: string, errors: C
   try {
     parsed = parseYaml(text);
   } catch (error) {
-    errors.push({ key, field: "", message: `not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` }); // prettier-ignore
+    errors.push({
+      key,
+      field: "",
+      message: `not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    });
     return [];
   }
   if (!Array.isArray(parsed)) {
@@ -120,9 +124,11 @@ function valueSource(raw: Raw, field: string, at: string, c: Collector): ValueSo
     typeof ref["key"] === "string" &&
     ref["key"]
   )
-    // prettier-ignore
     return { secret: ref["name"], key: ref["key"] };
-  c.add(from === undefined ? `${at}.${field}` : `${at}.${field}From`, from === undefined ? "is required (or urlFrom.secretKeyRef)" : "must be {secretKeyRef: {name, key}}"); // prettier-ignore
+  c.add(
+    from === undefined ? `${at}.${field}` : `${at}.${field}From`,
+    from === undefined ? "is required (or urlFrom.secretKeyRef)" : "must be {secretKeyRef: {name, key}}",
+  );
   return undefined;
 }
 
@@ -161,9 +167,24 @@ function parseTarget(raw: unknown, index: number, c: Collector): TargetConfig | 
     if (isRecord(ref) && typeof ref["name"] === "string" && ref["name"]) headersSecret = ref["name"];
     else c.add(`${at}.headersFrom`, "must be {secretRef: {name}}");
   }
-  const timeoutSeconds = boundedInt(raw["timeoutSeconds"], `${at}.timeoutSeconds`, 1, MAX_TIMEOUT_MS / 1000, c); // prettier-ignore
+  const timeoutSeconds = boundedInt(
+    raw["timeoutSeconds"],
+    `${at}.timeoutSeconds`,
+    1,
+    MAX_TIMEOUT_MS / 1000,
+    c,
+  );
   const maxAttempts = boundedInt(raw["maxAttempts"], `${at}.maxAttempts`, 1, MAX_ATTEMPTS_LIMIT, c);
-  const known = new Set(["name", "type", "url", "urlFrom", "headers", "headersFrom", "timeoutSeconds", "maxAttempts"]); // prettier-ignore
+  const known = new Set([
+    "name",
+    "type",
+    "url",
+    "urlFrom",
+    "headers",
+    "headersFrom",
+    "timeoutSeconds",
+    "maxAttempts",
+  ]);
   for (const k of Object.keys(raw)) if (!known.has(k)) c.add(`${at}.${k}`, "is not a known field");
   if (c.errors.length > before || !url) return undefined;
   return {
@@ -190,21 +211,21 @@ function parseTrigger(
   targets: ReadonlySet<string>,
   c: Collector,
 ): TriggerConfig | undefined {
-  // prettier-ignore
   const at = `[${index}]`;
   if (!isRecord(raw)) return void c.add(at, "must be a mapping");
   const before = c.errors.length;
   const on = stringList(raw["on"]);
   if (!on) c.add(`${at}.on`, `must name one or more of ${TRIGGERS.join(", ")}`);
   for (const t of on ?? [])
-    if (!(TRIGGERS as readonly string[]).includes(t)) c.add(`${at}.on`, `"${t}" is not a trigger (known: ${TRIGGERS.join(", ")})`); // prettier-ignore
+    if (!(TRIGGERS as readonly string[]).includes(t))
+      c.add(`${at}.on`, `"${t}" is not a trigger (known: ${TRIGGERS.join(", ")})`);
   const names = stringList(raw["targets"]);
   if (!names) c.add(`${at}.targets`, "must name one or more targets");
   for (const n of names ?? []) if (!targets.has(n)) c.add(`${at}.targets`, `no valid target named "${n}"`);
   let selector: readonly Requirement[] = [];
   if (raw["selector"] !== undefined) {
     if (typeof raw["selector"] !== "string")
-      c.add(`${at}.selector`, 'must be a label selector string, e.g. "team=payments"'); // prettier-ignore
+      c.add(`${at}.selector`, 'must be a label selector string, e.g. "team=payments"');
     else
       try {
         selector = parseSelector(raw["selector"]);
@@ -237,7 +258,9 @@ export function parseNotificationConfig(data: Readonly<Record<string, string>>):
     return [target];
   });
   const triggerErrors = new Collector("triggers");
-  const triggers = yamlList(data, "triggers", errors).flatMap((raw, i) => parseTrigger(raw, i, seen, triggerErrors) ?? []); // prettier-ignore
+  const triggers = yamlList(data, "triggers", errors).flatMap(
+    (raw, i) => parseTrigger(raw, i, seen, triggerErrors) ?? [],
+  );
   errors.push(...targetErrors.errors, ...triggerErrors.errors);
 
   const templates: Partial<Record<TriggerName, string>> = {};
@@ -245,13 +268,18 @@ export function parseNotificationConfig(data: Readonly<Record<string, string>>):
   for (const [key, value] of Object.entries(data)) {
     if (key === "targets" || key === "triggers") continue;
     if (key === "optIn") {
-      if (value !== "true" && value !== "false") errors.push({ key, field: "", message: 'must be "true" or "false"' }); // prettier-ignore
+      if (value !== "true" && value !== "false")
+        errors.push({ key, field: "", message: 'must be "true" or "false"' });
       optIn = value === "true";
       continue;
     }
     const trigger = key.startsWith("template.") ? key.slice("template.".length) : undefined;
     if (trigger === undefined) {
-      errors.push({ key, field: "", message: "is not a known key (targets, triggers, optIn, template.<trigger>)" }); // prettier-ignore
+      errors.push({
+        key,
+        field: "",
+        message: "is not a known key (targets, triggers, optIn, template.<trigger>)",
+      });
     } else if (!(TRIGGERS as readonly string[]).includes(trigger)) {
       errors.push({
         key,
@@ -263,7 +291,11 @@ export function parseNotificationConfig(data: Readonly<Record<string, string>>):
     } else {
       const unknown = unknownPlaceholders(value);
       if (unknown.length > 0) {
-        errors.push({ key, field: "", message: `unknown placeholder(s) ${unknown.map((u) => `{{${u}}}`).join(", ")} (known: ${PLACEHOLDERS.join(", ")})` }); // prettier-ignore
+        errors.push({
+          key,
+          field: "",
+          message: `unknown placeholder(s) ${unknown.map((u) => `{{${u}}}`).join(", ")} (known: ${PLACEHOLDERS.join(", ")})`,
+        });
       } else templates[trigger as TriggerName] = value;
     }
   }

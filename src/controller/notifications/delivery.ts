@@ -83,7 +83,9 @@ export class DeliveryQueue {
   enqueue(item: DeliveryItem): boolean {
     if (this.stopped || this.pending >= (this.options.limit ?? 500)) {
       this.options.onResult?.(item.target, "dropped");
-      this.log(`notification to ${item.target} dropped (${this.stopped ? "stopping" : "queue full"}): ${item.what}`); // prettier-ignore
+      this.log(
+        `notification to ${item.target} dropped (${this.stopped ? "stopping" : "queue full"}): ${item.what}`,
+      );
       return false;
     }
     this.pending += 1;
@@ -145,7 +147,9 @@ export class DeliveryQueue {
     // Raced against the abort, so even a sender that ignores its signal cannot hold the lane.
     const aborted = new Promise<never>((_, reject) => {
       timer = setTimeout(() => controller.abort(new AttemptError("timed out", true)), item.timeoutMs);
-      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true }); // prettier-ignore
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), {
+        once: true,
+      });
     });
     aborted.catch(() => undefined);
     try {
@@ -171,7 +175,9 @@ export class DeliveryQueue {
         this.options.onResult?.(item.target, "retried");
         const base = this.options.baseBackoffMs ?? 1_000;
         const delay = Math.min(base * 2 ** (p.attempt - 1), this.options.maxBackoffMs ?? 60_000);
-        this.log(`notification to ${item.target} failed (${why}), attempt ${p.attempt}/${item.maxAttempts}; retrying in ${delay} ms: ${item.what}`); // prettier-ignore
+        this.log(
+          `notification to ${item.target} failed (${why}), attempt ${p.attempt}/${item.maxAttempts}; retrying in ${delay} ms: ${item.what}`,
+        );
         const retry = setTimeout(() => {
           this.timers.delete(retry);
           if (!this.stopped) this.push(p);
@@ -180,7 +186,9 @@ export class DeliveryQueue {
         return;
       }
       this.options.onResult?.(item.target, "failed");
-      this.log(`notification to ${item.target} failed (${why}) after ${p.attempt} attempt(s), giving up: ${item.what}`); // prettier-ignore
+      this.log(
+        `notification to ${item.target} failed (${why}) after ${p.attempt} attempt(s), giving up: ${item.what}`,
+      );
       this.finish();
     } finally {
       clearTimeout(timer);

@@ -126,9 +126,10 @@ export class Notifier {
           });
         }
       })
-      .catch(
-        (error: unknown) =>
-          this.options.log(`notifications: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`), // prettier-ignore
+      .catch((error: unknown) =>
+        this.options.log(
+          `notifications: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`,
+        ),
       );
   }
 

@@ -70,7 +70,9 @@ export function notificationConfigSource(options: {
       );
     } catch (error) {
       const status = errorStatus(error);
-      result = new Error(status === 404 ? "not found" : status === 403 ? "forbidden" : `cannot be read (${status ?? "error"})`); // prettier-ignore
+      result = new Error(
+        status === 404 ? "not found" : status === 403 ? "forbidden" : `cannot be read (${status ?? "error"})`,
+      );
     }
     secrets.set(name, result);
     return result;
@@ -98,7 +100,9 @@ export function notificationConfigSource(options: {
         lastProblems = "";
         return EMPTY; // No ConfigMap: notifications are off.
       }
-      throw new Error(`reading ConfigMap ${namespace}/${NOTIFICATIONS_CONFIGMAP}: ${status === 403 ? "forbidden" : String(status ?? error)}`); // prettier-ignore
+      throw new Error(
+        `reading ConfigMap ${namespace}/${NOTIFICATIONS_CONFIGMAP}: ${status === 403 ? "forbidden" : String(status ?? error)}`,
+      );
     }
     const { config, errors } = parseNotificationConfig(data);
     const problems = errors.map((e) => formatConfigError(e, `${namespace}/${NOTIFICATIONS_CONFIGMAP}`));
@@ -121,10 +125,19 @@ export function notificationConfigSource(options: {
       }
       if (typeof url === "string" && !/^https?:\/\//.test(url)) failure = new Error("the URL is not http(s)");
       if (failure || typeof url !== "string") {
-        problems.push(`ConfigMap ${namespace}/${NOTIFICATIONS_CONFIGMAP}, key "targets", target ${target.name}: ${failure?.message ?? "no URL"}`); // prettier-ignore
+        problems.push(
+          `ConfigMap ${namespace}/${NOTIFICATIONS_CONFIGMAP}, key "targets", target ${target.name}: ${failure?.message ?? "no URL"}`,
+        );
         continue;
       }
-      targets.set(target.name, { name: target.name, type: target.type, url, headers, timeoutMs: target.timeoutMs, maxAttempts: target.maxAttempts }); // prettier-ignore
+      targets.set(target.name, {
+        name: target.name,
+        type: target.type,
+        url,
+        headers,
+        timeoutMs: target.timeoutMs,
+        maxAttempts: target.maxAttempts,
+      });
     }
     const summary = problems.join("\n");
     if (summary !== lastProblems) {

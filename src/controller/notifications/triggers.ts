@@ -20,7 +20,13 @@ export const TRIGGER_OF_REASON: Readonly<Record<string, TriggerName>> = {
 const CLEARED_BY: Readonly<Record<TriggerName, readonly string[]>> = {
   "sync-succeeded": ["SyncFailed"],
   "sync-failed": ["SyncSucceeded", "DriftCorrected"],
-  "health-degraded": ["HealthHealthy", "HealthProgressing", "HealthSuspended", "HealthMissing", "HealthUnknown"], // prettier-ignore
+  "health-degraded": [
+    "HealthHealthy",
+    "HealthProgressing",
+    "HealthSuspended",
+    "HealthMissing",
+    "HealthUnknown",
+  ],
   "drift-corrected": [],
 };
 

@@ -23,12 +23,20 @@ export interface SyncAnnotations {
 
 interface Annotated {
   readonly kind?: string;
-  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> }; // prettier-ignore
+  readonly metadata?: {
+    readonly name?: string;
+    readonly namespace?: string;
+    readonly annotations?: Readonly<Record<string, string>>;
+  };
 }
 
 const WAVE_KEYS = [SYNC_WAVE_ANNOTATION, "argocd.argoproj.io/sync-wave", "helm.sh/hook-weight"];
 const HOOK_KEYS = [HOOK_ANNOTATION, "argocd.argoproj.io/hook", "helm.sh/hook"];
-const POLICY_KEYS = [HOOK_DELETE_POLICY_ANNOTATION, "argocd.argoproj.io/hook-delete-policy", "helm.sh/hook-delete-policy"]; // prettier-ignore
+const POLICY_KEYS = [
+  HOOK_DELETE_POLICY_ANNOTATION,
+  "argocd.argoproj.io/hook-delete-policy",
+  "helm.sh/hook-delete-policy",
+];
 
 const PHASES: Readonly<Record<string, HookPhase | "Skip">> = {
   PreSync: "PreSync",
@@ -77,7 +85,15 @@ function list(value: string): string[] {
 }
 
 /** Helm hooks that Tether has no phase for (test, rollback, delete): not applied by a sync. */
-const HELM_ONLY = new Set(["test", "test-success", "test-failure", "pre-delete", "post-delete", "pre-rollback", "post-rollback"]); // prettier-ignore
+const HELM_ONLY = new Set([
+  "test",
+  "test-success",
+  "test-failure",
+  "pre-delete",
+  "post-delete",
+  "pre-rollback",
+  "post-rollback",
+]);
 
 /** Whether the object must not be applied at all (`hook: Skip`, or a Helm hook of a kind Tether does not run). */
 export function isSkipped(object: Annotated): boolean {
@@ -94,7 +110,10 @@ export function readSyncAnnotations(object: Annotated): SyncAnnotations {
   if (waveEntry) {
     const text = waveEntry.value.trim();
     if (!/^[+-]?\d{1,9}$/.test(text)) {
-      throw new RenderError("InvalidManifest", `${describe(object)}: annotation ${waveEntry.key} must be an integer, got "${waveEntry.value}"`); // prettier-ignore
+      throw new RenderError(
+        "InvalidManifest",
+        `${describe(object)}: annotation ${waveEntry.key} must be an integer, got "${waveEntry.value}"`,
+      );
     }
     wave = Number(text);
   }
@@ -103,7 +122,10 @@ export function readSyncAnnotations(object: Annotated): SyncAnnotations {
   for (const value of hookEntry ? list(hookEntry.value) : []) {
     const phase = PHASES[value];
     if (phase === undefined && !HELM_ONLY.has(value)) {
-      throw new RenderError("InvalidManifest", `${describe(object)}: annotation ${hookEntry?.key} has unknown hook "${value}" (expected PreSync, Sync, PostSync, SyncFail or Skip)`); // prettier-ignore
+      throw new RenderError(
+        "InvalidManifest",
+        `${describe(object)}: annotation ${hookEntry?.key} has unknown hook "${value}" (expected PreSync, Sync, PostSync, SyncFail or Skip)`,
+      );
     }
     if (phase && phase !== "Skip" && !hooks.includes(phase)) hooks.push(phase);
   }
@@ -112,7 +134,10 @@ export function readSyncAnnotations(object: Annotated): SyncAnnotations {
   for (const value of policyEntry ? list(policyEntry.value) : []) {
     const policy = POLICIES[value];
     if (!policy) {
-      throw new RenderError("InvalidManifest", `${describe(object)}: annotation ${policyEntry?.key} has unknown policy "${value}" (expected BeforeHookCreation, HookSucceeded or HookFailed)`); // prettier-ignore
+      throw new RenderError(
+        "InvalidManifest",
+        `${describe(object)}: annotation ${policyEntry?.key} has unknown policy "${value}" (expected BeforeHookCreation, HookSucceeded or HookFailed)`,
+      );
     }
     if (!deletePolicies.includes(policy)) deletePolicies.push(policy);
   }

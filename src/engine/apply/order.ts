@@ -56,7 +56,8 @@ export interface Orderable {
  * resources it needs) must be there first; pruning, in reverse, removes children first.
  */
 function kindRank(object: Orderable): number {
-  if (object.kind === "Application" && (object.apiVersion ?? "").startsWith("tether.dev/")) return KIND_ORDER.length + 1; // prettier-ignore
+  if (object.kind === "Application" && (object.apiVersion ?? "").startsWith("tether.dev/"))
+    return KIND_ORDER.length + 1;
   return rank.get(object.kind ?? "") ?? KIND_ORDER.length;
 }
 

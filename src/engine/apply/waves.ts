@@ -44,7 +44,13 @@ export function planSteps<T extends Planned>(input: {
   const hookSteps = (phase: "PreSync" | "PostSync") => {
     const hooks = hooksOf(phase);
     for (const wave of waves(hooks)) {
-      drafts.push({ id: `${phase}/${wave}`, phase, wave, resources: [], hooks: applyOrder(hooks.filter((h) => h.wave === wave)) }); // prettier-ignore
+      drafts.push({
+        id: `${phase}/${wave}`,
+        phase,
+        wave,
+        resources: [],
+        hooks: applyOrder(hooks.filter((h) => h.wave === wave)),
+      });
     }
   };
   const prune = { id: "Prune", phase: "Prune" as const, wave: 0, resources: [], hooks: [] };
@@ -67,7 +73,10 @@ export function planSteps<T extends Planned>(input: {
   // behaviour), so the common case finishes in one reconcile; health is still reported as usual.
   const steps = drafts.map((step, index) => ({
     ...step,
-    waitHealthy: step.phase !== "Prune" && (step.hooks.length > 0 || drafts.slice(index + 1).some((later) => later.phase !== "Prune" || input.pruneLast)), // prettier-ignore
+    waitHealthy:
+      step.phase !== "Prune" &&
+      (step.hooks.length > 0 ||
+        drafts.slice(index + 1).some((later) => later.phase !== "Prune" || input.pruneLast)),
   }));
   return { steps, failHooks: applyOrder(hooksOf("SyncFail")) };
 }

@@ -16,7 +16,11 @@ import type { GeneratedParams } from "./generators.js";
 import { mergeTemplates, renderValue } from "./template.js";
 
 /** Argo CD's cascade finalizer in a converted template means Tether's. */
-const ARGO_CASCADE_FINALIZERS = new Set(["resources-finalizer.argocd.argoproj.io", "resources-finalizer.argocd.argoproj.io/foreground", "resources-finalizer.argocd.argoproj.io/background"]); // prettier-ignore
+const ARGO_CASCADE_FINALIZERS = new Set([
+  "resources-finalizer.argocd.argoproj.io",
+  "resources-finalizer.argocd.argoproj.io/foreground",
+  "resources-finalizer.argocd.argoproj.io/background",
+]);
 /** Annotations that users (and Tether) write on generated apps; an update never drops them. */
 const REQUEST_ANNOTATIONS = [REFRESH_ANNOTATION, SYNC_ANNOTATION, ROLLBACK_ANNOTATION];
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -46,12 +50,24 @@ export function desiredApplications(
     const rendered = renderValue(template, params, "template");
     const name = rendered.metadata?.name ?? "";
     if (!DNS_SUBDOMAIN.test(name) || name.length > 253)
-      throw new ApplicationSetError("TemplateError", "template.metadata.name", `"${name}" (parameter set ${i + 1}) is not a valid Application name`); // prettier-ignore
+      throw new ApplicationSetError(
+        "TemplateError",
+        "template.metadata.name",
+        `"${name}" (parameter set ${i + 1}) is not a valid Application name`,
+      );
     if (rendered.metadata.namespace && rendered.metadata.namespace !== namespace)
-      throw new ApplicationSetError("TemplateError", "template.metadata.namespace", `"${rendered.metadata.namespace}": generated Applications live in the set's namespace "${namespace}"`); // prettier-ignore
+      throw new ApplicationSetError(
+        "TemplateError",
+        "template.metadata.namespace",
+        `"${rendered.metadata.namespace}": generated Applications live in the set's namespace "${namespace}"`,
+      );
     const previous = byName.get(name);
     if (previous !== undefined)
-      throw new ApplicationSetError("TemplateError", "template.metadata.name", `parameter sets ${previous + 1} and ${i + 1} both render "${name}"`); // prettier-ignore
+      throw new ApplicationSetError(
+        "TemplateError",
+        "template.metadata.name",
+        `parameter sets ${previous + 1} and ${i + 1} both render "${name}"`,
+      );
     byName.set(name, i);
     const finalizers = (rendered.metadata.finalizers ?? [])
       .map((f) => (ARGO_CASCADE_FINALIZERS.has(f) ? CASCADE_FINALIZER : f))
@@ -70,7 +86,14 @@ export function desiredApplications(
         ...(rendered.metadata.annotations ? { annotations: { ...rendered.metadata.annotations } } : {}),
         finalizers: [...new Set(finalizers)],
         ownerReferences: [
-          { apiVersion: API_VERSION, kind: "ApplicationSet", name: set.metadata.name, uid: set.metadata.uid ?? "", controller: true, blockOwnerDeletion: true }, // prettier-ignore
+          {
+            apiVersion: API_VERSION,
+            kind: "ApplicationSet",
+            name: set.metadata.name,
+            uid: set.metadata.uid ?? "",
+            controller: true,
+            blockOwnerDeletion: true,
+          },
         ],
       },
       spec,
@@ -93,7 +116,11 @@ export interface ApplicationChanges {
 function sorted(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sorted);
   if (value !== null && typeof value === "object")
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sorted((value as Record<string, unknown>)[k])])); // prettier-ignore
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sorted((value as Record<string, unknown>)[k])]),
+    );
   return value;
 }
 const same = (a: unknown, b: unknown) => JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
@@ -152,7 +179,13 @@ export function planApplications(
     }
     if (!mayUpdate || current.metadata.deletionTimestamp) continue;
     const next = updatedApplication(current, app, set);
-    const view = (a: Application) => ({ labels: a.metadata.labels ?? {}, annotations: a.metadata.annotations ?? {}, finalizers: a.metadata.finalizers ?? [], ownerReferences: a.metadata.ownerReferences ?? [], spec: a.spec }); // prettier-ignore
+    const view = (a: Application) => ({
+      labels: a.metadata.labels ?? {},
+      annotations: a.metadata.annotations ?? {},
+      finalizers: a.metadata.finalizers ?? [],
+      ownerReferences: a.metadata.ownerReferences ?? [],
+      spec: a.spec,
+    });
     if (!same(view(current), view(next))) changes.update.push({ live: current, next });
   }
   if (mayDelete)

@@ -58,7 +58,8 @@ export async function generateParamSets(
     const where = `spec.generators[${i}]`;
     const kind = kindOf(generator, where);
     const template = generator[kind]?.template;
-    for (const params of await run(generator, where, inputs, 0)) out.push({ params, ...(template ? { template } : {}) }); // prettier-ignore
+    for (const params of await run(generator, where, inputs, 0))
+      out.push({ params, ...(template ? { template } : {}) });
   }
   return out;
 }
@@ -66,7 +67,11 @@ export async function generateParamSets(
 function kindOf(generator: AnyGenerator, where: string): (typeof KINDS)[number] {
   const kinds = KINDS.filter((k) => generator?.[k] !== undefined);
   if (kinds.length !== 1)
-    throw new ApplicationSetError("InvalidSpec", where, `must set exactly one of ${KINDS.join(", ")} (has ${kinds.length ? kinds.join(", ") : "none"})`); // prettier-ignore
+    throw new ApplicationSetError(
+      "InvalidSpec",
+      where,
+      `must set exactly one of ${KINDS.join(", ")} (has ${kinds.length ? kinds.join(", ") : "none"})`,
+    );
   return kinds[0] as (typeof KINDS)[number];
 }
 
@@ -76,7 +81,8 @@ async function run(
   inputs: GeneratorInputs,
   depth: number,
 ): Promise<Params[]> {
-  if (depth > MAX_DEPTH) throw new ApplicationSetError("InvalidSpec", where, `generators nest more than ${MAX_DEPTH} levels`); // prettier-ignore
+  if (depth > MAX_DEPTH)
+    throw new ApplicationSetError("InvalidSpec", where, `generators nest more than ${MAX_DEPTH} levels`);
   const kind = kindOf(generator, where);
   const at = `${where}.${kind}`;
   let sets: Params[];
@@ -146,14 +152,16 @@ function withValues(
   values: Record<string, string> | undefined,
   where: string,
 ): Params {
-  for (const [k, v] of Object.entries(values ?? {})) params[`values.${k}`] = renderValue(v, params, `${where}.values.${k}`); // prettier-ignore
+  for (const [k, v] of Object.entries(values ?? {}))
+    params[`values.${k}`] = renderValue(v, params, `${where}.values.${k}`);
   return params;
 }
 
 async function gitParams(generator: GitGenerator, where: string, inputs: GeneratorInputs): Promise<Params[]> {
   const hasDirs = (generator.directories?.length ?? 0) > 0;
   const hasFiles = (generator.files?.length ?? 0) > 0;
-  if (hasDirs === hasFiles) throw new ApplicationSetError("InvalidSpec", where, "set exactly one of directories and files"); // prettier-ignore
+  if (hasDirs === hasFiles)
+    throw new ApplicationSetError("InvalidSpec", where, "set exactly one of directories and files");
   let listing: GitListing;
   try {
     listing = await inputs.git(generator.repoURL, generator.revision || "HEAD");
@@ -178,7 +186,11 @@ async function matrixParams(
   depth: number,
 ): Promise<Params[]> {
   if (!Array.isArray(children) || children.length !== 2)
-    throw new ApplicationSetError("InvalidSpec", where, `needs exactly two generators (has ${children?.length ?? 0})`); // prettier-ignore
+    throw new ApplicationSetError(
+      "InvalidSpec",
+      where,
+      `needs exactly two generators (has ${children?.length ?? 0})`,
+    );
   const [first, second] = children as [ApplicationSetNestedGenerator, ApplicationSetNestedGenerator];
   const out: Params[] = [];
   // The second generator may use the first's parameters (e.g. a Git file path per directory);
@@ -208,8 +220,10 @@ async function mergeParams(
   inputs: GeneratorInputs,
   depth: number,
 ): Promise<Params[]> {
-  if (!mergeKeys?.length) throw new ApplicationSetError("InvalidSpec", where, "mergeKeys must name at least one parameter"); // prettier-ignore
-  if (!Array.isArray(children) || children.length < 2) throw new ApplicationSetError("InvalidSpec", where, "needs at least two generators"); // prettier-ignore
+  if (!mergeKeys?.length)
+    throw new ApplicationSetError("InvalidSpec", where, "mergeKeys must name at least one parameter");
+  if (!Array.isArray(children) || children.length < 2)
+    throw new ApplicationSetError("InvalidSpec", where, "needs at least two generators");
   const keyOf = (p: Params) => JSON.stringify(mergeKeys.map((k) => p[k] ?? null));
   const indexed = async (i: number) => {
     const at = `${where}.generators[${i}]`;
@@ -217,7 +231,12 @@ async function mergeParams(
     const byKey = new Map<string, Params>();
     for (const p of sets) {
       const key = keyOf(p);
-      if (byKey.has(key)) throw new ApplicationSetError("GeneratorError", at, `two parameter sets have the same merge keys ${mergeKeys.join(", ")} = ${key}`); // prettier-ignore
+      if (byKey.has(key))
+        throw new ApplicationSetError(
+          "GeneratorError",
+          at,
+          `two parameter sets have the same merge keys ${mergeKeys.join(", ")} = ${key}`,
+        );
       byKey.set(key, p);
     }
     return byKey;

@@ -46,13 +46,21 @@ export function gitFileParams(
     try {
       parsed = parseYamlBounded(file.content, { maxAliasCount: 100 });
     } catch (error) {
-      throw new ApplicationSetError("GeneratorError", where, `${file.path}: not valid JSON or YAML: ${(error as Error).message}`); // prettier-ignore
+      throw new ApplicationSetError(
+        "GeneratorError",
+        where,
+        `${file.path}: not valid JSON or YAML: ${(error as Error).message}`,
+      );
     }
     const entries = Array.isArray(parsed) ? parsed : [parsed];
     const dir = file.path.includes("/") ? file.path.slice(0, file.path.lastIndexOf("/")) : "";
     for (const entry of entries) {
       if (entry === null || typeof entry !== "object" || Array.isArray(entry))
-        throw new ApplicationSetError("GeneratorError", where, `${file.path}: must hold an object (or a list of objects)`); // prettier-ignore
+        throw new ApplicationSetError(
+          "GeneratorError",
+          where,
+          `${file.path}: must hold an object (or a list of objects)`,
+        );
       out.push({ ...flattenParams(entry), ...pathParams(dir, generator.pathParamPrefix, file.path) });
     }
   }

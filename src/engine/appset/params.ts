@@ -75,11 +75,15 @@ export function matchesSelector(
     const value = labels[req.key];
     const among = value !== undefined && (req.values ?? []).includes(value);
     const ok =
-      req.operator === "In" ? among
-      : req.operator === "NotIn" ? !among
-      : req.operator === "Exists" ? has
-      : req.operator === "DoesNotExist" ? !has
-      : false; // prettier-ignore
+      req.operator === "In"
+        ? among
+        : req.operator === "NotIn"
+          ? !among
+          : req.operator === "Exists"
+            ? has
+            : req.operator === "DoesNotExist"
+              ? !has
+              : false;
     if (!ok) return false;
   }
   return true;

@@ -79,14 +79,24 @@ export function planRollingSync(
   const byStep = apps.map((app) => {
     const state = stateOf(app);
     const newer = state.state === "Healthy" ? behind(app) : undefined;
-    return { app, step: stepOf(app, steps), ...(newer ? { state: "Waiting" as const, message: `Synced and Healthy at an older commit than ${newer.slice(0, 7)}: waiting for it to see the new commit` } : state) }; // prettier-ignore
+    return {
+      app,
+      step: stepOf(app, steps),
+      ...(newer
+        ? {
+            state: "Waiting" as const,
+            message: `Synced and Healthy at an older commit than ${newer.slice(0, 7)}: waiting for it to see the new commit`,
+          }
+        : state),
+    };
   });
   const current = steps.findIndex((_, i) => byStep.some((a) => a.step === i && a.state !== "Healthy"));
   const sync: string[] = [];
   if (current >= 0) {
     const members = byStep.filter((a) => a.step === current);
-    let room = maxUpdateOf(steps[current] as ApplicationSetRolloutStep, members.length) -
-      members.filter((a) => a.state === "Pending" || a.state === "Progressing").length; // prettier-ignore
+    let room =
+      maxUpdateOf(steps[current] as ApplicationSetRolloutStep, members.length) -
+      members.filter((a) => a.state === "Pending" || a.state === "Progressing").length;
     for (const member of members) {
       if (room <= 0) break;
       const { app } = member;
@@ -108,10 +118,17 @@ export function planRollingSync(
     .map(({ app, step, state, message }): ApplicationSetApplicationStatus => {
       let text = message;
       if (step === undefined) text = `matches no step of the rolling sync: sync it by hand (${message})`;
-      else if (current >= 0 && step > current && state !== "Healthy") text = `waiting for step ${current + 1} (${message})`; // prettier-ignore
+      else if (current >= 0 && step > current && state !== "Healthy")
+        text = `waiting for step ${current + 1} (${message})`;
       const old = before.get(app.name);
       const lastTransitionTime = old && old.status === state ? old.lastTransitionTime : now.toISOString();
-      return { application: app.name, step: step === undefined ? "" : String(step + 1), status: state, message: text, lastTransitionTime }; // prettier-ignore
+      return {
+        application: app.name,
+        step: step === undefined ? "" : String(step + 1),
+        status: state,
+        message: text,
+        lastTransitionTime,
+      };
     })
     .sort((a, b) => (a.application < b.application ? -1 : a.application > b.application ? 1 : 0));
   return { statuses, sync, progressing: byStep.some((a) => a.step !== undefined && a.state !== "Healthy") };

@@ -30,7 +30,8 @@ export function renderValue<T>(value: T, params: Params, where: string, lenient 
 /** Deep merge for generator-level templates: objects merge, anything else in `over` wins. */
 export function mergeTemplates<T>(base: T, over: unknown): T {
   if (over === undefined) return base;
-  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v); // prettier-ignore
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
   if (!isObject(base) || !isObject(over)) return over as T;
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(over))

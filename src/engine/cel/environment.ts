@@ -60,7 +60,10 @@ function comprehensionDepth(node: unknown): number {
   if (Array.isArray(node)) return Math.max(0, ...node.map(comprehensionDepth));
   if (!isNode(node)) return 0;
   const inner = Array.isArray(node.args) ? comprehensionDepth(node.args) : comprehensionDepth([node.args]);
-  const macro = (node.op === "rcall" || node.op === "call") && Array.isArray(node.args) && COMPREHENSIONS.has(String(node.args[0])); // prettier-ignore
+  const macro =
+    (node.op === "rcall" || node.op === "call") &&
+    Array.isArray(node.args) &&
+    COMPREHENSIONS.has(String(node.args[0]));
   return inner + (macro ? 1 : 0);
 }
 
@@ -146,7 +149,10 @@ export class CelEnvironment {
     }
     const depth = comprehensionDepth(evaluate.ast);
     if (depth > this.limits.maxComprehensionDepth) {
-      return { ok: false, error: `comprehensions nest ${depth} deep (limit ${this.limits.maxComprehensionDepth}): the cost would grow with the input to the power ${depth}` }; // prettier-ignore
+      return {
+        ok: false,
+        error: `comprehensions nest ${depth} deep (limit ${this.limits.maxComprehensionDepth}): the cost would grow with the input to the power ${depth}`,
+      };
     }
     const checked = evaluate.check();
     if (!checked.valid) return { ok: false, error: celMessage(checked.error) };

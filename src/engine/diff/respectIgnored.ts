@@ -47,7 +47,10 @@ export function respectIgnoredFields(input: {
   const { desired, live } = input;
   if (!live) return desired;
   const rules = matchingIgnoreRules(input.ignoreDifferences, desired);
-  const managers = [...(input.managedFieldsManagers ?? []), ...rules.flatMap((r) => r.managedFieldsManagers ?? [])]; // prettier-ignore
+  const managers = [
+    ...(input.managedFieldsManagers ?? []),
+    ...rules.flatMap((r) => r.managedFieldsManagers ?? []),
+  ];
   if (rules.length === 0 && managers.length === 0) return desired;
   const target = structuredClone(desired);
   for (const rule of rules) {

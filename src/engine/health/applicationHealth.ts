@@ -19,7 +19,10 @@ export function applicationHealth(obj: KubeObject): HealthStatus {
     return health("Progressing", "waiting for the application to be reconciled");
   }
   if (generation !== undefined && observed !== undefined && observed < generation) {
-    return health("Progressing", `spec changed (generation ${generation}); waiting for the application to be reconciled`); // prettier-ignore
+    return health(
+      "Progressing",
+      `spec changed (generation ${generation}); waiting for the application to be reconciled`,
+    );
   }
   const code = own["status"] as HealthStatusCode;
   if (!HEALTH_ORDER.includes(code))

@@ -96,14 +96,18 @@ function compileRules(
   label: string,
   cel: CelEnvironment,
 ): { rules: CompiledRule[]; error?: string } {
-  if (!Array.isArray(raw) || raw.length === 0) return { rules: [], error: `${label}: rules must be a non-empty list` }; // prettier-ignore
+  if (!Array.isArray(raw) || raw.length === 0)
+    return { rules: [], error: `${label}: rules must be a non-empty list` };
   const rules: CompiledRule[] = [];
   for (const [j, rule] of raw.entries()) {
     const where = `${label} rules[${j}]`;
     if (!isRecord(rule)) return { rules: [], error: `${where}: expected {when, status, message?}` };
     const status = rule["status"];
     if (typeof status !== "string" || !RULE_STATUSES.includes(status as HealthStatusCode)) {
-      return { rules: [], error: `${where}.status: expected one of ${RULE_STATUSES.join(", ")}, got ${JSON.stringify(status ?? null)}` }; // prettier-ignore
+      return {
+        rules: [],
+        error: `${where}.status: expected one of ${RULE_STATUSES.join(", ")}, got ${JSON.stringify(status ?? null)}`,
+      };
     }
     if (typeof rule["when"] !== "string")
       return { rules: [], error: `${where}.when: a CEL expression is required` };
@@ -111,7 +115,8 @@ function compileRules(
     if (!when.ok) return { rules: [], error: `${where}.when: ${when.error}` };
     let message: CelProgram | undefined;
     if (rule["message"] !== undefined) {
-      if (typeof rule["message"] !== "string") return { rules: [], error: `${where}.message: expected a CEL string expression` }; // prettier-ignore
+      if (typeof rule["message"] !== "string")
+        return { rules: [], error: `${where}.message: expected a CEL string expression` };
       const compiled = cel.compile(rule["message"], "string");
       if (!compiled.ok) return { rules: [], error: `${where}.message: ${compiled.error}` };
       message = compiled.value;
@@ -137,7 +142,6 @@ export function customizationMatches(
   apiVersion: string,
   kind: string,
 ): boolean {
-  // prettier-ignore
   return (
     entry.kind === kind &&
     (entry.group ?? "") === groupOf(apiVersion) &&

@@ -1,7 +1,12 @@
 // The health of one live object as the controller decides it: the built-in checks, overridden per
 // group/kind by the user's CEL rules (customHealth.ts). A value, chosen once per configuration, so
 // the controller can swap it when the configuration changes without touching anything else.
-import { type HealthCustomizations, type HealthVerdict, NO_CUSTOMIZATIONS, customHealth } from "./customHealth.js"; // prettier-ignore
+import {
+  type HealthCustomizations,
+  type HealthVerdict,
+  NO_CUSTOMIZATIONS,
+  customHealth,
+} from "./customHealth.js";
 import { type KubeObject, getPath, isRecord } from "./object.js";
 import { resourceHealth } from "./resourceHealth.js";
 

@@ -41,7 +41,9 @@ export function registryCredentials(
     }
     const host = registry.toLowerCase();
     const hub = host === "registry-1.docker.io";
-    const entry = Object.entries(auths).find(([k]) => hostOf(k) === host || (hub && ["docker.io", "index.docker.io"].includes(hostOf(k))))?.[1]; // prettier-ignore
+    const entry = Object.entries(auths).find(
+      ([k]) => hostOf(k) === host || (hub && ["docker.io", "index.docker.io"].includes(hostOf(k))),
+    )?.[1];
     if (!entry) return { error: `Secret ${name}: .dockerconfigjson has no entry for registry ${registry}` };
     if (entry.username !== undefined && entry.password !== undefined) {
       return { credentials: { username: entry.username, password: entry.password } };

@@ -29,7 +29,10 @@ export function renderCommitMessage(
   };
   const unknown = [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? "").filter((n) => !(n in values));
   if (unknown.length > 0) {
-    return { ok: false, error: `spec.git.commit.messageTemplate: unknown placeholder {{ ${unknown[0]} }} (use automation, changes, images, files)` }; // prettier-ignore
+    return {
+      ok: false,
+      error: `spec.git.commit.messageTemplate: unknown placeholder {{ ${unknown[0]} }} (use automation, changes, images, files)`,
+    };
   }
   const message = template.replace(PLACEHOLDER, (_m, name: string) => values[name] ?? "");
   if (message.trim() === "")

@@ -57,7 +57,11 @@ function asVersion(value: string): semver.SemVer | null {
 function selectSemver(candidates: readonly Candidate[], range: string): PolicyDecision {
   const parsed = semver.validRange(range);
   if (parsed === null) {
-    return { ok: false, reason: "InvalidSpec", message: `spec.policy.semver.range "${range}" is not a valid semver range` }; // prettier-ignore
+    return {
+      ok: false,
+      reason: "InvalidSpec",
+      message: `spec.policy.semver.range "${range}" is not a valid semver range`,
+    };
   }
   // Read from the text: the parsed range adds `-0` bounds of its own (^1.2 is <2.0.0-0).
   const includePrerelease = /\d-[0-9A-Za-z]/.test(range);
@@ -112,17 +116,30 @@ export function selectLatestTag(tags: readonly string[], spec: ImagePolicySpec):
   const policy = spec.policy ?? {};
   const chosen = Object.keys(policy).filter((k) => policy[k as keyof typeof policy] !== undefined);
   if (chosen.length !== 1) {
-    return { ok: false, reason: "InvalidSpec", message: `spec.policy must name exactly one of semver, alphabetical, numerical (got ${chosen.join(", ") || "none"})` }; // prettier-ignore
+    return {
+      ok: false,
+      reason: "InvalidSpec",
+      message: `spec.policy must name exactly one of semver, alphabetical, numerical (got ${chosen.join(", ") || "none"})`,
+    };
   }
   if (policy.semver) return selectSemver(candidates, policy.semver.range);
   if (policy.alphabetical) {
     const order = policy.alphabetical.order ?? "asc";
-    return selectOrdered(candidates, order, (a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0), `alphabetical order ${order}`); // prettier-ignore
+    return selectOrdered(
+      candidates,
+      order,
+      (a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0),
+      `alphabetical order ${order}`,
+    );
   }
   const order = policy.numerical?.order ?? "asc";
   const numeric = candidates.filter((c) => /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/.test(c.value));
   if (numeric.length === 0 && candidates.length > 0) {
-    return { ok: false, reason: "NoMatchingTag", message: `none of ${candidates.length} tags is a number (numerical order ${order}); use filterTags.extract to pick the number out` }; // prettier-ignore
+    return {
+      ok: false,
+      reason: "NoMatchingTag",
+      message: `none of ${candidates.length} tags is a number (numerical order ${order}); use filterTags.extract to pick the number out`,
+    };
   }
   return selectOrdered(
     numeric,

@@ -71,7 +71,9 @@ export function parseMarker(
     !name ||
     !["image", "tag", "name"].includes(field)
   ) {
-    return { error: `"$imagepolicy": "${text}" must be "namespace:name", "namespace:name:tag" or "namespace:name:name"` }; // prettier-ignore
+    return {
+      error: `"$imagepolicy": "${text}" must be "namespace:name", "namespace:name:tag" or "namespace:name:name"`,
+    };
   }
   return { ref: { namespace, name }, field: field as SetterField };
 }
@@ -90,10 +92,12 @@ function encodeLike(node: Scalar, source: string, value: string): { text: string
         ? { text: value }
         : { error: `"${value}" cannot be written as a plain scalar` };
     case "QUOTE_DOUBLE":
-      if (/["\\]/.test(source.slice(1, -1)) || /["\\\n]/.test(value)) return { error: "escapes inside a double-quoted scalar are not rewritten" }; // prettier-ignore
+      if (/["\\]/.test(source.slice(1, -1)) || /["\\\n]/.test(value))
+        return { error: "escapes inside a double-quoted scalar are not rewritten" };
       return { text: `"${value}"` };
     case "QUOTE_SINGLE":
-      if (source.slice(1, -1).includes("'") || /['\n]/.test(value)) return { error: "quotes inside a single-quoted scalar are not rewritten" }; // prettier-ignore
+      if (source.slice(1, -1).includes("'") || /['\n]/.test(value))
+        return { error: "quotes inside a single-quoted scalar are not rewritten" };
       return { text: `'${value}'` };
     default:
       return { error: "block scalars are not rewritten" };

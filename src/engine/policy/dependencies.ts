@@ -14,7 +14,11 @@ export interface DependencyNode {
 
 export type DependencyVerdict =
   | { readonly kind: "ready" }
-  | { readonly kind: "waiting"; readonly blockers: readonly { key: string; state: string }[]; readonly message: string } // prettier-ignore
+  | {
+      readonly kind: "waiting";
+      readonly blockers: readonly { key: string; state: string }[];
+      readonly message: string;
+    }
   | { readonly kind: "cycle"; readonly cycle: readonly string[]; readonly message: string };
 
 /** The keys an app's dependsOn names; a dependency without a namespace is in the app's own. */
@@ -54,7 +58,8 @@ export function dependencyState(node: DependencyNode | undefined): string | unde
   if (!node) return "not found";
   const sync = node.sync ?? "Unknown";
   const health = node.health ?? "Unknown";
-  if (node.observedGeneration !== node.generation) return `${sync}/${health}, not yet reconciled at its current spec`; // prettier-ignore
+  if (node.observedGeneration !== node.generation)
+    return `${sync}/${health}, not yet reconciled at its current spec`;
   return sync === "Synced" && health === "Healthy" ? undefined : `${sync}/${health}`;
 }
 
@@ -66,7 +71,11 @@ export function evaluateDependencies(
   if (deps.length === 0) return { kind: "ready" };
   const cycle = findCycle(key, lookup);
   if (cycle) {
-    return { kind: "cycle", cycle, message: `spec.dependsOn forms a cycle: ${cycle.join(" → ")}; nothing is synced until it is broken` }; // prettier-ignore
+    return {
+      kind: "cycle",
+      cycle,
+      message: `spec.dependsOn forms a cycle: ${cycle.join(" → ")}; nothing is synced until it is broken`,
+    };
   }
   const blockers = deps.flatMap((dep) => {
     const state = dependencyState(lookup(dep));

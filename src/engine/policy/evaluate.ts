@@ -33,7 +33,8 @@ export interface PolicyResult {
   readonly errors: string[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v); // prettier-ignore
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function refOf(o: PolicyObject): ResourceRef {
   const apiVersion = o.apiVersion ?? "";
@@ -48,7 +49,8 @@ function refOf(o: PolicyObject): ResourceRef {
   };
 }
 
-const describe = (r: ResourceRef) => `${r.group ? `${r.group}/` : ""}${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`; // prettier-ignore
+const describe = (r: ResourceRef) =>
+  `${r.group ? `${r.group}/` : ""}${r.kind} ${r.namespace ? `${r.namespace}/` : ""}${r.name}`;
 
 /** The pod spec inside a workload (Pod, Deployment, …, CronJob), or undefined for other kinds. */
 export function podSpecOf(o: PolicyObject): Record<string, unknown> | undefined {
@@ -76,7 +78,6 @@ export function selectRules(
   set: PolicyRuleSet,
   selection: readonly string[] | undefined,
 ): { rules: CompiledPolicyRule[]; unknown: string[]; custom: boolean } {
-  // prettier-ignore
   const wanted = selection && selection.length > 0 ? selection : ["builtin"];
   const picked = new Set<CompiledPolicyRule>();
   const unknown: string[] = [];
@@ -97,10 +98,12 @@ export function selectRules(
   return { rules: set.rules.filter((r) => picked.has(r)), unknown, custom };
 }
 
-const matches = (patterns: readonly string[], value: string) => patterns.length === 0 || patterns.some((p) => globMatch(p, value)); // prettier-ignore
+const matches = (patterns: readonly string[], value: string) =>
+  patterns.length === 0 || patterns.some((p) => globMatch(p, value));
 
 function excluded(exclusions: readonly PolicyExclusion[], ref: ResourceRef, rule: string): boolean {
-  const glob = (pattern: string | undefined, value: string) => pattern === undefined || globMatch(pattern, value); // prettier-ignore
+  const glob = (pattern: string | undefined, value: string) =>
+    pattern === undefined || globMatch(pattern, value);
   return exclusions.some(
     (e) =>
       glob(e.group, ref.group) &&
@@ -120,23 +123,39 @@ export function evaluatePolicies(
   ruleSet: PolicyRuleSet,
   settings: PolicySettings,
 ): PolicyResult {
-  // prettier-ignore
   const { enforcement } = settings;
   const { rules, unknown, custom } = selectRules(ruleSet, settings.rules);
   const errors: string[] = [];
   const violations: PolicyViolation[] = [];
-  for (const id of unknown) errors.push(`spec.policy.rules names "${id}", which no built-in rule, ConfigMap tether-policies entry or Policy defines`); // prettier-ignore
+  for (const id of unknown)
+    errors.push(
+      `spec.policy.rules names "${id}", which no built-in rule, ConfigMap tether-policies entry or Policy defines`,
+    );
   if (custom) errors.push(...ruleSet.errors);
   for (const r of rules) if (r.error) errors.push(r.error);
 
-  const settingsVar = { enforcement, trustedRegistries: (settings.trustedRegistries ?? []).map((r) => r.trim().replace(/\/+$/, "")) }; // prettier-ignore
+  const settingsVar = {
+    enforcement,
+    trustedRegistries: (settings.trustedRegistries ?? []).map((r) => r.trim().replace(/\/+$/, "")),
+  };
   const appVar = { ...settings.app };
   for (const object of objects) {
     const ref = refOf(object);
-    const applicable = rules.filter((r) => matches(r.groups, ref.group) && matches(r.kinds, ref.kind) && !excluded(settings.exclude ?? [], ref, r.id)); // prettier-ignore
+    const applicable = rules.filter(
+      (r) =>
+        matches(r.groups, ref.group) &&
+        matches(r.kinds, ref.kind) &&
+        !excluded(settings.exclude ?? [], ref, r.id),
+    );
     if (applicable.length === 0) continue;
     const podSpec = podSpecOf(object);
-    const vars = { object, podSpec: podSpec ?? {}, containers: containersOf(podSpec), settings: settingsVar, app: appVar }; // prettier-ignore
+    const vars = {
+      object,
+      podSpec: podSpec ?? {},
+      containers: containersOf(podSpec),
+      settings: settingsVar,
+      app: appVar,
+    };
     for (const rule of applicable) {
       const fail = (message: string) => violations.push({ ref, rule: rule.id, message, enforcement });
       if (rule.error || !rule.rule) {

@@ -13,7 +13,16 @@ import type { PolicyMatch, PolicyRuleSpec } from "../../model/policy.js";
 /** The kinds whose pod template the gate unpacks into `podSpec` and `containers`. */
 export const WORKLOADS: Required<PolicyMatch> = {
   groups: ["", "apps", "batch"],
-  kinds: ["Pod", "ReplicationController", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"], // prettier-ignore
+  kinds: [
+    "Pod",
+    "ReplicationController",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+  ],
 };
 
 // A container may run as root unless it (or its pod) sets runAsNonRoot: true or a non-zero
@@ -37,10 +46,11 @@ const UNTRUSTED = `!cel.bind(ref, ${IMAGE_REF}, settings.trustedRegistries.exist
 
 // `latest`, or no tag at all (which pulls latest). A digest (`@sha256:…`) pins the image whatever
 // the tag says. A `:` before the last `/` is a registry port, not a tag.
-const FLOATING_TAG = `!c.?image.orValue("").contains("@") && (!c.?image.orValue("").matches(":[^/:]+$") || c.?image.orValue("").endsWith(":latest"))`; // prettier-ignore
+const FLOATING_TAG = `!c.?image.orValue("").contains("@") && (!c.?image.orValue("").matches(":[^/:]+$") || c.?image.orValue("").endsWith(":latest"))`;
 
 const names = (predicate: string) => `containers.map(c, ${predicate}, c.name).join(", ")`;
-const images = (predicate: string) => `containers.map(c, ${predicate}, c.?image.orValue("(no image)")).join(", ")`; // prettier-ignore
+const images = (predicate: string) =>
+  `containers.map(c, ${predicate}, c.?image.orValue("(no image)")).join(", ")`;
 
 export const BUILTIN_RULES: readonly PolicyRuleSpec[] = [
   {
@@ -48,36 +58,36 @@ export const BUILTIN_RULES: readonly PolicyRuleSpec[] = [
     description: "Every container (init and ephemeral too) runs as a non-root user",
     match: WORKLOADS,
     rule: `containers.all(c, !(${RUNS_AS_ROOT}))`,
-    messageExpression: `"container(s) " + ${names(RUNS_AS_ROOT)} + " may run as root: set securityContext.runAsNonRoot: true or a non-zero runAsUser (pod or container)"`, // prettier-ignore
+    messageExpression: `"container(s) " + ${names(RUNS_AS_ROOT)} + " may run as root: set securityContext.runAsNonRoot: true or a non-zero runAsUser (pod or container)"`,
   },
   {
     id: "resource-limits",
     description: "Every container sets CPU and memory limits",
     match: WORKLOADS,
     rule: `containers.all(c, !(${NO_LIMITS}))`,
-    messageExpression: `"container(s) " + ${names(NO_LIMITS)} + " must set resources.limits.cpu and resources.limits.memory"`, // prettier-ignore
+    messageExpression: `"container(s) " + ${names(NO_LIMITS)} + " must set resources.limits.cpu and resources.limits.memory"`,
   },
   {
     id: "trusted-registries",
     description: "Every image comes from a registry listed in spec.policy.trustedRegistries",
     match: WORKLOADS,
     rule: `containers.all(c, !(${UNTRUSTED}))`,
-    messageExpression: `"image(s) " + ${images(UNTRUSTED)} + " not from a trusted registry (" + (size(settings.trustedRegistries) == 0 ? "spec.policy.trustedRegistries is empty" : "trusted: " + settings.trustedRegistries.join(", ")) + ")"`, // prettier-ignore
+    messageExpression: `"image(s) " + ${images(UNTRUSTED)} + " not from a trusted registry (" + (size(settings.trustedRegistries) == 0 ? "spec.policy.trustedRegistries is empty" : "trusted: " + settings.trustedRegistries.join(", ")) + ")"`,
   },
   {
     id: "no-latest-tag",
     description: "Every image is pinned: a tag other than latest, or a digest",
     match: WORKLOADS,
     rule: `containers.all(c, !(${FLOATING_TAG}))`,
-    messageExpression: `"image(s) " + ${images(FLOATING_TAG)} + " use the tag latest or no tag: pin a version or a digest"`, // prettier-ignore
+    messageExpression: `"image(s) " + ${images(FLOATING_TAG)} + " use the tag latest or no tag: pin a version or a digest"`,
   },
   {
     id: "no-wildcard-ingress-hosts",
     description:
       "Every Ingress rule names one host: no `*` wildcard and no empty host (which catches every host)",
     match: { groups: ["networking.k8s.io", "extensions"], kinds: ["Ingress"] },
-    rule: `object.?spec.?rules.orValue([]).all(r, r.?host.orValue("") != "" && !r.?host.orValue("").contains("*"))`, // prettier-ignore
-    messageExpression: `"host(s) " + object.?spec.?rules.orValue([]).map(r, r.?host.orValue("") == "" || r.?host.orValue("").contains("*"), r.?host.orValue("") == "" ? "(empty: every host)" : r.?host.orValue("")).join(", ") + " in spec.rules: name each host exactly"`, // prettier-ignore
+    rule: `object.?spec.?rules.orValue([]).all(r, r.?host.orValue("") != "" && !r.?host.orValue("").contains("*"))`,
+    messageExpression: `"host(s) " + object.?spec.?rules.orValue([]).map(r, r.?host.orValue("") == "" || r.?host.orValue("").contains("*"), r.?host.orValue("") == "" ? "(empty: every host)" : r.?host.orValue("")).join(", ") + " in spec.rules: name each host exactly"`,
   },
 ];
 

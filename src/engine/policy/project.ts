@@ -120,7 +120,8 @@ export function destinationPermitted(
   where: Placement,
 ): boolean {
   const list = rules ?? [];
-  const deny = (r: ProjectDestination) => isDenyPattern(r.server) || isDenyPattern(r.name) || isDenyPattern(r.namespace); // prettier-ignore
+  const deny = (r: ProjectDestination) =>
+    isDenyPattern(r.server) || isDenyPattern(r.name) || isDenyPattern(r.namespace);
   if (list.some((r) => deny(r) && destinationMatches(r, where))) return false;
   return list.some((r) => !deny(r) && destinationMatches(r, where));
 }
@@ -174,14 +175,22 @@ export function checkAdmission(input: {
   const { projectName, project, app, placement } = input;
   const where = `project "${projectName}"`;
   if (!project) {
-    return [{ reason: "ProjectNotFound", message: `${where} (spec.project) does not exist in namespace ${input.systemNamespace}` }]; // prettier-ignore
+    return [
+      {
+        reason: "ProjectNotFound",
+        message: `${where} (spec.project) does not exist in namespace ${input.systemNamespace}`,
+      },
+    ];
   }
   const invalid = validateProject(project);
   if (invalid.length > 0) return [{ reason: "InvalidProject", message: `${where}: ${invalid.join("; ")}` }];
   const spec = project.spec ?? {};
   const violations: ProjectViolation[] = [];
   if (app.namespace !== input.systemNamespace && !allowedByPatterns(spec.sourceNamespaces, app.namespace)) {
-    violations.push({ reason: "SourceNamespaceNotPermitted", message: `${where}: Applications in namespace ${app.namespace} are not permitted by spec.sourceNamespaces [${(spec.sourceNamespaces ?? []).join(", ")}]` }); // prettier-ignore
+    violations.push({
+      reason: "SourceNamespaceNotPermitted",
+      message: `${where}: Applications in namespace ${app.namespace} are not permitted by spec.sourceNamespaces [${(spec.sourceNamespaces ?? []).join(", ")}]`,
+    });
   }
   const repo = repoPermitted(spec.sourceRepos, app.repoURL);
   if (!repo.permitted) {
@@ -192,7 +201,10 @@ export function checkAdmission(input: {
     violations.push({ reason: "SourceNotPermitted", message });
   }
   if (!destinationPermitted(spec.destinations, placement)) {
-    violations.push({ reason: "DestinationNotPermitted", message: `${where}: destination ${describePlacement(placement)} (spec.destination) is not permitted by spec.destinations` }); // prettier-ignore
+    violations.push({
+      reason: "DestinationNotPermitted",
+      message: `${where}: destination ${describePlacement(placement)} (spec.destination) is not permitted by spec.destinations`,
+    });
   }
   return violations;
 }

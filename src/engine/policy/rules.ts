@@ -45,7 +45,8 @@ export type RuleSource =
   | { readonly kind: "yaml"; readonly source: string; readonly text: string }
   | { readonly kind: "list"; readonly source: string; readonly rules: unknown };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v); // prettier-ignore
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function stringList(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return [];
@@ -60,11 +61,17 @@ function compileOne(
   builtin: boolean,
   cel: CelEnvironment,
 ): CompiledPolicyRule {
-  // prettier-ignore
   const match = raw["match"] === undefined ? {} : raw["match"];
   const groups = isRecord(match) ? stringList(match["groups"]) : undefined;
   const kinds = isRecord(match) ? stringList(match["kinds"]) : undefined;
-  const base = { id, source, builtin, groups: groups ?? [], kinds: kinds ?? [], ...(typeof raw["description"] === "string" ? { description: raw["description"] } : {}) }; // prettier-ignore
+  const base = {
+    id,
+    source,
+    builtin,
+    groups: groups ?? [],
+    kinds: kinds ?? [],
+    ...(typeof raw["description"] === "string" ? { description: raw["description"] } : {}),
+  };
   const broken = (what: string): CompiledPolicyRule => ({ ...base, error: `${source} (rule ${id}) ${what}` });
   if (!groups || !kinds) return broken("match: expected {groups: [..], kinds: [..]} (lists of strings)");
   if (typeof raw["rule"] !== "string") return broken("rule: a CEL bool expression is required");
@@ -72,7 +79,8 @@ function compileOne(
   if (!rule.ok) return broken(`rule: ${rule.error}`);
   let messageExpression: CelProgram | undefined;
   if (raw["messageExpression"] !== undefined) {
-    if (typeof raw["messageExpression"] !== "string") return broken("messageExpression: expected a CEL string expression"); // prettier-ignore
+    if (typeof raw["messageExpression"] !== "string")
+      return broken("messageExpression: expected a CEL string expression");
     const compiled = cel.compile(raw["messageExpression"], "string");
     if (!compiled.ok) return broken(`messageExpression: ${compiled.error}`);
     messageExpression = compiled.value;
@@ -94,7 +102,9 @@ function entriesOf(source: RuleSource, errors: string[]): { raw: unknown; where:
     try {
       list = parseYamlBounded(source.text);
     } catch (error) {
-      errors.push(`${source.source}: invalid YAML: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`); // prettier-ignore
+      errors.push(
+        `${source.source}: invalid YAML: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
+      );
       return [];
     }
     if (list === null || list === undefined) return [];
@@ -123,7 +133,14 @@ export function compilePolicyRules(sources: readonly RuleSource[], cel: CelEnvir
       const earlier = firstSource.get(id);
       if (earlier !== undefined) {
         // Neither definition wins silently: a project naming the id gets an error, not a guess.
-        rules.push({ id, source: where, builtin: false, groups: [], kinds: [], error: `${where} (rule ${id}): the id is already defined in ${earlier}` }); // prettier-ignore
+        rules.push({
+          id,
+          source: where,
+          builtin: false,
+          groups: [],
+          kinds: [],
+          error: `${where} (rule ${id}): the id is already defined in ${earlier}`,
+        });
         continue;
       }
       firstSource.set(id, where);

@@ -14,7 +14,9 @@ const UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1
 
 /** A Go-style duration ("1h", "30m", "1h30m", "90s") in ms; undefined when it is not one. */
 export function parseDuration(text: string): number | undefined {
-  const parts = /^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/.test(text) ? text.match(/\d+(?:\.\d+)?(?:h|ms|m|s)/g) : null; // prettier-ignore
+  const parts = /^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/.test(text)
+    ? text.match(/\d+(?:\.\d+)?(?:h|ms|m|s)/g)
+    : null;
   if (!parts) return undefined;
   return parts.reduce((sum, part) => {
     const [, n, unit] = /^(\d+(?:\.\d+)?)(h|ms|m|s)$/.exec(part) ?? [];
@@ -31,9 +33,11 @@ export function validateSyncWindows(windows: readonly SyncWindow[] | undefined):
   const errors: string[] = [];
   (windows ?? []).forEach((w, i) => {
     const at = `spec.syncWindows[${i}]`;
-    if (w.kind !== "allow" && w.kind !== "deny") errors.push(`${at}.kind "${String(w.kind)}" must be allow or deny`); // prettier-ignore
+    if (w.kind !== "allow" && w.kind !== "deny")
+      errors.push(`${at}.kind "${String(w.kind)}" must be allow or deny`);
     const ms = parseDuration(w.duration ?? "");
-    if (ms === undefined || ms <= 0) errors.push(`${at}.duration "${w.duration ?? ""}" is not a duration such as 1h or 30m`); // prettier-ignore
+    if (ms === undefined || ms <= 0)
+      errors.push(`${at}.duration "${w.duration ?? ""}" is not a duration such as 1h or 30m`);
     if (w.timeZone) {
       try {
         new Intl.DateTimeFormat("en", { timeZone: w.timeZone });
@@ -45,7 +49,9 @@ export function validateSyncWindows(windows: readonly SyncWindow[] | undefined):
     try {
       cronOf(w);
     } catch (error) {
-      errors.push(`${at}.schedule "${w.schedule ?? ""}": ${error instanceof Error ? error.message : String(error)}`); // prettier-ignore
+      errors.push(
+        `${at}.schedule "${w.schedule ?? ""}": ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   });
   return errors;
@@ -67,7 +73,12 @@ export function matchingWindows(
     (patterns ?? []).some((p) => values.some((v) => globMatch(p, v)));
   return (windows ?? [])
     .map((window, index) => ({ window, index }))
-    .filter(({ window: w }) => any(w.applications, target.app) || any(w.namespaces, target.namespace) || any(w.clusters, target.server, target.cluster)); // prettier-ignore
+    .filter(
+      ({ window: w }) =>
+        any(w.applications, target.app) ||
+        any(w.namespaces, target.namespace) ||
+        any(w.clusters, target.server, target.cluster),
+    );
 }
 
 /**
@@ -145,7 +156,9 @@ export function evaluateSyncWindows(
       const next = cron.nextRun(t);
       return [next, activeUntil(window, t)].filter((d): d is Date => d !== null && d !== undefined);
     });
-    const next = boundaries.filter((d) => d.getTime() > t.getTime()).sort((a, b) => a.getTime() - b.getTime())[0]; // prettier-ignore
+    const next = boundaries
+      .filter((d) => d.getTime() > t.getTime())
+      .sort((a, b) => a.getTime() - b.getTime())[0];
     if (!next) break;
     t = next;
     if (verdictAt(matching, t).autoAllowed) return { ...verdict, opensAt: t };

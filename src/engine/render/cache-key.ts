@@ -29,7 +29,9 @@ export function optionsHash(
     appName: input.appName,
     // Public recipients only, never identities: a render made with other keys (or none) is another
     // render — a key Secret removed or rotated is never papered over by a cached success.
-    decryption: input.decryption ? { source: input.decryption.source, recipients: input.decryption.recipients } : undefined, // prettier-ignore
+    decryption: input.decryption
+      ? { source: input.decryption.source, recipients: input.decryption.recipients }
+      : undefined,
     helmBinary: options.helmBinary,
     kustomizeBinary: options.kustomizeBinary,
     allowRemoteBases: options.allowRemoteBases ?? false,

@@ -125,7 +125,9 @@ export function parseManifests(text: string, sourceFile: string, options: ParseO
     const itemsNode = isMap(doc.contents) ? doc.contents.get("items", true) : undefined;
     const itemNodes = isSeq(itemsNode) ? itemsNode.items : [];
     out.push(
-      ...manifestsFromValue(value, sourceFile, docLine, (i) => lineOf(counter, itemNodes[i] as Node | undefined, docLine)), // prettier-ignore
+      ...manifestsFromValue(value, sourceFile, docLine, (i) =>
+        lineOf(counter, itemNodes[i] as Node | undefined, docLine),
+      ),
     );
   }
   return out;

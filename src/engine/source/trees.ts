@@ -172,10 +172,12 @@ export class TreeStore {
   /** Removes every tree no one holds (shutdown; tests). */
   async drain(): Promise<void> {
     const idle = [...this.idle];
-    await Promise.all(idle.map(async ([commit, entry]) => {
-      clearTimeout(entry.idle);
-      await this.remove(commit, entry, await entry.ready);
-    })); // prettier-ignore
+    await Promise.all(
+      idle.map(async ([commit, entry]) => {
+        clearTimeout(entry.idle);
+        await this.remove(commit, entry, await entry.ready);
+      }),
+    );
   }
 
   private async remove(commit: string, entry: Entry, dir: string): Promise<void> {

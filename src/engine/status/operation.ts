@@ -25,7 +25,13 @@ type OperationResult = NonNullable<OperationState["results"]>[number];
 
 function refOf(r: ChangeEntry): ResourceRef {
   const slash = r.apiVersion.indexOf("/");
-  return { group: groupOf(r.apiVersion), version: slash < 0 ? r.apiVersion : r.apiVersion.slice(slash + 1), kind: r.kind, namespace: r.namespace, name: r.name }; // prettier-ignore
+  return {
+    group: groupOf(r.apiVersion),
+    version: slash < 0 ? r.apiVersion : r.apiVersion.slice(slash + 1),
+    kind: r.kind,
+    namespace: r.namespace,
+    name: r.name,
+  };
 }
 
 /** A change-set entry as the operation keeps it in status. */
@@ -36,7 +42,14 @@ export function toOperationResult(r: ChangeEntry): OperationResult {
 /** Back from status: the change-set entries of an operation that spans several reconciles. */
 export function fromOperationResult(r: OperationResult): ChangeEntry {
   const { group, version = "", kind, namespace, name } = r.ref;
-  return { apiVersion: group ? `${group}/${version}` : version, kind, namespace, name, action: r.action, message: r.message }; // prettier-ignore
+  return {
+    apiVersion: group ? `${group}/${version}` : version,
+    kind,
+    namespace,
+    name,
+    action: r.action,
+    message: r.message,
+  };
 }
 
 /** Adds entries to the operation's results; a later entry for the same object replaces the earlier. */
@@ -82,7 +95,11 @@ export function recordOperation(input: {
   const finishedAt = input.finishedAt.toISOString();
   const conditions =
     phase === "Failed"
-      ? setCondition(input.status.conditions, { type: "SyncError", status: "True", reason: "SyncFailed", message: summary }, input.finishedAt) // prettier-ignore
+      ? setCondition(
+          input.status.conditions,
+          { type: "SyncError", status: "True", reason: "SyncFailed", message: summary },
+          input.finishedAt,
+        )
       : input.keepSyncError
         ? input.status.conditions
         : removeCondition(input.status.conditions, "SyncError");

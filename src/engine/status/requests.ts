@@ -35,19 +35,36 @@ export function readRequests(input: {
   const rollbackRequest = annotations[ROLLBACK_ANNOTATION];
   let rollback = decideRollback({ status: previous, generation, request: rollbackRequest, now });
   if (rollback.kind === "invalid") {
-    conditions = setCondition(conditions, { type: "RollbackError", status: "True", reason: "InvalidRollback", message: rollback.message }, now); // prettier-ignore
+    conditions = setCondition(
+      conditions,
+      { type: "RollbackError", status: "True", reason: "InvalidRollback", message: rollback.message },
+      now,
+    );
     rollback = decideRollback({ status: previous, generation, request: undefined, now });
   } else if (rollbackRequest !== undefined) {
     conditions = removeCondition(conditions, "RollbackError");
   }
   const rolledBack = rollback.kind === "active" ? rollback.state : undefined;
   conditions = rolledBack
-    ? setCondition(conditions, { type: "AutoSyncPaused", status: "True", reason: "RolledBack", message: `rolled back to history entry ${rolledBack.id} (${rolledBack.revision.slice(0, 7)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set` }, now) // prettier-ignore
+    ? setCondition(
+        conditions,
+        {
+          type: "AutoSyncPaused",
+          status: "True",
+          reason: "RolledBack",
+          message: `rolled back to history entry ${rolledBack.id} (${rolledBack.revision.slice(0, 7)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set`,
+        },
+        now,
+      )
     : removeCondition(conditions, "AutoSyncPaused");
 
   const sync = parseSyncRequest(annotations[SYNC_ANNOTATION]);
   if (sync.kind === "invalid") {
-    conditions = setCondition(conditions, { type: "SyncError", status: "True", reason: "InvalidSyncRequest", message: sync.message }, now); // prettier-ignore
+    conditions = setCondition(
+      conditions,
+      { type: "SyncError", status: "True", reason: "InvalidSyncRequest", message: sync.message },
+      now,
+    );
   }
   const syncRequested = sync.kind === "sync" || (rollback.kind === "active" && rollback.requested);
   return {

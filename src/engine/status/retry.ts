@@ -37,8 +37,12 @@ export function validateBackoff(backoff: RetryBackoff | undefined): string[] {
 
 /** Delay before retry number `retry` (1 for the first retry). */
 export function retryDelayMs(backoff: RetryBackoff | undefined, retry: number): number {
-  const base = (backoff?.duration !== undefined ? parseGoDuration(backoff.duration) : undefined) ?? DEFAULT_BACKOFF.durationMs; // prettier-ignore
-  const max = (backoff?.maxDuration !== undefined ? parseGoDuration(backoff.maxDuration) : undefined) ?? DEFAULT_BACKOFF.maxDurationMs; // prettier-ignore
+  const base =
+    (backoff?.duration !== undefined ? parseGoDuration(backoff.duration) : undefined) ??
+    DEFAULT_BACKOFF.durationMs;
+  const max =
+    (backoff?.maxDuration !== undefined ? parseGoDuration(backoff.maxDuration) : undefined) ??
+    DEFAULT_BACKOFF.maxDurationMs;
   const factor = backoff?.factor ?? DEFAULT_BACKOFF.factor;
   return Math.min(max, Math.round(base * factor ** Math.max(0, retry - 1)));
 }

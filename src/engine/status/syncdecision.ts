@@ -36,7 +36,8 @@ export function decideSync(input: SyncDecisionInput): SyncDecision {
   const retryLimit = input.policy?.retry?.limit ?? 0;
   const retriesLeft = !failedHere || (last?.retryCount ?? 0) < retryLimit;
   // Counted from the failure, not from this reconcile: a watch event or a poll must not retry early.
-  const waitMs = failedHere && retriesLeft && last ? retryWaitMs(last, input.policy?.retry?.backoff, input.now) : 0; // prettier-ignore
+  const waitMs =
+    failedHere && retriesLeft && last ? retryWaitMs(last, input.policy?.retry?.backoff, input.now) : 0;
   let initiatedBy: "auto" | "manual" | undefined;
   if (input.requested) initiatedBy = "manual";
   else if (

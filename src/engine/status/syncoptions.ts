@@ -15,14 +15,27 @@ export interface SyncOptions {
   readonly respectIgnoreDifferences: boolean;
 }
 
-const KNOWN = new Set(["CreateNamespace", "PruneLast", "ServerSideApply", "ApplyOutOfSyncOnly", "Force", "Replace", "Validate", "PrunePropagationPolicy", "RespectIgnoreDifferences"]); // prettier-ignore
+const KNOWN = new Set([
+  "CreateNamespace",
+  "PruneLast",
+  "ServerSideApply",
+  "ApplyOutOfSyncOnly",
+  "Force",
+  "Replace",
+  "Validate",
+  "PrunePropagationPolicy",
+  "RespectIgnoreDifferences",
+]);
 
 const PROPAGATION = { foreground: "Foreground", background: "Background", orphan: "Orphan" } as const;
 
 function propagation(value: string | undefined, errors: string[]): SyncOptions["prunePropagationPolicy"] {
   if (value === undefined) return "Foreground";
   const known = PROPAGATION[value as keyof typeof PROPAGATION];
-  if (!known) errors.push(`spec.syncPolicy.syncOptions PrunePropagationPolicy="${value}": expected foreground, background or orphan`); // prettier-ignore
+  if (!known)
+    errors.push(
+      `spec.syncPolicy.syncOptions PrunePropagationPolicy="${value}": expected foreground, background or orphan`,
+    );
   return known ?? "Foreground";
 }
 

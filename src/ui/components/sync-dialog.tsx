@@ -17,7 +17,6 @@ export function SyncDialog(props: {
   onClose: () => void;
   onDone: (message: string) => void;
 }) {
-  // prettier-ignore
   const { app } = props;
   const [prune, setPrune] = useState(false);
   const [dryRun, setDryRun] = useState(false);
@@ -40,7 +39,18 @@ export function SyncDialog(props: {
     setPreview(undefined);
     const request: SyncRequest = {
       prune,
-      ...(all ? {} : { resources: app.resources.filter((r) => selected.has(resourceId(r))).map((r) => ({ group: r.group, kind: r.kind, name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) })) }), // prettier-ignore
+      ...(all
+        ? {}
+        : {
+            resources: app.resources
+              .filter((r) => selected.has(resourceId(r)))
+              .map((r) => ({
+                group: r.group,
+                kind: r.kind,
+                name: r.name,
+                ...(r.namespace ? { namespace: r.namespace } : {}),
+              })),
+          }),
     };
     try {
       if (dryRun) setPreview(await api.dryRun(app.namespace, app.name, request));

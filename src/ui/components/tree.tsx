@@ -46,7 +46,6 @@ export function ResourceTreeView(props: {
   nodes: ResourceNode[];
   onLogs: (pod: ResourceNode) => void;
 }) {
-  // prettier-ignore
   const { app } = props;
   return (
     <div className="tree" aria-label="Resource tree">

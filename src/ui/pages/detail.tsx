@@ -20,7 +20,13 @@ import { useApi } from "../use-api";
 
 const DiffView = lazy(() => import("../components/diff"));
 
-const TAB_LABEL: Record<DetailTab, string> = { tree: "Resource tree", diff: "Diff", history: "History", events: "Events", logs: "Logs" }; // prettier-ignore
+const TAB_LABEL: Record<DetailTab, string> = {
+  tree: "Resource tree",
+  diff: "Diff",
+  history: "History",
+  events: "Events",
+  logs: "Logs",
+};
 
 export function DetailPage(props: {
   namespace: string;
@@ -29,14 +35,22 @@ export function DetailPage(props: {
   dark: boolean;
   notify: (m: string) => void;
 }) {
-  // prettier-ignore
   const { namespace, name, tab } = props;
   const live = useApplications().byKey.get(`${namespace}/${name}`);
   const detail = useApi(() => api.get(namespace, name), [namespace, name, live]);
   const needsTree = tab === "tree" || tab === "logs";
-  const tree = useApi(() => (needsTree ? api.tree(namespace, name) : Promise.resolve(undefined)), [namespace, name, live, needsTree]); // prettier-ignore
-  const diff = useApi(() => (tab === "diff" ? api.diff(namespace, name) : Promise.resolve(undefined)), [namespace, name, live, tab]); // prettier-ignore
-  const events = useApi(() => (tab === "events" ? api.events(namespace, name) : Promise.resolve(undefined)), [namespace, name, live, tab]); // prettier-ignore
+  const tree = useApi(
+    () => (needsTree ? api.tree(namespace, name) : Promise.resolve(undefined)),
+    [namespace, name, live, needsTree],
+  );
+  const diff = useApi(
+    () => (tab === "diff" ? api.diff(namespace, name) : Promise.resolve(undefined)),
+    [namespace, name, live, tab],
+  );
+  const events = useApi(
+    () => (tab === "events" ? api.events(namespace, name) : Promise.resolve(undefined)),
+    [namespace, name, live, tab],
+  );
   const [syncOpen, setSyncOpen] = useState(false);
   const [deleteOpen, setDeleteOpen] = useState(false);
   const [cascade, setCascade] = useState(true);

@@ -10,15 +10,35 @@ import type { Values } from "../form-fields";
 import { FIELD, inputForField } from "../form-fields";
 import { appUrl, navigate } from "../router";
 
-const EMPTY: Values = { name: "", namespace: "", project: "", labels: "", repoURL: "", targetRevision: "HEAD", path: "", server: "https://kubernetes.default.svc", destNamespace: "", automated: false, prune: false, selfHeal: false, createNamespace: false }; // prettier-ignore
+const EMPTY: Values = {
+  name: "",
+  namespace: "",
+  project: "",
+  labels: "",
+  repoURL: "",
+  targetRevision: "HEAD",
+  path: "",
+  server: "https://kubernetes.default.svc",
+  destNamespace: "",
+  automated: false,
+  prune: false,
+  selfHeal: false,
+  createNamespace: false,
+};
 
 function valuesOf(app: ApplicationDetail): Values {
-  const spec = app.spec as { source?: { repoURL?: string; targetRevision?: string; path?: string }; destination?: { server?: string; name?: string; namespace?: string }; syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean }; syncOptions?: string[] } }; // prettier-ignore
+  const spec = app.spec as {
+    source?: { repoURL?: string; targetRevision?: string; path?: string };
+    destination?: { server?: string; name?: string; namespace?: string };
+    syncPolicy?: { automated?: { prune?: boolean; selfHeal?: boolean }; syncOptions?: string[] };
+  };
   return {
     name: app.name,
     namespace: app.namespace,
     project: app.project,
-    labels: Object.entries(app.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(", "), // prettier-ignore
+    labels: Object.entries(app.labels ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", "),
     repoURL: spec.source?.repoURL ?? "",
     targetRevision: spec.source?.targetRevision ?? "",
     path: spec.source?.path ?? "",
@@ -32,17 +52,35 @@ function valuesOf(app: ApplicationDetail): Values {
 }
 
 function labelsOf(text: string): Record<string, string> | undefined {
-  const pairs = text.split(",").map((p) => p.trim()).filter(Boolean); // prettier-ignore
+  const pairs = text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (pairs.length === 0) return undefined;
-  return Object.fromEntries(pairs.map((p) => { const eq = p.indexOf("="); return eq < 0 ? [p, ""] : [p.slice(0, eq).trim(), p.slice(eq + 1).trim()]; })); // prettier-ignore
+  return Object.fromEntries(
+    pairs.map((p) => {
+      const eq = p.indexOf("=");
+      return eq < 0 ? [p, ""] : [p.slice(0, eq).trim(), p.slice(eq + 1).trim()];
+    }),
+  );
 }
 
 function bodyOf(v: Values, existing?: ApplicationDetail): ApplicationWrite {
-  const old = (existing?.spec ?? {}) as Record<string, unknown> & { source?: Record<string, unknown>; destination?: Record<string, unknown>; syncPolicy?: Record<string, unknown> }; // prettier-ignore
+  const old = (existing?.spec ?? {}) as Record<string, unknown> & {
+    source?: Record<string, unknown>;
+    destination?: Record<string, unknown>;
+    syncPolicy?: Record<string, unknown>;
+  };
   const opt = (s: string) => (s.trim() === "" ? undefined : s.trim());
-  const oldOptions = ((old.syncPolicy?.["syncOptions"] as string[] | undefined) ?? []).filter((o) => o !== "CreateNamespace=true"); // prettier-ignore
+  const oldOptions = ((old.syncPolicy?.["syncOptions"] as string[] | undefined) ?? []).filter(
+    (o) => o !== "CreateNamespace=true",
+  );
   const syncOptions = v.createNamespace ? [...oldOptions, "CreateNamespace=true"] : oldOptions;
-  const syncPolicy = { ...(old.syncPolicy ?? {}), ...(v.automated ? { automated: { prune: v.prune, selfHeal: v.selfHeal } } : {}), syncOptions }; // prettier-ignore
+  const syncPolicy = {
+    ...(old.syncPolicy ?? {}),
+    ...(v.automated ? { automated: { prune: v.prune, selfHeal: v.selfHeal } } : {}),
+    syncOptions,
+  };
   if (!v.automated) delete (syncPolicy as Record<string, unknown>)["automated"];
   const labels = labelsOf(v.labels);
   return {
@@ -56,8 +94,17 @@ function bodyOf(v: Values, existing?: ApplicationDetail): ApplicationWrite {
     spec: {
       ...old,
       ...(opt(v.project) ? { project: v.project.trim() } : {}),
-      source: { ...(old.source ?? {}), repoURL: v.repoURL.trim(), ...(opt(v.targetRevision) ? { targetRevision: v.targetRevision.trim() } : {}), ...(opt(v.path) ? { path: v.path.trim() } : {}) }, // prettier-ignore
-      destination: { ...(old.destination ?? {}), ...(opt(v.server) ? { server: v.server.trim() } : {}), ...(opt(v.destNamespace) ? { namespace: v.destNamespace.trim() } : {}) }, // prettier-ignore
+      source: {
+        ...(old.source ?? {}),
+        repoURL: v.repoURL.trim(),
+        ...(opt(v.targetRevision) ? { targetRevision: v.targetRevision.trim() } : {}),
+        ...(opt(v.path) ? { path: v.path.trim() } : {}),
+      },
+      destination: {
+        ...(old.destination ?? {}),
+        ...(opt(v.server) ? { server: v.server.trim() } : {}),
+        ...(opt(v.destNamespace) ? { namespace: v.destNamespace.trim() } : {}),
+      },
       syncPolicy,
     },
   };
@@ -82,7 +129,11 @@ async function update(values: Values, existing: ApplicationDetail): Promise<Appl
     if (!(error instanceof ApiError && error.status === 409)) throw error;
     const fresh = await api.get(existing.namespace, existing.name);
     if (!sameSpec(fresh, existing)) {
-      throw new ApiError(409, "Someone else changed this application since the form was opened: reload the page to see their change.", "conflict"); // prettier-ignore
+      throw new ApiError(
+        409,
+        "Someone else changed this application since the form was opened: reload the page to see their change.",
+        "conflict",
+      );
     }
     return put(fresh);
   }
@@ -95,7 +146,6 @@ function Field(props: {
   error?: string;
   children: (attrs: Record<string, unknown>) => ReactNode;
 }) {
-  // prettier-ignore
   const base = useId();
   const errorId = `${base}-error`;
   const hintId = `${base}-hint`;

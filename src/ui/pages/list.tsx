@@ -4,7 +4,16 @@ import { memo, useDeferredValue, useId, useMemo, useState } from "react";
 import type { ApplicationSummary } from "../../api/types";
 import { HealthBadge, SyncBadge } from "../components/badges";
 import type { ListFilter } from "../filter";
-import { clusterOf, countBy, destNamespaceOf, distinct, filterFromSearch, matchesScope, matchesStatus, searchOf } from "../filter"; // prettier-ignore
+import {
+  clusterOf,
+  countBy,
+  destNamespaceOf,
+  distinct,
+  filterFromSearch,
+  matchesScope,
+  matchesStatus,
+  searchOf,
+} from "../filter";
 import { appUrl, navigate } from "../router";
 import { Link } from "../components/link";
 import { appKey, useApplications } from "../stream";
@@ -48,7 +57,6 @@ function Select(props: {
   onChange: (v: string) => void;
   counts?: Map<string, number>;
 }) {
-  // prettier-ignore
   const id = useId();
   return (
     <div className="filter">

@@ -36,7 +36,6 @@ export function registerOidcRoutes(
   cacheMs: number,
   timeoutMs?: number,
 ): void {
-  // prettier-ignore
   const oidc = new OidcClient({ now: ctx.now, random: ctx.random, ...(timeoutMs ? { timeoutMs } : {}) });
   const stateKey = loginStateKey(ctx.sessionKeys.current);
   let cached: { at: number; value: Loaded } | undefined;
@@ -46,7 +45,8 @@ export function registerOidcRoutes(
     const age = cached ? ctx.now() - cached.at : -1;
     if (cached && age >= 0 && age < cacheMs) return cached.value; // a clock that went back re-reads
     const value = await read();
-    if (!value.enabled && value.problem && value.problem !== lastProblem) ctx.log(`api: SSO disabled: ${value.problem}`); // prettier-ignore
+    if (!value.enabled && value.problem && value.problem !== lastProblem)
+      ctx.log(`api: SSO disabled: ${value.problem}`);
     lastProblem = value.enabled ? undefined : value.problem;
     cached = { at: ctx.now(), value };
     return value;
@@ -58,12 +58,21 @@ export function registerOidcRoutes(
     if (!parsed.enabled) return { enabled: false };
     const { clientSecret: ref, ...rest } = parsed.config;
     const secret = (await ctx.store.read(ref.secret))?.data[ref.key];
-    if (!secret) return { enabled: false, problem: `clientSecret: Secret ${ctx.namespace}/${ref.secret} has no key ${ref.key}` }; // prettier-ignore
+    if (!secret)
+      return {
+        enabled: false,
+        problem: `clientSecret: Secret ${ctx.namespace}/${ref.secret} has no key ${ref.key}`,
+      };
     return { enabled: true, settings: { ...rest, clientSecret: secret } };
   };
   const settings = async (): Promise<OidcSettings> => {
     const loaded = await load();
-    if (!loaded.enabled) throw new OidcError(404, "SSO login is not configured (ConfigMap tether-oidc, key oidc.config)", "not-configured"); // prettier-ignore
+    if (!loaded.enabled)
+      throw new OidcError(
+        404,
+        "SSO login is not configured (ConfigMap tether-oidc, key oidc.config)",
+        "not-configured",
+      );
     return loaded.settings;
   };
   const fail = (c: Context, error: unknown): Response => {
@@ -78,15 +87,25 @@ export function registerOidcRoutes(
     const loaded = await load();
     const body: AuthConfig = {
       local: true,
-      oidc: { enabled: loaded.enabled, name: loaded.enabled ? loaded.settings.name : "", loginUrl: OIDC_LOGIN_PATH },
-    }; // prettier-ignore
+      oidc: {
+        enabled: loaded.enabled,
+        name: loaded.enabled ? loaded.settings.name : "",
+        loginUrl: OIDC_LOGIN_PATH,
+      },
+    };
     return c.json(body);
   });
 
   app.get(OIDC_LOGIN_PATH, async (c) => {
     try {
       const { url, state } = await oidc.begin(await settings(), c.req.query("return"));
-      c.header("Set-Cookie", loginStateCookie(sealLoginState(state, stateKey, ctx.random), { secure: ctx.secure, maxAgeSeconds: LOGIN_STATE_TTL_SECONDS })); // prettier-ignore
+      c.header(
+        "Set-Cookie",
+        loginStateCookie(sealLoginState(state, stateKey, ctx.random), {
+          secure: ctx.secure,
+          maxAgeSeconds: LOGIN_STATE_TTL_SECONDS,
+        }),
+      );
       c.header("Cache-Control", "no-store");
       return c.redirect(url.href, 303);
     } catch (error) {
@@ -98,23 +117,44 @@ export function registerOidcRoutes(
     try {
       const config = await settings();
       const sealed = readLoginStateCookie(c.req.header("cookie"), ctx.secure);
-      if (!sealed) throw new OidcError(400, `no login in progress (the login cookie is missing): start again at ${OIDC_LOGIN_PATH}`, "no-login-state"); // prettier-ignore
+      if (!sealed)
+        throw new OidcError(
+          400,
+          `no login in progress (the login cookie is missing): start again at ${OIDC_LOGIN_PATH}`,
+          "no-login-state",
+        );
       const opened = openLoginState(sealed, stateKey, ctx.now);
       if (!opened.ok) {
         throw opened.reason === "expired"
-          ? new OidcError(400, `the login took longer than ${LOGIN_STATE_TTL_SECONDS / 60} minutes: start again at ${OIDC_LOGIN_PATH}`, "login-state-expired") // prettier-ignore
-          : new OidcError(400, `the login cookie is invalid: start again at ${OIDC_LOGIN_PATH}`, "login-state-invalid"); // prettier-ignore
+          ? new OidcError(
+              400,
+              `the login took longer than ${LOGIN_STATE_TTL_SECONDS / 60} minutes: start again at ${OIDC_LOGIN_PATH}`,
+              "login-state-expired",
+            )
+          : new OidcError(
+              400,
+              `the login cookie is invalid: start again at ${OIDC_LOGIN_PATH}`,
+              "login-state-invalid",
+            );
       }
       const query = new URL(c.req.url).searchParams;
       if (!safeEqualStrings(query.get("state") ?? "", opened.value.state)) {
-        throw new OidcError(400, "the state parameter does not match this browser's login: start again", "bad-state"); // prettier-ignore
+        throw new OidcError(
+          400,
+          "the state parameter does not match this browser's login: start again",
+          "bad-state",
+        );
       }
       const identity = await oidc.finish(config, query, opened.value);
       try {
         await ctx.startSession(c, identity.user, identity.groups);
       } catch (error) {
         // issueSession's bounds (e.g. many long group names overflow a cookie): the IdP's doing.
-        throw new OidcError(401, `cannot start a session for ${identity.user}: ${(error as Error).message}`, "session-too-large"); // prettier-ignore
+        throw new OidcError(
+          401,
+          `cannot start a session for ${identity.user}: ${(error as Error).message}`,
+          "session-too-large",
+        );
       }
       // The login state is single-use: the session cookie replaces it.
       c.header("Set-Cookie", clearLoginStateCookie({ secure: ctx.secure }), { append: true });

@@ -39,11 +39,13 @@ export function tokenView(record: ApiTokenRecord): ApiTokenView {
 }
 
 export function registerTokenRoutes(app: OpenAPIHono, ctx: AuthRouteContext): void {
-  const isAdmin = async (subject: Parameters<typeof rolesOf>[1]) => rolesOf(await ctx.policy(), subject).includes(ADMIN_ROLE); // prettier-ignore
+  const isAdmin = async (subject: Parameters<typeof rolesOf>[1]) =>
+    rolesOf(await ctx.policy(), subject).includes(ADMIN_ROLE);
 
   app.post(TOKENS_PATH, async (c) => {
     const auth = requireAuth(c);
-    if (auth.via === "api-token") throw new HttpError(403, "an API token cannot create API tokens: log in to create one"); // prettier-ignore
+    if (auth.via === "api-token")
+      throw new HttpError(403, "an API token cannot create API tokens: log in to create one");
     const request = parseBody(CreateApiTokenRequestSchema, parseJson(await c.req.text()));
     const policy = await ctx.policy();
     const mine = rolesOf(policy, auth.subject);
@@ -53,10 +55,15 @@ export function registerTokenRoutes(app: OpenAPIHono, ctx: AuthRouteContext): vo
     }
     const roles = request.roles ?? mine;
     for (const [i, role] of roles.entries()) {
-      if (!policy.roles.has(role)) throw new HttpError(422, `roles[${i}]: unknown role ${JSON.stringify(role)}`, `roles.${i}`); // prettier-ignore
+      if (!policy.roles.has(role))
+        throw new HttpError(422, `roles[${i}]: unknown role ${JSON.stringify(role)}`, `roles.${i}`);
       // An admin may hand any role to a robot account; nobody may hand on a role they lack.
       if (!mine.includes(role) && !(forOther && mine.includes(ADMIN_ROLE))) {
-        throw new HttpError(403, `${auth.subject.user} does not hold role ${JSON.stringify(role)}`, `roles.${i}`); // prettier-ignore
+        throw new HttpError(
+          403,
+          `${auth.subject.user} does not hold role ${JSON.stringify(role)}`,
+          `roles.${i}`,
+        );
       }
     }
     if (roles.length === 0) throw new HttpError(422, "roles: a token needs at least one role", "roles");
@@ -86,11 +93,18 @@ export function registerTokenRoutes(app: OpenAPIHono, ctx: AuthRouteContext): vo
     const now = ctx.now();
     let full = false;
     await ctx.apiTokens.modify((records) => {
-      const active = records.filter((r) => r.owner === owner && r.revokedAt === undefined && (r.expiresAt === undefined || r.expiresAt > now)); // prettier-ignore
+      const active = records.filter(
+        (r) =>
+          r.owner === owner && r.revokedAt === undefined && (r.expiresAt === undefined || r.expiresAt > now),
+      );
       full = active.length >= MAX_ACTIVE_TOKENS_PER_OWNER;
       return full ? undefined : record;
     });
-    if (full) throw new HttpError(409, `${owner} already has ${MAX_ACTIVE_TOKENS_PER_OWNER} active tokens: revoke some first`); // prettier-ignore
+    if (full)
+      throw new HttpError(
+        409,
+        `${owner} already has ${MAX_ACTIVE_TOKENS_PER_OWNER} active tokens: revoke some first`,
+      );
     c.header("Cache-Control", "no-store");
     return c.json({ ...tokenView(record), token } satisfies CreatedApiToken, 201);
   });

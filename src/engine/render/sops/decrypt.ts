@@ -184,7 +184,15 @@ export async function decryptSopsFile(
     if (contents !== null && !isMap(contents) && !isAlias(contents)) {
       throw fail(sourceFile, `the document at line ${line} is not a mapping (sops supports mappings only)`);
     }
-    const state: WalkState = { doc, meta, dataKey, hash, aliases: 0, maxAliasCount: options.maxAliasCount, sourceFile }; // prettier-ignore
+    const state: WalkState = {
+      doc,
+      meta,
+      dataKey,
+      hash,
+      aliases: 0,
+      maxAliasCount: options.maxAliasCount,
+      sourceFile,
+    };
     const value = walk(state, contents, []);
     if (value !== null) out.push({ value, line });
   }

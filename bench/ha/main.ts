@@ -1,9 +1,12 @@
 // Controller replicas (issue 19): the first sync of N apps × M ConfigMaps with 1 replica and then
 // with R replicas sharing the apps through Leases (the same fleet, its Applications and objects
-// deleted in between), and the failover time after SIGKILL of a replica: from the kill until every
-// app it held is held by another replica, over T trials (a fresh replica replaces the killed one
-// and the apps settle before the next trial). All processes share this machine's cores, so more
-// replicas add no CPU here: the ratio shows the cost of sharding, not a cluster's speed-up.
+// deleted in between; a third run with one replica and `--sharding off` shows what the per-app claims
+// cost), and the failover after SIGKILL of a replica over T trials: a ConfigMap of one of its apps is
+// drifted right after the kill, and the bench times from the kill (after the dead replica's last
+// apply) until that object is repaired by its successor, and until every app it held has another
+// holder (a fresh replica replaces the killed one and the apps settle before the next trial). All
+// processes share this machine's cores, so more replicas add no CPU here: the ratio shows the cost
+// of sharding, not a cluster's speed-up.
 //   npm run bench -- ha [--apps 1000] [--objects 10] [--replicas 3] [--trials 5] [--lease 15] [--quick]
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -47,7 +50,7 @@ runBench(async (run) => {
   const helm = await ensureComponent("helm");
   const kustomize = await ensureComponent("kustomize");
   const live = new Map<string, BenchControllerProcess>();
-  const startReplica = async (id: string) => {
+  const startReplica = async (id: string, sharding = true) => {
     const p = startControllerProcess({
       kubeconfig: fleet.env.kubeconfigPath,
       namespace: fleet.appNamespace,
@@ -59,18 +62,26 @@ runBench(async (run) => {
       kustomize,
       metricsPort: await freePort(),
       runtime: args.runtime,
-      extraArgs: ["--replica-id", id, "--lease-duration", `${lease}s`],
+      extraArgs: [
+        "--replica-id",
+        id,
+        "--lease-duration",
+        `${lease}s`,
+        ...(sharding ? [] : ["--sharding", "off"]),
+      ],
     });
     live.set(id, p);
     run.defer(`stop replica ${id}`, () => p.stop());
     return p;
   };
 
-  const firstSync = async (count: number, prefix: string) => {
-    progress(`first sync with ${count} replica(s): creating ${apps} Application(s)`);
+  const firstSync = async (count: number, prefix: string, sharding = true) => {
+    progress(
+      `first sync with ${count} replica(s), sharding ${sharding ? "on" : "off"}: creating ${apps} Application(s)`,
+    );
     await fleet.createApplications();
     const started = await Promise.all(
-      Array.from({ length: count }, (_, i) => startReplica(`${prefix}-${i}`)),
+      Array.from({ length: count }, (_, i) => startReplica(`${prefix}-${i}`, sharding)),
     );
     const spawnedAt = Math.min(...started.map((p) => p.spawnedAt));
     const readyAt = Math.min(...(await Promise.all(started.map((p) => p.started))));
@@ -97,12 +108,16 @@ runBench(async (run) => {
     };
   };
 
+  const unsharded = await firstSync(1, "plain", false);
+  await reset(run, fleet, live, progress);
   const one = await firstSync(1, "single");
   await reset(run, fleet, live, progress);
   const many = await firstSync(replicas, "ha");
 
-  // Failover: SIGKILL the replica holding the most apps; done when all of its apps have another holder.
+  // Failover: SIGKILL the replica holding the most apps, drift a ConfigMap of one of them at once;
+  // timed until the drift is repaired and until all of its apps have another holder.
   const failovers: number[] = [];
+  const repairs: number[] = [];
   let next = replicas;
   await run.trials(trials, async (trial) => {
     const current = () => fleet.apps.map((a) => fleet.applications.get(fleet.appNamespace, a.name));
@@ -113,12 +128,18 @@ runBench(async (run) => {
     const killedAt = performance.now();
     await live.get(victim)?.kill();
     live.delete(victim);
+    const drifted = fleet.apps.find((a) => {
+      const app = fleet.applications.get(fleet.appNamespace, a.name);
+      return app !== undefined && holder(app) === victim;
+    });
+    const repaired = drifted ? repairOf(fleet, drifted.namespace) : Promise.resolve(Number.NaN);
     const doneAt = await fleet.waitAll(
       `apps of ${victim} taken over`,
       (a) => holder(a) !== undefined && holder(a) !== victim,
       600_000,
     );
     failovers.push(doneAt - killedAt);
+    repairs.push((await repaired) - killedAt);
     // A new replica replaces it; the next trial starts once every app is with its assigned replica.
     const id = `ha-${next++}`;
     await (
@@ -137,17 +158,50 @@ runBench(async (run) => {
     `first sync: ${apps} apps × ${objects} ConfigMaps = ${apps * objects} objects, ${workers} workers per replica, lease ${lease} s`,
   );
   for (const [label, r] of [
+    ["1, unsharded", unsharded],
     ["1 replica", one],
     [`${replicas} replicas`, many],
   ] as const)
     console.log(
-      `  ${label.padEnd(11)} first ready → all Synced ${r.fromReadyMs.toFixed(0)} ms, spawn → all Synced ${r.fromSpawnMs.toFixed(0)} ms, controller CPU ${r.cpuSeconds.toFixed(1)} s; held: ${r.held}`,
+      `  ${label.padEnd(12)} first ready → all Synced ${r.fromReadyMs.toFixed(0)} ms, spawn → all Synced ${r.fromSpawnMs.toFixed(0)} ms, controller CPU ${r.cpuSeconds.toFixed(1)} s; held: ${r.held}`,
     );
   console.log(
     `  ratio ${replicas} replicas / 1 replica (first ready → all Synced): ${(many.fromReadyMs / one.fromReadyMs).toFixed(2)} (time; < 1 is faster)`,
   );
-  console.log(formatSummary(`failover after SIGKILL (lease ${lease} s)`, failovers));
+  console.log(
+    `  ratio 1 replica sharded / unsharded (the per-app claims): ${(one.fromReadyMs / unsharded.fromReadyMs).toFixed(2)}`,
+  );
+  console.log(formatSummary(`failover after SIGKILL (lease ${lease} s): kill → drift repaired`, repairs));
+  console.log(
+    formatSummary(`failover after SIGKILL (lease ${lease} s): kill → all its apps held`, failovers),
+  );
 });
+
+/**
+ * Drifts ConfigMap cm-0 in `namespace` and resolves with the time (performance.now()) its data is
+ * back: the first apply of the successor, seen by polling every 100 ms (the sampling error).
+ */
+async function repairOf(fleet: Fleet, namespace: string): Promise<number> {
+  const { core } = fleet.clients;
+  // A JSON patch: client-node sends its patches as application/json-patch+json.
+  await core.patchNamespacedConfigMap({
+    name: "cm-0",
+    namespace,
+    body: [{ op: "replace", path: "/data/generation", value: "drifted" }],
+  });
+  let at = Number.NaN;
+  await waitFor(
+    `${namespace}/cm-0 repaired`,
+    async () => {
+      const cm = await core.readNamespacedConfigMap({ name: "cm-0", namespace });
+      if (cm.data?.["generation"] === "drifted") return undefined;
+      at = performance.now();
+      return true;
+    },
+    { timeoutMs: 600_000, intervalMs: 100, maxIntervalMs: 100 },
+  );
+  return at;
+}
 
 /** Stops the replicas, deletes the Applications and the objects they made: the next sync is a first one. */
 async function reset(

@@ -37,6 +37,7 @@ import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
 import type { ShardingOptions } from "./sharding/shard.js";
 import { Sharding } from "./sharding/shard.js";
+import { FencedError } from "./sharding/fence.js";
 import { LeaderElection } from "./sharding/election.js";
 import type { JsonObject } from "../engine/diff/index.js";
 
@@ -304,6 +305,12 @@ export async function startController(options: ControllerOptions): Promise<Contr
         return result;
       } catch (error) {
         end({ result: "error" });
+        // Fenced mid-reconcile (its Lease lapsed or its claim went with the old epoch): not a failure
+        // of the app, and no Event either; the gate decides again once the Lease is renewed.
+        if (sharding && error instanceof FencedError) {
+          if (debug) log(`not reconciling ${key}: ${error.message}`);
+          return { requeueAfterMs: sharding.membership.renewEveryMs };
+        }
         throw error;
       } finally {
         // Only queues: the reconcile's worker is free before any config read or delivery.
@@ -445,7 +452,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
           registry,
           log,
         },
-        options.sharding,
+        { ...options.sharding, logWrites: debug },
       )
     : undefined;
   const reconciler = new Reconciler({
@@ -466,7 +473,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     log,
     health,
     policies,
-    fence: sharding ? { resources: (r) => sharding.fencedResources(r), check: sharding.check } : undefined,
+    fence: sharding
+      ? { resources: (r, key) => sharding.fencedResources(r, key), check: (key) => sharding.check(key) }
+      : undefined,
   });
   // The singletons (ApplicationSet generation, image automation) run on one replica at a time: the
   // holder of the leader Lease when sharding is on, else here. Notifications need no leader: they

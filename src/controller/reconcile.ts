@@ -79,12 +79,17 @@ export interface ReconcilerDeps {
   /** Policy-gate rules (built-in pack + ConfigMap tether-policies + Policy objects); no policy gate when unset. */
   readonly policies?: Pick<PolicyRules, "current">;
   /**
-   * Sharding's fence (src/controller/sharding/fence.ts): the client whose writes throw while this
-   * replica's Lease is stale. Every apply, replace and delete of a reconcile goes through it, and
-   * `check` (throws when fenced) runs before every status write: a fenced replica neither applies
-   * nor records results, so its successor resumes from the last step it persisted.
+   * Sharding's fence (src/controller/sharding/fence.ts), per app: the client whose writes throw
+   * while this replica's Lease is stale or its claim on the app lapsed since the reconcile began
+   * (a reconcile in flight across a freeze must not write for an app another replica took). Every
+   * apply, replace and delete of a reconcile goes through it, and `check` (throws when fenced) runs
+   * before every status write: a fenced replica neither applies nor records results, so its
+   * successor resumes from the last step it persisted.
    */
-  readonly fence?: { resources(resources: ResourceClient): ResourceClient; check(): void };
+  readonly fence?: {
+    resources(resources: ResourceClient, key: string): ResourceClient;
+    check(key: string): void;
+  };
 }
 
 const PROGRESSING_RECHECK_MS = 5_000;
@@ -158,16 +163,16 @@ export class Reconciler {
     return desired;
   }
 
-  private fencedClient(resources: ResourceClient): ResourceClient {
-    return this.deps.fence ? this.deps.fence.resources(resources) : resources;
+  private fencedClient(resources: ResourceClient, key: string): ResourceClient {
+    return this.deps.fence ? this.deps.fence.resources(resources, key) : resources;
   }
 
   /** A lookup whose cluster writes are fenced (finalizing deletes objects too). */
-  private fencedLookup(lookup: ClusterLookup): ClusterLookup {
+  private fencedLookup(lookup: ClusterLookup, key: string): ClusterLookup {
     if (!lookup.ok) return lookup;
     return {
       ok: true,
-      cluster: { ...lookup.cluster, resources: this.fencedClient(lookup.cluster.resources) },
+      cluster: { ...lookup.cluster, resources: this.fencedClient(lookup.cluster.resources, key) },
     };
   }
 
@@ -185,7 +190,7 @@ export class Reconciler {
       return {};
     }
     if (app.metadata.deletionTimestamp)
-      return finalizeApplication(deps, key, app, () => this.fencedLookup(deps.clusterFor(app)));
+      return finalizeApplication(deps, key, app, () => this.fencedLookup(deps.clusterFor(app), key));
     // The app as this reconcile last wrote it: every write is guarded by its resourceVersion.
     let current = app;
     const now = deps.clock();
@@ -618,7 +623,7 @@ export class Reconciler {
       const live = new Map(comparisons.map((c) => [c.desired.key, c.live]));
       const progress = await advanceOperation(
         {
-          resources: this.fencedClient(cluster.resources),
+          resources: this.fencedClient(cluster.resources, key),
           liveOf: (d) => cluster.watches.get(d),
           health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
           persist: async (o) => {
@@ -838,7 +843,7 @@ export class Reconciler {
    * with its exponential backoff rather than at once.
    */
   private async writeStatus(app: Application, status: ApplicationStatus): Promise<Application> {
-    this.deps.fence?.check();
+    this.deps.fence?.check(appKeyOf(app));
     try {
       return await this.deps.apps.writeStatus(app, fitStatus(status));
     } catch (error) {

@@ -9,7 +9,8 @@ import {
   toReplicaId,
 } from "../../src/controller/sharding/members.js";
 import { claimDecision } from "../../src/controller/sharding/claim.js";
-import { fenceReason } from "../../src/controller/sharding/fence.js";
+import { FencedError, fenceReason, fencedResources } from "../../src/controller/sharding/fence.js";
+import type { ResourceClient } from "../../src/kube/resources.js";
 import type { Application } from "../../src/model/application.js";
 
 /** A seeded generator (mulberry32): the property checks below are deterministic. */
@@ -173,4 +174,43 @@ test("timing argument: a successor never takes over before the old holder has st
     // Until the old holder stopped (plus the margin), it is still live to the successor.
     assert.ok(isLive(successorObservation, stopsAt + margin - 1));
   }
+});
+
+test("fenced client: every write is checked first and reported; dry-runs and reads pass", async () => {
+  const calls: string[] = [];
+  const inner = {
+    apply: (o: { metadata?: { name?: string } }, options: { dryRun?: boolean } = {}) => {
+      calls.push(`apply ${o.metadata?.name}${options.dryRun ? " (dry-run)" : ""}`);
+      return Promise.resolve(o);
+    },
+    replace: (o: { metadata?: { name?: string } }) => (
+      calls.push(`replace ${o.metadata?.name}`),
+      Promise.resolve(o)
+    ),
+    remove: (ref: { name: string }) => (
+      calls.push(`remove ${ref.name}`),
+      Promise.resolve("deleted" as const)
+    ),
+    read: () => (calls.push("read"), Promise.resolve(undefined)),
+  } as unknown as ResourceClient;
+  let fenced = false;
+  const check = () => {
+    if (fenced) throw new FencedError("fenced");
+  };
+  const seen: string[] = [];
+  const client = fencedResources(inner, check, (verb, what) => seen.push(`${verb} ${what}`));
+  assert.equal(fencedResources(inner, check), client, "one wrapper per (client, check)");
+  const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "ns" } };
+  await client.apply(cm);
+  await client.replace(cm);
+  await client.remove({ apiVersion: "v1", kind: "ConfigMap", namespace: "ns", name: "a" });
+  assert.deepEqual(seen, ["apply ConfigMap ns/a", "replace ConfigMap ns/a", "remove ConfigMap ns/a"]);
+  fenced = true;
+  await assert.rejects(() => client.apply(cm), FencedError);
+  await assert.rejects(() => client.replace(cm), FencedError);
+  await assert.rejects(() => client.remove({ apiVersion: "v1", kind: "ConfigMap", name: "a" }), FencedError);
+  await client.apply(cm, { dryRun: true });
+  await client.read({ apiVersion: "v1", kind: "ConfigMap", name: "a" });
+  assert.deepEqual(calls, ["apply a", "replace a", "remove a", "apply a (dry-run)", "read"]);
+  assert.equal(seen.length, 3, "a refused write is not reported");
 });

@@ -26,27 +26,45 @@ export function fenceReason(input: {
 
 const fencedClients = new WeakMap<ResourceClient, WeakMap<object, ResourceClient>>();
 
+/** What a fenced client reports of each write it let through (for debug logs and tests). */
+export type WriteObserver = (verb: "apply" | "replace" | "remove", what: string) => void;
+
+function describeObject(o: { kind?: string; metadata?: { namespace?: string; name?: string } }): string {
+  const ns = o.metadata?.namespace;
+  return `${o.kind ?? "?"} ${ns ? `${ns}/` : ""}${o.metadata?.name ?? "?"}`;
+}
+
 /**
  * `resources` with every write (apply that is not a dry-run, replace, remove) checked by `check`
  * first, which throws when fenced. Reads and dry-runs pass: they change nothing. The same wrapper is
  * returned for the same pair, so caches keyed by the client's identity keep working.
+ * A refused write is a rejected promise, as the wrapped methods fail.
  */
-export function fencedResources(resources: ResourceClient, check: () => void): ResourceClient {
+export function fencedResources(
+  resources: ResourceClient,
+  check: () => void,
+  observe?: WriteObserver,
+): ResourceClient {
   let byCheck = fencedClients.get(resources);
   if (!byCheck) fencedClients.set(resources, (byCheck = new WeakMap()));
   const known = byCheck.get(check);
   if (known) return known;
   const wrapped = Object.create(resources) as ResourceClient;
-  wrapped.apply = (object, options = {}) => {
-    if (!options.dryRun) check();
+  wrapped.apply = async (object, options = {}) => {
+    if (!options.dryRun) {
+      check();
+      observe?.("apply", describeObject(object));
+    }
     return resources.apply(object, options);
   };
-  wrapped.replace = (object, options) => {
+  wrapped.replace = async (object, options) => {
     check();
+    observe?.("replace", describeObject(object));
     return resources.replace(object, options);
   };
-  wrapped.remove = (ref, propagationPolicy) => {
+  wrapped.remove = async (ref, propagationPolicy) => {
     check();
+    observe?.("remove", `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`);
     return resources.remove(ref, propagationPolicy);
   };
   byCheck.set(check, wrapped);

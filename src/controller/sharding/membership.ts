@@ -52,6 +52,9 @@ export class Membership {
   private readonly now: () => number;
   private lease: Lease | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  /** Members whose expired Lease this replica is deleting now. */
+  private readonly collecting = new Set<string>();
   private stopped = false;
   private lastLive = "";
   /** Monotonic send time of the last renewal the apiserver accepted. */
@@ -120,12 +123,54 @@ export class Membership {
 
   private checkChange(): void {
     const now = this.now();
-    for (const [id, o] of this.observations)
+    for (const [id, o] of this.observations) {
       if (now >= o.observedAtMs + o.durationMs * 2) this.observations.delete(id);
+      else if (!o.released && now >= o.observedAtMs + o.durationMs) this.collect(o);
+    }
+    this.scheduleExpiry(now);
     const live = this.others().join(",");
     if (live === this.lastLive) return;
     this.lastLive = live;
     this.options.onChange();
+  }
+
+  /**
+   * A timer at the next moment a live member would expire, so a dead member's apps move as soon as
+   * its Lease runs out rather than at this replica's next renewal tick (up to a third later).
+   */
+  private scheduleExpiry(now: number): void {
+    clearTimeout(this.expiryTimer);
+    if (this.stopped) return;
+    let next = Infinity;
+    for (const o of this.observations.values())
+      if (!o.released && o.observedAtMs + o.durationMs > now)
+        next = Math.min(next, o.observedAtMs + o.durationMs);
+    if (next === Infinity) return;
+    // A millisecond past the deadline: `isLive` is strict, so the member is expired when it fires.
+    this.expiryTimer = setTimeout(() => this.checkChange(), next - now + 1);
+  }
+
+  /**
+   * Deletes the Lease of a member that expired by this replica's clock, at the version seen (a
+   * renewal since makes the delete fail, and the member stays). Without it a dead replica's Lease
+   * would stay for good (pods come back under new names), and a replica starting later would count
+   * it live for one more duration (a first sighting is a renewal) while the others do not: the two
+   * views of the hashing disagree, and an app released to the newcomer waits that long unowned.
+   */
+  private collect(o: MemberObservation): void {
+    if (this.collecting.has(o.id)) return;
+    this.collecting.add(o.id);
+    const path = `${LEASES(this.options.namespace)}/${MEMBER_LEASE_PREFIX}${o.id}`;
+    this.options.clients.raw
+      .request({ method: "DELETE", path, body: { preconditions: { resourceVersion: o.version } } })
+      .then(() => this.options.log(`sharding: removed the expired member Lease of ${o.id}`))
+      .catch((error: unknown) => {
+        const status = errorStatus(error);
+        // Gone already (another replica collected it) or renewed since: nothing to do.
+        if (status !== 404 && status !== 409)
+          this.options.log(`removing the expired member Lease of ${o.id}: ${String(error)}`);
+      })
+      .finally(() => this.collecting.delete(o.id));
   }
 
   private schedule(): void {
@@ -205,6 +250,7 @@ export class Membership {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.expiryTimer);
     this.informer.stop();
     const { raw } = this.options.clients;
     const path = `${LEASES(this.options.namespace)}/${this.leaseName}`;

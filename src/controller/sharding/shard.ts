@@ -12,6 +12,7 @@ import type { ApplicationStore } from "../applications.js";
 import type { ShardKeyMode } from "./hash.js";
 import { assign, shardKey } from "./hash.js";
 import { claimDecision } from "./claim.js";
+import type { WriteObserver } from "./fence.js";
 import { FencedError, fenceReason, fencedResources } from "./fence.js";
 import { Membership } from "./membership.js";
 
@@ -20,6 +21,8 @@ export interface ShardingOptions {
   readonly keyMode?: ShardKeyMode;
   /** Member Lease duration (default 15 s); renewals every third of it. */
   readonly leaseDurationMs?: number;
+  /** Log every write the fence lets through, naming the app (TETHER_DEBUG=1; the sharding tests read it). */
+  readonly logWrites?: boolean;
 }
 
 /** What the queue handler does with one app now. */
@@ -30,20 +33,15 @@ export class Sharding {
   readonly replicaId: string;
   readonly membership: Membership;
   private readonly keyMode: ShardKeyMode;
+  private readonly logWrites: boolean;
   readonly durationMs: number;
   readonly marginMs: number;
   /** Apps whose claim this replica confirmed by a write since its Lease last lapsed. */
   private readonly confirmed = new Set<string>();
   private readonly rebalances: Counter;
   private members: string[] = [];
-  /** Throws FencedError while this replica's Lease is stale. */
-  readonly check = () => {
-    const why = this.fenced();
-    if (why)
-      throw new FencedError(
-        `replica ${this.replicaId} is fenced: ${why}; nothing is applied until it renews`,
-      );
-  };
+  /** One check per app key, so the fenced client wrapping a cluster's client is reused per app. */
+  private readonly checks = new Map<string, () => void>();
 
   constructor(
     private readonly deps: {
@@ -62,6 +60,7 @@ export class Sharding {
   ) {
     this.replicaId = options.replicaId;
     this.keyMode = options.keyMode ?? "app";
+    this.logWrites = options.logWrites ?? false;
     this.durationMs = options.leaseDurationMs ?? 15_000;
     // A third of the duration: renewals come every third, so one slow or lost renewal is tolerated
     // before this replica fences itself, and the successor still waits a third more.
@@ -117,9 +116,31 @@ export class Sharding {
     });
   }
 
-  /** `resources` whose writes throw FencedError while this replica is fenced. */
-  fencedResources(resources: ResourceClient): ResourceClient {
-    return fencedResources(resources, this.check);
+  /**
+   * Throws FencedError while this replica's Lease is stale, or when it no longer holds a confirmed
+   * claim on `key`. The second covers a reconcile in flight across a lapse (a frozen process, a
+   * partition): once resumed and renewed, its Lease is fresh again, but the claim it reconciled
+   * under was dropped with the old epoch and the app may be another replica's by now. The queue
+   * never runs one key twice at once, so only this key's next gate can confirm the claim again.
+   */
+  check(key: string): void {
+    const why =
+      this.fenced() ??
+      (this.confirmed.has(key) ? undefined : "its claim on the app lapsed since this reconcile began");
+    if (why)
+      throw new FencedError(
+        `replica ${this.replicaId} is fenced for ${key}: ${why}; nothing is applied until it claims it again`,
+      );
+  }
+
+  /** `resources` whose writes for `key` throw FencedError while `check(key)` would. */
+  fencedResources(resources: ResourceClient, key: string): ResourceClient {
+    let check = this.checks.get(key);
+    if (!check) this.checks.set(key, (check = () => this.check(key)));
+    const observe: WriteObserver | undefined = this.logWrites
+      ? (verb, what) => this.deps.log(`sharding: ${key} writes: ${verb} ${what}`)
+      : undefined;
+    return fencedResources(resources, check, observe);
   }
 
   /** The replica an app is assigned to, as seen from here. */
@@ -157,6 +178,7 @@ export class Sharding {
     // A deleted app: the reconcile only lets go of local state (watches, caches).
     if (!app) {
       this.confirmed.delete(key);
+      this.checks.delete(key);
       return { run: true };
     }
     const waitMs = this.membership.renewEveryMs;

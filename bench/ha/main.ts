@@ -149,6 +149,15 @@ runBench(async (run) => {
     await fleet.waitAll("rebalanced", (a) => holder(a) === assign(shardKey(a, "app"), ids), 600_000);
   });
 
+  // Member set changes each surviving replica saw (each re-spreads the apps): a kill and the
+  // replacement's start are two; the replicas started for the 3-replica sync count their own joins.
+  const rebalances: string[] = [];
+  for (const [id, p] of live) {
+    const text = await p.metrics();
+    const count = /^tether_shard_rebalances_total (\S+)$/m.exec(text)?.[1] ?? "?";
+    rebalances.push(`${id} ${count}`);
+  }
+
   console.log("");
   console.log(runtimeLine(args.runtime));
   console.log(
@@ -170,6 +179,9 @@ runBench(async (run) => {
   );
   console.log(
     `  ratio 1 replica sharded / unsharded (the per-app claims): ${(one.fromReadyMs / unsharded.fromReadyMs).toFixed(2)}`,
+  );
+  console.log(
+    `  rebalances seen (tether_shard_rebalances_total) by the replicas alive at the end: ${rebalances.join(", ")}`,
   );
   console.log(formatSummary(`failover after SIGKILL (lease ${lease} s): kill → drift repaired`, repairs));
   console.log(

@@ -19,6 +19,7 @@ import { errorMessage } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { HealthStatus, HookRecord, OperationState, ResourceRef } from "../model/application.js";
 import type { DesiredObject } from "./desired.js";
+import { FencedError } from "./sharding/fence.js";
 import type { ChangeSetEntry } from "./sync.js";
 import { applyObjects, ensureNamespace, pruneObjects } from "./sync.js";
 
@@ -285,6 +286,8 @@ class OperationRun {
         return this.runHook(hook, phase);
       return { state: "pending", message: `waiting for ${what}` };
     } catch (error) {
+      // Fenced: the hook was not created here; the reconcile stops and the holder of the app runs it.
+      if (error instanceof FencedError) throw error;
       this.setHook({ ref, phase, status: "Failed", message: errorMessage(error) });
       this.note([entryOf(d, "failed", `${phase} hook: ${errorMessage(error)}`)]);
       return { state: "failed", message: `${what} could not be created: ${errorMessage(error)}` };

@@ -18,6 +18,7 @@ import { FIELD_MANAGER } from "../kube/constants.js";
 import type { ResourceClient } from "../kube/resources.js";
 import { waitFor } from "../localcluster/wait.js";
 import type { DesiredObject } from "./desired.js";
+import { FencedError } from "./sharding/fence.js";
 
 export type ChangeAction = "created" | "configured" | "unchanged" | "deleted" | "kept" | "failed";
 
@@ -134,6 +135,8 @@ export async function applyObjects(
           if (desired.kind === "CustomResourceDefinition") await waitEstablished(resources, desired.name);
           return { ...entry, action: exists ? "configured" : "created", applied };
         } catch (error) {
+          // Fenced: not this object's failure; the whole reconcile stops (its writes are refused).
+          if (error instanceof FencedError) throw error;
           return { ...entry, action: "failed", message: errorMessage(error) };
         }
       },
@@ -174,6 +177,7 @@ export async function pruneObjects(
         const outcome = await resources.remove(entry, propagationPolicy);
         return { ...entry, action: "deleted", message: outcome === "absent" ? "already gone" : "pruned" };
       } catch (error) {
+        if (error instanceof FencedError) throw error;
         return { ...entry, action: "failed", message: `prune failed: ${errorMessage(error)}` };
       }
     });

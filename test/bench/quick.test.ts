@@ -62,12 +62,17 @@ describe("benchmarks, quick mode", { concurrency: 2 }, () => {
   });
 
   test("ha", async () => {
-    const out = await runBench("ha", ["--quick"], 240_000);
+    // Three first syncs (unsharded, one replica, three) and two failovers: longer than the others.
+    const out = await runBench("ha", ["--quick"], 420_000);
     assertLines(out, [
+      new RegExp(`1, unsharded\\s+first ready → all Synced ${NUMBER} ms`),
       new RegExp(`1 replica\\s+first ready → all Synced ${NUMBER} ms`),
       new RegExp(`3 replicas\\s+first ready → all Synced ${NUMBER} ms`),
       new RegExp(`ratio 3 replicas / 1 replica \\(first ready → all Synced\\): ${NUMBER}`),
-      new RegExp(`failover after SIGKILL \\(lease 3 s\\)\\s+p50 ${NUMBER} ms`),
+      new RegExp(`ratio 1 replica sharded / unsharded \\(the per-app claims\\): ${NUMBER}`),
+      /rebalances seen \(tether_shard_rebalances_total\) by the replicas alive at the end: \S+ \d+/,
+      new RegExp(`failover after SIGKILL \\(lease 3 s\\): kill → drift repaired\\s+p50 ${NUMBER} ms`),
+      new RegExp(`failover after SIGKILL \\(lease 3 s\\): kill → all its apps held\\s+p50 ${NUMBER} ms`),
     ]);
   });
 

@@ -29,6 +29,8 @@ interface WatchedKind {
 export class ManagedWatches {
   private readonly kinds = new Map<string, WatchedKind>();
   private readonly kindsOfApp = new Map<AppKey, Set<string>>();
+  /** Set by `stop`: no informer is started after it (a reconcile may still be in discovery). */
+  private stopped = false;
 
   constructor(
     private readonly options: {
@@ -78,6 +80,7 @@ export class ManagedWatches {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const watched of this.kinds.values()) watched.informer.stop();
     this.kinds.clear();
     this.kindsOfApp.clear();
@@ -88,6 +91,9 @@ export class ManagedWatches {
     let watched = this.kinds.get(key);
     if (!watched) {
       const info = await this.options.resources.info(ref.apiVersion, ref.kind);
+      // Stopped during discovery: an informer started now would never be stopped, and would retry
+      // against its cluster (gone, in a test) for as long as the process lives.
+      if (this.stopped) throw new Error(`watches of ${key} stopped`);
       const labelSelector = `${MANAGED_LABEL}=${this.options.installationId}`;
       const informer = new Informer({
         config: this.options.config,

@@ -193,6 +193,8 @@ export class Informer {
       (type, object) => this.handle(type, object),
       (error: unknown) => this.reconnect(error),
     );
+    // Stopped while the watch was connecting: `stop` could not abort a watch it did not have yet.
+    if (this.stopped) this.abort.abort();
   }
 
   private reconnect(error: unknown): void {

@@ -520,13 +520,16 @@ export async function startController(options: ControllerOptions): Promise<Contr
         log,
       })
     : undefined;
-  // Member first: an app is claimed only under a written Lease.
-  await sharding?.start();
   await projects.ensureDefault();
   // Projects first: no app is judged against a project cache that is not filled yet.
   await projects.start();
   // Clusters before apps: no app is judged against a registry that does not know its cluster yet.
   await clusters.start();
+  // The member Lease just before the apps: once others see it they release apps to this replica,
+  // which claims them only after its caches are filled (a Lease written first left released apps
+  // unowned for the whole start-up on a loaded machine). Apps are claimed only under a written
+  // Lease all the same: the gate treats a replica without one as fenced.
+  await sharding?.start();
   await apps.start();
   if (election) await election.start();
   else await startSingletons();

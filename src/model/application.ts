@@ -263,10 +263,12 @@ export interface ApplicationStatus {
   /** What the policy gate found in the last render (every enforcement, audit included). */
   policyViolations?: PolicyViolation[];
   /**
-   * The controller replica that holds this app (sharding): only it applies for the app. Taken and
-   * released by status writes guarded by resourceVersion (src/controller/sharding/claim.ts).
+   * The controller replica that holds this app (sharding): only it applies for the app. Taken,
+   * handed over and released by status writes guarded by resourceVersion
+   * (src/controller/sharding/claim.ts). `claimedAt` is set once the named replica confirmed the
+   * claim itself; a handed-over claim names its assignee and `handedOverBy` until then.
    */
-  controller?: { replica: string; claimedAt?: string };
+  controller?: { replica: string; claimedAt?: string; handedOverBy?: string };
 }
 
 export interface Application {

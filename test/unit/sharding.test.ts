@@ -129,17 +129,24 @@ test("replica ids: validated as DNS labels; hostnames are made into one", () => 
 
 test("claim decisions", () => {
   const live = (id: string) => id === "b";
-  const d = (claim: { replica: string } | undefined, assigned: boolean, confirmed = false) =>
-    claimDecision({ claim, me: "a", assigned, confirmed, isLive: live }).kind;
-  assert.equal(d(undefined, true), "take");
-  assert.equal(d({ replica: "a" }, true, true), "held");
-  // Ours but not confirmed since the Lease lapsed: written again (a conflict reveals a takeover).
-  assert.equal(d({ replica: "a" }, true, false), "take");
-  assert.equal(d({ replica: "b" }, true), "wait");
-  assert.equal(d({ replica: "c" }, true), "take");
-  assert.equal(d({ replica: "a" }, false), "release");
-  assert.equal(d({ replica: "b" }, false), "skip");
-  assert.equal(d(undefined, false), "skip");
+  const d = (claim: { replica: string } | undefined, assignee: string | undefined, confirmed = false) =>
+    claimDecision({ claim, me: "a", assignee, confirmed, isLive: live });
+  assert.equal(d(undefined, "a").kind, "take");
+  assert.equal(d({ replica: "a" }, "a", true).kind, "held");
+  // Ours but not confirmed since the Lease lapsed, or handed over to us: written again (a
+  // conflict reveals a takeover).
+  assert.equal(d({ replica: "a" }, "a", false).kind, "take");
+  assert.equal(d({ replica: "b" }, "a").kind, "wait");
+  assert.deepEqual(d({ replica: "c" }, "a"), { kind: "take", from: "c" });
+  // Held and confirmed here, assigned elsewhere: handed straight to the assignee (never unowned).
+  assert.deepEqual(d({ replica: "a" }, "b", true), { kind: "handover", to: "b" });
+  // Held here unconfirmed (handed over by a replica that hashes differently): cleared, not bounced.
+  assert.equal(d({ replica: "a" }, "b", false).kind, "release");
+  // No live member to hand to.
+  assert.equal(d({ replica: "a" }, undefined, true).kind, "release");
+  assert.equal(d({ replica: "b" }, "b").kind, "skip");
+  assert.equal(d(undefined, "b").kind, "skip");
+  assert.equal(d(undefined, undefined).kind, "skip");
 });
 
 test("fence: applies stop at lastRenewSent + duration − margin", () => {

@@ -1,7 +1,7 @@
 // The per-app claim that fences applies independently of whether replicas agree on the hashing:
-// `status.controller.replica` names the one replica allowed to apply for the app. It is taken and
-// released by status writes carrying the app's resourceVersion, so of two replicas that both decide
-// to take it, one write conflicts.
+// `status.controller.replica` names the one replica allowed to apply for the app. It is taken,
+// handed over and released by status writes carrying the app's resourceVersion, so of two replicas
+// that both decide to write it, one write conflicts.
 import type { ApplicationStatus } from "../../model/application.js";
 
 export type ControllerClaim = NonNullable<ApplicationStatus["controller"]>;
@@ -13,7 +13,17 @@ export type ClaimDecision =
   | { readonly kind: "take"; readonly from?: string }
   /** Another live replica holds it: wait for its release or its Lease's expiry. */
   | { readonly kind: "wait"; readonly holder: string }
-  /** Not assigned here but held here: write the release (after the running step, by the queue). */
+  /**
+   * Not assigned here but held and confirmed here: write the claim over to the assignee (after the
+   * running step, by the queue). The app is never without a holder: the assignee confirms it with
+   * its own write before it applies, and if it dies first the others take it from a dead holder.
+   */
+  | { readonly kind: "handover"; readonly to: string }
+  /**
+   * Not assigned here, held here but not confirmed (handed over by a replica that hashes
+   * differently, or ours from before a Lease lapse): clear it. Handing it on could bounce it between
+   * two replicas that each think the other is assigned.
+   */
   | { readonly kind: "release" }
   /** Not assigned here, not held here: nothing to do. */
   | { readonly kind: "skip" };
@@ -21,15 +31,20 @@ export type ClaimDecision =
 export function claimDecision(input: {
   readonly claim: ControllerClaim | undefined;
   readonly me: string;
-  readonly assigned: boolean;
+  /** The live replica the app is assigned to, as seen from here. */
+  readonly assignee: string | undefined;
   /** Claims this replica confirmed by a write in its current Lease epoch. */
   readonly confirmed: boolean;
   readonly isLive: (replica: string) => boolean;
 }): ClaimDecision {
   const holder =
     typeof input.claim?.replica === "string" && input.claim.replica ? input.claim.replica : undefined;
-  if (!input.assigned) return holder === input.me ? { kind: "release" } : { kind: "skip" };
-  if (holder === input.me) return input.confirmed ? { kind: "held" } : { kind: "take" };
+  const { me, assignee } = input;
+  if (assignee !== me) {
+    if (holder !== me) return { kind: "skip" };
+    return input.confirmed && assignee ? { kind: "handover", to: assignee } : { kind: "release" };
+  }
+  if (holder === me) return input.confirmed ? { kind: "held" } : { kind: "take" };
   if (holder === undefined) return { kind: "take" };
   return input.isLive(holder) ? { kind: "wait", holder } : { kind: "take", from: holder };
 }

@@ -169,8 +169,9 @@ export class Sharding {
 
   /**
    * Before a reconcile of `key`: run it only when this replica is assigned the app and holds its
-   * claim (taking it when free); release a claim it holds but is no longer assigned. The queue never
-   * runs one key twice at once, so a release comes after the key's in-flight reconcile.
+   * claim (taking it when free); hand a claim it holds but is no longer assigned to the assignee.
+   * The queue never runs one key twice at once, so a handover comes after the key's in-flight
+   * reconcile.
    */
   async gate(key: string): Promise<Gate> {
     const store = this.deps.apps();
@@ -186,10 +187,11 @@ export class Sharding {
     if (why) return { run: false, requeueAfterMs: waitMs, why: `fenced: ${why}` };
     // Re-judged here too: a member may have expired since the last tick.
     this.membershipChanged();
+    const assignee = this.assignedTo(app);
     const decision = claimDecision({
       claim: app.status?.controller,
       me: this.replicaId,
-      assigned: this.assignedTo(app) === this.replicaId,
+      assignee,
       confirmed: this.confirmed.has(key),
       isLive: (id) => this.membership.isLive(id),
     });
@@ -198,15 +200,23 @@ export class Sharding {
         return { run: true };
       case "skip":
         this.confirmed.delete(key);
-        return { run: false, why: `assigned to ${this.assignedTo(app) ?? "nobody"}` };
+        return { run: false, why: `assigned to ${assignee ?? "nobody"}` };
       case "wait":
         return { run: false, requeueAfterMs: waitMs, why: `held by live replica ${decision.holder}` };
+      case "handover":
       case "release": {
+        // Unconfirmed first: a write of this replica for the app fails from here on.
         this.confirmed.delete(key);
         this.deps.released(key);
         const { controller: _mine, ...rest } = app.status ?? {};
-        await store.writeStatus(app, rest);
-        this.deps.log(`sharding: released ${key} (assigned to ${this.assignedTo(app) ?? "nobody"})`);
+        const to = decision.kind === "handover" ? decision.to : undefined;
+        await store.writeStatus(
+          app,
+          to ? { ...rest, controller: { replica: to, handedOverBy: this.replicaId } } : rest,
+        );
+        this.deps.log(
+          `sharding: released ${key} ${to ? `to ${to}` : `(assigned to ${assignee ?? "nobody"})`}`,
+        );
         return { run: false, why: "released" };
       }
       case "take": {

@@ -48,6 +48,8 @@ export interface CoreApi {
   replaceNamespacedSecret(p: Named & { body: V1Secret }): Promise<V1Secret>;
   deleteNamespacedSecret(p: Named & { body?: object }): Promise<V1Status | V1Secret>;
   createNamespacedEvent(p: { namespace: string; body: CoreV1Event }): Promise<CoreV1Event>;
+  /** A JSON merge patch of an Event (a repeat's count and lastTimestamp). */
+  patchNamespacedEvent(p: Named & { body: object }): Promise<CoreV1Event>;
   listNamespacedEvent(p: Listed): Promise<CoreV1EventList>;
   readNamespacedPodLog(p: Named & { container?: string; tailLines?: number }): Promise<string>;
   getAPIResources(): Promise<V1APIResourceList>;
@@ -85,6 +87,7 @@ export function rawCoreApi(raw: RawClient): CoreApi {
     deleteNamespacedSecret: (p) =>
       raw.request({ method: "DELETE", path: `${ns(p.namespace)}/secrets/${enc(p.name)}`, body: p.body }),
     createNamespacedEvent: (p) => post(`${ns(p.namespace)}/events`, p.body),
+    patchNamespacedEvent: (p) => mergePatch(raw, `${ns(p.namespace)}/events`, p.name, p.body),
     listNamespacedEvent: (p) => get(`${ns(p.namespace)}/events`, selectors(p)),
     readNamespacedPodLog: (p) =>
       raw.request<string>({

@@ -1,6 +1,7 @@
 // An object the apiserver rejects (replicas: -1): the app reports a SyncError with the apiserver's
 // own message naming the object, the controller keeps going, and fixing the manifest in Git
-// recovers without any manual step.
+// recovers without any manual step. And a failure repeated 1,000 times makes one Event object
+// with a count, as client-go's correlator folds repeats.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
@@ -15,6 +16,8 @@ import {
   startControllerFixture,
 } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
+import { kubeEventRecorder } from "../../src/controller/events.js";
+import { rawCoreApi } from "../../src/kube/apis.js";
 
 describe("controller: an object the apiserver rejects", () => {
   let fx: ControllerFixture;
@@ -84,5 +87,30 @@ describe("controller: an object the apiserver rejects", () => {
     assert.ok(
       !(await isGone(() => clients().core.readNamespacedConfigMap({ name: "extra", namespace: ns }))),
     );
+  });
+
+  test("1,000 identical failures recorded make one Event with count 1,000", async () => {
+    const app = await fx.createApp("flapping", {
+      source: { repoURL: url, targetRevision: "main", path: "app" },
+      destination: { server: IN_CLUSTER, namespace: "default" },
+    });
+    const namespace = app.metadata.namespace ?? "";
+    const core = rawCoreApi(clients().raw);
+    const recorder = kubeEventRecorder(
+      core,
+      (line) => assert.fail(line),
+      () => new Date(),
+    );
+    for (let i = 0; i < 1000; i++) recorder.record(app, "Warning", "FoldCheck", "sync failed: boom");
+    const selector = `involvedObject.name=flapping,reason=FoldCheck`;
+    const events = await waitFor(
+      "the Event's count reaches 1,000",
+      async () => {
+        const list = await core.listNamespacedEvent({ namespace, fieldSelector: selector });
+        return list.items.some((e) => e.count === 1000) ? list.items : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
+    assert.equal(events.length, 1, `one Event object: ${JSON.stringify(events.map((e) => e.count))}`);
   });
 });

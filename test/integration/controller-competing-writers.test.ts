@@ -38,11 +38,12 @@ describe("controller: a competing writer on spec.replicas", () => {
     });
   const replicas = async (namespace: string) =>
     (await clients().apps.readNamespacedDeployment({ name: "web", namespace })).spec?.replicas;
-  /** Events Tether recorded on the app with this reason. */
-  const events = async (app: string, reason: string) =>
-    (await clients().core.listNamespacedEvent({ namespace: fx.appNs })).items.filter(
-      (e) => e.involvedObject.name === app && e.reason === reason,
-    );
+  /** Events Tether recorded on the app with this reason (repeats fold into one with a count). */
+  const events = async (app: string, reason: string) => ({
+    length: (await clients().core.listNamespacedEvent({ namespace: fx.appNs })).items
+      .filter((e) => e.involvedObject.name === app && e.reason === reason)
+      .reduce((sum, e) => sum + (e.count ?? 1), 0),
+  });
   const createApp = async (name: string, namespace: string, extra: Partial<ApplicationSpec> = {}) => {
     await fx.createApp(name, {
       source: { repoURL: url, targetRevision: "main", path: "web" },

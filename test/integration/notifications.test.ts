@@ -309,7 +309,8 @@ describe("notifications: webhook and Slack targets driven by the tether-notifica
           fieldSelector: `involvedObject.name=${APP},reason=SyncFailed`,
         });
         return (
-          events.items.length >= 2 &&
+          // Identical repeats fold into one Event with a count.
+          events.items.reduce((n, e) => n + (e.count ?? 1), 0) >= 2 &&
           fx.controller.notifier.stats.suppressed >= 1 &&
           webhookMessages("sync-failed").length >= 1
         );

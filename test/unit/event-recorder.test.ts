@@ -1,9 +1,11 @@
 // The Event recorder's queue: a reconcile never waits, at most EVENT_WRITERS Events are written at
-// once and in the order recorded, and a queue past EVENT_QUEUE_LIMIT drops its oldest and says so.
+// once and in the order recorded, a queue past EVENT_QUEUE_LIMIT drops its oldest and says so, and
+// repeats fold into one Event with a count as client-go's correlator folds them.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { CoreV1Event } from "@kubernetes/client-node";
 import { EVENT_QUEUE_LIMIT, EVENT_WRITERS, kubeEventRecorder } from "../../src/controller/events.js";
+import { AGGREGATE_MAX_MESSAGES, COMBINED_PREFIX } from "../../src/controller/eventcorrelator.js";
 import type { Application } from "../../src/model/application.js";
 
 const app = {
@@ -16,11 +18,16 @@ const app = {
 function fakeCore() {
   const pending: { body: CoreV1Event; resolve: () => void }[] = [];
   const written: string[] = [];
+  const patches: { name: string; body: Partial<CoreV1Event> }[] = [];
+  const bodies: CoreV1Event[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
+  let created = 0;
   return {
     pending,
     written,
+    patches,
+    bodies,
     maxInFlight: () => maxInFlight,
     core: {
       createNamespacedEvent: (p: { namespace: string; body: CoreV1Event }) =>
@@ -32,10 +39,15 @@ function fakeCore() {
             resolve: () => {
               inFlight -= 1;
               written.push(p.body.reason ?? "");
-              resolve(p.body);
+              bodies.push(p.body);
+              resolve({ ...p.body, metadata: { ...p.body.metadata, name: `e${created++}` } });
             },
           });
         }),
+      patchNamespacedEvent: (p: { namespace: string; name: string; body: object }) => {
+        patches.push({ name: p.name, body: p.body as Partial<CoreV1Event> });
+        return Promise.resolve({} as CoreV1Event);
+      },
     },
   };
 }
@@ -98,4 +110,88 @@ test("past EVENT_QUEUE_LIMIT waiting, the oldest waiting Events are dropped and 
   assert.equal(fake.written.length, EVENT_QUEUE_LIMIT + 1);
   assert.deepEqual(fake.written.slice(0, 3), ["R0", "R3", "R4"]);
   assert.equal(fake.written.at(-1), `R${total - 1}`);
+});
+
+async function drain(fake: ReturnType<typeof fakeCore>): Promise<void> {
+  await settle();
+  while (fake.pending.length > 0) {
+    fake.pending.shift()?.resolve();
+    await settle();
+    await settle();
+  }
+}
+
+test("1,000 identical failures make one Event whose count is 1,000", async () => {
+  const fake = fakeCore();
+  let now = 0;
+  const recorder = kubeEventRecorder(
+    fake.core,
+    () => undefined,
+    () => new Date(now),
+  );
+  // Half while the create waits in the queue or flies, half after it was written.
+  for (let i = 0; i < 500; i++, now += 1000) recorder.record(app, "Warning", "SyncFailed", "boom");
+  await drain(fake);
+  for (let i = 0; i < 500; i++, now += 1000) {
+    recorder.record(app, "Warning", "SyncFailed", "boom");
+    if (i % 100 === 0) await settle();
+  }
+  await drain(fake);
+  assert.deepEqual(fake.written, ["SyncFailed"], "one Event object");
+  const last = fake.patches.at(-1);
+  assert.equal(last?.name, "e0");
+  assert.equal(last?.body.count, 1000);
+  assert.equal(last?.body.lastTimestamp?.getTime(), 999_000);
+  assert.ok(fake.patches.length < 20, `${fake.patches.length} patches: repeats fold while one is queued`);
+});
+
+test("repeats recorded before the create is sent fold into it", async () => {
+  const fake = fakeCore();
+  const recorder = kubeEventRecorder(
+    fake.core,
+    () => undefined,
+    () => new Date(0),
+    1,
+  );
+  recorder.record(app, "Normal", "First", "m");
+  for (let i = 0; i < 5; i++) recorder.record(app, "Warning", "SyncFailed", "boom");
+  await drain(fake);
+  assert.deepEqual(fake.written, ["First", "SyncFailed"]);
+  assert.equal(fake.patches.length, 0);
+});
+
+test("different messages or reasons are different Events until one reason has many messages", async () => {
+  const fake = fakeCore();
+  const recorder = kubeEventRecorder(
+    fake.core,
+    () => undefined,
+    () => new Date(0),
+  );
+  recorder.record(app, "Normal", "Synced", "at a");
+  recorder.record(app, "Normal", "Healthy", "at a");
+  for (let i = 0; i < AGGREGATE_MAX_MESSAGES + 5; i++)
+    recorder.record(app, "Warning", "SyncFailed", `attempt ${i}`);
+  await drain(fake);
+  // 2 + 10 distinct messages, then the rest combined into one Event (folded while it was queued).
+  assert.equal(fake.bodies.length, 2 + AGGREGATE_MAX_MESSAGES + 1);
+  const combined = { body: fake.bodies.at(-1) ?? {} } as { body: Partial<CoreV1Event> };
+  assert.equal(combined?.body.message, `${COMBINED_PREFIX}attempt ${AGGREGATE_MAX_MESSAGES + 4}`);
+  assert.equal(combined?.body.count, 5);
+});
+
+test("a repeat of an Event that expired is written anew with its count", async () => {
+  const fake = fakeCore();
+  const recorder = kubeEventRecorder(
+    {
+      createNamespacedEvent: fake.core.createNamespacedEvent,
+      patchNamespacedEvent: () => Promise.reject(Object.assign(new Error("gone"), { code: 404 })),
+    },
+    () => undefined,
+    () => new Date(0),
+  );
+  recorder.record(app, "Warning", "SyncFailed", "boom");
+  await drain(fake);
+  recorder.record(app, "Warning", "SyncFailed", "boom");
+  await drain(fake);
+  assert.deepEqual(fake.written, ["SyncFailed", "SyncFailed"]);
 });

@@ -45,7 +45,7 @@ function fakeCore() {
           });
         }),
       patchNamespacedEvent: (p: { namespace: string; name: string; body: object }) => {
-        patches.push({ name: p.name, body: p.body as Partial<CoreV1Event> });
+        patches.push({ name: p.name, body: p.body });
         return Promise.resolve({} as CoreV1Event);
       },
     },

@@ -1,8 +1,10 @@
 // apitokens.ts: `tether_<id>_<secret>` bearer tokens stored as SHA-256 hashes.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ApiTokenRecord } from "../../src/api/auth/index.js";
+import type { ApiTokenRecord, SecretStore } from "../../src/api/auth/index.js";
 import {
+  SecretApiTokenStore,
+  endedTokenIds,
   authenticateApiToken,
   bearerToken,
   createApiToken,
@@ -94,4 +96,46 @@ test("authenticateApiToken looks up by id", async () => {
   assert.equal((await authenticateApiToken(token, store, at(T0))).ok, true);
   assert.deepEqual(await authenticateApiToken(mint().token, store, at(T0)), { ok: false, reason: "unknown" });
   assert.deepEqual(await authenticateApiToken("garbage", store, at(T0)), { ok: false, reason: "malformed" });
+});
+
+test("a write prunes records of tokens that ended over a week ago, and nothing else", async () => {
+  const DAY = 24 * 3_600_000;
+  const now = T0 + 30 * DAY;
+  const record = (id: string, extra: Partial<ApiTokenRecord> = {}): ApiTokenRecord => ({
+    ...mint().record,
+    id,
+    createdAt: T0,
+    ...extra,
+  });
+  const data: Record<string, string> = {
+    "00000000000000a1": JSON.stringify(record("00000000000000a1", { revokedAt: now - 8 * DAY })),
+    "00000000000000a2": JSON.stringify(record("00000000000000a2", { expiresAt: now - 8 * DAY })),
+    "00000000000000a3": JSON.stringify(record("00000000000000a3", { revokedAt: now - DAY })),
+    "00000000000000a4": JSON.stringify(record("00000000000000a4", { expiresAt: now + DAY })),
+    "00000000000000a5": JSON.stringify(record("00000000000000a5")),
+    "not-a-record": "{",
+  };
+  let stored = { data, resourceVersion: "1" };
+  const secrets: SecretStore = {
+    read: () => Promise.resolve(stored),
+    create: () => Promise.reject(new Error("exists")),
+    update: (_name, next, resourceVersion) => {
+      assert.equal(resourceVersion, stored.resourceVersion);
+      stored = { data: next, resourceVersion: String(Number(resourceVersion) + 1) };
+      return Promise.resolve();
+    },
+  };
+  const tokens = new SecretApiTokenStore(secrets, () => now);
+  await tokens.put(record("00000000000000b1"));
+  assert.deepEqual(Object.keys(stored.data).sort(), [
+    "00000000000000a3",
+    "00000000000000a4",
+    "00000000000000a5",
+    "00000000000000b1",
+    "not-a-record",
+  ]);
+  // A pruned token is refused as unknown, as it was refused as revoked.
+  assert.equal(await tokens.get("00000000000000a1"), undefined);
+  assert.deepEqual(endedTokenIds([record("x", { revokedAt: now - 7 * DAY })], now), ["x"]);
+  assert.deepEqual(endedTokenIds([record("x", { revokedAt: now - 7 * DAY + 1 })], now), []);
 });

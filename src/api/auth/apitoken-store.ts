@@ -1,10 +1,13 @@
 // API token records kept in one Secret (`tether-api-tokens`), a key per token id → JSON
 // ApiTokenRecord (never the secret, only its hash). Every request reads the Secret, so a revocation
 // written by any replica is refused at once everywhere. Writes use the resourceVersion and retry
-// on conflict, so concurrent creates and revokes never lose each other.
+// on conflict, so concurrent creates and revokes never lose each other. Every write also prunes the
+// records of tokens that ended (revoked or expired) over a week ago, so the Secret cannot grow
+// toward its 1 MiB limit with dead tokens.
 import type { SecretStore } from "./admin.js";
 import { storeErrorStatus } from "./admin.js";
 import type { ApiTokenRecord, ApiTokenStore } from "./apitokens.js";
+import { endedTokenIds } from "./apitokens.js";
 
 export const API_TOKENS_SECRET = "tether-api-tokens";
 
@@ -19,7 +22,10 @@ function parseRecord(id: string, text: string | undefined): ApiTokenRecord | und
 }
 
 export class SecretApiTokenStore implements ApiTokenStore {
-  constructor(private readonly store: SecretStore) {}
+  constructor(
+    private readonly store: SecretStore,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async get(id: string): Promise<ApiTokenRecord | undefined> {
     return parseRecord(id, (await this.store.read(API_TOKENS_SECRET))?.data[id]);
@@ -52,7 +58,10 @@ export class SecretApiTokenStore implements ApiTokenStore {
         .filter((r): r is ApiTokenRecord => r !== undefined);
       const record = change(records);
       if (!record) return undefined;
-      const data = { ...(existing?.data ?? {}), [record.id]: JSON.stringify(record) };
+      // Unreadable keys are kept: nothing this store does not understand is lost.
+      const data = { ...(existing?.data ?? {}) };
+      for (const id of endedTokenIds(records, this.now())) delete data[id];
+      data[record.id] = JSON.stringify(record);
       try {
         if (existing) await this.store.update(API_TOKENS_SECRET, data, existing.resourceVersion);
         else await this.store.create(API_TOKENS_SECRET, data);

@@ -130,6 +130,22 @@ export async function authenticateApiToken(
   return verifyApiToken(token, await store.get(parsed.id), now);
 }
 
+/** How long a revoked or expired token's record stays listed (`tether token list`) before it is pruned. */
+export const ENDED_TOKEN_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Ids of records whose token ended (revoked or expired) more than `retentionMs` ago. Pruning one
+ * cannot bring its token back: an unknown id is refused like a revoked one.
+ */
+export function endedTokenIds(
+  records: readonly ApiTokenRecord[],
+  nowMs: number,
+  retentionMs = ENDED_TOKEN_RETENTION_MS,
+): string[] {
+  const endedAt = (r: ApiTokenRecord) => Math.min(r.revokedAt ?? Infinity, r.expiresAt ?? Infinity);
+  return records.filter((r) => endedAt(r) + retentionMs <= nowMs).map((r) => r.id);
+}
+
 /** A revoked copy of the record, for the caller to persist. Revocation is permanent. */
 export function revokeApiToken(record: ApiTokenRecord, now: Clock): ApiTokenRecord {
   return record.revokedAt !== undefined ? record : { ...record, revokedAt: now() };

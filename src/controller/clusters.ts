@@ -91,6 +91,10 @@ export class ClusterRegistry {
   private readonly invalid = new Map<string, string>();
   private readonly local: ClusterTarget & { state: ClusterConnectionState };
   private timer: NodeJS.Timeout | undefined;
+  /** Re-checks of clusters whose last check failed, sooner than the interval (see recheckFailed). */
+  private readonly rechecks = new Map<ClusterTarget, { timer: NodeJS.Timeout; delayMs: number }>();
+  private checksStarted = 0;
+  private readonly latestCheck = new WeakMap<ClusterTarget, number>();
   private checking: Promise<void> | undefined;
   private stopped = false;
 
@@ -138,6 +142,8 @@ export class ClusterRegistry {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    for (const { timer } of this.rechecks.values()) clearTimeout(timer);
+    this.rechecks.clear();
     for (const informer of this.informers) informer.stop();
     for (const connection of this.connections.values()) connection.target.watches.stop();
     this.connections.clear();
@@ -234,9 +240,13 @@ export class ClusterRegistry {
     target: ClusterTarget & { state: ClusterConnectionState },
     connection: Connection | undefined,
   ): Promise<void> {
+    const started = ++this.checksStarted;
     const state = await checkClusterConnection(config, this.options.clock);
     // The Secret may have changed meanwhile: a replaced connection is checked on its own.
     if (this.stopped || (connection && this.connections.get(connection.spec.secret) !== connection)) return;
+    // Checks overlap (the round, a re-check, a changed Secret): an older answer never replaces a newer.
+    if (started < (this.latestCheck.get(target) ?? 0)) return;
+    this.latestCheck.set(target, started);
     const changed = stateText(state) !== stateText(target.state);
     target.state = state;
     if (changed) {
@@ -245,7 +255,33 @@ export class ClusterRegistry {
       );
       this.options.onClusterChanged({ name: target.name, server: target.server });
     }
+    this.recheckFailed(config, target, connection);
     if (connection) await this.writeStatus(connection, state);
+  }
+
+  /**
+   * A failed check is taken again after 1 s, doubling up to the check interval, until it passes.
+   * Apps of a Failed cluster stop at ClusterUnreachable, so at the interval alone that condition
+   * would outlive an outage by up to 30 s (an apiserver whose etcd was frozen for 10 s answers
+   * again at once, but its Failed check stood until the next round).
+   */
+  private recheckFailed(
+    config: KubeConfig,
+    target: ClusterTarget & { state: ClusterConnectionState },
+    connection: Connection | undefined,
+  ): void {
+    const pending = this.rechecks.get(target);
+    if (target.state.status !== "Failed") {
+      if (pending) clearTimeout(pending.timer);
+      this.rechecks.delete(target);
+      return;
+    }
+    const intervalMs = this.options.checkIntervalMs ?? 30_000;
+    const delayMs = Math.min(pending ? pending.delayMs * 2 : 1_000, intervalMs);
+    if (pending) clearTimeout(pending.timer);
+    const timer = setTimeout(() => void this.check(config, target, connection), delayMs);
+    timer.unref();
+    this.rechecks.set(target, { timer, delayMs });
   }
 
   /** The status annotation, written when it changes and at least every heartbeat. */
@@ -349,6 +385,9 @@ export class ClusterRegistry {
 
   private drop(ref: string, connection: Connection): void {
     connection.target.watches.stop();
+    const recheck = this.rechecks.get(connection.target);
+    if (recheck) clearTimeout(recheck.timer);
+    this.rechecks.delete(connection.target);
     this.connections.delete(ref);
   }
 }

@@ -4,6 +4,10 @@
 //   npm test                     all tests
 //   npm test -- --unit           pure unit tests only (no cluster)
 //   npm test -- <file|dir> …     only these
+//   npm test -- --node-lines     only the other Node lines' run (below)
+// The whole run (no file named) ends by running the unit suite and NODE_LINES_SLICE again on each
+// other Node line the README promises (22 and 24, installed into the cache from the npm registry by
+// src/localcluster/noderuntimes.ts), against the same control plane.
 // Before browser tests (test/ui, and test/e2e whose in-cluster test opens the UI) it builds the web UI (vite build, which prints the bundle size) and
 // makes sure Debian's chromium is installed (scripts/ensure-chromium.ts).
 import { spawn } from "node:child_process";
@@ -12,6 +16,19 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LocalEnvironment } from "../src/localcluster/environment.js";
 import { ensureChromium } from "../scripts/ensure-chromium.js";
+import type { NodeLine } from "../src/localcluster/noderuntimes.js";
+import { NODE_RUNTIMES, ensureNodeRuntime } from "../src/localcluster/noderuntimes.js";
+
+/**
+ * Integration files run on every Node line besides the unit suite: the controller's reconcile with
+ * hooks and waves, the HTTP API, Git sources over smart HTTP and rendering (Helm, Kustomize).
+ */
+const NODE_LINES_SLICE = [
+  "test/integration/controller-sync-waves.test.ts",
+  "test/integration/api-server.test.ts",
+  "test/integration/source-resolve.test.ts",
+  "test/integration/render-golden.test.ts",
+];
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) =>
@@ -42,7 +59,7 @@ function buildUi(): Promise<void> {
   });
 }
 
-function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
+function runNodeTest(files: string[], env: NodeJS.ProcessEnv, node = process.execPath): Promise<number> {
   // --test-force-exit: a file whose tests have all ended exits even if a handle it leaked would keep
   // it alive (a run once hung for 20 minutes on an informer retrying against a stopped test cluster;
   // that leak is fixed, and a leak of the next kind must fail no run by hanging it).
@@ -55,7 +72,7 @@ function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
     "--test-concurrency=2",
     ...files,
   ];
-  const child = spawn(process.execPath, args, { stdio: "inherit", env, cwd: root });
+  const child = spawn(node, args, { stdio: "inherit", env, cwd: root });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
@@ -71,6 +88,7 @@ function runNodeTest(files: string[], env: NodeJS.ProcessEnv): Promise<number> {
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const unitOnly = args.includes("--unit");
+  const linesOnly = args.includes("--node-lines");
   const targets = args.filter((a) => !a.startsWith("--"));
   const roots =
     targets.length > 0
@@ -78,7 +96,13 @@ async function main(): Promise<number> {
       : unitOnly
         ? ["test/unit"]
         : ["test/unit", "test/integration", "test/e2e", "test/ui", "test/bench"];
-  const files = (await Promise.all(roots.map((t) => testFiles(path.resolve(root, t))))).flat();
+  const otherLines = targets.length === 0 && !unitOnly;
+  const files = linesOnly
+    ? [
+        ...(await testFiles(path.resolve(root, "test/unit"))),
+        ...NODE_LINES_SLICE.map((f) => path.resolve(root, f)),
+      ]
+    : (await Promise.all(roots.map((t) => testFiles(path.resolve(root, t))))).flat();
   if (files.length === 0) throw new Error(`no test files under ${roots.join(", ")}`);
   const needsCluster = files.some((f) => !f.includes(`${path.sep}unit${path.sep}`));
   const browser = [`${path.sep}test${path.sep}ui${path.sep}`, `${path.sep}test${path.sep}e2e${path.sep}`];
@@ -102,13 +126,36 @@ async function main(): Promise<number> {
     env["TETHER_TEST_GIT_ROOT"] = environment.gitRoot;
   }
   try {
-    return await runNodeTest(files, env);
+    let code = linesOnly ? 0 : await runNodeTest(files, env);
+    if (otherLines) code = Math.max(code, await runOtherNodeLines(env));
+    return code;
   } finally {
     if (environment) {
       log("stopping the local environment");
       await environment.stop();
     }
   }
+}
+
+/** The unit suite and NODE_LINES_SLICE on each other Node line; the worst exit code. */
+async function runOtherNodeLines(env: NodeJS.ProcessEnv): Promise<number> {
+  const files = [
+    ...(await testFiles(path.resolve(root, "test/unit"))),
+    ...NODE_LINES_SLICE.map((f) => path.resolve(root, f)),
+  ];
+  let code = 0;
+  for (const line of Object.keys(NODE_RUNTIMES) as NodeLine[]) {
+    const node = await ensureNodeRuntime(line, log);
+    const started = performance.now();
+    log(`Node.js ${NODE_RUNTIMES[line]}: the unit suite and ${NODE_LINES_SLICE.length} integration files`);
+    const result = await runNodeTest(files, env, node);
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    log(
+      `Node.js ${NODE_RUNTIMES[line]}: ${result === 0 ? "passed" : `failed (exit ${result})`} in ${seconds} s`,
+    );
+    code = Math.max(code, result);
+  }
+  return code;
 }
 
 main().then(

@@ -292,7 +292,10 @@ describe("deploy/ RBAC runs the controller with least privilege", () => {
           );
           return error ? a : undefined;
         },
-        20_000,
+        // The same bound as the Synced case above: the controller process starts (tsx), claims the
+        // app and runs its first fetch, render and dry-run before it can report; on a loaded machine
+        // that took longer than the 20 s this waited before (the status held only the claim).
+        120_000,
       );
       assert.notEqual(app.status?.sync?.status, "Synced");
     });

@@ -232,4 +232,14 @@ test("within maxAgeMs, revisions of one repository share one listing; a push is 
   );
   assert.equal((await cache.resolve(url, "main")).commit, second, "no maxAgeMs: always listed");
   assert.equal(cache.stats.lsRemotes, 3);
+  // A mirror gone since (its cache folder removed or made a file) is no reason to reuse the listing:
+  // the error names the cache path, not a revision the mirror "lacks".
+  const mirror = cache.mirrorDir(url);
+  await fs.rm(mirror, { recursive: true });
+  await fs.writeFile(mirror, "not a folder\n");
+  await assert.rejects(cache.resolve(url, "main", { maxAgeMs: 60_000 }), (error: Error) => {
+    assert.doesNotMatch(error.message, /is not a commit/);
+    assert.ok(error.message.includes(mirror), error.message);
+    return true;
+  });
 });

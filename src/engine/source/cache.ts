@@ -18,6 +18,7 @@ import type { CommitInfo, GitRunner } from "./mirror.js";
 import {
   archiveCommit,
   ensureMirror,
+  mirrorExists,
   fetchMirror,
   findCommit,
   listRemoteRefs,
@@ -152,8 +153,13 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
     const shown = redactUrl(repoURL);
     return mutex.run(dir, async () => {
       const recent = listed.get(dir);
+      // A listing is reused only while its mirror is there: a cache folder removed or made unusable
+      // since must surface as that (ensureMirror names the path), not as a revision the mirror lacks.
       const reuse =
-        recent && resolveOptions.maxAgeMs !== undefined && Date.now() - recent.at < resolveOptions.maxAgeMs;
+        recent &&
+        resolveOptions.maxAgeMs !== undefined &&
+        Date.now() - recent.at < resolveOptions.maxAgeMs &&
+        mirrorExists(dir);
       // A failed listing must leave no older one behind to be reused.
       if (!reuse) listed.delete(dir);
       const { remote, fetched } = reuse

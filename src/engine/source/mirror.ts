@@ -33,6 +33,11 @@ const MIRROR_ATTRIBUTES = "* -export-ignore -export-subst\n";
  * Creates the bare mirror if it does not exist yet. It is initialised under a temporary name and
  * renamed into place, so a crash never leaves a half-made mirror where a real one is expected.
  */
+/** Whether the bare mirror at `dir` is there (false also when a parent is no folder). */
+export function mirrorExists(dir: string): boolean {
+  return existsSync(path.join(dir, "HEAD"));
+}
+
 export async function ensureMirror(run: GitRunner, dir: string, timeoutMs: number): Promise<void> {
   if (existsSync(path.join(dir, "HEAD"))) return;
   await fs.mkdir(path.dirname(dir), { recursive: true });

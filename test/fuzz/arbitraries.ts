@@ -129,6 +129,9 @@ export const hostileYamlText: fc.Arbitrary<string> = fc.oneof(
     return lines.join("\n");
   }),
   fc.integer({ min: 2, max: 3_000 }).map((n) => Array.from({ length: n }, () => "k: v").join("\n")),
+  // Many distinct keys: the yaml library's own duplicate-key check is quadratic in them.
+  fc.integer({ min: 1_000, max: 30_000 }).map((n) => Array.from({ length: n }, (_, i) => `k${i}: v`).join("\n")),
+  fc.integer({ min: 1_000, max: 30_000 }).map((n) => `- ${Array.from({ length: n }, (_, i) => `k${i}: v`).join("\n  ")}`),
   fc.integer({ min: 2, max: 1_000 }).map((n) => Array.from({ length: n }, (_, i) => `a: ${i}`).join("\n---\n")),
   fc.constantFrom(
     "*unknown",

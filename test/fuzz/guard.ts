@@ -14,7 +14,7 @@ export interface FuzzProperty {
   readonly limitMs: number;
   /** Cases in the unit suite's quick mode: fewer for the slow parsers, so it stays in seconds. */
   readonly quickRuns: number;
-  readonly property: () => fc.IRawProperty<never, boolean>;
+  readonly property: () => fc.IRawProperty<unknown, boolean>;
 }
 
 /** A generous per-case limit: real cases take well under 10 ms; the machine may be loaded. */

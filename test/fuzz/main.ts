@@ -29,8 +29,17 @@ if (selected.length === 0) throw new Error(`no fuzz property matches --only ${va
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
 const numRuns = values.runs !== undefined ? Number(values.runs) : Number.MAX_SAFE_INTEGER;
 const timeMs = values.runs !== undefined ? 2 ** 31 - 1 : (Number(values.minutes) * 60_000) / selected.length;
-/** A worker silent this long past its budget is stuck in one case. */
+/**
+ * A worker that has burnt this much CPU past its budget without answering is stuck in one case.
+ * CPU, not wall time: at `nice 19` on a busy machine a worker can wait minutes for a core, and a
+ * wall-clock watchdog took that starvation for a hang.
+ */
 const HANG_GRACE_MS = 60_000;
+
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1_000;
+};
 
 // The worker is TypeScript too: Node 20 applies no --import loader to a worker's entry file, so a
 // small script loads it through tsx's API.
@@ -42,21 +51,22 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 function runOne(name: string, limitMs: number): Promise<WorkerReport> {
   const task: WorkerTask = { name, seed, numRuns, timeMs };
   const worker = new Worker(WORKER_BOOT, { eval: true, workerData: task });
+  const cpuAtStart = cpuMs();
   return new Promise((resolve) => {
-    const watchdog = setTimeout(
-      () => {
-        void worker.terminate();
-        resolve({ name, seed, numRuns: 0, interrupted: true, failure: { path: "", error: `hung: no answer ${HANG_GRACE_MS / 1000} s after its budget (one case over ${limitMs} ms never returned)`, counterexample: "" } });
-      },
-      Math.min(timeMs, 2 ** 31 - 1 - HANG_GRACE_MS) + HANG_GRACE_MS,
-    );
+    const watchdog = setInterval(() => {
+      if (cpuMs() - cpuAtStart < Math.min(timeMs, 2 ** 40) + HANG_GRACE_MS) return;
+      clearInterval(watchdog);
+      void worker.terminate();
+      const error = `hung: ${HANG_GRACE_MS / 1000} s of CPU past its budget without an answer (a case over ${limitMs} ms never returned)`;
+      resolve({ name, seed, numRuns: 0, interrupted: true, failure: { path: "", error, counterexample: "" } });
+    }, 5_000);
     worker.once("message", (report: WorkerReport) => {
-      clearTimeout(watchdog);
+      clearInterval(watchdog);
       void worker.terminate();
       resolve(report);
     });
     worker.once("error", (error) => {
-      clearTimeout(watchdog);
+      clearInterval(watchdog);
       resolve({ name, seed, numRuns: 0, interrupted: false, failure: { path: "", error: `worker crashed: ${String(error)}`, counterexample: "" } });
     });
   });

@@ -24,7 +24,7 @@ const pointer = fc.oneof(
   hostileString,
 );
 const jqPiece = fc.oneof(
-  fc.constantFrom(".", "..", "[]", "[0]", "[99999999999999999999]", '["a"]', '."k"', "|", " | ", "select(", ")", "==", "!=", "null", "true", "1e400", '"\\x"', '"\\u12"', '"\u0000"', '"', "?", "[", "]", ".a", ".__proto__", ".constructor"),
+  fc.constantFrom(".", "..", "[]", "[0]", "[99999999999999999999]", '["a"]', '."k"', "|", " | ", "select(", ")", "==", "!=", "null", "true", "1e400", '"\\x"', '"\\u12"', '["\\x"]', '."\\u12"', '["\u0001"]', '"\u0000"', '"', "?", "[", "]", ".a", ".__proto__", ".constructor"),
   nastyWord,
   fc.string({ maxLength: 6 }),
 );

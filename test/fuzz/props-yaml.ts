@@ -145,7 +145,7 @@ const ciphertext = fc.oneof(
   hostileString,
   fc
     .tuple(fc.array(fc.constantFrom("data:", "iv:", "tag:", "type:", ",", "AAAA", "=", "]", "str"), { maxLength: 12 }), fc.integer({ min: 1, max: 2_000 }))
-    .map(([parts, n]) => `ENC[AES256_GCM,${parts.join("").repeat(n)}`),
+    .map(([parts, n]) => `ENC[AES256_GCM,data:${parts.join("").repeat(n)}`),
   fc
     .tuple(fc.base64String({ maxLength: 64 }), fc.base64String({ maxLength: 64 }), fc.base64String({ maxLength: 32 }), fc.constantFrom("str", "int", "float", "bool", "bytes", "time", "x"))
     .map(([data, iv, tag, type]) => `ENC[AES256_GCM,data:${data},iv:${iv},tag:${tag},type:${type}]`),

@@ -116,23 +116,67 @@ export const hostileYamlText: fc.Arbitrary<string> = fc.oneof(
   // Small cases most of the time (fast, and most parser paths), the big shapes now and then.
   { weight: 8, arbitrary: hostileJson.map((v) => JSON.stringify(v) ?? "null") },
   { weight: 8, arbitrary: hostileString },
-  { weight: 8, arbitrary: fc.array(fc.constantFrom("a", ":", " ", "\n", "-", "[", "]", "{", "}", "&x", "*x", "!!str", "? ", "|", ">", "'", '"', "#", "---", "@", "`", "%"), { maxLength: 30 }).map((p) => p.join("")) },
+  {
+    weight: 8,
+    arbitrary: fc
+      .array(
+        fc.constantFrom(
+          "a",
+          ":",
+          " ",
+          "\n",
+          "-",
+          "[",
+          "]",
+          "{",
+          "}",
+          "&x",
+          "*x",
+          "!!str",
+          "? ",
+          "|",
+          ">",
+          "'",
+          '"',
+          "#",
+          "---",
+          "@",
+          "`",
+          "%",
+        ),
+        { maxLength: 30 },
+      )
+      .map((p) => p.join("")),
+  },
   fc.integer({ min: 150, max: 2_000 }).map((n) => "[".repeat(n) + "]".repeat(n)),
   fc.integer({ min: 150, max: 1_000 }).map((n) => "{a: ".repeat(n) + "1" + "}".repeat(n)),
   fc
     .integer({ min: 150, max: 400 })
     .map((n) => Array.from({ length: n }, (_, i) => `${" ".repeat(i)}k${i}:`).join("\n") + " 1"),
-  fc.integer({ min: 150, max: 400 }).map((n) => Array.from({ length: n }, (_, i) => `${"  ".repeat(i)}- `).join("\n") + "x"),
+  fc
+    .integer({ min: 150, max: 400 })
+    .map((n) => Array.from({ length: n }, (_, i) => `${"  ".repeat(i)}- `).join("\n") + "x"),
   fc.integer({ min: 2, max: 12 }).map((levels) => {
     const lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i <= levels; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(",")}]`);
+    for (let i = 1; i <= levels; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(",")}]`,
+      );
     return lines.join("\n");
   }),
   fc.integer({ min: 2, max: 3_000 }).map((n) => Array.from({ length: n }, () => "k: v").join("\n")),
   // Many distinct keys: the yaml library's own duplicate-key check is quadratic in them.
-  fc.integer({ min: 1_000, max: 30_000 }).map((n) => Array.from({ length: n }, (_, i) => `k${i}: v`).join("\n")),
-  fc.integer({ min: 1_000, max: 30_000 }).map((n) => `- ${Array.from({ length: n }, (_, i) => `k${i}: v`).join("\n  ")}`),
-  fc.integer({ min: 2, max: 1_000 }).map((n) => Array.from({ length: n }, (_, i) => `a: ${i}`).join("\n---\n")),
+  fc
+    .integer({ min: 1_000, max: 30_000 })
+    .map((n) => Array.from({ length: n }, (_, i) => `k${i}: v`).join("\n")),
+  fc
+    .integer({ min: 1_000, max: 30_000 })
+    .map((n) => `- ${Array.from({ length: n }, (_, i) => `k${i}: v`).join("\n  ")}`),
+  fc
+    .integer({ min: 2, max: 1_000 })
+    .map((n) => Array.from({ length: n }, (_, i) => `a: ${i}`).join("\n---\n")),
   fc.constantFrom(
     "*unknown",
     "&a [*a]",
@@ -152,7 +196,7 @@ export const hostileYamlText: fc.Arbitrary<string> = fc.oneof(
 
 /** Replaces, removes or retypes the value at one random place of a JSON value (returns a copy). */
 export function mutateAt(root: unknown, choice: number, replacement: unknown, remove: boolean): unknown {
-  const copy = structuredClone(root) as unknown;
+  const copy = structuredClone<unknown>(root);
   const places: { parent: Record<string, unknown> | unknown[]; key: string | number }[] = [];
   const stack: unknown[] = [copy];
   for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
@@ -172,7 +216,13 @@ export function mutateAt(root: unknown, choice: number, replacement: unknown, re
   if (!place) return replacement;
   if (remove && !Array.isArray(place.parent)) delete place.parent[place.key as string];
   else if (Array.isArray(place.parent)) place.parent[place.key as number] = replacement;
-  else Object.defineProperty(place.parent, place.key, { value: replacement, enumerable: true, writable: true, configurable: true });
+  else
+    Object.defineProperty(place.parent, place.key, {
+      value: replacement,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   return copy;
 }
 

@@ -41,9 +41,11 @@ function cpuMs(): number {
 
 function checkAfter(started: number, limitMs: number): void {
   const took = cpuMs() - started;
-  if (took > limitMs) throw new FuzzFailure(`one case took ${Math.round(took)} ms of CPU (limit ${limitMs} ms)`);
+  if (took > limitMs)
+    throw new FuzzFailure(`one case took ${Math.round(took)} ms of CPU (limit ${limitMs} ms)`);
   if (prototypeKeys() !== cleanPrototype) throw new FuzzFailure("Object.prototype was changed");
-  if (({} as Record<string, unknown>)["polluted"] !== undefined) throw new FuzzFailure("Object.prototype was polluted");
+  if (({} as Record<string, unknown>)["polluted"] !== undefined)
+    throw new FuzzFailure("Object.prototype was polluted");
 }
 
 /**

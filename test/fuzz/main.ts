@@ -58,7 +58,13 @@ function runOne(name: string, limitMs: number): Promise<WorkerReport> {
       clearInterval(watchdog);
       void worker.terminate();
       const error = `hung: ${HANG_GRACE_MS / 1000} s of CPU past its budget without an answer (a case over ${limitMs} ms never returned)`;
-      resolve({ name, seed, numRuns: 0, interrupted: true, failure: { path: "", error, counterexample: "" } });
+      resolve({
+        name,
+        seed,
+        numRuns: 0,
+        interrupted: true,
+        failure: { path: "", error, counterexample: "" },
+      });
     }, 5_000);
     worker.once("message", (report: WorkerReport) => {
       clearInterval(watchdog);
@@ -67,12 +73,20 @@ function runOne(name: string, limitMs: number): Promise<WorkerReport> {
     });
     worker.once("error", (error) => {
       clearInterval(watchdog);
-      resolve({ name, seed, numRuns: 0, interrupted: false, failure: { path: "", error: `worker crashed: ${String(error)}`, counterexample: "" } });
+      resolve({
+        name,
+        seed,
+        numRuns: 0,
+        interrupted: false,
+        failure: { path: "", error: `worker crashed: ${String(error)}`, counterexample: "" },
+      });
     });
   });
 }
 
-print(`fuzz: ${selected.length} properties, seed ${seed}, ${values.runs !== undefined ? `${numRuns} cases each` : `${Math.round(timeMs / 1000)} s each`}`);
+print(
+  `fuzz: ${selected.length} properties, seed ${seed}, ${values.runs !== undefined ? `${numRuns} cases each` : `${Math.round(timeMs / 1000)} s each`}`,
+);
 const reports: (WorkerReport & { seconds: number })[] = [];
 for (const fuzz of selected) {
   const started = performance.now();
@@ -80,15 +94,21 @@ for (const fuzz of selected) {
   const seconds = (performance.now() - started) / 1000;
   reports.push({ ...report, seconds });
   const rate = Math.round(report.numRuns / Math.max(seconds, 0.001));
-  print(`${report.failure ? "FAIL" : "ok  "} ${fuzz.name}: ${report.numRuns.toLocaleString("en")} cases in ${seconds.toFixed(0)} s (${rate}/s)`);
+  print(
+    `${report.failure ? "FAIL" : "ok  "} ${fuzz.name}: ${report.numRuns.toLocaleString("en")} cases in ${seconds.toFixed(0)} s (${rate}/s)`,
+  );
   if (report.failure) {
     print(`     ${report.failure.error.split("\n").slice(0, 6).join("\n     ")}`);
     print(`     counterexample: ${report.failure.counterexample.slice(0, 1_000)}`);
-    print(`     replay: npm run fuzz -- --seed ${seed} --only "${fuzz.name}"  (fast-check path ${report.failure.path})`);
+    print(
+      `     replay: npm run fuzz -- --seed ${seed} --only "${fuzz.name}"  (fast-check path ${report.failure.path})`,
+    );
   }
 }
 const total = reports.reduce((sum, r) => sum + r.numRuns, 0);
 const failed = reports.filter((r) => r.failure);
-print(`fuzz: ${total.toLocaleString("en")} cases in all, ${failed.length} of ${reports.length} properties failed, seed ${seed}`);
+print(
+  `fuzz: ${total.toLocaleString("en")} cases in all, ${failed.length} of ${reports.length} properties failed, seed ${seed}`,
+);
 if (values.record) fs.writeFileSync(values.record, `${JSON.stringify({ seed, reports }, null, 2)}\n`);
 process.exit(failed.length > 0 ? 1 : 0);

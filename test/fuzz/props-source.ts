@@ -30,7 +30,20 @@ const host = fc.oneof(
   hostileString,
 );
 const segment = fc.oneof(
-  fc.constantFrom("..", ".", "%2e%2E", "%252e", ".%2e", "%2f", "%5c", "%00", "%C0%AE", "repo.git", "a b", "~user"),
+  fc.constantFrom(
+    "..",
+    ".",
+    "%2e%2E",
+    "%252e",
+    ".%2e",
+    "%2f",
+    "%5c",
+    "%00",
+    "%C0%AE",
+    "repo.git",
+    "a b",
+    "~user",
+  ),
   fc.webSegment(),
   nastyWord,
 );
@@ -41,8 +54,17 @@ const repoUrl = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .tuple(scheme, fc.option(fc.oneof(fc.constantFrom("git", "user:pass", "a@b"), hostileString)), host, fc.option(port), fc.array(segment, { maxLength: 6 }))
-      .map(([s, user, h, p, path]) => `${s}://${user === null ? "" : `${user}@`}${h}${p === null ? "" : `:${p}`}/${path.join("/")}`),
+      .tuple(
+        scheme,
+        fc.option(fc.oneof(fc.constantFrom("git", "user:pass", "a@b"), hostileString)),
+        host,
+        fc.option(port),
+        fc.array(segment, { maxLength: 6 }),
+      )
+      .map(
+        ([s, user, h, p, path]) =>
+          `${s}://${user === null ? "" : `${user}@`}${h}${p === null ? "" : `:${p}`}/${path.join("/")}`,
+      ),
   },
   {
     weight: 1,
@@ -67,8 +89,14 @@ const urlProperty: FuzzProperty = {
       const parsed = guarded(DEFAULT_LIMIT_MS, () => parseRepoUrl(raw), allowed);
       const identity = guarded(DEFAULT_LIMIT_MS, () => canonicalRepoUrl(raw), allowed);
       if (parsed) {
-        expect(!/(^|\/)\.\.?(\/|$)/.test(parsed.fetchUrl.replace(/^[a-z]+:\/\//, "/")), `fetch URL ${parsed.fetchUrl} has a dot segment`);
-        expect(parsed.protocol === "ssh" || !/^[a-z]+:\/\/[^/]*@/.test(parsed.fetchUrl), `fetch URL ${parsed.fetchUrl} keeps user info`);
+        expect(
+          !/(^|\/)\.\.?(\/|$)/.test(parsed.fetchUrl.replace(/^[a-z]+:\/\//, "/")),
+          `fetch URL ${parsed.fetchUrl} has a dot segment`,
+        );
+        expect(
+          parsed.protocol === "ssh" || !/^[a-z]+:\/\/[^/]*@/.test(parsed.fetchUrl),
+          `fetch URL ${parsed.fetchUrl} keeps user info`,
+        );
       }
       // The identity is a fixed point: what keys a mirror is itself a URL naming the same mirror.
       if (identity !== undefined) {
@@ -98,7 +126,14 @@ const patternProperty: FuzzProperty = {
 
 const sha = fc.stringMatching(/^[0-9a-f]{40}$/);
 const refName = fc.oneof(
-  fc.constantFrom("refs/heads/main", "refs/tags/v1.2.3", "refs/tags/1.0.0", "refs/tags/v2.0.0-rc.1", "HEAD", "refs/pull/1/head"),
+  fc.constantFrom(
+    "refs/heads/main",
+    "refs/tags/v1.2.3",
+    "refs/tags/1.0.0",
+    "refs/tags/v2.0.0-rc.1",
+    "HEAD",
+    "refs/pull/1/head",
+  ),
   fc.tuple(fc.constantFrom("refs/heads/", "refs/tags/", "refs/tags/v"), hostileString).map(([a, b]) => a + b),
   hostileString,
 );
@@ -109,8 +144,24 @@ const lsRemoteLine = fc.oneof(
 );
 const lsRemoteOutput = fc.array(lsRemoteLine, { maxLength: 30 }).map((lines) => lines.join("\n"));
 const semverRange = fc.oneof(
-  fc.constantFrom("^1.2", "~1.2.3", ">=1.0.0-0 <2", "1.x || 2.x", "*", "1.2.3 - 2.3.4", "v1", ">=", "||", "^1.2.3-rc.1"),
-  fc.array(fc.oneof(fc.constantFrom("^", "~", ">=", "<", "=", "v", "x", "*", " ", "||", "-", "."), numberText), { maxLength: 12 }).map((p) => p.join("")),
+  fc.constantFrom(
+    "^1.2",
+    "~1.2.3",
+    ">=1.0.0-0 <2",
+    "1.x || 2.x",
+    "*",
+    "1.2.3 - 2.3.4",
+    "v1",
+    ">=",
+    "||",
+    "^1.2.3-rc.1",
+  ),
+  fc
+    .array(
+      fc.oneof(fc.constantFrom("^", "~", ">=", "<", "=", "v", "x", "*", " ", "||", "-", "."), numberText),
+      { maxLength: 12 },
+    )
+    .map((p) => p.join("")),
   fc.integer({ min: 1, max: 1_000 }).map((n) => "1 ".repeat(n) + "||".repeat(n)),
   hostileString,
 );
@@ -129,7 +180,8 @@ const revisionProperty: FuzzProperty = {
         () => planRevision(remote, target, "https://example.com/repo"),
         onlyError(SourceError, /spec\.source\.targetRevision "|: HEAD: /),
       );
-      if (plan?.kind === "ref") expect(plan.ref === "HEAD" || plan.ref.startsWith("refs/"), `ref ${plan.ref}`);
+      if (plan?.kind === "ref")
+        expect(plan.ref === "HEAD" || plan.ref.startsWith("refs/"), `ref ${plan.ref}`);
       return true;
     }),
 };
@@ -147,5 +199,10 @@ const semverProperty: FuzzProperty = {
     }),
 };
 
-export const SOURCE_PROPERTIES: readonly FuzzProperty[] = [urlProperty, patternProperty, revisionProperty, semverProperty];
+export const SOURCE_PROPERTIES: readonly FuzzProperty[] = [
+  urlProperty,
+  patternProperty,
+  revisionProperty,
+  semverProperty,
+];
 export { semverRange };

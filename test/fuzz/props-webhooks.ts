@@ -20,7 +20,12 @@ const FORGES: readonly { provider: WebhookProvider; events: string[]; seeds: str
     seeds: ["gitlab-push.json", "gitlab-tag-push.json"],
     what: "GitLab",
   },
-  { provider: "gitea", events: ["push", "delete"], seeds: ["gitea-push.json", "gitea-delete.json"], what: "Gitea" },
+  {
+    provider: "gitea",
+    events: ["push", "delete"],
+    seeds: ["gitea-push.json", "gitea-delete.json"],
+    what: "Gitea",
+  },
   { provider: "bitbucket", events: ["repo:push"], seeds: ["bitbucket-push.json"], what: "Bitbucket" },
 ];
 
@@ -29,12 +34,18 @@ const NAMES_FIELD = /payload: (field "[^"]+"|the body )|payload: push\.changes\[
 
 function webhookProperty(forge: (typeof FORGES)[number]): FuzzProperty {
   const body = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(...forge.seeds.map(payload)).chain(mutationsOf).map((v) => JSON.stringify(v)) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .constantFrom(...forge.seeds.map(payload))
+        .chain(mutationsOf)
+        .map((v) => JSON.stringify(v)),
+    },
     { weight: 1, arbitrary: hostileJsonText },
   );
   return {
     name: `webhook: ${forge.what} push payload`,
-  quickRuns: 150,
+    quickRuns: 150,
     target: "parsePushEvent (src/api/webhooks/parse.ts)",
     limitMs: DEFAULT_LIMIT_MS,
     property: () =>
@@ -50,9 +61,15 @@ function webhookProperty(forge: (typeof FORGES)[number]): FuzzProperty {
           },
         );
         for (const push of parsed && "pushes" in parsed ? parsed.pushes : []) {
-          expect(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(push.after), `after ${push.after} is not a commit id`);
+          expect(
+            /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(push.after),
+            `after ${push.after} is not a commit id`,
+          );
           expect(push.ref.startsWith("refs/"), `ref ${push.ref} is not a full ref`);
-          expect(push.repoURLs.length > 0 && push.repoURLs.every((u) => typeof u === "string"), "no repo URLs");
+          expect(
+            push.repoURLs.length > 0 && push.repoURLs.every((u) => typeof u === "string"),
+            "no repo URLs",
+          );
         }
         return true;
       }),

@@ -32,12 +32,18 @@ const manifestText = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .array(fc.constantFrom(manifest, list).chain((v) => mutationsOf(v, false)), { minLength: 1, maxLength: 4 })
+      .array(
+        fc.constantFrom(manifest, list).chain((v) => mutationsOf(v, false)),
+        { minLength: 1, maxLength: 4 },
+      )
       .map((docs) => docs.map((d) => stringify(d, { aliasDuplicateObjects: false })).join("---\n")),
   },
   {
     weight: 1,
-    arbitrary: fc.constantFrom(manifest, list).chain((v) => mutationsOf(v)).map((v) => JSON.stringify(v)),
+    arbitrary: fc
+      .constantFrom(manifest, list)
+      .chain((v) => mutationsOf(v))
+      .map((v) => JSON.stringify(v)),
   },
   { weight: 2, arbitrary: hostileYamlText },
   { weight: 1, arbitrary: hostileJson.map((v) => stringify({ ...manifest, data: v })) },
@@ -52,14 +58,20 @@ const manifestsProperty: FuzzProperty = {
   limitMs: DEFAULT_LIMIT_MS,
   property: () =>
     fc.property(manifestText, (text) => {
-      const ctx = new RenderContext("/nonexistent", { ...SMALL_LIMITS, timeoutMs: 60_000, maxOutputBytes: 1 << 26, maxFileBytes: 1 << 23 }, {
-        renders: 0,
-        cacheHits: 0,
-        filesRead: 0,
-        toolInvocations: 0,
-      });
+      const ctx = new RenderContext(
+        "/nonexistent",
+        { ...SMALL_LIMITS, timeoutMs: 60_000, maxOutputBytes: 1 << 26, maxFileBytes: 1 << 23 },
+        {
+          renders: 0,
+          cacheHits: 0,
+          filesRead: 0,
+          toolInvocations: 0,
+        },
+      );
       const allowed = onlyError(RenderError, MANIFEST_ERROR, (e) =>
-        ["InvalidManifest", "LimitExceeded"].includes((e as RenderError).reason) ? undefined : `reason ${(e as RenderError).reason}`,
+        ["InvalidManifest", "LimitExceeded"].includes((e as RenderError).reason)
+          ? undefined
+          : `reason ${(e as RenderError).reason}`,
       );
       const parsed = guarded(
         DEFAULT_LIMIT_MS,
@@ -71,7 +83,10 @@ const manifestsProperty: FuzzProperty = {
         allowed,
       );
       for (const { object, line } of parsed ?? []) {
-        expect(typeof object.apiVersion === "string" && typeof object.kind === "string", "an object without kind");
+        expect(
+          typeof object.apiVersion === "string" && typeof object.kind === "string",
+          "an object without kind",
+        );
         expect(Number.isInteger(line) && line >= 1, `line ${line}`);
       }
       expect((parsed?.length ?? 0) <= SMALL_LIMITS.maxDocuments, "more documents than the limit");
@@ -82,7 +97,9 @@ const manifestsProperty: FuzzProperty = {
 const kubeconfig = {
   apiVersion: "v1",
   kind: "Config",
-  clusters: [{ name: "c", cluster: { server: "https://127.0.0.1:6443", "certificate-authority-data": "AAAA" } }],
+  clusters: [
+    { name: "c", cluster: { server: "https://127.0.0.1:6443", "certificate-authority-data": "AAAA" } },
+  ],
   users: [{ name: "u", user: { token: "t", exec: { command: "x" } } }],
   contexts: [{ name: "ctx", context: { cluster: "c", user: "u", namespace: "default" } }],
   "current-context": "ctx",
@@ -95,7 +112,11 @@ const kubeconfigProperty: FuzzProperty = {
   limitMs: DEFAULT_LIMIT_MS,
   property: () =>
     fc.property(
-      fc.oneof(mutationsOf(kubeconfig, false).map((v) => stringify(v)), mutationsOf(kubeconfig).map((v) => JSON.stringify(v)), hostileYamlText),
+      fc.oneof(
+        mutationsOf(kubeconfig, false).map((v) => stringify(v)),
+        mutationsOf(kubeconfig).map((v) => JSON.stringify(v)),
+        hostileYamlText,
+      ),
       (text) => {
         guarded(
           DEFAULT_LIMIT_MS,
@@ -104,8 +125,11 @@ const kubeconfigProperty: FuzzProperty = {
           // or the alias limit of the yaml library.
           (error) => {
             if (error instanceof ReferenceError && /alias/i.test(error.message)) return undefined;
-            if (!(error instanceof Error) || error.constructor !== Error) return "threw something other than Error";
-            return /^kubeconfig(:\d+)?: /.test(error.message) ? undefined : "the message names neither file nor field";
+            if (!(error instanceof Error) || error.constructor !== Error)
+              return "threw something other than Error";
+            return /^kubeconfig(:\d+)?: /.test(error.message)
+              ? undefined
+              : "the message names neither file nor field";
           },
         );
         return true;
@@ -124,7 +148,13 @@ const testKeys = () =>
 /** One character of a real encrypted file changed, a line dropped or doubled, or a value replaced. */
 const sopsFile = fc.oneof(
   fc
-    .tuple(fc.constantFrom("secret.enc.yaml", "multi.enc.yaml", "types.enc.yaml", "mac-only.enc.yaml"), fc.nat(), fc.nat(), hostileString, fc.constantFrom("char", "drop", "double", "insert"))
+    .tuple(
+      fc.constantFrom("secret.enc.yaml", "multi.enc.yaml", "types.enc.yaml", "mac-only.enc.yaml"),
+      fc.nat(),
+      fc.nat(),
+      hostileString,
+      fc.constantFrom("char", "drop", "double", "insert"),
+    )
     .map(([name, at, line, text, how]) => {
       const source = sopsText(name);
       const lines = source.split("\n");
@@ -132,22 +162,40 @@ const sopsFile = fc.oneof(
       if (how === "drop") lines.splice(i, 1);
       else if (how === "double") lines.splice(i, 0, lines[i] ?? "");
       else if (how === "insert") lines.splice(i, 0, text);
-      else return source.slice(0, at % source.length) + text.slice(0, 1) + source.slice((at % source.length) + 1);
+      else
+        return (
+          source.slice(0, at % source.length) + text.slice(0, 1) + source.slice((at % source.length) + 1)
+        );
       return lines.join("\n");
     }),
-  fc.constantFrom(JSON.parse(sopsText("configmap.enc.json")) as unknown).chain(mutationsOf).map((v) => JSON.stringify(v)),
+  fc
+    .constantFrom(JSON.parse(sopsText("configmap.enc.json")) as unknown)
+    .chain(mutationsOf)
+    .map((v) => JSON.stringify(v)),
   hostileYamlText.map((t) => `sops:\n  mac: x\n  lastmodified: y\ndata: ${t}`),
-  fc.integer({ min: 150, max: 3_000 }).map((n) => `sops: {mac: x, lastmodified: y}\ndata: ${JSON.stringify(nested(n, "x"))}`),
+  fc
+    .integer({ min: 150, max: 3_000 })
+    .map((n) => `sops: {mac: x, lastmodified: y}\ndata: ${JSON.stringify(nested(n, "x"))}`),
 );
 
 /** ENC[…] values: well-formed but wrong, and long runs of its separators (the regex has four `.+`). */
 const ciphertext = fc.oneof(
   hostileString,
   fc
-    .tuple(fc.array(fc.constantFrom("data:", "iv:", "tag:", "type:", ",", "AAAA", "=", "]", "str"), { maxLength: 12 }), fc.integer({ min: 1, max: 2_000 }))
+    .tuple(
+      fc.array(fc.constantFrom("data:", "iv:", "tag:", "type:", ",", "AAAA", "=", "]", "str"), {
+        maxLength: 12,
+      }),
+      fc.integer({ min: 1, max: 2_000 }),
+    )
     .map(([parts, n]) => `ENC[AES256_GCM,data:${parts.join("").repeat(n)}`),
   fc
-    .tuple(fc.base64String({ maxLength: 64 }), fc.base64String({ maxLength: 64 }), fc.base64String({ maxLength: 32 }), fc.constantFrom("str", "int", "float", "bool", "bytes", "time", "x"))
+    .tuple(
+      fc.base64String({ maxLength: 64 }),
+      fc.base64String({ maxLength: 64 }),
+      fc.base64String({ maxLength: 32 }),
+      fc.constantFrom("str", "int", "float", "bool", "bytes", "time", "x"),
+    )
     .map(([data, iv, tag, type]) => `ENC[AES256_GCM,data:${data},iv:${iv},tag:${tag},type:${type}]`),
 );
 
@@ -166,9 +214,21 @@ const sopsProperty: FuzzProperty = {
           : `reason ${(e as RenderError).reason}`,
       );
       const k = await testKeys();
-      await guardedAsync(DEFAULT_LIMIT_MS, () => decryptSopsFile(text, "fuzz.enc.yaml", k, { maxAliasCount: 50 }), allowed);
-      guarded(DEFAULT_LIMIT_MS, () => readMetadata(meta), onlyError(SopsValueError, /sops|key group|regex|MAC/i));
-      guarded(DEFAULT_LIMIT_MS, () => decryptValue(ciphertext, Buffer.alloc(32), "a:"), onlyError(SopsValueError, /^(its|it |the value|not )/));
+      await guardedAsync(
+        DEFAULT_LIMIT_MS,
+        () => decryptSopsFile(text, "fuzz.enc.yaml", k, { maxAliasCount: 50 }),
+        allowed,
+      );
+      guarded(
+        DEFAULT_LIMIT_MS,
+        () => readMetadata(meta),
+        onlyError(SopsValueError, /sops|key group|regex|MAC/i),
+      );
+      guarded(
+        DEFAULT_LIMIT_MS,
+        () => decryptValue(ciphertext, Buffer.alloc(32), "a:"),
+        onlyError(SopsValueError, /^(its|it |the value|not )/),
+      );
       return true;
     }),
 };

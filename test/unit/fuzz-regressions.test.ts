@@ -32,7 +32,13 @@ test("fuzz regression: a duration of 400 nines is refused, not Infinity", () => 
 
 test("fuzz regression: a requeue past 2^31 ms waits instead of firing at once", async () => {
   let runs = 0;
-  const queue = new WorkQueue({ workers: 1, handler: async () => void runs++ });
+  const queue = new WorkQueue({
+    workers: 1,
+    handler: () => {
+      runs++;
+      return Promise.resolve();
+    },
+  });
   queue.addAfter("repo", imageDuration("1000h", "spec.interval"));
   // Node turns an overflowing timer into a 1 ms one; 50 ms is plenty to see it fire.
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -42,7 +48,17 @@ test("fuzz regression: a requeue past 2^31 ms waits instead of firing at once", 
 
 test("fuzz regression: a notification template of '{{' and 4,000 spaces renders in linear time", () => {
   const template = `{{${" ".repeat(4_000)}`;
-  const values = { app: "a", namespace: "", project: "", revision: "", author: "", message: "", status: "", detail: "", trigger: "" };
+  const values = {
+    app: "a",
+    namespace: "",
+    project: "",
+    revision: "",
+    author: "",
+    message: "",
+    status: "",
+    detail: "",
+    trigger: "",
+  };
   assert.ok(elapsed(() => renderTemplate(template, values)) < 1_000);
   assert.ok(elapsed(() => unknownPlaceholders(template)) < 1_000);
   // Spaces around a name are still allowed.
@@ -53,11 +69,17 @@ test("fuzz regression: a notification template of '{{' and 4,000 spaces renders 
 test("fuzz regression: a key starting with a reserved character is a YAML error with its line", async () => {
   assert.throws(
     () => parseManifests("apiVersion: v1\n@kind: x\n", "a.yaml", { maxAliasCount: 10 }),
-    (e: unknown) => e instanceof RenderError && e.reason === "InvalidManifest" && /^a\.yaml:2: invalid YAML/.test(e.message),
+    (e: unknown) =>
+      e instanceof RenderError &&
+      e.reason === "InvalidManifest" &&
+      /^a\.yaml:2: invalid YAML/.test(e.message),
   );
   assert.throws(() => parseKubeConfig("`clusters: []\n", "kubeconfig"), /^Error: kubeconfig:1: /);
   // Not a SOPS file then: the plain manifest parser reports it.
-  assert.equal(await decryptSopsFile("@a: 1\nsops: {}\n", "s.yaml", undefined, { maxAliasCount: 10 }), undefined);
+  assert.equal(
+    await decryptSopsFile("@a: 1\nsops: {}\n", "s.yaml", undefined, { maxAliasCount: 10 }),
+    undefined,
+  );
 });
 
 test("fuzz regression: a host with an empty label is refused (its identity was not a fixed point)", () => {
@@ -68,9 +90,16 @@ test("fuzz regression: a host with an empty label is refused (its identity was n
 
 test("fuzz regression: a jq path with a bad escape is InvalidSpec, not a SyntaxError", () => {
   for (const expression of ['.a["\\x"]', '.a."\\u12"', '.a["\u0001"]', '.a | select(.b == "\\q")']) {
-    assert.throws(() => parseJqPath(expression), (e: unknown) => e instanceof InvalidSpec && /invalid string/.test(e.message), expression);
+    assert.throws(
+      () => parseJqPath(expression),
+      (e: unknown) => e instanceof InvalidSpec && /invalid string/.test(e.message),
+      expression,
+    );
   }
-  assert.deepEqual(parseJqPath('.a["\\u0041\\n"]'), [{ kind: "field", name: "a" }, { kind: "field", name: "A\n" }]);
+  assert.deepEqual(parseJqPath('.a["\\u0041\\n"]'), [
+    { kind: "field", name: "a" },
+    { kind: "field", name: "A\n" },
+  ]);
 });
 
 test("fuzz regression: a SOPS value of repeated separators is refused in linear time", () => {
@@ -91,11 +120,22 @@ test("fuzz regression: RBAC policy and notification config YAML are bounded (dep
   const deep = `${"[".repeat(3_000)}${"]".repeat(3_000)}`;
   const policy = parsePolicy(`roles: ${deep}`);
   assert.equal(policy.ok, false);
-  assert.match(!policy.ok ? (policy.issues[0]?.message ?? "") : "", /^invalid YAML: nesting deeper than 200 levels at roles/);
+  assert.match(
+    !policy.ok ? (policy.issues[0]?.message ?? "") : "",
+    /^invalid YAML: nesting deeper than 200 levels at roles/,
+  );
   const dup = parsePolicy("roles: []\nroles: []\n");
-  assert.deepEqual(!dup.ok && dup.issues, [{ line: 2, field: "", message: 'invalid YAML: duplicate keys: "roles"' }]);
+  assert.deepEqual(!dup.ok && dup.issues, [
+    { line: 2, field: "", message: 'invalid YAML: duplicate keys: "roles"' },
+  ]);
   assert.equal(parsePolicy("").ok, true);
   const { errors } = parseNotificationConfig({ targets: deep, triggers: "- {a: 1, a: 2}" });
-  assert.match(errors.find((e) => e.key === "targets")?.message ?? "", /^not valid YAML: line 1: nesting deeper than 200 levels/);
-  assert.match(errors.find((e) => e.key === "triggers")?.message ?? "", /^not valid YAML: line 1: duplicate key "a"/);
+  assert.match(
+    errors.find((e) => e.key === "targets")?.message ?? "",
+    /^not valid YAML: line 1: nesting deeper than 200 levels/,
+  );
+  assert.match(
+    errors.find((e) => e.key === "triggers")?.message ?? "",
+    /^not valid YAML: line 1: duplicate key "a"/,
+  );
 });

@@ -49,7 +49,9 @@ export function renderTemplate(
 ): string {
   return template.replace(PATTERN, (whole, inner: string) => {
     const name = inner.trim();
-    return (PLACEHOLDERS as readonly string[]).includes(name) ? escape(clip(values[name as Placeholder])) : whole;
+    return (PLACEHOLDERS as readonly string[]).includes(name)
+      ? escape(clip(values[name as Placeholder]))
+      : whole;
   });
 }
 

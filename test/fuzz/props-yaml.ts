@@ -53,7 +53,7 @@ const MANIFEST_ERROR = /^fuzz\.yaml:\d+: /;
 
 const manifestsProperty: FuzzProperty = {
   name: "render: YAML/JSON manifests and render limits",
-  quickRuns: 150,
+  quickRuns: 100,
   target: "parseManifests (src/engine/render/manifests.ts), RenderContext.addDocuments (context.ts)",
   limitMs: DEFAULT_LIMIT_MS,
   property: () =>
@@ -107,7 +107,7 @@ const kubeconfig = {
 
 const kubeconfigProperty: FuzzProperty = {
   name: "kube: kubeconfig file",
-  quickRuns: 100,
+  quickRuns: 60,
   target: "parseKubeConfig (src/kube/kubeconfig.ts)",
   limitMs: DEFAULT_LIMIT_MS,
   property: () =>
@@ -203,7 +203,7 @@ const SOPS_ERROR = /^fuzz\.enc\.yaml(:\d+)?: /;
 
 const sopsProperty: FuzzProperty = {
   name: "render: SOPS-encrypted file",
-  quickRuns: 40,
+  quickRuns: 30,
   target: "decryptSopsFile (src/engine/render/sops/decrypt.ts), readMetadata, decryptValue",
   limitMs: DEFAULT_LIMIT_MS,
   property: () =>

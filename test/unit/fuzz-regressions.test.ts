@@ -9,9 +9,11 @@ import { WorkQueue } from "../../src/controller/queue.js";
 import { parseJqPath } from "../../src/engine/diff/index.js";
 import { InvalidSpec, RenderError, SourceError } from "../../src/engine/errors.js";
 import { parseDuration as imageDuration } from "../../src/engine/images/duration.js";
+import { excludeTags, selectLatestTag } from "../../src/engine/images/policy.js";
 import { parseDuration as windowDuration, validateSyncWindows } from "../../src/engine/policy/syncwindows.js";
 import { parseManifests } from "../../src/engine/render/manifests.js";
 import { SopsValueError, decryptValue } from "../../src/engine/render/sops/cipher.js";
+import { readMetadata } from "../../src/engine/render/sops/metadata.js";
 import { decryptSopsFile } from "../../src/engine/render/sops/decrypt.js";
 import { canonicalRepoUrl } from "../../src/engine/source/url.js";
 import { parseKubeConfig } from "../../src/kube/kubeconfig.js";
@@ -137,5 +139,21 @@ test("fuzz regression: RBAC policy and notification config YAML are bounded (dep
   assert.match(
     errors.find((e) => e.key === "triggers")?.message ?? "",
     /^not valid YAML: line 1: duplicate key "a"/,
+  );
+});
+
+test("fuzz regression: a regex too large to compile is refused where it is read, naming the field", () => {
+  const pattern = " ".repeat(32_768); // V8 builds it, then fails on the first test()
+  assert.throws(() => excludeTags(["v1.2.3"], [pattern]), /^Error: spec\.exclusionList\[0\] /);
+  const decision = selectLatestTag(["v1.2.3"], {
+    imageRepositoryRef: { name: "r" },
+    filterTags: { pattern },
+    policy: { alphabetical: {} },
+  });
+  assert.equal(decision.ok, false);
+  assert.match(!decision.ok ? decision.message : "", /^spec\.filterTags\.pattern: /);
+  assert.throws(
+    () => readMetadata({ lastmodified: "2024-01-01T00:00:00Z", mac: "x", encrypted_regex: pattern }),
+    (e: unknown) => e instanceof SopsValueError && /sops\.encrypted_regex/.test(e.message),
   );
 });

@@ -17,6 +17,12 @@ export interface WorkQueueOptions {
   readonly onError?: (key: string, error: unknown) => void;
 }
 
+/**
+ * Node fires a timer given more than 2^31-1 ms (24.8 days) after 1 ms instead: an ImageRepository
+ * `interval: 1000h` would rescan its registry in a loop. Longer delays wait this long and requeue.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   private readonly ready: string[] = [];
   private readonly queued = new Set<string>();
@@ -62,10 +68,13 @@ export class WorkQueue {
     const pending = this.timers.get(key);
     if (pending && pending.at <= at) return;
     if (pending) clearTimeout(pending.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(key);
-      this.add(key);
-    }, delayMs);
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.add(key);
+      },
+      Math.min(delayMs, MAX_TIMER_MS),
+    );
     this.timers.set(key, { at, timer });
   }
 

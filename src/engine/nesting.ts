@@ -94,7 +94,9 @@ export function valueNestingProblem(value: unknown, limit = MAX_NESTING_DEPTH): 
 
 function keyText(token: CST.Token | null | undefined): string | undefined {
   if (!token || !CST.isScalar(token)) return undefined;
-  const resolved = CST.resolveAsScalar(token);
+  // Errors in the key (`@a:`, a bad escape) are the composer's to report, with their line; without
+  // an onError the library throws them from here, past every caller's error handling (fuzzing).
+  const resolved = CST.resolveAsScalar(token, true, () => undefined);
   return resolved ? resolved.value : token.source;
 }
 

@@ -2,8 +2,8 @@
 // as a plain record; out come the usable parts and one error per problem, each naming the key and
 // the field. A broken entry is skipped, the rest keeps working (one typo must not silence every
 // alert).
-import { parse as parseYaml } from "yaml";
 import type { Requirement } from "./selector.js";
+import { parseYamlBounded } from "../../engine/yaml-input.js";
 import { parseSelector } from "./selector.js";
 import { MAX_TEMPLATE_LENGTH, PLACEHOLDERS, unknownPlaceholders } from "./template.js";
 
@@ -88,7 +88,9 @@ function yamlList(data: Readonly<Record<string, string>>, key: string, errors: C
   if (text === undefined || text.trim() === "") return [];
   let parsed: unknown;
   try {
-    parsed = parseYaml(text);
+    // Bounded: the library's own duplicate-key check is quadratic (20,000 keys took 7 s, found by
+    // fuzzing) and its composer recurses once per nesting level.
+    parsed = parseYamlBounded(text);
   } catch (error) {
     errors.push({
       key,

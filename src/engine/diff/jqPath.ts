@@ -60,8 +60,14 @@ class JqParser {
       end += this.text.charAt(end) === "\\" ? 2 : 1;
     if (end >= this.text.length) this.fail("unterminated string");
     this.pos = end + 1;
-    const value: unknown = JSON.parse(this.text.slice(start, end + 1));
-    return value as string;
+    try {
+      return JSON.parse(this.text.slice(start, end + 1)) as string;
+    } catch {
+      // A bad escape (`"\x"`) or a raw control character: JSON.parse's SyntaxError would escape
+      // validation as something other than InvalidSpec (found by fuzzing).
+      this.pos = start;
+      return this.fail("invalid string (bad escape or control character)");
+    }
   }
 
   parseExpression(): JqStep[] {

@@ -9,7 +9,9 @@ export function parseDuration(text: string, field: string): number {
     total += Number(m[1]) * (UNIT_MS[m[2] ?? ""] ?? 0);
     matched = re.lastIndex;
   }
-  if (text === "" || matched !== text.length) {
+  // 400 nines make Infinity; a timer given that (or anything past 2^31 ms) fires at once, and the
+  // registry would be scanned in a loop.
+  if (text === "" || matched !== text.length || !Number.isFinite(total)) {
     throw new Error(`${field} "${text}" is not a duration (e.g. 30s, 5m, 1h)`);
   }
   return total;

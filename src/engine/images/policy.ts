@@ -15,7 +15,13 @@ interface Candidate {
 
 /** Go's RE2 spells named groups `(?P<name>…)`; JavaScript wants `(?<name>…)`. */
 export function compileTagPattern(pattern: string): RegExp {
-  return new RegExp(pattern.replace(/\(\?P</g, "(?<"));
+  const re = new RegExp(pattern.replace(/\(\?P</g, "(?<"));
+  // V8 compiles on first use, once per string width: "Regular expression too large" (32,768
+  // spaces) would otherwise be thrown by the first test(), outside the caller's error handling
+  // (found by fuzzing).
+  re.test("");
+  re.test("\u0100");
+  return re;
 }
 
 /** Expands `$name`, `${name}` and `$1` against a match, like Go's Regexp.ExpandString. */

@@ -18,10 +18,12 @@ export function parseDuration(text: string): number | undefined {
     ? text.match(/\d+(?:\.\d+)?(?:h|ms|m|s)/g)
     : null;
   if (!parts) return undefined;
-  return parts.reduce((sum, part) => {
+  const total = parts.reduce((sum, part) => {
     const [, n, unit] = /^(\d+(?:\.\d+)?)(h|ms|m|s)$/.exec(part) ?? [];
     return sum + Number(n) * (UNITS[unit ?? ""] ?? 0);
   }, 0);
+  // Enough nines make Infinity, and a window open forever has no end date to report.
+  return Number.isFinite(total) ? total : undefined;
 }
 
 function cronOf(window: SyncWindow): Cron {

@@ -40,7 +40,11 @@ function regex(meta: Record<string, unknown>, field: string): RegExp | undefined
   const source = optionalString(meta, field);
   if (source === undefined) return undefined;
   try {
-    return new RegExp(source);
+    const re = new RegExp(source);
+    // Compiled on first use, per string width: a too-large pattern must fail here, not in the walk.
+    re.test("");
+    re.test("\u0100");
+    return re;
   } catch {
     throw new SopsValueError(`sops.${field} is not a regular expression Tether can evaluate`);
   }

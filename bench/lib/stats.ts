@@ -57,3 +57,22 @@ export function formatCounts(label: string, values: readonly number[], width = 3
   const f = (v: number) => (Number.isNaN(v) ? "-" : Number.isInteger(v) ? String(v) : v.toFixed(2));
   return `${label.padEnd(width)} p50 ${f(s.p50)}  p90 ${f(s.p90)}  max ${f(s.max)}  mean ${f(s.mean)}  total ${values.reduce((a, b) => a + b, 0)}`;
 }
+
+/**
+ * Least-squares slope of `points` ([x, y] pairs) in y per unit of x; NaN for fewer than two
+ * distinct x. The soak's growth figures (MiB per hour): one fit over every sample, so a single
+ * spike (a GC pause, a storm) moves it far less than a first-versus-last difference would.
+ */
+export function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const [x, y] of points) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+  }
+  return sxx === 0 ? Number.NaN : sxy / sxx;
+}

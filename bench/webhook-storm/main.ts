@@ -8,55 +8,18 @@
 // objects are there: the commits are built up front (git fast-import, pushed to a side branch)
 // and each push moves refs/heads/main on the server's bare repository (lock file + rename, as git
 // does). Only loopback targets; every loop is bounded.
-import { execFile, spawn } from "node:child_process";
-import fs from "node:fs/promises";
-import path from "node:path";
+import { execFile } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";
 import { promisify } from "node:util";
-import { Worker } from "node:worker_threads";
-import { startApiServer } from "../../src/api/server.js";
 import { apiserverRequests, formatDelta, requestDelta } from "../lib/apiserver.js";
 import type { ProcSample } from "../lib/controllerprocess.js";
 import { metricSum } from "../lib/controllerprocess.js";
 import { configMapManifest, fleetArgs, startFleet, synced } from "../lib/fleet.js";
 import { mib } from "../lib/initialsync.js";
 import { runBench } from "../lib/run.js";
-import { pusher, type SenderInput, type SenderResult } from "./sender.js";
+import { buildCommits, startWebhookReceiver, stormInWorker } from "../lib/storm.js";
+import { pusher, type SenderInput } from "./sender.js";
 import { runtimeLine } from "../lib/controllerprocess.js";
-
-const SECRET = "bench-webhook-secret";
-
-/** Builds a chain of commits with one `git fast-import`; returns their SHAs in order. */
-async function buildCommits(
-  dir: string,
-  parent: string,
-  changes: readonly Record<string, string>[],
-): Promise<string[]> {
-  const marks = path.join(dir, "..", `marks-${process.pid}`);
-  const child = spawn("git", ["fast-import", "--quiet", `--export-marks=${marks}`], {
-    cwd: dir,
-    stdio: ["pipe", "ignore", "inherit"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
-  const write = (text: string) =>
-    new Promise<void>((resolve, reject) => child.stdin.write(text, (e) => (e ? reject(e) : resolve())));
-  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
-  for (const [i, files] of changes.entries()) {
-    const at = 1_700_000_000 + i;
-    let chunk = `commit refs/heads/storm\nmark :${i + 1}\ncommitter Bench <bench@tether.dev> ${at} +0000\n${data(`storm ${i}`)}from ${i === 0 ? parent : `:${i}`}\n`;
-    for (const [file, content] of Object.entries(files)) chunk += `M 100644 inline ${file}\n${data(content)}`;
-    await write(chunk);
-  }
-  child.stdin.end();
-  if ((await exited) !== 0) throw new Error("git fast-import failed");
-  const shas = new Map<number, string>();
-  for (const line of (await fs.readFile(marks, "utf8")).trim().split("\n")) {
-    const [mark = "", sha = ""] = line.split(" ");
-    shas.set(Number(mark.slice(1)), sha);
-  }
-  await fs.rm(marks, { force: true });
-  return changes.map((_, i) => shas.get(i + 1) ?? "");
-}
 
 runBench(async (run) => {
   const args = fleetArgs(
@@ -94,34 +57,7 @@ runBench(async (run) => {
   progress(`waiting for ${appCount} app(s) to be Synced`);
   await fleet.waitAll("initial sync", synced(fleet.initialCommit), 1_800_000);
 
-  const api = await startApiServer({
-    auth: false,
-    clients: fleet.clients,
-    namespace: fleet.appNamespace,
-    webhookSecrets: { github: SECRET },
-  });
-  run.defer("stop the API server", () => api.close());
-  const template = JSON.parse(await fs.readFile("testdata/webhooks/github-push.json", "utf8")) as Record<
-    string,
-    unknown
-  >;
-  const headers = JSON.parse(
-    await fs.readFile("testdata/webhooks/github-push.headers.json", "utf8"),
-  ) as Record<string, string>;
-  const repository = { ...(template["repository"] as Record<string, unknown>) };
-  for (const key of ["html_url", "url", "git_url", "ssh_url", "clone_url", "svn_url"])
-    repository[key] = fleet.repoURL;
-  const ref = path.join(fleet.barePath, "refs/heads/main");
-  const target = {
-    shas,
-    changedFiles,
-    ref,
-    template,
-    headers,
-    repository,
-    webhookUrl: `${api.url}/api/webhook`,
-    secret: SECRET,
-  };
+  const target = { shas, changedFiles, ...(await startWebhookReceiver(run, fleet)) };
   const main = pusher(target, fleet.initialCommit);
   const { move, responses } = main; // baseline push
 
@@ -145,17 +81,7 @@ runBench(async (run) => {
   const metricsBefore = await controller.metrics();
   progress(`storm: ${pushes} pushes at ${rate}/s (sender in a worker thread)`);
   const input: SenderInput = { ...target, rate, pushes, before: main.head() };
-  // The worker loads TypeScript through tsx's API (a worker's entry module is loaded before any
-  // --import hook of its own would be registered).
-  const bootstrap = `import("tsx/esm/api").then(({ register }) => { register(); return import(${JSON.stringify(new URL("./sender.ts", import.meta.url).href)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: input });
-  run.defer("stop the storm sender", () => worker.terminate().then(() => undefined));
-  const outcome = await new Promise<SenderResult>((resolve, reject) => {
-    worker.once("message", (m: { result?: SenderResult; error?: string }) =>
-      m.result ? resolve(m.result) : reject(new Error(m.error)),
-    );
-    worker.once("error", reject);
-  });
+  const outcome = await stormInWorker(run, input);
   for (const [code, n] of outcome.responses) responses.set(code, (responses.get(code) ?? 0) + n);
   const finalPush = pusher(target, outcome.before);
   const maxInFlight = outcome.maxInFlight;

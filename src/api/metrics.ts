@@ -1,7 +1,7 @@
 // Prometheus metrics on the API's own registry (never prom-client's global one, so tests and two
 // servers in one process never collide). Per-app sync/health gauges are computed at scrape time
 // from a fresh list; controller metrics are created here and handed to the controller to record.
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { Application } from "../model/application.js";
 
 const SYNC = ["Synced", "OutOfSync", "Unknown"] as const;
@@ -191,4 +191,17 @@ export function registerControllerMetrics(
       registers: [registry],
     }),
   };
+}
+
+/**
+ * The process's own health on `registry`: prom-client's default metrics (heap, RSS, event-loop
+ * delay percentiles, active handles, GC, CPU). Only for a registry a process serves for itself
+ * (the controller's, local mode's): the event-loop monitor they start runs for the process's
+ * lifetime, so a test starting many controllers in one process does not call this. Idempotent
+ * per registry (a second call would register the same names twice and throw).
+ */
+export function registerProcessMetrics(registry: Registry): void {
+  if (registry.getSingleMetric("nodejs_heap_size_used_bytes")) return;
+  // 10 ms resolution: the event-loop percentiles are reset at each scrape (per-interval figures).
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
 }

@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
+import { registerProcessMetrics } from "../api/metrics.js";
 import os from "node:os";
 import { startController } from "../controller/controller.js";
 import type { ShardingOptions } from "../controller/sharding/shard.js";
@@ -235,6 +236,7 @@ export async function controllerCommand(args: readonly string[]): Promise<number
       `renderer ${flags.rendererSocket ?? "child process"}`,
   );
   const registry = new Registry();
+  registerProcessMetrics(registry);
   const controller = await startController({
     config,
     registry,

@@ -6,6 +6,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Registry } from "prom-client";
+import { registerProcessMetrics } from "../api/metrics.js";
 import { parseAllDocuments } from "yaml";
 import type { RunningServer } from "../api/serve.js";
 import { startServer } from "../api/serve.js";
@@ -120,6 +121,7 @@ export async function startProduct(
   const binaries = await ensureComponents(["helm", "kustomize"], { log: options.log });
   // One registry for the process: the API's /metrics shows the controller's metrics too.
   const registry = new Registry();
+  registerProcessMetrics(registry);
   const controller = await startController({
     config,
     registry,

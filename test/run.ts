@@ -12,6 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LocalEnvironment } from "../src/localcluster/environment.js";
 import { ensureChromium } from "../scripts/ensure-chromium.js";
+import { errorMessage } from "../src/lib/errormessage.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) =>
@@ -114,9 +115,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(
-      `\nnpm test could not run: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`\nnpm test could not run: ${errorMessage(error)}\n`);
     process.exit(1);
   },
 );

@@ -44,6 +44,7 @@ import type { Figures } from "./report.js";
 import { printReport } from "./report.js";
 import type { SteadyState } from "./tetherprocess.js";
 import { startTetherProcess, steadyState } from "./tetherprocess.js";
+import { errorMessage } from "../../src/lib/errormessage.js";
 
 interface Options {
   readonly quick: boolean;
@@ -502,9 +503,7 @@ runBench(async (run) => {
     source = await ensureFluxController("source-controller", progress);
     kustomize = await ensureFluxController("kustomize-controller", progress);
   } catch (error) {
-    throw new Error(
-      `Flux could not be built, so there is nothing to compare with.\n${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new Error(`Flux could not be built, so there is nothing to compare with.\n${errorMessage(error)}`);
   }
   run.check();
   progress("starting the local control plane and Git server");

@@ -35,7 +35,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { KubeClients } from "../kube/client.js";
-import { errorMessage, errorStatus } from "../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { startNamedObjectWatches } from "../kube/namedobject.js";
 import { KubeSecretStore } from "../kube/secretstore.js";
 import type {
@@ -176,7 +176,7 @@ export async function mintApiToken(
     data = (await clients.core.readNamespacedConfigMap({ name: ACCOUNTS_CONFIGMAP, namespace })).data;
   } catch (error) {
     if (errorStatus(error) !== 404)
-      throw new Error(`reading ConfigMap ${namespace}/${ACCOUNTS_CONFIGMAP}: ${errorMessage(error)}`);
+      throw new Error(`reading ConfigMap ${namespace}/${ACCOUNTS_CONFIGMAP}: ${kubeErrorMessage(error)}`);
   }
   const config = parseAccountsConfigMap(data);
   const account = isLocalSubject(input.owner) && config.accounts.has(input.owner);
@@ -248,7 +248,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     ["Secret", ADMIN_SECRET, (data) => accounts.adminSecretChanged(data)],
   ]).catch((error: unknown) => {
     throw new Error(
-      `the API server needs get and watch on its state in namespace ${ns}: ${errorMessage(error)}`,
+      `the API server needs get and watch on its state in namespace ${ns}: ${kubeErrorMessage(error)}`,
     );
   });
 
@@ -260,7 +260,9 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
         .data;
     } catch (error) {
       if (errorStatus(error) === 404) return (lastGoodPolicy = defaultPolicy());
-      log(`api: reading ConfigMap ${RBAC_CONFIGMAP}: ${errorMessage(error)}; keeping the last good policy`);
+      log(
+        `api: reading ConfigMap ${RBAC_CONFIGMAP}: ${kubeErrorMessage(error)}; keeping the last good policy`,
+      );
       return lastGoodPolicy;
     }
     const parsed = parsePolicyConfigMap(data);
@@ -315,7 +317,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
       return (await options.clients.core.readNamespacedConfigMap({ name, namespace: ns })).data ?? {};
     } catch (error) {
       if (errorStatus(error) === 404) return undefined;
-      throw new Error(`reading ConfigMap ${ns}/${name}: ${errorMessage(error)}`);
+      throw new Error(`reading ConfigMap ${ns}/${name}: ${kubeErrorMessage(error)}`);
     }
   };
   const routeContext: AuthRouteContext = {

@@ -19,6 +19,7 @@ import { namespaceName } from "./flags.js";
 import { timestampedLog } from "./log.js";
 import type { ExplicitBinary } from "./toolbinaries.js";
 import { explicitBinary, toolBinary } from "./toolbinaries.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export type { ExplicitBinary } from "./toolbinaries.js";
 export { resolveBinary } from "./toolbinaries.js";
@@ -158,7 +159,7 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
     }));
   } catch (error) {
     // node:util's messages name the flag ("Unknown option '--foo'", "Option '--workers <value>' argument missing").
-    throw new UsageError(`controller: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`controller: ${errorMessage(error)}`);
   }
   for (const flag of [
     "kubeconfig",

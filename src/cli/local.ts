@@ -25,6 +25,7 @@ import { productCacheDir, startProduct } from "../localcluster/product.js";
 import type { Application } from "../model/application.js";
 import { UsageError } from "./errors.js";
 import { shutdownSignal } from "./signals.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 /** The CLI's cluster; `--instance` or TETHER_LOCAL_INSTANCE names another (tests, a second cluster). */
 const DEFAULT_INSTANCE = "local";
@@ -147,7 +148,7 @@ async function up(args: string[]): Promise<number> {
     const [kept] = await Promise.allSettled([fs.access(path.join(instanceRoot(id), "data", "etcd"))]);
     if (kept.status === "rejected" || values.purge) throw error;
     const flag = id === DEFAULT_INSTANCE ? "" : ` --instance ${id}`;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new Error(
       `${message}\n(the kept cluster is in ${instanceRoot(id)}: \`tether local up${flag} --purge\` starts an empty one)`,
       { cause: error },

@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import type { V1Secret } from "@kubernetes/client-node";
 import type { KubeConfig } from "../kube/connection.js";
 import type { KubeClients } from "../kube/client.js";
-import { errorMessage, kubeClients } from "../kube/client.js";
+import { kubeErrorMessage, kubeClients } from "../kube/client.js";
 import type { ClusterConnectionState, ClusterSpec } from "../kube/clusters.js";
 import {
   CLUSTER_SECRET_SELECTORS,
@@ -119,7 +119,7 @@ export class ClusterRegistry {
             return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
           },
           onEvent: () => this.resync(),
-          onError: (error) => options.log(`watch cluster secrets: ${errorMessage(error)}`),
+          onError: (error) => options.log(`watch cluster secrets: ${kubeErrorMessage(error)}`),
         }),
     );
   }
@@ -271,7 +271,7 @@ export class ClusterRegistry {
       connection.written = { text, at: now };
     } catch (error) {
       this.options.log(
-        `cluster ${connection.spec.name}: writing ${CLUSTER_STATUS_ANNOTATION} on Secret ${connection.spec.secret}: ${errorMessage(error)}`,
+        `cluster ${connection.spec.name}: writing ${CLUSTER_STATUS_ANNOTATION} on Secret ${connection.spec.secret}: ${kubeErrorMessage(error)}`,
       );
     }
   }

@@ -40,6 +40,7 @@ import { Sharding } from "./sharding/shard.js";
 import { FencedError } from "./sharding/fence.js";
 import { LeaderElection } from "./sharding/election.js";
 import type { JsonObject } from "../engine/diff/index.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 /** Events on an app's objects within this window after the first are coalesced into one reconcile. */
 export const DRIFT_DEBOUNCE_MS = 100;
@@ -209,7 +210,7 @@ export function eachApp(
     try {
       visit(key);
     } catch (error) {
-      log(`${what}: application ${key} skipped: ${error instanceof Error ? error.message : String(error)}`);
+      log(`${what}: application ${key} skipped: ${errorMessage(error)}`);
     }
   }
 }
@@ -318,7 +319,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
     },
     onError: (key, error) => {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorMessage(error);
       log(`reconcile ${key} failed (will retry): ${why}`);
       // Seen on the app too, not only in the log: a failure nothing else reports (a spec of a shape
       // no check foresaw) is a Warning Event on that app; the others go on.

@@ -8,6 +8,7 @@ import { groupOf, objectKey, withOwnershipMarks } from "../engine/prune/ownershi
 import type { RenderedObject } from "../engine/render/index.js";
 import type { ResourceClient } from "../kube/resources.js";
 import { UnknownKindError } from "../kube/resources.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export interface DesiredObject {
   readonly key: string;
@@ -53,10 +54,7 @@ export async function prepareDesired(input: {
       const fromRender = crdScopes.get(`${groupOf(apiVersion)}/${kind}`);
       if (!(error instanceof UnknownKindError) || fromRender === undefined) {
         const name = typeof raw.metadata["name"] === "string" ? raw.metadata["name"] : "";
-        throw new RenderError(
-          "InvalidManifest",
-          `${kind} ${name} (${sourceFile}): ${error instanceof Error ? error.message : String(error)}`,
-        );
+        throw new RenderError("InvalidManifest", `${kind} ${name} (${sourceFile}): ${errorMessage(error)}`);
       }
       namespaced = fromRender;
     }

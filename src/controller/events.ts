@@ -3,6 +3,7 @@
 import type { CoreV1Event } from "@kubernetes/client-node";
 import type { CoreApi } from "../kube/apis.js";
 import type { Application } from "../model/application.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export type EventType = "Normal" | "Warning";
 
@@ -101,9 +102,7 @@ export function observedRecorder(
         try {
           observe(app, type, reason, message);
         } catch (error) {
-          log(
-            `event observer failed on ${reason}: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          log(`event observer failed on ${reason}: ${errorMessage(error)}`);
         }
       }
     },

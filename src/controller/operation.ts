@@ -15,7 +15,7 @@ import type { PruneDecision } from "../engine/prune/candidates.js";
 import { groupOf } from "../engine/prune/ownership.js";
 import { mergeResults } from "../engine/status/operation.js";
 import type { SyncOptions } from "../engine/status/syncoptions.js";
-import { errorMessage } from "../kube/client.js";
+import { kubeErrorMessage } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { HealthStatus, HookRecord, OperationState, ResourceRef } from "../model/application.js";
 import type { DesiredObject } from "./desired.js";
@@ -288,9 +288,9 @@ class OperationRun {
     } catch (error) {
       // Fenced: the hook was not created here; the reconcile stops and the holder of the app runs it.
       if (error instanceof FencedError) throw error;
-      this.setHook({ ref, phase, status: "Failed", message: errorMessage(error) });
-      this.note([entryOf(d, "failed", `${phase} hook: ${errorMessage(error)}`)]);
-      return { state: "failed", message: `${what} could not be created: ${errorMessage(error)}` };
+      this.setHook({ ref, phase, status: "Failed", message: kubeErrorMessage(error) });
+      this.note([entryOf(d, "failed", `${phase} hook: ${kubeErrorMessage(error)}`)]);
+      return { state: "failed", message: `${what} could not be created: ${kubeErrorMessage(error)}` };
     }
   }
 

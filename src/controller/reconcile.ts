@@ -31,7 +31,7 @@ import { objectNotPermitted } from "../engine/policy/project.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { KnownCluster } from "../model/validate.js";
 import { appKeyOf, type ApplicationStore } from "./applications.js";
-import { errorMessage, errorStatus } from "../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import type { ClusterLookup, ClusterTarget } from "./clusters.js";
 import { notPermittedComparison, type ObjectComparison } from "./compare.js";
 import { decryptionKeys } from "./decryption.js";
@@ -50,6 +50,7 @@ import { resourceStatuses } from "./resourcestatus.js";
 import { admitToProject, policyGate, projectName } from "./policy.js";
 import { checkPolicies, type PolicyRules } from "./policygate.js";
 import type { ProjectLookup } from "./projects.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export interface ReconcilerDeps {
   readonly apps: ApplicationStore;
@@ -102,10 +103,6 @@ const COMPARE_CONCURRENCY = 16;
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function liveKey(o: KubernetesObject): string {
@@ -211,7 +208,7 @@ export class Reconciler {
     try {
       validateIgnoreDifferences(app.spec?.ignoreDifferences);
     } catch (error) {
-      invalid.push(message(error));
+      invalid.push(errorMessage(error));
     }
     if (invalid.length > 0) {
       status.conditions = setCondition(
@@ -329,7 +326,7 @@ export class Reconciler {
       desired = planned.filter((p) => p.hooks.length === 0).map((p) => p.desired);
     } catch (error) {
       const reason = isTetherError(error) ? error.reason : "ComparisonFailed";
-      const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${message(error)}`;
+      const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${errorMessage(error)}`;
       return this.comparisonFailed({ app, current, previous, status, now, reason, text, requestAnnotations });
     }
 
@@ -350,7 +347,7 @@ export class Reconciler {
       await cluster.watches.track(key, [...kinds.values()]);
     } catch (error) {
       // Typically RBAC: Tether may not list/watch a kind in Git. Say so on the app, touch nothing.
-      const text = `watch: ${message(error)}`;
+      const text = `watch: ${errorMessage(error)}`;
       return this.comparisonFailed({
         app,
         current,
@@ -850,7 +847,7 @@ export class Reconciler {
       if (errorStatus(error) === 409) throw error;
       const code = errorStatus(error);
       const text = truncateText(
-        `status could not be written${code ? ` (HTTP ${code})` : ""}: ${errorMessage(error)}`,
+        `status could not be written${code ? ` (HTTP ${code})` : ""}: ${kubeErrorMessage(error)}`,
         ITEM_MESSAGE_BYTES,
       );
       const stored = app.status ?? {};
@@ -863,7 +860,7 @@ export class Reconciler {
       );
       await this.deps.apps.writeStatus(app, fitStatus({ ...stored, conditions })).catch((second: unknown) => {
         this.deps.log(
-          `${appKeyOf(app)}: the StatusWriteFailed condition could not be written either: ${message(second)}`,
+          `${appKeyOf(app)}: the StatusWriteFailed condition could not be written either: ${errorMessage(second)}`,
         );
       });
       throw new Error(`${appKeyOf(app)}: ${text}`, { cause: error });

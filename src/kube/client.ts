@@ -5,6 +5,7 @@ import type { CoreApi, CustomApi } from "./apis.js";
 import { rawCoreApi, rawCustomApi } from "./apis.js";
 import { KubeConfig } from "./connection.js";
 import { ApiError, RawClient } from "./raw.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export { KubeConfig } from "./connection.js";
 
@@ -34,7 +35,7 @@ export function errorStatus(error: unknown): number | undefined {
 }
 
 /** The apiserver's own message from a failed call (its Status body), else the error text. */
-export function errorMessage(error: unknown): string {
+export function kubeErrorMessage(error: unknown): string {
   if (error instanceof ApiError) return error.message;
   const body = (error as { body?: unknown } | null)?.body;
   if (typeof body === "string") {
@@ -45,5 +46,5 @@ export function errorMessage(error: unknown): string {
       return body;
     }
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

@@ -11,6 +11,7 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { KubeConfig } from "./connection.js";
 import { RawClient } from "./raw.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export const CLUSTER_SECRET_LABEL = "tether.dev/secret-type";
 export const ARGOCD_SECRET_LABEL = "argocd.argoproj.io/secret-type";
@@ -100,9 +101,7 @@ export function parseClusterSecret(secret: V1Secret): ParsedClusterSecret {
   try {
     raw = JSON.parse(configText);
   } catch (error) {
-    return fail(
-      `data.config is not JSON (${error instanceof Error ? error.message.split("\n")[0] : "parse error"})`,
-    );
+    return fail(`data.config is not JSON (${errorMessage(error).split("\n")[0]})`);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     return fail("data.config must be a JSON object");
@@ -177,7 +176,7 @@ export interface ClusterConnectionState {
 
 function reason(error: unknown): string {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   const cause = (error as { code?: unknown } | null)?.code;
   if (status === 401)
     return "401 Unauthorized: the credentials were refused (bearerToken or client certificate)";

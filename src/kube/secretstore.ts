@@ -4,7 +4,7 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import type { SecretStore, StoredSecret } from "../api/auth/admin.js";
 import type { KubeClients } from "./client.js";
-import { errorMessage, errorStatus } from "./client.js";
+import { kubeErrorMessage, errorStatus } from "./client.js";
 
 /** An error carrying the apiserver's status, as `storeErrorStatus` reads it. */
 export class SecretStoreError extends Error {
@@ -40,7 +40,7 @@ export class KubeSecretStore implements SecretStore {
 
   private fail(what: string, name: string, error: unknown): never {
     throw new SecretStoreError(
-      `${what} Secret ${this.namespace}/${name}: ${errorMessage(error)}`,
+      `${what} Secret ${this.namespace}/${name}: ${kubeErrorMessage(error)}`,
       errorStatus(error),
     );
   }

@@ -25,6 +25,7 @@ import { loadOrCreatePki } from "./pki.js";
 import { claimPort, freePort } from "./ports.js";
 import { ManagedProcess, signalGroup } from "./process.js";
 import { waitFor } from "./wait.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export type ControlPlaneBinaries = Record<Exclude<ComponentName, "helm" | "kustomize" | "registry">, string>;
 
@@ -93,7 +94,7 @@ async function awaitHealthy(
   try {
     await waitFor(`${proc.name} to answer ${url}`, check, { timeoutMs, abort: exited });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new ControlPlaneStartError(
       `${message}\n--- last lines of ${proc.logFile} ---\n${await proc.lastLogLines(25)}`,
     );

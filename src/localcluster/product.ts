@@ -21,6 +21,7 @@ import type { LocalEnvironment } from "./environment.js";
 import type { GitServer } from "./gitserver.js";
 import { GitWorkspace } from "./gitrepo.js";
 import { waitFor } from "./wait.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export interface Product {
   readonly controller: Controller;
@@ -64,9 +65,7 @@ export function refreshOnPush(
       const count = controller.refreshRepository(server.repositoryUrl(repository));
       if (count > 0) log(`push to ${repository}.git: refreshing ${count} application(s)`);
     } catch (error) {
-      log(
-        `push to ${repository}.git: refresh failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      log(`push to ${repository}.git: refresh failed: ${errorMessage(error)}`);
     }
   });
 }
@@ -161,7 +160,7 @@ export async function startProduct(
       throw new Error(
         code === "EADDRINUSE"
           ? `the API port ${port} on 127.0.0.1 is already in use: stop what uses it or set TETHER_API_PORT to a free port`
-          : `starting the API server on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`,
+          : `starting the API server on 127.0.0.1:${port}: ${errorMessage(error)}`,
         { cause: error },
       );
     });

@@ -13,6 +13,7 @@ import type { HealthStatus, HealthStatusCode } from "../../model/application.js"
 import type { CelEnvironment, CelProgram } from "../cel/index.js";
 import { health } from "./healthStatus.js";
 import { type KubeObject, getString, groupOf, isRecord, versionOf } from "./object.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 /** Statuses a rule may set. Missing and Unknown are Tether's own verdicts, not a rule's. */
 export const RULE_STATUSES: readonly HealthStatusCode[] = ["Healthy", "Progressing", "Degraded", "Suspended"];
@@ -132,7 +133,7 @@ function compileRules(
 }
 
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   return text.split("\n")[0] ?? text;
 }
 

@@ -19,6 +19,7 @@ import { pvcHealth } from "./pvcHealth.js";
 import { replicaSetHealth } from "./replicaSetHealth.js";
 import { clusterExternalSecretHealth, externalSecretHealth, sealedSecretHealth } from "./secretsHealth.js";
 import { statefulSetHealth } from "./statefulSetHealth.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 type HealthCheck = (obj: KubeObject) => HealthStatus;
 
@@ -62,9 +63,6 @@ export function resourceHealth(obj: KubeObject | undefined | null): HealthStatus
   try {
     return check(obj);
   } catch (error) {
-    return health(
-      "Unknown",
-      `health check failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    return health("Unknown", `health check failed: ${errorMessage(error)}`);
   }
 }

@@ -9,6 +9,7 @@
 import { Cron } from "croner";
 import type { SyncWindow } from "../../model/appproject.js";
 import { globMatch } from "./glob.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 const UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
 
@@ -49,9 +50,7 @@ export function validateSyncWindows(windows: readonly SyncWindow[] | undefined):
     try {
       cronOf(w);
     } catch (error) {
-      errors.push(
-        `${at}.schedule "${w.schedule ?? ""}": ${error instanceof Error ? error.message : String(error)}`,
-      );
+      errors.push(`${at}.schedule "${w.schedule ?? ""}": ${errorMessage(error)}`);
     }
   });
   return errors;

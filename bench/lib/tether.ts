@@ -14,7 +14,7 @@ import { startController } from "../../src/controller/controller.js";
 import { errorStatus } from "../../src/kube/client.js";
 import type { TypedKubeClients } from "../../src/kube/typed.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
-import { REFRESH_ANNOTATION } from "../../src/kube/constants.js";
+import { REFRESH_ANNOTATION } from "../../src/model/contract.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { repoRoot } from "../../src/localcluster/components.js";

@@ -16,7 +16,7 @@ import { stringify } from "yaml";
 import { errorStatus } from "../../src/kube/client.js";
 import type { TypedKubeClients } from "../../src/kube/typed.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
-import { REFRESH_ANNOTATION } from "../../src/kube/constants.js";
+import { REFRESH_ANNOTATION } from "../../src/model/contract.js";
 import { ResourceClient } from "../../src/kube/resources.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";

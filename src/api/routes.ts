@@ -7,7 +7,7 @@ import { maskSecretValues, normalizeForDiff } from "../engine/diff/index.js";
 import type { JsonObject } from "../engine/diff/index.js";
 import type { KubeClients } from "../kube/client.js";
 import { kubeErrorMessage } from "../kube/client.js";
-import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../model/contract.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
 import type { KnownCluster } from "../model/validate.js";

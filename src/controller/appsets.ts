@@ -8,7 +8,7 @@ import type { KubeConfig } from "../kube/connection.js";
 import type { Application } from "../model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../model/application.js";
 import type { ApplicationSet, ApplicationSetStatus } from "../model/applicationset.js";
-import { APPSET_LABEL } from "../model/applicationset.js";
+import { APPSET_LABEL } from "../model/contract.js";
 import {
   appSetLabelValue,
   desiredApplications,
@@ -23,7 +23,7 @@ import { planRollingSync } from "../engine/appset/rollout.js";
 import type { ConditionInput } from "../engine/status/conditions.js";
 import { setCondition } from "../engine/status/conditions.js";
 import type { RepositoryCache } from "../engine/source/index.js";
-import { CASCADE_FINALIZER, SYNC_ANNOTATION } from "../kube/constants.js";
+import { CASCADE_FINALIZER, SYNC_ANNOTATION } from "../model/contract.js";
 import type { KubeClients } from "../kube/client.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";

@@ -14,7 +14,6 @@ import { kubeErrorMessage, kubeClients } from "../kube/client.js";
 import type { ClusterConnectionState, ClusterSpec } from "../kube/clusters.js";
 import {
   CLUSTER_SECRET_SELECTORS,
-  CLUSTER_STATUS_ANNOTATION,
   checkClusterConnection,
   IN_CLUSTER_NAME,
   IN_CLUSTER_SERVER,
@@ -22,6 +21,7 @@ import {
   normalizeServer,
   parseClusterSecret,
 } from "../kube/clusters.js";
+import { CLUSTER_STATUS_ANNOTATION } from "../model/contract.js";
 import { Informer } from "../kube/informer.js";
 import { ResourceClient } from "../kube/resources.js";
 import type { ApplicationDestination } from "../model/application.js";

@@ -10,7 +10,8 @@ import type { RenderPlacement, RenderService } from "../engine/render/remote/ind
 import { startRenderService } from "../engine/render/remote/index.js";
 import type { SecretLike } from "../engine/source/index.js";
 import type { GitRunner } from "../engine/source/index.js";
-import { createRepositoryCache, SECRET_TYPE_LABEL } from "../engine/source/index.js";
+import { createRepositoryCache } from "../engine/source/index.js";
+import { SECRET_TYPE_LABEL } from "../model/contract.js";
 import { tryCanonicalRepoUrl } from "../engine/source/url.js";
 import { systemGit } from "../engine/source/mirror.js";
 import type { KubeClients } from "../kube/client.js";

@@ -4,6 +4,7 @@ import type { CoreV1Event } from "@kubernetes/client-node";
 import type { CoreApi } from "../kube/apis.js";
 import type { Application } from "../model/application.js";
 import { errorMessage } from "../lib/errormessage.js";
+import { EVENT_REPORTING_COMPONENT } from "../model/contract.js";
 
 export type EventType = "Normal" | "Warning";
 
@@ -66,7 +67,7 @@ export function kubeEventRecorder(
           // The Event API caps messages at 1 KiB.
           message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
           source: { component: "tether-controller" },
-          reportingComponent: "tether.dev/controller",
+          reportingComponent: EVENT_REPORTING_COMPONENT,
           reportingInstance: "tether-controller",
           firstTimestamp: now,
           lastTimestamp: now,

@@ -12,7 +12,7 @@ import { checkAdmission, placementOf } from "../engine/policy/project.js";
 import { BEING_DELETED, NOT_PERMITTED, REFUSED_LISTED, pruneCandidates } from "../engine/prune/candidates.js";
 import type { KubeObject } from "../engine/prune/ownership.js";
 import type { Application } from "../model/application.js";
-import { CASCADE_FINALIZER } from "../kube/constants.js";
+import { CASCADE_FINALIZER } from "../model/contract.js";
 import type { QueueResult } from "./queue.js";
 import type { ClusterLookup } from "./clusters.js";
 import { projectName } from "./policy.js";

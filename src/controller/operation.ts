@@ -9,7 +9,7 @@
 // operation recognises its own hooks in the cluster; any other copy is an earlier run.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { HookDeletePolicy, HookPhase } from "../engine/apply/hooks.js";
-import { HOOK_OPERATION_ANNOTATION } from "../engine/apply/hooks.js";
+import { HOOK_OPERATION_ANNOTATION } from "../model/contract.js";
 import type { Planned, SyncStep, SyncSteps } from "../engine/apply/waves.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
 import { groupOf } from "../engine/prune/ownership.js";

@@ -9,7 +9,7 @@
 import type { AppProject } from "../model/appproject.js";
 import { DEFAULT_PROJECT } from "../model/appproject.js";
 import type { Application, Condition } from "../model/application.js";
-import { ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
+import { ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../model/contract.js";
 import { groupOf } from "../engine/prune/ownership.js";
 import type { DependencyNode } from "../engine/policy/dependencies.js";
 import { dependencyKeys, evaluateDependencies } from "../engine/policy/dependencies.js";

@@ -14,7 +14,7 @@ import type { PruneDecision } from "../engine/prune/candidates.js";
 import { resourceSyncOptions } from "../engine/prune/ownership.js";
 import type { SyncOptions } from "../engine/status/syncoptions.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
-import { FIELD_MANAGER } from "../kube/constants.js";
+import { FIELD_MANAGER } from "../model/contract.js";
 import type { ResourceClient } from "../kube/resources.js";
 import { waitFor } from "../localcluster/wait.js";
 import type { DesiredObject } from "./desired.js";

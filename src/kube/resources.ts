@@ -4,7 +4,7 @@
 import type { KubernetesObject, V1APIResource } from "@kubernetes/client-node";
 import type { KubeClients } from "./client.js";
 import { errorStatus } from "./client.js";
-import { FIELD_MANAGER } from "./constants.js";
+import { FIELD_MANAGER } from "../model/contract.js";
 
 export interface ObjectRef {
   readonly apiVersion: string;

@@ -4,7 +4,7 @@ import { PatchStrategy } from "@kubernetes/client-node";
 import { waitFor } from "../../src/localcluster/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ApplicationSet, ApplicationSetSpec } from "../../src/model/applicationset.js";
-import { APPSET_LABEL } from "../../src/model/applicationset.js";
+import { APPSET_LABEL } from "../../src/model/contract.js";
 import type { ControllerFixture } from "./app.js";
 import { APP_GROUP } from "./app.js";
 import { clients } from "./environment.js";

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { waitFor } from "../../src/localcluster/wait.js";
-import { MANAGED_LABEL, TRACKING_ANNOTATION } from "../../src/kube/constants.js";
+import { MANAGED_LABEL, TRACKING_ANNOTATION } from "../../src/model/contract.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";

@@ -9,8 +9,6 @@ import { MAX_TEMPLATE_LENGTH, PLACEHOLDERS, unknownPlaceholders } from "./templa
 import { errorMessage } from "../../lib/errormessage.js";
 
 export const NOTIFICATIONS_CONFIGMAP = "tether-notifications";
-/** On an Application: `"false"` opts it out of every notification, `"true"` opts it in (see `optIn`). */
-export const NOTIFY_ANNOTATION = "notifications.tether.dev/enabled";
 
 export const TRIGGERS = ["sync-succeeded", "sync-failed", "health-degraded", "drift-corrected"] as const;
 export type TriggerName = (typeof TRIGGERS)[number];

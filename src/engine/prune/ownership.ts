@@ -1,7 +1,7 @@
 // Ownership marks: what makes an object Tether's to prune. An object is owned by an app only if
 // it carries this installation's label AND a tracking annotation naming that app and the object
 // itself (so a copied annotation never transfers ownership).
-import { MANAGED_LABEL, SYNC_OPTIONS_ANNOTATION, TRACKING_ANNOTATION } from "../../kube/constants.js";
+import { MANAGED_LABEL, SYNC_OPTIONS_ANNOTATION, TRACKING_ANNOTATION } from "../../model/contract.js";
 
 export interface KubeObject {
   apiVersion?: string;

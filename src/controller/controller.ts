@@ -4,18 +4,17 @@
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "../kube/connection.js";
 import { Registry } from "prom-client";
-import type { ControllerMetrics } from "../api/metrics.js";
-import { registerControllerMetrics } from "../api/metrics.js";
-import type { RenderPlacement, RenderService } from "../engine/render/remote/index.js";
-import { startRenderService } from "../engine/render/remote/index.js";
-import type { SecretLike } from "../engine/source/index.js";
-import type { GitRunner } from "../engine/source/index.js";
-import { createRepositoryCache } from "../engine/source/index.js";
+import { type ControllerMetrics, registerControllerMetrics } from "../api/metrics.js";
+import {
+  type RenderPlacement,
+  type RenderService,
+  startRenderService,
+} from "../engine/render/remote/index.js";
+import { type SecretLike, type GitRunner, createRepositoryCache } from "../engine/source/index.js";
 import { SECRET_TYPE_LABEL } from "../model/contract.js";
 import { tryCanonicalRepoUrl } from "../engine/source/url.js";
 import { systemGit } from "../engine/source/mirror.js";
-import type { KubeClients } from "../kube/client.js";
-import { errorStatus, kubeClients } from "../kube/client.js";
+import { type KubeClients, errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
 import { ApplicationStore } from "./applications.js";
@@ -24,11 +23,15 @@ import { ClusterRegistry } from "./clusters.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
 import { HealthConfig } from "./healthconfig.js";
-import type { ImageAutomationOptions } from "./images/controller.js";
-import { ImageAutomation } from "./images/controller.js";
+import { type ImageAutomationOptions, ImageAutomation } from "./images/controller.js";
 import { kubeEventRecorder, observedRecorder } from "./events.js";
-import type { Sender } from "./notifications/index.js";
-import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
+import {
+  type Sender,
+  DeliveryQueue,
+  httpSender,
+  notificationConfigSource,
+  Notifier,
+} from "./notifications/index.js";
 import { projectName } from "./policy.js";
 import { PolicyRules } from "./policygate.js";
 import { ProjectStore } from "./projects.js";
@@ -36,12 +39,12 @@ import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
-import type { ShardingOptions } from "./sharding/shard.js";
-import { Sharding } from "./sharding/shard.js";
+import { type ShardingOptions, Sharding } from "./sharding/shard.js";
 import { FencedError } from "./sharding/fence.js";
 import { LeaderElection } from "./sharding/election.js";
 import type { JsonObject } from "../engine/diff/index.js";
 import { errorMessage } from "../lib/errormessage.js";
+import { refKey } from "../model/ref.js";
 
 /** Events on an app's objects within this window after the first are coalesced into one reconcile. */
 export const DRIFT_DEBOUNCE_MS = 100;
@@ -562,7 +565,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     election,
     rendering,
     desiredOf(ref) {
-      return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
+      return comparer.predicted(refKey(ref));
     },
     refreshApps,
     applications() {

@@ -3,11 +3,10 @@
 // and an object rendered twice is an error naming both sources.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { RenderError } from "../engine/errors.js";
-import type { AppKey, KubeObject } from "../engine/prune/ownership.js";
-import { groupOf, objectKey, withOwnershipMarks } from "../engine/prune/ownership.js";
+import { type AppKey, withOwnershipMarks } from "../engine/prune/ownership.js";
+import { type KubeObject, groupOf, objectKey } from "../model/ref.js";
 import type { RenderedObject } from "../engine/render/index.js";
-import type { ResourceClient } from "../kube/resources.js";
-import { UnknownKindError } from "../kube/resources.js";
+import { type ResourceClient, UnknownKindError } from "../kube/resources.js";
 import { errorMessage } from "../lib/errormessage.js";
 
 export interface DesiredObject {

@@ -10,7 +10,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { pruneOrder } from "../engine/apply/order.js";
 import { checkAdmission, placementOf } from "../engine/policy/project.js";
 import { BEING_DELETED, NOT_PERMITTED, REFUSED_LISTED, pruneCandidates } from "../engine/prune/candidates.js";
-import type { KubeObject } from "../engine/prune/ownership.js";
+import type { KubeObject } from "../model/ref.js";
 import type { Application } from "../model/application.js";
 import { CASCADE_FINALIZER } from "../model/contract.js";
 import type { QueueResult } from "./queue.js";

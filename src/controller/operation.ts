@@ -12,7 +12,7 @@ import type { HookDeletePolicy, HookPhase } from "../engine/apply/hooks.js";
 import { HOOK_OPERATION_ANNOTATION } from "../model/contract.js";
 import type { Planned, SyncStep, SyncSteps } from "../engine/apply/waves.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
-import { groupOf } from "../engine/prune/ownership.js";
+import { groupOf } from "../model/ref.js";
 import { mergeResults } from "../engine/status/operation.js";
 import type { SyncOptions } from "../engine/status/syncoptions.js";
 import { kubeErrorMessage } from "../kube/client.js";
@@ -20,8 +20,7 @@ import type { ResourceClient } from "../kube/resources.js";
 import type { HealthStatus, HookRecord, OperationState, ResourceRef } from "../model/application.js";
 import type { DesiredObject } from "./desired.js";
 import { FencedError } from "./sharding/fence.js";
-import type { ChangeSetEntry } from "./sync.js";
-import { applyObjects, ensureNamespace, pruneObjects } from "./sync.js";
+import { type ChangeSetEntry, applyObjects, ensureNamespace, pruneObjects } from "./sync.js";
 
 export interface PlannedObject extends Planned {
   readonly desired: DesiredObject;

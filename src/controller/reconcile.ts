@@ -10,7 +10,8 @@ import {
   refusedDeletions,
   reportedDecisions,
 } from "../engine/prune/candidates.js";
-import { groupOf, trackedApp } from "../engine/prune/ownership.js";
+import { trackedApp } from "../engine/prune/ownership.js";
+import { groupOf, type UnstructuredObject, objectKey } from "../model/ref.js";
 import type { RenderedObject, Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
 import { ITEM_MESSAGE_BYTES, fitRevisionInfo, fitStatus, truncateText } from "../engine/status/budget.js";
@@ -24,13 +25,12 @@ import { retryWaitMs } from "../engine/status/retry.js";
 import { isSkipped, readSyncAnnotations } from "../engine/apply/hooks.js";
 import { HOOK_OPERATION_ANNOTATION } from "../model/contract.js";
 import { planSteps } from "../engine/apply/waves.js";
-import { builtinHealth, type KubeObject } from "../engine/health/index.js";
+import { builtinHealth } from "../engine/health/index.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
-import { validateApplication } from "../model/validate.js";
+import { validateApplication, type KnownCluster } from "../model/validate.js";
 import { objectNotPermitted } from "../engine/policy/project.js";
 import type { ResourceClient } from "../kube/resources.js";
-import type { KnownCluster } from "../model/validate.js";
 import { appKeyOf, type ApplicationStore } from "./applications.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import type { ClusterLookup, ClusterTarget } from "./clusters.js";
@@ -41,11 +41,9 @@ import type { EventRecorder } from "./events.js";
 import { finalizeApplication } from "./finalize.js";
 import { type HealthSource, healthCheckCondition } from "./healthconfig.js";
 import type { QueueResult } from "./queue.js";
-import type { RevisionResolver } from "./revisions.js";
-import { mustResolveFresh } from "./revisions.js";
+import { type RevisionResolver, mustResolveFresh } from "./revisions.js";
 import { SelfHealGuard } from "./selfheal.js";
-import type { ChangeSetEntry } from "./sync.js";
-import { PRUNE_OFF } from "./sync.js";
+import { type ChangeSetEntry, PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
 import { admitToProject, policyGate, projectName } from "./policy.js";
@@ -104,10 +102,6 @@ const COMPARE_CONCURRENCY = 16;
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
-}
-
-function liveKey(o: KubernetesObject): string {
-  return `${groupOf(o.apiVersion)}/${o.kind ?? ""}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 }
 
 export class Reconciler {
@@ -623,7 +617,7 @@ export class Reconciler {
         {
           resources: this.fencedClient(cluster.resources, key),
           liveOf: (d) => cluster.watches.get(d),
-          health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
+          health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as UnstructuredObject).health,
           persist: async (o) => {
             status = { ...status, operationState: o };
             current = await this.writeStatus(current, status);
@@ -701,7 +695,7 @@ export class Reconciler {
       const applied = new Map(
         results
           .filter((r) => r.applied)
-          .map((r) => [liveKey(r.applied as KubernetesObject), r.applied as KubernetesObject]),
+          .map((r) => [objectKey(r.applied as KubernetesObject), r.applied as KubernetesObject]),
       );
       comparisons = comparisons.map((c, i) => {
         const after = applied.get(c.desired.key);

@@ -27,7 +27,7 @@ import { CASCADE_FINALIZER, SYNC_ANNOTATION } from "../model/contract.js";
 import type { KubeClients } from "../kube/client.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
-import type { ApplicationStore } from "./applications.js";
+import type { ApplicationClient } from "./applications.js";
 import { appKeyOf } from "./applications.js";
 import { GitListings, listClusters } from "./appsetinputs.js";
 import type { QueueResult } from "./queue.js";
@@ -39,7 +39,7 @@ const APPS = { group: GROUP, version: VERSION, plural: "applications" } as const
 export interface ApplicationSetControllerOptions {
   readonly config: KubeConfig;
   readonly clients: KubeClients;
-  readonly apps: ApplicationStore;
+  readonly apps: ApplicationClient;
   readonly source: RepositoryCache;
   /** Where cluster Secrets live. */
   readonly systemNamespace: string;

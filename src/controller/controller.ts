@@ -17,7 +17,7 @@ import { systemGit } from "../engine/source/mirror.js";
 import { type KubeClients, errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
-import { ApplicationStore } from "./applications.js";
+import { ApplicationClient } from "./applications.js";
 import { ApplicationSetController } from "./appsets.js";
 import { ClusterRegistry } from "./clusters.js";
 import { Comparer } from "./compare.js";
@@ -371,7 +371,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clock,
     log,
   });
-  const apps: ApplicationStore = new ApplicationStore(clients, {
+  const apps: ApplicationClient = new ApplicationClient(clients, {
     config: options.config,
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),

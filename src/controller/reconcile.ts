@@ -31,7 +31,7 @@ import type { Application, ApplicationStatus, OperationState } from "../model/ap
 import { validateApplication, type KnownCluster } from "../model/validate.js";
 import { objectNotPermitted } from "../engine/policy/project.js";
 import type { ResourceClient } from "../kube/resources.js";
-import { appKeyOf, type ApplicationStore } from "./applications.js";
+import { appKeyOf, type ApplicationClient } from "./applications.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import type { ClusterLookup, ClusterTarget } from "./clusters.js";
 import { notPermittedComparison, type ObjectComparison } from "./compare.js";
@@ -52,7 +52,7 @@ import type { ProjectLookup } from "./projects.js";
 import { errorMessage } from "../lib/errormessage.js";
 
 export interface ReconcilerDeps {
-  readonly apps: ApplicationStore;
+  readonly apps: ApplicationClient;
   /** AppProjects of the system namespace (an informer cache). */
   readonly projects: ProjectLookup;
   /** The cluster Tether runs in: its own state (the app's decryption keys), never an app's objects. */

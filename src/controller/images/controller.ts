@@ -15,7 +15,6 @@ import {
   DEFAULT_MESSAGE_TEMPLATE,
   excludeTags,
   ImageError,
-  parseDuration,
   parseImageName,
   registryCredentials,
   selectLatestTag,
@@ -31,6 +30,7 @@ import { runGitUpdate } from "./gitupdate.js";
 import { RegistryClient } from "./registry.js";
 import { ImageStore, objectKey } from "./store.js";
 import { errorMessage } from "../../lib/errormessage.js";
+import { requireDuration } from "../../lib/duration.js";
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 
@@ -126,7 +126,7 @@ export class ImageAutomation {
   }
 
   private interval(text: string | undefined, field: string): number {
-    return text ? parseDuration(text, field) : DEFAULT_INTERVAL_MS;
+    return text ? requireDuration(field, text) : DEFAULT_INTERVAL_MS;
   }
 
   // ---- ImageRepository ------------------------------------------------------------------------
@@ -161,7 +161,7 @@ export class ImageAutomation {
       }
       const name = parseImageName(repo.spec.image);
       const timeoutMs = repo.spec.timeout
-        ? parseDuration(repo.spec.timeout, "spec.timeout")
+        ? requireDuration("spec.timeout", repo.spec.timeout)
         : this.options.registryTimeoutMs;
       const client = new RegistryClient(name, {
         insecure: repo.spec.insecure,

@@ -8,22 +8,9 @@
 // Pure: the clock is an argument.
 import { Cron } from "croner";
 import type { SyncWindow } from "../../model/appproject.js";
+import { parseDuration } from "../../lib/duration.js";
 import { globMatch } from "./glob.js";
 import { errorMessage } from "../../lib/errormessage.js";
-
-const UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
-
-/** A Go-style duration ("1h", "30m", "1h30m", "90s") in ms; undefined when it is not one. */
-export function parseDuration(text: string): number | undefined {
-  const parts = /^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/.test(text)
-    ? text.match(/\d+(?:\.\d+)?(?:h|ms|m|s)/g)
-    : null;
-  if (!parts) return undefined;
-  return parts.reduce((sum, part) => {
-    const [, n, unit] = /^(\d+(?:\.\d+)?)(h|ms|m|s)$/.exec(part) ?? [];
-    return sum + Number(n) * (UNITS[unit ?? ""] ?? 0);
-  }, 0);
-}
 
 function cronOf(window: SyncWindow): Cron {
   return new Cron(window.schedule, { paused: true, mode: "5-part", timezone: window.timeZone || "UTC" });

@@ -21,7 +21,7 @@ import {
 } from "../kube/clusters.js";
 import { CLUSTER_STATUS_ANNOTATION } from "../model/contract.js";
 import type { V1Secret } from "@kubernetes/client-node";
-import type { KnownCluster } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
 import type { ClusterList, ClusterView } from "./types.js";
 
 /** The controller's annotation → a state; anything unreadable is Unknown, said so. */

@@ -10,7 +10,7 @@ import { kubeErrorMessage } from "../kube/client.js";
 import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../model/contract.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
-import type { KnownCluster } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
 import type { Action } from "./auth/rbac.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";

@@ -3,8 +3,8 @@
 import type { ZodType } from "zod";
 import type { Application } from "../model/application.js";
 import { API_VERSION } from "../model/application.js";
-import type { KnownCluster } from "../model/validate.js";
-import { validateApplication } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
+import { validateApplication } from "../engine/validate.js";
 import { nestingMessage, parseJsonBounded } from "../engine/nesting.js";
 import { fieldOf, HttpError } from "./errors.js";
 import { ApplicationWriteSchema } from "./types.js";

@@ -25,7 +25,7 @@ import { CLUSTER_STATUS_ANNOTATION } from "../model/contract.js";
 import { Informer } from "../kube/informer.js";
 import { ResourceClient } from "../kube/resources.js";
 import type { ApplicationDestination } from "../model/application.js";
-import type { KnownCluster } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
 import { Comparer } from "./compare.js";
 import type { ManagedWatches } from "./watches.js";
 

@@ -28,7 +28,7 @@ import { planSteps } from "../engine/apply/waves.js";
 import { builtinHealth } from "../engine/health/index.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
-import { validateApplication, type KnownCluster } from "../model/validate.js";
+import { validateApplication, type KnownCluster } from "../engine/validate.js";
 import { objectNotPermitted } from "../engine/policy/project.js";
 import type { ResourceClient } from "../kube/resources.js";
 import { appKeyOf, type ApplicationClient } from "./applications.js";

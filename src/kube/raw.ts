@@ -5,7 +5,7 @@
 import type { KubeConfig } from "./connection.js";
 import http from "node:http";
 import https from "node:https";
-import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "./redact.js";
+import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "../lib/redact.js";
 
 export class KubeApiError extends Error {
   override readonly name = "KubeApiError";
@@ -40,7 +40,7 @@ export interface RawRequest {
 
 /**
  * How an error about this request is told: the apiserver's message, or for a Secret or decrypted
- * content the message and body without any value (./redact.ts). Every error of every request
+ * content the message and body without any value (src/lib/redact.ts). Every error of every request
  * passes here, so no caller can forget it.
  */
 function apiError(req: RawRequest, status: number, text: string): KubeApiError {

@@ -79,7 +79,7 @@ export class ResourceClient {
 
   /**
    * Server-side apply with Tether's field manager. `dryRun` returns what the server would store.
-   * `sensitive`: the object is decrypted content, so errors show none of its values (./redact.ts).
+   * `sensitive`: the object is decrypted content, so errors show none of its values (src/lib/redact.ts).
    */
   async apply<T extends KubernetesObject>(
     object: T,

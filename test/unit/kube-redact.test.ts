@@ -3,7 +3,7 @@
 // value and keeps the object, field path and expectation.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "../../src/kube/redact.js";
+import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "../../src/lib/redact.js";
 
 const CANARY = "canary-7f3a9c";
 const noCanary = (text: string) => assert.ok(!/canary|424242/.test(text), `leaks: ${text}`);

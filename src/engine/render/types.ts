@@ -14,7 +14,7 @@ export interface RenderedObject {
   sourceFile: string;
   /** 1-based line of the document (directory mode only: tool output has no useful lines). */
   line?: number;
-  /** Decrypted from a SOPS file: no message may quote its values (src/kube/redact.ts). */
+  /** Decrypted from a SOPS file: no message may quote its values (src/lib/redact.ts). */
   decrypted?: boolean;
 }
 

@@ -14,7 +14,7 @@ import path from "node:path";
 import { assign, shardKey } from "../../src/controller/sharding/hash.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { freePort } from "../../src/localcluster/ports.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { GROUP, VERSION } from "../../src/model/application.js";
 import type { BenchControllerProcess } from "../lib/controllerprocess.js";

@@ -22,7 +22,7 @@ import { startLocalEnvironment } from "../../src/localcluster/environment.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import { freePort } from "../../src/localcluster/ports.js";
 import { installCrds } from "../../src/localcluster/product.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../../src/model/application.js";
 import type { BenchControllerProcess } from "./controllerprocess.js";

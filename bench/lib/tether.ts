@@ -21,7 +21,7 @@ import { repoRoot } from "../../src/localcluster/components.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { startLocalEnvironment } from "../../src/localcluster/environment.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../../src/model/application.js";
 import type { BenchRun } from "./run.js";

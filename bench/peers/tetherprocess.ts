@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { repoRoot } from "../../src/localcluster/components.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ProcSample } from "../lib/controllerprocess.js";
 import { sampleProcess } from "../lib/controllerprocess.js";
 import type { BenchRun } from "../lib/run.js";

@@ -37,7 +37,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { KubeClients } from "../kube/client.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { startNamedObjectWatches } from "../kube/namedobject.js";
-import { KubeSecretStore } from "../kube/secretstore.js";
+import { KubeSecretStore } from "./auth/kubesecretstore.js";
 import type {
   Action,
   AppRef,

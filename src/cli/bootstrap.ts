@@ -15,7 +15,7 @@ import { parseAllDocuments } from "yaml";
 import { kubeClients, loadKubeConfig } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import { repoRoot } from "../localcluster/components.js";
-import { waitFor } from "../localcluster/wait.js";
+import { waitFor } from "../lib/wait.js";
 import type { Application } from "../model/application.js";
 import { API_VERSION } from "../model/application.js";
 import { CHART_FOLDER, commitInstall, installApplication, VALUES_FILE } from "./bootstrap-git.js";

@@ -17,7 +17,7 @@ import {
 } from "../localcluster/instance.js";
 import { probe } from "../localcluster/health.js";
 import { claimPort } from "../localcluster/ports.js";
-import { waitFor } from "../localcluster/wait.js";
+import { waitFor } from "../lib/wait.js";
 import { kubeClients, loadKubeConfig } from "../kube/client.js";
 import { DEMO_NAMESPACE, SYSTEM_NAMESPACE } from "../localcluster/demo.js";
 import type { Product } from "../localcluster/product.js";

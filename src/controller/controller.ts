@@ -4,7 +4,7 @@
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "../kube/connection.js";
 import { Registry } from "prom-client";
-import { type ControllerMetrics, registerControllerMetrics } from "../api/metrics.js";
+import { type ControllerMetrics, registerControllerMetrics } from "./metrics.js";
 import {
   type RenderPlacement,
   type RenderService,

@@ -16,7 +16,7 @@ import type { SyncOptions } from "../engine/status/syncoptions.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { FIELD_MANAGER } from "../model/contract.js";
 import type { ResourceClient } from "../kube/resources.js";
-import { waitFor } from "../localcluster/wait.js";
+import { waitFor } from "../lib/wait.js";
 import type { DesiredObject } from "./desired.js";
 import { FencedError } from "./sharding/fence.js";
 

@@ -24,7 +24,7 @@ import type { ClusterPki } from "./pki.js";
 import { loadOrCreatePki } from "./pki.js";
 import { claimPort, freePort } from "./ports.js";
 import { ManagedProcess, signalGroup } from "./process.js";
-import { waitFor } from "./wait.js";
+import { waitFor } from "../lib/wait.js";
 import { errorMessage } from "../lib/errormessage.js";
 
 export type ControlPlaneBinaries = Record<Exclude<ComponentName, "helm" | "kustomize" | "registry">, string>;

@@ -16,7 +16,7 @@ import type { PidRecord } from "./process.js";
 import { signalGroup } from "./process.js";
 import type { MarkedProcess } from "./procscan.js";
 import { INSTANCE_OWNER_ENV, INSTANCE_ROOT_ENV, processToken, stopMarked, tokenIsAlive } from "./procscan.js";
-import { waitFor } from "./wait.js";
+import { waitFor } from "../lib/wait.js";
 
 export interface InstanceDirs {
   readonly root: string;

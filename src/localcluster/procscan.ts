@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import { isProcessAlive } from "./lock.js";
-import { waitFor } from "./wait.js";
+import { waitFor } from "../lib/wait.js";
 
 export const INSTANCE_ROOT_ENV = "TETHER_INSTANCE_ROOT";
 export const INSTANCE_OWNER_ENV = "TETHER_INSTANCE_OWNER";

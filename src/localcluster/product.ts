@@ -20,7 +20,7 @@ import { DEMO_REPOSITORY, SYSTEM_NAMESPACE, demoApplication, helloDeployment, he
 import type { LocalEnvironment } from "./environment.js";
 import type { GitServer } from "./gitserver.js";
 import { GitWorkspace } from "./gitrepo.js";
-import { waitFor } from "./wait.js";
+import { waitFor } from "../lib/wait.js";
 import { errorMessage } from "../lib/errormessage.js";
 
 export interface Product {

@@ -15,7 +15,7 @@ import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { clients, installCrds, uniqueName } from "../helpers/environment.js";
 

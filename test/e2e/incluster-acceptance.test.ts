@@ -27,7 +27,7 @@ import { repoRoot } from "../../src/localcluster/components.js";
 import type { LocalEnvironment } from "../../src/localcluster/environment.js";
 import { startLocalEnvironment } from "../../src/localcluster/environment.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { chromium } from "playwright-core";
 import { CHROMIUM } from "../../scripts/ensure-chromium.js";

@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { freePort } from "../../src/localcluster/ports.js";
 import { ManagedProcess, readLastLines } from "../../src/localcluster/process.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const run = promisify(execFile);
 export const DEBIAN_REGISTRY = "/usr/bin/docker-registry";

@@ -16,7 +16,7 @@ import { INITIAL_ADMIN_PASSWORD_SECRET, SESSIONS_SECRET } from "../../src/api/au
 import type { ApiServer } from "../../src/api/server.js";
 import { startApiServer } from "../../src/api/server.js";
 import { repoRoot } from "../../src/localcluster/components.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { AuthApiFixture, Reply } from "../helpers/api.js";
 import { bearer, callApi, openStream, startAuthApi } from "../helpers/api.js";
 import { clients } from "../helpers/environment.js";

@@ -20,7 +20,7 @@ import { repoRoot } from "../../src/localcluster/components.js";
 import type { LocalEnvironment } from "../../src/localcluster/environment.js";
 import { startLocalEnvironment } from "../../src/localcluster/environment.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { runController } from "../helpers/controllerprocess.js";
 import type { ControllerProcess } from "../helpers/controllerprocess.js";

@@ -28,7 +28,7 @@ import { ensureComponents } from "../../src/localcluster/binaries.js";
 import { CONTROL_PLANE } from "../../src/localcluster/components.js";
 import type { ControlPlane } from "../../src/localcluster/controlplane.js";
 import { startControlPlane } from "../../src/localcluster/controlplane.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import {

@@ -11,7 +11,7 @@ import type { ControllerFixture } from "../helpers/app.js";
 import { APP_GROUP, configMap, IN_CLUSTER, isGone, service, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 function childApp(name: string, url: string, path: string, namespace: string): string {
   return `apiVersion: tether.dev/v1alpha1

@@ -22,7 +22,7 @@ import {
   processToken,
   readMarkers,
 } from "../../src/localcluster/procscan.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const orphanOwner = path.join(path.dirname(fileURLToPath(import.meta.url)), "../helpers/orphan-owner.ts");
 

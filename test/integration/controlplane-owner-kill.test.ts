@@ -21,7 +21,7 @@ import { CONTROL_PLANE, repoRoot } from "../../src/localcluster/components.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import { instanceDirs } from "../../src/localcluster/instance.js";
 import { freePort } from "../../src/localcluster/ports.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { git } from "../../src/engine/source/gitcli.js";
 
 const cli = path.join(repoRoot, "src/cli/main.ts");

@@ -22,7 +22,7 @@ import { repoRoot } from "../../src/localcluster/components.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { runController } from "../helpers/controllerprocess.js";
 import { clients, installCrds, testEnv, testNamespace } from "../helpers/environment.js";

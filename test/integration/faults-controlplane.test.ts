@@ -21,7 +21,7 @@ import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";
 import { installCrds } from "../../src/localcluster/product.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { APP_GROUP, configMap, IN_CLUSTER, isGone } from "../helpers/app.js";
 

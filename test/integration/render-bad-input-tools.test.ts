@@ -22,7 +22,7 @@ import {
   write,
 } from "../helpers/render.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 let tmp = "";
 let repo = "";

@@ -16,7 +16,7 @@ import type { RendererOptions } from "../../src/engine/render/index.js";
 import { ensureComponent } from "../../src/localcluster/binaries.js";
 import { freePort } from "../../src/localcluster/ports.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const run = promisify(execFile);
 let tmp = "";

@@ -12,7 +12,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { assign, shardKey } from "../../src/controller/sharding/hash.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { freePort } from "../../src/localcluster/ports.js";
 import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";

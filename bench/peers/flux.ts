@@ -18,7 +18,7 @@ import type { TypedKubeClients } from "../../src/kube/typed.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
 import { REFRESH_ANNOTATION } from "../../src/model/contract.js";
 import { ResourceClient } from "../../src/kube/resources.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { startLocalEnvironment } from "../../src/localcluster/environment.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";

@@ -14,7 +14,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
 import { kubeClients, loadKubeConfig } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
-import { repoRoot } from "../localcluster/components.js";
+import { repoRoot } from "../toolchain/components.js";
 import { waitFor } from "../lib/wait.js";
 import type { Application } from "../model/application.js";
 import { API_VERSION } from "../model/application.js";

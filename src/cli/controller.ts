@@ -12,7 +12,7 @@ import os from "node:os";
 import { startController } from "../controller/controller.js";
 import type { ShardingOptions } from "../controller/sharding/shard.js";
 import { replicaIdError, toReplicaId } from "../controller/sharding/members.js";
-import { cacheRoot } from "../localcluster/cachedir.js";
+import { cacheRoot } from "../toolchain/cachedir.js";
 import { commandKubeConfig } from "./kubeconfig.js";
 import { UsageError } from "./errors.js";
 import { durationFlag, namespaceName } from "./flags.js";

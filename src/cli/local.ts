@@ -2,9 +2,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ensureComponents } from "../localcluster/binaries.js";
-import { ALL_COMPONENTS } from "../localcluster/components.js";
-import { cacheRoot } from "../localcluster/cachedir.js";
+import { ensureComponents } from "../toolchain/binaries.js";
+import { ALL_COMPONENTS } from "../toolchain/components.js";
+import { cacheRoot } from "../toolchain/cachedir.js";
 import { startLocalEnvironment } from "../localcluster/environment.js";
 import type { ControlPlane } from "../localcluster/controlplane.js";
 import type { OwnerRecord } from "../localcluster/instance.js";

@@ -6,9 +6,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { errorStatus } from "../kube/client.js";
 import { typedKubeClients } from "../kube/typed.js";
-import { cacheRoot } from "./cachedir.js";
-import type { ComponentName } from "./components.js";
-import { KWOK_STAGES_FILE } from "./components.js";
+import { cacheRoot } from "../toolchain/cachedir.js";
+import type { ComponentName } from "../toolchain/components.js";
+import { KWOK_STAGES_FILE } from "../toolchain/components.js";
 import { answers200 } from "./health.js";
 import type { InstanceDirs } from "./instance.js";
 import {

@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { isProcessAlive, withFileLock } from "./lock.js";
+import { isProcessAlive, withFileLock } from "../toolchain/lock.js";
 import type { PidRecord } from "./process.js";
 import { signalGroup } from "./process.js";
 import type { MarkedProcess } from "./procscan.js";

@@ -10,7 +10,7 @@ import { PatchStrategy } from "@kubernetes/client-node";
 import type { Controller } from "../../src/controller/controller.js";
 import { startController } from "../../src/controller/controller.js";
 import { errorStatus } from "../../src/kube/client.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";

@@ -8,7 +8,7 @@ import { PatchStrategy } from "@kubernetes/client-node";
 import type { Controller, ControllerOptions } from "../../src/controller/controller.js";
 import { startController } from "../../src/controller/controller.js";
 import { errorStatus } from "../../src/kube/client.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";

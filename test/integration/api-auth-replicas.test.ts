@@ -15,7 +15,7 @@ import { createApiAuth, RBAC_CONFIGMAP } from "../../src/api/authn.js";
 import { INITIAL_ADMIN_PASSWORD_SECRET, SESSIONS_SECRET } from "../../src/api/auth/index.js";
 import type { ApiServer } from "../../src/api/server.js";
 import { startApiServer } from "../../src/api/server.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { waitFor } from "../../src/lib/wait.js";
 import type { AuthApiFixture, Reply } from "../helpers/api.js";
 import { bearer, callApi, openStream, startAuthApi } from "../helpers/api.js";

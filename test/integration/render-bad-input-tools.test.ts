@@ -21,7 +21,7 @@ import {
   withSymlink,
   write,
 } from "../helpers/render.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { waitFor } from "../../src/lib/wait.js";
 
 let tmp = "";

@@ -15,7 +15,7 @@ import {
   renderCommitMessage,
   selectLatestTag,
 } from "../../src/engine/images/index.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { requireDuration } from "../../src/lib/duration.js";
 
 const dir = path.join(repoRoot, "testdata/images/policies");

@@ -1,4 +1,4 @@
-// Redaction of apiserver messages about Secrets and decrypted content (src/kube/redact.ts): each
+// Redaction of apiserver messages about Secrets and decrypted content (src/lib/redact.ts): each
 // form in which the apiserver quotes a value, taken from real kube-apiserver answers, loses the
 // value and keeps the object, field path and expectation.
 import assert from "node:assert/strict";

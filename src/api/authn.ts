@@ -38,6 +38,7 @@ import type { KubeClients } from "../kube/client.js";
 import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { startNamedObjectWatches } from "../kube/namedobject.js";
 import { KubeSecretStore } from "./auth/kubesecretstore.js";
+import type { RequestAuth } from "./auth/requestauth.js";
 import type {
   Action,
   AppRef,
@@ -94,28 +95,9 @@ export { SESSION_PATH } from "./auth/routes/session.js";
 export { API_TOKENS_SECRET, SecretApiTokenStore } from "./auth/index.js";
 export { SERVER_KEYS_SECRET } from "./auth/index.js";
 export const RBAC_CONFIGMAP = "tether-rbac";
+export type { RequestAuth } from "./auth/requestauth.js";
 /** GET routes under /api/v1 that need no credential (the SSO login and what the login page needs). */
 const PUBLIC_GET_ROUTES = new Set(PUBLIC_OIDC_ROUTES);
-
-/** What a handler may do for the caller; set by the middleware on every authenticated request. */
-export interface RequestAuth {
-  subject: Subject;
-  via: "api-token" | "session-bearer" | "session-cookie";
-  session?: SessionPayload;
-  can(action: Action, app: AppRef): boolean;
-  /**
-   * The same credentials checked again now, with the RBAC policy of now: undefined once they no
-   * longer pass (revoked token, logged-out session, password changed, expired). Long-lived
-   * responses (the event stream) call it, so they end when the credential does.
-   */
-  recheck(): Promise<RequestAuth | undefined>;
-}
-
-declare module "hono" {
-  interface ContextVariableMap {
-    tetherAuth: RequestAuth | undefined;
-  }
-}
 
 /** The `auth` option of createApi: the /api/v1 middleware and the routes it brings. */
 export interface ApiAuth {

@@ -40,8 +40,6 @@ import { startNamedObjectWatches } from "../kube/namedobject.js";
 import { KubeSecretStore } from "./auth/kubesecretstore.js";
 import type { RequestAuth } from "./auth/requestauth.js";
 import type {
-  Action,
-  AppRef,
   AuthDeps,
   AuthRequest,
   Clock,
@@ -49,8 +47,6 @@ import type {
   RandomBytes,
   RateLimitOptions,
   SessionKeys,
-  SessionPayload,
-  Subject,
 } from "./auth/index.js";
 import {
   ACCOUNTS_CONFIGMAP,

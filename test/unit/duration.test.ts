@@ -46,7 +46,7 @@ const PARSES: readonly (readonly [string, number])[] = [
   // more than 9 digits after the decimal point
   ["0.3333333333333333333h", 1_200_000],
   // largest duration that fits
-  ["9223372036854775807ns", 9_223_372_036_854.775807],
+  ["9223372036854775807ns", Number(2n ** 63n - 1n) / 1_000_000],
   // what Tether's fields and flags took before
   ["1h30m", 5_400_000],
   ["1.5h", 5_400_000],

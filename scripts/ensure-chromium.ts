@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { pathToFileURL } from "node:url";
+import { errorMessage } from "../src/lib/errormessage.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -34,9 +35,7 @@ export function ensureChromium(log: (line: string) => void = (l) => process.stde
     run([...prefix, "apt-get", "update"]);
     run([...prefix, "apt-get", "install", "-y", "--no-install-recommends", "chromium"]);
   } catch (error) {
-    throw new Error(
-      `${why}; installing it failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new Error(`${why}; installing it failed: ${errorMessage(error)}`);
   }
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${why}; apt-get finished but ${CHROMIUM} is still missing`);
   return CHROMIUM;
@@ -46,7 +45,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   try {
     process.stdout.write(`${ensureChromium()}\n`);
   } catch (error) {
-    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${errorMessage(error)}\n`);
     process.exit(1);
   }
 }

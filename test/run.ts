@@ -7,7 +7,7 @@
 //   npm test -- --node-lines     only the other Node lines' run (below)
 // The whole run (no file named) ends by running the unit suite and NODE_LINES_SLICE again on each
 // other Node line the README promises (22 and 24, installed into the cache from the npm registry by
-// src/localcluster/noderuntimes.ts), against the same control plane.
+// src/toolchain/noderuntimes.ts), against the same control plane.
 // Before browser tests (test/ui, and test/e2e whose in-cluster test opens the UI) it builds the web UI (vite build, which prints the bundle size) and
 // makes sure Debian's chromium is installed (scripts/ensure-chromium.ts).
 import { spawn } from "node:child_process";
@@ -16,8 +16,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LocalEnvironment } from "../src/localcluster/environment.js";
 import { ensureChromium } from "../scripts/ensure-chromium.js";
-import type { NodeLine } from "../src/localcluster/noderuntimes.js";
-import { NODE_RUNTIMES, ensureNodeRuntime } from "../src/localcluster/noderuntimes.js";
+import type { NodeLine } from "../src/toolchain/noderuntimes.js";
+import { NODE_RUNTIMES, ensureNodeRuntime } from "../src/toolchain/noderuntimes.js";
 
 /**
  * Integration files run on every Node line besides the unit suite: the controller's reconcile with
@@ -29,6 +29,7 @@ const NODE_LINES_SLICE = [
   "test/integration/source-resolve.test.ts",
   "test/integration/render-golden.test.ts",
 ];
+import { errorMessage } from "../src/lib/errormessage.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const log = (line: string) =>
@@ -161,9 +162,7 @@ async function runOtherNodeLines(env: NodeJS.ProcessEnv): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(
-      `\nnpm test could not run: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`\nnpm test could not run: ${errorMessage(error)}\n`);
     process.exit(1);
   },
 );

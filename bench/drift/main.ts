@@ -9,11 +9,11 @@ import type { V1Deployment } from "@kubernetes/client-node";
 import { DRIFT_DEBOUNCE_MS } from "../../src/controller/controller.js";
 import { prepareDesired } from "../../src/controller/desired.js";
 import { helloDeployment } from "../../src/localcluster/demo.js";
-import type { KubeObject } from "../../src/engine/render/types.js";
+import type { RenderedKubeObject } from "../../src/model/ref.js";
 import { benchArgs, runBench } from "../lib/run.js";
 import { formatCounts, formatSummary, goalLine, percentile } from "../lib/stats.js";
-import type { TetherBench } from "../lib/tether.js";
 import {
+  type TetherBench,
   controllerQuiet,
   DEMO_PATH,
   DEPLOYMENT,
@@ -57,7 +57,7 @@ async function baseline(
     namespace: app.namespace,
     rendered: [
       {
-        object: parse(helloDeployment(GIT_REPLICAS)) as KubeObject,
+        object: parse(helloDeployment(GIT_REPLICAS)) as RenderedKubeObject,
         sourceFile: `${DEMO_PATH}/deployment.yaml`,
       },
     ],

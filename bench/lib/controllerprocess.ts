@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { parse } from "yaml";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 export interface ProcSample {
   /** performance.now() when read. */

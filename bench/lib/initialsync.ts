@@ -5,12 +5,11 @@
 import fs from "node:fs";
 import { parse } from "yaml";
 import { prepareDesired } from "../../src/controller/desired.js";
-import type { KubeObject } from "../../src/engine/render/types.js";
+import type { RenderedKubeObject } from "../../src/model/ref.js";
 import type { BenchRun } from "./run.js";
 import { apiserverRequests, formatDelta, requestDelta, writesTo } from "./apiserver.js";
 import { metricSum } from "./controllerprocess.js";
-import type { Fleet } from "./fleet.js";
-import { configMapManifest, mapLimit, startFleet, synced } from "./fleet.js";
+import { type Fleet, configMapManifest, mapLimit, startFleet, synced } from "./fleet.js";
 
 export interface InitialSyncResult {
   readonly fleet: Fleet;
@@ -61,7 +60,7 @@ export async function measureInitialSync(options: {
             installationId: fleet.installationId.replace(/./g, "0"),
             namespace,
             rendered: Array.from({ length: options.objectsPerApp }, (_, j) => ({
-              object: parse(configMapManifest(`cm-${j}`, 0)) as KubeObject,
+              object: parse(configMapManifest(`cm-${j}`, 0)) as RenderedKubeObject,
               sourceFile: `objects/cm-${j}.yaml`,
             })),
             resources: fleet.resources,

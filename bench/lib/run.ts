@@ -3,6 +3,7 @@
 // when the benchmark ends, fails, or is interrupted (Ctrl-C stops the trials, prints what was
 // measured so far, cleans up and exits 0; a second Ctrl-C exits at once).
 import { parseArgs } from "node:util";
+import { errorMessage } from "../../src/lib/errormessage.js";
 
 export interface BenchArgs {
   readonly trials: number;
@@ -89,9 +90,7 @@ export class BenchRun {
       try {
         await step();
       } catch (error) {
-        process.stderr.write(
-          `bench: cleanup "${what}" failed: ${error instanceof Error ? error.message : String(error)}\n`,
-        );
+        process.stderr.write(`bench: cleanup "${what}" failed: ${errorMessage(error)}\n`);
       }
     }
     this.undo.length = 0;

@@ -16,9 +16,9 @@ import { stringify } from "yaml";
 import { errorStatus } from "../../src/kube/client.js";
 import type { TypedKubeClients } from "../../src/kube/typed.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
-import { REFRESH_ANNOTATION } from "../../src/kube/constants.js";
+import { REFRESH_ANNOTATION } from "../../src/model/contract.js";
 import { ResourceClient } from "../../src/kube/resources.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { startLocalEnvironment } from "../../src/localcluster/environment.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
@@ -44,6 +44,7 @@ import type { Figures } from "./report.js";
 import { printReport } from "./report.js";
 import type { SteadyState } from "./tetherprocess.js";
 import { startTetherProcess, steadyState } from "./tetherprocess.js";
+import { errorMessage } from "../../src/lib/errormessage.js";
 
 interface Options {
   readonly quick: boolean;
@@ -502,9 +503,7 @@ runBench(async (run) => {
     source = await ensureFluxController("source-controller", progress);
     kustomize = await ensureFluxController("kustomize-controller", progress);
   } catch (error) {
-    throw new Error(
-      `Flux could not be built, so there is nothing to compare with.\n${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new Error(`Flux could not be built, so there is nothing to compare with.\n${errorMessage(error)}`);
   }
   run.check();
   progress("starting the local control plane and Git server");

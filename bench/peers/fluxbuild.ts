@@ -8,8 +8,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { cacheRoot } from "../../src/localcluster/cachedir.js";
-import { checkGo, requiredGoVersion } from "../../src/localcluster/goenv.js";
+import { cacheRoot } from "../../src/toolchain/cachedir.js";
+import { checkGo, requiredGoVersion } from "../../src/toolchain/goenv.js";
 
 const run = promisify(execFile);
 

@@ -13,7 +13,7 @@ import type { TypedKubeClients } from "../../src/kube/typed.js";
 import type { ResourceClient } from "../../src/kube/resources.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
 import { freePort } from "../../src/localcluster/ports.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { BenchRun } from "../lib/run.js";
 import type { FluxBinary } from "./fluxbuild.js";
 

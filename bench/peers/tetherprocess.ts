@@ -2,9 +2,9 @@
 // are read from /proc exactly like Flux's controllers are (with bench/lib's /proc reader; Linux).
 import fs from "node:fs/promises";
 import path from "node:path";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ProcSample } from "../lib/controllerprocess.js";
 import { sampleProcess } from "../lib/controllerprocess.js";
 import type { BenchRun } from "../lib/run.js";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RenderInput, Renderer } from "../../src/engine/render/index.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 
 const { values } = parseArgs({
   options: { apps: { type: "string", default: "1000" }, concurrency: { type: "string", default: "4" } },

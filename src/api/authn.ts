@@ -35,12 +35,11 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { KubeClients } from "../kube/client.js";
-import { errorMessage, errorStatus } from "../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { startNamedObjectWatches } from "../kube/namedobject.js";
-import { KubeSecretStore } from "../kube/secretstore.js";
+import { KubeSecretStore } from "./auth/kubesecretstore.js";
+import type { RequestAuth } from "./auth/requestauth.js";
 import type {
-  Action,
-  AppRef,
   AuthDeps,
   AuthRequest,
   Clock,
@@ -48,8 +47,6 @@ import type {
   RandomBytes,
   RateLimitOptions,
   SessionKeys,
-  SessionPayload,
-  Subject,
 } from "./auth/index.js";
 import {
   ACCOUNTS_CONFIGMAP,
@@ -94,28 +91,9 @@ export { SESSION_PATH } from "./auth/routes/session.js";
 export { API_TOKENS_SECRET, SecretApiTokenStore } from "./auth/index.js";
 export { SERVER_KEYS_SECRET } from "./auth/index.js";
 export const RBAC_CONFIGMAP = "tether-rbac";
+export type { RequestAuth } from "./auth/requestauth.js";
 /** GET routes under /api/v1 that need no credential (the SSO login and what the login page needs). */
 const PUBLIC_GET_ROUTES = new Set(PUBLIC_OIDC_ROUTES);
-
-/** What a handler may do for the caller; set by the middleware on every authenticated request. */
-export interface RequestAuth {
-  subject: Subject;
-  via: "api-token" | "session-bearer" | "session-cookie";
-  session?: SessionPayload;
-  can(action: Action, app: AppRef): boolean;
-  /**
-   * The same credentials checked again now, with the RBAC policy of now: undefined once they no
-   * longer pass (revoked token, logged-out session, password changed, expired). Long-lived
-   * responses (the event stream) call it, so they end when the credential does.
-   */
-  recheck(): Promise<RequestAuth | undefined>;
-}
-
-declare module "hono" {
-  interface ContextVariableMap {
-    tetherAuth: RequestAuth | undefined;
-  }
-}
 
 /** The `auth` option of createApi: the /api/v1 middleware and the routes it brings. */
 export interface ApiAuth {
@@ -176,7 +154,7 @@ export async function mintApiToken(
     data = (await clients.core.readNamespacedConfigMap({ name: ACCOUNTS_CONFIGMAP, namespace })).data;
   } catch (error) {
     if (errorStatus(error) !== 404)
-      throw new Error(`reading ConfigMap ${namespace}/${ACCOUNTS_CONFIGMAP}: ${errorMessage(error)}`);
+      throw new Error(`reading ConfigMap ${namespace}/${ACCOUNTS_CONFIGMAP}: ${kubeErrorMessage(error)}`);
   }
   const config = parseAccountsConfigMap(data);
   const account = isLocalSubject(input.owner) && config.accounts.has(input.owner);
@@ -248,7 +226,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
     ["Secret", ADMIN_SECRET, (data) => accounts.adminSecretChanged(data)],
   ]).catch((error: unknown) => {
     throw new Error(
-      `the API server needs get and watch on its state in namespace ${ns}: ${errorMessage(error)}`,
+      `the API server needs get and watch on its state in namespace ${ns}: ${kubeErrorMessage(error)}`,
     );
   });
 
@@ -260,7 +238,9 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
         .data;
     } catch (error) {
       if (errorStatus(error) === 404) return (lastGoodPolicy = defaultPolicy());
-      log(`api: reading ConfigMap ${RBAC_CONFIGMAP}: ${errorMessage(error)}; keeping the last good policy`);
+      log(
+        `api: reading ConfigMap ${RBAC_CONFIGMAP}: ${kubeErrorMessage(error)}; keeping the last good policy`,
+      );
       return lastGoodPolicy;
     }
     const parsed = parsePolicyConfigMap(data);
@@ -315,7 +295,7 @@ export async function createApiAuth(options: ApiAuthOptions): Promise<ApiAuth> {
       return (await options.clients.core.readNamespacedConfigMap({ name, namespace: ns })).data ?? {};
     } catch (error) {
       if (errorStatus(error) === 404) return undefined;
-      throw new Error(`reading ConfigMap ${ns}/${name}: ${errorMessage(error)}`);
+      throw new Error(`reading ConfigMap ${ns}/${name}: ${kubeErrorMessage(error)}`);
     }
   };
   const routeContext: AuthRouteContext = {

@@ -12,7 +12,6 @@ import { HttpError } from "./errors.js";
 import type { ClusterConnectionState } from "../kube/clusters.js";
 import {
   CLUSTER_SECRET_SELECTORS,
-  CLUSTER_STATUS_ANNOTATION,
   checkClusterConnection,
   IN_CLUSTER_NAME,
   IN_CLUSTER_SERVER,
@@ -20,8 +19,9 @@ import {
   normalizeServer,
   parseClusterSecret,
 } from "../kube/clusters.js";
+import { CLUSTER_STATUS_ANNOTATION } from "../model/contract.js";
 import type { V1Secret } from "@kubernetes/client-node";
-import type { KnownCluster } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
 import type { ClusterList, ClusterView } from "./types.js";
 
 /** The controller's annotation → a state; anything unreadable is Unknown, said so. */

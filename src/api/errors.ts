@@ -1,6 +1,6 @@
 // The one error the API's handlers throw: an HTTP status plus the ErrorBody it becomes. Kubernetes
 // failures are translated once here, keeping the apiserver's own message (it names the field).
-import { errorMessage, errorStatus } from "../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import type { ErrorBody } from "./types.js";
 
 export type ApiErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 502;
@@ -42,7 +42,7 @@ export class HttpError extends Error {
 export function fromKube(error: unknown): HttpError {
   if (error instanceof HttpError) return error;
   const status = errorStatus(error);
-  const message = errorMessage(error);
+  const message = kubeErrorMessage(error);
   if (status === 404 || status === 409 || status === 422 || status === 400 || status === 403) {
     return new HttpError(status, message, status === 422 ? fieldOf(message) : undefined);
   }

@@ -16,6 +16,7 @@ import type { ClusterClients } from "./clusters.js";
 import { HttpError } from "./errors.js";
 import type { LiveScope, ScopeDecision } from "./scope.js";
 import { liveScopeOf, refuseAll } from "./scope.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export type ManagedRead =
   | { readonly state: "refused"; readonly message: string }
@@ -73,7 +74,7 @@ export class LiveReads {
         ? { state: "live", object: { ...object, apiVersion, kind: r.kind } }
         : { state: "missing" };
     } catch (error) {
-      return { state: "missing", message: error instanceof Error ? error.message : String(error) };
+      return { state: "missing", message: errorMessage(error) };
     }
   }
 
@@ -149,7 +150,7 @@ export class LiveScopeSource {
     try {
       cluster = await this.options.clusterOf(app);
     } catch (error) {
-      return new LiveReads(refuseAll(error instanceof Error ? error.message : String(error)), undefined);
+      return new LiveReads(refuseAll(errorMessage(error)), undefined);
     }
     const projectName = app.spec?.project || DEFAULT_PROJECT;
     let project: AppProject | undefined;
@@ -158,9 +159,7 @@ export class LiveScopeSource {
     } catch (error) {
       // Fail closed: without the project nothing can be judged, so nothing is read.
       return new LiveReads(
-        refuseAll(
-          `project "${projectName}" cannot be read: ${error instanceof Error ? error.message : String(error)}`,
-        ),
+        refuseAll(`project "${projectName}" cannot be read: ${errorMessage(error)}`),
         undefined,
       );
     }

@@ -10,8 +10,8 @@ import {
   ROLLBACK_ANNOTATION,
   SYNC_ANNOTATION,
   TRACKING_ANNOTATION,
-} from "../kube/constants.js";
-import { APPSET_LABEL } from "../model/applicationset.js";
+} from "../model/contract.js";
+import { APPSET_LABEL } from "../model/contract.js";
 import type { Action } from "./auth/rbac.js";
 
 /** Every request annotation the controller acts on, with the right its action route requires. */

@@ -6,11 +6,11 @@ import { stringify } from "yaml";
 import { maskSecretValues, normalizeForDiff } from "../engine/diff/index.js";
 import type { JsonObject } from "../engine/diff/index.js";
 import type { KubeClients } from "../kube/client.js";
-import { errorMessage } from "../kube/client.js";
-import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
+import { kubeErrorMessage } from "../kube/client.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../model/contract.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
-import type { KnownCluster } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
 import type { Action } from "./auth/rbac.js";
 import { appRef } from "./auth/rbac.js";
 import { HttpError } from "./errors.js";
@@ -305,7 +305,7 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
       });
     } catch (error) {
       if (error instanceof HttpError) throw error;
-      throw new HttpError(502, `logs of pod ${pod}: ${errorMessage(error)}`);
+      throw new HttpError(502, `logs of pod ${pod}: ${kubeErrorMessage(error)}`);
     }
     return c.text(text);
   });

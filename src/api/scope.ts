@@ -6,13 +6,13 @@
 // placement and each object's scope (from discovery, never from the app's status) are plain values.
 import type { AppProject } from "../model/appproject.js";
 import type { Application } from "../model/application.js";
-import type { Placement } from "../engine/policy/project.js";
 import {
+  type Placement,
   checkAdmission,
-  describeRef,
   destinationPermitted,
   objectNotPermitted,
 } from "../engine/policy/project.js";
+import { describeRef } from "../model/ref.js";
 
 export const NOT_PERMITTED = "not permitted";
 

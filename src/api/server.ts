@@ -33,6 +33,7 @@ import { applicationStream } from "./stream.js";
 import { handleWebhook, WebhookRefresher } from "./webhook.js";
 import type { WebhookSecrets } from "./webhooks/index.js";
 import { isWebhookError } from "./webhooks/index.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 /** JSON bodies of the application routes; the webhook has its own streaming cap (same size). */
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -143,7 +144,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
         ? error
         : isWebhookError(error)
           ? new HttpError(error.status, error.message)
-          : new HttpError(500, error instanceof Error ? error.message : String(error));
+          : new HttpError(500, errorMessage(error));
     if (http.status >= 500) options.log?.(`api: ${c.req.method} ${c.req.path}: ${http.message}`);
     return c.json(http.body(), http.status);
   });

@@ -3,7 +3,7 @@
 import type { KubeClients } from "../kube/client.js";
 import { mergePatch } from "../kube/apis.js";
 import { errorStatus } from "../kube/client.js";
-import { CASCADE_FINALIZER } from "../kube/constants.js";
+import { CASCADE_FINALIZER } from "../model/contract.js";
 import type { Application } from "../model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../model/application.js";
 import { fromKube, HttpError } from "./errors.js";

@@ -4,7 +4,7 @@
 // permits is read (LiveReads): a refused object is a node with "not permitted" and no children.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { resourceHealth } from "../engine/health/index.js";
-import type { KubeObject } from "../engine/health/index.js";
+import { type UnstructuredObject, splitApiVersion } from "../model/ref.js";
 import type { Application, ResourceStatus } from "../model/application.js";
 import type { LiveReads } from "./live.js";
 import type { ResourceNode } from "./types.js";
@@ -21,18 +21,11 @@ const CHILD_KINDS: Record<string, { apiVersion: string; kind: string }[]> = {
 
 const MAX_DEPTH = 4;
 
-function groupOf(apiVersion: string): { group: string; version: string } {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0
-    ? { group: "", version: apiVersion }
-    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
-}
-
 function nodeOf(
   live: KubernetesObject,
   fallback: { group: string; version: string; kind: string; namespace?: string; name: string },
 ): ResourceNode {
-  const { group, version } = live.apiVersion ? groupOf(live.apiVersion) : fallback;
+  const { group, version } = live.apiVersion ? splitApiVersion(live.apiVersion) : fallback;
   return {
     group,
     version,
@@ -42,7 +35,7 @@ function nodeOf(
       : {}),
     name: live.metadata?.name ?? fallback.name,
     ...(live.metadata?.uid ? { uid: live.metadata.uid } : {}),
-    health: resourceHealth(live as KubeObject),
+    health: resourceHealth(live as UnstructuredObject),
     children: [],
   };
 }
@@ -59,7 +52,7 @@ export class TreeBuilder {
       const items = await this.live.listIn(child.apiVersion, child.kind, node.namespace);
       for (const item of items) {
         if (!item.metadata?.ownerReferences?.some((ref) => ref.uid === node.uid)) continue;
-        const childNode = nodeOf(item, { ...groupOf(child.apiVersion), kind: child.kind, name: "" });
+        const childNode = nodeOf(item, { ...splitApiVersion(child.apiVersion), kind: child.kind, name: "" });
         childNode.children = await this.children(childNode, depth + 1);
         result.push(childNode);
       }

@@ -3,11 +3,12 @@
 import type { ZodType } from "zod";
 import type { Application } from "../model/application.js";
 import { API_VERSION } from "../model/application.js";
-import type { KnownCluster } from "../model/validate.js";
-import { validateApplication } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
+import { validateApplication } from "../engine/validate.js";
 import { nestingMessage, parseJsonBounded } from "../engine/nesting.js";
 import { fieldOf, HttpError } from "./errors.js";
 import { ApplicationWriteSchema } from "./types.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 /**
  * Parses a request body's JSON text (its size is bounded by the server's bodyLimit); malformed → 400.
@@ -20,10 +21,7 @@ export function parseJson(text: string): unknown {
   try {
     parsed = parseJsonBounded(text);
   } catch (error) {
-    throw new HttpError(
-      400,
-      `request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new HttpError(400, `request body is not valid JSON: ${errorMessage(error)}`);
   }
   if (parsed.problem)
     throw new HttpError(400, `request body: ${nestingMessage(parsed.problem)}`, parsed.problem.path);

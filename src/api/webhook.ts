@@ -11,7 +11,7 @@ import {
   verifyWebhook,
 } from "./webhooks/index.js";
 import { mapLimit } from "../engine/concurrency.js";
-import { REFRESH_ANNOTATION } from "../kube/constants.js";
+import { REFRESH_ANNOTATION } from "../model/contract.js";
 import type { Application } from "../model/application.js";
 import type { ApplicationStore } from "./store.js";
 import type { WebhookResponse } from "./types.js";

@@ -4,7 +4,7 @@
 // webhookSecretsFromData (pure); this file only watches, decodes and logs.
 import type { KubernetesObject, V1Secret } from "@kubernetes/client-node";
 import type { KubeClients } from "../kube/client.js";
-import { errorMessage } from "../kube/client.js";
+import { kubeErrorMessage } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
 import type { WebhookSecrets } from "./webhooks/index.js";
 import { webhookSecretsFromData } from "./webhooks/index.js";
@@ -71,13 +71,13 @@ export async function watchWebhookSecrets(options: {
     },
     onEvent: () => apply(informer.get(namespace, WEBHOOK_SECRET)),
     // The last secrets stay in force while the watch reconnects.
-    onError: (error) => log(`webhook: watching Secret ${secretName}: ${errorMessage(error)}`),
+    onError: (error) => log(`webhook: watching Secret ${secretName}: ${kubeErrorMessage(error)}`),
   });
   try {
     await informer.start();
   } catch (error) {
     informer.stop();
-    throw new Error(`reading Secret ${secretName} (the webhook secrets): ${errorMessage(error)}`, {
+    throw new Error(`reading Secret ${secretName} (the webhook secrets): ${kubeErrorMessage(error)}`, {
       cause: error,
     });
   }

@@ -8,18 +8,19 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Registry } from "prom-client";
-import { registerProcessMetrics } from "../api/metrics.js";
+import { registerProcessMetrics } from "../controller/metrics.js";
 import os from "node:os";
 import { startController } from "../controller/controller.js";
 import type { ShardingOptions } from "../controller/sharding/shard.js";
 import { replicaIdError, toReplicaId } from "../controller/sharding/members.js";
-import { cacheRoot } from "../localcluster/cachedir.js";
+import { cacheRoot } from "../toolchain/cachedir.js";
 import { commandKubeConfig } from "./kubeconfig.js";
 import { UsageError } from "./errors.js";
-import { namespaceName } from "./flags.js";
+import { durationFlag, namespaceName } from "./flags.js";
 import { timestampedLog } from "./log.js";
 import type { ExplicitBinary } from "./toolbinaries.js";
 import { explicitBinary, toolBinary } from "./toolbinaries.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export type { ExplicitBinary } from "./toolbinaries.js";
 export { resolveBinary } from "./toolbinaries.js";
@@ -67,17 +68,6 @@ export interface ControllerFlags {
 }
 
 const log = timestampedLog;
-
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** `60s`, `5m`, `1500ms`, `1h`; a bare number means seconds. */
-export function parseDuration(flag: string, value: string): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = match ? Number(match[1]) * (UNITS[match[2] ?? "s"] ?? 1_000) : NaN;
-  if (!Number.isFinite(ms) || ms < 1_000)
-    throw new UsageError(`${flag}: "${value}" is not a duration of at least 1s (e.g. 30s, 5m)`);
-  return Math.round(ms);
-}
 
 function positiveInteger(flag: string, value: string): number {
   const n = Number(value);
@@ -159,7 +149,7 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
     }));
   } catch (error) {
     // node:util's messages name the flag ("Unknown option '--foo'", "Option '--workers <value>' argument missing").
-    throw new UsageError(`controller: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`controller: ${errorMessage(error)}`);
   }
   for (const flag of [
     "kubeconfig",
@@ -177,7 +167,7 @@ export function parseControllerFlags(args: readonly string[], env: NodeJS.Proces
     namespace: namespaceName("--namespace", values.namespace),
     systemNamespace: namespaceName("--system-namespace", values["system-namespace"]) ?? "tether-system",
     cacheDir: path.resolve(values["cache-dir"] ?? path.join(cacheRoot(env), "controller")),
-    pollIntervalMs: parseDuration("--poll-interval", values["poll-interval"]),
+    pollIntervalMs: durationFlag("--poll-interval", values["poll-interval"], 1_000),
     workers: positiveInteger("--workers", values.workers),
     helm: explicitBinary("--helm", values.helm, "TETHER_HELM", env),
     kustomize: explicitBinary("--kustomize", values.kustomize, "TETHER_KUSTOMIZE", env),
@@ -198,7 +188,7 @@ function shardingFlags(
   const keyMode = values["shard-key"];
   if (keyMode !== "app" && keyMode !== "cluster")
     throw new UsageError(`--shard-key: "${keyMode}" is not app or cluster`);
-  const leaseDurationMs = parseDuration("--lease-duration", values["lease-duration"]);
+  const leaseDurationMs = durationFlag("--lease-duration", values["lease-duration"], 1_000);
   if (leaseDurationMs % 1000 !== 0)
     throw new UsageError(
       `--lease-duration: "${values["lease-duration"]}" must be whole seconds (a Lease counts seconds)`,

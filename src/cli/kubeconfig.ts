@@ -3,13 +3,14 @@
 import type { KubeConfig } from "../kube/client.js";
 import { loadKubeConfig } from "../kube/client.js";
 import { UsageError } from "./errors.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export function commandKubeConfig(file: string | undefined): KubeConfig {
   let config;
   try {
     config = loadKubeConfig(file);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     if (file) throw new UsageError(`--kubeconfig: cannot load ${file}: ${reason}`);
     throw new Error(`cannot load the Kubernetes configuration: ${reason}`);
   }

@@ -2,9 +2,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { ensureComponents } from "../localcluster/binaries.js";
-import { ALL_COMPONENTS } from "../localcluster/components.js";
-import { cacheRoot } from "../localcluster/cachedir.js";
+import { ensureComponents } from "../toolchain/binaries.js";
+import { ALL_COMPONENTS } from "../toolchain/components.js";
+import { cacheRoot } from "../toolchain/cachedir.js";
 import { startLocalEnvironment } from "../localcluster/environment.js";
 import type { ControlPlane } from "../localcluster/controlplane.js";
 import type { OwnerRecord } from "../localcluster/instance.js";
@@ -17,7 +17,7 @@ import {
 } from "../localcluster/instance.js";
 import { probe } from "../localcluster/health.js";
 import { claimPort } from "../localcluster/ports.js";
-import { waitFor } from "../localcluster/wait.js";
+import { waitFor } from "../lib/wait.js";
 import { kubeClients, loadKubeConfig } from "../kube/client.js";
 import { DEMO_NAMESPACE, SYSTEM_NAMESPACE } from "../localcluster/demo.js";
 import type { Product } from "../localcluster/product.js";
@@ -25,6 +25,7 @@ import { productCacheDir, startProduct } from "../localcluster/product.js";
 import type { Application } from "../model/application.js";
 import { UsageError } from "./errors.js";
 import { shutdownSignal } from "./signals.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 /** The CLI's cluster; `--instance` or TETHER_LOCAL_INSTANCE names another (tests, a second cluster). */
 const DEFAULT_INSTANCE = "local";
@@ -147,7 +148,7 @@ async function up(args: string[]): Promise<number> {
     const [kept] = await Promise.allSettled([fs.access(path.join(instanceRoot(id), "data", "etcd"))]);
     if (kept.status === "rejected" || values.purge) throw error;
     const flag = id === DEFAULT_INSTANCE ? "" : ` --instance ${id}`;
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new Error(
       `${message}\n(the kept cluster is in ${instanceRoot(id)}: \`tether local up${flag} --purge\` starts an empty one)`,
       { cause: error },

@@ -3,6 +3,7 @@
 // Commands are imported when run: `tether app list` need not load the controller and local cluster.
 import { EXIT_CODES } from "./app/usage.js";
 import { UsageError } from "./errors.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 const USAGE = `Usage: tether <command>
 
@@ -64,7 +65,7 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`tether: ${error.message}\n\n${USAGE}`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`tether: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`tether: ${errorMessage(error)}\n`);
       process.exitCode = 1;
     }
   },

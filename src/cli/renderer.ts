@@ -11,6 +11,7 @@ import type { ExplicitBinary } from "./toolbinaries.js";
 import { explicitBinary, toolBinary } from "./toolbinaries.js";
 import { UsageError } from "./errors.js";
 import { shutdownSignal } from "./signals.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export const RENDERER_USAGE = `Usage: tether renderer --socket PATH [flags]
 
@@ -49,7 +50,7 @@ export function parseRendererFlags(args: readonly string[], env: NodeJS.ProcessE
       },
     }));
   } catch (error) {
-    throw new UsageError(`renderer: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`renderer: ${errorMessage(error)}`);
   }
   if (!values.socket) throw new UsageError("--socket: required (the Unix socket the controller connects to)");
   for (const flag of ["helm", "kustomize"] as const)

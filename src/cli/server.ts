@@ -16,6 +16,7 @@ import { namespaceName } from "./flags.js";
 import { commandKubeConfig } from "./kubeconfig.js";
 import { timestampedLog as log } from "./log.js";
 import { shutdownSignal } from "./signals.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export const SERVER_USAGE = `Usage: tether server [flags]
 
@@ -80,7 +81,7 @@ export function parseServerFlags(args: readonly string[]): ServerFlags {
     }));
   } catch (error) {
     // node:util's messages name the flag ("Unknown option '--foo'", "Option '--port <value>' argument missing").
-    throw new UsageError(`server: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`server: ${errorMessage(error)}`);
   }
   for (const flag of ["kubeconfig", "host", "tls-cert", "tls-key", "ui-dir"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag}: must not be empty`);
@@ -108,9 +109,7 @@ async function readPem(flag: string, file: string): Promise<Buffer> {
   try {
     return await fs.readFile(file);
   } catch (error) {
-    throw new Error(
-      `${flag}: cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw new Error(`${flag}: cannot read ${file}: ${errorMessage(error)}`);
   }
 }
 
@@ -123,7 +122,7 @@ export async function readTlsKeyPair(tls: { certFile: string; keyFile: string })
   try {
     createSecureContext(pair);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new Error(
       `--tls-cert ${tls.certFile}, --tls-key ${tls.keyFile}: not a PEM certificate and its private key: ${reason}`,
     );

@@ -3,7 +3,7 @@
 import { constants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { ensureComponent } from "../localcluster/binaries.js";
+import { ensureComponent } from "../toolchain/binaries.js";
 import { UsageError } from "./errors.js";
 
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);

@@ -31,7 +31,7 @@ function needsReconcile(before: Application | undefined, after: Application): bo
   );
 }
 
-export class ApplicationStore {
+export class ApplicationClient {
   private readonly informer: Informer;
   private readonly known = new Map<string, Application>();
 

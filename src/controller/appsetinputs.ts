@@ -8,10 +8,11 @@ import type { ClusterInfo, GitListing } from "../engine/appset/generators.js";
 import type { RepositoryCache, SourceTree } from "../engine/source/index.js";
 import { KeyedMutex } from "../engine/source/mutex.js";
 import type { KubeClients } from "../kube/client.js";
+import { SECRET_TYPE_LABEL } from "../model/contract.js";
 
 /** Labels that mark a Secret as a cluster (Tether's, and Argo CD's so its Secrets work as they are). */
 export const CLUSTER_SECRET_SELECTORS = [
-  "tether.dev/secret-type=cluster",
+  `${SECRET_TYPE_LABEL}=cluster`,
   "argocd.argoproj.io/secret-type=cluster",
 ];
 

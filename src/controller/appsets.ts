@@ -8,7 +8,7 @@ import type { KubeConfig } from "../kube/connection.js";
 import type { Application } from "../model/application.js";
 import { API_VERSION, GROUP, VERSION } from "../model/application.js";
 import type { ApplicationSet, ApplicationSetStatus } from "../model/applicationset.js";
-import { APPSET_LABEL } from "../model/applicationset.js";
+import { APPSET_LABEL } from "../model/contract.js";
 import {
   appSetLabelValue,
   desiredApplications,
@@ -23,11 +23,11 @@ import { planRollingSync } from "../engine/appset/rollout.js";
 import type { ConditionInput } from "../engine/status/conditions.js";
 import { setCondition } from "../engine/status/conditions.js";
 import type { RepositoryCache } from "../engine/source/index.js";
-import { CASCADE_FINALIZER, SYNC_ANNOTATION } from "../kube/constants.js";
+import { CASCADE_FINALIZER, SYNC_ANNOTATION } from "../model/contract.js";
 import type { KubeClients } from "../kube/client.js";
-import { errorMessage, errorStatus } from "../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
-import type { ApplicationStore } from "./applications.js";
+import type { ApplicationClient } from "./applications.js";
 import { appKeyOf } from "./applications.js";
 import { GitListings, listClusters } from "./appsetinputs.js";
 import type { QueueResult } from "./queue.js";
@@ -39,7 +39,7 @@ const APPS = { group: GROUP, version: VERSION, plural: "applications" } as const
 export interface ApplicationSetControllerOptions {
   readonly config: KubeConfig;
   readonly clients: KubeClients;
-  readonly apps: ApplicationStore;
+  readonly apps: ApplicationClient;
   readonly source: RepositoryCache;
   /** Where cluster Secrets live. */
   readonly systemNamespace: string;
@@ -78,7 +78,7 @@ export class ApplicationSetController {
         return this.reconcile(key);
       },
       onError: (key, error) =>
-        options.log(`applicationset ${key} failed (will retry): ${errorMessage(error)}`),
+        options.log(`applicationset ${key} failed (will retry): ${kubeErrorMessage(error)}`),
     });
     this.informer = new Informer({
       config: options.config,
@@ -116,7 +116,7 @@ export class ApplicationSetController {
         else this.seen.set(key, fingerprint);
         this.queue.add(key);
       },
-      onError: (error) => options.log(`watch applicationsets: ${errorMessage(error)}`),
+      onError: (error) => options.log(`watch applicationsets: ${kubeErrorMessage(error)}`),
     });
   }
 
@@ -162,7 +162,7 @@ export class ApplicationSetController {
         count += 1;
       } catch (error) {
         // A set of the wrong shape (stored under an older CRD) stops no other set's refresh.
-        this.options.log(`applicationset ${appKeyOf(set)}: push refresh skipped: ${errorMessage(error)}`);
+        this.options.log(`applicationset ${appKeyOf(set)}: push refresh skipped: ${kubeErrorMessage(error)}`);
       }
     }
     return count;
@@ -210,10 +210,10 @@ export class ApplicationSetController {
       // Nothing is created, changed or deleted on an error: a broken generator must not look like
       // "no elements" and delete every app.
       const reason = error instanceof ApplicationSetError ? error.reason : "GeneratorError";
-      condition({ type: "ErrorOccurred", status: "True", reason, message: errorMessage(error) });
-      condition({ type: "ParametersGenerated", status: "False", reason, message: errorMessage(error) });
+      condition({ type: "ErrorOccurred", status: "True", reason, message: kubeErrorMessage(error) });
+      condition({ type: "ParametersGenerated", status: "False", reason, message: kubeErrorMessage(error) });
       await this.writeStatus(set, { ...set.status, conditions, observedGeneration: set.metadata.generation });
-      this.options.log(`applicationset ${key}: ${errorMessage(error)}`);
+      this.options.log(`applicationset ${key}: ${kubeErrorMessage(error)}`);
       return { requeueAfterMs: this.options.pollIntervalMs };
     }
     condition({
@@ -333,7 +333,7 @@ export class ApplicationSetController {
         log(`applicationset ${key}: ${what}`);
       } catch (error) {
         failures.push(
-          `${what}: ${errorStatus(error) === 409 ? "an Application of that name exists and is not owned by this set" : errorMessage(error)}`,
+          `${what}: ${errorStatus(error) === 409 ? "an Application of that name exists and is not owned by this set" : kubeErrorMessage(error)}`,
         );
       }
     };

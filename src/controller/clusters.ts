@@ -10,11 +10,10 @@ import { createHash } from "node:crypto";
 import type { V1Secret } from "@kubernetes/client-node";
 import type { KubeConfig } from "../kube/connection.js";
 import type { KubeClients } from "../kube/client.js";
-import { errorMessage, kubeClients } from "../kube/client.js";
+import { kubeErrorMessage, kubeClients } from "../kube/client.js";
 import type { ClusterConnectionState, ClusterSpec } from "../kube/clusters.js";
 import {
   CLUSTER_SECRET_SELECTORS,
-  CLUSTER_STATUS_ANNOTATION,
   checkClusterConnection,
   IN_CLUSTER_NAME,
   IN_CLUSTER_SERVER,
@@ -22,10 +21,11 @@ import {
   normalizeServer,
   parseClusterSecret,
 } from "../kube/clusters.js";
+import { CLUSTER_STATUS_ANNOTATION } from "../model/contract.js";
 import { Informer } from "../kube/informer.js";
 import { ResourceClient } from "../kube/resources.js";
 import type { ApplicationDestination } from "../model/application.js";
-import type { KnownCluster } from "../model/validate.js";
+import type { KnownCluster } from "../engine/validate.js";
 import { Comparer } from "./compare.js";
 import type { ManagedWatches } from "./watches.js";
 
@@ -123,7 +123,7 @@ export class ClusterRegistry {
             return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
           },
           onEvent: () => this.resync(),
-          onError: (error) => options.log(`watch cluster secrets: ${errorMessage(error)}`),
+          onError: (error) => options.log(`watch cluster secrets: ${kubeErrorMessage(error)}`),
         }),
     );
   }
@@ -307,7 +307,7 @@ export class ClusterRegistry {
       connection.written = { text, at: now };
     } catch (error) {
       this.options.log(
-        `cluster ${connection.spec.name}: writing ${CLUSTER_STATUS_ANNOTATION} on Secret ${connection.spec.secret}: ${errorMessage(error)}`,
+        `cluster ${connection.spec.name}: writing ${CLUSTER_STATUS_ANNOTATION} on Secret ${connection.spec.secret}: ${kubeErrorMessage(error)}`,
       );
     }
   }

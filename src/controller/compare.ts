@@ -11,7 +11,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { CompareResult, JsonObject } from "../engine/diff/index.js";
 import { compareObject, maskDecryptedValues, respectIgnoredFields } from "../engine/diff/index.js";
 import type { IgnoreDifference } from "../model/application.js";
-import { errorMessage, errorStatus } from "../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { DesiredObject } from "./desired.js";
 
@@ -132,7 +132,7 @@ export class Comparer {
         const rejectedByServer = errorStatus(e) === 422;
         if (rejectedByServer) rejected = true;
         else
-          error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${errorMessage(e)}`;
+          error = `dry-run of ${desired.kind} ${desired.namespace ? `${desired.namespace}/` : ""}${desired.name} failed: ${kubeErrorMessage(e)}`;
       }
     }
     const compared = slim(

@@ -4,30 +4,34 @@
 import { randomBytes } from "node:crypto";
 import type { KubeConfig } from "../kube/connection.js";
 import { Registry } from "prom-client";
-import type { ControllerMetrics } from "../api/metrics.js";
-import { registerControllerMetrics } from "../api/metrics.js";
-import type { RenderPlacement, RenderService } from "../engine/render/remote/index.js";
-import { startRenderService } from "../engine/render/remote/index.js";
-import type { SecretLike } from "../engine/source/index.js";
-import type { GitRunner } from "../engine/source/index.js";
-import { createRepositoryCache, SECRET_TYPE_LABEL } from "../engine/source/index.js";
+import { type ControllerMetrics, registerControllerMetrics } from "./metrics.js";
+import {
+  type RenderPlacement,
+  type RenderService,
+  startRenderService,
+} from "../engine/render/remote/index.js";
+import { type SecretLike, type GitRunner, createRepositoryCache } from "../engine/source/index.js";
+import { SECRET_TYPE_LABEL } from "../model/contract.js";
 import { tryCanonicalRepoUrl } from "../engine/source/url.js";
 import { systemGit } from "../engine/source/mirror.js";
-import type { KubeClients } from "../kube/client.js";
-import { errorStatus, kubeClients } from "../kube/client.js";
+import { type KubeClients, errorStatus, kubeClients } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
-import { ApplicationStore } from "./applications.js";
+import { ApplicationClient } from "./applications.js";
 import { ApplicationSetController } from "./appsets.js";
 import { ClusterRegistry } from "./clusters.js";
 import { Comparer } from "./compare.js";
 import { DependentsNotifier } from "./dependents.js";
 import { HealthConfig } from "./healthconfig.js";
-import type { ImageAutomationOptions } from "./images/controller.js";
-import { ImageAutomation } from "./images/controller.js";
+import { type ImageAutomationOptions, ImageAutomation } from "./images/controller.js";
 import { kubeEventRecorder, observedRecorder } from "./events.js";
-import type { Sender } from "./notifications/index.js";
-import { DeliveryQueue, httpSender, notificationConfigSource, Notifier } from "./notifications/index.js";
+import {
+  type Sender,
+  DeliveryQueue,
+  httpSender,
+  notificationConfigSource,
+  Notifier,
+} from "./notifications/index.js";
 import { projectName } from "./policy.js";
 import { PolicyRules } from "./policygate.js";
 import { ProjectStore } from "./projects.js";
@@ -35,11 +39,12 @@ import { LeadingDebounce, WorkQueue } from "./queue.js";
 import { Reconciler } from "./reconcile.js";
 import { RevisionResolver } from "./revisions.js";
 import { ManagedWatches } from "./watches.js";
-import type { ShardingOptions } from "./sharding/shard.js";
-import { Sharding } from "./sharding/shard.js";
+import { type ShardingOptions, Sharding } from "./sharding/shard.js";
 import { FencedError } from "./sharding/fence.js";
 import { LeaderElection } from "./sharding/election.js";
 import type { JsonObject } from "../engine/diff/index.js";
+import { errorMessage } from "../lib/errormessage.js";
+import { refKey } from "../model/ref.js";
 
 /** Events on an app's objects within this window after the first are coalesced into one reconcile. */
 export const DRIFT_DEBOUNCE_MS = 100;
@@ -209,7 +214,7 @@ export function eachApp(
     try {
       visit(key);
     } catch (error) {
-      log(`${what}: application ${key} skipped: ${error instanceof Error ? error.message : String(error)}`);
+      log(`${what}: application ${key} skipped: ${errorMessage(error)}`);
     }
   }
 }
@@ -318,7 +323,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
     },
     onError: (key, error) => {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorMessage(error);
       log(`reconcile ${key} failed (will retry): ${why}`);
       // Seen on the app too, not only in the log: a failure nothing else reports (a spec of a shape
       // no check foresaw) is a Warning Event on that app; the others go on.
@@ -366,7 +371,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clock,
     log,
   });
-  const apps: ApplicationStore = new ApplicationStore(clients, {
+  const apps: ApplicationClient = new ApplicationClient(clients, {
     config: options.config,
     namespace: options.applicationNamespace,
     onChange: (key) => workQueue.add(key),
@@ -560,7 +565,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     election,
     rendering,
     desiredOf(ref) {
-      return comparer.predicted(`${ref.group}/${ref.kind}/${ref.namespace ?? ""}/${ref.name}`);
+      return comparer.predicted(refKey(ref));
     },
     refreshApps,
     applications() {

@@ -6,6 +6,7 @@ import { RenderError } from "../engine/errors.js";
 import { sopsKeysFromSecretData, type SopsKeys } from "../engine/render/sops/keys.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { Application } from "../model/application.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export async function decryptionKeys(
   resources: Pick<ResourceClient, "read">,
@@ -27,10 +28,7 @@ export async function decryptionKeys(
   try {
     keys = await sopsKeysFromSecretData(shown, secret.data);
   } catch (error) {
-    throw new RenderError(
-      "DecryptionFailed",
-      `spec.decryption.secretRef: ${error instanceof Error ? error.message : "unreadable"}`,
-    );
+    throw new RenderError("DecryptionFailed", `spec.decryption.secretRef: ${errorMessage(error)}`);
   }
   if (keys.identities.length === 0) {
     throw new RenderError(

@@ -3,11 +3,11 @@
 // and an object rendered twice is an error naming both sources.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { RenderError } from "../engine/errors.js";
-import type { AppKey, KubeObject } from "../engine/prune/ownership.js";
-import { groupOf, objectKey, withOwnershipMarks } from "../engine/prune/ownership.js";
+import { type AppKey, withOwnershipMarks } from "../engine/prune/ownership.js";
+import { type KubeObject, groupOf, objectKey } from "../model/ref.js";
 import type { RenderedObject } from "../engine/render/index.js";
-import type { ResourceClient } from "../kube/resources.js";
-import { UnknownKindError } from "../kube/resources.js";
+import { type ResourceClient, UnknownKindError } from "../kube/resources.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export interface DesiredObject {
   readonly key: string;
@@ -53,10 +53,7 @@ export async function prepareDesired(input: {
       const fromRender = crdScopes.get(`${groupOf(apiVersion)}/${kind}`);
       if (!(error instanceof UnknownKindError) || fromRender === undefined) {
         const name = typeof raw.metadata["name"] === "string" ? raw.metadata["name"] : "";
-        throw new RenderError(
-          "InvalidManifest",
-          `${kind} ${name} (${sourceFile}): ${error instanceof Error ? error.message : String(error)}`,
-        );
+        throw new RenderError("InvalidManifest", `${kind} ${name} (${sourceFile}): ${errorMessage(error)}`);
       }
       namespaced = fromRender;
     }

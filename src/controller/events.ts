@@ -5,6 +5,8 @@ import type { CoreApi } from "../kube/apis.js";
 import type { Application } from "../model/application.js";
 import { errorStatus } from "../kube/client.js";
 import { CORRELATOR_CACHE_SIZE, EventCorrelator, LruMap } from "./eventcorrelator.js";
+import { errorMessage } from "../lib/errormessage.js";
+import { EVENT_REPORTING_COMPONENT } from "../model/contract.js";
 
 export type EventType = "Normal" | "Warning";
 
@@ -155,7 +157,7 @@ export function kubeEventRecorder(
           reason,
           message: text,
           source: { component: "tether-controller" },
-          reportingComponent: "tether.dev/controller",
+          reportingComponent: EVENT_REPORTING_COMPONENT,
           reportingInstance: "tether-controller",
           firstTimestamp: now,
           lastTimestamp: now,
@@ -192,9 +194,7 @@ export function observedRecorder(
         try {
           observe(app, type, reason, message);
         } catch (error) {
-          log(
-            `event observer failed on ${reason}: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          log(`event observer failed on ${reason}: ${errorMessage(error)}`);
         }
       }
     },

@@ -10,13 +10,15 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import { pruneOrder } from "../engine/apply/order.js";
 import { checkAdmission, placementOf } from "../engine/policy/project.js";
 import { BEING_DELETED, NOT_PERMITTED, REFUSED_LISTED, pruneCandidates } from "../engine/prune/candidates.js";
-import type { KubeObject } from "../engine/prune/ownership.js";
+import type { KubeObject } from "../model/ref.js";
 import type { Application } from "../model/application.js";
-import { CASCADE_FINALIZER } from "../kube/constants.js";
+import { CASCADE_FINALIZER } from "../model/contract.js";
 import type { QueueResult } from "./queue.js";
-import type { ClusterLookup } from "./clusters.js";
+import type { ApplicationClient } from "./applications.js";
+import type { ClusterLookup, ClusterTarget } from "./clusters.js";
+import type { EventRecorder } from "./events.js";
+import type { ProjectLookup } from "./projects.js";
 import { projectName } from "./policy.js";
-import type { ReconcilerDeps } from "./reconcile.js";
 
 /** Without a reachable destination cluster nothing can be deleted: the finalizer stays, retried. */
 const CLUSTER_RETRY_MS = 15_000;
@@ -26,8 +28,19 @@ function describe(o: KubeObject): string {
   return `${o.kind ?? ""} ${m.namespace ? `${m.namespace}/` : ""}${m.name ?? ""}`;
 }
 
+/** What the cascade needs of the reconciler's dependencies (ReconcilerDeps fits; naming only
+ *  these keeps finalize.ts from importing reconcile.ts, which imports it). */
+export interface FinalizeDeps {
+  readonly apps: ApplicationClient;
+  readonly projects: ProjectLookup;
+  readonly releaseApp: (key: string, keep?: ClusterTarget) => void;
+  readonly events: EventRecorder;
+  readonly installationId: string;
+  readonly localServers?: readonly string[];
+}
+
 export async function finalizeApplication(
-  deps: ReconcilerDeps,
+  deps: FinalizeDeps,
   key: string,
   app: Application,
   clusterFor: () => ClusterLookup,

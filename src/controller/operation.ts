@@ -9,19 +9,18 @@
 // operation recognises its own hooks in the cluster; any other copy is an earlier run.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { HookDeletePolicy, HookPhase } from "../engine/apply/hooks.js";
-import { HOOK_OPERATION_ANNOTATION } from "../engine/apply/hooks.js";
+import { HOOK_OPERATION_ANNOTATION } from "../model/contract.js";
 import type { Planned, SyncStep, SyncSteps } from "../engine/apply/waves.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
-import { groupOf } from "../engine/prune/ownership.js";
+import { groupOf } from "../model/ref.js";
 import { mergeResults } from "../engine/status/operation.js";
 import type { SyncOptions } from "../engine/status/syncoptions.js";
-import { errorMessage } from "../kube/client.js";
+import { kubeErrorMessage } from "../kube/client.js";
 import type { ResourceClient } from "../kube/resources.js";
 import type { HealthStatus, HookRecord, OperationState, ResourceRef } from "../model/application.js";
 import type { DesiredObject } from "./desired.js";
 import { FencedError } from "./sharding/fence.js";
-import type { ChangeSetEntry } from "./sync.js";
-import { applyObjects, ensureNamespace, pruneObjects } from "./sync.js";
+import { type ChangeSetEntry, applyObjects, ensureNamespace, pruneObjects } from "./sync.js";
 
 export interface PlannedObject extends Planned {
   readonly desired: DesiredObject;
@@ -288,9 +287,9 @@ class OperationRun {
     } catch (error) {
       // Fenced: the hook was not created here; the reconcile stops and the holder of the app runs it.
       if (error instanceof FencedError) throw error;
-      this.setHook({ ref, phase, status: "Failed", message: errorMessage(error) });
-      this.note([entryOf(d, "failed", `${phase} hook: ${errorMessage(error)}`)]);
-      return { state: "failed", message: `${what} could not be created: ${errorMessage(error)}` };
+      this.setHook({ ref, phase, status: "Failed", message: kubeErrorMessage(error) });
+      this.note([entryOf(d, "failed", `${phase} hook: ${kubeErrorMessage(error)}`)]);
+      return { state: "failed", message: `${what} could not be created: ${kubeErrorMessage(error)}` };
     }
   }
 

@@ -6,15 +6,12 @@
 //      dependencies. A closed gate lets nothing be applied or pruned; the app still shows what is
 //      OutOfSync, a condition says why, and a manual sync request stays pending (its annotation is
 //      kept) until the gate opens.
-import type { AppProject } from "../model/appproject.js";
-import { DEFAULT_PROJECT } from "../model/appproject.js";
+import { type AppProject, DEFAULT_PROJECT } from "../model/appproject.js";
 import type { Application, Condition } from "../model/application.js";
-import { ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../kube/constants.js";
-import { groupOf } from "../engine/prune/ownership.js";
-import type { DependencyNode } from "../engine/policy/dependencies.js";
-import { dependencyKeys, evaluateDependencies } from "../engine/policy/dependencies.js";
-import type { Placement } from "../engine/policy/project.js";
-import { checkAdmission, checkResources, placementOf } from "../engine/policy/project.js";
+import { ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../model/contract.js";
+import { groupOf } from "../model/ref.js";
+import { type DependencyNode, dependencyKeys, evaluateDependencies } from "../engine/policy/dependencies.js";
+import { type Placement, checkAdmission, checkResources, placementOf } from "../engine/policy/project.js";
 import { evaluateSyncWindows } from "../engine/policy/syncwindows.js";
 import { findCondition, removeCondition, setCondition } from "../engine/status/conditions.js";
 import type { SyncDecision } from "../engine/status/syncdecision.js";

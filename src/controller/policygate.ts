@@ -23,6 +23,7 @@ import type { Application, ApplicationStatus, PolicyViolation } from "../model/a
 import { GROUP, VERSION } from "../model/application.js";
 import type { AppProject } from "../model/appproject.js";
 import type { PolicyGate } from "./policy.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export const POLICY_CONFIGMAP = "tether-policies";
 export const POLICY_VIOLATION = "PolicyViolation";
@@ -131,7 +132,7 @@ export class PolicyRules {
       } catch (error) {
         // Without the CRD or the right to read it, custom rules are unknown: projects selecting
         // them fail closed under deny (the error is theirs), the built-in pack still works.
-        const text = error instanceof Error ? error.message : String(error);
+        const text = errorMessage(error);
         this.unavailable.set(what, `${what} cannot be read: ${text}`);
         this.recompile();
       }

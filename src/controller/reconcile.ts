@@ -10,7 +10,8 @@ import {
   refusedDeletions,
   reportedDecisions,
 } from "../engine/prune/candidates.js";
-import { groupOf, trackedApp } from "../engine/prune/ownership.js";
+import { trackedApp } from "../engine/prune/ownership.js";
+import { groupOf, type UnstructuredObject, objectKey } from "../model/ref.js";
 import type { RenderedObject, Renderer } from "../engine/render/index.js";
 import type { ResolvedRevision } from "../engine/source/index.js";
 import { ITEM_MESSAGE_BYTES, fitRevisionInfo, fitStatus, truncateText } from "../engine/status/budget.js";
@@ -21,17 +22,17 @@ import { isSelected } from "../engine/status/syncrequest.js";
 import { readRequests } from "../engine/status/requests.js";
 import { fromOperationResult, recordOperation } from "../engine/status/operation.js";
 import { retryWaitMs } from "../engine/status/retry.js";
-import { HOOK_OPERATION_ANNOTATION, isSkipped, readSyncAnnotations } from "../engine/apply/hooks.js";
+import { isSkipped, readSyncAnnotations } from "../engine/apply/hooks.js";
+import { HOOK_OPERATION_ANNOTATION } from "../model/contract.js";
 import { planSteps } from "../engine/apply/waves.js";
-import { builtinHealth, type KubeObject } from "../engine/health/index.js";
+import { builtinHealth } from "../engine/health/index.js";
 import { validateIgnoreDifferences } from "../engine/diff/index.js";
 import type { Application, ApplicationStatus, OperationState } from "../model/application.js";
-import { validateApplication } from "../model/validate.js";
+import { validateApplication, type KnownCluster } from "../engine/validate.js";
 import { objectNotPermitted } from "../engine/policy/project.js";
 import type { ResourceClient } from "../kube/resources.js";
-import type { KnownCluster } from "../model/validate.js";
-import { appKeyOf, type ApplicationStore } from "./applications.js";
-import { errorMessage, errorStatus } from "../kube/client.js";
+import { appKeyOf, type ApplicationClient } from "./applications.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
 import type { ClusterLookup, ClusterTarget } from "./clusters.js";
 import { notPermittedComparison, type ObjectComparison } from "./compare.js";
 import { decryptionKeys } from "./decryption.js";
@@ -40,19 +41,18 @@ import type { EventRecorder } from "./events.js";
 import { finalizeApplication } from "./finalize.js";
 import { type HealthSource, healthCheckCondition } from "./healthconfig.js";
 import type { QueueResult } from "./queue.js";
-import type { RevisionResolver } from "./revisions.js";
-import { mustResolveFresh } from "./revisions.js";
+import { type RevisionResolver, mustResolveFresh } from "./revisions.js";
 import { SelfHealGuard } from "./selfheal.js";
-import type { ChangeSetEntry } from "./sync.js";
-import { PRUNE_OFF } from "./sync.js";
+import { type ChangeSetEntry, PRUNE_OFF } from "./sync.js";
 import { advanceOperation, operationId, type PlannedObject } from "./operation.js";
 import { resourceStatuses } from "./resourcestatus.js";
 import { admitToProject, policyGate, projectName } from "./policy.js";
 import { checkPolicies, type PolicyRules } from "./policygate.js";
 import type { ProjectLookup } from "./projects.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export interface ReconcilerDeps {
-  readonly apps: ApplicationStore;
+  readonly apps: ApplicationClient;
   /** AppProjects of the system namespace (an informer cache). */
   readonly projects: ProjectLookup;
   /** The cluster Tether runs in: its own state (the app's decryption keys), never an app's objects. */
@@ -102,14 +102,6 @@ const COMPARE_CONCURRENCY = 16;
 
 function jitter(ms: number): number {
   return Math.round(ms * (0.9 + Math.random() * 0.2));
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function liveKey(o: KubernetesObject): string {
-  return `${groupOf(o.apiVersion)}/${o.kind ?? ""}/${o.metadata?.namespace ?? ""}/${o.metadata?.name ?? ""}`;
 }
 
 export class Reconciler {
@@ -211,7 +203,7 @@ export class Reconciler {
     try {
       validateIgnoreDifferences(app.spec?.ignoreDifferences);
     } catch (error) {
-      invalid.push(message(error));
+      invalid.push(errorMessage(error));
     }
     if (invalid.length > 0) {
       status.conditions = setCondition(
@@ -329,7 +321,7 @@ export class Reconciler {
       desired = planned.filter((p) => p.hooks.length === 0).map((p) => p.desired);
     } catch (error) {
       const reason = isTetherError(error) ? error.reason : "ComparisonFailed";
-      const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${message(error)}`;
+      const text = `${isTetherError(error) ? `${error.stage}: ` : ""}${errorMessage(error)}`;
       return this.comparisonFailed({ app, current, previous, status, now, reason, text, requestAnnotations });
     }
 
@@ -350,7 +342,7 @@ export class Reconciler {
       await cluster.watches.track(key, [...kinds.values()]);
     } catch (error) {
       // Typically RBAC: Tether may not list/watch a kind in Git. Say so on the app, touch nothing.
-      const text = `watch: ${message(error)}`;
+      const text = `watch: ${errorMessage(error)}`;
       return this.comparisonFailed({
         app,
         current,
@@ -625,7 +617,7 @@ export class Reconciler {
         {
           resources: this.fencedClient(cluster.resources, key),
           liveOf: (d) => cluster.watches.get(d),
-          health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as KubeObject).health,
+          health: (o) => (deps.health?.evaluate ?? builtinHealth)(o as UnstructuredObject).health,
           persist: async (o) => {
             status = { ...status, operationState: o };
             current = await this.writeStatus(current, status);
@@ -703,7 +695,7 @@ export class Reconciler {
       const applied = new Map(
         results
           .filter((r) => r.applied)
-          .map((r) => [liveKey(r.applied as KubernetesObject), r.applied as KubernetesObject]),
+          .map((r) => [objectKey(r.applied as KubernetesObject), r.applied as KubernetesObject]),
       );
       comparisons = comparisons.map((c, i) => {
         const after = applied.get(c.desired.key);
@@ -850,7 +842,7 @@ export class Reconciler {
       if (errorStatus(error) === 409) throw error;
       const code = errorStatus(error);
       const text = truncateText(
-        `status could not be written${code ? ` (HTTP ${code})` : ""}: ${errorMessage(error)}`,
+        `status could not be written${code ? ` (HTTP ${code})` : ""}: ${kubeErrorMessage(error)}`,
         ITEM_MESSAGE_BYTES,
       );
       const stored = app.status ?? {};
@@ -863,7 +855,7 @@ export class Reconciler {
       );
       await this.deps.apps.writeStatus(app, fitStatus({ ...stored, conditions })).catch((second: unknown) => {
         this.deps.log(
-          `${appKeyOf(app)}: the StatusWriteFailed condition could not be written either: ${message(second)}`,
+          `${appKeyOf(app)}: the StatusWriteFailed condition could not be written either: ${errorMessage(second)}`,
         );
       });
       throw new Error(`${appKeyOf(app)}: ${text}`, { cause: error });

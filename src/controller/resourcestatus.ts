@@ -1,18 +1,11 @@
 // status.resources and the app's health, from what the compare found, what the sync did and what
 // is left to prune. This list is also the inventory a later reconcile prunes from.
-import type { HealthEvaluator, KubeObject } from "../engine/health/index.js";
-import { aggregateHealth, builtinHealth } from "../engine/health/index.js";
+import { type HealthEvaluator, aggregateHealth, builtinHealth } from "../engine/health/index.js";
+import { type UnstructuredObject, splitApiVersion } from "../model/ref.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
 import type { HealthStatus, ResourceStatus } from "../model/application.js";
 import type { ObjectComparison } from "./compare.js";
 import type { ChangeSetEntry } from "./sync.js";
-
-function splitApiVersion(apiVersion: string): { group: string; version: string } {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0
-    ? { group: "", version: apiVersion }
-    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
-}
 
 export function resourceStatuses(input: {
   readonly comparisons: readonly ObjectComparison[];
@@ -39,7 +32,7 @@ export function resourceStatuses(input: {
         : c.result.fields.length > 0
           ? { diff: c.result.fields.slice(0, 20) }
           : {};
-    const verdict = evaluate(c.live as unknown as KubeObject | undefined);
+    const verdict = evaluate(c.live as unknown as UnstructuredObject | undefined);
     if (verdict.error)
       healthErrors.add(
         `${c.desired.kind} ${c.desired.namespace ? `${c.desired.namespace}/` : ""}${c.desired.name}: ${verdict.error}`,
@@ -73,7 +66,7 @@ export function resourceStatuses(input: {
       message: d.action === "delete" ? "requires pruning" : d.reason,
       // An object being deleted (a finalizer holding it) counts as Progressing ("Pending deletion").
       ...((m as { deletionTimestamp?: string } | undefined)?.deletionTimestamp
-        ? { health: evaluate(d.object as unknown as KubeObject).health }
+        ? { health: evaluate(d.object as unknown as UnstructuredObject).health }
         : {}),
     });
   }

@@ -2,7 +2,7 @@
 // Each re-apply of drift is recorded per object; an object healed too often in a short window is
 // left alone for a while, and the app says which field manager keeps changing it.
 import type { ObjectComparison } from "./compare.js";
-import { FIELD_MANAGER } from "../kube/constants.js";
+import { FIELD_MANAGER } from "../model/contract.js";
 
 const WINDOW_MS = 120_000;
 const MAX_HEALS_IN_WINDOW = 5;

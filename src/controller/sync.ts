@@ -13,10 +13,10 @@ import { mapLimit } from "../engine/concurrency.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
 import { resourceSyncOptions } from "../engine/prune/ownership.js";
 import type { SyncOptions } from "../engine/status/syncoptions.js";
-import { errorMessage, errorStatus } from "../kube/client.js";
-import { FIELD_MANAGER } from "../kube/constants.js";
+import { kubeErrorMessage, errorStatus } from "../kube/client.js";
+import { FIELD_MANAGER } from "../model/contract.js";
 import type { ResourceClient } from "../kube/resources.js";
-import { waitFor } from "../localcluster/wait.js";
+import { waitFor } from "../lib/wait.js";
 import type { DesiredObject } from "./desired.js";
 import { FencedError } from "./sharding/fence.js";
 
@@ -58,7 +58,7 @@ async function applyOne(
     return await resources.apply(desired.object, { force, sensitive });
   } catch (error) {
     if (errorStatus(error) !== 409 || force) throw error;
-    const managers = conflictingManagers(errorMessage(error));
+    const managers = conflictingManagers(kubeErrorMessage(error));
     const entries = ((live?.metadata?.managedFields ?? []) as ManagedFieldsEntry[]).filter(
       (e) => e.manager !== FIELD_MANAGER,
     );
@@ -68,7 +68,7 @@ async function applyOne(
     if (managers.length === 0 || declarative.length > 0) {
       const who = declarative.length > 0 ? declarative.join(", ") : "another field manager";
       throw new Error(
-        `${describe(desired)}: fields are owned by ${who} (server-side apply); set syncOptions Force=true to take them over. ${errorMessage(error)}`,
+        `${describe(desired)}: fields are owned by ${who} (server-side apply); set syncOptions Force=true to take them over. ${kubeErrorMessage(error)}`,
       );
     }
     return resources.apply(desired.object, { force: true, sensitive });
@@ -137,7 +137,7 @@ export async function applyObjects(
         } catch (error) {
           // Fenced: not this object's failure; the whole reconcile stops (its writes are refused).
           if (error instanceof FencedError) throw error;
-          return { ...entry, action: "failed", message: errorMessage(error) };
+          return { ...entry, action: "failed", message: kubeErrorMessage(error) };
         }
       },
     );
@@ -178,7 +178,7 @@ export async function pruneObjects(
         return { ...entry, action: "deleted", message: outcome === "absent" ? "already gone" : "pruned" };
       } catch (error) {
         if (error instanceof FencedError) throw error;
-        return { ...entry, action: "failed", message: `prune failed: ${errorMessage(error)}` };
+        return { ...entry, action: "failed", message: `prune failed: ${kubeErrorMessage(error)}` };
       }
     });
     results.push(...entries);

@@ -4,7 +4,7 @@
 // give reconcile the live objects without a GET per object.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { KubeConfig } from "../kube/connection.js";
-import { MANAGED_LABEL } from "../kube/constants.js";
+import { MANAGED_LABEL } from "../model/contract.js";
 import { Informer } from "../kube/informer.js";
 import type { ResourceClient } from "../kube/resources.js";
 import { collectionPath } from "../kube/resources.js";

@@ -4,7 +4,7 @@
 // messages out.
 import { stringify } from "yaml";
 import { API_VERSION } from "../model/application.js";
-import { CASCADE_FINALIZER } from "../kube/constants.js";
+import { CASCADE_FINALIZER } from "../model/contract.js";
 import type { ImportMessage, ImportResult, Json } from "./report.js";
 import {
   Reporter,

@@ -3,7 +3,7 @@
 // the Application syncs automatically; Flux's per-object intervals and timeouts are controller-wide
 // settings in Tether and come back as notes. Pure: objects in, objects and messages out.
 import { stringify } from "yaml";
-import { CASCADE_FINALIZER } from "../kube/constants.js";
+import { CASCADE_FINALIZER } from "../model/contract.js";
 import { API_VERSION } from "../model/application.js";
 import type { ImportOptions } from "./argocd.js";
 import type { ImportMessage, ImportResult, Json } from "./report.js";

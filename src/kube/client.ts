@@ -4,7 +4,8 @@
 import type { CoreApi, CustomApi } from "./apis.js";
 import { rawCoreApi, rawCustomApi } from "./apis.js";
 import { KubeConfig } from "./connection.js";
-import { ApiError, RawClient } from "./raw.js";
+import { KubeApiError, RawClient } from "./raw.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export { KubeConfig } from "./connection.js";
 
@@ -34,8 +35,8 @@ export function errorStatus(error: unknown): number | undefined {
 }
 
 /** The apiserver's own message from a failed call (its Status body), else the error text. */
-export function errorMessage(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+export function kubeErrorMessage(error: unknown): string {
+  if (error instanceof KubeApiError) return error.message;
   const body = (error as { body?: unknown } | null)?.body;
   if (typeof body === "string") {
     try {
@@ -45,5 +46,5 @@ export function errorMessage(error: unknown): string {
       return body;
     }
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

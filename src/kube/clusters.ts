@@ -11,17 +11,16 @@
 import type { V1Secret } from "@kubernetes/client-node";
 import { KubeConfig } from "./connection.js";
 import { RawClient } from "./raw.js";
+import { errorMessage } from "../lib/errormessage.js";
+import { SECRET_TYPE_LABEL } from "../model/contract.js";
 
-export const CLUSTER_SECRET_LABEL = "tether.dev/secret-type";
 export const ARGOCD_SECRET_LABEL = "argocd.argoproj.io/secret-type";
 export const CLUSTER_SECRET_TYPE = "cluster";
 /** Both selectors a cluster Secret may match (a label selector cannot OR two keys). */
 export const CLUSTER_SECRET_SELECTORS = [
-  `${CLUSTER_SECRET_LABEL}=${CLUSTER_SECRET_TYPE}`,
+  `${SECRET_TYPE_LABEL}=${CLUSTER_SECRET_TYPE}`,
   `${ARGOCD_SECRET_LABEL}=${CLUSTER_SECRET_TYPE}`,
 ] as const;
-/** Annotation the controller writes on each cluster Secret: its last connection check (JSON). */
-export const CLUSTER_STATUS_ANNOTATION = "tether.dev/cluster-status";
 
 export const IN_CLUSTER_NAME = "in-cluster";
 export const IN_CLUSTER_SERVER = "https://kubernetes.default.svc";
@@ -58,8 +57,7 @@ export type ParsedClusterSecret =
 export function isClusterSecret(secret: V1Secret): boolean {
   const labels = secret.metadata?.labels ?? {};
   return (
-    labels[CLUSTER_SECRET_LABEL] === CLUSTER_SECRET_TYPE ||
-    labels[ARGOCD_SECRET_LABEL] === CLUSTER_SECRET_TYPE
+    labels[SECRET_TYPE_LABEL] === CLUSTER_SECRET_TYPE || labels[ARGOCD_SECRET_LABEL] === CLUSTER_SECRET_TYPE
   );
 }
 
@@ -100,9 +98,7 @@ export function parseClusterSecret(secret: V1Secret): ParsedClusterSecret {
   try {
     raw = JSON.parse(configText);
   } catch (error) {
-    return fail(
-      `data.config is not JSON (${error instanceof Error ? error.message.split("\n")[0] : "parse error"})`,
-    );
+    return fail(`data.config is not JSON (${errorMessage(error).split("\n")[0]})`);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw))
     return fail("data.config must be a JSON object");
@@ -132,7 +128,7 @@ export function parseClusterSecret(secret: V1Secret): ParsedClusterSecret {
   };
   const labels = Object.fromEntries(
     Object.entries(secret.metadata?.labels ?? {}).filter(
-      ([k]) => k !== CLUSTER_SECRET_LABEL && k !== ARGOCD_SECRET_LABEL,
+      ([k]) => k !== SECRET_TYPE_LABEL && k !== ARGOCD_SECRET_LABEL,
     ),
   );
   return { ok: true, cluster: { name, server, labels, credentials, secret: ref } };
@@ -177,7 +173,7 @@ export interface ClusterConnectionState {
 
 function reason(error: unknown): string {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   const cause = (error as { code?: unknown } | null)?.code;
   if (status === 401)
     return "401 Unauthorized: the credentials were refused (bearerToken or client certificate)";

@@ -4,6 +4,7 @@
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { KubeConfig } from "./connection.js";
 import { watch } from "./watch.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export type InformerEventType = "ADDED" | "MODIFIED" | "DELETED";
 export type InformerHandler = (type: InformerEventType, object: KubernetesObject) => void;
@@ -133,7 +134,7 @@ export class Informer {
     try {
       this.options.onEvent(type, object);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorMessage(error);
       this.options.onError?.(new Error(`handling ${type} of ${keyOf(object)}: ${why}`));
     }
   }

@@ -10,7 +10,7 @@
 // process alive by itself (a server's listening socket does that).
 import type { KubernetesObject } from "@kubernetes/client-node";
 import type { KubeClients } from "./client.js";
-import { errorMessage, errorStatus } from "./client.js";
+import { kubeErrorMessage, errorStatus } from "./client.js";
 import { watch } from "./watch.js";
 
 export type NamedObjectKind = "Secret" | "ConfigMap";
@@ -83,7 +83,7 @@ export class WatchedNamedObject {
           : await clients.core.readNamespacedConfigMap({ namespace, name });
       this.set(object);
     } catch (error) {
-      if (errorStatus(error) !== 404) throw new Error(`reading ${this.label}: ${errorMessage(error)}`);
+      if (errorStatus(error) !== 404) throw new Error(`reading ${this.label}: ${kubeErrorMessage(error)}`);
       this.resourceVersion = "";
       if (this.current !== undefined) this.set(undefined);
     }
@@ -138,7 +138,7 @@ export class WatchedNamedObject {
     if (this.stopped) return;
     if ((error as { statusCode?: unknown } | null)?.statusCode === 410) this.resourceVersion = "";
     else if (error) {
-      this.options.onError?.(`watch of ${this.label}: ${errorMessage(error)}; retrying`);
+      this.options.onError?.(`watch of ${this.label}: ${kubeErrorMessage(error)}; retrying`);
       this.backoffMs = Math.min(Math.max(this.backoffMs * 2, 200), this.options.maxBackoffMs ?? 10_000);
     }
     this.retry = setTimeout(() => {

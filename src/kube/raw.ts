@@ -5,10 +5,10 @@
 import type { KubeConfig } from "./connection.js";
 import http from "node:http";
 import https from "node:https";
-import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "./redact.js";
+import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "../lib/redact.js";
 
-export class ApiError extends Error {
-  override readonly name = "ApiError";
+export class KubeApiError extends Error {
+  override readonly name = "KubeApiError";
   constructor(
     readonly statusCode: number,
     message: string,
@@ -40,10 +40,10 @@ export interface RawRequest {
 
 /**
  * How an error about this request is told: the apiserver's message, or for a Secret or decrypted
- * content the message and body without any value (./redact.ts). Every error of every request
+ * content the message and body without any value (src/lib/redact.ts). Every error of every request
  * passes here, so no caller can forget it.
  */
-function apiError(req: RawRequest, status: number, text: string): ApiError {
+function apiError(req: RawRequest, status: number, text: string): KubeApiError {
   let message = text.slice(0, 2000);
   try {
     message = (JSON.parse(text) as { message?: string }).message ?? message;
@@ -51,10 +51,10 @@ function apiError(req: RawRequest, status: number, text: string): ApiError {
     // not a Status object: keep the text
   }
   if (!req.sensitive && !isSecretRequest(req.path, req.body)) {
-    return new ApiError(status, `${req.method} ${req.path}: ${status} ${message}`, text);
+    return new KubeApiError(status, `${req.method} ${req.path}: ${status} ${message}`, text);
   }
   const values = sensitiveValues(req.body, req.sensitive);
-  return new ApiError(
+  return new KubeApiError(
     status,
     `${req.method} ${req.path}: ${status} ${redactMessage(message, values)}`,
     redactStatusBody(text, values),

@@ -2,9 +2,9 @@
 // server-side apply (optionally dry-run), read, list by label, delete. The only code that knows
 // client-node's calling conventions for arbitrary kinds.
 import type { KubernetesObject, V1APIResource } from "@kubernetes/client-node";
-import type { KubeClients } from "./client.js";
-import { errorStatus } from "./client.js";
-import { FIELD_MANAGER } from "./constants.js";
+import { type KubeClients, errorStatus } from "./client.js";
+import { FIELD_MANAGER } from "../model/contract.js";
+import { splitApiVersion } from "../model/ref.js";
 
 export interface ObjectRef {
   readonly apiVersion: string;
@@ -23,13 +23,6 @@ export interface ResourceInfo {
 
 export class UnknownKindError extends Error {
   override readonly name = "UnknownKindError";
-}
-
-export function splitApiVersion(apiVersion: string): { group: string; version: string } {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0
-    ? { group: "", version: apiVersion }
-    : { group: apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1) };
 }
 
 /** Collection URL path of a resource, e.g. `/apis/apps/v1/namespaces/ns/deployments`. */
@@ -86,7 +79,7 @@ export class ResourceClient {
 
   /**
    * Server-side apply with Tether's field manager. `dryRun` returns what the server would store.
-   * `sensitive`: the object is decrypted content, so errors show none of its values (./redact.ts).
+   * `sensitive`: the object is decrypted content, so errors show none of its values (src/lib/redact.ts).
    */
   async apply<T extends KubernetesObject>(
     object: T,

@@ -6,9 +6,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { errorStatus } from "../kube/client.js";
 import { typedKubeClients } from "../kube/typed.js";
-import { cacheRoot } from "./cachedir.js";
-import type { ComponentName } from "./components.js";
-import { KWOK_STAGES_FILE } from "./components.js";
+import { cacheRoot } from "../toolchain/cachedir.js";
+import type { ComponentName } from "../toolchain/components.js";
+import { KWOK_STAGES_FILE } from "../toolchain/components.js";
 import { answers200 } from "./health.js";
 import type { InstanceDirs } from "./instance.js";
 import {
@@ -24,7 +24,8 @@ import type { ClusterPki } from "./pki.js";
 import { loadOrCreatePki } from "./pki.js";
 import { claimPort, freePort } from "./ports.js";
 import { ManagedProcess, signalGroup } from "./process.js";
-import { waitFor } from "./wait.js";
+import { waitFor } from "../lib/wait.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export type ControlPlaneBinaries = Record<Exclude<ComponentName, "helm" | "kustomize" | "registry">, string>;
 
@@ -93,7 +94,7 @@ async function awaitHealthy(
   try {
     await waitFor(`${proc.name} to answer ${url}`, check, { timeoutMs, abort: exited });
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     throw new ControlPlaneStartError(
       `${message}\n--- last lines of ${proc.logFile} ---\n${await proc.lastLogLines(25)}`,
     );

@@ -1,5 +1,6 @@
 // The demo app of the acceptance story, used by `npm start` and the end-to-end tests: an nginx
 // Deployment `hello` (2 replicas) and its Service.
+import { CASCADE_FINALIZER } from "../model/contract.js";
 export function helloDeployment(replicas: number): string {
   return `apiVersion: apps/v1
 kind: Deployment
@@ -46,7 +47,7 @@ export function demoApplication(repoURL: string) {
   return {
     apiVersion: "tether.dev/v1alpha1",
     kind: "Application",
-    metadata: { name: "hello", namespace: SYSTEM_NAMESPACE, finalizers: ["tether.dev/resources-finalizer"] },
+    metadata: { name: "hello", namespace: SYSTEM_NAMESPACE, finalizers: [CASCADE_FINALIZER] },
     spec: {
       source: { repoURL, targetRevision: "main", path: "hello" },
       destination: { server: "https://kubernetes.default.svc", namespace: DEMO_NAMESPACE },

@@ -3,8 +3,8 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ensureComponents } from "./binaries.js";
-import { CONTROL_PLANE } from "./components.js";
+import { ensureComponents } from "../toolchain/binaries.js";
+import { CONTROL_PLANE } from "../toolchain/components.js";
 import type { ControlPlane } from "./controlplane.js";
 import { startControlPlane } from "./controlplane.js";
 import type { GitServer } from "./gitserver.js";

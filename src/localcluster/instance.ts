@@ -11,12 +11,12 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { isProcessAlive, withFileLock } from "./lock.js";
+import { isProcessAlive, withFileLock } from "../toolchain/lock.js";
 import type { PidRecord } from "./process.js";
 import { signalGroup } from "./process.js";
 import type { MarkedProcess } from "./procscan.js";
 import { INSTANCE_OWNER_ENV, INSTANCE_ROOT_ENV, processToken, stopMarked, tokenIsAlive } from "./procscan.js";
-import { waitFor } from "./wait.js";
+import { waitFor } from "../lib/wait.js";
 
 export interface InstanceDirs {
   readonly root: string;

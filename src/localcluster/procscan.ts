@@ -9,8 +9,8 @@
 // Linux only (procfs); elsewhere the scans find nothing and the pid files remain the only record.
 import { readFileSync } from "node:fs";
 import fs from "node:fs/promises";
-import { isProcessAlive } from "./lock.js";
-import { waitFor } from "./wait.js";
+import { isProcessAlive } from "../toolchain/lock.js";
+import { waitFor } from "../lib/wait.js";
 
 export const INSTANCE_ROOT_ENV = "TETHER_INSTANCE_ROOT";
 export const INSTANCE_OWNER_ENV = "TETHER_INSTANCE_OWNER";

@@ -6,7 +6,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Registry } from "prom-client";
-import { registerProcessMetrics } from "../api/metrics.js";
+import { registerProcessMetrics } from "../controller/metrics.js";
 import { parseAllDocuments } from "yaml";
 import type { RunningServer } from "../api/serve.js";
 import { startServer } from "../api/serve.js";
@@ -15,13 +15,14 @@ import { startController } from "../controller/controller.js";
 import { git } from "../engine/source/gitcli.js";
 import { kubeClients, loadKubeConfig } from "../kube/client.js";
 import { ResourceClient } from "../kube/resources.js";
-import { ensureComponents } from "./binaries.js";
-import { repoRoot } from "./components.js";
+import { ensureComponents } from "../toolchain/binaries.js";
+import { repoRoot } from "../toolchain/components.js";
 import { DEMO_REPOSITORY, SYSTEM_NAMESPACE, demoApplication, helloDeployment, helloService } from "./demo.js";
 import type { LocalEnvironment } from "./environment.js";
 import type { GitServer } from "./gitserver.js";
 import { GitWorkspace } from "./gitrepo.js";
-import { waitFor } from "./wait.js";
+import { waitFor } from "../lib/wait.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 export interface Product {
   readonly controller: Controller;
@@ -65,9 +66,7 @@ export function refreshOnPush(
       const count = controller.refreshRepository(server.repositoryUrl(repository));
       if (count > 0) log(`push to ${repository}.git: refreshing ${count} application(s)`);
     } catch (error) {
-      log(
-        `push to ${repository}.git: refresh failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      log(`push to ${repository}.git: refresh failed: ${errorMessage(error)}`);
     }
   });
 }
@@ -163,7 +162,7 @@ export async function startProduct(
       throw new Error(
         code === "EADDRINUSE"
           ? `the API port ${port} on 127.0.0.1 is already in use: stop what uses it or set TETHER_API_PORT to a free port`
-          : `starting the API server on 127.0.0.1:${port}: ${error instanceof Error ? error.message : String(error)}`,
+          : `starting the API server on 127.0.0.1:${port}: ${errorMessage(error)}`,
         { cause: error },
       );
     });

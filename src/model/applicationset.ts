@@ -12,9 +12,6 @@ import type {
   SyncStatusCode,
 } from "./application.js";
 
-/** Label on every generated Application naming its set (the owner reference is the authority). */
-export const APPSET_LABEL = "tether.dev/application-set";
-
 export interface LabelSelectorRequirement {
   key: string;
   operator: "In" | "NotIn" | "Exists" | "DoesNotExist";

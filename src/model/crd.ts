@@ -2,9 +2,8 @@
 // deploy/crds/; test/unit/crd.test.ts checks the file is current and that every schema field is a
 // field of the TypeScript types in application.ts / appproject.ts (and the other way round).
 import { GROUP, VERSION } from "./application.js";
+import type { Schema } from "./schema.js";
 import { lineRules, nameRules, repoPathRules, repoPatternRules, repoUrlRules, serverRules } from "./rules.js";
-
-export type Schema = Record<string, unknown>;
 
 export const str = (description?: string): Schema => ({
   type: "string",

@@ -1,6 +1,6 @@
 // CRDs of the image automation kinds (images.ts), built like the Application's (crd.ts).
 import { GROUP, VERSION } from "./application.js";
-import type { Schema } from "./crd.js";
+import type { Schema } from "./schema.js";
 import { bool, obj, str, strings } from "./crd.js";
 import type { ImageKind } from "./images.js";
 import { IMAGE_KINDS } from "./images.js";

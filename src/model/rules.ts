@@ -1,10 +1,12 @@
 // Validation at the door: the rules the CRD schemas carry (CEL `x-kubernetes-validations`, maxLength),
 // so `kubectl apply` of a bad object is refused by the apiserver with a message naming the field. The
-// API and the controller apply the same rules through model/validate.ts, whose repository URL check
+// API and the controller apply the same rules through engine/validate.ts, whose repository URL check
 // is engine/source/url.ts (strictly more than CEL can say: it also canonicalizes). Each rule here is
 // a plain, cheap test; CEL's cost budget needs every string bounded, hence the maxLengths.
-import type { Schema } from "./crd.js";
-import { MAX_REPO_URL_LENGTH } from "../engine/source/url.js";
+import type { Schema } from "./schema.js";
+
+/** Longer URLs are refused: no forge names a repository with more, and every cache key stays small. */
+export const MAX_REPO_URL_LENGTH = 2048;
 
 interface Rule {
   readonly rule: string;

@@ -10,12 +10,12 @@ import { PatchStrategy } from "@kubernetes/client-node";
 import type { Controller } from "../../src/controller/controller.js";
 import { startController } from "../../src/controller/controller.js";
 import { errorStatus } from "../../src/kube/client.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { clients, installCrds, uniqueName } from "../helpers/environment.js";
 

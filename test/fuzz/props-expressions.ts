@@ -6,9 +6,8 @@ import { CelEnvironment, DEFAULT_CEL_LIMITS } from "../../src/engine/cel/index.j
 import type { JsonObject } from "../../src/engine/diff/index.js";
 import { removeIgnoredPaths, validateIgnoreDifferences } from "../../src/engine/diff/ignoreDifferences.js";
 import { InvalidSpec } from "../../src/engine/errors.js";
-import { parseDuration as imageDuration } from "../../src/engine/images/duration.js";
-import { parseDuration as windowDuration } from "../../src/engine/policy/syncwindows.js";
-import { parseGoDuration } from "../../src/engine/status/retry.js";
+import { DurationError, parseDuration, requireDuration } from "../../src/lib/duration.js";
+import { retryDelayMs } from "../../src/engine/status/retry.js";
 import { deepJson, hostileJson, hostileString, nastyWord, numberText } from "./arbitraries.js";
 import { DEFAULT_LIMIT_MS, expect, type FuzzProperty, guarded, neverThrows, onlyError } from "./guard.js";
 
@@ -205,7 +204,7 @@ const durationProperty: FuzzProperty = {
   name: "durations: intervals, sync windows, retry backoff",
   quickRuns: 300,
   target:
-    "parseDuration (src/engine/images/duration.ts, src/engine/policy/syncwindows.ts), parseGoDuration (src/engine/status/retry.ts)",
+    "parseDuration and requireDuration (src/lib/duration.ts: image intervals, sync windows, flags), retryDelayMs (src/engine/status/retry.ts)",
   limitMs: DEFAULT_LIMIT_MS,
   property: () =>
     fc.property(durationText, (text) => {
@@ -217,18 +216,23 @@ const durationProperty: FuzzProperty = {
       finite(
         guarded(
           DEFAULT_LIMIT_MS,
-          () => imageDuration(text, "spec.interval"),
-          onlyError(Error, /^spec\.interval "/),
+          () => Math.max(0, requireDuration("spec.interval", text)),
+          onlyError(DurationError, /^spec\.interval "/),
         ),
-        "images parseDuration",
+        "requireDuration",
+      );
+      const parsed = guarded(DEFAULT_LIMIT_MS, () => parseDuration(text), neverThrows);
+      expect(
+        parsed === undefined || Number.isFinite(parsed),
+        `parseDuration("${text.slice(0, 60)}") = ${parsed}`,
       );
       finite(
-        guarded(DEFAULT_LIMIT_MS, () => windowDuration(text), neverThrows),
-        "sync window parseDuration",
-      );
-      finite(
-        guarded(DEFAULT_LIMIT_MS, () => parseGoDuration(text), neverThrows),
-        "parseGoDuration",
+        guarded(
+          DEFAULT_LIMIT_MS,
+          () => retryDelayMs({ duration: text, maxDuration: text, factor: 2 }, 3),
+          neverThrows,
+        ),
+        "retryDelayMs",
       );
       return true;
     }),

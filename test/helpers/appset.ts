@@ -1,10 +1,10 @@
 // ApplicationSets in a controller test file's namespace: create, read, patch, delete, wait on the
 // set's status, and list the Applications it generated (by the set's label).
 import { PatchStrategy } from "@kubernetes/client-node";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ApplicationSet, ApplicationSetSpec } from "../../src/model/applicationset.js";
-import { APPSET_LABEL } from "../../src/model/applicationset.js";
+import { APPSET_LABEL } from "../../src/model/contract.js";
 import type { ControllerFixture } from "./app.js";
 import { APP_GROUP } from "./app.js";
 import { clients } from "./environment.js";

@@ -2,7 +2,7 @@
 // (TETHER_KUBECONFIG), for test/bench: resolves with its stdout when it exits 0.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { testEnv } from "./environment.js";
 
 export const NUMBER = String.raw`\d+(?:\.\d+)?`;

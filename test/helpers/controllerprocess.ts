@@ -2,7 +2,7 @@
 // its own credentials (a ServiceAccount's kubeconfig) or a hard kill mid-work.
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 export interface ControllerProcess {
   readonly stderr: () => string;

@@ -4,7 +4,7 @@ import type { TestContext } from "node:test";
 import { errorStatus } from "../../src/kube/client.js";
 import type { TypedKubeClients } from "../../src/kube/typed.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 function required(name: string): string {
   const value = process.env[name];

@@ -5,8 +5,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { parseAllDocuments } from "yaml";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { freePort } from "../../src/localcluster/ports.js";
 import { instanceDirs, markerEnv, startWatchdog, writeOwner } from "../../src/localcluster/instance.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const [runDir, id, etcdBinary, keep] = process.argv.slice(2);
 if (!runDir || !id || !etcdBinary) throw new Error("usage: orphan-owner.ts RUN_DIR ID ETCD_BINARY [keep]");

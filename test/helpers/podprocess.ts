@@ -23,7 +23,7 @@ import type {
   V1Volume,
   V1VolumeMount,
 } from "@kubernetes/client-node";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 export const SERVICE_ACCOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount";
 const isRoot = process.getuid?.() === 0;

@@ -3,16 +3,16 @@
 // generated config and its storage in a temp dir. Images are pushed through the registry API
 // itself (a config blob, a layer blob and a Docker v2 manifest per tag) — no docker daemon needed.
 // If apt is impossible (no root, no sudo, no network), the project's own build of distribution
-// (src/localcluster/components.ts `registry`) is used instead, and the log says so.
+// (src/toolchain/components.ts `registry`) is used instead, and the log says so.
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { freePort } from "../../src/localcluster/ports.js";
 import { ManagedProcess, readLastLines } from "../../src/localcluster/process.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const run = promisify(execFile);
 export const DEBIAN_REGISTRY = "/usr/bin/docker-registry";

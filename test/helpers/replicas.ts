@@ -5,7 +5,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";

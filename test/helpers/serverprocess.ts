@@ -2,7 +2,7 @@
 // bound URL is read from its "listening on URL" line (so --port 0 works).
 import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 export interface ServerProcess {
   readonly url: string;

@@ -19,7 +19,7 @@ import { ADMIN_SECRET, INITIAL_ADMIN_PASSWORD_SECRET, storeErrorStatus } from ".
 import type { ApiServer } from "../../src/api/server.js";
 import { startApiServer } from "../../src/api/server.js";
 import type { ApplicationDetail, ApplicationList } from "../../src/api/types.js";
-import { KubeSecretStore } from "../../src/kube/secretstore.js";
+import { KubeSecretStore } from "../../src/api/auth/kubesecretstore.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

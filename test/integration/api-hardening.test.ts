@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { mintApiToken } from "../../src/api/authn.js";
 import type { ApplicationDetail } from "../../src/api/types.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { APP_GROUP } from "../helpers/app.js";
 import type { AuthApiFixture } from "../helpers/api.js";

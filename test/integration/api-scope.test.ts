@@ -13,7 +13,7 @@ import { createApiAuth, mintApiToken, RBAC_CONFIGMAP } from "../../src/api/authn
 import type { ApiServer } from "../../src/api/server.js";
 import { startApiServer } from "../../src/api/server.js";
 import type { ApplicationDetail, DiffResponse, ResourceNode } from "../../src/api/types.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { AppProjectSpec } from "../../src/model/appproject.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";

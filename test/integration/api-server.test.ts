@@ -14,7 +14,7 @@ import type {
   ResourceNode,
 } from "../../src/api/types.js";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, deployment, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

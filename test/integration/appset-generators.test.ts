@@ -4,9 +4,9 @@
 // keeps every generated app and says which generator failed.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { CASCADE_FINALIZER } from "../../src/kube/constants.js";
+import { CASCADE_FINALIZER } from "../../src/model/contract.js";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
 import { allSyncedHealthy, appSets, names, setCondition } from "../helpers/appset.js";

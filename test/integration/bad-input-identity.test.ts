@@ -15,7 +15,7 @@ import type { OutgoingRequest } from "../../src/controller/notifications/deliver
 import { ResourceClient } from "../../src/kube/resources.js";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import { refreshOnPush } from "../../src/localcluster/product.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { startLocalEnvironment, type LocalEnvironment } from "../../src/localcluster/environment.js";
 import { applicationCrd, applicationSetCrd, appProjectCrd } from "../../src/model/crd.js";

@@ -5,10 +5,10 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { before, describe, test } from "node:test";
-import { cacheKey, ensureComponent } from "../../src/localcluster/binaries.js";
-import type { ComponentSpec } from "../../src/localcluster/components.js";
-import { repoRoot } from "../../src/localcluster/components.js";
-import { GoToolchainError } from "../../src/localcluster/goenv.js";
+import { cacheKey, ensureComponent } from "../../src/toolchain/binaries.js";
+import type { ComponentSpec } from "../../src/toolchain/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
+import { GoToolchainError } from "../../src/toolchain/goenv.js";
 
 const hello = {
   name: "hello",

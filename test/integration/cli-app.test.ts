@@ -15,7 +15,7 @@ import { createApiAuth } from "../../src/api/authn.js";
 import type { ApiServer } from "../../src/api/server.js";
 import { startApiServer } from "../../src/api/server.js";
 import type { ApplicationDetail, ApplicationList, HistoryEntryView } from "../../src/api/types.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { deployment, startControllerFixture } from "../helpers/app.js";

@@ -22,13 +22,13 @@ import { createApi } from "../../src/api/server.js";
 import type { ClusterList, ResourceTree } from "../../src/api/types.js";
 import type { TypedKubeClients } from "../../src/kube/typed.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
-import { CASCADE_FINALIZER } from "../../src/kube/constants.js";
-import { CLUSTER_STATUS_ANNOTATION } from "../../src/kube/clusters.js";
-import { ensureComponents } from "../../src/localcluster/binaries.js";
-import { CONTROL_PLANE } from "../../src/localcluster/components.js";
+import { CASCADE_FINALIZER } from "../../src/model/contract.js";
+import { CLUSTER_STATUS_ANNOTATION } from "../../src/model/contract.js";
+import { ensureComponents } from "../../src/toolchain/binaries.js";
+import { CONTROL_PLANE } from "../../src/toolchain/components.js";
 import type { ControlPlane } from "../../src/localcluster/controlplane.js";
 import { startControlPlane } from "../../src/localcluster/controlplane.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import {

@@ -5,13 +5,13 @@
 // the children (and their resources) running.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { CASCADE_FINALIZER } from "../../src/kube/constants.js";
+import { CASCADE_FINALIZER } from "../../src/model/contract.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { APP_GROUP, configMap, IN_CLUSTER, isGone, service, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 function childApp(name: string, url: string, path: string, namespace: string): string {
   return `apiVersion: tether.dev/v1alpha1

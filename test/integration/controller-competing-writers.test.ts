@@ -4,7 +4,7 @@
 // hot loop: after a bounded number of reverts the app says which manager keeps changing it.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application, ApplicationSpec } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, deployment, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";

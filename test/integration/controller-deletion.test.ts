@@ -2,7 +2,7 @@
 // the Application go; without it the Application goes at once and its objects keep running.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { deployment, IN_CLUSTER, isGone, service, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

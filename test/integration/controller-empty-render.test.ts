@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

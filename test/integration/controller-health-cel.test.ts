@@ -8,7 +8,7 @@ import type { Application, ResourceStatus } from "../../src/model/application.js
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const GROUP = "certs.tether-test.example.com";
 const CRD = {

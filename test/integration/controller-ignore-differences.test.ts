@@ -8,7 +8,7 @@ import type { ApplicationSpec } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { deployment, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const HPA_MANAGER = "kube-controller-manager";
 const HPA = `apiVersion: autoscaling/v2

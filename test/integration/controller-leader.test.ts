@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { git } from "../../src/engine/source/gitcli.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ImagePolicy } from "../../src/model/images.js";
 import { mergePatch } from "../../src/kube/apis.js";

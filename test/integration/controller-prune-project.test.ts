@@ -3,8 +3,8 @@
 // team-a-*) must survive that app's prune and its cascade delete, and the app must say why.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { waitFor } from "../../src/localcluster/wait.js";
-import { MANAGED_LABEL, TRACKING_ANNOTATION } from "../../src/kube/constants.js";
+import { waitFor } from "../../src/lib/wait.js";
+import { MANAGED_LABEL, TRACKING_ANNOTATION } from "../../src/model/contract.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";

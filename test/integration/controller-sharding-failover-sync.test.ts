@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { BatchV1Api } from "@kubernetes/client-node";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { APP_GROUP, IN_CLUSTER } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

@@ -6,7 +6,7 @@
 // one history entry (synced once, not twice).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { assign, shardKey } from "../../src/controller/sharding/hash.js";
 import { APP_GROUP, configMap, IN_CLUSTER } from "../helpers/app.js";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { assign } from "../../src/controller/sharding/hash.js";
 import { mergePatch } from "../../src/kube/apis.js";

@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { errorStatus } from "../../src/kube/client.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";

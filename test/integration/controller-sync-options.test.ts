@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { V1ConfigMap } from "@kubernetes/client-node";
-import { CASCADE_FINALIZER } from "../../src/kube/constants.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { CASCADE_FINALIZER } from "../../src/model/contract.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";

@@ -6,7 +6,7 @@ import { after, before, describe, test } from "node:test";
 import type { V1Job } from "@kubernetes/client-node";
 import { BatchV1Api } from "@kubernetes/client-node";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { AppProject, AppProjectSpec, SyncWindow } from "../../src/model/appproject.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients, uniqueName } from "../helpers/environment.js";

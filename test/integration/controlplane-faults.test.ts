@@ -9,12 +9,12 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ensureComponents } from "../../src/localcluster/binaries.js";
-import { CONTROL_PLANE } from "../../src/localcluster/components.js";
+import { ensureComponents } from "../../src/toolchain/binaries.js";
+import { CONTROL_PLANE } from "../../src/toolchain/components.js";
 import type { ControlPlaneBinaries } from "../../src/localcluster/controlplane.js";
 import { ControlPlaneStartError, startControlPlane } from "../../src/localcluster/controlplane.js";
 import { cleanupStaleInstances } from "../../src/localcluster/instance.js";
-import { isProcessAlive } from "../../src/localcluster/lock.js";
+import { isProcessAlive } from "../../src/toolchain/lock.js";
 import { PortInUseError, freePort } from "../../src/localcluster/ports.js";
 import {
   INSTANCE_OWNER_ENV,
@@ -22,7 +22,7 @@ import {
   processToken,
   readMarkers,
 } from "../../src/localcluster/procscan.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const orphanOwner = path.join(path.dirname(fileURLToPath(import.meta.url)), "../helpers/orphan-owner.ts");
 

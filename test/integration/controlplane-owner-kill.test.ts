@@ -15,13 +15,13 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { errorStatus } from "../../src/kube/client.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
-import { ensureComponents } from "../../src/localcluster/binaries.js";
-import { cacheRoot } from "../../src/localcluster/cachedir.js";
-import { CONTROL_PLANE, repoRoot } from "../../src/localcluster/components.js";
+import { ensureComponents } from "../../src/toolchain/binaries.js";
+import { cacheRoot } from "../../src/toolchain/cachedir.js";
+import { CONTROL_PLANE, repoRoot } from "../../src/toolchain/components.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import { instanceDirs } from "../../src/localcluster/instance.js";
 import { freePort } from "../../src/localcluster/ports.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { git } from "../../src/engine/source/gitcli.js";
 
 const cli = path.join(repoRoot, "src/cli/main.ts");

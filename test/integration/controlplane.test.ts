@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { V1Deployment } from "@kubernetes/client-node";
 import { errorStatus } from "../../src/kube/client.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { clients, testNamespace } from "../helpers/environment.js";
 
 function nginx(namespace: string, replicas: number): V1Deployment {

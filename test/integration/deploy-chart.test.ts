@@ -10,7 +10,7 @@ import { describe, test } from "node:test";
 import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Service } from "@kubernetes/client-node";
 import { parseOidcConfig } from "../../src/api/auth/oidc-config.js";
 import { parsePolicyConfigMap } from "../../src/api/auth/rbac-policy.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { installCrds, testEnv, testNamespace } from "../helpers/environment.js";
 import {
   CHART_DIR,

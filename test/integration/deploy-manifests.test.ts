@@ -15,8 +15,8 @@ import { parseControllerFlags } from "../../src/cli/controller.js";
 import { parseRendererFlags } from "../../src/cli/renderer.js";
 import { heldCredentials } from "../../src/engine/render/remote/credentials.js";
 import { collectionPath, ResourceClient } from "../../src/kube/resources.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { clients, installCrds, testNamespace } from "../helpers/environment.js";
 
 const run = promisify(execFile);

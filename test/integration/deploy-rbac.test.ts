@@ -16,14 +16,14 @@ import { parseAllDocuments, stringify } from "yaml";
 import { errorStatus } from "../../src/kube/client.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
 import { ResourceClient } from "../../src/kube/resources.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { runController } from "../helpers/controllerprocess.js";
 import { helloDeployment, helloService } from "../../src/localcluster/demo.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { clients, installCrds, testNamespace, uniqueName } from "../helpers/environment.js";
 

@@ -10,7 +10,7 @@ import { test } from "node:test";
 import type { KubernetesObject, V1ClusterRole } from "@kubernetes/client-node";
 import { AuthorizationV1Api, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { ResourceClient } from "../../src/kube/resources.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { clients, testNamespace, uniqueName } from "../helpers/environment.js";
 import { DEPLOY_DIR, parseObjects } from "../helpers/manifests.js";
 

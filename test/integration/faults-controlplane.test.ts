@@ -13,15 +13,15 @@ import { startController } from "../../src/controller/controller.js";
 import type { KubeClients } from "../../src/kube/client.js";
 import { typedKubeClients } from "../../src/kube/typed.js";
 import { ResourceClient } from "../../src/kube/resources.js";
-import { ensureComponent, ensureComponents } from "../../src/localcluster/binaries.js";
-import { CONTROL_PLANE } from "../../src/localcluster/components.js";
+import { ensureComponent, ensureComponents } from "../../src/toolchain/binaries.js";
+import { CONTROL_PLANE } from "../../src/toolchain/components.js";
 import type { ControlPlane } from "../../src/localcluster/controlplane.js";
 import { startControlPlane } from "../../src/localcluster/controlplane.js";
 import { GitWorkspace } from "../../src/localcluster/gitrepo.js";
 import type { GitServer } from "../../src/localcluster/gitserver.js";
 import { startGitServer } from "../../src/localcluster/gitserver.js";
 import { installCrds } from "../../src/localcluster/product.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { APP_GROUP, configMap, IN_CLUSTER, isGone } from "../helpers/app.js";
 

@@ -3,7 +3,7 @@
 // older commit as the latest deployment.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

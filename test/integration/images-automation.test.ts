@@ -13,7 +13,7 @@ import type { Condition } from "../../src/model/application.js";
 import type { ImagePolicy, ImageRepository, ImageUpdateAutomation } from "../../src/model/images.js";
 import { git } from "../../src/engine/source/gitcli.js";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

@@ -9,7 +9,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import { convert } from "../../src/import/index.js";
 import { ResourceClient, UnknownKindError } from "../../src/kube/resources.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, startControllerFixture } from "../helpers/app.js";

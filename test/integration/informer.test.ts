@@ -6,7 +6,7 @@ import type { KubernetesObject } from "@kubernetes/client-node";
 import type { InformerEventType } from "../../src/kube/informer.js";
 import { Informer } from "../../src/kube/informer.js";
 import { ResourceClient, collectionPath } from "../../src/kube/resources.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { clients, testNamespace } from "../helpers/environment.js";
 
 test("informer: list, add/modify/delete events, resume after the server ends the watch, stop", async (t) => {

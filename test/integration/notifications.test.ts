@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { Registry } from "prom-client";
 import type { GitWorkspace } from "../../src/localcluster/gitrepo.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
 import { clients, uniqueName } from "../helpers/environment.js";

@@ -16,7 +16,7 @@ import type { Application } from "../../src/model/application.js";
 import type { ProjectPolicy } from "../../src/model/appproject.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, configMap, IN_CLUSTER, startControllerFixture } from "../helpers/app.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { clients, testEnv, uniqueName } from "../helpers/environment.js";
 
 const PROJECTS = { group: "tether.dev", version: "v1alpha1", plural: "appprojects" } as const;

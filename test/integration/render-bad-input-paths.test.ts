@@ -8,7 +8,7 @@ import type { ErrorReason } from "../../src/engine/errors.js";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RenderLimits, RendererOptions } from "../../src/engine/render/index.js";
 import { cm, makeBadInputTree, rejectsWithRenderError, withSymlink, write } from "../helpers/render.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 
 let tmp = "";
 let repo = "";

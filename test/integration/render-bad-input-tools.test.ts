@@ -21,8 +21,8 @@ import {
   withSymlink,
   write,
 } from "../helpers/render.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 let tmp = "";
 let repo = "";

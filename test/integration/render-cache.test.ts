@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { RenderError } from "../../src/engine/errors.js";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RenderInput, RendererOptions } from "../../src/engine/render/index.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 
 let tmp = "";
 let tools: Pick<RendererOptions, "helmBinary" | "kustomizeBinary"> = { helmBinary: "", kustomizeBinary: "" };

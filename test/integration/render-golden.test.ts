@@ -10,8 +10,8 @@ import { stringify } from "yaml";
 import type { ApplicationSource } from "../../src/model/application.js";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RenderResult } from "../../src/engine/render/index.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 const fixtures = path.join(repoRoot, "testdata/render");
 

@@ -13,10 +13,10 @@ import { promisify } from "node:util";
 import { RenderError } from "../../src/engine/errors.js";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RendererOptions } from "../../src/engine/render/index.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { freePort } from "../../src/localcluster/ports.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 
 const run = promisify(execFile);
 let tmp = "";

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RendererOptions } from "../../src/engine/render/index.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { chart, rejectsWithRenderError, write } from "../helpers/render.js";
 
 const run = promisify(execFile);

@@ -12,7 +12,7 @@ import { RenderError } from "../../src/engine/errors.js";
 import { createRenderer } from "../../src/engine/render/index.js";
 import type { RenderInput } from "../../src/engine/render/index.js";
 import { sopsKeysFromSecretData, type SopsKeys } from "../../src/engine/render/sops/keys.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { rejectsWithRenderError, write } from "../helpers/render.js";
 import { type AgeKey, type SopsTool, agekeyData, sopsTool } from "../helpers/sops.js";
 

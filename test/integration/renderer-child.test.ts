@@ -16,8 +16,8 @@ import type { RenderInput, RenderResult } from "../../src/engine/render/index.js
 import { RENDERER_UID } from "../../src/engine/render/remote/child.js";
 import type { RenderService } from "../../src/engine/render/remote/index.js";
 import { startRenderService } from "../../src/engine/render/remote/index.js";
-import { ensureComponent } from "../../src/localcluster/binaries.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { ensureComponent } from "../../src/toolchain/binaries.js";
+import { waitFor } from "../../src/lib/wait.js";
 import { chart, cm, rejectsWithRenderError, write } from "../helpers/render.js";
 
 const isRoot = process.getuid?.() === 0;

@@ -15,7 +15,7 @@ import type { ApplicationSummary, WebhookResponse } from "../../src/api/types.js
 import { watchWebhookSecrets } from "../../src/api/webhooksecrets.js";
 import { errorStatus, kubeClients, loadKubeConfig } from "../../src/kube/client.js";
 import { createPki } from "../../src/localcluster/pki.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import { APP_GROUP, IN_CLUSTER } from "../helpers/app.js";
 import { clients, installCrds, testEnv, uniqueName } from "../helpers/environment.js";

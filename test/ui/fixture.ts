@@ -8,7 +8,7 @@ import { chromium } from "playwright-core";
 import { createApiAuth } from "../../src/api/authn.js";
 import type { ApiServer } from "../../src/api/server.js";
 import { startApiServer } from "../../src/api/server.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";

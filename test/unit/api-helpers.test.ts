@@ -7,7 +7,7 @@ import type { ApplicationStore } from "../../src/api/store.js";
 import { applicationFromBody } from "../../src/api/validate.js";
 import { matchesFilter, summaryOf } from "../../src/api/views.js";
 import { readCapped, WebhookRefresher } from "../../src/api/webhook.js";
-import { waitFor } from "../../src/localcluster/wait.js";
+import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 
 const app = (name: string, labels?: Record<string, string>, sync?: "Synced" | "OutOfSync"): Application => ({

@@ -14,7 +14,7 @@ import { createApiAuth } from "../../src/api/authn.js";
 import { openApiDocument } from "../../src/api/openapi.js";
 import { createApi } from "../../src/api/server.js";
 import type { KubeClients } from "../../src/kube/client.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import { API_DOCS_FILE, renderApiDocs } from "../../scripts/apidocs.js";
 
 /** Secrets in memory (resourceVersion CAS like the apiserver); every ConfigMap is absent. */

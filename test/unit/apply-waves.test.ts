@@ -7,7 +7,7 @@ import { test } from "node:test";
 import { parseAllDocuments, stringify } from "yaml";
 import { isSkipped, readSyncAnnotations } from "../../src/engine/apply/hooks.js";
 import { planSteps } from "../../src/engine/apply/waves.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 const dir = path.join(repoRoot, "testdata/waves");
 const update = process.env.UPDATE_GOLDEN === "1";

@@ -10,7 +10,7 @@ import { parse, stringify } from "yaml";
 import { desiredApplications } from "../../src/engine/appset/applications.js";
 import type { ClusterInfo, GeneratorInputs } from "../../src/engine/appset/generators.js";
 import { generateParamSets } from "../../src/engine/appset/generators.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 import type { ApplicationSet } from "../../src/model/applicationset.js";
 
 const dir = path.join(repoRoot, "testdata/appset");

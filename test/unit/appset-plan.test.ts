@@ -7,7 +7,7 @@ import {
   planApplications,
   updatedApplication,
 } from "../../src/engine/appset/applications.js";
-import { CASCADE_FINALIZER } from "../../src/kube/constants.js";
+import { CASCADE_FINALIZER } from "../../src/model/contract.js";
 import type { Application } from "../../src/model/application.js";
 import type { ApplicationSet } from "../../src/model/applicationset.js";
 

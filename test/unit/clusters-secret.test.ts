@@ -7,14 +7,10 @@ import { parse as parseYaml } from "yaml";
 import { clusterViewsOf, stateFromAnnotation } from "../../src/api/clusters.js";
 import type { ClusterView } from "../../src/api/types.js";
 import { formatClusters } from "../../src/cli/cluster/format.js";
-import {
-  CLUSTER_STATUS_ANNOTATION,
-  isClusterSecret,
-  kubeConfigForCluster,
-  parseClusterSecret,
-} from "../../src/kube/clusters.js";
+import { isClusterSecret, kubeConfigForCluster, parseClusterSecret } from "../../src/kube/clusters.js";
+import { CLUSTER_STATUS_ANNOTATION } from "../../src/model/contract.js";
 import type { Application } from "../../src/model/application.js";
-import { destinationProblem, validateApplication } from "../../src/model/validate.js";
+import { destinationProblem, validateApplication } from "../../src/engine/validate.js";
 
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const PEM = b64("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");

@@ -20,7 +20,7 @@ import {
   imageRepositorySpecSchema,
   imageUpdateAutomationSpecSchema,
 } from "../../src/model/imagecrds.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 type DeepRequired<T> = T extends (infer U)[]
   ? DeepRequired<U>[]

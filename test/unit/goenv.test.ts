@@ -6,8 +6,8 @@ import {
   compareVersions,
   parseGoVersion,
   requiredGoVersion,
-} from "../../src/localcluster/goenv.js";
-import { COMPONENTS, repoRoot } from "../../src/localcluster/components.js";
+} from "../../src/toolchain/goenv.js";
+import { COMPONENTS, repoRoot } from "../../src/toolchain/components.js";
 import path from "node:path";
 
 test("parseGoVersion reads `go version` output", () => {

@@ -9,11 +9,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { CelEnvironment } from "../../src/engine/cel/index.js";
-import {
-  type KubeObject,
-  compileHealthCustomizations,
-  healthEvaluator,
-} from "../../src/engine/health/index.js";
+import { compileHealthCustomizations, healthEvaluator } from "../../src/engine/health/index.js";
+import { type UnstructuredObject } from "../../src/model/ref.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/health-cel");
 const update = process.env.UPDATE_GOLDEN === "1";
@@ -32,7 +29,9 @@ for (const name of cases) {
   test(`custom health golden: ${name}`, () => {
     const dir = path.join(root, name);
     const config = fs.readFileSync(path.join(dir, "config.yaml"), "utf8");
-    const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as KubeObject | null;
+    const input = YAML.parse(
+      fs.readFileSync(path.join(dir, "input.yaml"), "utf8"),
+    ) as UnstructuredObject | null;
     const customizations = compileHealthCustomizations(config, SOURCE, new CelEnvironment({ object: "map" }));
     const verdict = healthEvaluator(customizations)(input);
     const actual = {

@@ -7,7 +7,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import YAML from "yaml";
-import { type KubeObject, resourceHealth } from "../../src/engine/health/index.js";
+import { resourceHealth } from "../../src/engine/health/index.js";
+import { type UnstructuredObject } from "../../src/model/ref.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/health");
 const update = process.env.UPDATE_GOLDEN === "1";
@@ -26,7 +27,7 @@ test("every built-in check has at least one golden case", () => {
     cases.map((name) => {
       const input = YAML.parse(
         fs.readFileSync(path.join(root, name, "input.yaml"), "utf8"),
-      ) as KubeObject | null;
+      ) as UnstructuredObject | null;
       return input
         ? `${String(input.apiVersion).split("/").slice(0, -1).join("/")}/${String(input.kind)}`
         : "";
@@ -58,7 +59,9 @@ test("every built-in check has at least one golden case", () => {
 for (const name of cases) {
   test(`health golden: ${name}`, () => {
     const dir = path.join(root, name);
-    const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as KubeObject | null;
+    const input = YAML.parse(
+      fs.readFileSync(path.join(dir, "input.yaml"), "utf8"),
+    ) as UnstructuredObject | null;
     const actual = resourceHealth(input);
     const expectedFile = path.join(dir, "expected.yaml");
     if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));

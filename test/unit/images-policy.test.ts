@@ -9,14 +9,14 @@ import type { ImagePolicySpec } from "../../src/model/images.js";
 import {
   excludeTags,
   expandTemplate,
-  parseDuration,
   parseImageName,
   parseImageReference,
   registryCredentials,
   renderCommitMessage,
   selectLatestTag,
 } from "../../src/engine/images/index.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
+import { requireDuration } from "../../src/lib/duration.js";
 
 const dir = path.join(repoRoot, "testdata/images/policies");
 
@@ -93,10 +93,10 @@ test("registry credentials from dockerconfigjson or username/password, errors na
 });
 
 test("durations and commit messages", () => {
-  assert.equal(parseDuration("1m30s", "spec.interval"), 90_000);
-  assert.equal(parseDuration("250ms", "x"), 250);
+  assert.equal(requireDuration("spec.interval", "1m30s"), 90_000);
+  assert.equal(requireDuration("x", "250ms"), 250);
   assert.throws(
-    () => parseDuration("5 minutes", "spec.interval"),
+    () => requireDuration("spec.interval", "5 minutes"),
     /spec.interval "5 minutes" is not a duration/,
   );
   const files = [

@@ -6,7 +6,7 @@ import path from "node:path";
 import { test } from "node:test";
 import type { PolicyChoice, PolicyRef } from "../../src/engine/images/index.js";
 import { applySetters, parseMarker } from "../../src/engine/images/index.js";
-import { repoRoot } from "../../src/localcluster/components.js";
+import { repoRoot } from "../../src/toolchain/components.js";
 
 const dir = path.join(repoRoot, "testdata/images/setters");
 const POLICIES: Record<string, PolicyChoice> = {

@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { convert, formatMessage, parseObjects, printObjects } from "../../src/import/index.js";
 import type { Application } from "../../src/model/application.js";
-import { validateApplication } from "../../src/model/validate.js";
+import { validateApplication } from "../../src/engine/validate.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/import");
 const update = process.env.UPDATE_GOLDEN === "1";

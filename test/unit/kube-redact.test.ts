@@ -1,9 +1,9 @@
-// Redaction of apiserver messages about Secrets and decrypted content (src/kube/redact.ts): each
+// Redaction of apiserver messages about Secrets and decrypted content (src/lib/redact.ts): each
 // form in which the apiserver quotes a value, taken from real kube-apiserver answers, loses the
 // value and keeps the object, field path and expectation.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "../../src/kube/redact.js";
+import { isSecretRequest, redactMessage, redactStatusBody, sensitiveValues } from "../../src/lib/redact.js";
 
 const CANARY = "canary-7f3a9c";
 const noCanary = (text: string) => assert.ok(!/canary|424242/.test(text), `leaks: ${text}`);

@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { withFileLock } from "../../src/localcluster/lock.js";
+import { withFileLock } from "../../src/toolchain/lock.js";
 
 async function tempDir(): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), "tether-lock-"));

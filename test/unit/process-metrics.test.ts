@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Registry } from "prom-client";
-import { registerProcessMetrics } from "../../src/api/metrics.js";
+import { registerProcessMetrics } from "../../src/controller/metrics.js";
 
 test("registerProcessMetrics: heap, event-loop delay p99 and active handles, registered once", async () => {
   const registry = new Registry();

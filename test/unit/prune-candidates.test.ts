@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { pruneCandidates, refusedDeletions, reportedDecisions } from "../../src/engine/prune/candidates.js";
 import { defaultProjectSpec } from "../../src/model/appproject.js";
 import { placementOf } from "../../src/engine/policy/project.js";
-import type { KubeObject } from "../../src/engine/prune/ownership.js";
+import type { KubeObject } from "../../src/model/ref.js";
 import { isOwnedBy, trackedApp, withOwnershipMarks } from "../../src/engine/prune/ownership.js";
 
 const app = "tether/hello";

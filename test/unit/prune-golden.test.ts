@@ -11,7 +11,7 @@ import YAML from "yaml";
 import type { AppProject, AppProjectSpec } from "../../src/model/appproject.js";
 import { placementOf } from "../../src/engine/policy/project.js";
 import { pruneCandidates } from "../../src/engine/prune/candidates.js";
-import type { KubeObject } from "../../src/engine/prune/ownership.js";
+import type { KubeObject } from "../../src/model/ref.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/prune");
 const update = process.env.UPDATE_GOLDEN === "1";

@@ -15,7 +15,7 @@ import {
 import { readMetadata, shouldBeEncrypted } from "../../src/engine/render/sops/metadata.js";
 import { sopsKeysFromSecretData } from "../../src/engine/render/sops/keys.js";
 import type { Application } from "../../src/model/application.js";
-import { validateApplication } from "../../src/model/validate.js";
+import { validateApplication } from "../../src/engine/validate.js";
 
 /** What sops' Cipher.Encrypt writes (32-byte IV), made here with Node's AES-GCM. */
 function enc(plain: string, key: Buffer, aad: string, type: string, iv = randomBytes(32)): string {

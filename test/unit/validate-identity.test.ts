@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { HttpError } from "../../src/api/errors.js";
 import { applicationFromBody } from "../../src/api/validate.js";
 import type { Application } from "../../src/model/application.js";
-import { validateApplication } from "../../src/model/validate.js";
+import { validateApplication } from "../../src/engine/validate.js";
 
 const body = (source: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   metadata: { name: "web" },

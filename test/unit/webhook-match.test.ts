@@ -6,13 +6,8 @@ import path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { PushEvent } from "../../src/api/webhooks/index.js";
-import {
-  appsToRefresh,
-  MANIFEST_GENERATE_PATHS_ANNOTATION,
-  parsePushEvent,
-  watchedPaths,
-  ZERO_SHA,
-} from "../../src/api/webhooks/index.js";
+import { appsToRefresh, parsePushEvent, watchedPaths, ZERO_SHA } from "../../src/api/webhooks/index.js";
+import { MANIFEST_GENERATE_PATHS_ANNOTATION } from "../../src/model/contract.js";
 import type { Application, ApplicationSource } from "../../src/model/application.js";
 import { API_VERSION } from "../../src/model/application.js";
 

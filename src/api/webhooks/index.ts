@@ -2,13 +2,7 @@
 // parsePushEvent (what moved), then appsToRefresh (who follows it), with RefreshCoalescer to merge
 // bursts. Pure functions; the HTTP server that feeds them lives elsewhere.
 export type { AppRefresh } from "./match.js";
-export {
-  appKey,
-  appsToRefresh,
-  MANIFEST_GENERATE_PATHS_ANNOTATION,
-  revisionMatch,
-  watchedPaths,
-} from "./match.js";
+export { appKey, appsToRefresh, revisionMatch, watchedPaths } from "./match.js";
 export type { CoalescerOptions } from "./coalesce.js";
 export { pushKey, RefreshCoalescer } from "./coalesce.js";
 export { isWebhookError, WebhookError } from "./errors.js";

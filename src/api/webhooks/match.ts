@@ -32,8 +32,7 @@ import { tryCanonicalRepoUrl } from "../../engine/source/url.js";
 import { tagVersion } from "../../engine/source/revision.js";
 import type { Application } from "../../model/application.js";
 import type { PushEvent } from "./types.js";
-
-export const MANIFEST_GENERATE_PATHS_ANNOTATION = "tether.dev/manifest-generate-paths";
+import { MANIFEST_GENERATE_PATHS_ANNOTATION } from "../../model/contract.js";
 
 export interface AppRefresh {
   app: Application;

@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import type { ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.js";
+import { durationFlag } from "../flags.js";
 import type { Output } from "./format.js";
 import { OUTPUTS } from "./format.js";
 
@@ -40,16 +41,9 @@ export function parseOutput(value: string | undefined): Output {
   return output as Output;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds → milliseconds. */
-export function parseDuration(text: string): number {
-  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1_000;
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== text) {
-    throw new UsageError(`"${text}" is not a duration (examples: 30s, 5m, 1h30m)`);
-  }
-  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2] ?? "s"] ?? 1_000), 0);
+/** `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds → milliseconds (`--timeout`). */
+export function parseDuration(text: string, flag = "--timeout"): number {
+  return durationFlag(flag, text);
 }
 
 /** `--resource GROUP/KIND/NAMESPACE/NAME`; GROUP is empty for the core group, NAMESPACE for cluster-scoped. */

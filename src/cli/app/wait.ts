@@ -6,7 +6,7 @@
 // second is cheap, and the same loop serves the kubeconfig mode, which has no stream.
 import { setTimeout as delay } from "node:timers/promises";
 import type { ApplicationDetail } from "../../api/types.js";
-import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../kube/constants.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../model/contract.js";
 import type { AppRef, Backend } from "../client/backend.js";
 import { shortRevision } from "./format.js";
 

@@ -14,7 +14,7 @@ import { applicationFromBody } from "../../api/validate.js";
 import { detailOf, matchesFilter, summaryOf } from "../../api/views.js";
 import type { KubeClients } from "../../kube/client.js";
 import { kubeClients, loadKubeConfig } from "../../kube/client.js";
-import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../kube/constants.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../model/contract.js";
 import { ResourceClient } from "../../kube/resources.js";
 import type { AppRef, Backend, ListFilter } from "./backend.js";
 import { BackendError } from "./backend.js";

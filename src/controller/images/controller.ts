@@ -15,7 +15,6 @@ import {
   DEFAULT_MESSAGE_TEMPLATE,
   excludeTags,
   ImageError,
-  parseDuration,
   parseImageName,
   registryCredentials,
   selectLatestTag,
@@ -24,12 +23,14 @@ import type { SecretLike } from "../../engine/source/credentials.js";
 import { pickCredentials } from "../../engine/source/credentials.js";
 import { setCondition } from "../../engine/status/conditions.js";
 import type { KubeClients } from "../../kube/client.js";
-import { errorMessage, errorStatus } from "../../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../../kube/client.js";
 import type { QueueResult } from "../queue.js";
 import { WorkQueue } from "../queue.js";
 import { runGitUpdate } from "./gitupdate.js";
 import { RegistryClient } from "./registry.js";
 import { ImageStore, objectKey } from "./store.js";
+import { errorMessage } from "../../lib/errormessage.js";
+import { requireDuration } from "../../lib/duration.js";
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
 
@@ -54,7 +55,7 @@ interface ScanState {
 
 function failure(error: unknown): { reason: ImageErrorReason; message: string } {
   if (error instanceof ImageError) return { reason: error.reason, message: error.message };
-  return { reason: "UpdateFailed", message: error instanceof Error ? error.message : String(error) };
+  return { reason: "UpdateFailed", message: errorMessage(error) };
 }
 
 export class ImageAutomation {
@@ -73,7 +74,7 @@ export class ImageAutomation {
       workers: 2,
       handler: (key) => this.reconcile(key),
       onError: (key, error) =>
-        this.log(`image automation ${key} failed (will retry): ${errorMessage(error)}`),
+        this.log(`image automation ${key} failed (will retry): ${kubeErrorMessage(error)}`),
     });
     const store = <K extends ImageKind>(kind: K) =>
       new ImageStore(options.clients, kind, {
@@ -125,7 +126,7 @@ export class ImageAutomation {
   }
 
   private interval(text: string | undefined, field: string): number {
-    return text ? parseDuration(text, field) : DEFAULT_INTERVAL_MS;
+    return text ? requireDuration(field, text) : DEFAULT_INTERVAL_MS;
   }
 
   // ---- ImageRepository ------------------------------------------------------------------------
@@ -138,7 +139,7 @@ export class ImageAutomation {
     try {
       secret = await this.options.clients.core.readNamespacedSecret({ name: ref, namespace });
     } catch (error) {
-      const what = errorStatus(error) === 404 ? "not found" : errorMessage(error);
+      const what = errorStatus(error) === 404 ? "not found" : kubeErrorMessage(error);
       throw new ImageError("AuthenticationFailed", `spec.secretRef: Secret ${namespace}/${ref}: ${what}`);
     }
     const found = registryCredentials(secret, registry);
@@ -160,7 +161,7 @@ export class ImageAutomation {
       }
       const name = parseImageName(repo.spec.image);
       const timeoutMs = repo.spec.timeout
-        ? parseDuration(repo.spec.timeout, "spec.timeout")
+        ? requireDuration("spec.timeout", repo.spec.timeout)
         : this.options.registryTimeoutMs;
       const client = new RegistryClient(name, {
         insecure: repo.spec.insecure,
@@ -216,7 +217,7 @@ export class ImageAutomation {
       try {
         if (match(object as never)) this.queue.add(`${kind}:${objectKey(object)}`);
       } catch (error) {
-        this.log(`${kind} ${objectKey(object)}: skipped: ${errorMessage(error)}`);
+        this.log(`${kind} ${objectKey(object)}: skipped: ${kubeErrorMessage(error)}`);
       }
     }
   }

@@ -6,10 +6,9 @@ import type { Requirement } from "./selector.js";
 import { parseYamlBounded } from "../../engine/yaml-input.js";
 import { parseSelector } from "./selector.js";
 import { MAX_TEMPLATE_LENGTH, PLACEHOLDERS, unknownPlaceholders } from "./template.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 export const NOTIFICATIONS_CONFIGMAP = "tether-notifications";
-/** On an Application: `"false"` opts it out of every notification, `"true"` opts it in (see `optIn`). */
-export const NOTIFY_ANNOTATION = "notifications.tether.dev/enabled";
 
 export const TRIGGERS = ["sync-succeeded", "sync-failed", "health-degraded", "drift-corrected"] as const;
 export type TriggerName = (typeof TRIGGERS)[number];
@@ -95,7 +94,7 @@ function yamlList(data: Readonly<Record<string, string>>, key: string, errors: C
     errors.push({
       key,
       field: "",
-      message: `not valid YAML: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+      message: `not valid YAML: ${errorMessage(error).split("\n")[0]}`,
     });
     return [];
   }
@@ -232,7 +231,7 @@ function parseTrigger(
       try {
         selector = parseSelector(raw["selector"]);
       } catch (error) {
-        c.add(`${at}.selector`, error instanceof Error ? error.message : String(error));
+        c.add(`${at}.selector`, errorMessage(error));
       }
   }
   for (const k of Object.keys(raw))

@@ -1,11 +1,5 @@
 export type { ConfigError, NotificationConfig, TargetConfig, TriggerConfig, TriggerName } from "./config.js";
-export {
-  NOTIFICATIONS_CONFIGMAP,
-  NOTIFY_ANNOTATION,
-  parseNotificationConfig,
-  formatConfigError,
-  TRIGGERS,
-} from "./config.js";
+export { NOTIFICATIONS_CONFIGMAP, parseNotificationConfig, formatConfigError, TRIGGERS } from "./config.js";
 export type { DeliveryItem, DeliveryResult, OutgoingRequest, Sender } from "./delivery.js";
 export { DeliveryQueue } from "./delivery.js";
 export { httpSender } from "./http.js";

@@ -11,6 +11,7 @@ import { buildPayload } from "./payload.js";
 import type { ConfigSource } from "./source.js";
 import { TRIGGER_OF_REASON, TransitionDedupe, targetsFor } from "./triggers.js";
 import { revisionOf, templateValues } from "./values.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 interface Recorded {
   readonly app: Application;
@@ -71,7 +72,7 @@ export class Notifier {
     try {
       this.flush(key);
     } catch (error) {
-      this.options.log(`notifications: ${key}: ${error instanceof Error ? error.message : String(error)}`);
+      this.options.log(`notifications: ${key}: ${errorMessage(error)}`);
     }
   }
 
@@ -88,7 +89,7 @@ export class Notifier {
         this.deliver(key, current ?? recorded.app, recorded);
       } catch (error) {
         this.options.log(
-          `notifications: ${key}: ${recorded.reason} skipped: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`,
+          `notifications: ${key}: ${recorded.reason} skipped: ${this.options.source.redact(errorMessage(error))}`,
         );
       }
     }
@@ -127,9 +128,7 @@ export class Notifier {
         }
       })
       .catch((error: unknown) =>
-        this.options.log(
-          `notifications: ${this.options.source.redact(error instanceof Error ? error.message : String(error))}`,
-        ),
+        this.options.log(`notifications: ${this.options.source.redact(errorMessage(error))}`),
       );
   }
 

@@ -11,6 +11,7 @@ import {
   NOTIFICATIONS_CONFIGMAP,
   parseNotificationConfig,
 } from "./config.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 export interface ResolvedTarget {
   readonly name: string;
@@ -153,7 +154,7 @@ export function notificationConfigSource(options: {
       const now = Date.now();
       if (!cached || now - cached.at >= options.ttlMs) {
         const value = read().catch((error: unknown) => {
-          const text = `notifications: ${redact(error instanceof Error ? error.message : String(error))}`;
+          const text = `notifications: ${redact(errorMessage(error))}`;
           if (text !== lastProblems) options.log(text);
           lastProblems = text;
           return EMPTY;

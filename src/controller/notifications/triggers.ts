@@ -1,7 +1,7 @@
 // From Kubernetes Events to notifications. Pure: which Event reasons are which trigger, whether a
 // transition was already notified (dedupe), and which targets an app's transition goes to.
 import type { NotificationConfig, TriggerName } from "./config.js";
-import { NOTIFY_ANNOTATION } from "./config.js";
+import { NOTIFY_ANNOTATION } from "../../model/contract.js";
 import { matchesSelector } from "./selector.js";
 
 /** The Event reasons (src/controller/reconcile.ts) that are notification triggers. */

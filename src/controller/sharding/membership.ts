@@ -9,8 +9,8 @@ import { errorStatus } from "../../kube/client.js";
 import { Informer } from "../../kube/informer.js";
 import type { LeaseLike, MemberObservation } from "./members.js";
 import { liveMembers, MEMBER_LEASE_PREFIX, memberIdOf, observe } from "./members.js";
+import { MEMBER_LABEL } from "../../model/contract.js";
 
-export const MEMBER_LABEL = "tether.dev/controller-member";
 const LEASES = (ns: string) => `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
 
 interface Lease extends LeaseLike {

@@ -8,7 +8,7 @@ import type { KubeConfig } from "../../kube/connection.js";
 import type { KubeClients } from "../../kube/client.js";
 import type { ResourceClient } from "../../kube/resources.js";
 import type { Application } from "../../model/application.js";
-import type { ApplicationStore } from "../applications.js";
+import type { ApplicationClient } from "../applications.js";
 import type { ShardKeyMode } from "./hash.js";
 import { assign, shardKey } from "./hash.js";
 import { claimDecision } from "./claim.js";
@@ -48,7 +48,7 @@ export class Sharding {
       readonly config: KubeConfig;
       readonly clients: KubeClients;
       readonly namespace: string;
-      readonly apps: () => ApplicationStore;
+      readonly apps: () => ApplicationClient;
       /** Queue these app keys (membership changed). */
       readonly enqueue: (key: string) => void;
       /** Drop the app's watches: it is no longer reconciled here. */

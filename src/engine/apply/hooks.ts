@@ -3,14 +3,13 @@
 // Pure: a bad value is an error that names the object and the annotation, never a guess.
 import type { HookPhase } from "../../model/application.js";
 import { RenderError } from "../errors.js";
+import {
+  SYNC_WAVE_ANNOTATION,
+  HOOK_ANNOTATION,
+  HOOK_DELETE_POLICY_ANNOTATION,
+} from "../../model/contract.js";
 
 export type { HookPhase };
-
-export const SYNC_WAVE_ANNOTATION = "tether.dev/sync-wave";
-export const HOOK_ANNOTATION = "tether.dev/hook";
-export const HOOK_DELETE_POLICY_ANNOTATION = "tether.dev/hook-delete-policy";
-/** Stamped on a hook object Tether creates: which operation ran it (see OperationState.id). */
-export const HOOK_OPERATION_ANNOTATION = "tether.dev/hook-operation";
 
 export type HookDeletePolicy = "BeforeHookCreation" | "HookSucceeded" | "HookFailed";
 

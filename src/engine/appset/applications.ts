@@ -4,13 +4,13 @@ import { createHash } from "node:crypto";
 import type { Application } from "../../model/application.js";
 import { API_VERSION } from "../../model/application.js";
 import type { ApplicationSet, ApplicationSetTemplate } from "../../model/applicationset.js";
-import { APPSET_LABEL } from "../../model/applicationset.js";
+import { APPSET_LABEL } from "../../model/contract.js";
 import {
   CASCADE_FINALIZER,
   REFRESH_ANNOTATION,
   ROLLBACK_ANNOTATION,
   SYNC_ANNOTATION,
-} from "../../kube/constants.js";
+} from "../../model/contract.js";
 import { ApplicationSetError } from "./errors.js";
 import type { GeneratedParams } from "./generators.js";
 import { mergeTemplates, renderValue } from "./template.js";

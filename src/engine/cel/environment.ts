@@ -9,6 +9,7 @@
 //     never throw, so one bad expression cannot take a reconcile down with it.
 // Pure: no I/O; the clock used for the time budget is injectable.
 import { Environment } from "@marcbachmann/cel-js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 export type CelType = "bool" | "string" | "dyn";
 
@@ -69,7 +70,7 @@ function comprehensionDepth(node: unknown): number {
 
 function celMessage(error: unknown): string {
   // CEL errors carry a multi-line source excerpt; the first line is the message.
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   return text.split("\n")[0]?.trim() ?? text;
 }
 

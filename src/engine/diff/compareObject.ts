@@ -17,7 +17,7 @@
 // dry-run fail instead of showing up as drift.
 // Without a dry-run result (`predicted` undefined, e.g. the dry-run could not be made) only the
 // fields set in the manifest are compared with live, which cannot see removed fields.
-import { FIELD_MANAGER } from "../../kube/constants.js";
+import { FIELD_MANAGER } from "../../model/contract.js";
 import type { IgnoreDifference } from "../../model/application.js";
 import { changedDesiredFields, changedFields } from "./changedFields.js";
 import { type FieldPath, locateFieldPath, ownedFieldsOf } from "./fieldsV1.js";

@@ -3,7 +3,8 @@
 // (they need the live object's managedFields) — see fieldsV1.ts and compareObject.ts.
 import type { IgnoreDifference } from "../../model/application.js";
 import { InvalidSpec } from "../errors.js";
-import { type JsonObject, groupOf, metadataOf, stringField } from "./json.js";
+import { type JsonObject, metadataOf, stringField } from "./json.js";
+import { groupOf } from "../../model/ref.js";
 import { parseJqPath, removeJqPath } from "./jqPath.js";
 import { parseJsonPointer, removeJsonPointer } from "./jsonPointer.js";
 

@@ -33,4 +33,4 @@ export { respectIgnoredFields } from "./respectIgnored.js";
 export { maskDecryptedValues, maskSecretValues } from "./secretMask.js";
 export { removeWebhookMutations } from "./webhookMutations.js";
 export { yamlDiff, type YamlDiffOptions } from "./yamlDiff.js";
-export type { JsonObject, JsonValue, KubeObject } from "./json.js";
+export type { JsonObject, JsonValue } from "./json.js";

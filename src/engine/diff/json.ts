@@ -6,9 +6,6 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
-/** An unstructured Kubernetes object as decoded from YAML or returned by the apiserver. */
-export type KubeObject = JsonObject;
-
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -34,13 +31,6 @@ export function sortKeysDeep<T extends JsonValue>(value: T): T {
   const sorted: JsonObject = {};
   for (const key of Object.keys(value).sort()) sorted[key] = sortKeysDeep(value[key] as JsonValue);
   return sorted as T;
-}
-
-/** The API group of an apiVersion: "apps/v1" → "apps", "v1" → "" (the core group). */
-export function groupOf(apiVersion: unknown): string {
-  if (typeof apiVersion !== "string") return "";
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? "" : apiVersion.slice(0, slash);
 }
 
 export function metadataOf(obj: JsonObject): JsonObject | undefined {

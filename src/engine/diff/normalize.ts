@@ -4,7 +4,8 @@ import { Buffer } from "node:buffer";
 import type { IgnoreDifference } from "../../model/application.js";
 import { type FieldPath, locateFieldPaths } from "./fieldsV1.js";
 import { matchingIgnoreRules, removeIgnoredPaths } from "./ignoreDifferences.js";
-import { type JsonObject, groupOf, isJsonObject, sortKeysDeep } from "./json.js";
+import { type JsonObject, isJsonObject, sortKeysDeep } from "./json.js";
+import { groupOf } from "../../model/ref.js";
 import { removeLocations } from "./jsonPointer.js";
 
 /** Written by the apiserver on every change; never part of what Git declares. */

@@ -1,5 +1,6 @@
 // Secret values never leave the diff stage: comparison results go to status, the API and the UI.
-import { type JsonObject, groupOf, isJsonObject, jsonEqual } from "./json.js";
+import { type JsonObject, isJsonObject, jsonEqual } from "./json.js";
+import { groupOf } from "../../model/ref.js";
 
 const SAME = "++++++++";
 const CHANGED = "+++++++++";

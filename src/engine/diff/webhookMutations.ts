@@ -15,7 +15,8 @@
 // items by `name` when every item has one, else by index. Secret data is never treated as a
 // mutation: fields applied as stringData are recorded under stringData, not data.
 import { type OwnedField, locateFieldPath, ownedFieldsOf } from "./fieldsV1.js";
-import { type JsonObject, type JsonValue, groupOf, isJsonObject, jsonEqual } from "./json.js";
+import { type JsonObject, type JsonValue, isJsonObject, jsonEqual } from "./json.js";
+import { groupOf } from "../../model/ref.js";
 import { formatJsonPointer } from "./jsonPointer.js";
 
 type Path = (string | number)[];

@@ -1,16 +1,11 @@
 // Application health: the worst health among its resources.
 import type { HealthStatus, ResourceRef } from "../../model/application.js";
 import { health, isWorse } from "./healthStatus.js";
+import { describeRef } from "../../model/ref.js";
 
 export interface ResourceHealth {
   ref: ResourceRef;
   health: HealthStatus;
-}
-
-/** "apps/Deployment web/api" — the kind with its group, then namespace/name. */
-export function describeRef(ref: ResourceRef): string {
-  const kind = ref.group ? `${ref.group}/${ref.kind}` : ref.kind;
-  return `${kind} ${ref.namespace ? `${ref.namespace}/` : ""}${ref.name}`;
 }
 
 /**

@@ -3,9 +3,10 @@
 // usually just has not started yet.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, findCondition } from "./object.js";
+import { findCondition } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function apiServiceHealth(obj: KubeObject): HealthStatus {
+export function apiServiceHealth(obj: UnstructuredObject): HealthStatus {
   const available = findCondition(obj, "Available");
   if (!available) return health("Progressing", "Waiting to be processed");
   const message = `${available.reason}: ${available.message}`;

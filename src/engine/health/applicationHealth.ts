@@ -4,9 +4,10 @@
 // Progressing, so a parent never reports Healthy on the strength of a child's stale status.
 import type { HealthStatus, HealthStatusCode } from "../../model/application.js";
 import { HEALTH_ORDER, health } from "./healthStatus.js";
-import { type KubeObject, getNumber, getPath, getString, isRecord } from "./object.js";
+import { getNumber, getPath, getString, isRecord } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function applicationHealth(obj: KubeObject): HealthStatus {
+export function applicationHealth(obj: UnstructuredObject): HealthStatus {
   const status = getPath(obj, "status");
   if (getString(status, "operationState", "phase") === "Running") {
     const revision = getString(status, "operationState", "revision").slice(0, 7);

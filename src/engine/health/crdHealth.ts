@@ -3,9 +3,10 @@
 // clash with another CRD (NamesAccepted=False) or its schema is rejected as non-structural.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, findCondition } from "./object.js";
+import { findCondition } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function crdHealth(obj: KubeObject): HealthStatus {
+export function crdHealth(obj: UnstructuredObject): HealthStatus {
   const namesAccepted = findCondition(obj, "NamesAccepted");
   if (namesAccepted?.status === "False") return health("Degraded", namesAccepted.message);
   const nonStructural = findCondition(obj, "NonStructuralSchema");

@@ -12,7 +12,9 @@ import YAML from "yaml";
 import type { HealthStatus, HealthStatusCode } from "../../model/application.js";
 import type { CelEnvironment, CelProgram } from "../cel/index.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, getString, groupOf, isRecord, versionOf } from "./object.js";
+import { getString, isRecord } from "./object.js";
+import { type UnstructuredObject, groupOf, versionOf } from "../../model/ref.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 /** Statuses a rule may set. Missing and Unknown are Tether's own verdicts, not a rule's. */
 export const RULE_STATUSES: readonly HealthStatusCode[] = ["Healthy", "Progressing", "Degraded", "Suspended"];
@@ -132,7 +134,7 @@ function compileRules(
 }
 
 function firstLine(error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   return text.split("\n")[0] ?? text;
 }
 
@@ -161,7 +163,7 @@ export interface HealthVerdict {
  */
 export function customHealth(
   customizations: HealthCustomizations,
-  obj: KubeObject,
+  obj: UnstructuredObject,
 ): HealthVerdict | undefined {
   const apiVersion = getString(obj, "apiVersion");
   const kind = getString(obj, "kind");

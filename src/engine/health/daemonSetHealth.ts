@@ -1,9 +1,10 @@
 // DaemonSet rollout health, following gitops-engine's getAppsv1DaemonSetHealth.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, getCount, getString } from "./object.js";
+import { getCount, getString } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function daemonSetHealth(obj: KubeObject): HealthStatus {
+export function daemonSetHealth(obj: UnstructuredObject): HealthStatus {
   const generation = getCount(obj, "metadata", "generation");
   const observed = getCount(obj, "status", "observedGeneration");
   if (generation > observed) {

@@ -2,9 +2,10 @@
 // from `kubectl rollout status`). Messages match gitops-engine so users can search for them.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, findCondition, getCount, getNumber, getPath, getString } from "./object.js";
+import { findCondition, getCount, getNumber, getPath, getString } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function deploymentHealth(obj: KubeObject): HealthStatus {
+export function deploymentHealth(obj: UnstructuredObject): HealthStatus {
   if (getPath(obj, "spec", "paused") === true) return health("Suspended", "Deployment is paused");
 
   const generation = getCount(obj, "metadata", "generation");

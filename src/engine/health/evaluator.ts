@@ -7,10 +7,11 @@ import {
   NO_CUSTOMIZATIONS,
   customHealth,
 } from "./customHealth.js";
-import { type KubeObject, getPath, isRecord } from "./object.js";
+import { getPath, isRecord } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 import { resourceHealth } from "./resourceHealth.js";
 
-export type HealthEvaluator = (obj: KubeObject | undefined | null) => HealthVerdict;
+export type HealthEvaluator = (obj: UnstructuredObject | undefined | null) => HealthVerdict;
 
 /** Built-in health only. */
 export const builtinHealth: HealthEvaluator = (obj) => ({ health: resourceHealth(obj) });

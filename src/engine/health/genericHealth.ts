@@ -8,9 +8,10 @@
 // in-flight reconcile as Unknown (or via a separate Reconciling condition), and False as a failure.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, findCondition } from "./object.js";
+import { findCondition } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function genericHealth(obj: KubeObject): HealthStatus {
+export function genericHealth(obj: UnstructuredObject): HealthStatus {
   const ready = findCondition(obj, "Ready");
   if (!ready) return health("Healthy");
   const message = ready.message || ready.reason;

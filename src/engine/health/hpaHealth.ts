@@ -2,14 +2,8 @@
 // its conditions in an annotation, v2/v2beta1/v2beta2 in status.conditions.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import {
-  type KubeCondition,
-  type KubeObject,
-  conditionsOf,
-  getString,
-  toCondition,
-  versionOf,
-} from "./object.js";
+import { type KubeCondition, conditionsOf, getString, toCondition } from "./object.js";
+import { type UnstructuredObject, versionOf } from "../../model/ref.js";
 
 const WAITING = health("Progressing", "Waiting to Autoscale");
 
@@ -34,7 +28,7 @@ function fromConditions(conditions: KubeCondition[]): HealthStatus {
   return WAITING;
 }
 
-export function hpaHealth(obj: KubeObject): HealthStatus {
+export function hpaHealth(obj: UnstructuredObject): HealthStatus {
   if (versionOf(getString(obj, "apiVersion")) !== "v1") return fromConditions(conditionsOf(obj));
   const annotation = getString(obj, "metadata", "annotations", "autoscaling.alpha.kubernetes.io/conditions");
   if (!annotation) return WAITING;

@@ -1,8 +1,7 @@
 // The health stage: pure functions from live objects to {status, message}.
-export { aggregateHealth, describeRef, type ResourceHealth } from "./aggregateHealth.js";
+export { aggregateHealth, type ResourceHealth } from "./aggregateHealth.js";
 export { HEALTH_ORDER, health, isWorse } from "./healthStatus.js";
 export { healthCheckFor, resourceHealth } from "./resourceHealth.js";
-export type { KubeObject } from "./object.js";
 export { apiServiceHealth } from "./apiServiceHealth.js";
 export { applicationHealth } from "./applicationHealth.js";
 export {

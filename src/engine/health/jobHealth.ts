@@ -1,9 +1,10 @@
 // Job health, following gitops-engine's getBatchv1JobHealth with one correction (see below).
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, conditionsOf } from "./object.js";
+import { conditionsOf } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function jobHealth(obj: KubeObject): HealthStatus {
+export function jobHealth(obj: UnstructuredObject): HealthStatus {
   // Only conditions with status True count. gitops-engine also treats a Suspended=False condition
   // (a job resumed after a suspension) as "complete" and reports Healthy while it still runs; here a
   // resumed job is Progressing until it completes or fails.

@@ -2,9 +2,6 @@
 // YAML). Health checks read a handful of fields; these helpers keep each check free of casts and
 // make a missing or mistyped field read as "absent" instead of throwing.
 
-/** An unstructured Kubernetes object, as decoded from JSON or YAML. */
-export type KubeObject = Record<string, unknown>;
-
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -45,17 +42,6 @@ export function getString(obj: unknown, ...path: string[]): string {
 export function getArray(obj: unknown, ...path: string[]): unknown[] {
   const value = getPath(obj, ...path);
   return Array.isArray(value) ? value : [];
-}
-
-/** The API group of an apiVersion: "apps/v1" → "apps", "v1" → "" (the core group). */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? "" : apiVersion.slice(0, slash);
-}
-
-export function versionOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf("/");
-  return slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
 }
 
 /** A status condition as found in most `status.conditions` lists; absent fields read as "". */

@@ -1,7 +1,8 @@
 // Pod health, following gitops-engine's getCorev1PodHealth.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, conditionsOf, getArray, getNumber, getPath, getString } from "./object.js";
+import { conditionsOf, getArray, getNumber, getPath, getString } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
 /**
  * A waiting reason that means the container cannot start without someone fixing something:
@@ -26,7 +27,7 @@ function failMessage(containerStatus: unknown): string {
   return "";
 }
 
-export function podHealth(obj: KubeObject): HealthStatus {
+export function podHealth(obj: UnstructuredObject): HealthStatus {
   // The apiserver always defaults restartPolicy to Always; a manifest read before defaulting may
   // lack it. (gitops-engine reads "" there and reports Unknown for a running pod; we use the default.)
   const restartPolicy = getString(obj, "spec", "restartPolicy") || "Always";

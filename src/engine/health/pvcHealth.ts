@@ -1,9 +1,10 @@
 // PersistentVolumeClaim health, following gitops-engine's getCorev1PVCHealth.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, getString } from "./object.js";
+import { getString } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function pvcHealth(obj: KubeObject): HealthStatus {
+export function pvcHealth(obj: UnstructuredObject): HealthStatus {
   const phase = getString(obj, "status", "phase");
   switch (phase) {
     case "Bound":

@@ -1,9 +1,10 @@
 // ReplicaSet health, following gitops-engine's getAppsv1ReplicaSetHealth.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, findCondition, getCount, getNumber } from "./object.js";
+import { findCondition, getCount, getNumber } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function replicaSetHealth(obj: KubeObject): HealthStatus {
+export function replicaSetHealth(obj: UnstructuredObject): HealthStatus {
   const generation = getCount(obj, "metadata", "generation");
   const observed = getCount(obj, "status", "observedGeneration");
   if (generation > observed) {

@@ -13,14 +13,16 @@ import { hpaHealth } from "./hpaHealth.js";
 import { jobHealth } from "./jobHealth.js";
 import { namespaceHealth } from "./namespaceHealth.js";
 import { ingressHealth, serviceHealth } from "./networkHealth.js";
-import { type KubeObject, getPath, getString, groupOf, isRecord } from "./object.js";
+import { getPath, getString, isRecord } from "./object.js";
+import { type UnstructuredObject, groupOf } from "../../model/ref.js";
 import { podHealth } from "./podHealth.js";
 import { pvcHealth } from "./pvcHealth.js";
 import { replicaSetHealth } from "./replicaSetHealth.js";
 import { clusterExternalSecretHealth, externalSecretHealth, sealedSecretHealth } from "./secretsHealth.js";
 import { statefulSetHealth } from "./statefulSetHealth.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
-type HealthCheck = (obj: KubeObject) => HealthStatus;
+type HealthCheck = (obj: UnstructuredObject) => HealthStatus;
 
 /** Keyed "group/Kind"; the core group is "". */
 const CHECKS: ReadonlyMap<string, HealthCheck> = new Map([
@@ -53,7 +55,7 @@ export function healthCheckFor(group: string, kind: string): HealthCheck {
  * Health of a live object; `undefined`/`null` (not found in the cluster) is Missing. Never throws:
  * a check that fails on malformed input reports Unknown with the reason, as gitops-engine does.
  */
-export function resourceHealth(obj: KubeObject | undefined | null): HealthStatus {
+export function resourceHealth(obj: UnstructuredObject | undefined | null): HealthStatus {
   if (!isRecord(obj)) return health("Missing", "Resource does not exist");
   // Anything being deleted is on its way out whatever its status says. (gitops-engine exempts
   // objects holding its hook finalizer; Tether's hooks will get their own handling in apply.)
@@ -62,9 +64,6 @@ export function resourceHealth(obj: KubeObject | undefined | null): HealthStatus
   try {
     return check(obj);
   } catch (error) {
-    return health(
-      "Unknown",
-      `health check failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    return health("Unknown", `health check failed: ${errorMessage(error)}`);
   }
 }

@@ -4,10 +4,11 @@
 // spec says nothing about the current one).
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, findCondition, getArray, getNumber, getString } from "./object.js";
+import { findCondition, getArray, getNumber, getString } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
 /** Progressing while the controller has not yet looked at the current spec. */
-function staleGeneration(obj: KubeObject, what: string): HealthStatus | undefined {
+function staleGeneration(obj: UnstructuredObject, what: string): HealthStatus | undefined {
   const generation = getNumber(obj, "metadata", "generation");
   const observed = getNumber(obj, "status", "observedGeneration");
   if (generation !== undefined && observed !== undefined && observed < generation) {
@@ -17,7 +18,7 @@ function staleGeneration(obj: KubeObject, what: string): HealthStatus | undefine
 }
 
 /** bitnami.com SealedSecret: the controller's `Synced` condition says whether it could unseal. */
-export function sealedSecretHealth(obj: KubeObject): HealthStatus {
+export function sealedSecretHealth(obj: UnstructuredObject): HealthStatus {
   const stale = staleGeneration(obj, "sealed-secrets");
   if (stale) return stale;
   const synced = findCondition(obj, "Synced");
@@ -27,7 +28,7 @@ export function sealedSecretHealth(obj: KubeObject): HealthStatus {
 }
 
 /** external-secrets.io ExternalSecret: `Ready` once the target Secret was written from the store. */
-export function externalSecretHealth(obj: KubeObject): HealthStatus {
+export function externalSecretHealth(obj: UnstructuredObject): HealthStatus {
   const stale = staleGeneration(obj, "external-secrets");
   if (stale) return stale;
   const ready = findCondition(obj, "Ready");
@@ -40,7 +41,7 @@ export function externalSecretHealth(obj: KubeObject): HealthStatus {
  * external-secrets.io ClusterExternalSecret: `Ready`, and no namespace where creating the
  * ExternalSecret failed (the operator reports those in status.failedNamespaces).
  */
-export function clusterExternalSecretHealth(obj: KubeObject): HealthStatus {
+export function clusterExternalSecretHealth(obj: UnstructuredObject): HealthStatus {
   const stale = staleGeneration(obj, "external-secrets");
   if (stale) return stale;
   const failed = getArray(obj, "status", "failedNamespaces")

@@ -2,9 +2,10 @@
 // `kubectl rollout status`), including partitioned rolling updates and the OnDelete strategy.
 import type { HealthStatus } from "../../model/application.js";
 import { health } from "./healthStatus.js";
-import { type KubeObject, getCount, getNumber, getPath, getString } from "./object.js";
+import { getCount, getNumber, getPath, getString } from "./object.js";
+import { type UnstructuredObject } from "../../model/ref.js";
 
-export function statefulSetHealth(obj: KubeObject): HealthStatus {
+export function statefulSetHealth(obj: UnstructuredObject): HealthStatus {
   const generation = getCount(obj, "metadata", "generation");
   const observed = getCount(obj, "status", "observedGeneration");
   // observedGeneration 0 means the controller has not looked at this object at all yet.

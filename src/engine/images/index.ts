@@ -1,6 +1,5 @@
 // Image update automation, the pure part: image references, tag policies, the Setters strategy
 // and commit messages. The registry client and the loops that use these live in src/controller/images.
-export * from "./duration.js";
 export * from "./errors.js";
 export * from "./message.js";
 export * from "./policy.js";

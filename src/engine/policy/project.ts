@@ -12,6 +12,7 @@ import {
 } from "../source/url.js";
 import { allowedByPatterns, globMatch, isDenyPattern, patternMatches } from "./glob.js";
 import { validateSyncWindows } from "./syncwindows.js";
+import { describeRef } from "../../model/ref.js";
 
 export type ProjectViolationReason =
   | "ProjectNotFound"
@@ -251,11 +252,6 @@ export function objectNotPermitted(
     };
   }
   return undefined;
-}
-
-/** `group/Kind namespace/name`, as violations name an object. */
-export function describeRef(o: RenderedRef): string {
-  return `${o.group ? `${o.group}/` : ""}${o.kind} ${o.namespace !== undefined ? `${o.namespace}/` : ""}${o.name}`;
 }
 
 /** What needs the render: every rendered object judged by objectNotPermitted. */

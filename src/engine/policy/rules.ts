@@ -9,6 +9,7 @@
 import { parseYamlBounded } from "../yaml-input.js";
 import type { CelEnvironment, CelProgram } from "../cel/index.js";
 import { BUILTIN_RULES } from "./pack.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 /** Variables every rule may use (see pack.ts and docs/policy.md). */
 export const POLICY_VARIABLES = {
@@ -102,9 +103,7 @@ function entriesOf(source: RuleSource, errors: string[]): { raw: unknown; where:
     try {
       list = parseYamlBounded(source.text);
     } catch (error) {
-      errors.push(
-        `${source.source}: invalid YAML: ${(error instanceof Error ? error.message : String(error)).split("\n")[0]}`,
-      );
+      errors.push(`${source.source}: invalid YAML: ${errorMessage(error).split("\n")[0]}`);
       return [];
     }
     if (list === null || list === undefined) return [];

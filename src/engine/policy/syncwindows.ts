@@ -8,23 +8,9 @@
 // Pure: the clock is an argument.
 import { Cron } from "croner";
 import type { SyncWindow } from "../../model/appproject.js";
+import { parseDuration } from "../../lib/duration.js";
 import { globMatch } from "./glob.js";
-
-const UNITS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1 };
-
-/** A Go-style duration ("1h", "30m", "1h30m", "90s") in ms; undefined when it is not one. */
-export function parseDuration(text: string): number | undefined {
-  const parts = /^(?:\d+(?:\.\d+)?(?:h|ms|m|s))+$/.test(text)
-    ? text.match(/\d+(?:\.\d+)?(?:h|ms|m|s)/g)
-    : null;
-  if (!parts) return undefined;
-  const total = parts.reduce((sum, part) => {
-    const [, n, unit] = /^(\d+(?:\.\d+)?)(h|ms|m|s)$/.exec(part) ?? [];
-    return sum + Number(n) * (UNITS[unit ?? ""] ?? 0);
-  }, 0);
-  // Enough nines make Infinity, and a window open forever has no end date to report.
-  return Number.isFinite(total) ? total : undefined;
-}
+import { errorMessage } from "../../lib/errormessage.js";
 
 function cronOf(window: SyncWindow): Cron {
   return new Cron(window.schedule, { paused: true, mode: "5-part", timezone: window.timeZone || "UTC" });
@@ -51,9 +37,7 @@ export function validateSyncWindows(windows: readonly SyncWindow[] | undefined):
     try {
       cronOf(w);
     } catch (error) {
-      errors.push(
-        `${at}.schedule "${w.schedule ?? ""}": ${error instanceof Error ? error.message : String(error)}`,
-      );
+      errors.push(`${at}.schedule "${w.schedule ?? ""}": ${errorMessage(error)}`);
     }
   });
   return errors;

@@ -7,10 +7,9 @@
 // project lets the app manage it (its destinations and kinds): Tether never deletes what its
 // project would not have let it apply. Refused objects are kept and reported by name.
 import type { AppProject } from "../../model/appproject.js";
-import type { Placement } from "../policy/project.js";
-import { objectNotPermitted } from "../policy/project.js";
-import type { AppKey, KubeObject } from "./ownership.js";
-import { groupOf, isOwnedBy, objectKey, resourceSyncOptions } from "./ownership.js";
+import { type Placement, objectNotPermitted } from "../policy/project.js";
+import { type AppKey, isOwnedBy, resourceSyncOptions } from "./ownership.js";
+import { type KubeObject, groupOf, objectKey } from "../../model/ref.js";
 
 export interface PruneDecision {
   readonly object: KubeObject;

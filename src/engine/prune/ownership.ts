@@ -1,33 +1,11 @@
 // Ownership marks: what makes an object Tether's to prune. An object is owned by an app only if
 // it carries this installation's label AND a tracking annotation naming that app and the object
 // itself (so a copied annotation never transfers ownership).
-import { MANAGED_LABEL, SYNC_OPTIONS_ANNOTATION, TRACKING_ANNOTATION } from "../../kube/constants.js";
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-  };
-}
+import { MANAGED_LABEL, SYNC_OPTIONS_ANNOTATION, TRACKING_ANNOTATION } from "../../model/contract.js";
+import { type KubeObject, groupOf } from "../../model/ref.js";
 
 /** `namespace/name` of an Application. */
 export type AppKey = string;
-
-export function groupOf(apiVersion: string | undefined): string {
-  const value = apiVersion ?? "";
-  const slash = value.indexOf("/");
-  return slash < 0 ? "" : value.slice(0, slash);
-}
-
-/** Identity of an object independent of version: `group/Kind/namespace/name`. */
-export function objectKey(object: KubeObject): string {
-  const m = object.metadata ?? {};
-  return `${groupOf(object.apiVersion)}/${object.kind ?? ""}/${m.namespace ?? ""}/${m.name ?? ""}`;
-}
 
 export function trackingId(app: AppKey, object: KubeObject): string {
   const m = object.metadata ?? {};

@@ -4,7 +4,6 @@ export { createRenderer, localRenderBackend } from "./renderer.js";
 export type { RenderBackend, Renderer } from "./renderer.js";
 export { DEFAULT_LIMITS } from "./types.js";
 export type {
-  KubeObject,
   RenderedObject,
   RenderInput,
   RenderLimits,

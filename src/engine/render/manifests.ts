@@ -9,15 +9,14 @@
 // recurses, duplicate keys in linear time), and the composed value's depth again here (aliases can
 // build depth the text does not show). Errors carry the line of the problem itself, not of its
 // document.
-import { isMap, isSeq, LineCounter } from "yaml";
-import type { Document, Node } from "yaml";
+import { isMap, isSeq, LineCounter, type Document, type Node } from "yaml";
 import { RenderError } from "../errors.js";
 import { nestingMessage, valueNestingProblem } from "../nesting.js";
 import { composeBounded, documentProblem, YamlInputError } from "../yaml-input.js";
-import type { KubeObject } from "./types.js";
+import type { RenderedKubeObject } from "../../model/ref.js";
 
 export interface ParsedManifest {
-  object: KubeObject;
+  object: RenderedKubeObject;
   /** 1-based line where the object's mapping starts. */
   line: number;
 }
@@ -85,12 +84,12 @@ export function manifestsFromValue(
       const line = itemLine(i);
       const problem = kubeObjectProblem(item);
       if (problem) throw invalid(sourceFile, line, `items[${i}] of ${String(value.kind)} ${problem}`);
-      return { object: item as KubeObject, line };
+      return { object: item as RenderedKubeObject, line };
     });
   }
   const problem = kubeObjectProblem(value);
   if (problem) throw invalid(sourceFile, docLine, `document is not a Kubernetes object: it ${problem}`);
-  return [{ object: value as KubeObject, line: docLine }];
+  return [{ object: value as RenderedKubeObject, line: docLine }];
 }
 
 /** Parses every document of `text`; empty documents are skipped, Lists expanded. */

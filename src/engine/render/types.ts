@@ -2,16 +2,10 @@
 // keep one hostile or broken repository from exhausting the controller.
 import type { ApplicationSource, SourceType } from "../../model/application.js";
 import type { SopsKeys } from "./sops/keys.js";
-
-/** A Kubernetes object as rendered: a plain JSON-compatible mapping. */
-export type KubeObject = Record<string, unknown> & {
-  apiVersion: string;
-  kind: string;
-  metadata: Record<string, unknown>;
-};
+import type { RenderedKubeObject } from "../../model/ref.js";
 
 export interface RenderedObject {
-  object: KubeObject;
+  object: RenderedKubeObject;
   /**
    * Where the object came from. Directory mode: the file, relative to the repository root.
    * Helm: the template (relative to the repository root for a chart in Git, `<chart>/templates/…`
@@ -20,7 +14,7 @@ export interface RenderedObject {
   sourceFile: string;
   /** 1-based line of the document (directory mode only: tool output has no useful lines). */
   line?: number;
-  /** Decrypted from a SOPS file: no message may quote its values (src/kube/redact.ts). */
+  /** Decrypted from a SOPS file: no message may quote its values (src/lib/redact.ts). */
   decrypted?: boolean;
 }
 

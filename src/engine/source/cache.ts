@@ -31,6 +31,7 @@ import type { SourceTree } from "./trees.js";
 import { TreeStore, untar } from "./trees.js";
 import type { RepoUrl } from "./url.js";
 import { mirrorKey, parseRepoUrl } from "./url.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 export interface RepositoryCacheOptions {
   /** Mirrors go to `<cacheDir>/repos/`, trees to `<cacheDir>/trees/`. */
@@ -211,7 +212,7 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
           throw classifyGitFailure(error, repoURL, "archiving");
         });
       await untar(archive, into, timeoutMs).catch((error: unknown) => {
-        const why = error instanceof Error ? error.message : String(error);
+        const why = errorMessage(error);
         throw new SourceError("GitCommandFailed", `repository "${shown}": extracting ${commit}: ${why}`);
       });
     });

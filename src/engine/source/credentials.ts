@@ -2,8 +2,7 @@
 // `tether.dev/secret-type: repository` names one exact repository URL; one labelled `repo-creds`
 // names a URL prefix (e.g. every repository of an organisation). Pure: Secrets come in as values.
 import { normalizeRepoUrl, normalizeRepoUrlPrefix } from "./url.js";
-
-export const SECRET_TYPE_LABEL = "tether.dev/secret-type";
+import { SECRET_TYPE_LABEL } from "../../model/contract.js";
 
 /** The parts of a Kubernetes Secret this module reads (a `V1Secret` fits). */
 export interface SecretLike {

@@ -2,6 +2,7 @@
 // whose wording is stable across the git versions Tether supports (checked by the integration tests).
 import { SourceError } from "../errors.js";
 import { GitCommandError, redactUrl } from "./gitcli.js";
+import { errorMessage } from "../../lib/errormessage.js";
 
 const RULES: readonly {
   readonly reason: SourceError["reason"];
@@ -44,7 +45,7 @@ function lastLine(stderr: string): string {
 export function classifyGitFailure(error: unknown, repo: string, action: string): SourceError {
   const where = `repository "${redactUrl(repo)}"`;
   if (!(error instanceof GitCommandError)) {
-    const text = error instanceof Error ? error.message : String(error);
+    const text = errorMessage(error);
     return new SourceError("GitCommandFailed", `${where}: ${action} failed: ${redactUrl(text)}`);
   }
   // The cause is kept for debugging: gitcli has already redacted its message and stderr.

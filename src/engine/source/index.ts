@@ -7,7 +7,7 @@ export type {
 } from "./cache.js";
 export { createRepositoryCache } from "./cache.js";
 export type { RepoCredentials, SecretLike } from "./credentials.js";
-export { pickCredentials, SECRET_TYPE_LABEL } from "./credentials.js";
+export { pickCredentials } from "./credentials.js";
 export type { GitRunner } from "./mirror.js";
 export type { SourceTree } from "./trees.js";
 export type { RepoUrl } from "./url.js";

@@ -11,6 +11,7 @@
 import { createHash } from "node:crypto";
 import { domainToASCII } from "node:url";
 import { SourceError } from "../errors.js";
+import { MAX_REPO_URL_LENGTH } from "../../model/rules.js";
 import { LruCache } from "../render/lru-cache.js";
 import { redactUrl } from "./gitcli.js";
 
@@ -27,9 +28,6 @@ export interface RepoUrl {
    */
   readonly normalized: string;
 }
-
-/** Longer URLs are refused: no forge names a repository with more, and every cache key stays small. */
-export const MAX_REPO_URL_LENGTH = 2048;
 
 const GIT_SCHEMES: ReadonlySet<string> = new Set(["https", "http", "ssh", "git", "file"]);
 const DEFAULT_PORTS: Readonly<Record<string, number>> = {

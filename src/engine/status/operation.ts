@@ -7,7 +7,7 @@ import type {
   ResourceRef,
   RevisionInfo,
 } from "../../model/application.js";
-import { groupOf } from "../prune/ownership.js";
+import { groupOf, refKey } from "../../model/ref.js";
 import { appendHistory, removeCondition, setCondition } from "./conditions.js";
 
 export interface ChangeEntry {
@@ -57,7 +57,7 @@ export function mergeResults(
   results: readonly OperationResult[] | undefined,
   entries: readonly ChangeEntry[],
 ): OperationResult[] {
-  const key = (r: OperationResult) => `${r.ref.group}/${r.ref.kind}/${r.ref.namespace ?? ""}/${r.ref.name}`;
+  const key = (r: OperationResult) => refKey(r.ref);
   const merged = new Map((results ?? []).map((r) => [key(r), r]));
   for (const entry of entries) {
     const result = toOperationResult(entry);

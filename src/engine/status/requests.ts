@@ -1,7 +1,7 @@
 // What the user asked for through the Application's request annotations (refresh, sync, rollback),
 // read once per reconcile. Pure: the conditions it sets explain a request that cannot be honoured.
 import type { ApplicationStatus, Condition, RollbackState } from "../../model/application.js";
-import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../kube/constants.js";
+import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../model/contract.js";
 import { removeCondition, setCondition } from "./conditions.js";
 import { decideRollback } from "./rollback.js";
 import type { SelectedResource } from "./syncrequest.js";

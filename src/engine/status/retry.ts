@@ -1,22 +1,12 @@
 // When a failed sync is tried again: spec.syncPolicy.retry.backoff, with Argo CD's defaults
 // (5s, doubling, at most 3m). Pure.
 import type { RetryBackoff } from "../../model/application.js";
+import { parseDuration } from "../../lib/duration.js";
 
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/** A Go duration ("5s", "1m30s", "250ms", "1h") in milliseconds; undefined when it is not one. */
-export function parseGoDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (trimmed === "" || trimmed === "0") return trimmed === "0" ? 0 : undefined;
-  let total = 0;
-  let rest = trimmed;
-  while (rest.length > 0) {
-    const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (!match) return undefined;
-    total += Number(match[1]) * (UNITS[match[2] ?? ""] ?? NaN);
-    rest = rest.slice(match[0].length);
-  }
-  return Number.isFinite(total) ? Math.round(total) : undefined;
+/** A backoff duration in whole milliseconds; undefined unless it is a Go duration of at least 0. */
+function backoffMs(text: string): number | undefined {
+  const ms = parseDuration(text.trim());
+  return ms === undefined || ms < 0 ? undefined : Math.round(ms);
 }
 
 export const DEFAULT_BACKOFF = { durationMs: 5_000, factor: 2, maxDurationMs: 180_000 } as const;
@@ -27,7 +17,7 @@ export function validateBackoff(backoff: RetryBackoff | undefined): string[] {
   const field = "spec.syncPolicy.retry.backoff";
   for (const key of ["duration", "maxDuration"] as const) {
     const value = backoff?.[key];
-    if (value !== undefined && parseGoDuration(value) === undefined)
+    if (value !== undefined && backoffMs(value) === undefined)
       errors.push(`${field}.${key} "${value}" is not a duration (e.g. 5s, 2m, 1h)`);
   }
   if (backoff?.factor !== undefined && !(backoff.factor >= 1))
@@ -38,10 +28,9 @@ export function validateBackoff(backoff: RetryBackoff | undefined): string[] {
 /** Delay before retry number `retry` (1 for the first retry). */
 export function retryDelayMs(backoff: RetryBackoff | undefined, retry: number): number {
   const base =
-    (backoff?.duration !== undefined ? parseGoDuration(backoff.duration) : undefined) ??
-    DEFAULT_BACKOFF.durationMs;
+    (backoff?.duration !== undefined ? backoffMs(backoff.duration) : undefined) ?? DEFAULT_BACKOFF.durationMs;
   const max =
-    (backoff?.maxDuration !== undefined ? parseGoDuration(backoff.maxDuration) : undefined) ??
+    (backoff?.maxDuration !== undefined ? backoffMs(backoff.maxDuration) : undefined) ??
     DEFAULT_BACKOFF.maxDurationMs;
   const factor = backoff?.factor ?? DEFAULT_BACKOFF.factor;
   return Math.min(max, Math.round(base * factor ** Math.max(0, retry - 1)));

@@ -13,7 +13,7 @@
 // deleted when the admin's password changes.
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { RequestAuth } from "../../authn.js";
+import type { RequestAuth } from "../requestauth.js";
 import { HttpError } from "../../errors.js";
 import type { AccountList, AccountPasswordSet } from "../../types.js";
 import { PasswordChangeRequestSchema } from "../../types.js";

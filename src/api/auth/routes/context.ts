@@ -1,7 +1,7 @@
 // What the auth route modules share, built once by createApiAuth (authn.ts). The route modules
 // are the HTTP edge of ./auth: they parse, call the building blocks and map outcomes to statuses.
 import type { Context } from "hono";
-import type { RequestAuth } from "../../authn.js";
+import type { RequestAuth } from "../requestauth.js";
 import { HttpError } from "../../errors.js";
 import type { AccountState } from "../account-state.js";
 import type { SecretStore } from "../admin.js";

@@ -8,6 +8,7 @@ import type { RenderBackend } from "../renderer.js";
 import type { RenderInput, RenderStats } from "../types.js";
 import type { RenderReply } from "./protocol.js";
 import { MAX_REQUEST_BYTES, RENDER_PATH } from "./protocol.js";
+import { errorMessage } from "../../../lib/errormessage.js";
 
 export interface RendererServer {
   readonly socketPath: string;
@@ -63,7 +64,7 @@ async function answer(backend: RenderBackend, input: RenderInput): Promise<Rende
     const result = await backend(input, stats);
     return { ok: true, result, work: work() };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     const reason = isTetherError(error) ? error.reason : undefined;
     return { ok: false, error: { reason, message }, work: work() };
   }
@@ -97,7 +98,7 @@ export async function serveRenderer(options: {
       .then(
         (body) => reply(200, body),
         (error: unknown) => {
-          const message = error instanceof Error ? error.message : String(error);
+          const message = errorMessage(error);
           if (!(error instanceof BadRequest)) log(`render request failed: ${message}`);
           reply(400, { ok: false, error: { message: `renderer: ${message}` } });
         },

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { LineCounter, isAlias, isMap, isScalar, isSeq } from "yaml";
 import type { Document, Node } from "yaml";
-import { REDACTED, leafValues, redactMessage, valueForms } from "../../../kube/redact.js";
+import { REDACTED, leafValues, redactMessage, valueForms } from "../../../lib/redact.js";
 import { RenderError } from "../../errors.js";
 import { composeBounded, documentProblem, YamlInputError } from "../../yaml-input.js";
 import type { ParsedManifest } from "../manifests.js";

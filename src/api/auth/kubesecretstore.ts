@@ -1,10 +1,10 @@
-// SecretStore (src/api/auth/admin.ts) over core/v1 Secrets in one namespace: string values in,
+// SecretStore (./admin.ts) over core/v1 Secrets in one namespace: string values in,
 // base64 `data` on the cluster, and the failures the auth modules expect: read → undefined on 404,
 // create → 409 on AlreadyExists, update/delete → 409 when the resourceVersion is stale.
 import type { V1Secret } from "@kubernetes/client-node";
-import type { SecretStore, StoredSecret } from "../api/auth/admin.js";
-import type { KubeClients } from "./client.js";
-import { errorMessage, errorStatus } from "./client.js";
+import type { SecretStore, StoredSecret } from "./admin.js";
+import type { KubeClients } from "../../kube/client.js";
+import { kubeErrorMessage, errorStatus } from "../../kube/client.js";
 
 /** An error carrying the apiserver's status, as `storeErrorStatus` reads it. */
 export class SecretStoreError extends Error {
@@ -40,7 +40,7 @@ export class KubeSecretStore implements SecretStore {
 
   private fail(what: string, name: string, error: unknown): never {
     throw new SecretStoreError(
-      `${what} Secret ${this.namespace}/${name}: ${errorMessage(error)}`,
+      `${what} Secret ${this.namespace}/${name}: ${kubeErrorMessage(error)}`,
       errorStatus(error),
     );
   }

@@ -1,8 +1,9 @@
 // Checks of an Application beyond what the CRD schema can say. Each message names the field.
-import type { Application } from "./application.js";
-import { redactUrl } from "../engine/source/gitcli.js";
-import { repoUrlProblem } from "../engine/source/url.js";
-import { validateBackoff } from "../engine/status/retry.js";
+import type { Application } from "../model/application.js";
+import { redactUrl } from "./source/gitcli.js";
+import { repoUrlProblem } from "./source/url.js";
+import { validateBackoff } from "./status/retry.js";
+import { errorMessage } from "../lib/errormessage.js";
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -88,7 +89,7 @@ export function validateApplication(app: Application, options: ValidateOptions =
   try {
     return specProblems(app, where, options);
   } catch (error) {
-    return [`${where}: spec has the wrong shape (${error instanceof Error ? error.message : String(error)})`];
+    return [`${where}: spec has the wrong shape (${errorMessage(error)})`];
   }
 }
 

@@ -5,7 +5,7 @@ import { aggregateHealth, builtinHealth } from "../engine/health/index.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
 import type { HealthStatus, ResourceStatus } from "../model/application.js";
 import type { ObjectComparison } from "./compare.js";
-import type { ChangeSetEntry } from "./sync.js";
+import type { ChangeSetEntry } from "../engine/apply/writer.js";
 
 function splitApiVersion(apiVersion: string): { group: string; version: string } {
   const slash = apiVersion.indexOf("/");

@@ -262,7 +262,7 @@ export function planReconcile<C extends PlanComparison>(input: PlanInput<C>): Pl
     syncStatus,
     operation,
     verdict,
-    apply,
+    apply: running ? apply : [],
     prune,
     pruneAllowed,
     inventory,

@@ -64,7 +64,7 @@ export interface Plan<C extends PlanComparison = PlanComparison> {
   readonly syncStatus: "Synced" | "OutOfSync";
   readonly operation: OperationPlan;
   readonly verdict: SyncVerdict;
-  /** What the operation applies (out of sync or all, selected, not claimed, not paused by self-heal). */
+  /** What the operation applies (out of sync or all, selected, not claimed, not paused by self-heal); empty when none runs. */
   readonly apply: readonly C[];
   /** What the operation's prune step goes through (delete or keep, each with its reason). */
   readonly prune: readonly PruneDecision[];

@@ -21,7 +21,6 @@ import type { ResolvedRevision } from "../../engine/source/index.js";
 import { errorMessage } from "../../kube/client.js";
 import type { ResourceClient } from "../../kube/resources.js";
 import type { Application, ApplicationStatus } from "../../model/application.js";
-import type { ClusterTarget } from "../clusters.js";
 import { notPermittedComparison, type ObjectComparison } from "../compare.js";
 import { decryptionKeys } from "../decryption.js";
 import type { DesiredObject } from "../desired.js";

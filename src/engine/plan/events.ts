@@ -14,7 +14,7 @@ export interface PlanEvent {
 export function raise(
   conditions: readonly Condition[] | undefined,
   events: PlanEvent[],
-  condition: { type: string; reason: ConditionReason | string; message: string },
+  condition: { type: string; reason: ConditionReason; message: string },
   now: Date,
 ): Condition[] {
   const { type, reason, message } = condition;

@@ -14,7 +14,6 @@ import { isSelected } from "../status/syncrequest.js";
 import { ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../kube/constants.js";
 import { decideOperation, POLICY_STEP, skipReason } from "./decide.js";
 import type { PlanEvent } from "./events.js";
-import { raise } from "./events.js";
 import { judgeGates, POLICY_VIOLATION, policyRefusal } from "./gate.js";
 import type { OperationPlan, Plan, PlanComparison, PlanInput } from "./types.js";
 

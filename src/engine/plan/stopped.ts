@@ -1,13 +1,18 @@
 // A reconcile that stops before the plan (invalid spec, unknown cluster, project refusal, a failed
 // source, render or watch): the status says why, nothing is applied or pruned anywhere.
 import type { ApplicationStatus } from "../../model/application.js";
-import type { ConditionReason, ErrorReason } from "../errors.js";
+import { CONDITION_REASONS, type ConditionReason, type ErrorReason } from "../errors.js";
 import { findCondition, setCondition } from "../status/conditions.js";
 import type { PlanEvent } from "./events.js";
 
 /** The spec cannot be acted on: InvalidSpec, sync status Unknown. */
 export function invalidSpec(status: ApplicationStatus, message: string, now: Date): ApplicationStatus {
-  const condition = { type: "InvalidSpec", status: "True" as const, reason: "InvalidSpec", message };
+  const condition = {
+    type: "InvalidSpec",
+    status: "True" as const,
+    reason: CONDITION_REASONS.InvalidSpec,
+    message,
+  };
   return {
     ...status,
     conditions: setCondition(status.conditions, condition, now),

@@ -72,6 +72,7 @@ export class SelfHealGuard {
    */
   paused(app: string, comparisons: readonly ObjectComparison[]): Record<string, string> {
     const paused: Record<string, string> = {};
+    if (this.heals.size === 0) return paused;
     for (const c of comparisons) {
       if (this.recent(`${app}|${c.desired.key}`).length >= MAX_HEALS_IN_WINDOW)
         paused[c.desired.key] = lastOtherManager(c.live, c.result.fields);

@@ -12,15 +12,13 @@ import {
   compileHealthCustomizations,
   healthEvaluator,
 } from "../engine/health/index.js";
-import { removeCondition, setCondition } from "../engine/status/conditions.js";
 import type { KubeClients } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
-import type { Condition } from "../model/application.js";
 
 export const TETHER_CONFIGMAP = "tether-config";
 export const HEALTH_CUSTOMIZATIONS_KEY = "health.customizations";
 /** Condition on an app whose resources a broken health rule judged (or when the rules cannot be read at all). */
-export const HEALTH_CONDITION = "HealthCheckError";
+export { HEALTH_CONDITION, healthCheckCondition } from "../engine/health/condition.js";
 
 /** "group/Kind" of every entry; "*" when a change may concern every app. */
 export type AffectedKinds = ReadonlySet<string> | "*";
@@ -107,18 +105,4 @@ export class HealthConfig implements HealthSource {
   stop(): void {
     this.informer?.stop();
   }
-}
-
-/** The app's HealthCheckError condition from the errors met while judging its resources. */
-export function healthCheckCondition(
-  conditions: readonly Condition[] | undefined,
-  errors: readonly string[],
-  now: Date,
-): Condition[] {
-  if (errors.length === 0) return removeCondition(conditions, HEALTH_CONDITION);
-  return setCondition(
-    conditions,
-    { type: HEALTH_CONDITION, status: "True", reason: "InvalidHealthRule", message: errors.join("; ") },
-    now,
-  );
 }

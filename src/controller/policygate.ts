@@ -1,6 +1,6 @@
-// The policy gate of a reconcile: every rendered object, as Tether would apply it, judged by the
-// rules the app's project selects in `spec.policy` (src/engine/policy/evaluate.ts), after the
-// project gate (src/controller/policy.ts) and before anything is applied or pruned.
+// The policy gate's rules: every rendered object, as Tether would apply it, judged by the rules
+// the app's project selects in `spec.policy` (src/engine/policy/evaluate.ts); the plan
+// (src/engine/plan/gate.ts, decide.ts) decides from the verdict before anything is applied or pruned.
 //   deny   a violation (or a selected rule that cannot be evaluated: fail closed) blocks the sync:
 //          nothing is applied or pruned, the sync that would have run is recorded as a Failed
 //          operation (step PolicyCheck) with a SyncError, and PolicyViolation lists the objects;
@@ -15,24 +15,16 @@ import type { PolicyObject } from "../engine/policy/evaluate.js";
 import { evaluatePolicies } from "../engine/policy/evaluate.js";
 import type { PolicyRuleSet, RuleSource } from "../engine/policy/rules.js";
 import { compilePolicyRules, POLICY_VARIABLES } from "../engine/policy/rules.js";
-import { findCondition, removeCondition, setCondition } from "../engine/status/conditions.js";
-import { decideSync } from "../engine/status/syncdecision.js";
+import type { PolicyVerdict } from "../engine/plan/gate.js";
 import type { KubeClients } from "../kube/client.js";
 import { Informer } from "../kube/informer.js";
-import type { Application, ApplicationStatus, PolicyViolation } from "../model/application.js";
+import type { Application } from "../model/application.js";
 import { GROUP, VERSION } from "../model/application.js";
 import type { AppProject } from "../model/appproject.js";
-import type { PolicyGate } from "./policy.js";
-import { errorMessage } from "../lib/errormessage.js";
 
 export const POLICY_CONFIGMAP = "tether-policies";
-export const POLICY_VIOLATION = "PolicyViolation";
-export const POLICY_ERROR = "PolicyError";
-/** The step recorded on an operation the policy gate refused: a later reconcile knows it was the gate's. */
-export const POLICY_STEP = "PolicyCheck";
-/** Violations kept in status (the condition names fewer); the rest are counted. */
-const STATUS_LIMIT = 200;
-const MESSAGE_LIMIT = 10;
+export { POLICY_ERROR, POLICY_VIOLATION } from "../engine/plan/gate.js";
+export { POLICY_STEP } from "../engine/plan/decide.js";
 
 /** The rules as the controller knows them now: the pack plus the watched custom sources. */
 export class PolicyRules {
@@ -132,7 +124,7 @@ export class PolicyRules {
       } catch (error) {
         // Without the CRD or the right to read it, custom rules are unknown: projects selecting
         // them fail closed under deny (the error is theirs), the built-in pack still works.
-        const text = errorMessage(error);
+        const text = error instanceof Error ? error.message : String(error);
         this.unavailable.set(what, `${what} cannot be read: ${text}`);
         this.recompile();
       }
@@ -144,140 +136,23 @@ export class PolicyRules {
   }
 }
 
-type EventRecord = (reason: string, message: string) => void;
-
-const describe = (v: PolicyViolation) =>
-  `${v.ref.group ? `${v.ref.group}/` : ""}${v.ref.kind} ${v.ref.namespace ? `${v.ref.namespace}/` : ""}${v.ref.name}: ${v.rule}: ${v.message}`;
-
-function summarize(violations: readonly PolicyViolation[]): string {
-  const shown = violations.slice(0, MESSAGE_LIMIT).map(describe).join("; ");
-  const more = violations.length - MESSAGE_LIMIT;
-  return more > 0 ? `${shown}; and ${more} more (status.policyViolations)` : shown;
-}
-
-export interface PolicyCheck extends PolicyGate {
-  /** The status with the gate's conditions, violations and (for a refused sync) operation. */
-  readonly status: ApplicationStatus;
-}
-
 /**
- * Judges the rendered objects and wraps the project gate: under deny with any violation or rule
- * error nothing syncs; a sync the gate refused at this revision runs as soon as the gate allows it.
+ * What the project's spec.policy finds in the rendered objects (hooks too), as they would be
+ * applied: the verdict the plan (src/engine/plan/gate.ts) decides from. Undefined: no policy.
  */
-export function checkPolicies(input: {
-  readonly gate: PolicyGate;
+export function policyVerdict(input: {
   readonly rules: PolicyRuleSet | undefined;
   readonly project: AppProject;
   readonly projectName: string;
   readonly app: Application;
   readonly objects: readonly PolicyObject[];
-  readonly requested: boolean;
-  readonly outOfSync: boolean;
-  readonly revision: string;
-  readonly previous: ApplicationStatus;
-  readonly status: ApplicationStatus;
-  readonly now: Date;
-  readonly record: EventRecord;
-}): PolicyCheck {
-  const { gate, app, now, record, revision, previous } = input;
+}): PolicyVerdict | undefined {
   const policy = input.project.spec?.policy;
-  let conditions = [...(input.gate.conditions ?? [])];
-  const status: ApplicationStatus = { ...input.status };
-  let blocked = false;
-  const raise = (type: string, reason: string, message: string) => {
-    if (findCondition(conditions, type)?.message !== message) record(type, message);
-    conditions = setCondition(conditions, { type, status: "True", reason, message }, now);
-  };
-
-  if (!policy || !input.rules) {
-    conditions = removeCondition(removeCondition(conditions, POLICY_VIOLATION), POLICY_ERROR);
-    delete status.policyViolations;
-  } else {
-    const where = `project "${input.projectName}" (spec.policy, ${policy.enforcement})`;
-    const { violations, errors } = evaluatePolicies(input.objects, input.rules, {
-      ...policy,
-      app: { name: app.metadata.name, namespace: app.metadata.namespace ?? "", project: input.projectName },
-    });
-    const deny = policy.enforcement === "deny";
-    blocked = deny && (violations.length > 0 || errors.length > 0);
-    if (errors.length > 0)
-      raise(
-        POLICY_ERROR,
-        "InvalidPolicyRule",
-        `${where}: ${errors.join("; ")}${deny ? "; under deny a rule that cannot be evaluated blocks the sync" : ""}`,
-      );
-    else conditions = removeCondition(conditions, POLICY_ERROR);
-    if (blocked) {
-      const what =
-        violations.length > 0 ? summarize(violations) : `${errors.length} rule error(s), see ${POLICY_ERROR}`;
-      raise(POLICY_VIOLATION, "PolicyDenied", `${where}: ${what}; nothing is applied or pruned`);
-    } else if (violations.length > 0 && policy.enforcement === "warn") {
-      raise(POLICY_VIOLATION, "PolicyWarning", `${where}: ${summarize(violations)}; applied anyway (warn)`);
-    } else {
-      conditions = removeCondition(conditions, POLICY_VIOLATION);
-    }
-    if (violations.length > 0) status.policyViolations = violations.slice(0, STATUS_LIMIT);
-    else delete status.policyViolations;
-  }
-
-  const last = previous.operationState;
-  const automated = app.spec.syncPolicy?.automated;
-  if (blocked) {
-    // The sync that would run now is answered with a Failed operation, so a user (or a CI waiting
-    // on the app) sees the refusal; decideSync does not retry it at this revision (but see permit).
-    const would = gate.permit(
-      decideSync({
-        policy: app.spec.syncPolicy,
-        requested: input.requested,
-        outOfSync: input.outOfSync,
-        revision,
-        lastOperation: last,
-        now: input.now,
-      }),
-    );
-    const resuming = last?.phase === "Running" && last.revision === revision;
-    if (would.initiatedBy && !resuming) {
-      const reason = findCondition(conditions, POLICY_VIOLATION)?.message ?? "policy gate";
-      const message = `refused by the policy gate: ${reason}`;
-      status.operationState = {
-        phase: "Failed",
-        revision,
-        startedAt: now.toISOString(),
-        finishedAt: now.toISOString(),
-        initiatedBy: would.initiatedBy,
-        retryCount: would.retryCount,
-        step: POLICY_STEP,
-        message,
-      };
-      conditions = setCondition(
-        conditions,
-        { type: "SyncError", status: "True", reason: POLICY_VIOLATION, message },
-        now,
-      );
-      record("SyncFailed", `sync of ${revision.slice(0, 7)} ${message}`);
-    }
-  } else if (findCondition(conditions, "SyncError")?.reason === POLICY_VIOLATION) {
-    conditions = removeCondition(conditions, "SyncError");
-  }
-  status.conditions = conditions;
-
-  const refusedHere = last?.phase === "Failed" && last.step === POLICY_STEP && last.revision === revision;
-  return {
-    status,
-    conditions,
-    permit(decision) {
-      const d = gate.permit(decision);
-      if (blocked)
-        return d.initiatedBy ? { ...d, initiatedBy: undefined, selfHeal: false, retryCount: 0 } : d;
-      // The policy (or the rules) changed since the gate refused this revision: sync now, as the
-      // refused automated sync would have, instead of waiting for a new commit.
-      if (!d.initiatedBy && refusedHere && automated && input.outOfSync && gate.allow("auto") === "auto") {
-        return { ...d, initiatedBy: "auto", selfHeal: false, retryCount: 0 };
-      }
-      return d;
-    },
-    allow: (initiatedBy) => (blocked ? undefined : gate.allow(initiatedBy)),
-    handled: (annotations) => gate.handled(annotations),
-    requeueAfter: (ms) => gate.requeueAfter(ms),
-  };
+  if (!policy || !input.rules) return undefined;
+  const { app } = input;
+  const { violations, errors } = evaluatePolicies(input.objects, input.rules, {
+    ...policy,
+    app: { name: app.metadata.name, namespace: app.metadata.namespace ?? "", project: input.projectName },
+  });
+  return { enforcement: policy.enforcement, violations, errors };
 }

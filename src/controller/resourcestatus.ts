@@ -5,7 +5,7 @@ import { type UnstructuredObject, splitApiVersion } from "../model/ref.js";
 import type { PruneDecision } from "../engine/prune/candidates.js";
 import type { HealthStatus, ResourceStatus } from "../model/application.js";
 import type { ObjectComparison } from "./compare.js";
-import type { ChangeSetEntry } from "./sync.js";
+import type { ChangeSetEntry } from "../engine/apply/writer.js";
 
 export function resourceStatuses(input: {
   readonly comparisons: readonly ObjectComparison[];

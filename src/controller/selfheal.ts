@@ -52,30 +52,31 @@ export class SelfHealGuard {
 
   constructor(private readonly now: () => number) {}
 
-  record(app: string, comparison: ObjectComparison): void {
-    const key = `${app}|${comparison.desired.key}`;
-    const recent = (this.heals.get(key) ?? []).filter((t) => this.now() - t < WINDOW_MS);
-    recent.push(this.now());
-    this.heals.set(key, recent);
+  /** Counts a re-apply of drift on each of these objects (keys of desired objects). */
+  record(app: string, keys: readonly string[]): void {
+    for (const k of keys) {
+      const key = `${app}|${k}`;
+      const recent = this.recent(key);
+      recent.push(this.now());
+      this.heals.set(key, recent);
+    }
   }
 
-  filter(app: string, comparisons: readonly ObjectComparison[]) {
-    const allowed: ObjectComparison[] = [];
-    const blocked: { what: string; manager: string }[] = [];
+  private recent(key: string): number[] {
+    return (this.heals.get(key) ?? []).filter((t) => this.now() - t < WINDOW_MS);
+  }
+
+  /**
+   * The objects healed too often lately, each with the manager that keeps changing it: the plan
+   * (src/engine/plan) leaves them alone when it self-heals.
+   */
+  paused(app: string, comparisons: readonly ObjectComparison[]): Record<string, string> {
+    const paused: Record<string, string> = {};
+    if (this.heals.size === 0) return paused;
     for (const c of comparisons) {
-      const recent = (this.heals.get(`${app}|${c.desired.key}`) ?? []).filter(
-        (t) => this.now() - t < WINDOW_MS,
-      );
-      if (recent.length >= MAX_HEALS_IN_WINDOW) {
-        const d = c.desired;
-        blocked.push({
-          what: `${d.kind} ${d.namespace ? `${d.namespace}/` : ""}${d.name}`,
-          manager: lastOtherManager(c.live, c.result.fields),
-        });
-      } else {
-        allowed.push(c);
-      }
+      if (this.recent(`${app}|${c.desired.key}`).length >= MAX_HEALS_IN_WINDOW)
+        paused[c.desired.key] = lastOtherManager(c.live, c.result.fields);
     }
-    return { allowed, blocked };
+    return paused;
   }
 }

@@ -1,4 +1,5 @@
-// The policy gate's decisions around a reconcile (src/controller/policygate.ts), without a cluster:
+// The policy gate's decisions around a reconcile (src/engine/plan, from the verdict of
+// src/controller/policygate.ts), without a cluster:
 // deny refuses the sync once (a Failed operation, no hot loop), runs it once the policy allows it;
 // warn and audit never block; no policy clears what an earlier one set. And the CEL limits hold.
 import assert from "node:assert/strict";
@@ -7,9 +8,10 @@ import { CelEnvironment } from "../../src/engine/cel/index.js";
 import { evaluatePolicies } from "../../src/engine/policy/evaluate.js";
 import { BUILTIN_IDS, BUILTIN_RULES } from "../../src/engine/policy/pack.js";
 import { compilePolicyRules, POLICY_VARIABLES } from "../../src/engine/policy/rules.js";
-import { decideSync } from "../../src/engine/status/syncdecision.js";
-import type { PolicyGate } from "../../src/controller/policy.js";
-import { checkPolicies, POLICY_STEP } from "../../src/controller/policygate.js";
+import { decideSync } from "../../src/engine/plan/decideSync.js";
+import { planReconcile } from "../../src/engine/plan/planReconcile.js";
+import { parseSyncOptions } from "../../src/engine/status/syncoptions.js";
+import { POLICY_STEP, policyVerdict } from "../../src/controller/policygate.js";
 import type { Application, ApplicationStatus } from "../../src/model/application.js";
 import type { AppProject, ProjectPolicy } from "../../src/model/appproject.js";
 import { formatDetail } from "../../src/cli/app/format.js";
@@ -19,14 +21,6 @@ const cel = new CelEnvironment(POLICY_VARIABLES);
 const rules = compilePolicyRules([], cel);
 const now = new Date("2026-01-01T00:00:00Z");
 const REV = "a".repeat(40);
-
-const openGate: PolicyGate = {
-  conditions: [],
-  permit: (d) => d,
-  allow: (i) => i,
-  handled: (a) => [...a],
-  requeueAfter: (ms) => ms,
-};
 
 const app: Application = {
   apiVersion: "tether.dev/v1alpha1",
@@ -51,29 +45,53 @@ const rootPod = {
   },
 };
 
+/** The plan of a reconcile that finds the Pod OutOfSync, under `policy`, after `previous`. */
 function check(policy: ProjectPolicy | undefined, previous: ApplicationStatus = {}, events: string[] = []) {
   const project: AppProject = {
     apiVersion: "tether.dev/v1alpha1",
     kind: "AppProject",
     metadata: { name: "p" },
-    spec: policy ? { policy } : {},
+    spec: {
+      ...(policy ? { policy } : {}),
+      sourceRepos: ["*"],
+      destinations: [{ server: "*", namespace: "*" }],
+    },
   };
-  return checkPolicies({
-    gate: { ...openGate, conditions: [...(previous.conditions ?? [])] },
-    rules,
-    project,
-    projectName: "p",
+  const desired = {
+    key: "/Pod/apps/p",
+    apiVersion: "v1",
+    kind: "Pod",
+    namespace: "apps",
+    name: "p",
+    object: rootPod,
+  };
+  const plan = planReconcile({
+    key: "apps/web",
     app,
-    objects: [rootPod],
-    requested: false,
-    outOfSync: true,
-    revision: REV,
+    installationId: "i",
     previous,
     status: { ...previous },
+    requests: { syncRequested: false, handled: [] },
+    revision: REV,
+    syncOptions: parseSyncOptions(undefined).options,
+    rendered: [{ group: "", kind: "Pod", namespace: "apps", name: "p" }],
+    comparisons: [{ desired, live: undefined, result: { status: "OutOfSync", fields: [] } }],
+    pruneCandidates: [],
+    project: {
+      name: "p",
+      project,
+      placement: { server: "https://kubernetes.default.svc", name: "in-cluster", namespace: "apps" },
+    },
+    dependencies: { kind: "ready" },
+    policy: policyVerdict({ rules, project, projectName: "p", app, objects: [rootPod] }),
+    healPaused: {},
     now,
-    record: (reason) => events.push(reason),
   });
+  events.push(...plan.events.map((e) => e.reason));
+  return plan;
 }
+const started = (plan: ReturnType<typeof check>) =>
+  plan.operation.kind === "start" ? plan.operation.op.initiatedBy : undefined;
 const decision = (previous: ApplicationStatus) =>
   decideSync({
     policy: app.spec.syncPolicy,
@@ -87,7 +105,8 @@ const decision = (previous: ApplicationStatus) =>
 test("deny: the sync that would run is refused as a Failed operation (step PolicyCheck), once", () => {
   const events: string[] = [];
   const first = check({ enforcement: "deny", rules: ["no-root-containers"] }, {}, events);
-  assert.equal(first.permit(decision({})).initiatedBy, undefined, "nothing applied or pruned");
+  assert.equal(started(first), undefined, "nothing applied or pruned");
+  assert.equal(first.operation.kind, "refuse");
   assert.equal(first.status.operationState?.phase, "Failed");
   assert.equal(first.status.operationState?.step, POLICY_STEP);
   assert.match(
@@ -96,7 +115,11 @@ test("deny: the sync that would run is refused as a Failed operation (step Polic
   );
   assert.equal(first.status.conditions?.find((c) => c.type === "SyncError")?.reason, "PolicyViolation");
   assert.deepEqual(events.sort(), ["PolicyViolation", "SyncFailed"]);
-  assert.equal(first.allow("auto"), undefined, "a superseded operation is not resumed either");
+  const superseding = check(
+    { enforcement: "deny", rules: ["no-root-containers"] },
+    { operationState: { phase: "Running", revision: "b".repeat(40), startedAt: "t", initiatedBy: "auto" } },
+  );
+  assert.notEqual(superseding.operation.kind, "start", "a superseded operation is not resumed either");
 
   // The next reconcile at the same revision: decideSync does not retry, no new operation, no event.
   const again: string[] = [];
@@ -109,7 +132,7 @@ test("a sync refused at this revision runs once the policy allows it, without a 
   const refused = check({ enforcement: "deny", rules: ["no-root-containers"] }).status;
   assert.equal(decision(refused).initiatedBy, undefined, "decideSync alone would wait for a new commit");
   const relaxed = check({ enforcement: "warn", rules: ["no-root-containers"] }, refused);
-  assert.equal(relaxed.permit(decision(refused)).initiatedBy, "auto");
+  assert.equal(started(relaxed), "auto");
   assert.equal(
     relaxed.status.conditions?.find((c) => c.type === "SyncError"),
     undefined,
@@ -120,10 +143,10 @@ test("a sync refused at this revision runs once the policy allows it, without a 
 
 test("warn and audit never block; audit sets no condition; no policy clears everything", () => {
   const warn = check({ enforcement: "warn", rules: ["no-root-containers"] });
-  assert.equal(warn.permit(decision({})).initiatedBy, "auto");
-  assert.equal(warn.status.operationState, undefined);
+  assert.equal(started(warn), "auto");
+  assert.equal(warn.verdict.refusedByPolicy, undefined, "no refused operation");
   const audit = check({ enforcement: "audit", rules: ["no-root-containers"] });
-  assert.equal(audit.permit(decision({})).initiatedBy, "auto");
+  assert.equal(started(audit), "auto");
   assert.equal(audit.status.conditions?.length, 0);
   assert.equal(audit.status.policyViolations?.[0]?.enforcement, "audit");
   const none = check(undefined, warn.status);
@@ -133,7 +156,7 @@ test("warn and audit never block; audit sets no condition; no policy clears ever
 
 test("deny with an unknown rule id blocks (fail closed) and says which id", () => {
   const gate = check({ enforcement: "deny", rules: ["no-such-rule"] });
-  assert.equal(gate.permit(decision({})).initiatedBy, undefined);
+  assert.equal(started(gate), undefined);
   assert.match(
     gate.status.conditions?.find((c) => c.type === "PolicyError")?.message ?? "",
     /"no-such-rule"/,

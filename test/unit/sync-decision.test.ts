@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { retryWaitMs } from "../../src/engine/status/retry.js";
-import { decideSync } from "../../src/engine/status/syncdecision.js";
+import { decideSync } from "../../src/engine/plan/decideSync.js";
 import type { OperationState, SyncPolicy } from "../../src/model/application.js";
 
 const op = (phase: OperationState["phase"], revision: string, retryCount = 0): OperationState => ({

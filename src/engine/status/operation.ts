@@ -1,5 +1,6 @@
 // What a finished sync leaves in status: the operation's outcome with its change set, a history
 // entry (commit, author, message, result, initiator) and the SyncError condition. Pure.
+import { CONDITION_REASONS } from "../errors.js";
 import type {
   ApplicationSource,
   ApplicationStatus,
@@ -97,7 +98,7 @@ export function recordOperation(input: {
     phase === "Failed"
       ? setCondition(
           input.status.conditions,
-          { type: "SyncError", status: "True", reason: "SyncFailed", message: summary },
+          { type: "SyncError", status: "True", reason: CONDITION_REASONS.SyncFailed, message: summary },
           input.finishedAt,
         )
       : input.keepSyncError

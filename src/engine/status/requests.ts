@@ -1,5 +1,6 @@
 // What the user asked for through the Application's request annotations (refresh, sync, rollback),
 // read once per reconcile. Pure: the conditions it sets explain a request that cannot be honoured.
+import { CONDITION_REASONS } from "../errors.js";
 import type { ApplicationStatus, Condition, RollbackState } from "../../model/application.js";
 import { REFRESH_ANNOTATION, ROLLBACK_ANNOTATION, SYNC_ANNOTATION } from "../../model/contract.js";
 import { removeCondition, setCondition } from "./conditions.js";
@@ -37,7 +38,12 @@ export function readRequests(input: {
   if (rollback.kind === "invalid") {
     conditions = setCondition(
       conditions,
-      { type: "RollbackError", status: "True", reason: "InvalidRollback", message: rollback.message },
+      {
+        type: "RollbackError",
+        status: "True",
+        reason: CONDITION_REASONS.InvalidRollback,
+        message: rollback.message,
+      },
       now,
     );
     rollback = decideRollback({ status: previous, generation, request: undefined, now });
@@ -51,7 +57,7 @@ export function readRequests(input: {
         {
           type: "AutoSyncPaused",
           status: "True",
-          reason: "RolledBack",
+          reason: CONDITION_REASONS.RolledBack,
           message: `rolled back to history entry ${rolledBack.id} (${rolledBack.revision.slice(0, 7)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set`,
         },
         now,
@@ -62,7 +68,12 @@ export function readRequests(input: {
   if (sync.kind === "invalid") {
     conditions = setCondition(
       conditions,
-      { type: "SyncError", status: "True", reason: "InvalidSyncRequest", message: sync.message },
+      {
+        type: "SyncError",
+        status: "True",
+        reason: CONDITION_REASONS.InvalidSyncRequest,
+        message: sync.message,
+      },
       now,
     );
   }

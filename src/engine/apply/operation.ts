@@ -8,29 +8,27 @@
 // A hook object Tether creates carries the operation id (HOOK_OPERATION_ANNOTATION): a resumed
 // operation recognises its own hooks in the cluster; any other copy is an earlier run.
 import type { KubernetesObject } from "@kubernetes/client-node";
-import type { HookDeletePolicy, HookPhase } from "../engine/apply/hooks.js";
-import { HOOK_OPERATION_ANNOTATION } from "../model/contract.js";
-import type { Planned, SyncStep, SyncSteps } from "../engine/apply/waves.js";
-import type { PruneDecision } from "../engine/prune/candidates.js";
-import { groupOf } from "../model/ref.js";
-import { mergeResults } from "../engine/status/operation.js";
-import type { SyncOptions } from "../engine/status/syncoptions.js";
-import { kubeErrorMessage } from "../kube/client.js";
-import type { ResourceClient } from "../kube/resources.js";
-import type { HealthStatus, HookRecord, OperationState, ResourceRef } from "../model/application.js";
-import type { DesiredObject } from "./desired.js";
-import { FencedError } from "./sharding/fence.js";
-import { type ChangeSetEntry, applyObjects, ensureNamespace, pruneObjects } from "./sync.js";
+import type { HealthStatus, HookRecord, OperationState, ResourceRef } from "../../model/application.js";
+import type { PruneDecision } from "../prune/candidates.js";
+import { groupOf } from "../../model/ref.js";
+import { mergeResults } from "../status/operation.js";
+import type { SyncOptions } from "../status/syncoptions.js";
+import type { HookDeletePolicy, HookPhase } from "./hooks.js";
+import { HOOK_OPERATION_ANNOTATION } from "../../model/contract.js";
+import { applyObjects, ensureNamespace, pruneObjects } from "./objects.js";
+import type { Planned, SyncStep, SyncSteps } from "./waves.js";
+import type { ApplyTarget, ChangeSetEntry, ResourceWriter } from "./writer.js";
+import { describeObject as describe } from "./writer.js";
 
-export interface PlannedObject extends Planned {
-  readonly desired: DesiredObject;
+export interface PlannedObject<T extends ApplyTarget = ApplyTarget> extends Planned {
+  readonly desired: T;
   readonly deletePolicies: readonly HookDeletePolicy[];
 }
 
 export interface OperationDeps {
-  readonly resources: ResourceClient;
+  readonly writer: ResourceWriter;
   /** The watch cache's copy of an object. */
-  readonly liveOf: (d: DesiredObject) => KubernetesObject | undefined;
+  readonly liveOf: (d: ApplyTarget) => KubernetesObject | undefined;
   readonly health: (live: KubernetesObject) => HealthStatus;
   /** Writes the operation to status now: before deleting a finished hook, so it is not run twice. */
   readonly persist: (op: OperationState) => Promise<void>;
@@ -41,11 +39,11 @@ export interface OperationInput {
   readonly op: OperationState;
   readonly plan: SyncSteps<PlannedObject>;
   /** The resources that need applying (out of sync, selected, not claimed by another app), by key. */
-  readonly toApply: ReadonlyMap<string, DesiredObject>;
-  readonly exists: (d: DesiredObject) => boolean;
+  readonly toApply: ReadonlyMap<string, ApplyTarget>;
+  readonly exists: (d: ApplyTarget) => boolean;
   readonly prune: readonly PruneDecision[];
-  /** A reason to keep everything instead of pruning (prune off, empty render). */
-  readonly pruneBlocked?: string;
+  /** Prune is on for this operation (else every object to delete is kept, reason PruneDisabled). */
+  readonly pruneAllowed: boolean;
   readonly options: SyncOptions;
   readonly createNamespace?: string;
 }
@@ -59,11 +57,7 @@ export interface OperationProgress {
   readonly message?: string;
 }
 
-function describe(d: { kind: string; namespace?: string; name: string }): string {
-  return `${d.kind} ${d.namespace ? `${d.namespace}/` : ""}${d.name}`;
-}
-
-function refOf(d: DesiredObject): ResourceRef {
+function refOf(d: ApplyTarget): ResourceRef {
   const slash = d.apiVersion.indexOf("/");
   return {
     group: groupOf(d.apiVersion),
@@ -84,7 +78,7 @@ function sameRef(a: ResourceRef, b: ResourceRef): boolean {
 }
 
 function entryOf(
-  d: DesiredObject,
+  d: ApplyTarget,
   action: ChangeSetEntry["action"],
   message?: string,
   applied?: KubernetesObject,
@@ -145,7 +139,7 @@ class OperationRun {
     // idempotent and hooks this operation finished are in its record.
     const start = at < 0 ? 0 : at;
     if (start === 0 && this.input.createNamespace)
-      await ensureNamespace(this.deps.resources, this.input.createNamespace);
+      await ensureNamespace(this.deps.writer, this.input.createNamespace);
     for (const step of steps.slice(start)) {
       this.op = { ...this.op, step: step.id };
       const outcome = await this.runStep(step);
@@ -158,12 +152,12 @@ class OperationRun {
   }
 
   private async runStep(step: SyncStep<PlannedObject>): Promise<HooksState> {
-    const { resources } = this.deps;
+    const { writer } = this.deps;
     if (step.phase === "Prune") {
       const pruned = await pruneObjects(
-        resources,
+        writer,
         this.input.prune,
-        this.input.pruneBlocked,
+        this.input.pruneAllowed,
         this.input.options.prunePropagationPolicy,
       );
       this.note(pruned);
@@ -177,7 +171,7 @@ class OperationRun {
       return desired ? [{ desired, exists: this.input.exists(desired) }] : [];
     });
     if (applying.length > 0) {
-      const applied = await applyObjects(resources, applying, this.input.options, this.deps.liveOf);
+      const applied = await applyObjects(writer, applying, this.input.options, this.deps.liveOf);
       this.note(applied);
       for (const a of applied)
         if (a.applied) this.applied.set(`${a.kind}/${a.namespace ?? ""}/${a.name}`, a.applied);
@@ -227,12 +221,12 @@ class OperationRun {
   }
 
   private async runHook(hook: PlannedObject, phase: HookPhase): Promise<HooksState> {
-    const { resources } = this.deps;
+    const { writer } = this.deps;
     const d = hook.desired;
     const ref = refOf(d);
     const what = `${phase} hook ${describe(d)}`;
     const recorded = this.op.hooks?.find((h) => h.phase === phase && sameRef(h.ref, ref));
-    const live = await resources.read(d);
+    const live = await writer.read(d);
     const ours = live?.metadata?.annotations?.[HOOK_OPERATION_ANNOTATION] === this.op.id;
     if (recorded?.status === "Succeeded" || recorded?.status === "Failed") {
       // Finished earlier (perhaps before a restart): never run again, only finish its clean-up.
@@ -264,8 +258,8 @@ class OperationRun {
     }
     if (live && hook.deletePolicies.includes("BeforeHookCreation")) {
       // An earlier run's copy: delete it and create this run's once it is gone.
-      if (!live.metadata?.deletionTimestamp) await resources.remove(d, "Background");
-      if (await resources.read(d))
+      if (!live.metadata?.deletionTimestamp) await writer.remove(d, "Background");
+      if (await writer.read(d))
         return { state: "pending", message: `waiting for the previous ${what} to be deleted` };
     }
     try {
@@ -276,7 +270,7 @@ class OperationRun {
           annotations: { ...d.object.metadata?.annotations, [HOOK_OPERATION_ANNOTATION]: this.op.id ?? "" },
         },
       };
-      const created = await resources.apply(object, { force: true, sensitive: d.sensitive });
+      const created = await writer.apply(object, { force: true, sensitive: d.sensitive });
       this.setHook({ ref, phase, status: "Running" });
       this.note([entryOf(d, live ? "configured" : "created", `${phase} hook started`, created)]);
       // Objects without a lifecycle (a ConfigMap as a hook) are done at once.
@@ -286,10 +280,11 @@ class OperationRun {
       return { state: "pending", message: `waiting for ${what}` };
     } catch (error) {
       // Fenced: the hook was not created here; the reconcile stops and the holder of the app runs it.
-      if (error instanceof FencedError) throw error;
-      this.setHook({ ref, phase, status: "Failed", message: kubeErrorMessage(error) });
-      this.note([entryOf(d, "failed", `${phase} hook: ${kubeErrorMessage(error)}`)]);
-      return { state: "failed", message: `${what} could not be created: ${kubeErrorMessage(error)}` };
+      if (writer.stopsRun(error)) throw error;
+      const text = writer.messageOf(error);
+      this.setHook({ ref, phase, status: "Failed", message: text });
+      this.note([entryOf(d, "failed", `${phase} hook: ${text}`)]);
+      return { state: "failed", message: `${what} could not be created: ${text}` };
     }
   }
 
@@ -300,7 +295,7 @@ class OperationRun {
   ): Promise<void> {
     const policy = status === "Succeeded" ? "HookSucceeded" : "HookFailed";
     if (live && !live.metadata?.deletionTimestamp && hook.deletePolicies.includes(policy)) {
-      await this.deps.resources.remove(hook.desired, "Background");
+      await this.deps.writer.remove(hook.desired, "Background");
     }
   }
 

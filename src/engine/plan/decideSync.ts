@@ -1,7 +1,8 @@
-// Whether a reconcile syncs now, and on whose initiative. Pure: the inputs are the app's policy,
-// what the compare found, and the last operation recorded in status.
+// The sync policy's own answer to "sync now, and on whose initiative?", before any gate: the app's
+// policy, what the compare found, and the last operation recorded in status. Pure. The complete
+// answer (gates, a running operation, supersede) is ./decide.ts's, the only caller.
 import type { OperationState, SyncPolicy } from "../../model/application.js";
-import { retryWaitMs } from "./retry.js";
+import { retryWaitMs } from "../status/retry.js";
 
 export interface SyncDecisionInput {
   readonly policy: SyncPolicy | undefined;

@@ -8,30 +8,14 @@
 // (another GitOps tool, another app) holds it, that is a real ownership dispute: Tether reports
 // it by name and forces only if the user asked (syncOptions Force=true).
 import type { KubernetesObject } from "@kubernetes/client-node";
-import { applyBatches, isClusterFoundation, pruneBatches } from "../engine/apply/order.js";
-import { mapLimit } from "../engine/concurrency.js";
-import type { PruneDecision } from "../engine/prune/candidates.js";
-import { resourceSyncOptions } from "../engine/prune/ownership.js";
-import type { SyncOptions } from "../engine/status/syncoptions.js";
-import { kubeErrorMessage, errorStatus } from "../kube/client.js";
-import { FIELD_MANAGER } from "../model/contract.js";
-import type { ResourceClient } from "../kube/resources.js";
-import { waitFor } from "../lib/wait.js";
-import type { DesiredObject } from "./desired.js";
-import { FencedError } from "./sharding/fence.js";
-
-export type ChangeAction = "created" | "configured" | "unchanged" | "deleted" | "kept" | "failed";
-
-export interface ChangeSetEntry {
-  readonly apiVersion: string;
-  readonly kind: string;
-  readonly namespace?: string;
-  readonly name: string;
-  readonly action: ChangeAction;
-  readonly message?: string;
-  /** The object as the server stored it after apply. */
-  readonly applied?: KubernetesObject;
-}
+import { mapLimit } from "../concurrency.js";
+import { ApplyError, CONDITION_REASONS, PruneError } from "../errors.js";
+import type { PruneDecision } from "../prune/candidates.js";
+import { resourceSyncOptions } from "../prune/ownership.js";
+import type { SyncOptions } from "../status/syncoptions.js";
+import { applyBatches, isClusterFoundation, pruneBatches } from "./order.js";
+import type { ApplyTarget, ChangeSetEntry, ResourceWriter } from "./writer.js";
+import { describeObject } from "./writer.js";
 
 interface ManagedFieldsEntry {
   manager?: string;
@@ -43,51 +27,38 @@ export function conflictingManagers(message: string): string[] {
   return [...message.matchAll(/conflicts? with "([^"]+)"/g)].map((m) => m[1] ?? "");
 }
 
-function describe(d: { kind: string; namespace?: string; name: string }): string {
-  return `${d.kind} ${d.namespace ? `${d.namespace}/` : ""}${d.name}`;
-}
-
+/**
+ * Server-side apply; a conflict with fields only imperative writers changed is taken over (that
+ * change is the drift), one with another Apply manager is an ApplyError naming it.
+ */
 async function applyOne(
-  resources: ResourceClient,
-  desired: DesiredObject,
+  writer: ResourceWriter,
+  desired: ApplyTarget,
   live: KubernetesObject | undefined,
   force: boolean,
 ): Promise<KubernetesObject> {
   const { sensitive } = desired;
   try {
-    return await resources.apply(desired.object, { force, sensitive });
+    return await writer.apply(desired.object, { force, sensitive });
   } catch (error) {
-    if (errorStatus(error) !== 409 || force) throw error;
-    const managers = conflictingManagers(kubeErrorMessage(error));
+    if (writer.statusOf(error) !== 409 || force) throw error;
+    const managers = conflictingManagers(writer.messageOf(error));
     const entries = ((live?.metadata?.managedFields ?? []) as ManagedFieldsEntry[]).filter(
-      (e) => e.manager !== FIELD_MANAGER,
+      (e) => e.manager !== writer.fieldManager,
     );
     const declarative = managers.filter((m) =>
       entries.some((e) => e.manager === m && e.operation === "Apply"),
     );
     if (managers.length === 0 || declarative.length > 0) {
       const who = declarative.length > 0 ? declarative.join(", ") : "another field manager";
-      throw new Error(
-        `${describe(desired)}: fields are owned by ${who} (server-side apply); set syncOptions Force=true to take them over. ${kubeErrorMessage(error)}`,
+      throw new ApplyError(
+        CONDITION_REASONS.FieldOwnershipConflict,
+        `${describeObject(desired)}: fields are owned by ${who} (server-side apply); set syncOptions Force=true to take them over. ${writer.messageOf(error)}`,
+        { cause: error },
       );
     }
-    return resources.apply(desired.object, { force: true, sensitive });
+    return writer.apply(desired.object, { force: true, sensitive });
   }
-}
-
-async function waitEstablished(resources: ResourceClient, name: string): Promise<void> {
-  await waitFor(
-    `CustomResourceDefinition ${name} to be Established`,
-    async () => {
-      const crd = (await resources.read({
-        apiVersion: "apiextensions.k8s.io/v1",
-        kind: "CustomResourceDefinition",
-        name,
-      })) as { status?: { conditions?: { type: string; status: string }[] } } | undefined;
-      return crd?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false;
-    },
-    { timeoutMs: 30_000 },
-  );
 }
 
 function entryOf(d: { apiVersion: string; kind: string; namespace?: string; name: string }) {
@@ -95,7 +66,7 @@ function entryOf(d: { apiVersion: string; kind: string; namespace?: string; name
 }
 
 /** Whether an object is applied with create/replace instead of server-side apply. */
-export function usesReplace(desired: DesiredObject, options: SyncOptions): boolean {
+export function usesReplace(desired: ApplyTarget, options: SyncOptions): boolean {
   return options.replace || resourceSyncOptions(desired.object).has("Replace=true");
 }
 
@@ -106,15 +77,29 @@ export function usesReplace(desired: DesiredObject, options: SyncOptions): boole
 export const APPLY_CONCURRENCY = 16;
 
 /**
+ * `unchanged` when the server kept the object as it was (its resourceVersion did not move):
+ * fluxcd ssa's change sets say so rather than leaving a caller to infer it from silence.
+ */
+function applyAction(
+  live: KubernetesObject | undefined,
+  exists: boolean,
+  applied: KubernetesObject,
+): ChangeSetEntry["action"] {
+  if (!exists) return "created";
+  const before = live?.metadata?.resourceVersion;
+  return before !== undefined && before === applied.metadata?.resourceVersion ? "unchanged" : "configured";
+}
+
+/**
  * Applies objects: Namespaces and CRDs first (CRDs until Established, so custom resources of the
  * same step can follow), then the rest in kind order — one kind after another, the objects of a
- * kind concurrently. One entry per object, in apply order; never throws.
+ * kind concurrently. One entry per object, in apply order; throws only what stops the run.
  */
-export async function applyObjects(
-  resources: ResourceClient,
-  items: readonly { desired: DesiredObject; exists: boolean }[],
+export async function applyObjects<T extends ApplyTarget>(
+  writer: ResourceWriter,
+  items: readonly { desired: T; exists: boolean }[],
   options: SyncOptions,
-  liveOf: (d: DesiredObject) => KubernetesObject | undefined,
+  liveOf: (d: T) => KubernetesObject | undefined,
 ): Promise<ChangeSetEntry[]> {
   const withKinds = items.map((a) => ({ ...a, ...a.desired.object }));
   const stages = [
@@ -128,16 +113,21 @@ export async function applyObjects(
       APPLY_CONCURRENCY,
       async ({ desired, exists }): Promise<ChangeSetEntry> => {
         const entry = entryOf(desired);
+        const live = liveOf(desired);
         try {
           const applied = usesReplace(desired, options)
-            ? await resources.replace(desired.object, { sensitive: desired.sensitive })
-            : await applyOne(resources, desired, liveOf(desired), options.force);
-          if (desired.kind === "CustomResourceDefinition") await waitEstablished(resources, desired.name);
-          return { ...entry, action: exists ? "configured" : "created", applied };
+            ? await writer.replace(desired.object, { sensitive: desired.sensitive })
+            : await applyOne(writer, desired, live, options.force);
+          if (desired.kind === "CustomResourceDefinition") await writer.waitEstablished(desired.name);
+          return { ...entry, action: applyAction(live, exists, applied), applied };
         } catch (error) {
           // Fenced: not this object's failure; the whole reconcile stops (its writes are refused).
-          if (error instanceof FencedError) throw error;
-          return { ...entry, action: "failed", message: kubeErrorMessage(error) };
+          if (writer.stopsRun(error)) throw error;
+          const failure =
+            error instanceof ApplyError
+              ? error
+              : new ApplyError(CONDITION_REASONS.ApplyFailed, writer.messageOf(error), { cause: error });
+          return { ...entry, action: "failed", reason: failure.reason, message: failure.message };
         }
       },
     );
@@ -147,18 +137,21 @@ export async function applyObjects(
 }
 
 /** Creates the destination namespace (CreateNamespace=true), without ownership marks: never pruned. */
-export async function ensureNamespace(resources: ResourceClient, name: string): Promise<void> {
-  await resources.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } });
+export async function ensureNamespace(writer: ResourceWriter, name: string): Promise<void> {
+  await writer.apply({ apiVersion: "v1", kind: "Namespace", metadata: { name } }, { force: false });
 }
 
+/** Prune's reason to keep an object when prune is off: what status shows as "requires pruning". */
+export const PRUNE_OFF = "requires pruning (prune is off)";
+
 /**
- * Deletes what left Git, in reverse apply order. `blocked` (a reason) keeps everything: prune is off,
- * or an earlier step failed and deleting now could remove what the failed change still needs.
+ * Deletes what left Git, in reverse apply order. Unless `allowed`, everything is kept (prune is
+ * off), each entry with reason PruneDisabled: the object still requires pruning.
  */
 export async function pruneObjects(
-  resources: ResourceClient,
+  writer: ResourceWriter,
   decisions: readonly PruneDecision[],
-  blocked: string | undefined,
+  allowed: boolean,
   propagationPolicy: SyncOptions["prunePropagationPolicy"] = "Foreground",
 ): Promise<ChangeSetEntry[]> {
   const results: ChangeSetEntry[] = [];
@@ -172,19 +165,24 @@ export async function pruneObjects(
         name: object.metadata?.name ?? "",
       };
       if (decision.action === "keep") return { ...entry, action: "kept", message: decision.reason };
-      if (blocked) return { ...entry, action: "kept", message: blocked };
+      if (!allowed)
+        return { ...entry, action: "kept", reason: CONDITION_REASONS.PruneDisabled, message: PRUNE_OFF };
       try {
-        const outcome = await resources.remove(entry, propagationPolicy);
-        return { ...entry, action: "deleted", message: outcome === "absent" ? "already gone" : "pruned" };
+        const outcome = await writer.remove(entry, propagationPolicy);
+        return outcome === "absent"
+          ? { ...entry, action: "deleted", reason: CONDITION_REASONS.AlreadyGone, message: "already gone" }
+          : { ...entry, action: "deleted", reason: CONDITION_REASONS.Pruned, message: "pruned" };
       } catch (error) {
-        if (error instanceof FencedError) throw error;
-        return { ...entry, action: "failed", message: `prune failed: ${kubeErrorMessage(error)}` };
+        if (writer.stopsRun(error)) throw error;
+        const failure = new PruneError(
+          CONDITION_REASONS.PruneFailed,
+          `prune failed: ${writer.messageOf(error)}`,
+          { cause: error },
+        );
+        return { ...entry, action: "failed", reason: failure.reason, message: failure.message };
       }
     });
     results.push(...entries);
   }
   return results;
 }
-
-/** Prune's reason to keep an object when prune is off: what status shows as "requires pruning". */
-export const PRUNE_OFF = "requires pruning (prune is off)";

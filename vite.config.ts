@@ -29,7 +29,9 @@ function bundleTotal(): Plugin {
       };
       walk(outDir);
       const kb = (n: number) => `${(n / 1024).toFixed(1)} kB`;
-      process.stdout.write(`ui bundle total: ${kb(raw)} (gzip ${kb(gzip)}) in ${path.relative(process.cwd(), outDir)}\n`); // prettier-ignore
+      process.stdout.write(
+        `ui bundle total: ${kb(raw)} (gzip ${kb(gzip)}) in ${path.relative(process.cwd(), outDir)}\n`,
+      );
     },
   };
 }

@@ -33,6 +33,7 @@ import { errorMessage } from "../../lib/errormessage.js";
 import { requireDuration } from "../../lib/duration.js";
 
 const DEFAULT_INTERVAL_MS = 5 * 60_000;
+const MIN_INTERVAL_MS = 1_000;
 
 export interface ImageAutomationOptions {
   readonly config: KubeConfig;
@@ -125,8 +126,12 @@ export class ImageAutomation {
     );
   }
 
+  /**
+   * At least a second: "0s" (or "1ms", which the CRD pattern allows) rescanned the registry in a
+   * loop, about 56 requests a second, until the object was deleted.
+   */
   private interval(text: string | undefined, field: string): number {
-    return text ? requireDuration(field, text) : DEFAULT_INTERVAL_MS;
+    return text ? requireDuration(field, text, MIN_INTERVAL_MS) : DEFAULT_INTERVAL_MS;
   }
 
   // ---- ImageRepository ------------------------------------------------------------------------

@@ -67,9 +67,13 @@ export function matchingWindows(
     );
 }
 
+/** How far ahead windows are followed: an end or an opening past it is "not within a year". */
+const HORIZON_MS = 366 * 24 * 3_600_000;
+
 /**
  * When the window is active at `now`, the instant it closes (overlapping occurrences joined, up to
- * 1000 of them: a window that never closes reports a far end rather than looping).
+ * 1000 of them and no further than the horizon: a window that never closes reports a far end
+ * rather than looping).
  */
 export function activeUntil(window: SyncWindow, now: Date): Date | undefined {
   const duration = parseDuration(window.duration) ?? 0;
@@ -78,7 +82,12 @@ export function activeUntil(window: SyncWindow, now: Date): Date | undefined {
   const [start] = cron.previousRuns(1, new Date(now.getTime() + 1));
   if (!start || start.getTime() + duration <= now.getTime()) return undefined;
   let end = start.getTime() + duration;
-  for (let i = 0, next = cron.nextRun(now); next && next.getTime() <= end && i < 1_000; i++) {
+  const horizon = now.getTime() + HORIZON_MS;
+  for (
+    let i = 0, next = cron.nextRun(now);
+    next && next.getTime() <= end && end < horizon && i < 1_000;
+    i++
+  ) {
     end = next.getTime() + duration;
     next = cron.nextRun(next);
   }
@@ -123,8 +132,6 @@ function verdictAt(
   };
 }
 
-const HORIZON_MS = 366 * 24 * 3_600_000;
-
 /** Whether this app may sync at `now` under the windows of its project, and if not, until when. */
 export function evaluateSyncWindows(
   windows: readonly SyncWindow[] | undefined,
@@ -137,10 +144,14 @@ export function evaluateSyncWindows(
   // Step from boundary to boundary (a window starting or an active one ending) until open.
   let t = now;
   for (let step = 0; step < 200 && t.getTime() - now.getTime() < HORIZON_MS; step++) {
+    // An active window's next boundary is its end: starts before it are joined into it, and
+    // stepping through them (every minute for "* * * * *" over a window of a year) took a reconcile
+    // a minute of CPU. An inactive window's next boundary is its next start.
     const boundaries = matching.flatMap(({ window }) => {
-      const cron = cronOf(window);
-      const next = cron.nextRun(t);
-      return [next, activeUntil(window, t)].filter((d): d is Date => d !== null && d !== undefined);
+      const until = activeUntil(window, t);
+      if (until) return [until];
+      const next = cronOf(window).nextRun(t);
+      return next ? [next] : [];
     });
     const next = boundaries
       .filter((d) => d.getTime() > t.getTime())

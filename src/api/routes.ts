@@ -182,18 +182,29 @@ export function registerApplicationRoutes(app: OpenAPIHono, deps: RouteDeps): vo
         "metadata.name",
       );
     }
-    const current = await authorized(c, store, "update");
-    // Moving it to another project needs `update` there too.
-    const auth = c.get("tetherAuth");
-    if (auth && !auth.can("update", appRef(input))) {
-      throw new HttpError(
-        403,
-        `${auth.subject.user} may not update application ${namespace}/${name} in project ${appRef(input).project}`,
-      );
+    // Without a resourceVersion the client asks to replace whatever is there. The controller writes
+    // the app's status all the time, so a conflict then means: read again and redo every decision
+    // (client-go's RetryOnConflict). With one, the conflict is the client's answer (409).
+    for (let attempt = 1; ; attempt++) {
+      const current = await authorized(c, store, "update");
+      // Moving it to another project needs `update` there too.
+      const auth = c.get("tetherAuth");
+      if (auth && !auth.can("update", appRef(input))) {
+        throw new HttpError(
+          403,
+          `${auth.subject.user} may not update application ${namespace}/${name} in project ${appRef(input).project}`,
+        );
+      }
+      const write = checkedWrite(c, current, input);
+      try {
+        const metadata = { ...input.metadata, ...write };
+        const replaced = await store.replace({ ...input, metadata }, current);
+        return c.json(await scopedDetailOf(deps, replaced));
+      } catch (error) {
+        const conflict = error instanceof HttpError && error.status === 409;
+        if (!conflict || input.metadata.resourceVersion !== undefined || attempt >= 5) throw error;
+      }
     }
-    const write = checkedWrite(c, current, input);
-    const replaced = await store.replace({ ...input, metadata: { ...input.metadata, ...write } }, current);
-    return c.json(await scopedDetailOf(deps, replaced));
   });
 
   app.delete(APP, async (c) => {

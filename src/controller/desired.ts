@@ -3,7 +3,7 @@
 // and an object rendered twice is an error naming both sources.
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { RenderError } from "../engine/errors.js";
-import { type AppKey, withOwnershipMarks } from "../engine/prune/ownership.js";
+import { type AppKey, resourceSyncOptionProblems, withOwnershipMarks } from "../engine/prune/ownership.js";
 import { type KubeObject, groupOf, objectKey } from "../model/ref.js";
 import type { RenderedObject } from "../engine/render/index.js";
 import { type ResourceClient, UnknownKindError } from "../kube/resources.js";
@@ -19,6 +19,11 @@ export interface DesiredObject {
   readonly sourceFile: string;
   /** SOPS-decrypted content: apiserver errors about it lose every value, as for a Secret. */
   readonly sensitive?: boolean;
+  /**
+   * Its kind is defined by a CRD of this same render that the server does not serve yet: it cannot
+   * be watched or read before the sync applies the CRD, so it is compared as missing.
+   */
+  readonly kindPending?: boolean;
 }
 
 /** Scope of kinds whose CRD is in the same render (the server cannot know them yet). */
@@ -47,6 +52,7 @@ export async function prepareDesired(input: {
     const apiVersion = raw.apiVersion;
     const kind = raw.kind;
     let namespaced: boolean;
+    let kindPending = false;
     try {
       namespaced = (await input.resources.info(apiVersion, kind)).namespaced;
     } catch (error) {
@@ -56,6 +62,7 @@ export async function prepareDesired(input: {
         throw new RenderError("InvalidManifest", `${kind} ${name} (${sourceFile}): ${errorMessage(error)}`);
       }
       namespaced = fromRender;
+      kindPending = true;
     }
     const metadata = { ...raw.metadata } as Record<string, unknown>;
     if (namespaced) metadata["namespace"] = metadata["namespace"] || input.namespace;
@@ -83,6 +90,7 @@ export async function prepareDesired(input: {
       name,
       sourceFile,
       ...(decrypted ? { sensitive: true } : {}),
+      ...(kindPending ? { kindPending: true } : {}),
     });
   }
   return out;

@@ -72,7 +72,9 @@ export class Reconciler {
       rendered: rendered.filter((r) => !isSkipped(r.object)),
       resources,
     });
-    this.preparedOf.set(key, { rendered, namespace, resources, desired });
+    // A kind waiting for its CRD is looked up again next time: by then the sync may have applied it.
+    if (desired.some((d) => d.kindPending)) this.preparedOf.delete(key);
+    else this.preparedOf.set(key, { rendered, namespace, resources, desired });
     return desired;
   }
 

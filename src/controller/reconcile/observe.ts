@@ -114,8 +114,10 @@ export async function observe(ctx: {
   const inventory = (previous.resources ?? []).flatMap((r) =>
     r.version ? [{ apiVersion: r.group ? `${r.group}/${r.version}` : r.version, kind: r.kind, r }] : [],
   );
+  // A kind whose CRD this sync applies first is watched from the next reconcile on.
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
-  for (const k of [...planned.map((p) => p.desired), ...inventory])
+  const known = planned.map((p) => p.desired).filter((d) => !d.kindPending);
+  for (const k of [...known, ...inventory])
     kinds.set(`${k.apiVersion}/${k.kind}`, { apiVersion: k.apiVersion, kind: k.kind });
   try {
     await cluster.watches.track(key, [...kinds.values()]);
@@ -132,7 +134,7 @@ export async function observe(ctx: {
       return notPermittedComparison(d, `${NOT_PERMITTED} "${projectName(app)}": ${refused.detail}`);
     return cluster.comparer.compare({
       desired: d,
-      live: cluster.watches.get(d),
+      live: d.kindPending ? undefined : cluster.watches.get(d),
       ignoreDifferences: app.spec.ignoreDifferences,
       respectIgnoreDifferences: syncOptions.respectIgnoreDifferences,
     });

@@ -44,10 +44,11 @@ export function decideSync(input: SyncDecisionInput): SyncDecision {
   else if (
     automated &&
     input.outOfSync &&
-    (resumes || ((newRevision || automated.selfHeal === true) && retriesLeft && waitMs === 0))
+    (resumes || ((newRevision || failedHere || automated.selfHeal === true) && retriesLeft && waitMs === 0))
   ) {
     // Without selfHeal, an automated app deploys each new revision once but leaves drift alone
-    // (Argo CD's semantics); a failed sync at the same revision is retried only within retry.limit.
+    // (Argo CD's semantics); a failed sync at the same revision is retried within retry.limit,
+    // with or without selfHeal (as Argo CD retries any automated sync).
     initiatedBy = "auto";
   }
   return {

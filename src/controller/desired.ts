@@ -80,6 +80,11 @@ export async function prepareDesired(input: {
         `${kind} ${ns ? `${ns}/` : ""}${name} is rendered twice: in ${previous} and in ${sourceFile}`,
       );
     }
+    const optionProblem = resourceSyncOptionProblems(object)[0];
+    if (optionProblem !== undefined) {
+      const where = `${kind} ${ns ? `${ns}/` : ""}${name} (${sourceFile})`;
+      throw new RenderError("InvalidManifest", `${where}: ${optionProblem}`);
+    }
     seen.set(key, sourceFile);
     out.push({
       key,

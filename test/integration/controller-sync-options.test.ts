@@ -7,7 +7,7 @@ import { CASCADE_FINALIZER } from "../../src/model/contract.js";
 import { waitFor } from "../../src/lib/wait.js";
 import type { Application } from "../../src/model/application.js";
 import type { ControllerFixture } from "../helpers/app.js";
-import { configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
+import { condition, configMap, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
 import type { Gate } from "../helpers/syncmanifests.js";
 import { gate, job } from "../helpers/syncmanifests.js";
@@ -178,6 +178,59 @@ describe("controller: sync options", () => {
     // The limit is reached: a refresh does not start another attempt.
     const after = await fx.refresh("retry");
     assert.equal(after.status?.history?.length, 3);
+  });
+
+  test("a misspelt per-resource option stops the app naming object, file and entry; a garbage sync request is refused", async () => {
+    const ns = await fx.namespace("ctl-opt-typo");
+    const { ws, url } = await fx.repository("typo", {
+      "app/keep.yaml": annotated("keep", "Prune=false", { v: "1" }),
+      "app/other.yaml": configMap("other", { v: "1" }),
+    });
+    await fx.createApp("typo", {
+      source: { repoURL: url, targetRevision: "main", path: "app" },
+      destination: { server: IN_CLUSTER, namespace: ns },
+      syncPolicy: { automated: { prune: true } },
+    });
+    await fx.waitApp("typo", "Synced", (a) => a.status?.sync?.status === "Synced");
+
+    // The protection misspelt, and the other object changed: nothing is applied or pruned.
+    const head = await ws.commitAndPush(
+      {
+        "app/keep.yaml": annotated("keep", "Prune=flase", { v: "1" }),
+        "app/other.yaml": configMap("other", { v: "2" }),
+      },
+      "typo in the protection",
+    );
+    await fx.refresh("typo");
+    const refused = await fx.waitApp(
+      "typo",
+      "ComparisonError",
+      (a) => condition(a, "ComparisonError") !== undefined,
+    );
+    const c = condition(refused, "ComparisonError");
+    assert.equal(c?.reason, "InvalidManifest");
+    assert.match(
+      c?.message ?? "",
+      /ConfigMap .*\/keep \(app\/keep\.yaml\): annotation tether\.dev\/sync-options: "Prune=flase" is not an option/,
+    );
+    assert.notEqual(refused.status?.operationState?.revision, head);
+    assert.equal((await readCm("other", ns)).data?.["v"], "1", "nothing applied");
+    assert.ok(await readCm("keep", ns), "nothing pruned");
+
+    // A request annotation that is neither plain nor JSON: refused with SyncError, not a plain sync.
+    await ws.commitAndPush({ "app/keep.yaml": annotated("keep", "Prune=False", { v: "1" }) }, "fixed");
+    const fixed = await fx.refresh("typo");
+    assert.equal(condition(fixed, "ComparisonError"), undefined, "Prune=False is Prune=false");
+    await fx.annotate("typo", { "tether.dev/sync": "garbage{" });
+    const bad = await fx.waitApp(
+      "typo",
+      "SyncError",
+      (a) => condition(a, "SyncError")?.reason === "InvalidSyncRequest",
+    );
+    assert.match(
+      condition(bad, "SyncError")?.message ?? "",
+      /tether\.dev\/sync: "garbage\{" is neither a plain value/,
+    );
   });
 
   test("Delete=false: deleting the app with the cascade finalizer keeps that object and deletes the rest", async () => {

@@ -19,6 +19,21 @@ test("sync request: plain values sync everything; JSON selects prune and resourc
   assert.equal(parseSyncRequest('{"prune":"yes"}').kind, "invalid");
 });
 
+test("sync request: a plain word, number or timestamp syncs; anything else is refused, not taken as a plain sync", () => {
+  for (const plain of ["", "true", "now", "1", " yes ", "2026-12-07T10:00:00Z", "2026-12-07T10:00:00+01:00"])
+    assert.deepEqual(parseSyncRequest(plain), { kind: "sync" }, plain);
+  for (const garbage of ["garbage{", "[1]", "prune=false", "true false", '"true"', "a".repeat(65)]) {
+    const parsed = parseSyncRequest(garbage);
+    assert.equal(parsed.kind, "invalid", garbage);
+    assert.match(
+      parsed.kind === "invalid" ? parsed.message : "",
+      /^annotation tether\.dev\/sync: ".*" is neither/,
+    );
+  }
+  const long = parseSyncRequest(`x y ${"z".repeat(500)}`);
+  assert.ok(long.kind === "invalid" && long.message.length < 250, "a long value is cut in the message");
+});
+
 test("selection matches by group, kind, name and (when given) namespace", () => {
   const sel = [
     { kind: "ConfigMap", name: "a", namespace: "ns" },

@@ -39,13 +39,47 @@ export function isOwnedBy(live: KubeObject, app: AppKey, installationId: string)
   );
 }
 
-/** Per-resource sync options from the annotation, e.g. `Prune=false,Delete=false`. */
+/**
+ * The per-resource options Tether acts on, and those it accepts because it always behaves so
+ * (server-side apply; an object that does not exist is never dry-run).
+ */
+const RESOURCE_OPTIONS: ReadonlyMap<string, readonly string[]> = new Map([
+  ["Prune", ["true", "false"]],
+  ["Delete", ["true", "false"]],
+  ["Replace", ["true", "false"]],
+  ["ServerSideApply", ["true"]],
+  ["SkipDryRunOnMissingResource", ["true"]],
+]);
+
+const entriesOf = (object: KubeObject) =>
+  (object.metadata?.annotations?.[SYNC_OPTIONS_ANNOTATION] ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Per-resource sync options from the annotation, e.g. `Prune=false,Delete=false` (values in lower case). */
 export function resourceSyncOptions(object: KubeObject): Set<string> {
-  const raw = object.metadata?.annotations?.[SYNC_OPTIONS_ANNOTATION] ?? "";
   return new Set(
-    raw
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
+    entriesOf(object).map((entry) => {
+      const at = entry.indexOf("=");
+      return at < 0 ? entry : `${entry.slice(0, at)}=${entry.slice(at + 1).toLowerCase()}`;
+    }),
   );
+}
+
+/**
+ * What is wrong with an object's sync-options annotation, one message per entry. A misspelt
+ * `Prune=flase` must not be ignored: the object it was meant to keep would be pruned.
+ */
+export function resourceSyncOptionProblems(object: KubeObject): string[] {
+  const known = [...RESOURCE_OPTIONS]
+    .map(([name, values]) => values.map((v) => `${name}=${v}`).join(", "))
+    .join(", ");
+  return entriesOf(object).flatMap((entry) => {
+    const [name = "", value = ""] = entry.split(/=(.*)/s);
+    const values = RESOURCE_OPTIONS.get(name);
+    if (values?.includes(value.toLowerCase())) return [];
+    const shown = JSON.stringify(entry.length > 64 ? `${entry.slice(0, 64)}…` : entry);
+    return [`annotation ${SYNC_OPTIONS_ANNOTATION}: ${shown} is not an option (known: ${known})`];
+  });
 }

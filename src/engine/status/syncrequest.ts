@@ -1,5 +1,5 @@
-// The `tether.dev/sync` request. `"true"` (or any plain value, as `kubectl annotate` users write)
-// syncs everything; a JSON value `{"prune": bool, "resources": [{group, kind, namespace, name}]}`
+// The `tether.dev/sync` request. `"true"` (or another plain word or timestamp, as `kubectl annotate`
+// users write) syncs everything; a JSON value `{"prune": bool, "resources": [{group, kind, namespace, name}]}`
 // (what the API writes) chooses whether to prune and which resources to sync, as Argo CD's sync
 // dialog does. Pure.
 
@@ -15,11 +15,23 @@ export type SyncRequest =
   | { readonly kind: "sync"; readonly prune?: boolean; readonly resources?: readonly SelectedResource[] }
   | { readonly kind: "invalid"; readonly message: string };
 
+/** A plain value: empty, a word, a number or a timestamp (`true`, `now`, `2026-12-07T10:00:00Z`). */
+const PLAIN = /^[\w.:+-]{0,64}$/;
+
 export function parseSyncRequest(value: string | undefined): SyncRequest {
   if (value === undefined) return { kind: "none" };
   const text = value.trim();
-  if (!text.startsWith("{")) return { kind: "sync" };
   const where = "annotation tether.dev/sync";
+  if (PLAIN.test(text)) return { kind: "sync" };
+  // Anything else was meant as a request with options: syncing everything instead could prune or
+  // apply what the writer meant to leave out.
+  if (!text.startsWith("{")) {
+    const shown = JSON.stringify(text.length > 64 ? `${text.slice(0, 64)}…` : text);
+    return {
+      kind: "invalid",
+      message: `${where}: ${shown} is neither a plain value such as "true" nor a JSON request {"prune": …, "resources": […]}`,
+    };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

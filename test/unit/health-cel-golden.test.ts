@@ -6,20 +6,14 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { CelEnvironment } from "../../src/engine/cel/index.js";
 import { compileHealthCustomizations, healthEvaluator } from "../../src/engine/health/index.js";
 import { type UnstructuredObject } from "../../src/model/ref.js";
+import { assertGolden, goldenCases } from "../helpers/golden.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/health-cel");
-const update = process.env.UPDATE_GOLDEN === "1";
 const SOURCE = "ConfigMap tether-system/tether-config key health.customizations";
-const cases = fs
-  .readdirSync(root, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name)
-  .sort();
+const { root, cases } = goldenCases("health-cel");
 
 test("there are golden cases for custom health", () => {
   assert.ok(cases.length >= 15, `only ${cases.length} cases`);
@@ -39,9 +33,6 @@ for (const name of cases) {
       ...(verdict.error ? { error: verdict.error } : {}),
       ...(customizations.errors.length > 0 ? { configErrors: customizations.errors } : {}),
     };
-    const expectedFile = path.join(dir, "expected.yaml");
-    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
-    const expected: unknown = YAML.parse(fs.readFileSync(expectedFile, "utf8"));
-    assert.deepEqual(actual, expected);
+    assertGolden(dir, actual);
   });
 }

@@ -5,18 +5,12 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { resourceHealth } from "../../src/engine/health/index.js";
 import { type UnstructuredObject } from "../../src/model/ref.js";
+import { assertGolden, goldenCases } from "../helpers/golden.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/health");
-const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs
-  .readdirSync(root, { withFileTypes: true })
-  .filter((entry) => entry.isDirectory())
-  .map((entry) => entry.name)
-  .sort();
+const { root, cases } = goldenCases("health");
 
 test("there are golden health cases for every built-in kind", () => {
   assert.ok(cases.length >= 25, `only ${cases.length} cases`);
@@ -63,9 +57,6 @@ for (const name of cases) {
       fs.readFileSync(path.join(dir, "input.yaml"), "utf8"),
     ) as UnstructuredObject | null;
     const actual = resourceHealth(input);
-    const expectedFile = path.join(dir, "expected.yaml");
-    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
-    const expected: unknown = YAML.parse(fs.readFileSync(expectedFile, "utf8"));
-    assert.deepEqual(actual, expected);
+    assertGolden(dir, actual);
   });
 }

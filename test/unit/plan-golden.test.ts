@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import type { PolicyVerdict } from "../../src/engine/plan/gate.js";
 import { planReconcile } from "../../src/engine/plan/planReconcile.js";
@@ -21,14 +20,9 @@ import type { AppRequests } from "../../src/engine/status/requests.js";
 import { parseSyncOptions } from "../../src/engine/status/syncoptions.js";
 import type { Application, ApplicationSpec, ApplicationStatus } from "../../src/model/application.js";
 import type { AppProjectSpec } from "../../src/model/appproject.js";
+import { assertGolden, goldenCases } from "../helpers/golden.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/plan");
-const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs
-  .readdirSync(root, { withFileTypes: true })
-  .filter((e) => e.isDirectory())
-  .map((e) => e.name)
-  .sort();
+const { root, cases } = goldenCases("plan");
 
 interface ObjectInput {
   apiVersion?: string;
@@ -214,8 +208,6 @@ for (const name of cases) {
     const dir = path.join(root, name);
     const input = YAML.parse(fs.readFileSync(path.join(dir, "input.yaml"), "utf8")) as Input;
     const actual = JSON.parse(JSON.stringify(summary(planOf(input)))) as unknown;
-    const expectedFile = path.join(dir, "expected.yaml");
-    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
-    assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));
+    assertGolden(dir, actual);
   });
 }

@@ -6,21 +6,15 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import { CelEnvironment } from "../../src/engine/cel/index.js";
 import type { PolicyObject, PolicySettings } from "../../src/engine/policy/evaluate.js";
 import { evaluatePolicies } from "../../src/engine/policy/evaluate.js";
 import type { RuleSource } from "../../src/engine/policy/rules.js";
 import { compilePolicyRules, POLICY_VARIABLES } from "../../src/engine/policy/rules.js";
+import { assertGolden, goldenCases } from "../helpers/golden.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/policy-gate");
-const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs
-  .readdirSync(root, { withFileTypes: true })
-  .filter((e) => e.isDirectory())
-  .map((e) => e.name)
-  .sort();
+const { root, cases } = goldenCases("policy-gate");
 const cel = new CelEnvironment(POLICY_VARIABLES);
 
 interface Input {
@@ -53,8 +47,6 @@ for (const name of cases) {
       ...input.settings,
       app: { name: "web", namespace: "apps", project: "team-a" },
     });
-    const expectedFile = path.join(dir, "expected.yaml");
-    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
-    assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));
+    assertGolden(dir, actual);
   });
 }

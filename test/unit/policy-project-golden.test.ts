@@ -6,19 +6,13 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import type { AppProject, AppProjectSpec } from "../../src/model/appproject.js";
 import type { RenderedRef } from "../../src/engine/policy/project.js";
 import { checkAdmission, checkResources, placementOf } from "../../src/engine/policy/project.js";
+import { assertGolden, goldenCases } from "../helpers/golden.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/policy-project");
-const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs
-  .readdirSync(root, { withFileTypes: true })
-  .filter((e) => e.isDirectory())
-  .map((e) => e.name)
-  .sort();
+const { root, cases } = goldenCases("policy-project");
 
 interface Input {
   project: AppProjectSpec | null;
@@ -58,8 +52,6 @@ for (const name of cases) {
         ? checkResources({ projectName: "team-a", project, placement, objects: input.objects })
         : [];
     const actual = { admission, resources };
-    const expectedFile = path.join(dir, "expected.yaml");
-    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
-    assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));
+    assertGolden(dir, actual);
   });
 }

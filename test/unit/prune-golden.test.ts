@@ -6,20 +6,14 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import YAML from "yaml";
 import type { AppProject, AppProjectSpec } from "../../src/model/appproject.js";
 import { placementOf } from "../../src/engine/policy/project.js";
 import { pruneCandidates } from "../../src/engine/prune/candidates.js";
 import type { KubeObject } from "../../src/model/ref.js";
+import { assertGolden, goldenCases } from "../helpers/golden.js";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../testdata/prune");
-const update = process.env.UPDATE_GOLDEN === "1";
-const cases = fs
-  .readdirSync(root, { withFileTypes: true })
-  .filter((e) => e.isDirectory())
-  .map((e) => e.name)
-  .sort();
+const { root, cases } = goldenCases("prune");
 
 interface Input {
   app: string;
@@ -63,8 +57,6 @@ for (const name of cases) {
       action: d.action,
       reason: d.reason,
     }));
-    const expectedFile = path.join(dir, "expected.yaml");
-    if (update) fs.writeFileSync(expectedFile, YAML.stringify(actual, { lineWidth: 0 }));
-    assert.deepEqual(actual, YAML.parse(fs.readFileSync(expectedFile, "utf8")));
+    assertGolden(dir, actual);
   });
 }

@@ -28,17 +28,17 @@ function conflictingStore(racingWrites: number) {
   const replaces: string[] = [];
   const store = {
     namespace: "apps",
-    get: async () => {
+    get: () => {
       const read = structuredClone(stored);
       if (racesLeft > 0) {
         racesLeft--;
         version++; // the controller's status write, after this read
         stored = { ...stored, metadata: { ...stored.metadata, resourceVersion: String(version) } };
       }
-      return read;
+      return Promise.resolve(read);
     },
     // As ApplicationStore.replace: the client's resourceVersion, else that of the object read.
-    replace: async (app: Application, current: Application) => {
+    replace: (app: Application, current: Application) => {
       const expected = app.metadata.resourceVersion ?? current.metadata.resourceVersion ?? "";
       replaces.push(expected);
       if (expected !== stored.metadata.resourceVersion) {
@@ -49,7 +49,7 @@ function conflictingStore(racingWrites: number) {
       }
       version++;
       stored = { ...current, ...app, metadata: { ...app.metadata, resourceVersion: String(version) } };
-      return structuredClone(stored);
+      return Promise.resolve(structuredClone(stored));
     },
   };
   return { store: store as unknown as ApplicationStore, replaces, stored: () => stored };
@@ -65,10 +65,8 @@ function api(store: ApplicationStore): OpenAPIHono {
     resources: {} as never,
     store,
     localServers: ["https://kubernetes.default.svc"],
-    knownClusters: async () => [],
-    liveOf: async () => {
-      throw new Error("no live reads expected: the app has no resources");
-    },
+    knownClusters: () => Promise.resolve([]),
+    liveOf: () => Promise.reject(new Error("no live reads expected: the app has no resources")),
   });
   return app;
 }

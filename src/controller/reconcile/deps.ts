@@ -10,6 +10,7 @@ import type { HealthSource } from "../healthconfig.js";
 import type { PolicyRules } from "../policygate.js";
 import type { ProjectLookup } from "../projects.js";
 import type { RevisionResolver } from "../revisions.js";
+import type { RepositoryCache } from "../../engine/source/index.js";
 
 export interface ReconcilerDeps {
   readonly apps: ApplicationClient;
@@ -24,9 +25,7 @@ export interface ReconcilerDeps {
   /** The clusters registered besides in-cluster (validation). */
   readonly knownClusters: () => readonly KnownCluster[];
   readonly revisions: RevisionResolver;
-  readonly source: {
-    acquireTree(repoURL: string, commit: string): Promise<{ dir: string; release(): void | Promise<void> }>;
-  };
+  readonly source: Pick<RepositoryCache, "acquireTree" | "listFolder">;
   readonly renderer: Renderer;
   readonly events: EventRecorder;
   readonly installationId: string;

@@ -17,7 +17,9 @@ import type { PlanInput } from "../../engine/plan/types.js";
 import { objectNotPermitted } from "../../engine/policy/project.js";
 import { NOT_PERMITTED } from "../../engine/prune/candidates.js";
 import { groupOf } from "../../model/ref.js";
+import { folderContentKey } from "../../engine/render/contentkey.js";
 import type { RenderedObject } from "../../engine/render/index.js";
+import { confineRelativePath } from "../../engine/render/paths.js";
 import type { ResolvedRevision } from "../../engine/source/index.js";
 import { kubeErrorMessage as errorMessage } from "../../kube/client.js";
 import type { ResourceClient } from "../../kube/resources.js";
@@ -45,6 +47,22 @@ export type Observed =
       /** The plan's input but for what the reconcile's earlier stages set (status, requests). */
       readonly input: Omit<PlanInput<ObjectComparison>, "status" | "requests" | "previous" | "now">;
     };
+
+/** The render cache key of a plain-manifest folder at `commit` (engine/render/contentkey.ts). */
+async function contentKeyOf(
+  deps: ReconcilerDeps,
+  source: Application["spec"]["source"],
+  commit: string,
+): Promise<string | undefined> {
+  if (source.chart) return undefined;
+  let folder: string;
+  try {
+    folder = confineRelativePath("spec.source.path", source.path ?? "");
+  } catch {
+    return undefined; // the render reports the path
+  }
+  return folderContentKey(source, await deps.source.listFolder(source.repoURL, commit, folder));
+}
 
 export async function observe(ctx: {
   readonly deps: ReconcilerDeps;
@@ -84,7 +102,8 @@ export async function observe(ctx: {
     );
     const decryption = await decryptionKeys(deps.localResources, app);
     const renderInput = {
-      commit: revision.commit,
+      // The cache identity of what is rendered: the folder's content where only it can matter.
+      commit: (await contentKeyOf(deps, source, revision.commit)) ?? revision.commit,
       source,
       namespace,
       appName: app.metadata.name,

@@ -21,6 +21,7 @@ import {
   mirrorExists,
   fetchMirror,
   findCommit,
+  listCommit,
   listRemoteRefs,
   readCommitInfo,
   systemGit,
@@ -28,6 +29,8 @@ import {
 import { KeyedMutex } from "./mutex.js";
 import { planRevision } from "./revision.js";
 import type { SourceTree } from "./trees.js";
+import type { TreeEntry } from "./treelisting.js";
+import { entriesUnder, parseTreeListing } from "./treelisting.js";
 import { TreeStore, untar } from "./trees.js";
 import type { RepoUrl } from "./url.js";
 import { mirrorKey, parseRepoUrl } from "./url.js";
@@ -75,6 +78,11 @@ export interface RepositoryCache {
   ): Promise<ResolvedRevision>;
   /** A read-only tree of `commit` (a full id, normally from resolve). Local only: never fetches. */
   acquireTree(repoURL: string, commit: string): Promise<SourceTree>;
+  /**
+   * The files of `folder` ("" for the root) at `commit`, from the mirror's objects (nothing is
+   * extracted); undefined when they cannot be listed (then nothing may be concluded from them).
+   */
+  listFolder(repoURL: string, commit: string, folder: string): Promise<TreeEntry[] | undefined>;
   /** Where the mirror of `repoURL` lives (for diagnostics and tests). */
   mirrorDir(repoURL: string): string;
   /** Removes the trees no one holds (they linger for the next user); at shutdown. */
@@ -83,6 +91,9 @@ export interface RepositoryCache {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** Listings kept (a commit's apps are reconciled together), and the largest one kept (bytes). */
+const LISTINGS_KEPT = 8;
+const LISTING_MAX_BYTES = 32 * 1024 * 1024;
 const FULL_COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
 
 export function createRepositoryCache(options: RepositoryCacheOptions): RepositoryCache {
@@ -218,9 +229,31 @@ export function createRepositoryCache(options: RepositoryCacheOptions): Reposito
     });
   }
 
+  // One `git ls-tree` per commit however many apps look at it; a repository too big to list within
+  // LISTING_MAX_BYTES gets no listing (its apps keep commit-keyed renders).
+  const listings = new Map<string, Promise<TreeEntry[] | undefined>>();
+  async function listFolder(repoURL: string, commit: string, folder: string) {
+    if (!FULL_COMMIT_ID.test(commit)) return undefined;
+    const dir = dirOf(parseRepoUrl(repoURL));
+    const key = `${dir}\n${commit}`;
+    let listing = listings.get(key);
+    if (listing) listings.delete(key);
+    else {
+      listing = mutex
+        .run(dir, () => listCommit(run, dir, commit, { timeoutMs, maxBuffer: LISTING_MAX_BYTES }))
+        .then(parseTreeListing)
+        .catch(() => undefined);
+    }
+    listings.set(key, listing);
+    if (listings.size > LISTINGS_KEPT) listings.delete(listings.keys().next().value as string);
+    const entries = await listing;
+    return entries && entriesUnder(entries, folder);
+  }
+
   return {
     resolve,
     acquireTree,
+    listFolder,
     mirrorDir: (repoURL) => dirOf(parseRepoUrl(repoURL)),
     releaseIdleTrees: () => trees.drain(),
     get stats(): RepositoryCacheStats {

@@ -10,6 +10,7 @@ export type { RepoCredentials, SecretLike } from "./credentials.js";
 export { pickCredentials } from "./credentials.js";
 export type { GitRunner } from "./mirror.js";
 export type { SourceTree } from "./trees.js";
+export type { TreeEntry } from "./treelisting.js";
 export type { RepoUrl } from "./url.js";
 export { mirrorKey, normalizeRepoUrl, parseRepoUrl } from "./url.js";
 export { selectSemverTag } from "./revision.js";

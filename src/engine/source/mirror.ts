@@ -135,6 +135,16 @@ export async function readCommitInfo(
 }
 
 /** The commit's files as a tar stream (bytes), for extraction into a tree. */
+/** Every file of `commit` (`git ls-tree -r -z`; see treelisting.ts); fails beyond `maxBuffer` bytes. */
+export async function listCommit(
+  run: GitRunner,
+  dir: string,
+  commit: string,
+  options: { timeoutMs: number; maxBuffer: number },
+): Promise<string> {
+  return run.text(["ls-tree", "-r", "-z", "--full-tree", commit], { cwd: dir, ...options });
+}
+
 export async function archiveCommit(
   run: GitRunner,
   dir: string,

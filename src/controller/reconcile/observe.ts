@@ -18,7 +18,8 @@ import { objectNotPermitted } from "../../engine/policy/project.js";
 import { NOT_PERMITTED } from "../../engine/prune/candidates.js";
 import { groupOf } from "../../model/ref.js";
 import type { RenderedObject } from "../../engine/render/index.js";
-import type { ResolvedRevision } from "../../engine/source/index.js";
+import type { ResolvedChart, ResolvedRevision } from "../../engine/source/index.js";
+import { chartRenderSource, isHelmRepositorySource } from "../../engine/source/index.js";
 import { kubeErrorMessage as errorMessage } from "../../kube/client.js";
 import type { ResourceClient } from "../../kube/resources.js";
 import type { Application, ApplicationStatus } from "../../model/application.js";
@@ -81,11 +82,13 @@ export async function observe(ctx: {
       requests.lookAtGit ||
         ctx.forced ||
         mustResolveFresh({ previous, generation: app.metadata.generation, source }),
+      isHelmRepositorySource(source) ? source.chart : undefined,
     );
+    const { chart } = revision;
     const decryption = await decryptionKeys(deps.localResources, app);
     const renderInput = {
-      commit: revision.commit,
-      source,
+      // A chart from a Helm repository renders as the chart folder of its extracted archive.
+      ...(chart ? chartRenderSource(source, chart) : { commit: revision.commit, source }),
       namespace,
       appName: app.metadata.name,
       decryption,
@@ -93,7 +96,9 @@ export async function observe(ctx: {
     // At a commit already rendered (drift, health updates) no tree is extracted at all.
     let rendered = deps.renderer.cached(renderInput);
     if (!rendered) {
-      const tree = await deps.source.acquireTree(source.repoURL, revision.commit);
+      const tree = chart
+        ? await chartTree(deps, source.repoURL, chart)
+        : await deps.source.acquireTree(source.repoURL, revision.commit);
       try {
         rendered = await deps.renderer.render({ ...renderInput, repoRoot: tree.dir });
       } finally {
@@ -178,4 +183,9 @@ export async function observe(ctx: {
       healPaused: ctx.selfHeal.paused(key, comparisons),
     },
   };
+}
+
+function chartTree(deps: ReconcilerDeps, repoURL: string, chart: ResolvedChart) {
+  if (!deps.charts) throw new Error("this controller was started without a Helm repository source");
+  return deps.charts.acquireTree(repoURL, chart);
 }

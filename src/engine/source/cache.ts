@@ -32,6 +32,7 @@ import { TreeStore, untar } from "./trees.js";
 import type { RepoUrl } from "./url.js";
 import { mirrorKey, parseRepoUrl } from "./url.js";
 import { errorMessage } from "../../lib/errormessage.js";
+import type { ResolvedChart } from "./helmrepo/index.js";
 
 export interface RepositoryCacheOptions {
   /** Mirrors go to `<cacheDir>/repos/`, trees to `<cacheDir>/trees/`. */
@@ -53,6 +54,11 @@ export interface ResolvedRevision extends CommitInfo {
   readonly ref: string;
   /** Whether this call fetched (false when ls-remote showed nothing had moved). */
   readonly fetched: boolean;
+  /**
+   * Set for a chart from a Helm repository: `commit` is then its version, and the tree comes from
+   * the Helm repository cache (helmrepo/), not from a mirror.
+   */
+  readonly chart?: ResolvedChart;
 }
 
 export interface RepositoryCacheStats {

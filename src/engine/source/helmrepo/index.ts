@@ -4,3 +4,4 @@ export { createHelmRepositoryCache, helmRepositoryBase } from "./repository.js";
 export { resolveChartVersion, chartArchiveUrl } from "./chart-version.js";
 export { parseIndexEntries } from "./index-entries.js";
 export { readTarEntries, unsafeEntryPath } from "./tar-entries.js";
+export { chartRevision, chartRenderSource, isHelmRepositorySource } from "./revision.js";

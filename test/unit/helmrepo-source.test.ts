@@ -9,6 +9,8 @@ import { describe, test } from "node:test";
 import { SourceError } from "../../src/engine/errors.js";
 import {
   chartArchiveUrl,
+  chartBlockRanges,
+  parseIndexEntriesByChart,
   parseIndexEntries,
   readTarEntries,
   resolveChartVersion,
@@ -17,10 +19,11 @@ import {
 import { extractChartArchive, TarRefused } from "../../src/engine/source/helmrepo/extract.js";
 
 const REPO = "https://charts.example.com/stable";
-const index = parseIndexEntries(
-  readFileSync(path.join(import.meta.dirname, "../../testdata/source/helmrepo/index.yaml"), "utf8"),
-  REPO,
+const indexText = readFileSync(
+  path.join(import.meta.dirname, "../../testdata/source/helmrepo/index.yaml"),
+  "utf8",
 );
+const index = parseIndexEntries(indexText, REPO);
 const version = (target: string | undefined, chart = "demo") =>
   resolveChartVersion(index, chart, target, REPO).version;
 
@@ -42,6 +45,47 @@ describe("index entries", () => {
   test("an index without entries or that is not YAML names the repository", () => {
     assert.throws(() => parseIndexEntries("apiVersion: v1\n", REPO), /charts\.example\.com.*"entries"/);
     assert.throws(() => parseIndexEntries("entries: [\n", REPO), /charts\.example\.com.*not valid YAML/);
+  });
+});
+
+describe("index read one chart at a time", () => {
+  test("gives what the whole-text parse gives, in one block per chart", async () => {
+    assert.equal(chartBlockRanges(indexText)?.length, 2);
+    assert.deepEqual(await parseIndexEntriesByChart(indexText, REPO), index);
+  });
+  test("block scalars, comments and blank lines stay inside their chart's block", async () => {
+    const text = [
+      "apiVersion: v1",
+      "entries:",
+      "  # a comment",
+      "  a:",
+      "  - annotations:",
+      "      notes: |",
+      "        line one",
+      "",
+      "        entries:",
+      "      more: x",
+      "    version: 1.0.0",
+      "    digest: abc",
+      "    urls: [a.tgz]",
+      "  b:",
+      "    - version: 2.0.0",
+      "generated: now",
+      "",
+    ].join("\n");
+    assert.equal(chartBlockRanges(text)?.length, 2);
+    assert.deepEqual(await parseIndexEntriesByChart(text, REPO), parseIndexEntries(text, REPO));
+  });
+  test("another layout, or a block that cannot parse alone, falls back to the whole text", async () => {
+    const fourSpaces = "entries:\n    a:\n    - version: 1.0.0\n";
+    assert.equal(chartBlockRanges(fourSpaces), undefined);
+    assert.deepEqual(await parseIndexEntriesByChart(fourSpaces, REPO), parseIndexEntries(fourSpaces, REPO));
+    const aliases = "entries:\n  a:\n  - &v {version: 1.0.0}\n  b:\n  - *v\n";
+    assert.deepEqual(
+      [...(await parseIndexEntriesByChart(aliases, REPO)).values()].map((v) => v.map((e) => e.version)),
+      [["1.0.0"], ["1.0.0"]],
+    );
+    await assert.rejects(parseIndexEntriesByChart("entries:\n  a: [\n", REPO), /not valid YAML/);
   });
 });
 

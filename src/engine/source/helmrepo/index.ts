@@ -5,3 +5,4 @@ export { resolveChartVersion, chartArchiveUrl } from "./chart-version.js";
 export { parseIndexEntries } from "./index-entries.js";
 export { readTarEntries, unsafeEntryPath } from "./tar-entries.js";
 export { chartRevision, chartRenderSource, isHelmRepositorySource } from "./revision.js";
+export { chartBlockRanges, parseIndexEntriesByChart } from "./index-chunks.js";

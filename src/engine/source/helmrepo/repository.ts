@@ -23,7 +23,7 @@ import { extractChartArchive, TarRefused } from "./extract.js";
 import type { Fetcher } from "./http-get.js";
 import { boundedGet } from "./http-get.js";
 import type { IndexEntries } from "./index-entries.js";
-import { parseIndexEntries } from "./index-entries.js";
+import { parseIndexEntriesByChart } from "./index-chunks.js";
 import type { TarLimits } from "./tar-entries.js";
 
 export interface HelmRepositoryOptions {
@@ -137,7 +137,7 @@ export function createHelmRepositoryCache(options: HelmRepositoryOptions): HelmR
         );
       }
       counts.indexDownloads += 1;
-      const entries = parseIndexEntries(got.body.toString("utf8"), shown);
+      const entries = await parseIndexEntriesByChart(got.body.toString("utf8"), shown);
       indexes.set(base, { at: Date.now(), entries, etag: got.etag, lastModified: got.lastModified });
       return { entries, fetched: true };
     });

@@ -98,6 +98,28 @@ describe("Helm repository cache", () => {
     await assert.rejects(cache.resolve(REPO, "demo", undefined), /larger than the limit of 67108864 bytes/);
   });
 
+  test("a password written into repoURL is never sent and never shown", async () => {
+    const { fetcher, requests } = scriptedFetcher({});
+    const cache = createHelmRepositoryCache({ cacheDir: cacheDir(), fetcher });
+    const withPassword = REPO.replace("https://", "https://user:s3cret@");
+    await assert.rejects(cache.resolve(withPassword, "demo", "0.1.0"), (error: unknown) => {
+      assert.ok(error instanceof SourceError && error.reason === "RepositoryNotFound");
+      assert.doesNotMatch(error.message, /s3cret/);
+      return true;
+    });
+    assert.deepEqual(requests, [`${REPO}/index.yaml`]);
+    // The real fetch refuses such a URL with a message that quotes it.
+    const real = createHelmRepositoryCache({ cacheDir: cacheDir(), timeoutMs: 2_000 });
+    await assert.rejects(
+      real.resolve("http://user:s3cret@127.0.0.1:1/charts", "demo", undefined),
+      (error: unknown) => {
+        assert.ok(error instanceof SourceError && error.reason === "RepositoryUnreachable");
+        assert.doesNotMatch(error.message, /s3cret/);
+        return true;
+      },
+    );
+  });
+
   test("an unchanged index is a 304 that reuses the entries; a recent one is not asked again", async () => {
     const { fetcher, requests } = scriptedFetcher({
       [`${REPO}/index.yaml`]: () => new Response(indexText(digest), { headers: { etag: '"v1"' } }),
@@ -179,4 +201,6 @@ test("RevisionResolver keeps charts of one repository apart and gives the versio
   assert.deepEqual([a.commit, b.commit], ["1.0.0", "2.0.0"]);
   assert.match(a.message, new RegExp(`^chart a 1\\.0\\.0 \\(sha256:${digest}\\)`));
   assert.deepEqual(asked, ["a@*", "b@*"]);
+  const secret = await resolver.resolve(REPO.replace("https://", "https://u:s3cret@"), "*", false, "a");
+  assert.doesNotMatch(secret.message, /s3cret/);
 });

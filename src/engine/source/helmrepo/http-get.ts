@@ -28,7 +28,24 @@ function failureReason(status: number) {
   return "RepositoryUnreachable" as const;
 }
 
-export async function boundedGet(url: string, options: GetOptions): Promise<GetResult> {
+/**
+ * The URL without user and password. Repository credentials come from Secrets (a later slice of
+ * issue 20), never from a URL: as for Git, a password written into repoURL is dropped, not sent —
+ * and fetch() would otherwise refuse such a URL with a message that quotes it, password included.
+ */
+function withoutUserInfo(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return url; // fetch reports the malformed URL; every message below is redacted anyway
+  }
+}
+
+export async function boundedGet(rawUrl: string, options: GetOptions): Promise<GetResult> {
+  const url = withoutUserInfo(rawUrl);
   const shown = redactUrl(url);
   const headers: Record<string, string> = {};
   if (options.etag) headers["if-none-match"] = options.etag;
@@ -85,7 +102,7 @@ export async function boundedGet(url: string, options: GetOptions): Promise<GetR
         } catch (error) {
           throw new SourceError(
             "RepositoryUnreachable",
-            `${options.what}: reading ${shown}: ${errorMessage(error)}`,
+            `${options.what}: reading ${shown}: ${redactUrl(errorMessage(error))}`,
           );
         }
         if (next.done) break;

@@ -4,6 +4,7 @@
 // message carries the archive digest, so what was deployed is identified to the byte. The
 // renderer gets the extracted chart as a chart in a folder: it needs no repository and no network.
 import type { ApplicationSource } from "../../../model/application.js";
+import { redactUrl } from "../gitcli.js";
 import type { ResolvedChart } from "./repository.js";
 
 /** `chart` with a repoURL that is not `oci://`: a Helm HTTP repository (Argo CD's meaning). */
@@ -17,7 +18,8 @@ export function chartRevision(chart: ResolvedChart, repoURL: string, fetched: bo
     ref: `${chart.name}-${chart.version}`,
     author: "",
     date: chart.created,
-    message: `chart ${chart.name} ${chart.version} (sha256:${chart.digest}) from ${repoURL}`,
+    // Status and history are readable by anyone who can read the app: never a password.
+    message: `chart ${chart.name} ${chart.version} (sha256:${chart.digest}) from ${redactUrl(repoURL)}`,
     fetched,
     chart,
   };

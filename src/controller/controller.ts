@@ -13,6 +13,7 @@ import {
 import {
   type SecretLike,
   type GitRunner,
+  type HelmRepositoryOptions,
   createHelmRepositoryCache,
   createRepositoryCache,
 } from "../engine/source/index.js";
@@ -72,6 +73,14 @@ export interface ControllerOptions {
   readonly pollIntervalMs?: number;
   readonly workers?: number;
   readonly gitTimeoutMs?: number;
+  /**
+   * Charts from Helm repositories: size limits of index.yaml (64 MiB) and of an archive (32 MiB),
+   * bounds on an archive's content, the HTTP timeout (default gitTimeoutMs, else 60 s).
+   */
+  readonly helmRepositories?: Pick<
+    HelmRepositoryOptions,
+    "maxIndexBytes" | "maxArchiveBytes" | "extractLimits" | "timeoutMs"
+  >;
   /** How often every cluster's connection is checked (/version + /readyz); default 30 s. */
   readonly clusterCheckIntervalMs?: number;
   readonly log?: (line: string) => void;
@@ -258,6 +267,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     cacheDir: options.cacheDir,
     treesDir: rendering.treesDir,
     timeoutMs: options.gitTimeoutMs,
+    ...options.helmRepositories,
   });
   const comparer = new Comparer(resources);
   const clock = () => new Date();

@@ -202,7 +202,7 @@ describe("controller: charts from a Helm repository", () => {
     assert.ok(answers.includes("200 /charts/demo-0.1.0.tgz"), answers.join(", "));
   });
 
-  test("a range ~0.1 follows a newly published 0.1.1 after a refresh (the index is re-read, 304 when unchanged)", async () => {
+  test("a range ~0.1 follows a newly published 0.1.1 after a refresh (the index is re-read, 304 when unchanged); a rollback pins 0.1.0 again", async () => {
     const ns = await fx.namespace("helmrepo-range");
     await createChartApp("range", ns, "demo", "~0.1");
     await fx.waitApp(
@@ -227,6 +227,18 @@ describe("controller: charts from a Helm repository", () => {
       60_000,
     );
     assert.equal((await readConfigMap(ns, "range-demo")).data?.["version"], "0.1.1");
+
+    // A rollback to the 0.1.0 entry resolves that exact version again, though the range says 0.1.1.
+    const entry = (await fx.readApp("range")).status?.history?.find((h) => h.revision === "0.1.0");
+    assert.ok(entry, "history has the 0.1.0 sync");
+    await fx.annotate("range", { "tether.dev/rollback": String(entry.id) });
+    await fx.waitApp(
+      "range",
+      "rolled back to 0.1.0",
+      (a) => a.status?.sync?.revision === "0.1.0" && a.status.sync.status === "Synced",
+      60_000,
+    );
+    assert.equal((await readConfigMap(ns, "range-demo")).data?.["version"], "0.1.0");
   });
 
   test("a version that does not exist names spec.source.targetRevision; nothing is pruned", async () => {

@@ -15,7 +15,7 @@ export type { RepoUrl } from "./url.js";
 export { mirrorKey, normalizeRepoUrl, parseRepoUrl } from "./url.js";
 export { selectSemverTag } from "./revision.js";
 export { parseLsRemote } from "./lsremote.js";
-export type { HelmRepositoryCache, ResolvedChart } from "./helmrepo/index.js";
+export type { HelmRepositoryCache, HelmRepositoryOptions, ResolvedChart } from "./helmrepo/index.js";
 export {
   createHelmRepositoryCache,
   chartRevision,

@@ -140,6 +140,14 @@ describe("controller: charts from a Helm repository", () => {
 
   before(async () => {
     server = http.createServer((req, res) => {
+      if (req.url === "/huge/index.yaml") {
+        // Over the controller's 64 KiB limit (set below), sent in pieces without a length.
+        answers.push(`200 ${req.url}`);
+        res.writeHead(200, { "content-type": "text/yaml" });
+        for (let i = 0; i < 64; i++) res.write(`# ${"x".repeat(4096)}\n`);
+        res.end();
+        return;
+      }
       const name = path.basename(req.url ?? "");
       const root = req.url?.startsWith("/bad/") ? path.join(tmp, "bad") : served;
       fs.readFile(path.join(root, name)).then(
@@ -159,7 +167,7 @@ describe("controller: charts from a Helm repository", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     // A path below the host, as most repositories have: relative archive URLs resolve under it.
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/charts`;
-    fx = await startControllerFixture("ctl-helmrepo");
+    fx = await startControllerFixture("ctl-helmrepo", { helmRepositories: { maxIndexBytes: 64 * 1024 } });
   });
   after(async () => {
     await fx?.stop();
@@ -288,5 +296,29 @@ describe("controller: charts from a Helm repository", () => {
     assert.equal(error?.reason, "UnsafeArchive");
     assert.match(error?.message ?? "", /"evil\/\.\.\/\.\.\/escaped\.yaml" has a '\.\.' segment/);
     assert.ok(await isGone(() => readConfigMap(ns, "evil")), "nothing applied");
+  });
+
+  test("an index over the size limit, or a repository that does not answer, names the repository; nothing is pruned", async () => {
+    const ns = await fx.namespace("helmrepo-down");
+    await createChartApp("down", ns, "demo", "0.1.0");
+    await fx.waitApp("down", "Synced", (a) => a.status?.sync?.status === "Synced", 60_000);
+    const host = new URL(url).host;
+    await fx.patchApp("down", { spec: { source: { repoURL: `http://${host}/huge` } } });
+    let app = await fx.waitApp("down", "a ComparisonError", (a) => comparisonError(a) !== undefined, 60_000);
+    assert.equal(comparisonError(app)?.reason, "LimitExceeded");
+    assert.match(
+      comparisonError(app)?.message ?? "",
+      new RegExp(`Helm repository "http://${host}/huge".*65536 bytes`),
+    );
+
+    await fx.patchApp("down", { spec: { source: { repoURL: "http://127.0.0.1:1/charts" } } });
+    app = await fx.waitApp(
+      "down",
+      "RepositoryUnreachable",
+      (a) => comparisonError(a)?.reason === "RepositoryUnreachable",
+      60_000,
+    );
+    assert.match(comparisonError(app)?.message ?? "", /127\.0\.0\.1:1\/charts/);
+    assert.equal((await readConfigMap(ns, "down-demo")).data?.["version"], "0.1.0", "still there");
   });
 });

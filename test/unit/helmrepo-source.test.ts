@@ -219,6 +219,16 @@ describe("tar entries", () => {
       /"\.\.\/\.\.\/escape" has a '\.\.' segment/,
     );
   });
+  test("a malformed header is refused as such, not thrown as a bare error", () => {
+    const archive = tar([{ name: "demo/Chart.yaml", data: "x" }]);
+    archive.write("9z", 124, "latin1"); // size field no longer octal
+    archive.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of archive.subarray(0, 512)) sum += b;
+    archive.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+    assert.throws(() => readTarEntries(archive, LIMITS), TarRefused);
+    assert.throws(() => readTarEntries(Buffer.alloc(512, 1), LIMITS), TarRefused);
+  });
   test("a gzip bomb stops at the limit while inflating", async () => {
     const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024));
     await assert.rejects(

@@ -24,6 +24,9 @@ export interface TarLimits {
 
 const BLOCK = 512;
 
+/** Why an archive is not extracted (every malformed or unsafe input ends here, never a bare Error). */
+export class TarRefused extends Error {}
+
 const TYPE_NAMES: Record<string, string> = {
   "1": "a hardlink",
   "2": "a symlink",
@@ -58,7 +61,7 @@ function octal(block: Buffer, start: number, length: number): number {
   if ((field[0] ?? 0) & 0x80) return Number.MAX_SAFE_INTEGER;
   const text = cString(block, start, length).trim();
   if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new Error(`bad octal field ${JSON.stringify(text)}`);
+  if (!/^[0-7]+$/.test(text)) throw new TarRefused(`bad octal field ${JSON.stringify(text.slice(0, 20))}`);
   return parseInt(text, 8);
 }
 
@@ -84,8 +87,6 @@ function paxRecords(data: Buffer): Map<string, string> {
   }
   return records;
 }
-
-export class TarRefused extends Error {}
 
 /** Every entry of an uncompressed tar, checked; throws TarRefused naming the first bad entry. */
 export function readTarEntries(tar: Buffer, limits: TarLimits): TarEntry[] {

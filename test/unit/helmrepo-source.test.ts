@@ -3,6 +3,8 @@
 // links, devices, entry-count and size bombs).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import fs from "node:fs/promises";
+import os from "node:os";
 import { gzipSync } from "node:zlib";
 import path from "node:path";
 import { describe, test } from "node:test";
@@ -228,6 +230,29 @@ describe("tar entries", () => {
     archive.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
     assert.throws(() => readTarEntries(archive, LIMITS), TarRefused);
     assert.throws(() => readTarEntries(Buffer.alloc(512, 1), LIMITS), TarRefused);
+  });
+  test("a duplicate entry, or a name used as file and folder, is refused while extracting", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-extract-"));
+    try {
+      const archive = (entries: { name: string; data?: string }[]) =>
+        gzipSync(tar([{ name: "demo/Chart.yaml", data: "name: demo\n" }, ...entries]));
+      await assert.rejects(
+        extractChartArchive(
+          archive([{ name: "demo/Chart.yaml", data: "x" }]),
+          path.join(dir, "a"),
+          "demo",
+          LIMITS,
+        ),
+        /"demo\/Chart.yaml" cannot be written \(EEXIST\)/,
+      );
+      await assert.rejects(
+        extractChartArchive(archive([{ name: "demo/Chart.yaml/x" }]), path.join(dir, "b"), "demo", LIMITS),
+        (error: unknown) =>
+          error instanceof TarRefused && /"demo\/Chart.yaml\/x" cannot be written/.test(error.message),
+      );
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
   test("a gzip bomb stops at the limit while inflating", async () => {
     const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024));

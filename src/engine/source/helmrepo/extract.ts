@@ -42,19 +42,19 @@ export async function extractChartArchive(
       .slice(1);
     if (rest.length === 0) continue; // the top folder itself, or a file beside it (helm ignores those too)
     const target = path.join(root, ...rest);
-    if (entry.type === "dir") {
-      await fs.mkdir(target, { recursive: true });
-      continue;
+    try {
+      if (entry.type === "dir") {
+        await fs.mkdir(target, { recursive: true });
+        continue;
+      }
+      await fs.mkdir(path.dirname(target), { recursive: true });
+      // wx: a second entry of the same name is refused rather than silently replacing the first.
+      await fs.writeFile(target, entry.data, { flag: "wx", mode: entry.mode & 0o111 ? 0o755 : 0o644 });
+    } catch (error) {
+      // A name used as both file and folder (ENOTDIR, EEXIST), a duplicate: the archive's fault.
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new TarRefused(`entry ${JSON.stringify(entry.name)} cannot be written (${code})`);
     }
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    // wx: a second entry of the same name is refused rather than silently replacing the first.
-    await fs
-      .writeFile(target, entry.data, { flag: "wx", mode: entry.mode & 0o111 ? 0o755 : 0o644 })
-      .catch((error: NodeJS.ErrnoException) => {
-        throw new TarRefused(
-          `entry ${JSON.stringify(entry.name)} cannot be written (${error.code ?? error.message})`,
-        );
-      });
     files += 1;
   }
   if (files === 0) throw new TarRefused("holds no files");

@@ -3,8 +3,9 @@
 // and its Prometheus metrics are scraped over loopback. Linux only (/proc).
 import type { ChildProcess } from "node:child_process";
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import fs from "node:fs/promises";
+import http from "node:http";
 import path from "node:path";
 import { parse } from "yaml";
 import { repoRoot } from "../../src/toolchain/components.js";
@@ -82,6 +83,8 @@ export interface ControllerProcessOptions {
   readonly runtime: "dist" | "tsx";
   /** More `tether controller` flags (the HA benchmark: --replica-id, --lease-duration). */
   readonly extraArgs?: readonly string[];
+  /** Also append the controller's log to this file (a long run's log outlives the bench's output). */
+  readonly logFile?: string;
 }
 
 export interface BenchControllerProcess {
@@ -96,6 +99,8 @@ export interface BenchControllerProcess {
   /** GET /metrics from the controller (Prometheus text). */
   metrics(): Promise<string>;
   running(): boolean;
+  /** How it ended ("exit code 1", "signal SIGKILL"), or undefined while it runs. */
+  ended(): string | undefined;
   stop(): Promise<void>;
   /** SIGKILL: what a crashed or evicted replica leaves (no Lease released). */
   kill(): Promise<void>;
@@ -143,7 +148,9 @@ export function startControllerProcess(options: ControllerProcessOptions): Bench
     );
   });
   started.catch(() => undefined);
+  const logFile = options.logFile ? createWriteStream(options.logFile, { flags: "a" }) : undefined;
   child.stderr?.on("data", (chunk: Buffer) => {
+    logFile?.write(chunk);
     text += chunk.toString("utf8");
     if (text.includes("controller started")) onStarted(performance.now());
   });
@@ -157,11 +164,32 @@ export function startControllerProcess(options: ControllerProcessOptions): Bench
     metricsUrl,
     log: () => text,
     sample: () => sampleProcess(pid),
-    async metrics() {
-      const response = await fetch(metricsUrl);
-      return response.text();
-    },
+    // A new connection per scrape, bounded in time. fetch's pooled keep-alive connection races the
+    // server's idle timeout when the bench's own event loop is busy (a webhook storm): the socket is
+    // reused just as the controller closes it, and the scrape fails with "other side closed".
+    metrics: () =>
+      new Promise<string>((resolve, reject) => {
+        const request = http.get(metricsUrl, { agent: false, timeout: 30_000 }, (response) => {
+          let body = "";
+          response.setEncoding("utf8");
+          response.on("data", (chunk: string) => (body += chunk));
+          response.on("end", () =>
+            response.statusCode === 200
+              ? resolve(body)
+              : reject(new Error(`GET ${metricsUrl}: ${response.statusCode}`)),
+          );
+          response.on("error", reject);
+        });
+        request.on("timeout", () => request.destroy(new Error(`GET ${metricsUrl}: no answer in 30 s`)));
+        request.on("error", reject);
+      }),
     running: () => child.exitCode === null && child.signalCode === null,
+    ended: () =>
+      child.signalCode !== null
+        ? `signal ${child.signalCode}`
+        : child.exitCode !== null
+          ? `exit code ${child.exitCode}`
+          : undefined,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);

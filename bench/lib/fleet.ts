@@ -92,7 +92,11 @@ export interface Fleet {
   /** Creates `count` namespaces named `<prefix>-<i>` (deleted at the end). */
   namespaces(prefix: string, count: number): Promise<string[]>;
   createApplications(): Promise<void>;
-  startController(options?: { pollInterval?: string; workers?: number }): BenchControllerProcess;
+  startController(options?: {
+    pollInterval?: string;
+    workers?: number;
+    logFile?: string;
+  }): BenchControllerProcess;
   /**
    * Resolves once every app passes `test`, with the arrival time (performance.now()) of the
    * event that made the last one pass. Event-driven: re-checks on each Application event.
@@ -298,6 +302,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
         kustomize,
         metricsPort,
         runtime: options.runtime,
+        ...(opts.logFile ? { logFile: opts.logFile } : {}),
       });
       run.defer("stop the controller", () => controller.stop());
       return controller;

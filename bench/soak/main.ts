@@ -14,8 +14,11 @@
 // finds them by polling, as an install without webhooks does); the storms deliver one per push.
 import { execFile } from "node:child_process";
 import { setTimeout as delay } from "node:timers/promises";
+import os from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { errorStatus } from "../../src/kube/client.js";
+import { errorMessage } from "../../src/lib/errormessage.js";
 import { apiserverRequests, totalRequests } from "../lib/apiserver.js";
 import { metricSum, runtimeLine } from "../lib/controllerprocess.js";
 import { configMapManifest, fleetArgs, startFleet, synced } from "../lib/fleet.js";
@@ -90,7 +93,9 @@ runBench(async (run) => {
   let nextGeneration = 1;
 
   await fleet.createApplications();
-  const controller = fleet.startController({ pollInterval: `${poll}s` });
+  const logFile = path.join(os.tmpdir(), `tether-soak-controller-${process.pid}.log`);
+  const controller = fleet.startController({ pollInterval: `${poll}s`, logFile });
+  progress(`controller log: ${logFile}`);
   await controller.started;
   progress(`waiting for ${appCount} app(s) to be Synced`);
   await fleet.waitAll("initial sync", synced(fleet.initialCommit), 1_800_000);
@@ -192,12 +197,25 @@ runBench(async (run) => {
   });
 
   const samples: Sample[] = [];
+  // A scrape that fails while the controller runs (its event loop too busy to answer within the
+  // timeout) is counted and printed, not fatal; a controller that is gone ends the soak, saying how.
+  let missedScrapes = 0;
   const takeSample = async () => {
-    const [proc, text, requests] = await Promise.all([
+    const ended = () => controller.ended();
+    const scrape = await Promise.all([
       controller.sample(),
       controller.metrics(),
       apiserverRequests(fleet.clients.config),
-    ]);
+    ]).catch((error: unknown) => {
+      const how = ended();
+      if (how) throw new Error(`the controller ended (${how}):\n${controller.log().slice(-4000)}`);
+      missedScrapes += 1;
+      const cause = error instanceof Error && error.cause ? ` (${errorMessage(error.cause)})` : "";
+      progress(`sample at ${Math.round(elapsedS())} s missed: ${errorMessage(error)}${cause}`);
+      return undefined;
+    });
+    if (!scrape) return;
+    const [proc, text, requests] = scrape;
     samples.push({
       t: elapsedS(),
       rss: proc.rssBytes,
@@ -218,10 +236,25 @@ runBench(async (run) => {
   progress(`waiting up to ${bound} s for every app at ${head.slice(0, 8)} and every object repaired`);
   const deadline = performance.now() + bound * 1000;
   let stuck = 0;
+  const endedAt = performance.now();
+  let convergedS: number | undefined;
   try {
     await fleet.waitAll("after the last commit", synced(head), bound * 1000);
+    convergedS = (performance.now() - endedAt) / 1000;
   } catch {
     stuck = appCount - fleet.count(synced(head));
+    // Why: the first few stuck apps as their status says (revision, sync, operation, conditions).
+    const shown = apps
+      .map((a) => fleet.applications.get(fleet.appNamespace, a.name))
+      .filter((a) => a !== undefined && !synced(head)(a))
+      .slice(0, 5);
+    for (const a of shown) {
+      const s = a?.status;
+      const conditions = (s?.conditions ?? []).map((c) => `${c.type}/${c.reason}: ${c.message}`).join("; ");
+      progress(
+        `stuck ${a?.metadata.name}: ${s?.sync?.status} at ${s?.sync?.revision?.slice(0, 8)}, reconciled ${s?.reconciledAt}, operation ${s?.operationState?.phase} at ${s?.operationState?.revision?.slice(0, 8)}${conditions ? `, ${conditions}` : ""}`,
+      );
+    }
   }
   const check = async () => {
     const list = await fleet.clients.core.listConfigMapForAllNamespaces({ labelSelector: "bench=fleet" });
@@ -291,11 +324,16 @@ runBench(async (run) => {
   console.log(
     `apiserver requests/min (all clients): mean ${f(perMinute.reduce((a, p) => a + p.value, 0) / perMinute.length, 1)}, slope ${f(slope(perMinute.filter((p) => p.t >= warmupS).map((p) => [p.t / 3600, p.value] as const)), 1)} /min per h`,
   );
-  console.log(`apps stuck (not Synced at the newest commit within ${bound} s): ${stuck}`);
+  console.log(
+    `apps stuck (not Synced at the newest commit within ${bound} s): ${stuck}${convergedS === undefined ? "" : ` (all Synced at it ${f(convergedS, 1)} s after the soak's end)`}`,
+  );
   console.log(
     `objects lost (missing or drift not repaired within ${bound} s): ${objectsAtEnd.missing + objectsAtEnd.drifted} (missing ${objectsAtEnd.missing}, drifted ${objectsAtEnd.drifted}); not at Git's generation: ${objectsAtEnd.stale}`,
   );
   console.log(`controller still running: ${alive ? "yes" : "NO"}`);
+  console.log(
+    `metrics scrapes missed (controller too busy to answer): ${missedScrapes} of ${samples.length + missedScrapes}`,
+  );
   console.log(
     `goal heap slope < ${GOAL_HEAP_MIB_PER_H} MiB/h after the warm-up: ${f(heapSlope)} MiB/h (${Number.isFinite(heapSlope) ? (heapSlope < GOAL_HEAP_MIB_PER_H ? "met" : "MISSED") : "no data"})`,
   );

@@ -10,7 +10,13 @@ import {
   type RenderService,
   startRenderService,
 } from "../engine/render/remote/index.js";
-import { type SecretLike, type GitRunner, createRepositoryCache } from "../engine/source/index.js";
+import {
+  type SecretLike,
+  type GitRunner,
+  type HelmRepositoryOptions,
+  createHelmRepositoryCache,
+  createRepositoryCache,
+} from "../engine/source/index.js";
 import { SECRET_TYPE_LABEL } from "../model/contract.js";
 import { tryCanonicalRepoUrl } from "../engine/source/url.js";
 import { systemGit } from "../engine/source/mirror.js";
@@ -67,6 +73,14 @@ export interface ControllerOptions {
   readonly pollIntervalMs?: number;
   readonly workers?: number;
   readonly gitTimeoutMs?: number;
+  /**
+   * Charts from Helm repositories: size limits of index.yaml (64 MiB) and of an archive (32 MiB),
+   * bounds on an archive's content, the HTTP timeout (default gitTimeoutMs, else 60 s).
+   */
+  readonly helmRepositories?: Pick<
+    HelmRepositoryOptions,
+    "maxIndexBytes" | "maxArchiveBytes" | "extractLimits" | "timeoutMs"
+  >;
   /** How often every cluster's connection is checked (/version + /readyz); default 30 s. */
   readonly clusterCheckIntervalMs?: number;
   readonly log?: (line: string) => void;
@@ -246,6 +260,14 @@ export async function startController(options: ControllerOptions): Promise<Contr
     credentials: repositorySecrets(clients, systemNamespace),
     // A child renderer reads trees from its workspace, the one folder of the controller it can reach.
     treesDir: rendering.treesDir,
+  });
+  // Charts from Helm repositories: fetched and verified here, extracted where Git trees go, so the
+  // renderer (which holds no credentials and reaches no network) reads them like a chart in Git.
+  const charts = createHelmRepositoryCache({
+    cacheDir: options.cacheDir,
+    treesDir: rendering.treesDir,
+    timeoutMs: options.gitTimeoutMs,
+    ...options.helmRepositories,
   });
   const comparer = new Comparer(resources);
   const clock = () => new Date();
@@ -467,8 +489,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
     clusterFor: (app) => clusters.lookup(app.spec?.destination),
     releaseApp: (key, keep) => clusters.releaseElsewhere(key, keep),
     knownClusters: () => clusters.known(),
-    revisions: new RevisionResolver(source, pollIntervalMs),
+    revisions: new RevisionResolver(source, pollIntervalMs, Date.now, charts),
     source,
+    charts,
     renderer,
     events,
     installationId,
@@ -605,6 +628,9 @@ export async function startController(options: ControllerOptions): Promise<Contr
       watches.stop();
       // Trees kept for the next app at their commit are of no use to a stopped controller.
       await source.releaseIdleTrees().catch((error: unknown) => log(`removing idle trees: ${String(error)}`));
+      await charts
+        .releaseIdleTrees()
+        .catch((error: unknown) => log(`removing idle chart trees: ${String(error)}`));
       await rendering.stop();
       // Never waits on a notification target: what is queued or in flight is dropped.
       notifier.stop();

@@ -5,7 +5,8 @@
 // in flight cannot use that call's answer (it may predate the push being refreshed for), so it
 // waits for the next call, which every refresh arriving meanwhile shares. A storm of webhooks thus
 // costs at most one listing in flight and one queued per revision, and none misses its push.
-import type { RepositoryCache, ResolvedRevision } from "../engine/source/index.js";
+import type { HelmRepositoryCache, RepositoryCache, ResolvedRevision } from "../engine/source/index.js";
+import { chartRevision } from "../engine/source/index.js";
 import type { ApplicationSource, ApplicationStatus } from "../model/application.js";
 
 /**
@@ -36,23 +37,27 @@ export class RevisionResolver {
   private readonly nextRefresh = new Map<string, Promise<ResolvedRevision>>();
 
   constructor(
-    private readonly source: RepositoryCache,
+    private readonly source: Pick<RepositoryCache, "resolve">,
     private readonly maxAgeMs: number,
     private readonly now: () => number = Date.now,
+    /** Charts in Helm repositories; a chart source fails without it. */
+    private readonly charts?: Pick<HelmRepositoryCache, "resolve">,
   ) {}
 
+  /** `chart`: a chart in the Helm repository at `repoURL` (isHelmRepositorySource), else Git. */
   async resolve(
     repoURL: string,
     targetRevision: string | undefined,
     refresh: boolean,
+    chart?: string,
   ): Promise<ResolvedRevision> {
-    const key = `${repoURL}\n${targetRevision ?? "HEAD"}`;
+    const key = `${repoURL}\n${targetRevision ?? "HEAD"}${chart === undefined ? "" : `\n${chart}`}`;
     const cached = this.resolved.get(key);
     if (!refresh && cached && this.now() - cached.at < this.maxAgeMs) return cached.value;
     const call = () => {
       // Without a refresh, a listing of the repository made for another app in this interval will do.
       const options = refresh ? {} : { maxAgeMs: this.maxAgeMs };
-      const started = this.source.resolve(repoURL, targetRevision, options).finally(() => {
+      const started = this.resolveOnce(repoURL, targetRevision, options, chart).finally(() => {
         if (this.inFlight.get(key) === started) this.inFlight.delete(key);
       });
       this.inFlight.set(key, started);
@@ -85,5 +90,17 @@ export class RevisionResolver {
       this.resolved.delete(key);
       throw error;
     }
+  }
+
+  private async resolveOnce(
+    repoURL: string,
+    targetRevision: string | undefined,
+    options: { maxAgeMs?: number },
+    chart: string | undefined,
+  ): Promise<ResolvedRevision> {
+    if (chart === undefined) return this.source.resolve(repoURL, targetRevision, options);
+    if (!this.charts) throw new Error("this controller was started without a Helm repository source");
+    const resolved = await this.charts.resolve(repoURL, chart, targetRevision, options);
+    return chartRevision(resolved.chart, repoURL, resolved.fetched);
   }
 }

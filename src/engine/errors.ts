@@ -14,6 +14,8 @@ export type ErrorReason =
   | "InvalidRevision"
   | "UnsupportedURL"
   | "GitCommandFailed"
+  | "DigestMismatch"
+  | "UnsafeArchive"
   // render
   | "PathOutsideRepository"
   | "PathNotFound"

@@ -37,6 +37,14 @@ export function repositoryWebUrl(repoURL: string): string | undefined {
   return url.href;
 }
 
+/**
+ * A revision as lists show it: a commit id cut to 7 characters, anything else (a chart version from
+ * a Helm repository, `1.10.0-rc.1`) whole — as the CLI does (src/cli/app/format.ts).
+ */
+export function shortRevision(revision: string): string {
+  return /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(revision) ? revision.slice(0, 7) : revision;
+}
+
 /** A link to one commit on the repository's forge (GitHub, GitLab, Bitbucket, Gitea/Forgejo, others). */
 export function commitUrl(repoURL: string, sha: string): string | undefined {
   if (!/^[0-9a-f]{7,64}$/i.test(sha)) return undefined;

@@ -7,7 +7,7 @@ import type { ApplicationSummary } from "../../src/api/types.js";
 import { DIFFERS, gitSideOf, MISSING_LIVE, pointerPath } from "../../src/ui/drift.js";
 import { countBy, matchesScope, matchesStatus, filterFromSearch, searchOf } from "../../src/ui/filter.js";
 import { inputForField } from "../../src/ui/form-fields.js";
-import { commitUrl, repositoryWebUrl, safeHttpUrl } from "../../src/ui/links.js";
+import { commitUrl, repositoryWebUrl, safeHttpUrl, shortRevision } from "../../src/ui/links.js";
 
 const SHA = "0123456789abcdef0123456789abcdef01234567";
 
@@ -32,6 +32,12 @@ describe("ui links", () => {
       "http://127.0.0.1:8080/api/v1/auth/oidc/login",
     );
     assert.equal(safeHttpUrl("javascript:alert(1)", "http://127.0.0.1:8080"), undefined);
+  });
+
+  test("revisions: commit ids cut to 7, chart versions whole", () => {
+    assert.equal(shortRevision(SHA), SHA.slice(0, 7));
+    assert.equal(shortRevision("1.10.0-rc.1"), "1.10.0-rc.1");
+    assert.equal(commitUrl("https://charts.example.com", "0.1.0"), undefined);
   });
 
   test("commit links per forge, from https, ssh and scp-style URLs", () => {

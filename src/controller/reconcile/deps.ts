@@ -1,5 +1,6 @@
 // What a Reconciler is given: the caches it reads, the clients it writes through, the clock.
 import type { Renderer } from "../../engine/render/index.js";
+import type { ResolvedChart } from "../../engine/source/index.js";
 import type { ResourceClient } from "../../kube/resources.js";
 import type { Application } from "../../model/application.js";
 import type { KnownCluster } from "../../engine/validate.js";
@@ -26,6 +27,13 @@ export interface ReconcilerDeps {
   readonly knownClusters: () => readonly KnownCluster[];
   readonly revisions: RevisionResolver;
   readonly source: Pick<RepositoryCache, "acquireTree" | "listFolder">;
+  /** Charts in Helm repositories: the extracted, verified chart of a resolved version. */
+  readonly charts?: {
+    acquireTree(
+      repoURL: string,
+      chart: ResolvedChart,
+    ): Promise<{ dir: string; release(): void | Promise<void> }>;
+  };
   readonly renderer: Renderer;
   readonly events: EventRecorder;
   readonly installationId: string;

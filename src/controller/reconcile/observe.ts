@@ -20,7 +20,8 @@ import { groupOf } from "../../model/ref.js";
 import { folderContentKey } from "../../engine/render/contentkey.js";
 import type { RenderedObject } from "../../engine/render/index.js";
 import { confineRelativePath } from "../../engine/render/paths.js";
-import type { ResolvedRevision } from "../../engine/source/index.js";
+import type { ResolvedChart, ResolvedRevision } from "../../engine/source/index.js";
+import { chartRenderSource, isHelmRepositorySource } from "../../engine/source/index.js";
 import { kubeErrorMessage as errorMessage } from "../../kube/client.js";
 import type { ResourceClient } from "../../kube/resources.js";
 import type { Application, ApplicationStatus } from "../../model/application.js";
@@ -99,12 +100,16 @@ export async function observe(ctx: {
       requests.lookAtGit ||
         ctx.forced ||
         mustResolveFresh({ previous, generation: app.metadata.generation, source }),
+      isHelmRepositorySource(source) ? source.chart : undefined,
     );
+    const { chart } = revision;
     const decryption = await decryptionKeys(deps.localResources, app);
     const renderInput = {
-      // The cache identity of what is rendered: the folder's content where only it can matter.
-      commit: (await contentKeyOf(deps, source, revision.commit)) ?? revision.commit,
-      source,
+      // A chart from a Helm repository renders as the chart folder of its extracted archive; a
+      // Git folder is cached by its content where only that can matter (contentkey.ts).
+      ...(chart
+        ? chartRenderSource(source, chart)
+        : { commit: (await contentKeyOf(deps, source, revision.commit)) ?? revision.commit, source }),
       namespace,
       appName: app.metadata.name,
       decryption,
@@ -112,7 +117,9 @@ export async function observe(ctx: {
     // At a commit already rendered (drift, health updates) no tree is extracted at all.
     let rendered = deps.renderer.cached(renderInput);
     if (!rendered) {
-      const tree = await deps.source.acquireTree(source.repoURL, revision.commit);
+      const tree = chart
+        ? await chartTree(deps, source.repoURL, chart)
+        : await deps.source.acquireTree(source.repoURL, revision.commit);
       try {
         rendered = await deps.renderer.render({ ...renderInput, repoRoot: tree.dir });
       } finally {
@@ -199,4 +206,9 @@ export async function observe(ctx: {
       healPaused: ctx.selfHeal.paused(key, comparisons),
     },
   };
+}
+
+function chartTree(deps: ReconcilerDeps, repoURL: string, chart: ResolvedChart) {
+  if (!deps.charts) throw new Error("this controller was started without a Helm repository source");
+  return deps.charts.acquireTree(repoURL, chart);
 }

@@ -35,6 +35,7 @@ import { TreeStore, untar } from "./trees.js";
 import type { RepoUrl } from "./url.js";
 import { mirrorKey, parseRepoUrl } from "./url.js";
 import { errorMessage } from "../../lib/errormessage.js";
+import type { ResolvedChart } from "./helmrepo/index.js";
 
 export interface RepositoryCacheOptions {
   /** Mirrors go to `<cacheDir>/repos/`, trees to `<cacheDir>/trees/`. */
@@ -56,6 +57,11 @@ export interface ResolvedRevision extends CommitInfo {
   readonly ref: string;
   /** Whether this call fetched (false when ls-remote showed nothing had moved). */
   readonly fetched: boolean;
+  /**
+   * Set for a chart from a Helm repository: `commit` is then its version, and the tree comes from
+   * the Helm repository cache (helmrepo/), not from a mirror.
+   */
+  readonly chart?: ResolvedChart;
 }
 
 export interface RepositoryCacheStats {

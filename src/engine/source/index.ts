@@ -1,4 +1,5 @@
-// The source stage: Git repository URL + targetRevision → commit, and commit → read-only file tree.
+// The source stage: Git repository URL + targetRevision → commit, and commit → read-only file tree;
+// for a chart in a Helm repository, chart + targetRevision → version, and version → chart tree.
 export type {
   RepositoryCache,
   RepositoryCacheOptions,
@@ -15,3 +16,10 @@ export type { RepoUrl } from "./url.js";
 export { mirrorKey, normalizeRepoUrl, parseRepoUrl } from "./url.js";
 export { selectSemverTag } from "./revision.js";
 export { parseLsRemote } from "./lsremote.js";
+export type { HelmRepositoryCache, HelmRepositoryOptions, ResolvedChart } from "./helmrepo/index.js";
+export {
+  createHelmRepositoryCache,
+  chartRevision,
+  chartRenderSource,
+  isHelmRepositorySource,
+} from "./helmrepo/index.js";

@@ -3,12 +3,12 @@
 import { useState } from "react";
 import type { ApplicationDetail, HistoryEntryView } from "../../api/types";
 import { api } from "../api";
-import { commitUrl } from "../links";
+import { commitUrl, shortRevision } from "../links";
 import { Dialog, ErrorText } from "./dialog";
 
 function Commit({ repoURL, sha }: { repoURL: string; sha: string }) {
   const href = commitUrl(repoURL, sha);
-  const short = sha.slice(0, 7);
+  const short = shortRevision(sha);
   return href ? (
     <a
       href={href}
@@ -99,7 +99,7 @@ export function HistoryView({ app, onDone }: { app: ApplicationDetail; onDone: (
                   <button
                     type="button"
                     onClick={() => setTarget(h)}
-                    aria-label={`Roll back to history entry ${h.id} (${h.revision.slice(0, 7)})`}
+                    aria-label={`Roll back to history entry ${h.id} (${shortRevision(h.revision)})`}
                   >
                     Roll back
                   </button>
@@ -120,7 +120,7 @@ export function HistoryView({ app, onDone }: { app: ApplicationDetail; onDone: (
           >
             <p>
               Sync <strong>{app.name}</strong> to history entry {target.id}, commit{" "}
-              <span className="mono">{target.revision.slice(0, 7)}</span>
+              <span className="mono">{shortRevision(target.revision)}</span>
               {target.message ? <> ({target.message})</> : null}, and stop following Git until you ask again
               or the spec changes.
             </p>
@@ -130,7 +130,7 @@ export function HistoryView({ app, onDone }: { app: ApplicationDetail; onDone: (
                 Cancel
               </button>
               <button type="submit" className="primary danger" disabled={busy}>
-                Roll back to {target.revision.slice(0, 7)}
+                Roll back to {shortRevision(target.revision)}
               </button>
             </div>
           </form>

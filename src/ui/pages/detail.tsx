@@ -12,7 +12,7 @@ import { Link } from "../components/link";
 import { LogsView, podsIn } from "../components/logs";
 import { SyncDialog } from "../components/sync-dialog";
 import { ResourceTreeView } from "../components/tree";
-import { repositoryWebUrl } from "../links";
+import { repositoryWebUrl, shortRevision } from "../links";
 import type { DetailTab } from "../router";
 import { appUrl, DETAIL_TABS, navigate } from "../router";
 import { useApplications } from "../stream";
@@ -151,7 +151,7 @@ export function DetailPage(props: {
         <div>
           <dt>Revision</dt>
           <dd className="mono" data-testid="revision" title={app.revision}>
-            {app.revision?.slice(0, 7) ?? "—"}
+            {(app.revision && shortRevision(app.revision)) ?? "—"}
           </dd>
         </div>
         <div>

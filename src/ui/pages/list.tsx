@@ -4,6 +4,7 @@ import { memo, useDeferredValue, useId, useMemo, useState } from "react";
 import type { ApplicationSummary } from "../../api/types";
 import { HealthBadge, SyncBadge } from "../components/badges";
 import type { ListFilter } from "../filter";
+import { shortRevision } from "../links";
 import {
   clusterOf,
   countBy,
@@ -45,7 +46,7 @@ const Row = memo(function Row({ app }: { app: ApplicationSummary }) {
         {clusterOf(app)}
         <div className="muted">{destNamespaceOf(app)}</div>
       </td>
-      <td className="mono small">{app.revision?.slice(0, 7) ?? "—"}</td>
+      <td className="mono small">{(app.revision && shortRevision(app.revision)) ?? "—"}</td>
     </tr>
   );
 });

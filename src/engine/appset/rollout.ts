@@ -9,6 +9,7 @@ import type {
   ApplicationSetRolloutStep,
 } from "../../model/applicationset.js";
 import { matchesSelector } from "./params.js";
+import { shortRevision } from "../../model/revision.js";
 
 export interface RolloutApp {
   readonly name: string;
@@ -85,7 +86,7 @@ export function planRollingSync(
       ...(newer
         ? {
             state: "Waiting" as const,
-            message: `Synced and Healthy at an older commit than ${newer.slice(0, 7)}: waiting for it to see the new commit`,
+            message: `Synced and Healthy at an older commit than ${shortRevision(newer)}: waiting for it to see the new commit`,
           }
         : state),
     };

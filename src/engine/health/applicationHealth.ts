@@ -6,11 +6,12 @@ import type { HealthStatus, HealthStatusCode } from "../../model/application.js"
 import { HEALTH_ORDER, health } from "./healthStatus.js";
 import { getNumber, getPath, getString, isRecord } from "./object.js";
 import { type UnstructuredObject } from "../../model/ref.js";
+import { shortRevision } from "../../model/revision.js";
 
 export function applicationHealth(obj: UnstructuredObject): HealthStatus {
   const status = getPath(obj, "status");
   if (getString(status, "operationState", "phase") === "Running") {
-    const revision = getString(status, "operationState", "revision").slice(0, 7);
+    const revision = shortRevision(getString(status, "operationState", "revision"));
     return health("Progressing", `sync${revision ? ` of ${revision}` : ""} is running`);
   }
   const generation = getNumber(obj, "metadata", "generation");

@@ -16,6 +16,7 @@ import { retryWaitMs } from "../status/retry.js";
 import type { OperationProgress } from "../apply/operation.js";
 import type { PlanEvent } from "./events.js";
 import type { Plan, PlanComparison } from "./types.js";
+import { shortRevision } from "../../model/revision.js";
 
 /** A running operation is woken by watch events on what it waits for; this is the backstop. */
 export const OPERATION_RECHECK_MS = 2_000;
@@ -73,7 +74,7 @@ export function concludeReconcile<C extends PlanComparison>(input: {
         events.push({
           type: "Normal",
           reason: "SyncStarted",
-          message: `sync of ${op.revision.slice(0, 7)} started (${op.initiatedBy})`,
+          message: `sync of ${shortRevision(op.revision)} started (${op.initiatedBy})`,
         });
     } else {
       const outcome = recordOperation({
@@ -99,7 +100,7 @@ export function concludeReconcile<C extends PlanComparison>(input: {
         events.push({
           type: "Normal",
           reason: healed ? "DriftCorrected" : "SyncSucceeded",
-          message: `${healed ? "drift corrected" : "synced"} at ${input.revision.revision.slice(0, 7)}: ${outcome.summary}`,
+          message: `${healed ? "drift corrected" : "synced"} at ${shortRevision(input.revision.revision)}: ${outcome.summary}`,
         });
       }
     }

@@ -17,6 +17,7 @@ import { decideOperation, POLICY_STEP, skipReason } from "./decide.js";
 import type { PlanEvent } from "./events.js";
 import { judgeGates, POLICY_VIOLATION, policyRefusal } from "./gate.js";
 import type { OperationPlan, Plan, PlanComparison, PlanInput } from "./types.js";
+import { shortRevision } from "../../model/revision.js";
 
 /** Condition: objects carrying this app's marks that its project refuses (kept, never deleted). */
 export const DELETION_NOT_PERMITTED = "DeletionNotPermitted";
@@ -153,7 +154,7 @@ export function planReconcile<C extends PlanComparison>(input: PlanInput<C>): Pl
     events.push({
       type: "Warning",
       reason: "SyncFailed",
-      message: `sync of ${input.revision.slice(0, 7)} ${message}`,
+      message: `sync of ${shortRevision(input.revision)} ${message}`,
     });
   } else if (!gate.policyBlocked && findCondition(conditions, "SyncError")?.reason === POLICY_VIOLATION) {
     conditions = removeCondition(conditions, "SyncError");
@@ -230,7 +231,7 @@ export function planReconcile<C extends PlanComparison>(input: PlanInput<C>): Pl
       events.push({
         type: "Normal",
         reason: "SyncSuperseded",
-        message: `sync of ${superseded.revision.slice(0, 7)} stopped (${superseded.step ?? "running"}): ${input.revision.slice(0, 7)} is newer`,
+        message: `sync of ${shortRevision(superseded.revision)} stopped (${superseded.step ?? "running"}): ${shortRevision(input.revision)} is newer`,
       });
     // Recorded as the intent first: a crash mid-sync leaves a Running operation to resume.
     operationState = op;

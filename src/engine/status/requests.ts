@@ -7,6 +7,7 @@ import { removeCondition, setCondition } from "./conditions.js";
 import { decideRollback } from "./rollback.js";
 import type { SelectedResource } from "./syncrequest.js";
 import { parseSyncRequest } from "./syncrequest.js";
+import { shortRevision } from "../../model/revision.js";
 
 export interface AppRequests {
   /** Look at Git afresh (refresh, sync, rollback or its cancel): no cached revision will do. */
@@ -58,7 +59,7 @@ export function readRequests(input: {
           type: "AutoSyncPaused",
           status: "True",
           reason: CONDITION_REASONS.RolledBack,
-          message: `rolled back to history entry ${rolledBack.id} (${rolledBack.revision.slice(0, 7)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set`,
+          message: `rolled back to history entry ${rolledBack.id} (${shortRevision(rolledBack.revision)}); new commits are not followed until the spec changes or the annotation tether.dev/rollback=cancel is set`,
         },
         now,
       )

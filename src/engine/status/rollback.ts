@@ -2,6 +2,7 @@
 // request annotation. A rollback pins the app to a history entry's revision and pauses following
 // Git, until the spec changes or the user asks to resume (`tether.dev/rollback: cancel`).
 import type { ApplicationStatus, RollbackState } from "../../model/application.js";
+import { shortRevision } from "../../model/revision.js";
 
 export type RollbackDecision =
   | { readonly kind: "none" }
@@ -24,7 +25,7 @@ export function decideRollback(input: {
     );
     if (!entry) {
       const known =
-        (status.history ?? []).map((h) => `${h.id} (${h.revision.slice(0, 7)})`).join(", ") || "none";
+        (status.history ?? []).map((h) => `${h.id} (${shortRevision(h.revision)})`).join(", ") || "none";
       return {
         kind: "invalid",
         message: `annotation tether.dev/rollback "${wanted}": no such history entry (known: ${known})`,

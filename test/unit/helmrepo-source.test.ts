@@ -254,6 +254,31 @@ describe("tar entries", () => {
       await fs.rm(dir, { recursive: true, force: true });
     }
   });
+  test("a chart name that is not one safe segment is refused before anything is written (found by hostile testing)", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "tether-extract-"));
+    try {
+      const into = path.join(dir, "trees", "chart-x");
+      const archive = gzipSync(tar([{ name: "good/Chart.yaml", data: "name: good\n" }]));
+      for (const chart of ["../../escaped", "..", "../x", "a/b", "/abs", ".hidden", ""]) {
+        await assert.rejects(
+          extractChartArchive(archive, into, chart, LIMITS),
+          (error: unknown) => error instanceof TarRefused && /is not one path segment/.test(error.message),
+          chart,
+        );
+        assert.throws(
+          () => resolveChartVersion(index, chart, "0.1.0", REPO),
+          (error: unknown) =>
+            error instanceof SourceError &&
+            error.reason === "InvalidSpec" &&
+            /is not a chart name/.test(error.message),
+          chart,
+        );
+      }
+      assert.deepEqual(await fs.readdir(dir), [], "nothing written anywhere");
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
   test("a gzip bomb stops at the limit while inflating", async () => {
     const bomb = gzipSync(Buffer.alloc(8 * 1024 * 1024));
     await assert.rejects(

@@ -7,6 +7,8 @@ import { SourceError } from "../../errors.js";
 import type { ChartVersionEntry, IndexEntries } from "./index-entries.js";
 
 const LATEST = new Set(["", "*", "HEAD", "latest"]);
+/** A chart name as helm accepts it: one path segment. */
+export const CHART_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function resolveChartVersion(
   entries: IndexEntries,
@@ -14,6 +16,14 @@ export function resolveChartVersion(
   targetRevision: string | undefined,
   repoURL: string,
 ): ChartVersionEntry {
+  // One path segment of safe characters, as helm names charts: the name becomes a folder of the
+  // extracted tree, so `../x` would have written the archive outside it.
+  if (!CHART_NAME.test(chart)) {
+    throw new SourceError(
+      "InvalidSpec",
+      `spec.source.chart ${JSON.stringify(chart)} is not a chart name (letters, digits, '.', '_' and '-', starting with a letter or digit)`,
+    );
+  }
   const wanted = (targetRevision ?? "").trim();
   const versions = entries.get(chart);
   if (!versions || versions.length === 0) {

@@ -9,6 +9,7 @@ import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { TarLimits } from "./tar-entries.js";
 import { readTarEntries, TarRefused } from "./tar-entries.js";
+import { CHART_NAME } from "./chart-version.js";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -32,7 +33,11 @@ export async function extractChartArchive(
     throw new TarRefused(`not a gzip archive: ${(error as Error).message}`);
   }
   const entries = readTarEntries(tar, limits);
-  const root = path.join(into, chart);
+  // The chart's folder must be one segment inside `into` (resolveChartVersion checks the name too).
+  const root = path.resolve(into, chart);
+  if (!CHART_NAME.test(chart) || path.dirname(root) !== path.resolve(into)) {
+    throw new TarRefused(`chart name ${JSON.stringify(chart)} is not one path segment`);
+  }
   await fs.mkdir(root, { recursive: true });
   let files = 0;
   for (const entry of entries) {

@@ -45,3 +45,23 @@ test("selection matches by group, kind, name and (when given) namespace", () => 
   assert.equal(isSelected(sel, { group: "apps", kind: "Deployment", namespace: "any", name: "web" }), true);
   assert.equal(isSelected(sel, { group: "", kind: "Deployment", namespace: "any", name: "web" }), false);
 });
+
+test("sync request: an unknown key, at the top or in a resource, is refused instead of running a full sync (found by hostile testing)", () => {
+  for (const value of [
+    '{"prune":true,"resource":[{"kind":"ConfigMap","name":"a"}]}',
+    '{"prune":true,"dryRun":true}',
+    '{"__proto__":{"x":1}}',
+    '{"resources":[{"kind":"ConfigMap","name":"a","nmespace":"ns"}]}',
+    "[true]",
+    "{}x",
+  ]) {
+    const parsed = parseSyncRequest(value);
+    assert.equal(parsed.kind, "invalid", value);
+  }
+  const typo = parseSyncRequest('{"prune":true,"resource":[]}');
+  assert.match(
+    typo.kind === "invalid" ? typo.message : "",
+    /unknown key "resource" \(known: "prune", "resources"\)/,
+  );
+  assert.deepEqual(parseSyncRequest("{}"), { kind: "sync", prune: undefined });
+});

@@ -38,6 +38,19 @@ export function parseSyncRequest(value: string | undefined): SyncRequest {
   } catch {
     return { kind: "invalid", message: `${where}: not valid JSON` };
   }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    return {
+      kind: "invalid",
+      message: `${where}: a JSON request is an object {"prune": …, "resources": […]}`,
+    };
+  }
+  // An unknown key is a typo of a known one (`resource`, `dryRun`): running a full sync instead
+  // could prune what the writer meant to leave out.
+  const unknown = Object.keys(parsed).find((key) => key !== "prune" && key !== "resources");
+  if (unknown !== undefined) {
+    const shown = JSON.stringify(unknown.length > 64 ? `${unknown.slice(0, 64)}…` : unknown);
+    return { kind: "invalid", message: `${where}: unknown key ${shown} (known: "prune", "resources")` };
+  }
   const body = parsed as { prune?: unknown; resources?: unknown };
   if (body.prune !== undefined && typeof body.prune !== "boolean") {
     return { kind: "invalid", message: `${where}: "prune" must be true or false` };
@@ -49,6 +62,12 @@ export function parseSyncRequest(value: string | undefined): SyncRequest {
   for (const [i, r] of (body.resources as unknown[]).entries()) {
     const item = r as Record<string, unknown> | null;
     const str = (k: string) => (typeof item?.[k] === "string" ? item[k] : undefined);
+    const extra = Object.keys(item ?? {}).find((k) => !["group", "kind", "namespace", "name"].includes(k));
+    if (extra !== undefined)
+      return {
+        kind: "invalid",
+        message: `${where}: resources[${i}] has an unknown key ${JSON.stringify(extra.slice(0, 64))} (known: "group", "kind", "namespace", "name")`,
+      };
     const kind = str("kind");
     const name = str("name");
     if (!kind || !name)

@@ -8,7 +8,7 @@
 // project would not have let it apply. Refused objects are kept and reported by name.
 import type { AppProject } from "../../model/appproject.js";
 import { type Placement, objectNotPermitted } from "../policy/project.js";
-import { type AppKey, isOwnedBy, resourceSyncOptions } from "./ownership.js";
+import { type AppKey, isOwnedBy, resourceSyncOptionProblems, resourceSyncOptions } from "./ownership.js";
 import { type KubeObject, groupOf, objectKey } from "../../model/ref.js";
 
 export interface PruneDecision {
@@ -67,6 +67,10 @@ export function deletionRefused(scope: ProjectScope, object: KubeObject): string
 function keepReason(input: PruneInput, object: KubeObject): string | undefined {
   const refused = deletionRefused(input.project, object);
   if (refused) return refused;
+  // A keep-annotation someone misspelt on the live object (`kubectl annotate … Prune=flase`) was
+  // still meant to keep it: nothing is deleted on an annotation Tether cannot read.
+  const unreadable = resourceSyncOptionProblems(object)[0];
+  if (unreadable !== undefined) return `not deleted: ${unreadable}`;
   const options = resourceSyncOptions(object);
   if (input.purpose === "cascade") {
     if (options.has("Delete=false")) return "annotated Delete=false";

@@ -20,6 +20,7 @@ import { ensureComponent } from "../../src/toolchain/binaries.js";
 import type { ControllerFixture } from "../helpers/app.js";
 import { condition, IN_CLUSTER, isGone, startControllerFixture } from "../helpers/app.js";
 import { clients } from "../helpers/environment.js";
+import { isolatedHelmEnv } from "../helpers/helm.js";
 
 const run = promisify(execFile);
 
@@ -84,13 +85,7 @@ before(async () => {
   tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "ctl-helmrepo-")));
   served = path.join(tmp, "served");
   await fs.mkdir(served);
-  helmEnv = {
-    PATH: process.env.PATH,
-    HOME: tmp,
-    HELM_CACHE_HOME: path.join(tmp, "helm/cache"),
-    HELM_CONFIG_HOME: path.join(tmp, "helm/config"),
-    HELM_DATA_HOME: path.join(tmp, "helm/data"),
-  };
+  helmEnv = isolatedHelmEnv(tmp);
   await packageChart("demo", "0.1.0");
   // Indexed with its real digest (kept in the index from then on), then replaced by another
   // valid chart's archive under the same name.

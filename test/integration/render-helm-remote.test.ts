@@ -17,6 +17,7 @@ import { ensureComponent } from "../../src/toolchain/binaries.js";
 import { freePort } from "../../src/localcluster/ports.js";
 import { ManagedProcess } from "../../src/localcluster/process.js";
 import { waitFor } from "../../src/lib/wait.js";
+import { isolatedHelmEnv } from "../helpers/helm.js";
 
 const run = promisify(execFile);
 let tmp = "";
@@ -36,13 +37,7 @@ before(async () => {
   tools = { helmBinary: await ensureComponent("helm"), kustomizeBinary: await ensureComponent("kustomize") };
   tmp = await fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), "render-remote-")));
   // helm used by the test itself (package/index/push) also stays away from the user's config.
-  helmEnv = {
-    PATH: process.env.PATH,
-    HOME: tmp,
-    HELM_CACHE_HOME: path.join(tmp, "helm/cache"),
-    HELM_CONFIG_HOME: path.join(tmp, "helm/config"),
-    HELM_DATA_HOME: path.join(tmp, "helm/data"),
-  };
+  helmEnv = isolatedHelmEnv(tmp);
   await write(path.join(tmp, "src/demo"), {
     "Chart.yaml": "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
     "values.yaml": "greeting: hello\n",
